@@ -1,0 +1,58 @@
+// kvtier-cli: the headless front end. Each subcommand is a cmd_*.cpp file.
+#include "args.hpp"
+#include "command.hpp"
+
+#include "core/error.hpp"
+
+#include <iostream>
+
+namespace kvtier::cli {
+std::map<std::string, Command>& commands()
+{
+    static std::map<std::string, Command> all;
+    return all;
+}
+} // namespace kvtier::cli
+
+static void printHelp()
+{
+    std::cout << "kvtier-cli — KV-cache placement over tiered memory, headless\n\n"
+                 "usage: kvtier-cli COMMAND [ARGS...]   (kvtier-cli COMMAND --help for details)\n\n"
+                 "commands:\n";
+    for (const auto& [name, c] : kvtier::cli::commands())
+        std::cout << "  " << name << std::string(name.size() < 10 ? 10 - name.size() : 1, ' ') << c.summary << "\n";
+}
+
+int main(int argc, char** argv)
+{
+    using namespace kvtier::cli;
+    if (argc < 2 || std::string(argv[1]) == "--help" || std::string(argv[1]) == "-h" ||
+        std::string(argv[1]) == "help") {
+        printHelp();
+        return argc < 2 ? 2 : 0;
+    }
+    const std::string name = argv[1];
+    auto it = commands().find(name);
+    if (it == commands().end()) {
+        std::cerr << "kvtier-cli: unknown command '" << name << "' (try kvtier-cli --help)\n";
+        return 2;
+    }
+    std::vector<std::string> args(argv + 2, argv + argc);
+    for (const auto& a : args)
+        if (a == "--help" || a == "-h") {
+            std::cout << it->second.usage;
+            return 0;
+        }
+    try {
+        return it->second.run(args);
+    } catch (const UsageError& e) {
+        std::cerr << "kvtier-cli " << name << ": " << e.what() << " (see kvtier-cli " << name << " --help)\n";
+        return 2;
+    } catch (const kvtier::Cancelled&) {
+        std::cerr << "kvtier-cli " << name << ": cancelled\n";
+        return 130;
+    } catch (const std::exception& e) {
+        std::cerr << "kvtier-cli " << name << ": " << e.what() << "\n";
+        return 1;
+    }
+}

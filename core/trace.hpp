@@ -1,0 +1,100 @@
+#pragma once
+// A Trace (MODEL.md §1): one decode run of one sequence. Metadata plus one record per
+// (step, layer) — scores or an explicit selection. In memory a record is sparse: the
+// tokens with a non-zero score (or the selected tokens, value 1), ascending index.
+// Zero scores are implicit, which is exact for every selection rule of MODEL.md §2
+// (ties break by lower index, so the zero-score tail is in index order).
+#include <cstdint>
+#include <span>
+#include <string>
+#include <vector>
+
+namespace kvtier {
+
+enum class RecordKind { Scores, Selection };
+enum class LayerMode { Aggregated, PerLayer };
+
+// How a record's BLOB is stored (docs/TRACE_FORMAT.md).
+enum class Encoding {
+    DenseF32,   // n_t little-endian float32
+    DenseF16,   // n_t little-endian IEEE half
+    SparseF32,  // count x (uint32 index, float32 score), ascending index
+    SparseF16,  // count x uint32 index, then count x half score, ascending index
+    IndexU32,   // count x uint32 index (selections), ascending
+};
+
+const char* toString(RecordKind k);
+const char* toString(LayerMode m);
+const char* toString(Encoding e);
+RecordKind recordKindFromString(const std::string& s);   // throws InputError
+LayerMode layerModeFromString(const std::string& s);      // throws InputError
+Encoding encodingFromString(const std::string& s);        // throws InputError
+
+struct TraceMeta {
+    std::string name;
+    std::string description;       // one line, shown in lists
+    std::string source;            // where it came from (file, generator command, ...)
+    std::string model_name;
+    std::string head_reduction = "mean";
+    std::string notes;
+    int64_t prefill = 0;           // P
+    int64_t steps = 0;             // T
+    int32_t layers = 1;            // L
+    LayerMode layer_mode = LayerMode::Aggregated;
+    RecordKind kind = RecordKind::Scores;
+
+    // Records a complete trace has: T (aggregated) or T * L (per layer).
+    int64_t recordCount() const { return layer_mode == LayerMode::Aggregated ? steps : steps * layers; }
+    int32_t layerSlots() const { return layer_mode == LayerMode::Aggregated ? 1 : layers; }
+    int64_t contextAt(int64_t t) const { return prefill + t; }   // n_t
+};
+
+// One record. `layer` is -1 for an aggregated trace.
+struct Record {
+    int64_t step = 0;
+    int32_t layer = -1;
+    std::vector<uint32_t> index;  // ascending, each < n_t
+    std::vector<float> value;     // same length as index; scores > 0 (selection: all 1)
+};
+
+// A whole trace in memory, records in CSR form, ordered by (step, layer).
+// Built by TraceStore::load or by the generator; what the engine reads.
+class Trace {
+public:
+    Trace() = default;
+    explicit Trace(TraceMeta meta);
+
+    const TraceMeta& meta() const { return meta_; }
+    TraceMeta& meta() { return meta_; }
+
+    // Appends the next record; must come in (step, layer-slot) order. Validates it.
+    void append(const Record& r);
+    void append(int64_t step, int32_t layer, std::span<const uint32_t> index,
+                std::span<const float> value);
+    void reserve(size_t records, size_t entries);
+
+    bool complete() const { return static_cast<int64_t>(offsets_.size()) - 1 == meta_.recordCount(); }
+    int64_t recordCount() const { return static_cast<int64_t>(offsets_.size()) - 1; }
+    size_t entryCount() const { return index_.size(); }
+
+    // slot = layer for per-layer traces, 0 for aggregated.
+    size_t recordId(int64_t step, int32_t slot) const {
+        return static_cast<size_t>(step) * static_cast<size_t>(meta_.layerSlots()) + static_cast<size_t>(slot);
+    }
+    std::span<const uint32_t> indices(size_t record) const {
+        return {index_.data() + offsets_[record], offsets_[record + 1] - offsets_[record]};
+    }
+    std::span<const float> values(size_t record) const {
+        return {value_.data() + offsets_[record], offsets_[record + 1] - offsets_[record]};
+    }
+    // Relevance of one token at one record (0 when absent); binary search.
+    float valueAt(size_t record, uint32_t token) const;
+
+private:
+    TraceMeta meta_;
+    std::vector<size_t> offsets_{0};
+    std::vector<uint32_t> index_;
+    std::vector<float> value_;
+};
+
+} // namespace kvtier

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Installs the Debian packages kvtier needs, only those that are missing. Idempotent.
+# Sourced by run.sh and test.sh; also runnable alone.
+set -euo pipefail
+KVTIER_PACKAGES=(build-essential cmake pkg-config qt6-base-dev libqt6svg6-dev libqcustomplot-dev
+  libqcustomplot2.1-qt6 libtbb-dev libsqlite3-dev nlohmann-json3-dev zlib1g-dev)
+if [ "${1:-}" = "--gui-tools" ] || [ "${KVTIER_GUI_TOOLS:-0}" = 1 ]; then
+  KVTIER_PACKAGES+=(xvfb xauth imagemagick)
+fi
+missing=()
+for p in "${KVTIER_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "kvtier: installing missing packages: ${missing[*]}" >&2
+  sudo_cmd=""; [ "$(id -u)" -ne 0 ] && sudo_cmd=sudo
+  export DEBIAN_FRONTEND=noninteractive
+  $sudo_cmd apt-get install -y -q "${missing[@]}" >/dev/null 2>&1 || {
+    $sudo_cmd apt-get update -q >/dev/null
+    $sudo_cmd apt-get install -y -q "${missing[@]}"
+  }
+fi

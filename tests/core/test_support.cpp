@@ -1,0 +1,56 @@
+#include "test_support.hpp"
+
+#include <QCoreApplication>
+#include <QDir>
+#include <QTemporaryDir>
+
+#include <fstream>
+#include <memory>
+
+namespace kvtier::test {
+
+static QTemporaryDir& scratchDir()
+{
+    static QTemporaryDir dir;
+    return dir;
+}
+
+std::string scratchPath(const std::string& fileName)
+{
+    return QDir(scratchDir().path()).filePath(QString::fromStdString(fileName)).toStdString();
+}
+
+std::string writeScratch(const std::string& fileName, const std::string& text)
+{
+    const std::string p = scratchPath(fileName);
+    std::ofstream out(p, std::ios::binary);
+    out << text;
+    return p;
+}
+
+Trace denseTrace(int64_t prefill, const std::vector<std::vector<float>>& rows, int32_t layers,
+                 const std::string& name)
+{
+    TraceMeta m;
+    m.name = name;
+    m.prefill = prefill;
+    m.steps = static_cast<int64_t>(rows.size());
+    m.layers = layers;
+    m.layer_mode = LayerMode::Aggregated;
+    m.kind = RecordKind::Scores;
+    Trace tr(m);
+    for (size_t t = 0; t < rows.size(); ++t) {
+        Record r;
+        r.step = static_cast<int64_t>(t);
+        r.layer = -1;
+        for (size_t i = 0; i < rows[t].size(); ++i)
+            if (rows[t][i] > 0) {
+                r.index.push_back(static_cast<uint32_t>(i));
+                r.value.push_back(rows[t][i]);
+            }
+        tr.append(r);
+    }
+    return tr;
+}
+
+} // namespace kvtier::test

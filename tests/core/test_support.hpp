@@ -1,0 +1,19 @@
+#pragma once
+// Small helpers shared by the core test suites: scratch files and a compact way to
+// build traces by hand.
+#include "core/trace.hpp"
+
+#include <string>
+#include <vector>
+
+namespace kvtier::test {
+
+// A fresh path inside a per-process temporary folder (removed at exit).
+std::string scratchPath(const std::string& fileName);
+// Writes `text` to a scratch file and returns its path.
+std::string writeScratch(const std::string& fileName, const std::string& text);
+// An aggregated score trace from dense rows; row t must have P + t entries.
+Trace denseTrace(int64_t prefill, const std::vector<std::vector<float>>& rows, int32_t layers = 1,
+                 const std::string& name = "t");
+
+} // namespace kvtier::test
