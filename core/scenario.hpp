@@ -1,0 +1,66 @@
+#pragma once
+// A scenario (docs/SCENARIO.md): trace, model, hardware, selection, placement, batch and
+// policies. Read from `*.kvtier.json`, written back by the GUI. Unknown keys and
+// out-of-range values are InputErrors naming the file and the JSON path.
+#include "core/hardware.hpp"
+#include "core/policy.hpp"
+#include "core/selection.hpp"
+#include "core/timing.hpp"
+
+#include <nlohmann/json_fwd.hpp>
+
+#include <string>
+#include <vector>
+
+namespace kvtier {
+
+class PresetLibrary;
+
+struct PolicySpec {
+    std::string name;
+    PolicyParams params;     // resolved: every parameter present
+    bool operator==(const PolicySpec&) const = default;
+};
+
+struct Scenario {
+    std::string trace_db;    // as written in the file
+    std::string trace_name;
+    std::string model_preset;      // preset id it started from, or "" / "custom"
+    Model model;
+    std::string hardware_preset;   // preset id it started from, or "" / "custom"
+    Hardware hardware;
+    SelectionConfig selection;
+    bool inclusive = false;
+    Route route = Route::Home;
+    double weights_in_fast_tier = 1.0;   // omega
+    double compute_floor_s = 0;
+    int64_t batch = 1;
+    std::vector<PolicySpec> policies;
+
+    TimingConfig timingConfig() const;
+    bool operator==(const Scenario&) const = default;
+};
+
+// Parses and validates. A "model"/"hardware" that is a string names a preset; an object
+// may carry "preset" plus fields that override it. `where` names the file in errors.
+Scenario scenarioFromJson(const nlohmann::json& doc, const std::string& where, const PresetLibrary& presets);
+// Every field written out in full (presets expanded), so the file stands alone.
+nlohmann::json scenarioToJson(const Scenario& s);
+
+// Expands "model"/"hardware" preset references into full objects in place, so that
+// `--set hardware.tiers.0.capacity_bytes=...` can address them.
+void expandPresets(nlohmann::json& doc, const std::string& where, const PresetLibrary& presets);
+// Applies `key.path=value` (numbers index arrays; the value is parsed as JSON when it is
+// valid JSON, else taken as a string). Throws InputError naming the key.
+void applyOverride(nlohmann::json& doc, const std::string& assignment);
+void setPath(nlohmann::json& doc, const std::string& path, const nlohmann::json& value);
+const nlohmann::json* findPath(const nlohmann::json& doc, const std::string& path);
+
+// Reads a scenario file, applies the overrides, validates. The trace database path is
+// resolved against the scenario's folder, then the working directory.
+Scenario loadScenario(const std::string& path, const PresetLibrary& presets,
+                      const std::vector<std::string>& overrides = {});
+void saveScenario(const Scenario& s, const std::string& path);
+std::string resolveTraceDb(const std::string& db, const std::string& scenarioPath);
+
+} // namespace kvtier
