@@ -17,16 +17,22 @@ struct sqlite3_stmt;
 namespace kvtier {
 
 inline constexpr int kSchemaVersion = 1;
+// PRAGMA application_id of every kvtier trace database: "KVTR" as a big-endian int.
+inline constexpr int32_t kApplicationId = 0x4B565452;
 
 // Per-trace summary for lists (no records loaded).
 struct TraceSummary {
     TraceMeta meta;
     int64_t records = 0;      // rows stored
     int64_t blob_bytes = 0;   // total record payload
+    Encoding encoding = Encoding::SparseF32;   // how the importer stored the records
+    int64_t entries = 0;      // non-zero (selected) entries over all records
+    std::string created_at;   // UTC, ISO 8601 ("2025-01-31T12:00:00Z")
 };
 
 class TraceReader;
 class TraceWriter;
+class StoreTransaction;
 
 class TraceStore {
 public:
@@ -51,10 +57,18 @@ public:
 
     // Starts an import of a new trace named meta.name (must not exist yet unless
     // `replace`). Opens a transaction that the writer commits; dropping the writer
-    // without commit() rolls back.
+    // without commit() rolls back. Inside a transaction() the writer uses a savepoint,
+    // so several traces can be written all-or-nothing.
+    // meta.steps may be -1 when a streaming importer does not know T in advance: commit()
+    // then takes T from the records added (the last step must be complete).
+    // Selection traces must use Encoding::IndexU32, score traces any other encoding.
+    // The writer must not outlive the store.
     std::unique_ptr<TraceWriter> beginTrace(const TraceMeta& meta, Encoding encoding,
                                             bool replace = false);
-    void remove(const std::string& name);
+    void remove(const std::string& name);   // throws InputError when missing
+
+    // BEGIN IMMEDIATE ... COMMIT around several writes; rolls back unless committed.
+    std::unique_ptr<StoreTransaction> transaction();
 
     sqlite3* handle() const { return db_; }
 
@@ -78,8 +92,15 @@ class TraceWriter {
 public:
     virtual ~TraceWriter() = default;
     // Validates (order, index < n_t, ascending, finite, >= 0) and stores one record.
+    // Selection records may leave `value` empty (or all 1). Zero scores are dropped.
     virtual void add(const Record& r) = 0;
     // Checks the trace is complete (T or T*L records), writes the metadata, commits.
+    virtual void commit() = 0;
+};
+
+class StoreTransaction {
+public:
+    virtual ~StoreTransaction() = default;
     virtual void commit() = 0;
 };
 
