@@ -33,13 +33,13 @@ BoundResult forEachStep(const char* name, const Selection& sel, const TimingConf
     r.batch = c.batch;
     r.step_time.assign(static_cast<size_t>(lay.steps), 0.0);
     r.fast_share.assign(static_cast<size_t>(lay.steps), 0.0);
-    const double layerFactor = lay.slots == 1 ? static_cast<double>(c.model.layers) : 1.0;
+    const double layerFactor = lay.slot_count == 1 ? static_cast<double>(c.model.layers) : 1.0;
     const double bytesPerToken = c.model.kv_bytes_per_token_layer * static_cast<double>(c.batch);
     tbb::parallel_for(tbb::blocked_range<int64_t>(0, lay.steps, 64), [&](const tbb::blocked_range<int64_t>& range) {
         job.check();
         for (int64_t t = range.begin(); t != range.end(); ++t) {
             double time = 0, fast = 0, all = 0;
-            for (int32_t l = 0; l < lay.slots; ++l) {
+            for (int32_t l = 0; l < lay.slot_count; ++l) {
                 const double v = bytesPerToken * static_cast<double>(sel.read_tokens[sel.row(t, l)]);
                 double fastBytes = 0;
                 time += layerFactor * std::max(perSlot(v, fastBytes), c.compute_floor_s);
@@ -63,7 +63,7 @@ BoundResult balancedBound(const Selection& selection, const TimingConfig& c, con
     const std::vector<double> w = weightBytesPerLayer(c);
     std::vector<double> cap = kvCapacityBytes(c);
     // In an aggregated trace a unit holds all layers: a layer-step can read at most 1/L of it.
-    if (selection.layout.slots == 1)
+    if (selection.layout.slot_count == 1)
         for (double& x : cap) x /= c.model.layers;
     const double writeBytes = c.model.kv_bytes_per_token_layer * static_cast<double>(c.batch);
     return forEachStep("balanced", selection, c, job, [&](double volume, double& fastBytes) {

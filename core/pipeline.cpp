@@ -117,7 +117,7 @@ CapacityPlan planCapacity(const Scenario& s, const UnitLayout& layout)
     const size_t M = tiers.size();
     CapacityPlan plan;
     plan.unit_bytes = static_cast<double>(layout.page_tokens) * s.model.kv_bytes_per_token_layer *
-                      (layout.slots == 1 ? s.model.layers : 1);
+                      (layout.slot_count == 1 ? s.model.layers : 1);
     const TimingConfig tc = s.timingConfig();
     const std::vector<double> w = weightBytesPerLayer(tc);
     plan.kv_bytes.resize(M);

@@ -65,7 +65,7 @@ public:
 
     PlacementResult run(Policy& policy, const JobControl& job, PlacementResult r)
     {
-        const int32_t slots = lay_.slots;
+        const int32_t slots = lay_.slot_count;
         const int64_t T = lay_.steps;
         r.tiers = M_;
         r.traffic.assign(static_cast<size_t>(T * slots * M_), SlotTraffic{});
@@ -259,7 +259,7 @@ std::vector<uint8_t> locationsAt(const PlacementResult& p, int64_t t)
     for (int64_t s = 0; s <= t && s < p.layout.steps; ++s) {
         for (const Move& mv : p.moves.row(static_cast<size_t>(s))) loc[mv.unit] = mv.to;
         if (s < t && p.layout.newPageAt(s))
-            for (int32_t l = 0; l < p.layout.slots; ++l) {
+            for (int32_t l = 0; l < p.layout.slot_count; ++l) {
                 const uint32_t u = p.layout.unit(p.layout.pageOfNewToken(s), l);
                 loc[u] = p.created_tier[u];
             }

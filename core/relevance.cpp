@@ -32,8 +32,8 @@ std::vector<uint8_t> tokenSelected(const Selection& sel, uint32_t token, int32_t
     const UnitLayout& lay = sel.layout;
     std::vector<uint8_t> out(static_cast<size_t>(lay.steps), 0);
     for (int64_t t = 0; t < lay.steps; ++t)
-        for (int32_t l = 0; l < lay.slots; ++l) {
-            if (layer >= 0 && l != layer && lay.slots > 1) continue;
+        for (int32_t l = 0; l < lay.slot_count; ++l) {
+            if (layer >= 0 && l != layer && lay.slot_count > 1) continue;
             auto row = sel.tokens.row(sel.row(t, l));
             if (std::binary_search(row.begin(), row.end(), token)) out[static_cast<size_t>(t)] = 1;
         }
@@ -64,7 +64,7 @@ RelevanceStats relevanceStats(const Selection& sel, int64_t maxBin, const JobCon
 
     for (int64_t t = 0; t < T; ++t) {
         double turnover = 0, selected = 0;
-        for (int32_t l = 0; l < lay.slots; ++l) {
+        for (int32_t l = 0; l < lay.slot_count; ++l) {
             auto cur = sel.tokens.row(sel.row(t, l));
             selected += static_cast<double>(cur.size());
             if (t == 0 || cur.empty()) continue;
@@ -76,13 +76,13 @@ RelevanceStats relevanceStats(const Selection& sel, int64_t maxBin, const JobCon
             }
             turnover += static_cast<double>(fresh) / static_cast<double>(cur.size());
         }
-        st.turnover[static_cast<size_t>(t)] = turnover / lay.slots;
-        st.selected[static_cast<size_t>(t)] = selected / lay.slots;
+        st.turnover[static_cast<size_t>(t)] = turnover / lay.slot_count;
+        st.selected[static_cast<size_t>(t)] = selected / lay.slot_count;
     }
 
     // Per (slot, token): walk the steps once, in parallel over slots, merged in slot order.
-    std::vector<Hist> perSlot(static_cast<size_t>(lay.slots));
-    tbb::parallel_for(tbb::blocked_range<int32_t>(0, lay.slots), [&](const tbb::blocked_range<int32_t>& r) {
+    std::vector<Hist> perSlot(static_cast<size_t>(lay.slot_count));
+    tbb::parallel_for(tbb::blocked_range<int32_t>(0, lay.slot_count), [&](const tbb::blocked_range<int32_t>& r) {
         for (int32_t l = r.begin(); l != r.end(); ++l) {
             job.check();
             Hist& h = perSlot[static_cast<size_t>(l)];

@@ -167,7 +167,7 @@ Selection computeSelection(const Trace& trace, const SelectionConfig& c, const J
     s.config = c;
     s.layout = UnitLayout{m.prefill, m.steps, m.layerSlots(), c.page_tokens};
     const UnitLayout& lay = s.layout;
-    const int32_t slots = lay.slots;
+    const int32_t slots = lay.slot_count;
     const auto T = static_cast<size_t>(m.steps);
 
     std::vector<StepPart> parts(T);

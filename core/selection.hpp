@@ -43,20 +43,20 @@ struct Csr {
 struct UnitLayout {
     int64_t prefill = 0;       // P
     int64_t steps = 0;         // T
-    int32_t slots = 1;         // layer slots: L for per-layer traces, 1 for aggregated
+    int32_t slot_count = 1;       // layer slots: L for per-layer traces, 1 for aggregated  (not "slots": a Qt macro)
     int64_t page_tokens = 1;   // g
 
     int64_t pagesAt(int64_t tokens) const { return (tokens + page_tokens - 1) / page_tokens; }
     // Units that exist before step t's new token is written (prefill + tokens 0..n_t-1).
-    int64_t unitsBefore(int64_t t) const { return pagesAt(prefill + t) * slots; }
+    int64_t unitsBefore(int64_t t) const { return pagesAt(prefill + t) * slot_count; }
     // Units once the whole run is written.
-    int64_t totalUnits() const { return pagesAt(prefill + steps) * slots; }
+    int64_t totalUnits() const { return pagesAt(prefill + steps) * slot_count; }
     // Does step t's new token start a new page?
     bool newPageAt(int64_t t) const { return (prefill + t) % page_tokens == 0; }
     int64_t pageOfNewToken(int64_t t) const { return (prefill + t) / page_tokens; }
-    uint32_t unit(int64_t page, int32_t slot) const { return static_cast<uint32_t>(page * slots + slot); }
-    int64_t pageOf(uint32_t u) const { return u / slots; }
-    int32_t slotOf(uint32_t u) const { return static_cast<int32_t>(u % static_cast<uint32_t>(slots)); }
+    uint32_t unit(int64_t page, int32_t slot) const { return static_cast<uint32_t>(page * slot_count + slot); }
+    int64_t pageOf(uint32_t u) const { return u / slot_count; }
+    int32_t slotOf(uint32_t u) const { return static_cast<int32_t>(u % static_cast<uint32_t>(slot_count)); }
     // Tokens of page p that exist when the context has n tokens.
     int64_t tokensIn(int64_t page, int64_t n) const {
         const int64_t lo = page * page_tokens;
@@ -78,7 +78,7 @@ struct Selection {
     std::vector<float> score_max;
 
     size_t row(int64_t t, int32_t slot) const {
-        return static_cast<size_t>(t) * static_cast<size_t>(layout.slots) + static_cast<size_t>(slot);
+        return static_cast<size_t>(t) * static_cast<size_t>(layout.slot_count) + static_cast<size_t>(slot);
     }
 };
 

@@ -48,7 +48,7 @@ TimingResult computeTiming(const Selection& selection, const PlacementResult& pl
                                                " tiers, the timing has " + std::to_string(M));
     const UnitLayout& lay = selection.layout;
     const int64_t T = lay.steps;
-    const int32_t slots = lay.slots;
+    const int32_t slots = lay.slot_count;
     // An aggregated trace stands for every layer: one slot, counted L times.
     const double layerFactor = slots == 1 ? static_cast<double>(config.model.layers) : 1.0;
     const double bytesPerToken = config.model.kv_bytes_per_token_layer * static_cast<double>(config.batch);

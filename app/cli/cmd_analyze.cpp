@@ -1,0 +1,154 @@
+// kvtier-cli analyze: every policy and bound of one scenario, as a table or JSON.
+#include "command.hpp"
+#include "scenario_args.hpp"
+
+#include "core/pipeline.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+
+namespace kvtier::cli {
+
+namespace {
+
+nlohmann::json toJson(const AnalysisResult& r)
+{
+    using nlohmann::json;
+    const auto& lay = r.selection->layout;
+    json j;
+    j["trace"] = {{"db", r.scenario.trace_db}, {"name", r.scenario.trace_name}};
+    j["steps"] = lay.steps;
+    j["layers"] = r.scenario.model.layers;
+    j["batch"] = r.scenario.batch;
+    j["capacity"] = {{"unit_bytes", r.capacity.unit_bytes},
+                     {"units_needed", r.capacity.units_needed},
+                     {"tier_units", r.capacity.units},
+                     {"tier_kv_bytes", r.capacity.kv_bytes}};
+    auto bound = [](const BoundResult& b) {
+        return json{{"total_time_s", b.total_time},
+                    {"time_per_token_s", b.timePerToken()},
+                    {"throughput_tok_s", b.throughput()}};
+    };
+    j["bounds"] = {{"balanced", bound(*r.balanced)}, {"paper", bound(*r.paper)}};
+    json pols = json::array();
+    for (const auto& o : r.policies) {
+        const TimingResult& t = *o.timing;
+        json p = {{"name", o.info.name},
+                  {"label", o.info.label},
+                  {"online", o.info.online},
+                  {"params", o.params},
+                  {"total_time_s", t.total_time},
+                  {"time_per_token_s", t.timePerToken()},
+                  {"throughput_tok_s", t.throughput()},
+                  {"hbm_hit_ratio", t.hbmHitRatio()},
+                  {"migrated_bytes", t.migrated_bytes},
+                  {"gap_to_balanced_bound", o.gapToBound}};
+        json tiers = json::array();
+        for (const auto& tt : t.tier_totals)
+            tiers.push_back({{"name", tt.name},
+                             {"read_bytes", tt.read_bytes},
+                             {"write_bytes", tt.write_bytes},
+                             {"kv_read_bytes", tt.kv_read_bytes},
+                             {"migration_bytes", tt.mig_bytes},
+                             {"busy_s", tt.busy_s},
+                             {"busy_fraction", tt.busy_fraction},
+                             {"bandwidth_use", tt.bandwidth_use}});
+        p["tiers"] = tiers;
+        pols.push_back(p);
+    }
+    j["policies"] = pols;
+    j["stats_ms"] = {{"load", r.stats.load_ms}, {"select", r.stats.select_ms}, {"bounds", r.stats.bound_ms},
+                     {"place", r.stats.place_ms}, {"time", r.stats.time_ms}, {"total", r.stats.total_ms}};
+    return j;
+}
+
+void printTable(const AnalysisResult& r)
+{
+    const auto& s = r.scenario;
+    const auto& lay = r.selection->layout;
+    std::printf("trace %s (%s): P=%lld T=%lld L=%d, %s, batch %lld\n", s.trace_name.c_str(), s.trace_db.c_str(),
+                static_cast<long long>(lay.prefill), static_cast<long long>(lay.steps), s.model.layers,
+                r.trace->meta().layer_mode == LayerMode::Aggregated ? "aggregated" : "per-layer",
+                static_cast<long long>(s.batch));
+    std::printf("selection %s %g, page %lld tokens; %s placement; KV units of %.4g MB; tier units:",
+                toString(s.selection.mode), s.selection.value, static_cast<long long>(s.selection.page_tokens),
+                s.inclusive ? "inclusive" : "exclusive", r.capacity.unit_bytes / 1e6);
+    for (size_t m = 0; m < r.capacity.units.size(); ++m)
+        std::printf(" %s %lld", s.hardware.tiers[m].name.c_str(), static_cast<long long>(r.capacity.units[m]));
+    std::printf(" (need %lld)\n\n", static_cast<long long>(r.capacity.units_needed));
+    std::printf("%-22s %-7s %12s %12s %9s %12s %8s\n", "policy", "kind", "ms/token", "tokens/s", "HBM hit",
+                "migrated GB", "x bound");
+    auto bound = [&](const char* name, const BoundResult& b) {
+        std::printf("%-22s %-7s %12.4f %12.1f %9s %12s %8.3f\n", name, "bound", b.timePerToken() * 1e3, b.throughput(),
+                    "", "", b.total_time / r.balanced->total_time);
+    };
+    bound("balanced bound", *r.balanced);
+    bound("paper bound", *r.paper);
+    for (const auto& o : r.policies) {
+        const TimingResult& t = *o.timing;
+        std::printf("%-22s %-7s %12.4f %12.1f %9.4f %12.4f %8.3f\n", o.info.name.c_str(),
+                    o.info.online ? "online" : "oracle", t.timePerToken() * 1e3, t.throughput(), t.hbmHitRatio(),
+                    t.migrated_bytes / 1e9, o.gapToBound);
+    }
+    std::printf("\n%.1f ms (select %.1f, bounds %.1f, place %.1f, time %.1f)\n", r.stats.total_ms, r.stats.select_ms,
+                r.stats.bound_ms, r.stats.place_ms, r.stats.time_ms);
+}
+
+void writePerStep(const AnalysisResult& r, const std::string& path)
+{
+    std::ofstream out(path, std::ios::binary);
+    if (!out) throw InputError(path, "cannot write the per-step CSV");
+    out.precision(10);
+    out << "step,balanced_s,paper_s";
+    for (const auto& o : r.policies) {
+        out << ',' << o.info.name << "_s";
+        for (const auto& tt : o.timing->tier_totals) out << ',' << o.info.name << '_' << tt.name << "_busy_fraction";
+    }
+    out << '\n';
+    const int64_t T = r.selection->layout.steps;
+    for (int64_t t = 0; t < T; ++t) {
+        const auto i = static_cast<size_t>(t);
+        out << t << ',' << r.balanced->step_time[i] << ',' << r.paper->step_time[i];
+        for (const auto& o : r.policies) {
+            const double tau = o.timing->step_time[i];
+            out << ',' << tau;
+            for (int32_t m = 0; m < o.timing->tiers; ++m) out << ',' << (tau > 0 ? o.timing->at(t, m).busy_s / tau : 0);
+        }
+        out << '\n';
+    }
+    if (!out) throw InputError(path, "write failed");
+}
+
+int run(const std::vector<std::string>& argv)
+{
+    Args a(argv, {"scenario", "per-step"}, {"json"}, {"set", "presets"});
+    if (!a.positional().empty()) throw UsageError("unexpected argument '" + a.positional()[0] + "'");
+    const PresetLibrary presets = presetsFrom(a);
+    const Scenario s = scenarioFrom(a, presets);
+    Pipeline pipeline;
+    const AnalysisResult r = pipeline.run(s);
+    if (auto per = a.get("per-step")) writePerStep(r, *per);
+    if (a.has("json")) std::cout << toJson(r).dump(2) << "\n";
+    else printTable(r);
+    return 0;
+}
+
+Registration reg("analyze",
+                 {"run every policy and bound of a scenario",
+                  "usage: kvtier-cli analyze --scenario FILE [--set key.path=value ...] [--json] [--per-step CSV]\n"
+                  "                          [--presets FILE ...]\n\n"
+                  "Runs the scenario (docs/SCENARIO.md): selection, every listed policy's placement, per-tier\n"
+                  "traffic and time, and the balanced and paper bounds (docs/MODEL.md).\n\n"
+                  "  --scenario FILE     a *.kvtier.json scenario\n"
+                  "  --set k.path=v      override any scenario key, e.g. --set selection.value=0.6\n"
+                  "                      --set hardware.tiers.0.capacity_bytes=2e10 (repeatable)\n"
+                  "  --json              print one JSON object instead of the table\n"
+                  "  --per-step CSV      write per-step times (bounds, each policy, tier busy fractions)\n"
+                  "  --presets FILE      add a user preset file (repeatable)\n",
+                  run});
+
+} // namespace
+} // namespace kvtier::cli
