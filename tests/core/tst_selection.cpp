@@ -1,0 +1,138 @@
+// MODEL.md §2 by hand: every selection mode, ties, sinks and window, pages.
+#include "test_support.hpp"
+
+#include "core/error.hpp"
+#include "core/selection.hpp"
+
+#include <QtTest>
+
+using namespace kvtier;
+
+namespace {
+std::vector<uint32_t> pick(const std::vector<float>& scores, SelectionConfig c)
+{
+    std::vector<uint32_t> idx;
+    std::vector<float> val;
+    for (size_t i = 0; i < scores.size(); ++i)
+        if (scores[i] > 0) {
+            idx.push_back(static_cast<uint32_t>(i));
+            val.push_back(scores[i]);
+        }
+    return selectTokens(idx, val, static_cast<int64_t>(scores.size()), RecordKind::Scores, c);
+}
+using V = std::vector<uint32_t>;
+} // namespace
+
+class TestSelection : public QObject {
+    Q_OBJECT
+private slots:
+    void dense() { QCOMPARE(pick({0.1f, 0, 0.3f}, {SelectionMode::Dense, 0, 0, 0, 1}), (V{0, 1, 2})); }
+
+    void topkTiesByLowerIndex()
+    {
+        QCOMPARE(pick({0.2f, 0.5f, 0.2f, 0.2f}, {SelectionMode::TopK, 2, 0, 0, 1}), (V{0, 1}));
+        QCOMPARE(pick({0.2f, 0.5f, 0.2f, 0.2f}, {SelectionMode::TopK, 3, 0, 0, 1}), (V{0, 1, 2}));
+    }
+
+    void topkFillsZeroScoresInIndexOrder()
+    {
+        // Only two tokens have a score; K = 4 takes the two, then the lowest-index zeros.
+        QCOMPARE(pick({0, 0.3f, 0, 0, 0.6f, 0}, {SelectionMode::TopK, 4, 0, 0, 1}), (V{0, 1, 2, 4}));
+        // K larger than the context reads everything.
+        QCOMPARE(pick({0, 0.3f, 0}, {SelectionMode::TopK, 10, 0, 0, 1}), (V{0, 1, 2}));
+        QCOMPARE(pick({0, 0.3f, 0}, {SelectionMode::TopK, 0, 0, 0, 1}), V{});
+    }
+
+    void ratioUsesTheEpsilon()
+    {
+        // ceil(0.4 * 5 - 1e-9) = 2, not 3 (0.4 * 5 is 2.0000000000000004 in binary).
+        QCOMPARE(pick({0.1f, 0.2f, 0.3f, 0.15f, 0.25f}, {SelectionMode::Ratio, 0.4, 0, 0, 1}), (V{2, 4}));
+        // ceil(0.3 * 5) = 2; ceil(0.41 * 5) = 3.
+        QCOMPARE(pick({0.1f, 0.2f, 0.3f, 0.15f, 0.25f}, {SelectionMode::Ratio, 0.3, 0, 0, 1}).size(), size_t(2));
+        QCOMPARE(pick({0.1f, 0.2f, 0.3f, 0.15f, 0.25f}, {SelectionMode::Ratio, 0.41, 0, 0, 1}), (V{1, 2, 4}));
+        std::vector<float> big(31300, 1.0f);
+        QCOMPARE(pick(big, {SelectionMode::Ratio, 0.4, 0, 0, 1}).size(), size_t(12520));
+    }
+
+    void massReachesTheShare()
+    {
+        // Sorted: 0.4 (0), 0.3 (2), 0.2 (1), 0.1 (3). tau 0.7 -> 0.4 + 0.3 reaches 0.7.
+        QCOMPARE(pick({0.4f, 0.2f, 0.3f, 0.1f}, {SelectionMode::Mass, 0.7, 0, 0, 1}), (V{0, 2}));
+        QCOMPARE(pick({0.4f, 0.2f, 0.3f, 0.1f}, {SelectionMode::Mass, 0.71, 0, 0, 1}), (V{0, 1, 2}));
+        QCOMPARE(pick({0.4f, 0.2f, 0.3f, 0.1f}, {SelectionMode::Mass, 1.0, 0, 0, 1}), (V{0, 1, 2, 3}));
+    }
+
+    void sinksAndWindowComeOnTop()
+    {
+        QCOMPARE(pick({0, 0, 0.9f, 0, 0, 0, 0}, {SelectionMode::TopK, 1, 2, 2, 1}), (V{0, 1, 2, 5, 6}));
+        // Overlaps are counted once.
+        QCOMPARE(pick({0.9f, 0, 0}, {SelectionMode::TopK, 1, 2, 2, 1}), (V{0, 1, 2}));
+    }
+
+    void selectionRecordsAreTakenAsGiven()
+    {
+        const std::vector<uint32_t> idx{1, 4};
+        const std::vector<float> val{1, 1};
+        QCOMPARE(selectTokens(idx, val, 6, RecordKind::Selection, {SelectionMode::TopK, 1, 1, 0, 1}), (V{0, 1, 4}));
+    }
+
+    void pagesCostAllTheirExistingTokens()
+    {
+        // P = 5, pages of 2: page 2 holds token 4 only at step 0 (n = 5), tokens 4-5 at step 1.
+        Trace tr = test::denseTrace(5, {{0, 0.9f, 0, 0, 0.8f}, {0, 0, 0, 0.1f, 0.5f, 0.9f}});
+        const Selection s = computeSelection(tr, {SelectionMode::TopK, 2, 0, 0, 2});
+        QCOMPARE(s.pages.row(0).size(), size_t(2));
+        QCOMPARE(s.pages.row(0)[0], 0u);
+        QCOMPARE(s.pages.row(0)[1], 2u);
+        QCOMPARE(s.read_tokens[0], int64_t(3));   // page 0: 2 tokens, page 2: 1 token
+        QCOMPARE(s.read_tokens[1], int64_t(2));   // tokens 4, 5 share page 2
+        QCOMPARE(s.layout.totalUnits(), int64_t(4));   // 7 tokens at the end -> 4 pages
+        QCOMPARE(s.layout.unitsBefore(0), int64_t(3));
+        QVERIFY(!s.layout.newPageAt(0));   // token 5 joins page 2
+        QVERIFY(s.layout.newPageAt(1));    // token 6 opens page 3
+        // Unit scores: sum and max per page at each step.
+        QCOMPARE(s.score_units.row(1).size(), size_t(2));
+        QCOMPARE(s.score_sum[s.score_units.offset[1] + 1], 0.5f + 0.9f);
+        QCOMPARE(s.score_max[s.score_units.offset[1] + 1], 0.9f);
+    }
+
+    void perLayerUnitsInterleaveLayers()
+    {
+        TraceMeta m;
+        m.name = "pl";
+        m.prefill = 3;
+        m.steps = 1;
+        m.layers = 2;
+        m.layer_mode = LayerMode::PerLayer;
+        Trace tr(m);
+        tr.append(0, 0, std::vector<uint32_t>{2}, std::vector<float>{1});
+        tr.append(0, 1, std::vector<uint32_t>{0}, std::vector<float>{1});
+        const Selection s = computeSelection(tr, {SelectionMode::TopK, 1, 0, 0, 1});
+        // unit = page * L + layer: layer 0 page 2 -> 4, layer 1 page 0 -> 1.
+        QCOMPARE(s.step_units.row(0).size(), size_t(2));
+        QCOMPARE(s.step_units.row(0)[0], 1u);
+        QCOMPARE(s.step_units.row(0)[1], 4u);
+    }
+
+    void badConfigsAreRefused_data()
+    {
+        QTest::addColumn<int>("mode");
+        QTest::addColumn<double>("value");
+        QTest::addColumn<int>("page");
+        QTest::newRow("ratio 0") << int(SelectionMode::Ratio) << 0.0 << 1;
+        QTest::newRow("ratio > 1") << int(SelectionMode::Ratio) << 1.5 << 1;
+        QTest::newRow("mass nan") << int(SelectionMode::Mass) << std::nan("") << 1;
+        QTest::newRow("topk fraction") << int(SelectionMode::TopK) << 2.5 << 1;
+        QTest::newRow("page 0") << int(SelectionMode::Dense) << 0.0 << 0;
+    }
+    void badConfigsAreRefused()
+    {
+        QFETCH(int, mode);
+        QFETCH(double, value);
+        QFETCH(int, page);
+        QVERIFY_THROWS_EXCEPTION(InputError, validate({static_cast<SelectionMode>(mode), value, 0, 0, page}));
+    }
+};
+
+QTEST_GUILESS_MAIN(TestSelection)
+#include "tst_selection.moc"
