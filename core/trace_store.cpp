@@ -333,7 +333,9 @@ public:
         const int32_t slots = m.layerSlots();
         const int64_t wantStep = next_ / slots;
         const int32_t wantLayer = m.layer_mode == LayerMode::Aggregated ? -1 : static_cast<int32_t>(next_ % slots);
+        if (done_) return false;   // stepping a finished statement would restart it
         if (!q_.step()) {
+            done_ = true;
             if (next_ < m.recordCount())
                 throw InputError(recordWhere(path_, m.name, wantStep, wantLayer),
                                  "record missing (the trace has " + std::to_string(next_) + " of " +
@@ -378,6 +380,7 @@ private:
     Row row_;
     Statement q_;
     int64_t next_ = 0;
+    bool done_ = false;
 };
 
 // ---- writer ----------------------------------------------------------------------------
@@ -552,8 +555,9 @@ public:
                                             " layers");
             meta_.steps = next_ / slots;
         } else if (next_ != meta_.recordCount()) {
-            throw InputError(where, "incomplete trace: " + std::to_string(meta_.recordCount() - next_) +
-                                        " records missing (have " + std::to_string(next_) + " of " +
+            const int64_t missing = meta_.recordCount() - next_;
+            throw InputError(where, "incomplete trace: " + std::to_string(missing) +
+                                        (missing == 1 ? " record" : " records") + " missing (have " + std::to_string(next_) + " of " +
                                         std::to_string(meta_.recordCount()) + ")");
         }
         Statement upd(db_, path_, "UPDATE traces SET steps = ?1, entries = ?2 WHERE id = ?3");
