@@ -89,7 +89,8 @@ private slots:
         QCOMPARE(r.policies[0].info.name, std::string("first-fit"));
         QCOMPARE(r.policies[0].timing->total_time, t.total_time);
         for (const auto& o : r.policies) QVERIFY(o.gapToBound >= 1 - 1e-12);
-        QVERIFY(r.balanced->total_time >= r.paper->total_time);
+        // Equal when writes fit in spare bandwidth (here: LPDDR behind its link); never below.
+        QVERIFY(r.balanced->total_time >= r.paper->total_time * (1 - 1e-12));
     }
 
     void bandwidthRetimesWithoutReplacing()
