@@ -1,0 +1,88 @@
+#include "core/export_csv.hpp"
+
+#include "core/error.hpp"
+#include "core/import_long_csv.hpp"
+
+#include <charconv>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+
+namespace kvtier {
+
+int64_t exportLongCsv(const TraceStore& store, const std::string& name, std::ostream& out,
+                      const JobControl& control)
+{
+    const TraceSummary s = store.get(name);
+    auto reader = store.reader(name);
+    out << formatTraceComment(s) << "\nstep,layer,token,score\n";
+    const bool selection = s.meta.kind == RecordKind::Selection;
+    const int64_t total = std::max<int64_t>(s.meta.recordCount(), 1);
+    int64_t rows = 0;
+    int64_t done = 0;
+    Record rec;
+    std::string buf;
+    char num[64];
+    auto append = [&](auto v) {
+        auto [p, ec] = std::to_chars(num, num + sizeof num, v);
+        buf.append(num, p);
+    };
+    while (reader->next(rec)) {
+        buf.clear();
+        for (size_t k = 0; k < rec.index.size(); ++k) {
+            append(rec.step);
+            buf.push_back(',');
+            append(rec.layer);
+            buf.push_back(',');
+            append(rec.index[k]);
+            buf.push_back(',');
+            if (selection) buf.push_back('1');
+            else append(rec.value[k]);   // shortest round-trip form of the float
+            buf.push_back('\n');
+        }
+        out.write(buf.data(), static_cast<std::streamsize>(buf.size()));
+        rows += static_cast<int64_t>(rec.index.size());
+        control.check();
+        control.report(static_cast<double>(++done) / static_cast<double>(total));
+    }
+    out.flush();
+    if (!out) throw InputError("", "write error while exporting trace '" + name + "'");
+    return rows;
+}
+
+int64_t exportLongCsv(const TraceStore& store, const std::string& name, const std::string& outPath,
+                      const JobControl& control)
+{
+    if (outPath == "-") {
+        try {
+            return exportLongCsv(store, name, std::cout, control);
+        } catch (const InputError& e) {
+            if (!e.where().empty()) throw;
+            throw InputError("<stdout>", e.problem());
+        }
+    }
+    // Written beside the target and renamed at the end: a failed export leaves no half file.
+    const std::string tmp = outPath + ".part";
+    int64_t rows = 0;
+    try {
+        std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+        if (!out) throw InputError(outPath, "cannot create the file");
+        rows = exportLongCsv(store, name, out, control);
+        out.close();
+        if (!out) throw InputError(outPath, "write error");
+        std::error_code ec;
+        std::filesystem::rename(tmp, outPath, ec);
+        if (ec) throw InputError(outPath, "cannot rename the finished file into place: " + ec.message());
+    } catch (const InputError& e) {
+        std::remove(tmp.c_str());
+        if (!e.where().empty()) throw;
+        throw InputError(outPath, e.problem());
+    } catch (...) {
+        std::remove(tmp.c_str());
+        throw;
+    }
+    return rows;
+}
+
+} // namespace kvtier

@@ -1,0 +1,216 @@
+#include "core/import_paper_csv.hpp"
+
+#include "core/csv_reader.hpp"
+#include "core/error.hpp"
+
+#include <algorithm>
+
+namespace kvtier {
+
+namespace {
+
+constexpr int64_t kMaxLayers = 65536;   // guards the per-step buffers against garbage
+
+struct Row {
+    int64_t n = 0;
+    int64_t layer = 0;
+    std::vector<uint32_t> tokens;   // sorted, unique, < n
+};
+
+// Parses `n,l,"[i, j, k]"` (the list may also be unquoted). Index n itself is the token
+// being decoded and is dropped; duplicates are removed.
+void parseRow(CsvReader& in, Row& row)
+{
+    const std::string_view line = in.line();
+    const size_t c1 = line.find(',');
+    const size_t c2 = c1 == std::string_view::npos ? c1 : line.find(',', c1 + 1);
+    if (c2 == std::string_view::npos)
+        throw InputError(in.where(), "expected three fields n,l,read_kv, found '" + std::string(line) + "'");
+    const std::string_view nField = line.substr(0, c1);
+    const std::string_view lField = line.substr(c1 + 1, c2 - c1 - 1);
+    if (!parseInt(nField, row.n))
+        throw InputError(in.where(), "n is not an integer: '" + std::string(trim(nField)) + "'");
+    if (!parseInt(lField, row.layer))
+        throw InputError(in.where(), "l is not an integer: '" + std::string(trim(lField)) + "'");
+    if (row.n < 0) throw InputError(in.where(), "n = " + std::to_string(row.n) + " is negative");
+    if (row.layer < 0) throw InputError(in.where(), "l = " + std::to_string(row.layer) + " is negative");
+    if (row.layer >= kMaxLayers)
+        throw InputError(in.where(), "l = " + std::to_string(row.layer) + " is implausibly large (limit " +
+                                         std::to_string(kMaxLayers - 1) + ")");
+
+    std::string_view list = trim(line.substr(c2 + 1));
+    if (!list.empty() && list.front() == '"') {
+        if (list.size() < 2 || list.back() != '"')
+            throw InputError(in.where(), "unterminated quote in read_kv");
+        list = list.substr(1, list.size() - 2);
+        if (list.find('"') != std::string_view::npos)
+            throw InputError(in.where(), "unexpected quote inside read_kv");
+    }
+    list = trim(list);
+    if (list.empty() || list.front() != '[')
+        throw InputError(in.where(), "read_kv must be a bracketed list like \"[0, 5, 17]\", found '" +
+                                         std::string(list) + "'");
+    const size_t close = list.find(']');
+    if (close == std::string_view::npos)
+        throw InputError(in.where(), "unterminated list in read_kv (missing ']')");
+    if (!trim(list.substr(close + 1)).empty())
+        throw InputError(in.where(), "unexpected text after ']' in read_kv: '" +
+                                         std::string(trim(list.substr(close + 1))) + "'");
+    std::string_view body = list.substr(1, close - 1);
+    row.tokens.clear();
+    if (!trim(body).empty()) {
+        while (true) {
+            const size_t comma = body.find(',');
+            const std::string_view item = trim(body.substr(0, comma));
+            int64_t v = 0;
+            if (item.empty())
+                throw InputError(in.where(), "empty element in read_kv list");
+            if (!parseInt(item, v))
+                throw InputError(in.where(), "token index is not an integer: '" + std::string(item) + "'");
+            if (v < 0)
+                throw InputError(in.where(), "token index " + std::to_string(v) + " is negative");
+            if (v > row.n)
+                throw InputError(in.where(), "token index " + std::to_string(v) + " >= n_t = " +
+                                                 std::to_string(row.n) + " (at n = " + std::to_string(row.n) +
+                                                 " the readable tokens are 0.." + std::to_string(row.n - 1) + ")");
+            if (v < row.n) row.tokens.push_back(static_cast<uint32_t>(v));   // v == n: the new token, dropped
+            if (comma == std::string_view::npos) break;
+            body.remove_prefix(comma + 1);
+        }
+    }
+    std::sort(row.tokens.begin(), row.tokens.end());
+    row.tokens.erase(std::unique(row.tokens.begin(), row.tokens.end()), row.tokens.end());
+}
+
+// One decode step's rows, gathered until n changes.
+struct StepBuffer {
+    int64_t n = -1;
+    std::vector<std::vector<uint32_t>> layers;
+    std::vector<int64_t> line;   // line of each layer's row, 0 = absent
+
+    void clear(int64_t newN, size_t slots)
+    {
+        n = newN;
+        layers.resize(slots);
+        for (auto& l : layers) l.clear();
+        line.assign(slots, 0);
+    }
+};
+
+} // namespace
+
+TraceSummary importPaperCsv(TraceStore& store, const std::string& path, const ImportOptions& opt)
+{
+    if (opt.encoding && *opt.encoding != Encoding::IndexU32)
+        throw InputError(path, std::string("paper CSV traces are selections and are stored as index_u32, not ") +
+                                   toString(*opt.encoding));
+    CsvReader in(path);
+    if (!in.next()) throw InputError(path, "empty file (expected the header 'n,l,read_kv')");
+    {
+        const auto& h = in.fields();
+        if (h.size() != 3 || trim(h[0]) != "n" || trim(h[1]) != "l" || trim(h[2]) != "read_kv")
+            throw InputError(in.where(), "expected the header 'n,l,read_kv', found '" + std::string(in.line()) + "'");
+    }
+
+    TraceMeta meta;
+    meta.name = opt.name.empty() ? traceNameFromPath(path) : opt.name;
+    meta.source = "paper-csv " + path;
+    meta.description = opt.description.value_or("");
+    meta.model_name = opt.model_name.value_or("");
+    meta.head_reduction = opt.head_reduction.value_or("mean");
+    meta.notes = opt.notes.value_or("");
+    meta.kind = RecordKind::Selection;
+    meta.layer_mode = opt.layer_mode.value_or(LayerMode::PerLayer);
+    meta.steps = -1;   // known at the end of the file
+
+    std::unique_ptr<TraceWriter> writer;
+    StepBuffer step;
+    size_t slots = 0;   // L, fixed by the first step
+    Row row;
+    Record rec;
+
+    auto flush = [&](int64_t lastLine) {
+        const std::string where = path + ":" + std::to_string(lastLine);
+        if (!writer) {
+            // The first step fixes P and L.
+            slots = step.layers.size();
+            meta.prefill = step.n;
+            meta.layers = static_cast<int32_t>(slots);
+            if (opt.prefill && *opt.prefill != meta.prefill)
+                throw InputError(where, "the first row has n = " + std::to_string(meta.prefill) +
+                                            ", so P = " + std::to_string(meta.prefill) + ", but P = " +
+                                            std::to_string(*opt.prefill) + " was given");
+            if (opt.layers && *opt.layers != meta.layers)
+                throw InputError(where, "the first step has L = " + std::to_string(meta.layers) +
+                                            " layers, but L = " + std::to_string(*opt.layers) + " was given");
+            writer = store.beginTrace(meta, Encoding::IndexU32, opt.replace);
+        }
+        for (size_t l = 0; l < slots; ++l)
+            if (step.line[l] == 0)
+                throw InputError(where, "step n = " + std::to_string(step.n) + " has no row for layer l = " +
+                                            std::to_string(l) + " (every step needs layers 0.." +
+                                            std::to_string(slots - 1) + ")");
+        rec.step = step.n - meta.prefill;
+        rec.value.clear();
+        if (meta.layer_mode == LayerMode::PerLayer) {
+            for (size_t l = 0; l < slots; ++l) {
+                rec.layer = static_cast<int32_t>(l);
+                rec.index.swap(step.layers[l]);
+                writer->add(rec);
+                rec.index.swap(step.layers[l]);
+            }
+        } else {
+            // Aggregated: the step reads what any layer reads.
+            rec.layer = -1;
+            rec.index.clear();
+            for (const auto& l : step.layers) rec.index.insert(rec.index.end(), l.begin(), l.end());
+            std::sort(rec.index.begin(), rec.index.end());
+            rec.index.erase(std::unique(rec.index.begin(), rec.index.end()), rec.index.end());
+            writer->add(rec);
+        }
+        opt.control.check();
+        if (in.fileSize() > 0)
+            opt.control.report(static_cast<double>(in.bytesRead()) / static_cast<double>(in.fileSize()));
+    };
+
+    int64_t lastLine = in.lineNumber();
+    while (in.next()) {
+        if (in.isComment())
+            throw InputError(in.where(), "unexpected line '" + std::string(in.line()) + "' (paper CSV has no comments)");
+        parseRow(in, row);
+        if (step.n < 0) {
+            step.clear(row.n, 0);
+        } else if (row.n == step.n + 1) {
+            flush(lastLine);
+            step.clear(row.n, slots);
+        } else if (row.n < step.n) {
+            throw InputError(in.where(), "steps out of order: n = " + std::to_string(row.n) + " after n = " +
+                                             std::to_string(step.n) + " (rows must come in non-decreasing n)");
+        } else if (row.n > step.n + 1) {
+            throw InputError(in.where(), "step n = " + std::to_string(step.n + 1) + " is missing (n jumps from " +
+                                             std::to_string(step.n) + " to " + std::to_string(row.n) + ")");
+        }
+        const auto l = static_cast<size_t>(row.layer);
+        if (writer && l >= slots)
+            throw InputError(in.where(), "layer l = " + std::to_string(row.layer) + " but the first step has L = " +
+                                             std::to_string(slots) + " layers (0.." + std::to_string(slots - 1) + ")");
+        if (l >= step.layers.size()) {
+            step.layers.resize(l + 1);
+            step.line.resize(l + 1, 0);
+        }
+        if (step.line[l] != 0)
+            throw InputError(in.where(), "second row for n = " + std::to_string(row.n) + ", l = " +
+                                             std::to_string(row.layer) + " (the first is on line " +
+                                             std::to_string(step.line[l]) + ")");
+        step.line[l] = in.lineNumber();
+        step.layers[l].swap(row.tokens);
+        lastLine = in.lineNumber();
+    }
+    if (step.n < 0) throw InputError(path, "no data rows after the header");
+    flush(lastLine);
+    writer->commit();
+    opt.control.report(1.0);
+    return store.get(meta.name);
+}
+
+} // namespace kvtier
