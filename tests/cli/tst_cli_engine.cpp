@@ -1,0 +1,154 @@
+// kvtier-cli analyze and sweep end to end: MODEL_EXAMPLE.md imported from a long CSV,
+// analysed through a scenario file, every hand-computed number checked in the JSON.
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QProcess>
+#include <QTemporaryDir>
+#include <QtTest>
+
+class TestCliEngine : public QObject {
+    Q_OBJECT
+
+    QTemporaryDir dir_;
+    QString db_, scenario_;
+
+    struct Run {
+        int code;
+        QByteArray out, err;
+    };
+    Run cli(const QStringList& args)
+    {
+        QProcess p;
+        p.start(KVTIER_CLI_PATH, args);
+        p.waitForFinished(120000);
+        return {p.exitCode(), p.readAllStandardOutput(), p.readAllStandardError()};
+    }
+    void write(const QString& path, const QByteArray& text)
+    {
+        QFile f(path);
+        QVERIFY(f.open(QIODevice::WriteOnly));
+        f.write(text);
+    }
+
+private slots:
+    void initTestCase()
+    {
+        QVERIFY(dir_.isValid());
+        db_ = dir_.filePath("example.sqlite");
+        const QString csv = dir_.filePath("example.csv");
+        write(csv, "step,layer,token,score\n"
+                   "0,-1,0,0.1\n0,-1,1,0.5\n0,-1,2,0.3\n0,-1,3,0.1\n"
+                   "1,-1,0,0.4\n1,-1,1,0.1\n1,-1,2,0.1\n1,-1,3,0.2\n1,-1,4,0.2\n");
+        const Run r = cli({"import", db_, csv, "--format", "long-csv", "--name", "example", "--prefill", "4"});
+        QVERIFY2(r.code == 0, r.err.constData());
+        scenario_ = dir_.filePath("example.kvtier.json");
+        write(scenario_, R"({
+          "trace": {"db": "example.sqlite", "name": "example"},
+          "model": {"layers": 2, "kv_bytes_per_token_layer": 100, "weight_bytes": 400},
+          "hardware": {"tiers": [
+            {"name": "HBM", "capacity_bytes": 800, "bandwidth": 1000, "reserve_bytes": 0},
+            {"name": "DRAM", "capacity_bytes": 1e6, "bandwidth": 100, "link_read": 50, "link_write": 50}]},
+          "selection": {"mode": "topk", "value": 2, "sinks": 0, "window": 0, "page_tokens": 1},
+          "placement": {"inclusive": false, "route": "home", "weights_in_fast_tier": 1.0},
+          "batch": 1,
+          "policies": [{"name": "first-fit"}]})");
+    }
+
+    void analyzeReproducesTheWorkedExample_data()
+    {
+        QTest::addColumn<QString>("inclusive");
+        QTest::newRow("exclusive") << "false";
+        QTest::newRow("inclusive") << "true";
+    }
+    void analyzeReproducesTheWorkedExample()
+    {
+        QFETCH(QString, inclusive);
+        const Run r = cli({"analyze", "--scenario", scenario_, "--json", "--set", "placement.inclusive=" + inclusive});
+        QVERIFY2(r.code == 0, r.err.constData());
+        const QJsonObject j = QJsonDocument::fromJson(r.out).object();
+        QCOMPARE(j["steps"].toInt(), 2);
+        QCOMPARE(j["layers"].toInt(), 2);
+        const QJsonObject bounds = j["bounds"].toObject();
+        QVERIFY(std::abs(bounds["balanced"].toObject()["total_time_s"].toDouble() - 4 * 500.0 / 1050) < 1e-12);
+        QVERIFY(std::abs(bounds["paper"].toObject()["total_time_s"].toDouble() - 4 * 400.0 / 1050) < 1e-12);
+        const QJsonObject ff = j["policies"].toArray()[0].toObject();
+        QCOMPARE(ff["name"].toString(), QString("first-fit"));
+        QCOMPARE(ff["online"].toBool(), true);
+        QCOMPARE(ff["total_time_s"].toDouble(), 8.0);
+        QCOMPARE(ff["time_per_token_s"].toDouble(), 4.0);
+        QCOMPARE(ff["throughput_tok_s"].toDouble(), 0.25);
+        QCOMPARE(ff["hbm_hit_ratio"].toDouble(), 0.5);
+        QCOMPARE(ff["migrated_bytes"].toDouble(), 0.0);
+        const QJsonArray tiers = ff["tiers"].toArray();
+        QCOMPARE(tiers.size(), 2);
+        QCOMPARE(tiers[0].toObject()["name"].toString(), QString("HBM"));
+        QCOMPARE(tiers[0].toObject()["read_bytes"].toDouble(), 1200.0);
+        QCOMPARE(tiers[1].toObject()["write_bytes"].toDouble(), 400.0);
+        QCOMPARE(tiers[1].toObject()["busy_fraction"].toDouble(), 1.0);
+    }
+
+    void analyzePrintsATableAndPerStepCsv()
+    {
+        const QString perStep = dir_.filePath("steps.csv");
+        const Run r = cli({"analyze", "--scenario", scenario_, "--per-step", perStep});
+        QVERIFY2(r.code == 0, r.err.constData());
+        QVERIFY(r.out.contains("balanced bound"));
+        QVERIFY(r.out.contains("first-fit"));
+        QFile f(perStep);
+        QVERIFY(f.open(QIODevice::ReadOnly));
+        const QList<QByteArray> lines = f.readAll().trimmed().split('\n');
+        QCOMPARE(lines.size(), 3);
+        QCOMPARE(lines[0], QByteArray("step,balanced_s,paper_s,first-fit_s,first-fit_HBM_busy_fraction,"
+                                      "first-fit_DRAM_busy_fraction"));
+        QVERIFY(lines[1].startsWith("0,"));
+        QVERIFY(lines[1].contains(",4,0.15,1"));   // tau = 4 s; HBM busy 0.3 of 2 s per layer
+    }
+
+    void sweepWritesEveryPoint()
+    {
+        const QString csv = dir_.filePath("sweep.csv");
+        const Run r = cli({"sweep", "--scenario", scenario_, "--vary", "hardware.tiers.1.link_read=25:100:25", "--csv", csv});
+        QVERIFY2(r.code == 0, r.err.constData());
+        QVERIFY(r.err.contains("sweep: 100%"));
+        QFile f(csv);
+        QVERIFY(f.open(QIODevice::ReadOnly));
+        const QList<QByteArray> lines = f.readAll().trimmed().split('\n');
+        QCOMPARE(lines.size(), 5);   // header + 25, 50, 75, 100
+        QVERIFY(lines[0].startsWith("hardware.tiers.1.link_read,balanced_s,paper_s,first-fit_time_s"));
+        QVERIFY(lines[2].startsWith("50,"));   // the worked example's own link: first-fit 8 s
+        QCOMPARE(lines[2].split(',')[3].toDouble(), 8.0);
+    }
+
+    void errorsAreOneClearLine_data()
+    {
+        QTest::addColumn<QStringList>("args");
+        QTest::addColumn<QString>("expect");
+        QTest::addColumn<int>("code");
+        QTest::newRow("no scenario") << QStringList{"analyze"} << "missing required option --scenario" << 2;
+        QTest::newRow("unknown option") << QStringList{"analyze", "--scenaro", "x"} << "unknown option --scenaro" << 2;
+        QTest::newRow("missing file") << QStringList{"analyze", "--scenario", "/nonexistent.kvtier.json"}
+                                      << "/nonexistent.kvtier.json: cannot open" << 1;
+        QTest::newRow("bad set") << QStringList{"analyze", "--set", "selection.value=2"} << "selection.value" << 1;
+        QTest::newRow("infeasible") << QStringList{"analyze", "--set", "hardware.tiers.0.capacity_bytes=300"}
+                                    << "infeasible" << 1;
+        QTest::newRow("sweep no vary") << QStringList{"sweep", "--csv", "-"} << "--vary" << 2;
+        QTest::newRow("bad vary") << QStringList{"sweep", "--vary", "batch=1:4:0", "--csv", "-"} << "step" << 1;
+    }
+    void errorsAreOneClearLine()
+    {
+        QFETCH(QStringList, args);
+        QFETCH(QString, expect);
+        QFETCH(int, code);
+        if (args.size() > 1 && args[1] == "--set") args << "--scenario" << scenario_;
+        if (args[0] == "sweep" && !args.contains("--scenario")) args << "--scenario" << scenario_;
+        const Run r = cli(args);
+        QCOMPARE(r.code, code);
+        QVERIFY2(QString(r.err).contains(expect), r.err.constData());
+        QCOMPARE(r.err.count('\n'), 1);
+        QVERIFY(r.out.isEmpty());
+    }
+};
+
+QTEST_GUILESS_MAIN(TestCliEngine)
+#include "tst_cli_engine.moc"
