@@ -92,8 +92,8 @@ public:
         runningCrc_ = crc32_z(runningCrc_, dst, got);
         done_ += got;
         if (got != n)
-            throw InputError(where_, std::string("truncated file: ") + what + " ends after " + std::to_string(done_) +
-                                         " bytes of the " + std::to_string(size_) + " expected");
+            throw InputError(where_, std::string("truncated file: ") + what + " is cut off after byte " +
+                                         std::to_string(done_));
     }
 
     // After the last row: a whole zip entry must match its CRC-32.
