@@ -1,0 +1,123 @@
+// kvtier-cli import: a trace file (paper CSV, long CSV, .npy/.npz, another kvtier
+// database) into a trace database, in one transaction.
+#include "args.hpp"
+#include "command.hpp"
+
+#include "core/error.hpp"
+#include "core/importers.hpp"
+#include "core/trace_store.hpp"
+
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+
+namespace kvtier::cli {
+
+namespace {
+
+std::string usage()
+{
+    return "usage: kvtier-cli import DB FILE [options]\n"
+           "\n"
+           "Imports FILE into the trace database DB (created when missing). One transaction:\n"
+           "if anything in FILE is wrong, DB is left exactly as it was and the error names the\n"
+           "file, the line or record, and the problem. See docs/TRACE_FORMAT.md.\n"
+           "\n"
+           "  --format F            paper-csv | long-csv | npy | kvtier. Default: guessed from\n"
+           "                        the content (SQLite header, NumPy/zip magic, CSV header),\n"
+           "                        then from the extension\n"
+           "  --name NAME           trace name (default: the file's metadata comment, else\n"
+           "                        the file name without extension)\n"
+           "  --prefill P           prompt length P (long CSV without a '# kvtier trace' line,\n"
+           "                        .npy, .npz without a 'prefill' array; paper CSV: checks it)\n"
+           "  --layers-mode M       per-layer | aggregated. paper-csv: aggregated stores the\n"
+           "                        union of a step's layers. Others: must match the data\n"
+           "  --layers L            layer count recorded with an aggregated trace (default 1)\n"
+           "  --encoding E          f32 | f16 | sparse_f32 | sparse_f16 (scores), index_u32\n"
+           "                        (selections). Default: paper-csv index_u32, long-csv\n"
+           "                        sparse_f32 (or the file's), npy f32, kvtier the source's\n"
+           "  --description TEXT    one line shown in lists\n"
+           "  --model-name NAME     the model the trace was recorded from\n"
+           "  --head-reduction TEXT how scores were reduced over heads (default mean)\n"
+           "  --notes TEXT          free text\n"
+           "  --replace             overwrite traces with the same name\n"
+           "  --trace NAME          kvtier source: copy only this trace (default: all)\n"
+           "  --array NAME          .npz: the array holding the scores (default: 'scores',\n"
+           "                        else the only float array)\n";
+}
+
+template <typename T, typename F>
+T parseEnum(const Args& a, const std::string& option, F fromString)
+{
+    try {
+        return fromString(*a.get(option));
+    } catch (const InputError& e) {
+        throw UsageError("--" + option + ": " + e.problem());
+    }
+}
+
+int run(const std::vector<std::string>& argv)
+{
+    Args a(argv,
+           {"format", "name", "prefill", "layers-mode", "layers", "encoding", "description", "model-name",
+            "head-reduction", "notes", "trace", "array"},
+           {"replace"});
+    if (a.positional().size() != 2) throw UsageError("expected two arguments, the database file and the file to import");
+    const std::string db = a.positional()[0];
+    const std::string file = a.positional()[1];
+
+    ImportOptions o;
+    o.name = a.get("name").value_or("");
+    if (a.get("prefill")) {
+        const int64_t p = a.getInt("prefill", 0);
+        if (p < 0) throw UsageError("--prefill must be >= 0");
+        o.prefill = p;
+    }
+    if (a.get("layers")) {
+        const int64_t l = a.getInt("layers", 1);
+        if (l < 1 || l > 1000000) throw UsageError("--layers must be between 1 and 1000000");
+        o.layers = static_cast<int32_t>(l);
+    }
+    if (a.get("layers-mode")) o.layer_mode = parseEnum<LayerMode>(a, "layers-mode", layerModeFromString);
+    if (a.get("encoding")) o.encoding = parseEnum<Encoding>(a, "encoding", encodingFromString);
+    o.description = a.get("description");
+    o.model_name = a.get("model-name");
+    o.head_reduction = a.get("head-reduction");
+    o.notes = a.get("notes");
+    o.replace = a.has("replace");
+    o.trace = a.get("trace").value_or("");
+    o.array = a.get("array").value_or("");
+
+    const ImportFormat format = a.get("format") ? parseEnum<ImportFormat>(a, "format", importFormatFromString)
+                                                : guessImportFormat(file);
+    if (!o.trace.empty() && format != ImportFormat::KvtierDb)
+        throw UsageError("--trace applies to a kvtier database source; use --name to name the trace");
+    if (!o.array.empty() && format != ImportFormat::Npy) throw UsageError("--array applies to .npz files");
+
+    std::error_code ec;
+    if (!std::filesystem::exists(file, ec)) throw InputError(file, "no such file");
+    // A database this command creates does not outlive a failed import.
+    const bool created = !std::filesystem::exists(db, ec);
+    std::vector<TraceSummary> imported;
+    try {
+        auto store = TraceStore::open(db, TraceStore::Mode::ReadWrite);
+        imported = importFile(*store, file, format, o);
+    } catch (...) {
+        if (created) std::filesystem::remove(db, ec);
+        throw;
+    }
+    for (const auto& s : imported) {
+        const TraceMeta& m = s.meta;
+        std::printf("imported '%s' (%s) into %s: %s %s, P=%lld T=%lld L=%d, %lld records, %lld entries, %s\n",
+                    m.name.c_str(), toString(format), db.c_str(), toString(m.layer_mode), toString(m.kind),
+                    static_cast<long long>(m.prefill), static_cast<long long>(m.steps), m.layers,
+                    static_cast<long long>(s.records), static_cast<long long>(s.entries), toString(s.encoding));
+    }
+    return 0;
+}
+
+const Registration reg("import", Command{"import a trace file (paper CSV, long CSV, .npy/.npz, kvtier db)", usage(), run});
+
+} // namespace
+
+} // namespace kvtier::cli
