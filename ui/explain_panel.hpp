@@ -1,0 +1,30 @@
+#pragma once
+// The "Explain" panel for teaching: MODEL.md §4 and §6 written out with the current
+// scenario's numbers for the step under the cursor: each tier's R and W, its time_m and
+// which term limits it, tau, and the bounds' split. Numbers come from the core's result
+// (TimingResult, BoundResult) and core's tierTime(); nothing is recomputed here.
+#include "ui/analysis_worker.hpp"
+
+#include <QWidget>
+
+class QTextBrowser;
+class QLabel;
+
+namespace kvtier::ui {
+
+class ExplainPanel : public QWidget {
+    Q_OBJECT
+public:
+    explicit ExplainPanel(QWidget* parent = nullptr);
+    void showResult(const AnalysisOutputPtr& out);
+    void setStep(int64_t step);
+    QString html() const;
+
+private:
+    void render();
+    QTextBrowser* text_;
+    AnalysisOutputPtr last_;
+    int64_t step_ = 0;
+};
+
+} // namespace kvtier::ui

@@ -1,0 +1,822 @@
+#include "ui/main_window.hpp"
+
+#include "core/error.hpp"
+#include "core/importers.hpp"
+#include "core/trace_store.hpp"
+#include "ui/bandwidth_view.hpp"
+#include "ui/comparison_view.hpp"
+#include "ui/error_sink.hpp"
+#include "ui/explain_panel.hpp"
+#include "ui/exporter.hpp"
+#include "ui/placement_view.hpp"
+#include "ui/relevance_view.hpp"
+#include "ui/scenario_panel.hpp"
+#include "ui/sweep_view.hpp"
+#include "ui/theme.hpp"
+#include "ui/units.hpp"
+
+#include <QAction>
+#include <QApplication>
+#include <QCloseEvent>
+#include <QComboBox>
+#include <QDir>
+#include <QDockWidget>
+#include <QDragEnterEvent>
+#include <QDropEvent>
+#include <QFileDialog>
+#include <QFileInfo>
+#include <QLabel>
+#include <QMenuBar>
+#include <QMessageBox>
+#include <QMimeData>
+#include <QPointer>
+#include <QProgressBar>
+#include <QPushButton>
+#include <QSettings>
+#include <QSplitter>
+#include <QStatusBar>
+#include <QTabWidget>
+#include <QThread>
+#include <QThreadPool>
+#include <QTimer>
+#include <QToolBar>
+#include <QToolButton>
+#include <QVBoxLayout>
+#include <qcustomplot.h>
+
+#include "core/relevance.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <cstdio>
+
+// Resources of a static library must be registered explicitly (outside any namespace).
+static void initKvtierResources() { Q_INIT_RESOURCE(kvtier); }
+
+namespace kvtier::ui {
+
+namespace {
+
+QString qs(const std::string& s) { return QString::fromStdString(s); }
+
+QIcon icon(const char* name) { return QIcon(QStringLiteral(":/icons/%1.svg").arg(QLatin1String(name))); }
+
+} // namespace
+
+MainWindow::MainWindow(QWidget* parent)
+    : QMainWindow(parent), presets_(PresetLibrary::loadBuiltin()), controller_(new AnalysisController(this)),
+      link_(new StepLink(this))
+{
+    initKvtierResources();
+    setWindowTitle(tr("kvtier — KV-cache placement explorer"));
+    setWindowIcon(icon("kvtier"));
+    setAcceptDrops(true);
+    setDockOptions(QMainWindow::AnimatedDocks | QMainWindow::AllowTabbedDocks);
+    Theme::setCurrent(Theme::fromPalette());
+
+    requestTimer_ = new QTimer(this);
+    requestTimer_->setSingleShot(true);
+    connect(requestTimer_, &QTimer::timeout, this, &MainWindow::recompute);
+    playTimer_ = new QTimer(this);
+    playTimer_->setInterval(40);
+    connect(playTimer_, &QTimer::timeout, this, [this] {
+        const int64_t T = link_->steps();
+        if (T <= 0)
+            return;
+        const int64_t stride = std::max<int64_t>(1, T / 400);
+        const int64_t lo = static_cast<int64_t>(std::ceil(link_->lower()));
+        const int64_t hi = static_cast<int64_t>(std::floor(link_->upper()));
+        int64_t next = link_->cursor() + stride;
+        if (next > hi || next < lo)
+            next = std::max<int64_t>(0, lo);
+        link_->setCursor(next);
+    });
+
+    buildLayout();
+    buildActions();
+
+    connect(controller_, &AnalysisController::resultReady, this, &MainWindow::onResult);
+    connect(controller_, &AnalysisController::failed, this, &MainWindow::onFailure);
+    connect(controller_, &AnalysisController::busyChanged, this, [this](bool busy) {
+        progress_->setVisible(busy);
+        cancelButton_->setVisible(busy);
+        cancelAction_->setEnabled(busy);
+        if (busy)
+            progress_->setRange(0, 0);
+    });
+    connect(controller_, &AnalysisController::progress, this, [this](double f) {
+        progress_->setRange(0, 1000);
+        progress_->setValue(static_cast<int>(f * 1000));
+    });
+    connect(panel_, &ScenarioPanel::scenarioChanged, this, [this] { scheduleRequest(0); });
+    connect(panel_, &ScenarioPanel::traceSelected, this, [this](const QString& name) { selectTrace(name); });
+    connect(panel_, &ScenarioPanel::openDatabaseRequested, this, [this] {
+        const QString p = QFileDialog::getOpenFileName(this, tr("Open trace database"), QFileInfo(dbPath_).absolutePath(),
+                                                       tr("kvtier trace databases (*.sqlite *.db);;All files (*)"));
+        if (!p.isEmpty())
+            openDatabase(p);
+    });
+    connect(link_, &StepLink::cursorChanged, this, [this](qint64 t) {
+        explain_->setStep(t);
+        stepStatus_->setText(tr("step %1").arg(t));
+    });
+    connect(relevance_, &RelevanceView::windowChanged, this, [this] { scheduleRequest(120); });
+    connect(placement_, &PlacementView::windowChanged, this, [this] { scheduleRequest(120); });
+    connect(relevance_, &RelevanceView::tokenClicked, this, &MainWindow::requestTokenDetail);
+    connect(comparison_, &ComparisonView::policyActivated, this, [this](const QString& name) {
+        const int i = policy_->findData(name);
+        if (i >= 0)
+            policy_->setCurrentIndex(i);
+    });
+    for (PlotView* v : views())
+        connect(v, &PlotView::exportRequested, this, &MainWindow::exportViewInteractive);
+
+    restoreSettings();
+    if (!haveScenario_)
+        setScenario(defaultScenario());
+    // Settle the minimum size before the native window exists: platforms without size
+    // hints (offscreen, used by tests and --export) warn when it changes after show().
+    ensurePolished();
+    layout()->activate();
+}
+
+MainWindow::~MainWindow() = default;
+
+QList<PlotView*> MainWindow::views() const
+{
+    return {comparison_, placement_, bandwidth_, relevance_, sweep_};
+}
+
+void MainWindow::buildLayout()
+{
+    panel_ = new ScenarioPanel(presets_, this);
+    auto* scenarioDock = new QDockWidget(tr("Scenario"), this);
+    scenarioDock->setObjectName(QStringLiteral("scenarioDock"));
+    scenarioDock->setWidget(panel_);
+    scenarioDock->setFeatures(QDockWidget::DockWidgetMovable | QDockWidget::DockWidgetFloatable);
+    addDockWidget(Qt::LeftDockWidgetArea, scenarioDock);
+
+    explain_ = new ExplainPanel(this);
+    auto* explainDock = new QDockWidget(tr("Explain"), this);
+    explainDock->setObjectName(QStringLiteral("explainDock"));
+    explainDock->setWidget(explain_);
+    addDockWidget(Qt::RightDockWidgetArea, explainDock);
+
+    comparison_ = new ComparisonView(this);
+    placement_ = new PlacementView(link_, this);
+    bandwidth_ = new BandwidthView(link_, this);
+    relevance_ = new RelevanceView(link_, this);
+    sweep_ = new SweepView(controller_->pipeline(), this);
+
+    auto* central = new QWidget(this);
+    auto* v = new QVBoxLayout(central);
+    v->setContentsMargins(0, 0, 0, 0);
+    v->setSpacing(0);
+    banner_ = new QLabel(central);
+    banner_->setWordWrap(true);
+    banner_->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    banner_->setStyleSheet(QStringLiteral("QLabel { background: #FBE3D6; color: #7A2A00; padding: 6px; border-bottom: 1px solid #D55E00; }"));
+    banner_->hide();
+    v->addWidget(banner_);
+
+    rows_ = new QSplitter(Qt::Vertical, central);
+    top_ = new QSplitter(Qt::Horizontal, rows_);
+    bottom_ = new QSplitter(Qt::Horizontal, rows_);
+    topLeft_ = new QTabWidget(top_);
+    topLeft_->setDocumentMode(true);
+    topLeft_->addTab(comparison_, tr("Comparison"));
+    topLeft_->addTab(sweep_, tr("Sweep"));
+    topRight_ = new QTabWidget(top_);
+    topRight_->setDocumentMode(true);
+    topRight_->addTab(placement_, tr("Placement"));
+    auto* bl = new QTabWidget(bottom_);
+    bl->setDocumentMode(true);
+    bl->addTab(bandwidth_, tr("Bandwidth"));
+    auto* br = new QTabWidget(bottom_);
+    br->setDocumentMode(true);
+    br->addTab(relevance_, tr("Relevance"));
+    top_->setStretchFactor(0, 5);
+    top_->setStretchFactor(1, 4);
+    rows_->setStretchFactor(0, 1);
+    rows_->setStretchFactor(1, 1);
+    for (QSplitter* s : {rows_, top_, bottom_})
+        s->setChildrenCollapsible(false);
+    v->addWidget(rows_, 1);
+    setCentralWidget(central);
+
+    traceStatus_ = new QLabel(this);
+    timeStatus_ = new QLabel(this);
+    stepStatus_ = new QLabel(this);
+    progress_ = new QProgressBar(this);
+    progress_->setMaximumWidth(160);
+    progress_->setTextVisible(false);
+    progress_->hide();
+    cancelButton_ = new QToolButton(this);
+    cancelButton_->setText(tr("Cancel"));
+    cancelButton_->setAutoRaise(true);
+    cancelButton_->hide();
+    connect(cancelButton_, &QToolButton::clicked, this, &MainWindow::cancelComputation);
+    statusBar()->addWidget(traceStatus_, 1);
+    statusBar()->addPermanentWidget(stepStatus_);
+    statusBar()->addPermanentWidget(timeStatus_);
+    statusBar()->addPermanentWidget(progress_);
+    statusBar()->addPermanentWidget(cancelButton_);
+}
+
+void MainWindow::buildActions()
+{
+    QMenu* file = menuBar()->addMenu(tr("&File"));
+    QAction* open = file->addAction(icon("open"), tr("&Open database…"), this, [this] {
+        const QString p = QFileDialog::getOpenFileName(this, tr("Open trace database"), QFileInfo(dbPath_).absolutePath(),
+                                                       tr("kvtier trace databases (*.sqlite *.db);;All files (*)"));
+        if (!p.isEmpty())
+            openDatabase(p);
+    });
+    open->setShortcut(QKeySequence::Open);
+    recentMenu_ = file->addMenu(tr("Open &recent"));
+    QAction* importAct = file->addAction(tr("&Import traces…"), this, [this] {
+        const QStringList files = QFileDialog::getOpenFileNames(this, tr("Import traces"), QString(),
+                                                                tr("Traces (*.csv *.npy *.npz *.sqlite *.db);;All files (*)"));
+        if (files.isEmpty())
+            return;
+        QString target = dbPath_;
+        if (target.isEmpty())
+            target = QFileDialog::getSaveFileName(this, tr("New trace database"), QString(), tr("SQLite (*.sqlite)"));
+        if (!target.isEmpty())
+            importFiles(files, target);
+    });
+    importAct->setShortcut(QKeySequence(tr("Ctrl+I")));
+    file->addAction(tr("Import into &new database…"), this, [this] {
+        const QStringList files = QFileDialog::getOpenFileNames(this, tr("Import traces"), QString(),
+                                                                tr("Traces (*.csv *.npy *.npz *.sqlite *.db);;All files (*)"));
+        if (files.isEmpty())
+            return;
+        const QString target = QFileDialog::getSaveFileName(this, tr("New trace database"), QString(), tr("SQLite (*.sqlite)"));
+        if (!target.isEmpty())
+            importFiles(files, target);
+    });
+    file->addSeparator();
+    QAction* loadSc = file->addAction(tr("&Load scenario…"), this, [this] {
+        const QString p = QFileDialog::getOpenFileName(this, tr("Load scenario"), QString(), tr("kvtier scenarios (*.kvtier.json *.json)"));
+        if (!p.isEmpty())
+            loadScenarioFile(p);
+    });
+    loadSc->setShortcut(QKeySequence(tr("Ctrl+L")));
+    QAction* saveSc = file->addAction(icon("save"), tr("&Save scenario…"), this, [this] {
+        QString p = QFileDialog::getSaveFileName(this, tr("Save scenario"), QStringLiteral("scenario.kvtier.json"),
+                                                 tr("kvtier scenarios (*.kvtier.json)"));
+        if (p.isEmpty())
+            return;
+        if (!p.endsWith(QLatin1String(".json")))
+            p += QStringLiteral(".kvtier.json");
+        saveScenarioFile(p);
+    });
+    saveSc->setShortcut(QKeySequence::Save);
+    file->addSeparator();
+    QAction* exportAct = file->addAction(icon("export"), tr("&Export all views…"), this, &MainWindow::exportAllInteractive);
+    exportAct->setShortcut(QKeySequence(tr("Ctrl+E")));
+    QAction* exportOne = file->addAction(tr("Export &current comparison view…"), this, [this] { exportViewInteractive(comparison_); });
+    exportOne->setShortcut(QKeySequence(tr("Ctrl+Shift+E")));
+    file->addSeparator();
+    QAction* quit = file->addAction(tr("&Quit"), this, &QWidget::close);
+    quit->setShortcut(QKeySequence::Quit);
+
+    QMenu* analysis = menuBar()->addMenu(tr("&Analysis"));
+    QAction* recomputeAct = analysis->addAction(icon("run"), tr("&Recompute"), this, &MainWindow::recompute);
+    recomputeAct->setShortcut(QKeySequence(Qt::Key_F5));
+    cancelAction_ = analysis->addAction(icon("cancel"), tr("&Cancel"), this, &MainWindow::cancelComputation);
+    cancelAction_->setShortcut(QKeySequence(Qt::Key_Escape));
+    cancelAction_->setEnabled(false);
+    analysis->addSeparator();
+    playAction_ = analysis->addAction(icon("play"), tr("&Play decode steps"), this, &MainWindow::togglePlay);
+    playAction_->setShortcut(QKeySequence(Qt::Key_Space));
+    playAction_->setCheckable(true);
+    QAction* next = analysis->addAction(icon("next"), tr("&Next step"), this, &MainWindow::stepForward);
+    next->setShortcut(QKeySequence(Qt::Key_Period));
+    QAction* prev = analysis->addAction(icon("prev"), tr("&Previous step"), this, &MainWindow::stepBack);
+    prev->setShortcut(QKeySequence(Qt::Key_Comma));
+    QAction* resetZoom = analysis->addAction(tr("Show &all steps"), this, [this] {
+        link_->setRange(-0.5, static_cast<double>(link_->steps()) - 0.5);
+    });
+    resetZoom->setShortcut(QKeySequence(tr("Ctrl+0")));
+
+    QMenu* view = menuBar()->addMenu(tr("&View"));
+    for (QDockWidget* d : findChildren<QDockWidget*>())
+        view->addAction(d->toggleViewAction());
+
+    QToolBar* tb = addToolBar(tr("Main"));
+    tb->setObjectName(QStringLiteral("mainToolBar"));
+    tb->setToolButtonStyle(Qt::ToolButtonTextBesideIcon);
+    tb->setIconSize(QSize(18, 18));
+    tb->addAction(open);
+    tb->addAction(saveSc);
+    tb->addAction(exportAct);
+    tb->addSeparator();
+    tb->addWidget(new QLabel(tr(" Policy shown: "), tb));
+    policy_ = new QComboBox(tb);
+    policy_->setObjectName(QStringLiteral("policyCombo"));
+    policy_->setMinimumContentsLength(18);
+    policy_->setToolTip(tr("The policy the placement, bandwidth and explain views show"));
+    tb->addWidget(policy_);
+    connect(policy_, &QComboBox::currentIndexChanged, this, [this] {
+        if (policy_->signalsBlocked())
+            return;
+        scheduleRequest(0);
+    });
+    tb->addSeparator();
+    tb->addAction(prev);
+    tb->addAction(playAction_);
+    tb->addAction(next);
+    tb->addSeparator();
+    tb->addAction(recomputeAct);
+    tb->addAction(cancelAction_);
+}
+
+Scenario MainWindow::defaultScenario() const
+{
+    // The project's default scenario when it exists, else a built-in one.
+    const QString file = QDir(QStringLiteral(KVTIER_SOURCE_DIR)).filePath(QStringLiteral("sample_traces/default.kvtier.json"));
+    if (QFileInfo::exists(file)) {
+        try {
+            return loadScenario(file.toStdString(), presets_);
+        } catch (const std::exception&) {
+        }
+    }
+    Scenario s;
+    s.model_preset = presets_.models().empty() ? std::string() : presets_.models().front().id;
+    if (!presets_.models().empty())
+        s.model = presets_.models().front().model;
+    for (const HardwarePreset& h : presets_.hardware())
+        if (s.hardware.tiers.empty() || h.id == "gh200-hbm3") {
+            s.hardware = h.hardware;
+            s.hardware_preset = h.id;
+        }
+    for (const PolicyEntry& e : policyRegistry())
+        s.policies.push_back({e.info.name, resolveParams(e.info, {}, "default")});
+    return s;
+}
+
+const Scenario& MainWindow::scenario() const { return panel_->scenario(); }
+
+void MainWindow::setScenario(const Scenario& s)
+{
+    haveScenario_ = true;
+    panel_->setScenario(s);
+    updatePolicyCombo();
+    scheduleRequest(0);
+}
+
+void MainWindow::updatePolicyCombo()
+{
+    const QString keep = policy_->currentData().toString();
+    const QSignalBlocker block(policy_);
+    policy_->clear();
+    for (const PolicySpec& p : scenario().policies) {
+        const PolicyInfo& info = findPolicy(p.name).info;
+        policy_->addItem(qs(info.label) + (info.online ? QString() : tr("  ◆ oracle")), qs(p.name));
+    }
+    int i = policy_->findData(keep);
+    if (i < 0)
+        i = policy_->findData(QSettings().value(QStringLiteral("policy")).toString());
+    policy_->setCurrentIndex(std::max(0, i));
+}
+
+bool MainWindow::openDatabase(const QString& path, const QString& trace)
+{
+    std::vector<TraceSummary> traces;
+    try {
+        auto store = TraceStore::open(QFileInfo(path).absoluteFilePath().toStdString(), TraceStore::Mode::ReadOnly);
+        traces = store->list();
+    } catch (const std::exception& e) {
+        ErrorSink::instance().report(this, tr("Cannot open database"), QString::fromUtf8(e.what()));
+        return false;
+    }
+    if (traces.empty()) {
+        ErrorSink::instance().report(this, tr("Cannot open database"), tr("%1: the database holds no traces").arg(path));
+        return false;
+    }
+    dbPath_ = QFileInfo(path).absoluteFilePath();
+    addRecent(dbPath_);
+    QString want = trace;
+    if (want.isEmpty() && qs(scenario().trace_name).size() && QFileInfo(qs(scenario().trace_db)) == QFileInfo(dbPath_))
+        want = qs(scenario().trace_name);
+    if (want.isEmpty())
+        want = QSettings().value(QStringLiteral("trace/") + dbPath_).toString();
+    bool found = false;
+    for (const TraceSummary& t : traces)
+        found = found || qs(t.meta.name) == want;
+    if (!found)
+        want = qs(traces.front().meta.name);
+    panel_->setTraces(dbPath_, traces, want);
+    Scenario s = scenario();
+    s.trace_db = dbPath_.toStdString();
+    s.trace_name = want.toStdString();
+    setScenario(s);
+    setWindowTitle(tr("kvtier — %1 — %2").arg(QFileInfo(dbPath_).fileName(), want));
+    return true;
+}
+
+bool MainWindow::selectTrace(const QString& name)
+{
+    if (dbPath_.isEmpty())
+        return false;
+    std::vector<TraceSummary> traces;
+    try {
+        traces = TraceStore::open(dbPath_.toStdString(), TraceStore::Mode::ReadOnly)->list();
+    } catch (const std::exception& e) {
+        ErrorSink::instance().report(this, tr("Cannot read database"), QString::fromUtf8(e.what()));
+        return false;
+    }
+    panel_->setTraces(dbPath_, traces, name);
+    Scenario s = scenario();
+    s.trace_db = dbPath_.toStdString();
+    s.trace_name = name.toStdString();
+    QSettings().setValue(QStringLiteral("trace/") + dbPath_, name);
+    setScenario(s);
+    setWindowTitle(tr("kvtier — %1 — %2").arg(QFileInfo(dbPath_).fileName(), name));
+    return true;
+}
+
+void MainWindow::importFiles(const QStringList& files, const QString& targetDb)
+{
+    const int32_t layers = scenario().model.layers;
+    QPointer<MainWindow> self(this);
+    QThread* t = QThread::create([self, files, targetDb, layers]() {
+        QStringList imported;
+        QString error, errorFile;
+        try {
+            auto store = TraceStore::open(targetDb.toStdString(), TraceStore::Mode::ReadWrite);
+            for (const QString& f : files) {
+                errorFile = f;
+                const std::string path = f.toStdString();
+                const ImportFormat format = guessImportFormat(path);
+                ImportOptions opt;
+                if (format != ImportFormat::KvtierDb) {
+                    // A name that is not taken yet: "qasper", "qasper-2", ...
+                    const std::string base = traceNameFromPath(path);
+                    std::string name = base;
+                    for (int k = 2; store->find(name); ++k)
+                        name = base + "-" + std::to_string(k);
+                    opt.name = name;
+                    opt.layers = layers;
+                }
+                for (const TraceSummary& s : importFile(*store, path, format, opt))
+                    imported << QString::fromStdString(s.meta.name);
+            }
+        } catch (const std::exception& e) {
+            error = QString::fromUtf8(e.what());
+        }
+        QMetaObject::invokeMethod(self, [self, imported, error, errorFile, targetDb]() {
+            if (!self)
+                return;
+            if (!error.isEmpty()) {
+                ErrorSink::instance().report(self, tr("Import failed"),
+                                             tr("Could not import %1:\n%2\n\nThe current trace is kept.")
+                                                 .arg(QDir::toNativeSeparators(errorFile), error));
+                emit self->importFinished(false, imported);
+                return;
+            }
+            if (!imported.isEmpty())
+                self->openDatabase(targetDb, imported.front());
+            emit self->importFinished(true, imported);
+        }, Qt::QueuedConnection);
+    });
+    connect(t, &QThread::finished, t, &QObject::deleteLater);
+    t->start();
+}
+
+bool MainWindow::loadScenarioFile(const QString& path, const QStringList& overrides)
+{
+    Scenario s;
+    try {
+        std::vector<std::string> o;
+        for (const QString& x : overrides)
+            o.push_back(x.toStdString());
+        s = loadScenario(path.toStdString(), presets_, o);
+        s.trace_db = resolveTraceDb(s.trace_db, path.toStdString());
+    } catch (const std::exception& e) {
+        ErrorSink::instance().report(this, tr("Cannot load scenario"), QString::fromUtf8(e.what()));
+        return false;
+    }
+    const QString db = QFileInfo(qs(s.trace_db)).absoluteFilePath();
+    s.trace_db = db.toStdString();
+    panel_->setScenario(s);
+    if (!openDatabase(db, qs(s.trace_name)))
+        setScenario(s);
+    return true;
+}
+
+bool MainWindow::saveScenarioFile(const QString& path)
+{
+    try {
+        saveScenario(scenario(), path.toStdString());
+    } catch (const std::exception& e) {
+        ErrorSink::instance().report(this, tr("Cannot save scenario"), QString::fromUtf8(e.what()));
+        return false;
+    }
+    statusBar()->showMessage(tr("Scenario saved to %1").arg(path), 4000);
+    return true;
+}
+
+void MainWindow::scheduleRequest(int delayMs)
+{
+    if (delayMs <= 0) {
+        requestTimer_->stop();
+        recompute();
+        return;
+    }
+    requestTimer_->start(delayMs);
+}
+
+ViewParams MainWindow::viewParams() const
+{
+    ViewParams v;
+    v.relevance = relevance_->wantedWindow();
+    v.placement = placement_->wantedWindow();
+    v.policy = policy_->currentData().toString().toStdString();
+    return v;
+}
+
+void MainWindow::recompute()
+{
+    const Scenario& s = scenario();
+    if (s.trace_db.empty() || s.trace_name.empty())
+        return;
+    if (qEnvironmentVariableIsSet("KVTIER_DEBUG_SCENARIO"))
+        std::fprintf(stderr, "request: %s\n", scenarioToJson(s).dump().c_str());
+    controller_->submit(s, viewParams());
+}
+
+void MainWindow::cancelComputation()
+{
+    controller_->cancel();
+    sweep_->cancel();
+}
+
+void MainWindow::onResult(const AnalysisOutputPtr& out)
+{
+    last_ = out;
+    banner_->hide();
+    const TraceMeta& meta = out->result->trace->meta();
+    link_->setSteps(meta.steps);
+    for (PlotView* v : views())
+        v->showResult(out);
+    explain_->showResult(out);
+    explain_->setStep(link_->cursor());
+    updateStatus();
+    emit analysisShown(out);
+}
+
+void MainWindow::onFailure(const QString& message, bool infeasible)
+{
+    banner_->setText((infeasible ? tr("<b>Infeasible scenario.</b> ") : tr("<b>Cannot compute.</b> ")) + message.toHtmlEscaped() +
+                     tr(" — the views show the last feasible result."));
+    banner_->show();
+    emit analysisFailed(message);
+}
+
+void MainWindow::updateStatus()
+{
+    if (!last_ || !last_->result)
+        return;
+    const TraceMeta& m = last_->result->trace->meta();
+    traceStatus_->setText(tr("%1: P = %2, T = %3, L = %4 (%5), %6 records")
+                              .arg(qs(m.name))
+                              .arg(m.prefill)
+                              .arg(m.steps)
+                              .arg(m.layers)
+                              .arg(QString::fromLatin1(toString(m.layer_mode)))
+                              .arg(last_->result->trace->recordCount()));
+    const StageStats& st = last_->result->stats;
+    timeStatus_->setText(tr("computed in %1 ms").arg(st.total_ms, 0, 'f', 1));
+    timeStatus_->setToolTip(tr("Pipeline: load %1 ms, selection %2 ms, placement %3 ms, timing %4 ms, bounds %5 ms\n"
+                               "Heatmaps: %6 ms; whole request %7 ms")
+                                .arg(st.load_ms, 0, 'f', 1)
+                                .arg(st.select_ms, 0, 'f', 1)
+                                .arg(st.place_ms, 0, 'f', 1)
+                                .arg(st.time_ms, 0, 'f', 1)
+                                .arg(st.bound_ms, 0, 'f', 1)
+                                .arg(last_->heatmap_ms, 0, 'f', 1)
+                                .arg(last_->total_ms, 0, 'f', 1));
+}
+
+void MainWindow::requestTokenDetail(quint32 token)
+{
+    if (!last_ || !last_->result)
+        return;
+    auto out = last_;
+    const std::string policy = policy_->currentData().toString().toStdString();
+    QPointer<MainWindow> self(this);
+    QThreadPool::globalInstance()->start([self, out, token, policy]() {
+        TokenDetail d;
+        d.token = token;
+        try {
+            d.relevance = tokenRelevance(*out->result->trace, token);
+            d.selected = tokenSelected(*out->result->selection, token);
+            if (const PolicyOutcome* o = out->outcome(policy); o && o->placement) {
+                d.policy = o->info.label;
+                const UnitLayout& L = o->placement->layout;
+                // Aggregated traces: one unit per page. Per-layer traces: layer 0's unit.
+                d.tier = unitTimeline(*o->placement, L.unit(static_cast<int64_t>(token) / L.page_tokens, 0));
+            }
+        } catch (const std::exception&) {
+            return;
+        }
+        QMetaObject::invokeMethod(self, [self, d]() {
+            if (self)
+                self->relevance_->setTokenDetail(d);
+        }, Qt::QueuedConnection);
+    });
+}
+
+void MainWindow::togglePlay()
+{
+    if (playTimer_->isActive()) {
+        playTimer_->stop();
+        playAction_->setChecked(false);
+        playAction_->setIcon(icon("play"));
+    } else {
+        playTimer_->start();
+        playAction_->setChecked(true);
+        playAction_->setIcon(icon("pause"));
+    }
+}
+
+void MainWindow::stepForward() { link_->setCursor(link_->cursor() + 1); }
+void MainWindow::stepBack() { link_->setCursor(link_->cursor() - 1); }
+
+QStringList MainWindow::exportAll(const QString& dir, QSize size, QString* error)
+{
+    QStringList written;
+    for (PlotView* v : views()) {
+        QString err;
+        const QStringList files = exportViewAllFormats(v, dir, size, &err);
+        written << files;
+        if (!err.isEmpty() && error && error->isEmpty())
+            *error = err;
+    }
+    return written;
+}
+
+void MainWindow::exportViewInteractive(PlotView* view)
+{
+    ExportDialog dlg(view, lastExportDir_, this);
+    if (dlg.exec() != QDialog::Accepted)
+        return;
+    QString error;
+    if (!exportView(view, dlg.path(), dlg.format(), dlg.size(), &error)) {
+        ErrorSink::instance().report(this, tr("Export failed"), error);
+        return;
+    }
+    lastExportDir_ = QFileInfo(dlg.path()).absolutePath();
+    statusBar()->showMessage(tr("Wrote %1").arg(dlg.path()), 4000);
+}
+
+void MainWindow::exportAllInteractive()
+{
+    const QString dir = QFileDialog::getExistingDirectory(this, tr("Export every view to"), lastExportDir_);
+    if (dir.isEmpty())
+        return;
+    lastExportDir_ = dir;
+    QString error;
+    const QStringList files = exportAll(dir, QSize(1200, 750), &error);
+    if (!error.isEmpty())
+        ErrorSink::instance().report(this, tr("Export incomplete"), error);
+    statusBar()->showMessage(tr("Wrote %1 files to %2").arg(files.size()).arg(dir), 5000);
+}
+
+void MainWindow::addRecent(const QString& path)
+{
+    QSettings settings;
+    QStringList recent = settings.value(QStringLiteral("recentFiles")).toStringList();
+    recent.removeAll(path);
+    recent.prepend(path);
+    while (recent.size() > 10)
+        recent.removeLast();
+    settings.setValue(QStringLiteral("recentFiles"), recent);
+    rebuildRecentMenu();
+}
+
+void MainWindow::rebuildRecentMenu()
+{
+    recentMenu_->clear();
+    const QStringList recent = QSettings().value(QStringLiteral("recentFiles")).toStringList();
+    for (const QString& p : recent)
+        recentMenu_->addAction(QFileInfo(p).fileName() + QStringLiteral("  —  ") + QFileInfo(p).absolutePath(), this,
+                               [this, p] { openDatabase(p); });
+    recentMenu_->setEnabled(!recent.isEmpty());
+}
+
+void MainWindow::restoreSettings()
+{
+    QSettings s;
+    if (!restoreGeometry(s.value(QStringLiteral("window/geometry")).toByteArray()))
+        resize(1560, 960);
+    restoreState(s.value(QStringLiteral("window/state")).toByteArray());
+    rows_->restoreState(s.value(QStringLiteral("window/rows")).toByteArray());
+    top_->restoreState(s.value(QStringLiteral("window/top")).toByteArray());
+    bottom_->restoreState(s.value(QStringLiteral("window/bottom")).toByteArray());
+    lastExportDir_ = s.value(QStringLiteral("exportDir")).toString();
+    rebuildRecentMenu();
+    const QByteArray json = s.value(QStringLiteral("scenario")).toByteArray();
+    if (!json.isEmpty()) {
+        try {
+            Scenario sc = scenarioFromJson(nlohmann::json::parse(json.toStdString()), "settings", presets_);
+            panel_->setScenario(sc);
+            haveScenario_ = true;
+            updatePolicyCombo();
+        } catch (const std::exception&) {
+            // A scenario saved by another version: start from the default instead.
+        }
+    }
+}
+
+void MainWindow::saveSettings()
+{
+    QSettings s;
+    s.setValue(QStringLiteral("window/geometry"), saveGeometry());
+    s.setValue(QStringLiteral("window/state"), saveState());
+    s.setValue(QStringLiteral("window/rows"), rows_->saveState());
+    s.setValue(QStringLiteral("window/top"), top_->saveState());
+    s.setValue(QStringLiteral("window/bottom"), bottom_->saveState());
+    s.setValue(QStringLiteral("exportDir"), lastExportDir_);
+    s.setValue(QStringLiteral("policy"), policy_->currentData().toString());
+    try {
+        s.setValue(QStringLiteral("scenario"), QByteArray::fromStdString(scenarioToJson(scenario()).dump()));
+    } catch (const std::exception&) {
+    }
+}
+
+void MainWindow::closeEvent(QCloseEvent* e)
+{
+    saveSettings();
+    controller_->cancel();
+    sweep_->cancel();
+    QMainWindow::closeEvent(e);
+}
+
+void MainWindow::dragEnterEvent(QDragEnterEvent* e)
+{
+    if (e->mimeData()->hasUrls())
+        e->acceptProposedAction();
+}
+
+void MainWindow::dropEvent(QDropEvent* e)
+{
+    QStringList files;
+    for (const QUrl& u : e->mimeData()->urls())
+        if (u.isLocalFile())
+            files << u.toLocalFile();
+    if (files.isEmpty())
+        return;
+    e->acceptProposedAction();
+    if (files.size() == 1 && files.front().endsWith(QLatin1String(".json"))) {
+        loadScenarioFile(files.front());
+        return;
+    }
+    // Ask where the traces should go; a single kvtier database may also just be opened.
+    QMessageBox box(QMessageBox::Question, tr("Import traces"),
+                    tr("Import %n file(s)?", nullptr, static_cast<int>(files.size())), QMessageBox::Cancel, this);
+    box.setInformativeText(files.join(QLatin1Char('\n')));
+    QPushButton* current = dbPath_.isEmpty() ? nullptr : box.addButton(tr("Into %1").arg(QFileInfo(dbPath_).fileName()), QMessageBox::AcceptRole);
+    QPushButton* fresh = box.addButton(tr("Into a new database…"), QMessageBox::AcceptRole);
+    QPushButton* openIt = nullptr;
+    bool isDb = false;
+    try {
+        isDb = files.size() == 1 && guessImportFormat(files.front().toStdString()) == ImportFormat::KvtierDb;
+    } catch (const std::exception&) {
+    }
+    if (isDb)
+        openIt = box.addButton(tr("Open it"), QMessageBox::AcceptRole);
+    box.exec();
+    if (box.clickedButton() == openIt && openIt) {
+        openDatabase(files.front());
+    } else if (box.clickedButton() == current && current) {
+        importFiles(files, dbPath_);
+    } else if (box.clickedButton() == fresh) {
+        const QString target = QFileDialog::getSaveFileName(this, tr("New trace database"), QString(), tr("SQLite (*.sqlite)"));
+        if (!target.isEmpty())
+            importFiles(files, target);
+    }
+}
+
+void MainWindow::changeEvent(QEvent* e)
+{
+    if (e->type() == QEvent::PaletteChange || e->type() == QEvent::ApplicationPaletteChange)
+        applyThemeFromPalette();
+    QMainWindow::changeEvent(e);
+}
+
+void MainWindow::applyThemeFromPalette()
+{
+    const Theme t = Theme::fromPalette();
+    if (t.dark == Theme::current().dark)
+        return;
+    Theme::setCurrent(t);
+    for (PlotView* v : views()) {
+        v->applyTheme();
+        v->plot()->replot(QCustomPlot::rpQueuedReplot);
+    }
+}
+
+} // namespace kvtier::ui

@@ -1,0 +1,133 @@
+#pragma once
+// The explorer window: scenario dock on the left, the views in a grid with the policy
+// comparison most prominent, the Explain dock on the right, a status bar with the trace
+// size and the last computation time. All computation goes through AnalysisController.
+#include "core/presets.hpp"
+#include "core/scenario.hpp"
+#include "ui/analysis_worker.hpp"
+
+#include <QMainWindow>
+#include <QStringList>
+
+class QAction;
+class QComboBox;
+class QLabel;
+class QMenu;
+class QProgressBar;
+class QSplitter;
+class QTabWidget;
+class QTimer;
+class QToolButton;
+
+namespace kvtier::ui {
+
+class BandwidthView;
+class ComparisonView;
+class ExplainPanel;
+class PlacementView;
+class PlotView;
+class RelevanceView;
+class ScenarioPanel;
+class StepLink;
+class SweepView;
+
+class MainWindow : public QMainWindow {
+    Q_OBJECT
+public:
+    explicit MainWindow(QWidget* parent = nullptr);
+    ~MainWindow() override;
+
+    // Opens a trace database and shows `trace` (or the last/first one). Errors are
+    // reported through ErrorSink; the current trace is kept. Returns success.
+    bool openDatabase(const QString& path, const QString& trace = QString());
+    bool selectTrace(const QString& name);
+    // Imports files (paper CSV, long CSV, .npy/.npz, kvtier .sqlite) into `targetDb`
+    // (created when missing) in the background; importFinished() reports the outcome.
+    void importFiles(const QStringList& files, const QString& targetDb);
+    bool loadScenarioFile(const QString& path, const QStringList& overrides = {});
+    bool saveScenarioFile(const QString& path);
+    void setScenario(const Scenario& s);
+    const Scenario& scenario() const;
+    // Writes every view as PNG, PDF, SVG and CSV into `dir`; returns the files written.
+    QStringList exportAll(const QString& dir, QSize size, QString* error = nullptr);
+
+    ScenarioPanel* scenarioPanel() const { return panel_; }
+    RelevanceView* relevanceView() const { return relevance_; }
+    PlacementView* placementView() const { return placement_; }
+    BandwidthView* bandwidthView() const { return bandwidth_; }
+    ComparisonView* comparisonView() const { return comparison_; }
+    SweepView* sweepView() const { return sweep_; }
+    ExplainPanel* explainPanel() const { return explain_; }
+    QList<PlotView*> views() const;
+    AnalysisController* controller() const { return controller_; }
+    StepLink* stepLink() const { return link_; }
+    AnalysisOutputPtr lastOutput() const { return last_; }
+    QString databasePath() const { return dbPath_; }
+    QComboBox* policyCombo() const { return policy_; }
+    const PresetLibrary& presets() const { return presets_; }
+
+public slots:
+    void recompute();
+    void cancelComputation();
+    void togglePlay();
+    void stepForward();
+    void stepBack();
+
+signals:
+    // After the views showed a new result (tests and the latency benchmark wait on it).
+    void analysisShown(const kvtier::ui::AnalysisOutputPtr& out);
+    void analysisFailed(const QString& message);
+    void importFinished(bool ok, const QStringList& traces);
+
+protected:
+    void closeEvent(QCloseEvent* e) override;
+    void dragEnterEvent(QDragEnterEvent* e) override;
+    void dropEvent(QDropEvent* e) override;
+    void changeEvent(QEvent* e) override;
+
+private:
+    void buildActions();
+    void buildLayout();
+    void restoreSettings();
+    void saveSettings();
+    void addRecent(const QString& path);
+    void rebuildRecentMenu();
+    void scheduleRequest(int delayMs);
+    ViewParams viewParams() const;
+    void onResult(const AnalysisOutputPtr& out);
+    void onFailure(const QString& message, bool infeasible);
+    void updatePolicyCombo();
+    void requestTokenDetail(quint32 token);
+    void exportViewInteractive(PlotView* view);
+    void exportAllInteractive();
+    void applyThemeFromPalette();
+    void updateStatus();
+    Scenario defaultScenario() const;
+
+    PresetLibrary presets_;
+    AnalysisController* controller_;
+    StepLink* link_;
+    ScenarioPanel* panel_;
+    RelevanceView* relevance_;
+    PlacementView* placement_;
+    BandwidthView* bandwidth_;
+    ComparisonView* comparison_;
+    SweepView* sweep_;
+    ExplainPanel* explain_;
+    QSplitter *rows_, *top_, *bottom_;
+    QTabWidget *topLeft_, *topRight_;
+    QComboBox* policy_;
+    QLabel *banner_, *traceStatus_, *timeStatus_, *stepStatus_;
+    QProgressBar* progress_;
+    QToolButton* cancelButton_;
+    QTimer* requestTimer_;
+    QTimer* playTimer_;
+    QMenu* recentMenu_;
+    QAction *playAction_, *cancelAction_;
+    QString dbPath_;
+    QString lastExportDir_;
+    AnalysisOutputPtr last_;
+    bool haveScenario_ = false;
+};
+
+} // namespace kvtier::ui

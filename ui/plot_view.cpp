@@ -1,0 +1,112 @@
+#include "ui/plot_view.hpp"
+
+#include "ui/theme.hpp"
+
+#include <QHBoxLayout>
+#include <QLabel>
+#include <QToolButton>
+#include <QVBoxLayout>
+#include <qcustomplot.h>
+
+#include <cmath>
+
+namespace kvtier::ui {
+
+void StepLink::setSteps(int64_t steps)
+{
+    if (steps == steps_)
+        return;
+    steps_ = steps;
+    cursor_ = std::clamp<int64_t>(cursor_, 0, std::max<int64_t>(0, steps - 1));
+    setRange(-0.5, static_cast<double>(steps) - 0.5);
+}
+
+void StepLink::setRange(double lo, double hi)
+{
+    const double full = static_cast<double>(steps_) - 0.5;
+    lo = std::max(lo, -0.5);
+    hi = std::min(hi, std::max(full, lo + 1));
+    if (hi - lo < 1) {
+        hi = lo + 1;
+    }
+    if (std::abs(lo - lo_) < 1e-9 && std::abs(hi - hi_) < 1e-9)
+        return;
+    lo_ = lo;
+    hi_ = hi;
+    emit rangeChanged(lo_, hi_);
+}
+
+void StepLink::setCursor(int64_t step)
+{
+    step = std::clamp<int64_t>(step, 0, std::max<int64_t>(0, steps_ - 1));
+    if (step == cursor_)
+        return;
+    cursor_ = step;
+    emit cursorChanged(step);
+}
+
+PlotView::PlotView(const QString& id, const QString& title, QWidget* parent)
+    : QWidget(parent), plot_(new QCustomPlot(this)), id_(id), title_(title)
+{
+    setObjectName(id);
+    auto* v = new QVBoxLayout(this);
+    v->setContentsMargins(2, 2, 2, 2);
+    v->setSpacing(2);
+    header_ = new QHBoxLayout;
+    header_->setSpacing(6);
+    auto* exportButton = new QToolButton(this);
+    exportButton->setText(tr("Export…"));
+    exportButton->setIcon(QIcon(QStringLiteral(":/icons/export.svg")));
+    exportButton->setToolButtonStyle(Qt::ToolButtonTextBesideIcon);
+    exportButton->setAutoRaise(true);
+    exportButton->setToolTip(tr("Export this view as PNG, PDF or SVG, and its data as CSV"));
+    connect(exportButton, &QToolButton::clicked, this, [this] { emit exportRequested(this); });
+    header_->addStretch(1);
+    header_->addWidget(exportButton);
+    v->addLayout(header_);
+    body_ = new QVBoxLayout;
+    body_->setContentsMargins(0, 0, 0, 0);
+    body_->addWidget(plot_, 1);
+    v->addLayout(body_, 1);
+    plot_->setMinimumSize(240, 180);
+    plot_->setNoAntialiasingOnDrag(true);
+    connect(plot_, &QCustomPlot::afterReplot, this, [this] {
+        ++replots_;
+        emit replotted();
+    });
+}
+
+void PlotView::setPlotTitle(const QString& text)
+{
+    if (!titleElement_) {
+        plot_->plotLayout()->insertRow(0);
+        titleElement_ = new QCPTextElement(plot_, text, QFont(font().family(), font().pointSize() + 1, QFont::Bold));
+        plot_->plotLayout()->addElement(0, 0, titleElement_);
+        plot_->plotLayout()->setRowSpacing(0);
+    }
+    titleElement_->setText(text);
+    titleElement_->setTextColor(Theme::current().foreground);
+}
+
+void PlotView::applyTheme()
+{
+    Theme::current().apply(plot_);
+}
+
+void PlotView::linkStepAxis(StepLink* link, QCPAxis* axis)
+{
+    connect(axis, qOverload<const QCPRange&>(&QCPAxis::rangeChanged), link, [link, axis](const QCPRange& r) {
+        if (axis->parentPlot()->property("applyingLink").toBool())
+            return;
+        link->setRange(r.lower, r.upper);
+    });
+    connect(link, &StepLink::rangeChanged, axis, [axis](double lo, double hi) {
+        QCustomPlot* p = axis->parentPlot();
+        p->setProperty("applyingLink", true);
+        axis->setRange(lo, hi);
+        p->setProperty("applyingLink", false);
+        p->replot(QCustomPlot::rpQueuedReplot);
+    });
+}
+
+} // namespace kvtier::ui

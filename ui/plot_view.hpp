@@ -1,0 +1,78 @@
+#pragma once
+// Common frame of every view: a header with the title and an export button, the plot,
+// and the export interface (figure as PNG/PDF/SVG, the data behind it as CSV).
+#include "ui/analysis_worker.hpp"
+
+#include <QWidget>
+
+class QCustomPlot;
+class QCPAxis;
+class QCPTextElement;
+class QHBoxLayout;
+class QLabel;
+class QTextStream;
+class QToolButton;
+class QVBoxLayout;
+
+namespace kvtier::ui {
+
+// The step range all views share: zoom in one, the others follow.
+class StepLink : public QObject {
+    Q_OBJECT
+public:
+    using QObject::QObject;
+    double lower() const { return lo_; }
+    double upper() const { return hi_; }
+    int64_t cursor() const { return cursor_; }
+    int64_t steps() const { return steps_; }
+    void setSteps(int64_t steps);   // resets the range when the trace changes
+    void setRange(double lo, double hi);
+    void setCursor(int64_t step);
+signals:
+    void rangeChanged(double lo, double hi);
+    void cursorChanged(qint64 step);
+
+private:
+    double lo_ = -0.5, hi_ = 0.5;
+    int64_t steps_ = 0, cursor_ = 0;
+};
+
+class PlotView : public QWidget {
+    Q_OBJECT
+public:
+    PlotView(const QString& id, const QString& title, QWidget* parent = nullptr);
+    QString viewId() const { return id_; }
+    QString title() const { return title_; }
+    QCustomPlot* plot() const { return plot_; }
+    // The data behind the figure. Returns false when there is nothing to write yet.
+    virtual bool writeCsv(QTextStream& out) const = 0;
+    // Updates from a new analysis (UI thread, cheap: data was prepared by the worker).
+    virtual void showResult(const AnalysisOutputPtr& out) = 0;
+    // Re-applies the current theme's colours.
+    virtual void applyTheme();
+    // Sets the plot's fixed title line (shown in exports too).
+    void setPlotTitle(const QString& text);
+    // Number of replots since creation; the latency benchmark and tests watch it.
+    int replots() const { return replots_; }
+
+signals:
+    void exportRequested(kvtier::ui::PlotView* view);
+    void replotted();
+
+protected:
+    QHBoxLayout* headerLayout() const { return header_; }
+    QVBoxLayout* bodyLayout() const { return body_; }
+    // Connect an axis to the shared step range.
+    void linkStepAxis(StepLink* link, QCPAxis* axis);
+
+    QCustomPlot* plot_;
+    QCPTextElement* titleElement_ = nullptr;
+
+private:
+    QString id_, title_;
+    QHBoxLayout* header_;
+    QVBoxLayout* body_;
+    int replots_ = 0;
+};
+
+} // namespace kvtier::ui

@@ -1,0 +1,648 @@
+#include "ui/scenario_panel.hpp"
+
+#include "ui/units.hpp"
+#include "ui/value_slider.hpp"
+
+#include <QCheckBox>
+#include <QComboBox>
+#include <QDoubleSpinBox>
+#include <QFileInfo>
+#include <QFormLayout>
+#include <QGroupBox>
+#include <QLabel>
+#include <QListWidget>
+#include <QPushButton>
+#include <QScrollArea>
+#include <QSpinBox>
+#include <QStackedWidget>
+#include <QVBoxLayout>
+
+#include <cmath>
+
+namespace kvtier::ui {
+
+namespace {
+
+constexpr const char* kCustomId = "custom";
+
+QString qs(const std::string& s) { return QString::fromStdString(s); }
+
+std::vector<double> powersOfTwo(double lo, double hi, bool withZero)
+{
+    std::vector<double> v;
+    if (withZero)
+        v.push_back(0);
+    for (double x = lo; x <= hi; x *= 2)
+        v.push_back(x);
+    return v;
+}
+
+QGroupBox* group(const QString& title, QWidget* parent)
+{
+    auto* g = new QGroupBox(title, parent);
+    return g;
+}
+
+// Bandwidth sliders show TB/s for HBM-class figures and GB/s below.
+void configureBandwidth(ValueSlider* s, double value, double min, double max)
+{
+    if (value >= 1e12)
+        s->setUnit(1e12, QStringLiteral(" TB/s"), 2);
+    else
+        s->setUnit(1e9, QStringLiteral(" GB/s"), 1);
+    s->setRange(min, max, ValueSlider::Scale::Log);
+}
+
+} // namespace
+
+ScenarioPanel::ScenarioPanel(const PresetLibrary& presets, QWidget* parent) : QWidget(parent), presets_(presets)
+{
+    auto* outer = new QVBoxLayout(this);
+    outer->setContentsMargins(0, 0, 0, 0);
+    auto* scroll = new QScrollArea(this);
+    scroll->setWidgetResizable(true);
+    scroll->setFrameShape(QFrame::NoFrame);
+    scroll->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
+    outer->addWidget(scroll);
+    auto* content = new QWidget(scroll);
+    scroll->setWidget(content);
+    auto* v = new QVBoxLayout(content);
+    v->setContentsMargins(6, 6, 6, 6);
+    v->setSpacing(8);
+
+    // Trace
+    auto* traceBox = group(tr("Trace"), content);
+    auto* tl = new QVBoxLayout(traceBox);
+    auto* dbRow = new QHBoxLayout;
+    dbLabel_ = new QLabel(tr("No database open"), traceBox);
+    dbLabel_->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    dbLabel_->setWordWrap(true);
+    openButton_ = new QPushButton(tr("Open…"), traceBox);
+    openButton_->setToolTip(tr("Open a trace database (.sqlite); drop CSV/.npz/.sqlite files on the window to import"));
+    dbRow->addWidget(dbLabel_, 1);
+    dbRow->addWidget(openButton_);
+    tl->addLayout(dbRow);
+    trace_ = new QComboBox(traceBox);
+    trace_->setObjectName(QStringLiteral("traceCombo"));
+    trace_->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
+    tl->addWidget(trace_);
+    traceInfo_ = new QLabel(traceBox);
+    traceInfo_->setWordWrap(true);
+    traceInfo_->setStyleSheet(QStringLiteral("color: palette(mid);"));
+    tl->addWidget(traceInfo_);
+    v->addWidget(traceBox);
+    connect(openButton_, &QPushButton::clicked, this, &ScenarioPanel::openDatabaseRequested);
+    connect(trace_, &QComboBox::currentIndexChanged, this, [this](int i) {
+        if (syncing_ || i < 0)
+            return;
+        emit traceSelected(trace_->itemData(i).toString());
+    });
+
+    // Model and hardware presets
+    auto* presetBox = group(tr("Model and hardware"), content);
+    auto* pf = new QFormLayout(presetBox);
+    pf->setFieldGrowthPolicy(QFormLayout::AllNonFixedFieldsGrow);
+    model_ = new QComboBox(presetBox);
+    model_->setObjectName(QStringLiteral("modelCombo"));
+    model_->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
+    for (const ModelPreset& m : presets_.models()) {
+        model_->addItem(qs(m.name), qs(m.id));
+        model_->setItemData(model_->count() - 1, qs(m.description + "\nSource: " + m.source), Qt::ToolTipRole);
+    }
+    model_->addItem(tr("Custom"), QString::fromLatin1(kCustomId));
+    pf->addRow(tr("Model"), model_);
+    modelInfo_ = new QLabel(presetBox);
+    modelInfo_->setWordWrap(true);
+    pf->addRow(QString(), modelInfo_);
+    hardware_ = new QComboBox(presetBox);
+    hardware_->setObjectName(QStringLiteral("hardwareCombo"));
+    hardware_->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
+    for (const HardwarePreset& h : presets_.hardware()) {
+        hardware_->addItem(qs(h.name), qs(h.id));
+        hardware_->setItemData(hardware_->count() - 1, qs(h.description + "\nSource: " + h.source), Qt::ToolTipRole);
+    }
+    hardware_->addItem(tr("Custom (edited)"), QStringLiteral("__edited__"));
+    pf->addRow(tr("Hardware"), hardware_);
+    v->addWidget(presetBox);
+    connect(model_, &QComboBox::currentIndexChanged, this, [this](int i) {
+        if (syncing_ || i < 0)
+            return;
+        const std::string id = model_->itemData(i).toString().toStdString();
+        if (id == kCustomId) {
+            scenario_.model_preset = kCustomId;
+        } else {
+            scenario_.model = presets_.modelById(id).model;
+            scenario_.model_preset = id;
+        }
+        syncFromScenario();
+        edited();
+    });
+    connect(hardware_, &QComboBox::currentIndexChanged, this, [this](int i) {
+        if (syncing_ || i < 0)
+            return;
+        const std::string id = hardware_->itemData(i).toString().toStdString();
+        if (id == "__edited__")
+            return;
+        scenario_.hardware = presets_.hardwareById(id).hardware;
+        scenario_.hardware_preset = id;
+        syncFromScenario();
+        edited();
+    });
+
+    // Tiers
+    auto* tiersBox = group(tr("Memory tiers"), content);
+    tierLayout_ = new QVBoxLayout(tiersBox);
+    tierLayout_->setSpacing(4);
+    v->addWidget(tiersBox);
+
+    // Selection
+    auto* selBox = group(tr("Sparsity (which KV each step reads)"), content);
+    auto* sl = new QVBoxLayout(selBox);
+    auto* modeRow = new QHBoxLayout;
+    modeRow->addWidget(new QLabel(tr("Mode"), selBox));
+    mode_ = new QComboBox(selBox);
+    mode_->setObjectName(QStringLiteral("modeCombo"));
+    mode_->addItem(tr("dense (all tokens)"), QStringLiteral("dense"));
+    mode_->addItem(tr("top-K tokens"), QStringLiteral("topk"));
+    mode_->addItem(tr("ratio of the context"), QStringLiteral("ratio"));
+    mode_->addItem(tr("attention mass"), QStringLiteral("mass"));
+    modeRow->addWidget(mode_, 1);
+    sl->addLayout(modeRow);
+    sparsity_ = new ValueSlider(tr("Budget"), selBox);
+    sl->addWidget(sparsity_);
+    sinks_ = new ValueSlider(tr("Sink tokens (always read)"), selBox);
+    sinks_->setInteger(true);
+    sinks_->setSteps(powersOfTwo(1, 1024, true));
+    sinks_->setUnit(1, QStringLiteral(" tok"), 0);
+    sl->addWidget(sinks_);
+    window_ = new ValueSlider(tr("Recent window (always read)"), selBox);
+    window_->setInteger(true);
+    window_->setSteps(powersOfTwo(1, 16384, true));
+    window_->setUnit(1, QStringLiteral(" tok"), 0);
+    sl->addWidget(window_);
+    page_ = new ValueSlider(tr("Page size g"), selBox);
+    page_->setInteger(true);
+    page_->setSteps(powersOfTwo(1, 1024, false));
+    page_->setUnit(1, QStringLiteral(" tok"), 0);
+    page_->setToolTipText(tr("Placement and migration move pages of g consecutive tokens (MODEL.md §2)"));
+    sl->addWidget(page_);
+    v->addWidget(selBox);
+    connect(mode_, &QComboBox::currentIndexChanged, this, [this](int i) {
+        if (syncing_ || i < 0)
+            return;
+        scenario_.selection.mode = selectionModeFromString(mode_->itemData(i).toString().toStdString());
+        switch (scenario_.selection.mode) {
+        case SelectionMode::Dense: break;
+        case SelectionMode::TopK: scenario_.selection.value = 2048; break;
+        case SelectionMode::Ratio: scenario_.selection.value = 0.3; break;
+        case SelectionMode::Mass: scenario_.selection.value = 0.9; break;
+        }
+        syncFromScenario();
+        edited();
+    });
+    connect(sparsity_, &ValueSlider::valueChanged, this, [this](double x) {
+        scenario_.selection.value = x;
+        edited();
+    });
+    connect(sinks_, &ValueSlider::valueChanged, this, [this](double x) {
+        scenario_.selection.sinks = static_cast<int64_t>(x);
+        edited();
+    });
+    connect(window_, &ValueSlider::valueChanged, this, [this](double x) {
+        scenario_.selection.window = static_cast<int64_t>(x);
+        edited();
+    });
+    connect(page_, &ValueSlider::valueChanged, this, [this](double x) {
+        scenario_.selection.page_tokens = std::max<int64_t>(1, static_cast<int64_t>(x));
+        edited();
+    });
+
+    // Placement and serving
+    auto* plBox = group(tr("Placement and serving"), content);
+    auto* pl = new QVBoxLayout(plBox);
+    inclusive_ = new QCheckBox(tr("Inclusive (lowest tier keeps every unit)"), plBox);
+    inclusive_->setObjectName(QStringLiteral("inclusiveCheck"));
+    pl->addWidget(inclusive_);
+    auto* routeRow = new QHBoxLayout;
+    routeRow->addWidget(new QLabel(tr("Route reads of copies"), plBox));
+    route_ = new QComboBox(plBox);
+    route_->addItem(tr("from HBM (home)"), QStringLiteral("home"));
+    route_->addItem(tr("balanced split"), QStringLiteral("balanced"));
+    routeRow->addWidget(route_, 1);
+    pl->addLayout(routeRow);
+    omega_ = new ValueSlider(tr("Weights in HBM (ω)"), plBox);
+    omega_->setUnit(1, QString(), 2);
+    omega_->setRange(0, 1, ValueSlider::Scale::Linear);
+    omega_->setToolTipText(tr("Fraction of the model weights kept in tier 0; the rest lives in the last tier"));
+    pl->addWidget(omega_);
+    batch_ = new ValueSlider(tr("Batch (sequences in lock step)"), plBox);
+    batch_->setInteger(true);
+    batch_->setSteps(powersOfTwo(1, 1024, false));
+    batch_->setUnit(1, QString(), 0);
+    pl->addWidget(batch_);
+    v->addWidget(plBox);
+    connect(inclusive_, &QCheckBox::toggled, this, [this](bool on) {
+        if (syncing_)
+            return;
+        scenario_.inclusive = on;
+        route_->setEnabled(on);
+        edited();
+    });
+    connect(route_, &QComboBox::currentIndexChanged, this, [this](int i) {
+        if (syncing_ || i < 0)
+            return;
+        scenario_.route = routeFromString(route_->itemData(i).toString().toStdString());
+        edited();
+    });
+    connect(omega_, &ValueSlider::valueChanged, this, [this](double x) {
+        scenario_.weights_in_fast_tier = x;
+        edited();
+    });
+    connect(batch_, &ValueSlider::valueChanged, this, [this](double x) {
+        scenario_.batch = std::max<int64_t>(1, static_cast<int64_t>(x));
+        edited();
+    });
+
+    // Policies
+    auto* polBox = group(tr("Policies"), content);
+    auto* pv = new QVBoxLayout(polBox);
+    policies_ = new QListWidget(polBox);
+    policies_->setObjectName(QStringLiteral("policyList"));
+    policies_->setMaximumHeight(170);
+    pv->addWidget(policies_);
+    policyHelp_ = new QLabel(polBox);
+    policyHelp_->setWordWrap(true);
+    pv->addWidget(policyHelp_);
+    policyParamsStack_ = new QStackedWidget(polBox);
+    pv->addWidget(policyParamsStack_);
+    for (const PolicyEntry& e : policyRegistry()) {
+        auto* item = new QListWidgetItem(qs(e.info.label) + (e.info.online ? QString() : tr("  ◆ oracle")), policies_);
+        item->setData(Qt::UserRole, qs(e.info.name));
+        item->setFlags(item->flags() | Qt::ItemIsUserCheckable);
+        item->setCheckState(Qt::Unchecked);
+        item->setToolTip(qs(e.info.description) + (e.info.online ? QString() : tr("\nOracle: looks at the future.")));
+        PolicyParams defaults;
+        for (const ParamSpec& p : e.info.params)
+            defaults[p.key] = p.def;
+        policyParams_[e.info.name] = defaults;
+        policyParamsStack_->addWidget(buildPolicyParams(e.info));
+    }
+    connect(policies_, &QListWidget::currentRowChanged, this, [this](int row) {
+        if (row < 0)
+            return;
+        policyParamsStack_->setCurrentIndex(row);
+        policyHelp_->setText(qs(policyRegistry()[static_cast<size_t>(row)].info.description));
+    });
+    connect(policies_, &QListWidget::itemChanged, this, [this](QListWidgetItem*) {
+        if (syncing_)
+            return;
+        rebuildPolicySpecs();
+        edited();
+    });
+    v->addWidget(polBox);
+    v->addStretch(1);
+
+    setMinimumWidth(330);
+    syncFromScenario();
+}
+
+QWidget* ScenarioPanel::buildPolicyParams(const PolicyInfo& info)
+{
+    auto* w = new QWidget(policyParamsStack_);
+    auto* form = new QFormLayout(w);
+    form->setContentsMargins(0, 0, 0, 0);
+    const std::string name = info.name;
+    for (const ParamSpec& spec : info.params) {
+        const std::string key = spec.key;
+        QWidget* editor = nullptr;
+        switch (spec.type) {
+        case ParamSpec::Type::Int: {
+            auto* sb = new QSpinBox(w);
+            sb->setRange(static_cast<int>(spec.min), static_cast<int>(std::min(spec.max, 2.0e9)));
+            sb->setValue(static_cast<int>(spec.def));
+            sb->setKeyboardTracking(false);
+            connect(sb, &QSpinBox::valueChanged, this, [this, name, key](int x) {
+                if (syncing_)
+                    return;
+                policyParams_[name][key] = x;
+                rebuildPolicySpecs();
+                edited();
+            });
+            editor = sb;
+            break;
+        }
+        case ParamSpec::Type::Double: {
+            auto* sb = new QDoubleSpinBox(w);
+            sb->setDecimals(4);
+            sb->setRange(spec.min, spec.max);
+            sb->setSingleStep((spec.max - spec.min) / 100.0);
+            sb->setValue(spec.def);
+            sb->setKeyboardTracking(false);
+            connect(sb, &QDoubleSpinBox::valueChanged, this, [this, name, key](double x) {
+                if (syncing_)
+                    return;
+                policyParams_[name][key] = x;
+                rebuildPolicySpecs();
+                edited();
+            });
+            editor = sb;
+            break;
+        }
+        case ParamSpec::Type::Bool: {
+            auto* cb = new QCheckBox(w);
+            cb->setChecked(spec.def != 0);
+            connect(cb, &QCheckBox::toggled, this, [this, name, key](bool on) {
+                if (syncing_)
+                    return;
+                policyParams_[name][key] = on ? 1.0 : 0.0;
+                rebuildPolicySpecs();
+                edited();
+            });
+            editor = cb;
+            break;
+        }
+        }
+        editor->setObjectName(qs("param:" + name + ":" + key));
+        editor->setToolTip(qs(spec.help));
+        paramEditors_[name].push_back(editor);
+        auto* label = new QLabel(qs(spec.label), w);
+        label->setToolTip(qs(spec.help));
+        label->setWordWrap(true);
+        form->addRow(label, editor);
+    }
+    if (info.params.empty())
+        form->addRow(new QLabel(tr("No parameters."), w));
+    return w;
+}
+
+void ScenarioPanel::rebuildPolicySpecs()
+{
+    std::vector<PolicySpec> specs;
+    for (int i = 0; i < policies_->count(); ++i) {
+        QListWidgetItem* item = policies_->item(i);
+        if (item->checkState() != Qt::Checked)
+            continue;
+        const std::string name = item->data(Qt::UserRole).toString().toStdString();
+        specs.push_back({name, policyParams_[name]});
+    }
+    scenario_.policies = std::move(specs);
+}
+
+void ScenarioPanel::edited()
+{
+    if (syncing_)
+        return;
+    emit scenarioChanged();
+}
+
+void ScenarioPanel::markHardwareCustom()
+{
+    scenario_.hardware_preset = kCustomId;
+    scenario_.hardware.name = kCustomId;
+    syncing_ = true;
+    hardware_->setCurrentIndex(hardware_->count() - 1);
+    syncing_ = false;
+}
+
+void ScenarioPanel::buildTierWidgets()
+{
+    for (TierWidgets& tw : tierWidgets_)
+        delete tw.box;
+    tierWidgets_.clear();
+    for (size_t m = 0; m < scenario_.hardware.tiers.size(); ++m) {
+        const Tier& tier = scenario_.hardware.tiers[m];
+        TierWidgets tw;
+        tw.box = new QGroupBox(tr("Tier %1 — %2").arg(m).arg(qs(tier.name)), this);
+        tw.box->setFlat(true);
+        auto* l = new QVBoxLayout(tw.box);
+        l->setContentsMargins(4, 4, 4, 4);
+        tw.capacity = new ValueSlider(tr("Capacity C"), tw.box);
+        tw.capacity->setUnit(1e9, QStringLiteral(" GB"), 1);
+        tw.capacity->setRange(1e9, 4e12, ValueSlider::Scale::Log);
+        tw.capacity->setObjectName(QStringLiteral("capacity%1").arg(m));
+        l->addWidget(tw.capacity);
+        tw.bandwidth = new ValueSlider(tr("Bandwidth B (reads + writes)"), tw.box);
+        configureBandwidth(tw.bandwidth, tier.bandwidth, 1e9, 40e12);
+        tw.bandwidth->setObjectName(QStringLiteral("bandwidth%1").arg(m));
+        l->addWidget(tw.bandwidth);
+        const int mi = static_cast<int>(m);
+        connect(tw.capacity, &ValueSlider::valueChanged, this, [this, mi](double x) {
+            scenario_.hardware.tiers[static_cast<size_t>(mi)].capacity_bytes = x;
+            markHardwareCustom();
+            edited();
+        });
+        connect(tw.bandwidth, &ValueSlider::valueChanged, this, [this, mi](double x) {
+            scenario_.hardware.tiers[static_cast<size_t>(mi)].bandwidth = x;
+            markHardwareCustom();
+            edited();
+        });
+        if (std::isfinite(tier.link_read) || std::isfinite(tier.link_write)) {
+            tw.linkRead = new ValueSlider(tr("Link to GPU, read Lr"), tw.box);
+            tw.linkRead->setUnit(1e9, QStringLiteral(" GB/s"), 1);
+            tw.linkRead->setRange(1e9, 4e12, ValueSlider::Scale::Log);
+            tw.linkRead->setObjectName(QStringLiteral("linkRead%1").arg(m));
+            l->addWidget(tw.linkRead);
+            tw.linkWrite = new ValueSlider(tr("Link from GPU, write Lw"), tw.box);
+            tw.linkWrite->setUnit(1e9, QStringLiteral(" GB/s"), 1);
+            tw.linkWrite->setRange(1e9, 4e12, ValueSlider::Scale::Log);
+            tw.linkWrite->setObjectName(QStringLiteral("linkWrite%1").arg(m));
+            l->addWidget(tw.linkWrite);
+            connect(tw.linkRead, &ValueSlider::valueChanged, this, [this, mi](double x) {
+                scenario_.hardware.tiers[static_cast<size_t>(mi)].link_read = x;
+                markHardwareCustom();
+                edited();
+            });
+            connect(tw.linkWrite, &ValueSlider::valueChanged, this, [this, mi](double x) {
+                scenario_.hardware.tiers[static_cast<size_t>(mi)].link_write = x;
+                markHardwareCustom();
+                edited();
+            });
+        } else {
+            auto* note = new QLabel(tr("On package: no link limit"), tw.box);
+            note->setStyleSheet(QStringLiteral("color: palette(mid);"));
+            l->addWidget(note);
+        }
+        tierLayout_->addWidget(tw.box);
+        tierWidgets_.push_back(tw);
+    }
+}
+
+void ScenarioPanel::configureSparsitySlider()
+{
+    switch (scenario_.selection.mode) {
+    case SelectionMode::Dense:
+        sparsity_->setUnit(1, QString(), 0);
+        sparsity_->setRange(0, 1);
+        sparsity_->setEnabled(false);
+        break;
+    case SelectionMode::TopK:
+        sparsity_->setInteger(true);
+        sparsity_->setUnit(1, QStringLiteral(" tok"), 0);
+        sparsity_->setRange(1, 131072, ValueSlider::Scale::Log);
+        sparsity_->setEnabled(true);
+        break;
+    case SelectionMode::Ratio:
+        sparsity_->setInteger(false);
+        sparsity_->setUnit(1, QString(), 4);
+        sparsity_->setRange(0.001, 1, ValueSlider::Scale::Log);
+        sparsity_->setEnabled(true);
+        break;
+    case SelectionMode::Mass:
+        sparsity_->setInteger(false);
+        sparsity_->setUnit(1, QString(), 4);
+        sparsity_->setRange(0.5, 1, ValueSlider::Scale::Linear);
+        sparsity_->setEnabled(true);
+        break;
+    }
+}
+
+void ScenarioPanel::syncFromScenario()
+{
+    syncing_ = true;
+    const Scenario& s = scenario_;
+    // Model
+    int mi = model_->findData(qs(s.model_preset));
+    if (mi < 0)
+        mi = model_->count() - 1;
+    model_->setCurrentIndex(mi);
+    modelInfo_->setText(tr("L = %1 layers, κ = %2 per token and layer, W = %3 of weights")
+                            .arg(s.model.layers)
+                            .arg(formatBytes(s.model.kv_bytes_per_token_layer))
+                            .arg(formatBytes(s.model.weight_bytes)));
+    // Hardware
+    int hi = hardware_->findData(qs(s.hardware_preset));
+    if (hi < 0) {
+        hi = hardware_->count() - 1;
+    } else if (s.hardware_preset == kCustomId) {
+        // "custom" is also a shipped preset: show it as such until a value is edited.
+        const auto& shipped = presets_.hardware();
+        bool same = false;
+        for (const HardwarePreset& h : shipped)
+            same = same || (h.id == kCustomId && h.hardware.tiers == s.hardware.tiers);
+        if (!same)
+            hi = hardware_->count() - 1;
+    }
+    hardware_->setCurrentIndex(hi);
+    if (tierWidgets_.size() != s.hardware.tiers.size())
+        buildTierWidgets();
+    for (size_t m = 0; m < s.hardware.tiers.size(); ++m) {
+        const Tier& t = s.hardware.tiers[m];
+        TierWidgets& tw = tierWidgets_[m];
+        tw.box->setTitle(tr("Tier %1 — %2").arg(m).arg(qs(t.name)));
+        tw.capacity->setValueSilently(t.capacity_bytes);
+        configureBandwidth(tw.bandwidth, t.bandwidth, 1e9, 40e12);
+        tw.bandwidth->setValueSilently(t.bandwidth);
+        const bool hasLink = std::isfinite(t.link_read) || std::isfinite(t.link_write);
+        if (hasLink != (tw.linkRead != nullptr)) {
+            buildTierWidgets();
+            syncing_ = false;
+            syncFromScenario();
+            return;
+        }
+        if (tw.linkRead) {
+            tw.linkRead->setValueSilently(std::isfinite(t.link_read) ? t.link_read : 4e12);
+            tw.linkWrite->setValueSilently(std::isfinite(t.link_write) ? t.link_write : 4e12);
+        }
+    }
+    // Selection
+    mode_->setCurrentIndex(mode_->findData(QString::fromLatin1(toString(s.selection.mode))));
+    configureSparsitySlider();
+    if (s.selection.mode != SelectionMode::Dense)
+        sparsity_->setValueSilently(s.selection.value);
+    sinks_->setValueSilently(static_cast<double>(s.selection.sinks));
+    window_->setValueSilently(static_cast<double>(s.selection.window));
+    page_->setValueSilently(static_cast<double>(s.selection.page_tokens));
+    // Placement
+    inclusive_->setChecked(s.inclusive);
+    route_->setCurrentIndex(route_->findData(QString::fromLatin1(toString(s.route))));
+    route_->setEnabled(s.inclusive);
+    omega_->setValueSilently(s.weights_in_fast_tier);
+    batch_->setValueSilently(static_cast<double>(s.batch));
+    syncing_ = false;
+    syncPolicies();
+}
+
+void ScenarioPanel::syncPolicies()
+{
+    syncing_ = true;
+    for (const PolicySpec& p : scenario_.policies)
+        for (const auto& [k, val] : p.params)
+            policyParams_[p.name][k] = val;
+    for (int i = 0; i < policies_->count(); ++i) {
+        QListWidgetItem* item = policies_->item(i);
+        const std::string name = item->data(Qt::UserRole).toString().toStdString();
+        bool on = false;
+        for (const PolicySpec& p : scenario_.policies)
+            on = on || p.name == name;
+        item->setCheckState(on ? Qt::Checked : Qt::Unchecked);
+        const PolicyInfo& info = policyRegistry()[static_cast<size_t>(i)].info;
+        const auto& editors = paramEditors_[name];
+        for (size_t k = 0; k < info.params.size() && k < editors.size(); ++k) {
+            const double val = policyParams_[name][info.params[k].key];
+            if (auto* sb = qobject_cast<QSpinBox*>(editors[k]))
+                sb->setValue(static_cast<int>(val));
+            else if (auto* db = qobject_cast<QDoubleSpinBox*>(editors[k]))
+                db->setValue(val);
+            else if (auto* cb = qobject_cast<QCheckBox*>(editors[k]))
+                cb->setChecked(val != 0);
+        }
+    }
+    if (policies_->currentRow() < 0 && policies_->count() > 0)
+        policies_->setCurrentRow(0);
+    syncing_ = false;
+}
+
+void ScenarioPanel::setScenario(const Scenario& s)
+{
+    scenario_ = s;
+    if (tierWidgets_.size() != s.hardware.tiers.size())
+        buildTierWidgets();
+    syncFromScenario();
+}
+
+void ScenarioPanel::setTraces(const QString& dbPath, const std::vector<TraceSummary>& traces, const QString& current)
+{
+    syncing_ = true;
+    traces_ = traces;
+    dbLabel_->setText(dbPath.isEmpty() ? tr("No database open") : QFileInfo(dbPath).fileName());
+    dbLabel_->setToolTip(dbPath);
+    trace_->clear();
+    for (const TraceSummary& t : traces) {
+        trace_->addItem(qs(t.meta.name), qs(t.meta.name));
+        trace_->setItemData(trace_->count() - 1, qs(t.meta.description), Qt::ToolTipRole);
+    }
+    const int i = trace_->findData(current);
+    trace_->setCurrentIndex(i);
+    if (i >= 0) {
+        const TraceMeta& m = traces[static_cast<size_t>(i)].meta;
+        traceInfo_->setText(tr("%1 · P = %2 prefill, T = %3 steps, L = %4 (%5, %6)")
+                                .arg(qs(m.description.empty() ? m.model_name : m.description))
+                                .arg(m.prefill)
+                                .arg(m.steps)
+                                .arg(m.layers)
+                                .arg(QString::fromLatin1(toString(m.layer_mode)))
+                                .arg(QString::fromLatin1(toString(m.kind))));
+    } else {
+        traceInfo_->clear();
+    }
+    syncing_ = false;
+}
+
+ValueSlider* ScenarioPanel::capacitySlider(int tier) const
+{
+    return tier < tierCount() ? tierWidgets_[static_cast<size_t>(tier)].capacity : nullptr;
+}
+ValueSlider* ScenarioPanel::bandwidthSlider(int tier) const
+{
+    return tier < tierCount() ? tierWidgets_[static_cast<size_t>(tier)].bandwidth : nullptr;
+}
+ValueSlider* ScenarioPanel::linkReadSlider(int tier) const
+{
+    return tier < tierCount() ? tierWidgets_[static_cast<size_t>(tier)].linkRead : nullptr;
+}
+ValueSlider* ScenarioPanel::linkWriteSlider(int tier) const
+{
+    return tier < tierCount() ? tierWidgets_[static_cast<size_t>(tier)].linkWrite : nullptr;
+}
+
+} // namespace kvtier::ui

@@ -1,0 +1,338 @@
+#include "ui/sweep_view.hpp"
+
+#include "core/error.hpp"
+#include "ui/theme.hpp"
+#include "ui/units.hpp"
+
+#include <QComboBox>
+#include <QDoubleSpinBox>
+#include <QHBoxLayout>
+#include <QLabel>
+#include <QPointer>
+#include <QProgressBar>
+#include <QPushButton>
+#include <QSpinBox>
+#include <QTextStream>
+#include <QThread>
+#include <qcustomplot.h>
+
+#include <cmath>
+
+namespace kvtier::ui {
+
+namespace {
+
+enum Knob { HbmCapacity, DramBandwidth, Sparsity, Batch };
+
+// Sets the knob in a copy of the scenario (the same fields the sliders edit).
+Scenario withKnob(Scenario s, int knob, double x)
+{
+    switch (knob) {
+    case HbmCapacity:
+        s.hardware.tiers.at(0).capacity_bytes = x;
+        break;
+    case DramBandwidth:
+        if (s.hardware.tiers.size() > 1)
+            s.hardware.tiers[1].bandwidth = x;
+        break;
+    case Sparsity:
+        if (s.selection.mode == SelectionMode::Dense)
+            s.selection.mode = SelectionMode::Ratio;
+        s.selection.value = s.selection.mode == SelectionMode::TopK ? std::round(x) : x;
+        break;
+    case Batch:
+        s.batch = std::max<int64_t>(1, static_cast<int64_t>(std::llround(x)));
+        break;
+    }
+    return s;
+}
+
+} // namespace
+
+SweepView::SweepView(std::shared_ptr<Pipeline> pipeline, QWidget* parent)
+    : PlotView(QStringLiteral("sweep"), tr("Sweep"), parent), pipeline_(std::move(pipeline))
+{
+    auto* h = headerLayout();
+    int at = 0;
+    h->insertWidget(at++, new QLabel(tr("Knob:"), this));
+    knob_ = new QComboBox(this);
+    knob_->addItem(tr("HBM capacity"));
+    knob_->addItem(tr("DRAM bandwidth"));
+    knob_->addItem(tr("sparsity budget"));
+    knob_->addItem(tr("batch"));
+    h->insertWidget(at++, knob_);
+    from_ = new QDoubleSpinBox(this);
+    to_ = new QDoubleSpinBox(this);
+    for (QDoubleSpinBox* s : {from_, to_}) {
+        s->setRange(0, 1e9);
+        s->setDecimals(3);
+        s->setKeyboardTracking(false);
+    }
+    h->insertWidget(at++, new QLabel(tr("from"), this));
+    h->insertWidget(at++, from_);
+    h->insertWidget(at++, new QLabel(tr("to"), this));
+    h->insertWidget(at++, to_);
+    points_ = new QSpinBox(this);
+    points_->setRange(2, 64);
+    points_->setValue(9);
+    points_->setSuffix(tr(" points"));
+    h->insertWidget(at++, points_);
+    run_ = new QPushButton(tr("Run sweep"), this);
+    run_->setIcon(QIcon(QStringLiteral(":/icons/run.svg")));
+    cancel_ = new QPushButton(tr("Cancel"), this);
+    cancel_->setEnabled(false);
+    progress_ = new QProgressBar(this);
+    progress_->setRange(0, 1000);
+    progress_->setMaximumWidth(120);
+    progress_->setTextVisible(false);
+    h->insertWidget(at++, run_);
+    h->insertWidget(at++, cancel_);
+    h->insertWidget(at++, progress_);
+    connect(run_, &QPushButton::clicked, this, &SweepView::run);
+    connect(cancel_, &QPushButton::clicked, this, &SweepView::cancel);
+    connect(knob_, &QComboBox::currentIndexChanged, this, [this] { configureKnob(); });
+
+    plot_->xAxis->setLabel(tr("knob"));
+    plot_->yAxis->setLabel(tr("throughput (output tokens/s)"));
+    plot_->legend->setVisible(true);
+    plot_->axisRect()->insetLayout()->setInsetAlignment(0, Qt::AlignTop | Qt::AlignLeft);
+    plot_->setInteractions(QCP::iRangeDrag | QCP::iRangeZoom);
+    setPlotTitle(tr("Sweep — press “Run sweep” to compute every policy and bound over a knob"));
+    applyTheme();
+}
+
+SweepView::~SweepView()
+{
+    if (cancelFlag_)
+        cancelFlag_->store(true);
+    if (thread_) {
+        thread_->wait();
+        delete thread_;
+    }
+}
+
+void SweepView::applyTheme()
+{
+    PlotView::applyTheme();
+}
+
+void SweepView::configureKnob()
+{
+    if (!haveBase_)
+        return;
+    const auto& tiers = base_.hardware.tiers;
+    switch (knob_->currentIndex()) {
+    case HbmCapacity:
+        from_->setSuffix(QStringLiteral(" GB"));
+        to_->setSuffix(QStringLiteral(" GB"));
+        from_->setValue(std::max(1.0, std::floor(tiers[0].capacity_bytes / 1e9 * 0.25)));
+        to_->setValue(std::ceil(tiers[0].capacity_bytes / 1e9 * 1.5));
+        break;
+    case DramBandwidth:
+        from_->setSuffix(QStringLiteral(" GB/s"));
+        to_->setSuffix(QStringLiteral(" GB/s"));
+        from_->setValue(tiers.size() > 1 ? tiers[1].bandwidth / 1e9 * 0.25 : 50);
+        to_->setValue(tiers.size() > 1 ? tiers[1].bandwidth / 1e9 * 4 : 2000);
+        break;
+    case Sparsity:
+        from_->setSuffix(QString());
+        to_->setSuffix(QString());
+        if (base_.selection.mode == SelectionMode::TopK) {
+            from_->setValue(64);
+            to_->setValue(8192);
+        } else if (base_.selection.mode == SelectionMode::Mass) {
+            from_->setValue(0.5);
+            to_->setValue(0.99);
+        } else {
+            from_->setValue(0.02);
+            to_->setValue(1.0);
+        }
+        break;
+    case Batch:
+        from_->setSuffix(QString());
+        to_->setSuffix(QString());
+        from_->setValue(1);
+        to_->setValue(64);
+        break;
+    }
+}
+
+void SweepView::showResult(const AnalysisOutputPtr& out)
+{
+    const bool first = !haveBase_;
+    base_ = out->scenario;
+    haveBase_ = true;
+    if (first)
+        configureKnob();
+}
+
+void SweepView::run()
+{
+    if (!haveBase_ || thread_)
+        return;
+    const int knob = knob_->currentIndex();
+    const int n = points_->value();
+    double scale = 1;
+    QString unit;
+    if (knob == HbmCapacity) {
+        scale = 1e9;
+        unit = QStringLiteral("GB");
+    } else if (knob == DramBandwidth) {
+        scale = 1e9;
+        unit = QStringLiteral("GB/s");
+    }
+    const double a = from_->value() * scale, b = to_->value() * scale;
+    // Capacity, bandwidth and batch are swept geometrically (their effect is multiplicative).
+    const bool geometric = knob != Sparsity && a > 0 && b > 0;
+    std::vector<double> xs;
+    for (int i = 0; i < n; ++i) {
+        const double f = static_cast<double>(i) / (n - 1);
+        double x = geometric ? a * std::pow(b / a, f) : a + (b - a) * f;
+        if (knob == Batch)
+            x = std::max(1.0, std::round(x));
+        if (xs.empty() || x != xs.back())
+            xs.push_back(x);
+    }
+    auto res = std::make_shared<SweepResult>();
+    res->knob = knob_->currentText();
+    res->unit = unit;
+    res->unitScale = scale;
+    for (const PolicySpec& p : base_.policies) {
+        const PolicyInfo& info = findPolicy(p.name).info;
+        res->policies.push_back(p.name);
+        res->labels.push_back(info.label);
+        res->online.push_back(info.online);
+    }
+    cancelFlag_ = std::make_shared<std::atomic<bool>>(false);
+    auto flag = cancelFlag_;
+    auto pipeline = pipeline_;
+    const Scenario base = base_;
+    QPointer<SweepView> self(this);
+    thread_ = QThread::create([=]() {
+        JobControl job;
+        job.cancel = flag.get();
+        for (size_t i = 0; i < xs.size() && !flag->load(); ++i) {
+            SweepPoint pt;
+            pt.x = xs[i];
+            try {
+                const AnalysisResult r = pipeline->run(withKnob(base, knob, xs[i]), job);
+                for (const std::string& name : res->policies) {
+                    double v = qQNaN();
+                    for (const PolicyOutcome& o : r.policies)
+                        if (o.info.name == name && o.timing)
+                            v = o.timing->throughput();
+                    pt.policyThroughput.push_back(v);
+                }
+                pt.balanced = r.balanced ? r.balanced->throughput() : qQNaN();
+                pt.paper = r.paper ? r.paper->throughput() : qQNaN();
+            } catch (const Cancelled&) {
+                break;
+            } catch (const std::exception&) {
+                pt.feasible = false;   // e.g. weights do not fit at this capacity
+                pt.policyThroughput.assign(res->policies.size(), qQNaN());
+            }
+            const double f = static_cast<double>(i + 1) / static_cast<double>(xs.size());
+            QMetaObject::invokeMethod(self, [self, pt, res, f]() {
+                if (!self)
+                    return;
+                res->points.push_back(pt);
+                self->result_ = res;
+                self->progress_->setValue(static_cast<int>(f * 1000));
+                emit self->progressChanged(f);
+                self->plotResult();
+            }, Qt::QueuedConnection);
+        }
+    });
+    connect(thread_, &QThread::finished, this, [this] {
+        thread_->deleteLater();
+        thread_ = nullptr;
+        run_->setEnabled(true);
+        cancel_->setEnabled(false);
+        emit finished();
+    });
+    result_ = res;
+    plotResult();
+    progress_->setValue(0);
+    run_->setEnabled(false);
+    cancel_->setEnabled(true);
+    thread_->start();
+}
+
+void SweepView::cancel()
+{
+    if (cancelFlag_)
+        cancelFlag_->store(true);
+}
+
+void SweepView::plotResult()
+{
+    QCustomPlot* p = plot_;
+    p->clearGraphs();
+    if (!result_)
+        return;
+    const SweepResult& r = *result_;
+    QVector<double> x;
+    for (const SweepPoint& pt : r.points)
+        x.append(pt.x / r.unitScale);
+    double ymax = 0;
+    auto addCurve = [&](const QString& name, const QPen& pen, auto value, QCPScatterStyle::ScatterShape shape) {
+        QCPGraph* g = p->addGraph();
+        g->setName(name);
+        g->setPen(pen);
+        g->setScatterStyle(QCPScatterStyle(shape, pen.color(), pen.color(), 5));
+        QVector<double> y;
+        for (const SweepPoint& pt : r.points) {
+            const double v = value(pt);
+            y.append(v);
+            if (std::isfinite(v))
+                ymax = std::max(ymax, v);
+        }
+        g->setData(x, y, true);
+    };
+    const bool dark = Theme::current().dark;
+    addCurve(tr("paper bound"), QPen(boundColor(true, dark), 1.5, Qt::DotLine), [](const SweepPoint& pt) { return pt.paper; },
+             QCPScatterStyle::ssNone);
+    addCurve(tr("balanced bound"), QPen(boundColor(false, dark), 1.8, Qt::DashLine),
+             [](const SweepPoint& pt) { return pt.balanced; }, QCPScatterStyle::ssNone);
+    for (size_t i = 0; i < r.policies.size(); ++i) {
+        QPen pen(seriesColor(static_cast<int>(i)), 1.6, r.online[i] ? Qt::SolidLine : Qt::DashDotLine);
+        addCurve(QString::fromStdString(r.labels[i]) + (r.online[i] ? QString() : tr(" ◆ oracle")), pen,
+                 [i](const SweepPoint& pt) { return i < pt.policyThroughput.size() ? pt.policyThroughput[i] : qQNaN(); },
+                 r.online[i] ? QCPScatterStyle::ssCircle : QCPScatterStyle::ssDiamond);
+    }
+    const bool logx = r.unitScale > 1 || r.knob == tr("batch");
+    p->xAxis->setScaleType(logx ? QCPAxis::stLogarithmic : QCPAxis::stLinear);
+    if (logx)
+        p->xAxis->setTicker(QSharedPointer<QCPAxisTickerLog>(new QCPAxisTickerLog));
+    else
+        p->xAxis->setTicker(QSharedPointer<QCPAxisTicker>(new QCPAxisTicker));
+    p->xAxis->setLabel(r.unit.isEmpty() ? r.knob : QStringLiteral("%1 (%2)").arg(r.knob, r.unit));
+    if (!x.isEmpty())
+        p->xAxis->setRange(x.front() / (logx ? 1.1 : 1), x.back() * (logx ? 1.1 : 1));
+    p->yAxis->setRange(0, ymax > 0 ? ymax * 1.1 : 1);
+    setPlotTitle(tr("Sweep over %1 (%2 of %3 points)").arg(r.knob).arg(r.points.size()).arg(points_->value()));
+    applyTheme();
+    p->replot(QCustomPlot::rpQueuedReplot);
+}
+
+bool SweepView::writeCsv(QTextStream& s) const
+{
+    if (!result_ || result_->points.empty())
+        return false;
+    const SweepResult& r = *result_;
+    s << "knob_value" << (r.unit.isEmpty() ? QString() : QStringLiteral("_") + QString(r.unit).replace('/', "per"))
+      << ",feasible,balanced_bound_tok_s,paper_bound_tok_s";
+    for (const std::string& p : r.policies)
+        s << ',' << QString::fromStdString(p) << "_tok_s";
+    s << '\n';
+    auto num = [](double v) { return std::isfinite(v) ? QString::number(v, 'g', 10) : QString(); };
+    for (const SweepPoint& pt : r.points) {
+        s << num(pt.x / r.unitScale) << ',' << (pt.feasible ? 1 : 0) << ',' << num(pt.balanced) << ',' << num(pt.paper);
+        for (double v : pt.policyThroughput)
+            s << ',' << num(v);
+        s << '\n';
+    }
+    return true;
+}
+
+} // namespace kvtier::ui

@@ -1,0 +1,68 @@
+#pragma once
+// View 5: one knob on the x axis (HBM capacity, DRAM bandwidth, sparsity, batch), every
+// policy and bound as a curve. Runs in its own background thread with progress and
+// cancel; it shares the analysis Pipeline (thread-safe), so cached stages are reused.
+#include "ui/plot_view.hpp"
+
+#include <atomic>
+#include <memory>
+
+class QComboBox;
+class QDoubleSpinBox;
+class QSpinBox;
+class QProgressBar;
+class QPushButton;
+class QThread;
+
+namespace kvtier::ui {
+
+struct SweepPoint {
+    double x = 0;
+    bool feasible = true;
+    std::vector<double> policyThroughput;   // per policy, same order as SweepResult::policies
+    double balanced = qQNaN(), paper = qQNaN();
+};
+
+struct SweepResult {
+    QString knob, unit;
+    double unitScale = 1;
+    std::vector<std::string> policies, labels;
+    std::vector<bool> online;
+    std::vector<SweepPoint> points;
+};
+
+class SweepView : public PlotView {
+    Q_OBJECT
+public:
+    SweepView(std::shared_ptr<Pipeline> pipeline, QWidget* parent = nullptr);
+    ~SweepView() override;
+    bool writeCsv(QTextStream& out) const override;
+    void showResult(const AnalysisOutputPtr& out) override;   // keeps the base scenario
+    void applyTheme() override;
+    bool running() const { return thread_ != nullptr; }
+
+public slots:
+    void run();
+    void cancel();
+
+signals:
+    void finished();
+    void progressChanged(double f);
+
+private:
+    void configureKnob();
+    void plotResult();
+    std::shared_ptr<Pipeline> pipeline_;
+    Scenario base_;
+    bool haveBase_ = false;
+    QComboBox* knob_;
+    QDoubleSpinBox *from_, *to_;
+    QSpinBox* points_;
+    QPushButton *run_, *cancel_;
+    QProgressBar* progress_;
+    QThread* thread_ = nullptr;
+    std::shared_ptr<std::atomic<bool>> cancelFlag_;
+    std::shared_ptr<SweepResult> result_;
+};
+
+} // namespace kvtier::ui

@@ -1,0 +1,55 @@
+#pragma once
+// Colours shared by every view, so a tier has the same colour in the placement heatmap,
+// the bandwidth curves and the explain panel; the perceptually uniform, colour-blind-safe
+// gradients for the heatmaps; light/dark styling of plots.
+#include <QColor>
+#include <QVector>
+
+class QCustomPlot;
+class QCPColorGradient;
+class QWidget;
+
+namespace kvtier::ui {
+
+// Placement heatmap categories, in pooling priority (a pooled cell shows the highest).
+enum PlacementCategory : int {
+    kNotCreated = 0,
+    kLowerIdle = 1,     // lives in a lower tier, not read this step
+    kFastIdle = 2,      // resident in HBM, not read
+    kFastRead = 3,      // read from HBM
+    kLowerRead = 4,     // read from a lower tier (the expensive case)
+    kCategoryCount = 5
+};
+
+struct Theme {
+    bool dark = false;
+    QColor background, foreground, grid, subGrid, axisRectBackground;
+
+    static Theme light();
+    static Theme darkTheme();
+    // Follows the application palette: Qt 6.4 has no QStyleHints::colorScheme, so the
+    // window colour's lightness decides.
+    static Theme fromPalette();
+    static const Theme& current();
+    static void setCurrent(const Theme& t);
+
+    void apply(QCustomPlot* plot) const;
+};
+
+// Okabe–Ito colours, safe for the common colour-vision deficiencies.
+QColor tierColor(int tier);
+QColor placementColor(int category, bool dark);
+QString placementLabel(int category);
+// Distinct curves: policies in plots (Tol's "bright" + Okabe–Ito extras).
+QColor seriesColor(int i);
+QColor boundColor(bool paper, bool dark);
+// Traffic kinds in the bandwidth view.
+QColor trafficColor(int kind);   // 0 weights, 1 KV read, 2 KV write, 3 migration
+
+// viridis / cividis built from their published colour stops (QCustomPlot 2.1 has no preset).
+QCPColorGradient viridisGradient();
+QCPColorGradient cividisGradient();
+// Discrete gradient for the placement categories (no interpolation between classes).
+QCPColorGradient placementGradient(bool dark);
+
+} // namespace kvtier::ui
