@@ -129,7 +129,7 @@ private slots:
         QTest::newRow("unknown option") << QStringList{"analyze", "--scenaro", "x"} << "unknown option --scenaro" << 2;
         QTest::newRow("missing file") << QStringList{"analyze", "--scenario", "/nonexistent.kvtier.json"}
                                       << "/nonexistent.kvtier.json: cannot open" << 1;
-        QTest::newRow("bad set") << QStringList{"analyze", "--set", "selection.value=2"} << "selection.value" << 1;
+        QTest::newRow("bad set") << QStringList{"analyze", "--set", "selection.page_tokens=0"} << "selection.page_tokens" << 1;
         QTest::newRow("infeasible") << QStringList{"analyze", "--set", "hardware.tiers.0.capacity_bytes=300"}
                                     << "infeasible" << 1;
         QTest::newRow("sweep no vary") << QStringList{"sweep", "--csv", "-"} << "--vary" << 2;
