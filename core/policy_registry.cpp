@@ -7,11 +7,23 @@ namespace kvtier {
 
 // One function per policy_*.cpp file; order here is display order.
 PolicyEntry firstFitPolicy();
+PolicyEntry questPolicy();
+PolicyEntry arkvalePolicy();
+PolicyEntry lruPolicy();
+PolicyEntry lfuPolicy();
+PolicyEntry arcPolicy();
+PolicyEntry beladyPolicy();
 
 const std::vector<PolicyEntry>& policyRegistry()
 {
     static const std::vector<PolicyEntry> all = {
         firstFitPolicy(),
+        questPolicy(),
+        arkvalePolicy(),
+        lruPolicy(),
+        lfuPolicy(),
+        arcPolicy(),
+        beladyPolicy(),
     };
     return all;
 }

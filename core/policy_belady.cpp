@@ -1,0 +1,152 @@
+// Belady / OPT with bypass (oracle). docs/POLICIES.md "belady".
+//
+// next(u, t) = the first step >= t that reads u (infinity if none). At step t, the units
+// step t reads that are not in tier 0 are taken in ascending order of their next use
+// *after* t (ties: lower id), i.e. most valuable first. Each is promoted if tier 0 has room;
+// otherwise let v be the resident with the furthest next(v, t) (ties: highest id): u is
+// promoted and v evicted only if next(u, t) = t < next(v, t), i.e. v is not read at t.
+// Otherwise u is read where it is (bypass) and so are the remaining ones (every resident is
+// read at t). So every step serves min(reads, capacity) of its reads from tier 0, keeping the
+// residents needed soonest. With after_step = 1 (classic fetch-on-demand bypass) u's next use
+// after t replaces t in that comparison: a unit not needed again sooner than v stays where it
+// is. Then the units step t creates: admitted if there is room, or if
+// their first use is strictly sooner than the furthest resident next use (evicting it).
+// Initial placement: the prefill units with the soonest first use (ties: lower id).
+//
+// Precomputation: one backward pass over the selection's read units, O(total reads).
+// Cost per step: O((reads + moves) log capacity) with an indexed heap of residents.
+#include "core/policy.hpp"
+#include "core/policy_structs.hpp"
+
+#include <algorithm>
+#include <limits>
+
+namespace kvtier {
+
+namespace {
+
+class Belady final : public Policy {
+    static constexpr int32_t kNever = std::numeric_limits<int32_t>::max();
+
+public:
+    Belady(const PolicyContext& ctx, const PolicyParams& params)
+        : sel_(*ctx.future), cap_(std::max<int64_t>(0, ctx.fast_capacity_units)),
+          afterStep_(detail::paramOr(params, "after_step", 0) != 0)
+    {
+        const auto total = static_cast<size_t>(ctx.layout.totalUnits());
+        const Csr<uint32_t>& su = sel_.step_units;
+        nextAfter_.assign(su.items.size(), kNever);
+        nu_.assign(total, kNever);   // after the pass: first use
+        for (size_t t = su.rows(); t-- > 0;)
+            for (size_t k = su.offset[t]; k < su.offset[t + 1]; ++k) {
+                const uint32_t u = su.items[k];
+                nextAfter_[k] = nu_[u];
+                nu_[u] = static_cast<int32_t>(t);
+            }
+        in_.assign(total, 0);
+        res_.reset(total);
+    }
+
+    void initial(int64_t prefillUnits, int64_t capacity, std::vector<uint32_t>& fast) override
+    {
+        const int64_t k = std::min({prefillUnits, capacity, cap_});
+        if (k <= 0) return;
+        std::vector<uint32_t> all(static_cast<size_t>(prefillUnits));
+        for (size_t u = 0; u < all.size(); ++u) all[u] = static_cast<uint32_t>(u);
+        auto sooner = [this](uint32_t a, uint32_t b) { return nu_[a] < nu_[b] || (nu_[a] == nu_[b] && a < b); };
+        std::nth_element(all.begin(), all.begin() + (k - 1), all.end(), sooner);
+        all.resize(static_cast<size_t>(k));
+        std::sort(all.begin(), all.end());
+        for (uint32_t u : all) {
+            fast.push_back(u);
+            in_[u] = 1;
+            res_.push(u, nu_[u]);
+        }
+    }
+
+    void plan(int64_t t, const FastTierView& tier0, StepPlan& out) override
+    {
+        const auto row = static_cast<size_t>(t);
+        const size_t begin = sel_.step_units.offset[row], end = sel_.step_units.offset[row + 1];
+        int64_t room = cap_ - tier0.count();
+
+        misses_.clear();
+        for (size_t k = begin; k < end; ++k)
+            if (!in_[sel_.step_units.items[k]]) misses_.push_back(k);
+        // Most valuable first; a heap, since the loop often stops early.
+        auto later = [this](size_t a, size_t b) {
+            return nextAfter_[a] > nextAfter_[b] || (nextAfter_[a] == nextAfter_[b] && a > b);
+        };
+        std::make_heap(misses_.begin(), misses_.end(), later);
+        for (auto last = misses_.end(); last != misses_.begin(); --last) {
+            std::pop_heap(misses_.begin(), last, later);
+            const size_t k = *(last - 1);
+            const uint32_t u = sel_.step_units.items[k];
+            const int64_t use = afterStep_ ? nextAfter_[k] : t;   // u's next use being compared
+            if (room == 0) {
+                // Default: stops once every resident is read at t. after_step: the misses come
+                // in ascending next use, so once one fails the rest fail too.
+                if (res_.empty() || nu_[res_.top()] <= use) break;
+                evict(res_.pop(), out);
+                ++room;
+            }
+            --room;
+            in_[u] = 1;
+            res_.push(u, nu_[u]);   // next use t: never the furthest while a resident is not read at t
+            out.promote.push_back(u);
+        }
+        for (uint32_t u : tier0.newUnits()) {
+            if (room == 0) {
+                if (res_.empty() || nu_[res_.top()] <= nu_[u]) continue;
+                evict(res_.pop(), out);
+                ++room;
+            }
+            --room;
+            in_[u] = 1;
+            out.admit_new.push_back(u);
+        }
+        for (uint32_t u : out.admit_new) res_.push(u, nu_[u]);   // not evictable before they exist
+        // Step t's reads are done: their next use moves past t.
+        for (size_t k = begin; k < end; ++k) {
+            const uint32_t u = sel_.step_units.items[k];
+            nu_[u] = nextAfter_[k];
+            if (in_[u]) res_.set(u, nu_[u]);
+        }
+    }
+
+private:
+    void evict(uint32_t u, StepPlan& out)
+    {
+        in_[u] = 0;
+        out.evict.push_back(u);
+    }
+
+    const Selection& sel_;
+    int64_t cap_;
+    bool afterStep_;
+    std::vector<int32_t> nextAfter_;   // parallel to step_units.items: next read step after that one
+    std::vector<int32_t> nu_;          // per unit: first step >= the current one that reads it
+    std::vector<uint8_t> in_;
+    detail::KeyedHeap<detail::HighKeyHighId> res_;   // residents by next use, furthest on top
+    std::vector<size_t> misses_;              // indices into step_units.items
+};
+
+} // namespace
+
+PolicyEntry beladyPolicy()
+{
+    return {{"belady", "Belady / OPT (oracle)",
+             "Knows every future read: each step promotes the units it reads, evicting the resident "
+             "needed furthest in the future, unless every resident is read now (then the unit is read "
+             "from where it is); new units enter HBM only if needed sooner than some resident.",
+             false,
+             {{"after_step", "Classic bypass", ParamSpec::Type::Bool, 0, 1, 0,
+               "Off: a unit read now counts that read as its next use, so it is promoted unless every "
+               "resident is read now. On: only its next use after this step counts (fetch-on-demand "
+               "Belady with bypass: units read once are never promoted)."}}},
+            [](const PolicyContext& ctx, const PolicyParams& p) -> std::unique_ptr<Policy> {
+                return std::make_unique<Belady>(ctx, p);
+            }};
+}
+
+} // namespace kvtier
