@@ -273,12 +273,8 @@ TraceSummary importLongCsv(TraceStore& store, const std::string& path, const Imp
     if (opt.layer_mode && *opt.layer_mode != meta.layer_mode)
         throw InputError(path, std::string("the file holds a ") + toString(meta.layer_mode) + " trace, not " +
                                    toString(*opt.layer_mode));
-    if (opt.layers) {
-        if (meta.layer_mode == LayerMode::PerLayer && *opt.layers != meta.layers)
-            throw InputError(path, "the file has L = " + std::to_string(meta.layers) + " layers, but L = " +
-                                       std::to_string(*opt.layers) + " was given");
-        meta.layers = *opt.layers;
-    }
+    // --layers only fills in what the file cannot say: L of an aggregated trace.
+    if (opt.layers && meta.layer_mode == LayerMode::Aggregated && !c.layers) meta.layers = *opt.layers;
     const Encoding enc = opt.encoding.value_or(
         c.encoding.value_or(meta.kind == RecordKind::Selection ? Encoding::IndexU32 : Encoding::SparseF32));
     meta.name = !opt.name.empty() ? opt.name : !c.name.empty() ? c.name : traceNameFromPath(path);

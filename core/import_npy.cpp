@@ -437,9 +437,6 @@ TraceSummary importArray(TraceStore& store, const std::string& path, EntryStream
     if (opt.layer_mode && *opt.layer_mode != meta.layer_mode)
         throw InputError(in.where(), "shape " + shapeText(h.shape) + " holds a " + toString(meta.layer_mode) +
                                          " trace, not " + toString(*opt.layer_mode));
-    if (perLayer && opt.layers && *opt.layers != meta.layers)
-        throw InputError(in.where(), "the array has L = " + std::to_string(L) + " layers, but L = " +
-                                         std::to_string(*opt.layers) + " was given");
 
     auto writer = store.beginTrace(meta, opt.encoding.value_or(Encoding::DenseF32), opt.replace);
     const auto item = static_cast<size_t>(h.item_size);

@@ -140,9 +140,6 @@ TraceSummary importPaperCsv(TraceStore& store, const std::string& path, const Im
                 throw InputError(where, "the first row has n = " + std::to_string(meta.prefill) +
                                             ", so P = " + std::to_string(meta.prefill) + ", but P = " +
                                             std::to_string(*opt.prefill) + " was given");
-            if (opt.layers && *opt.layers != meta.layers)
-                throw InputError(where, "the first step has L = " + std::to_string(meta.layers) +
-                                            " layers, but L = " + std::to_string(*opt.layers) + " was given");
             writer = store.beginTrace(meta, Encoding::IndexU32, opt.replace);
         }
         for (size_t l = 0; l < slots; ++l)

@@ -24,7 +24,8 @@ struct ImportOptions {
     std::optional<int64_t> prefill;        // P, where the file does not say it
     std::optional<Encoding> encoding;      // storage; empty: the format's default
     std::optional<LayerMode> layer_mode;   // paper-csv: aggregated = union of a step's layers
-    std::optional<int32_t> layers;         // L of aggregated traces (the model's layer count)
+    std::optional<int32_t> layers;         // L of an aggregated trace when the file does not say it
+                                           // (the model's layer count); ignored otherwise
     std::optional<std::string> description;
     std::optional<std::string> model_name;
     std::optional<std::string> head_reduction;

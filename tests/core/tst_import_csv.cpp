@@ -159,6 +159,7 @@ void TestImportCsv::paperCsvAggregated()
     o.name = "union";
     o.description = "layers merged";
     o.model_name = "Llama-3.1-8B";
+    o.layers = 80;   // ignored: the file says L
     const TraceSummary sum = importPaperCsv(*s, path, o);
     QCOMPARE(sum.meta.layer_mode, LayerMode::Aggregated);
     QCOMPARE(sum.meta.layers, 2);   // the model's layer count, kept for timing

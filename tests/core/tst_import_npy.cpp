@@ -249,6 +249,7 @@ void TestImportNpy::npyPerLayerFloat64()
     o.prefill = 2;
     o.encoding = Encoding::SparseF32;
     o.name = "per layer";
+    o.layers = 80;   // ignored: the shape says L
     const TraceSummary sum = importNpy(*s, path, o);
     QCOMPARE(sum.meta.layer_mode, LayerMode::PerLayer);
     QCOMPARE(sum.meta.layers, 2);
