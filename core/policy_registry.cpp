@@ -7,6 +7,13 @@ namespace kvtier {
 
 // One function per policy_*.cpp file; order here is display order.
 PolicyEntry firstFitPolicy();
+PolicyEntry reactivePolicy();
+PolicyEntry pagePolicy();
+PolicyEntry lookAheadPolicy();
+PolicyEntry windowedLookAheadPolicy();
+PolicyEntry sinksWindowPolicy();
+PolicyEntry h2oPolicy();
+PolicyEntry tovaPolicy();
 PolicyEntry questPolicy();
 PolicyEntry arkvalePolicy();
 PolicyEntry lruPolicy();
@@ -18,6 +25,13 @@ const std::vector<PolicyEntry>& policyRegistry()
 {
     static const std::vector<PolicyEntry> all = {
         firstFitPolicy(),
+        reactivePolicy(),
+        pagePolicy(),
+        lookAheadPolicy(),
+        windowedLookAheadPolicy(),
+        sinksWindowPolicy(),
+        h2oPolicy(),
+        tovaPolicy(),
         questPolicy(),
         arkvalePolicy(),
         lruPolicy(),
