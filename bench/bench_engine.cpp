@@ -1,6 +1,6 @@
 // Engine benchmark (issue: speed of the live pipeline). Prints one JSON object.
 //   bench_engine [--scenario FILE] [--per-layer-scenario FILE] [--runs N]
-// Defaults: sample_traces/long-context.kvtier.json and sample_traces/layers32.kvtier.json.
+// Defaults: sample_traces/default.kvtier.json and sample_traces/layers32.kvtier.json.
 // Every figure is the median (and min/max) over N runs, in milliseconds:
 //   full_analysis   a fresh pipeline: load from SQLite, select, place, time, bounds
 //   retime          a bandwidth change on a warm pipeline (placements cached)
@@ -114,7 +114,7 @@ nlohmann::json benchScenario(const std::string& path, const PresetLibrary& prese
 
 int main(int argc, char** argv)
 {
-    std::string scenario = std::string(KVTIER_SOURCE_DIR) + "/sample_traces/long-context.kvtier.json";
+    std::string scenario = std::string(KVTIER_SOURCE_DIR) + "/sample_traces/default.kvtier.json";
     std::string perLayer = std::string(KVTIER_SOURCE_DIR) + "/sample_traces/layers32.kvtier.json";
     int runs = 15;
     for (int i = 1; i < argc; ++i) {
