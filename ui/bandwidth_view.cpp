@@ -15,21 +15,6 @@ namespace kvtier::ui {
 
 namespace {
 
-QCPLegend* insetLegend(QCustomPlot* p, QCPAxisRect* rect)
-{
-    auto* legend = new QCPLegend;
-    rect->insetLayout()->addElement(legend, Qt::AlignTop | Qt::AlignRight);
-    legend->setLayer(QStringLiteral("legend"));
-    legend->setFillOrder(QCPLegend::foColumnsFirst);
-    legend->setWrap(3);
-    legend->setIconSize(16, 8);
-    legend->setRowSpacing(0);
-    legend->setColumnSpacing(8);
-    legend->setMargins(QMargins(4, 1, 4, 1));
-    legend->setFont(p->font());
-    return legend;
-}
-
 void addToLegend(QCPLegend* legend, QCPAbstractPlottable* p)
 {
     legend->addItem(new QCPPlottableLegendItem(legend, p));
@@ -47,7 +32,6 @@ BandwidthView::BandwidthView(StepLink* link, QWidget* parent)
     connect(trafficTier_, &QComboBox::currentIndexChanged, this, [this] { rebuild(); });
 
     QCustomPlot* p = plot_;
-    p->legend->setVisible(false);
     timeRect_ = p->axisRect();
     useRect_ = new QCPAxisRect(p);
     trafficRect_ = new QCPAxisRect(p);
@@ -71,15 +55,27 @@ BandwidthView::BandwidthView(StepLink* link, QWidget* parent)
     timeRect_->axis(QCPAxis::atBottom)->setLabel(QString());
     useRect_->axis(QCPAxis::atBottom)->setTickLabels(false);
     useRect_->axis(QCPAxis::atBottom)->setLabel(QString());
-    timeRect_->axis(QCPAxis::atLeft)->setLabel(tr("step time τ (ms)"));
-    useRect_->axis(QCPAxis::atLeft)->setLabel(tr("tier use (%)"));
-    trafficRect_->axis(QCPAxis::atLeft)->setLabel(tr("traffic (GB / step)"));
+    timeRect_->axis(QCPAxis::atLeft)->setLabel(tr("step time (ms)"));
+    useRect_->axis(QCPAxis::atLeft)->setLabel(tr("use | busy (%)"));
+    trafficRect_->axis(QCPAxis::atLeft)->setLabel(tr("GB per step"));
     useRect_->axis(QCPAxis::atLeft)->setRange(0, 105);
     p->setInteractions(QCP::iRangeDrag | QCP::iRangeZoom);
 
-    timeLegend_ = insetLegend(p, timeRect_);
-    useLegend_ = insetLegend(p, useRect_);
-    trafficLegend_ = insetLegend(p, trafficRect_);
+    // One legend for the three panels, in its own row under them: it never covers a curve.
+    auto* legendRow = new QCPLayoutGrid;
+    p->plotLayout()->addElement(3, 0, legendRow);
+    p->plotLayout()->setRowStretchFactor(3, 0.001);
+    p->axisRect()->insetLayout()->take(p->legend);
+    legendRow->addElement(0, 0, p->legend);
+    p->legend->setVisible(true);
+    p->legend->setFillOrder(QCPLegend::foColumnsFirst);
+    p->legend->setWrap(5);
+    p->legend->setIconSize(16, 8);
+    p->legend->setRowSpacing(0);
+    p->legend->setColumnSpacing(10);
+    p->legend->setMargins(QMargins(4, 1, 4, 1));
+    timeLegend_ = useLegend_ = trafficLegend_ = p->legend;
+    fitLegendToWidth(p->legend);
 
     QCPAxis* tx = timeRect_->axis(QCPAxis::atBottom);
     QCPAxis* ty = timeRect_->axis(QCPAxis::atLeft);
@@ -98,7 +94,7 @@ BandwidthView::BandwidthView(StepLink* link, QWidget* parent)
     }
 
     // Traffic: stacked areas, each graph filled down to the one below it.
-    const QString kinds[] = {tr("weights read"), tr("KV read"), tr("KV write"), tr("migration (read + write)")};
+    const QString kinds[] = {tr("weights read"), tr("KV read"), tr("KV write"), tr("migration")};
     QCPGraph* below = nullptr;
     for (int k = 0; k < 4; ++k) {
         QCPGraph* g = p->addGraph(trafficRect_->axis(QCPAxis::atBottom), trafficRect_->axis(QCPAxis::atLeft));
@@ -182,11 +178,11 @@ void BandwidthView::rebuild()
         bal[t] = b && static_cast<size_t>(t) < b->step_time.size() ? b->step_time[static_cast<size_t>(t)] * 1e3 : qQNaN();
         pap[t] = pb && static_cast<size_t>(t) < pb->step_time.size() ? pb->step_time[static_cast<size_t>(t)] * 1e3 : qQNaN();
     }
-    stepTime_->setName(tr("%1: %2 / token").arg(QString::fromStdString(o->info.label)).arg(formatSeconds(tm.timePerToken())));
+    stepTime_->setName(tr("step time"));
     stepTime_->setData(x, tau, true);
-    balanced_->setName(tr("balanced bound: %1").arg(out.result->balanced ? formatSeconds(out.result->balanced->timePerToken()) : QString()));
+    balanced_->setName(tr("balanced bound"));
     balanced_->setData(x, bal, true);
-    paper_->setName(tr("paper bound: %1").arg(out.result->paper ? formatSeconds(out.result->paper->timePerToken()) : QString()));
+    paper_->setName(tr("paper bound"));
     paper_->setData(x, pap, true);
     double tmax = 0;
     for (int t = 0; t < T; ++t)
@@ -202,7 +198,6 @@ void BandwidthView::rebuild()
             p->removeGraph(g);
         tierUse_.clear();
         tierBusy_.clear();
-        useLegend_->clearItems();
         for (size_t m = 0; m < tiers.size(); ++m) {
             QCPGraph* use = p->addGraph(useRect_->axis(QCPAxis::atBottom), useRect_->axis(QCPAxis::atLeft));
             use->setPen(QPen(tierColor(static_cast<int>(m)), 1.3));
@@ -210,12 +205,10 @@ void BandwidthView::rebuild()
             addToLegend(useLegend_, use);
             QCPGraph* busy = p->addGraph(useRect_->axis(QCPAxis::atBottom), useRect_->axis(QCPAxis::atLeft));
             busy->setPen(QPen(tierColor(static_cast<int>(m)).lighter(130), 1, Qt::DashLine));
-            busy->removeFromLegend();
-            addToLegend(useLegend_, busy);
+            busy->removeFromLegend();   // dashed twin of the use curve, named in the axis label
             tierUse_.push_back(use);
             tierBusy_.push_back(busy);
         }
-        useLegend_->setWrap(2);
     }
     for (size_t m = 0; m < tiers.size(); ++m) {
         QVector<double> use(T), busy(T);
@@ -226,9 +219,8 @@ void BandwidthView::rebuild()
             busy[t] = st > 0 ? 100.0 * s.busy_s / st : 0;
         }
         const QString name = QString::fromStdString(tiers[m].name);
-        const TierTotals* tot = m < tm.tier_totals.size() ? &tm.tier_totals[m] : nullptr;
-        tierUse_[m]->setName(tr("%1 bandwidth use (mean %2)").arg(name).arg(tot ? formatPercent(tot->bandwidth_use, 0) : QString()));
-        tierBusy_[m]->setName(tr("%1 busy (mean %2)").arg(name).arg(tot ? formatPercent(tot->busy_fraction, 0) : QString()));
+        tierUse_[m]->setName(name);
+        tierBusy_[m]->setName(tr("%1 busy").arg(name));
         tierUse_[m]->setData(x, use, true);
         tierBusy_[m]->setData(x, busy, true);
     }
@@ -259,10 +251,15 @@ void BandwidthView::rebuild()
         traffic_[static_cast<size_t>(k)]->setData(x, y, true);
     }
     trafficRect_->axis(QCPAxis::atLeft)->setRange(0, peak > 0 ? peak * 1.35 : 1);
-    setPlotTitle(tr("Bandwidth — %1%2 on %3")
+    QString use;
+    for (size_t m = 0; m < tm.tier_totals.size(); ++m)
+        use += tr("%1%2 %3 of bandwidth used").arg(m ? QStringLiteral(", ") : QString()).arg(QString::fromStdString(tm.tier_totals[m].name)).arg(formatPercent(tm.tier_totals[m].bandwidth_use, 0));
+    setPlotTitle(tr("Bandwidth — %1: %2/token, bound %3 (×%4)\n%5")
                      .arg(QString::fromStdString(o->info.label))
-                     .arg(o->info.online ? QString() : tr(" (oracle)"))
-                     .arg(QString::fromStdString(out.scenario.hardware.name)));
+                     .arg(formatSeconds(tm.timePerToken()))
+                     .arg(out.result->balanced ? formatSeconds(out.result->balanced->timePerToken()) : QStringLiteral("–"))
+                     .arg(o->gapToBound, 0, 'f', 2)
+                     .arg(use));
     for (QCPItemStraightLine* c : cursors_) {
         c->point1->setCoords(static_cast<double>(link_->cursor()), 0);
         c->point2->setCoords(static_cast<double>(link_->cursor()), 1);

@@ -89,18 +89,26 @@ ComparisonView::ComparisonView(QWidget* parent) : PlotView(QStringLiteral("compa
     table_ = new QTableWidget(this);
     table_->setObjectName(QStringLiteral("comparisonTable"));
     table_->setColumnCount(7);
-    table_->setHorizontalHeaderLabels({tr("Policy"), tr("Kind"), tr("Time / token"), tr("Throughput"), tr("Gap to bound"),
-                                       tr("HBM hit ratio"), tr("Migrated")});
+    table_->setHorizontalHeaderLabels({tr("Policy"), tr("Kind"), tr("Time/token"), tr("Throughput"), tr("× bound"),
+                                       tr("HBM hits"), tr("Migrated")});
+    table_->horizontalHeaderItem(4)->setToolTip(tr("Time of the policy / time of the balanced bound (≥ 1)"));
+    table_->horizontalHeaderItem(5)->setToolTip(tr("KV bytes read from HBM / all KV bytes read"));
     table_->horizontalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
-    table_->horizontalHeader()->setStretchLastSection(true);
+    table_->horizontalHeader()->setSectionResizeMode(0, QHeaderView::Stretch);
+    table_->horizontalHeader()->setMinimumSectionSize(40);
+    table_->setHorizontalScrollBarPolicy(Qt::ScrollBarAsNeeded);
+    table_->setMinimumWidth(200);
     table_->verticalHeader()->setVisible(false);
+    table_->verticalHeader()->setDefaultSectionSize(fontMetrics().height() + 6);
     table_->setEditTriggers(QAbstractItemView::NoEditTriggers);
     table_->setSelectionBehavior(QAbstractItemView::SelectRows);
     table_->setAlternatingRowColors(true);
     table_->setSortingEnabled(true);
     split->addWidget(table_);
     split->setStretchFactor(0, 3);
-    split->setStretchFactor(1, 2);
+    split->setStretchFactor(1, 1);
+    split->setSizes({640, 220});
+    table_->setMinimumHeight(90);
     bodyLayout()->addWidget(split, 1);
     connect(table_, &QTableWidget::cellDoubleClicked, this, [this](int row, int) {
         if (QTableWidgetItem* it = table_->item(row, 0))
@@ -128,7 +136,16 @@ ComparisonView::ComparisonView(QWidget* parent) : PlotView(QStringLiteral("compa
     oracle_->setPen(QPen(oc.darker(120)));
     oracle_->setBrush(QBrush(oc, Qt::BDiagPattern));
     p->legend->setVisible(true);
-    p->axisRect()->insetLayout()->setInsetAlignment(0, Qt::AlignBottom | Qt::AlignRight);
+    // Legend on a row of its own under the axis: bars and their labels reach every corner.
+    auto* legendRow = new QCPLayoutGrid;
+    p->plotLayout()->addElement(1, 0, legendRow);
+    p->plotLayout()->setRowStretchFactor(1, 0.001);
+    p->axisRect()->insetLayout()->take(p->legend);
+    legendRow->addElement(0, 0, p->legend);
+    p->legend->setFillOrder(QCPLegend::foColumnsFirst);
+    p->legend->setWrap(2);
+    p->legend->setColumnSpacing(16);
+    p->legend->setMargins(QMargins(4, 1, 4, 1));
     p->legend->setIconSize(16, 10);
     setPlotTitle(tr("Policies against the bounds"));
     applyTheme();
@@ -213,7 +230,7 @@ void ComparisonView::rebuild()
         ++b;
     }
     p->yAxis->setTicker(ticker);
-    p->yAxis->setRange(-0.9, std::max(bars, 1) - 0.4 + 0.5);
+    p->yAxis->setRange(-1.4, std::max(bars, 1) - 0.4);
     p->xAxis->setRange(0, vmax > 0 ? vmax * 1.3 : 1);
     p->xAxis->setLabel(tput ? tr("throughput (output tokens/s, batch %1)").arg(last_->scenario.batch)
                             : tr("time per output token (ms)"));

@@ -70,32 +70,53 @@ void ExplainPanel::render()
              .arg(aggregated ? tr(" (aggregated trace: every layer the same)") : tr(" (per-layer trace: mean layer shown)"));
     h += tr("<p><b>§4 Time of tier m in one layer-step</b><br><span class='f'>time<sub>m</sub>(R, W) = max( (R+W)/B<sub>m</sub>, "
             "R/Lr<sub>m</sub>, W/Lw<sub>m</sub> )</span></p>");
-    h += QStringLiteral("<table cellspacing=0 border=0><tr><th>tier</th><th>R</th><th>W</th><th>(R+W)/B</th><th>R/Lr</th><th>W/Lw</th><th>time<sub>m</sub></th></tr>");
+    // One column per tier (a handful), one row per quantity: fits a narrow dock.
+    struct Col { QString name; QColor colour; double R, W, a, b, c, time; bool hasLr, hasLw; };
+    std::vector<Col> cols;
     double tauLayer = 0;
     int limiting = -1;
     for (size_t m = 0; m < tiers.size(); ++m) {
         const TierStep& s = tm.at(t, static_cast<int32_t>(m));
-        const double R = s.readBytes() * perLayer, W = s.writeBytes() * perLayer;
         const Tier& tier = tiers[m];
-        const double a = (R + W) / tier.bandwidth;
-        const double b = std::isfinite(tier.link_read) ? R / tier.link_read : 0;
-        const double c = std::isfinite(tier.link_write) ? W / tier.link_write : 0;
-        const double tmM = tierTime(tier, R, W);
-        if (tmM > tauLayer) {
-            tauLayer = tmM;
+        Col c;
+        c.name = QString::fromStdString(tier.name).toHtmlEscaped();
+        c.colour = tierColor(static_cast<int>(m));
+        c.R = s.readBytes() * perLayer;
+        c.W = s.writeBytes() * perLayer;
+        c.a = (c.R + c.W) / tier.bandwidth;
+        c.hasLr = std::isfinite(tier.link_read);
+        c.hasLw = std::isfinite(tier.link_write);
+        c.b = c.hasLr ? c.R / tier.link_read : 0;
+        c.c = c.hasLw ? c.W / tier.link_write : 0;
+        c.time = tierTime(tier, c.R, c.W);
+        if (c.time > tauLayer) {
+            tauLayer = c.time;
             limiting = static_cast<int>(m);
         }
-        auto cell = [&](double v, bool finite) {
-            if (!finite)
-                return QStringLiteral("<td>–</td>");
-            const bool lim = std::abs(v - tmM) <= 1e-12 * std::max(1.0, tmM) && tmM > 0;
-            return QStringLiteral("<td%1>%2</td>").arg(lim ? QStringLiteral(" class='lim'") : QString(), formatSeconds(v));
-        };
-        h += QStringLiteral("<tr><td><span style='color:%1'>■</span> %2</td><td>%3</td><td>%4</td>%5%6%7<td><b>%8</b></td></tr>")
-                 .arg(tierColor(static_cast<int>(m)).name(), QString::fromStdString(tier.name).toHtmlEscaped(), formatBytes(R),
-                      formatBytes(W), cell(a, true), cell(b, std::isfinite(tier.link_read)), cell(c, std::isfinite(tier.link_write)),
-                      formatSeconds(tmM));
+        cols.push_back(c);
     }
+    h += QStringLiteral("<table cellspacing=0 border=0><tr><th></th>");
+    for (const Col& c : cols)
+        h += QStringLiteral("<th><span style='color:%1'>■</span> %2</th>").arg(c.colour.name(), c.name);
+    h += QStringLiteral("</tr>");
+    auto row = [&](const QString& label, auto value) {
+        h += QStringLiteral("<tr><td>%1</td>").arg(label);
+        for (const Col& c : cols)
+            h += QStringLiteral("<td align=right>%1</td>").arg(value(c));
+        h += QStringLiteral("</tr>");
+    };
+    auto term = [](double v, double time, bool finite) {
+        if (!finite)
+            return QStringLiteral("–");
+        const bool lim = time > 0 && std::abs(v - time) <= 1e-12 * std::max(1.0, time);
+        return lim ? QStringLiteral("<span class='lim'>%1</span>").arg(formatSeconds(v)) : formatSeconds(v);
+    };
+    row(tr("R (read)"), [](const Col& c) { return formatBytes(c.R); });
+    row(tr("W (written)"), [](const Col& c) { return formatBytes(c.W); });
+    row(tr("(R+W)/B"), [&](const Col& c) { return term(c.a, c.time, true); });
+    row(tr("R/Lr"), [&](const Col& c) { return term(c.b, c.time, c.hasLr); });
+    row(tr("W/Lw"), [&](const Col& c) { return term(c.c, c.time, c.hasLw); });
+    row(tr("<b>time<sub>m</sub></b>"), [](const Col& c) { return QStringLiteral("<b>%1</b>").arg(formatSeconds(c.time)); });
     h += QStringLiteral("</table>");
     h += tr("<p style='color:gray'>R = weights + selected KV + migration reads, W = new-token KV + migration writes, "
             "per layer, for all %1 sequences. B, Lr, Lw from the hardware panel.</p>").arg(out.scenario.batch);

@@ -33,6 +33,7 @@
 #include <QProgressBar>
 #include <QPushButton>
 #include <QSettings>
+#include <QShowEvent>
 #include <QSplitter>
 #include <QStatusBar>
 #include <QTabWidget>
@@ -160,7 +161,10 @@ void MainWindow::buildLayout()
     auto* explainDock = new QDockWidget(tr("Explain"), this);
     explainDock->setObjectName(QStringLiteral("explainDock"));
     explainDock->setWidget(explain_);
-    addDockWidget(Qt::RightDockWidgetArea, explainDock);
+    addDockWidget(Qt::LeftDockWidgetArea, explainDock);
+    splitDockWidget(scenarioDock, explainDock, Qt::Vertical);
+    resizeDocks({scenarioDock, explainDock}, {560, 340}, Qt::Vertical);
+    resizeDocks({scenarioDock}, {340}, Qt::Horizontal);
 
     comparison_ = new ComparisonView(this);
     placement_ = new PlacementView(link_, this);
@@ -195,12 +199,17 @@ void MainWindow::buildLayout()
     auto* br = new QTabWidget(bottom_);
     br->setDocumentMode(true);
     br->addTab(relevance_, tr("Relevance"));
-    top_->setStretchFactor(0, 5);
-    top_->setStretchFactor(1, 4);
-    rows_->setStretchFactor(0, 1);
-    rows_->setStretchFactor(1, 1);
+    top_->setStretchFactor(0, 3);
+    top_->setStretchFactor(1, 2);
+    rows_->setStretchFactor(0, 11);
+    rows_->setStretchFactor(1, 9);
+    bottom_->setStretchFactor(0, 1);
+    bottom_->setStretchFactor(1, 1);
     for (QSplitter* s : {rows_, top_, bottom_})
         s->setChildrenCollapsible(false);
+    top_->setSizes({660, 560});
+    bottom_->setSizes({610, 610});
+    rows_->setSizes({520, 480});
     v->addWidget(rows_, 1);
     setCentralWidget(central);
 
@@ -713,9 +722,9 @@ void MainWindow::restoreSettings()
     if (!restoreGeometry(s.value(QStringLiteral("window/geometry")).toByteArray()))
         resize(1560, 960);
     restoreState(s.value(QStringLiteral("window/state")).toByteArray());
-    rows_->restoreState(s.value(QStringLiteral("window/rows")).toByteArray());
-    top_->restoreState(s.value(QStringLiteral("window/top")).toByteArray());
-    bottom_->restoreState(s.value(QStringLiteral("window/bottom")).toByteArray());
+    splittersRestored_ = rows_->restoreState(s.value(QStringLiteral("window/rows")).toByteArray());
+    splittersRestored_ = top_->restoreState(s.value(QStringLiteral("window/top")).toByteArray()) && splittersRestored_;
+    splittersRestored_ = bottom_->restoreState(s.value(QStringLiteral("window/bottom")).toByteArray()) && splittersRestored_;
     lastExportDir_ = s.value(QStringLiteral("exportDir")).toString();
     rebuildRecentMenu();
     const QByteArray json = s.value(QStringLiteral("scenario")).toByteArray();
@@ -798,6 +807,21 @@ void MainWindow::dropEvent(QDropEvent* e)
         if (!target.isEmpty())
             importFiles(files, target);
     }
+}
+
+void MainWindow::showEvent(QShowEvent* e)
+{
+    QMainWindow::showEvent(e);
+    if (!firstShow_ || splittersRestored_)
+        return;
+    firstShow_ = false;
+    // Default proportions, once the real size is known: comparison widest, rows about even.
+    QTimer::singleShot(0, this, [this] {
+        const int w = top_->width(), h = rows_->height();
+        top_->setSizes({w * 57 / 100, w - w * 57 / 100});
+        bottom_->setSizes({w / 2, w - w / 2});
+        rows_->setSizes({h * 53 / 100, h - h * 53 / 100});
+    });
 }
 
 void MainWindow::changeEvent(QEvent* e)

@@ -84,6 +84,7 @@ protected:
     void dragEnterEvent(QDragEnterEvent* e) override;
     void dropEvent(QDropEvent* e) override;
     void changeEvent(QEvent* e) override;
+    void showEvent(QShowEvent* e) override;
 
 private:
     void buildActions();
@@ -128,6 +129,8 @@ private:
     QString lastExportDir_;
     AnalysisOutputPtr last_;
     bool haveScenario_ = false;
+    bool splittersRestored_ = false;
+    bool firstShow_ = true;
 };
 
 } // namespace kvtier::ui

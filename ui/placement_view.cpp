@@ -61,6 +61,7 @@ PlacementView::PlacementView(StepLink* link, QWidget* parent)
     p->legend->setIconSize(12, 10);
     p->legend->setMargins(QMargins(4, 2, 4, 2));
     p->legend->setSelectableParts(QCPLegend::spNone);
+    fitLegendToWidth(p->legend);
 
     cursor_ = new QCPItemStraightLine(p);
     cursor_->setClipAxisRect(rect);
@@ -141,7 +142,7 @@ void PlacementView::showResult(const AnalysisOutputPtr& out)
     }
     y->setLabel(L.page_tokens == 1 ? tr("token (page of 1 token)") : tr("page (%1 tokens each)").arg(L.page_tokens));
     const TimingResult* tm = o->timing.get();
-    setPlotTitle(tr("Placement — %1%2: HBM hit ratio %3, %4 migrated")
+    setPlotTitle(tr("Placement — %1%2\nHBM hit ratio %3, %4 migrated")
                      .arg(QString::fromStdString(o->info.label))
                      .arg(o->info.online ? QString() : tr(" (oracle)"))
                      .arg(tm ? formatPercent(tm->hbmHitRatio()) : QStringLiteral("–"))

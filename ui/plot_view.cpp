@@ -93,6 +93,24 @@ void PlotView::applyTheme()
     Theme::current().apply(plot_);
 }
 
+void PlotView::fitLegendToWidth(QCPLegend* legend)
+{
+    connect(plot_, &QCustomPlot::beforeReplot, legend, [this, legend] {
+        int widest = 0;
+        for (int i = 0; i < legend->itemCount(); ++i)
+            if (QCPAbstractLegendItem* item = legend->item(i); item && item->visible())
+                widest = std::max(widest, item->minimumOuterSizeHint().width());
+        if (widest <= 0)
+            return;
+        const int available = plot_->viewport().width() - legend->margins().left() - legend->margins().right() - 8;
+        const int columns = std::max(1, (available + legend->columnSpacing()) / (widest + legend->columnSpacing()));
+        if (legend->wrap() != columns) {
+            legend->setWrap(columns);
+            legend->setFillOrder(QCPLegend::foColumnsFirst, true);
+        }
+    });
+}
+
 void PlotView::linkStepAxis(StepLink* link, QCPAxis* axis)
 {
     connect(axis, qOverload<const QCPRange&>(&QCPAxis::rangeChanged), link, [link, axis](const QCPRange& r) {

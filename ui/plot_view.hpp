@@ -8,6 +8,7 @@
 class QCustomPlot;
 class QCPAxis;
 class QCPTextElement;
+class QCPLegend;
 class QHBoxLayout;
 class QLabel;
 class QTextStream;
@@ -62,6 +63,9 @@ signals:
 protected:
     QHBoxLayout* headerLayout() const { return header_; }
     QVBoxLayout* bodyLayout() const { return body_; }
+    // Keeps a legend that sits in a row of its own as wide as the plot: as many columns
+    // as fit, recomputed before every replot.
+    void fitLegendToWidth(QCPLegend* legend);
     // Connect an axis to the shared step range.
     void linkStepAxis(StepLink* link, QCPAxis* axis);
 

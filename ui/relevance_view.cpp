@@ -38,7 +38,7 @@ RelevanceView::RelevanceView(StepLink* link, QWidget* parent)
     scale_->axis()->setTicker(QSharedPointer<QCPAxisTickerLog>(new QCPAxisTickerLog));
     scale_->axis()->setNumberFormat(QStringLiteral("eb"));
     scale_->axis()->setNumberPrecision(0);
-    scale_->axis()->setLabel(tr("relevance (max per cell, log)"));
+    scale_->axis()->setLabel(tr("relevance (log scale)"));
     scale_->setBarWidth(12);
 
     tokenRect_ = new QCPAxisRect(p);
@@ -83,7 +83,10 @@ RelevanceView::RelevanceView(StepLink* link, QWidget* parent)
     tx->setLabel(tr("decode step t"));
     ty->setLabel(tr("relevance"));
     ty->setScaleType(QCPAxis::stLogarithmic);
-    ty->setTicker(QSharedPointer<QCPAxisTickerLog>(new QCPAxisTickerLog));
+    QSharedPointer<QCPAxisTickerLog> logTicker(new QCPAxisTickerLog);
+    logTicker->setTickCount(3);
+    logTicker->setSubTickCount(0);
+    ty->setTicker(logTicker);
     ty->setNumberFormat(QStringLiteral("eb"));
     ty->setNumberPrecision(0);
     ty->setRange(1e-6, 1);

@@ -85,6 +85,7 @@ ScenarioPanel::ScenarioPanel(const PresetLibrary& presets, QWidget* parent) : QW
     trace_ = new QComboBox(traceBox);
     trace_->setObjectName(QStringLiteral("traceCombo"));
     trace_->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
+    trace_->setMinimumContentsLength(14);
     tl->addWidget(trace_);
     traceInfo_ = new QLabel(traceBox);
     traceInfo_->setWordWrap(true);
@@ -105,6 +106,7 @@ ScenarioPanel::ScenarioPanel(const PresetLibrary& presets, QWidget* parent) : QW
     model_ = new QComboBox(presetBox);
     model_->setObjectName(QStringLiteral("modelCombo"));
     model_->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
+    model_->setMinimumContentsLength(14);
     for (const ModelPreset& m : presets_.models()) {
         model_->addItem(qs(m.name), qs(m.id));
         model_->setItemData(model_->count() - 1, qs(m.description + "\nSource: " + m.source), Qt::ToolTipRole);
@@ -117,6 +119,7 @@ ScenarioPanel::ScenarioPanel(const PresetLibrary& presets, QWidget* parent) : QW
     hardware_ = new QComboBox(presetBox);
     hardware_->setObjectName(QStringLiteral("hardwareCombo"));
     hardware_->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
+    hardware_->setMinimumContentsLength(14);
     for (const HardwarePreset& h : presets_.hardware()) {
         hardware_->addItem(qs(h.name), qs(h.id));
         hardware_->setItemData(hardware_->count() - 1, qs(h.description + "\nSource: " + h.source), Qt::ToolTipRole);
@@ -302,7 +305,7 @@ ScenarioPanel::ScenarioPanel(const PresetLibrary& presets, QWidget* parent) : QW
     v->addWidget(polBox);
     v->addStretch(1);
 
-    setMinimumWidth(330);
+    setMinimumWidth(320);
     syncFromScenario();
 }
 

@@ -68,15 +68,19 @@ SweepView::SweepView(std::shared_ptr<Pipeline> pipeline, QWidget* parent)
         s->setDecimals(3);
         s->setKeyboardTracking(false);
     }
-    h->insertWidget(at++, new QLabel(tr("from"), this));
-    h->insertWidget(at++, from_);
-    h->insertWidget(at++, new QLabel(tr("to"), this));
-    h->insertWidget(at++, to_);
+    // The range sits on a row of its own so the view stays narrow enough to share a row.
+    auto* rangeRow = new QHBoxLayout;
+    rangeRow->addWidget(new QLabel(tr("from"), this));
+    rangeRow->addWidget(from_);
+    rangeRow->addWidget(new QLabel(tr("to"), this));
+    rangeRow->addWidget(to_);
     points_ = new QSpinBox(this);
     points_->setRange(2, 64);
     points_->setValue(9);
     points_->setSuffix(tr(" points"));
-    h->insertWidget(at++, points_);
+    rangeRow->addWidget(points_);
+    rangeRow->addStretch(1);
+    bodyLayout()->insertLayout(0, rangeRow);
     run_ = new QPushButton(tr("Run sweep"), this);
     run_->setIcon(QIcon(QStringLiteral(":/icons/run.svg")));
     cancel_ = new QPushButton(tr("Cancel"), this);
@@ -95,7 +99,12 @@ SweepView::SweepView(std::shared_ptr<Pipeline> pipeline, QWidget* parent)
     plot_->xAxis->setLabel(tr("knob"));
     plot_->yAxis->setLabel(tr("throughput (output tokens/s)"));
     plot_->legend->setVisible(true);
-    plot_->axisRect()->insetLayout()->setInsetAlignment(0, Qt::AlignTop | Qt::AlignLeft);
+    // Legend to the right of the plot: many policies, and curves reach every corner.
+    plot_->axisRect()->insetLayout()->take(plot_->legend);
+    plot_->plotLayout()->addElement(0, 1, plot_->legend);
+    plot_->plotLayout()->setColumnStretchFactor(1, 0.001);
+    plot_->legend->setMargins(QMargins(6, 4, 6, 4));
+    plot_->legend->setRowSpacing(0);
     plot_->setInteractions(QCP::iRangeDrag | QCP::iRangeZoom);
     setPlotTitle(tr("Sweep — press “Run sweep” to compute every policy and bound over a knob"));
     applyTheme();
@@ -125,8 +134,9 @@ void SweepView::configureKnob()
     case HbmCapacity:
         from_->setSuffix(QStringLiteral(" GB"));
         to_->setSuffix(QStringLiteral(" GB"));
-        from_->setValue(std::max(1.0, std::floor(tiers[0].capacity_bytes / 1e9 * 0.25)));
-        to_->setValue(std::ceil(tiers[0].capacity_bytes / 1e9 * 1.5));
+        // From just above the weights kept in HBM (below that nothing fits) to 1.5x today.
+        from_->setValue(std::ceil(base_.model.weight_bytes * base_.weights_in_fast_tier / 1e9 + 0.5));
+        to_->setValue(std::max(from_->value() + 1, std::ceil(tiers[0].capacity_bytes / 1e9 * 1.5)));
         break;
     case DramBandwidth:
         from_->setSuffix(QStringLiteral(" GB/s"));
@@ -183,7 +193,7 @@ void SweepView::run()
     }
     const double a = from_->value() * scale, b = to_->value() * scale;
     // Capacity, bandwidth and batch are swept geometrically (their effect is multiplicative).
-    const bool geometric = knob != Sparsity && a > 0 && b > 0;
+    const bool geometric = (knob == DramBandwidth || knob == Batch) && a > 0 && b > 0;
     std::vector<double> xs;
     for (int i = 0; i < n; ++i) {
         const double f = static_cast<double>(i) / (n - 1);
@@ -296,11 +306,11 @@ void SweepView::plotResult()
              [](const SweepPoint& pt) { return pt.balanced; }, QCPScatterStyle::ssNone);
     for (size_t i = 0; i < r.policies.size(); ++i) {
         QPen pen(seriesColor(static_cast<int>(i)), 1.6, r.online[i] ? Qt::SolidLine : Qt::DashDotLine);
-        addCurve(QString::fromStdString(r.labels[i]) + (r.online[i] ? QString() : tr(" ◆ oracle")), pen,
+        addCurve(QString::fromStdString(r.labels[i]) + (r.online[i] ? QString() : tr(" ◆")), pen,
                  [i](const SweepPoint& pt) { return i < pt.policyThroughput.size() ? pt.policyThroughput[i] : qQNaN(); },
                  r.online[i] ? QCPScatterStyle::ssCircle : QCPScatterStyle::ssDiamond);
     }
-    const bool logx = r.unitScale > 1 || r.knob == tr("batch");
+    const bool logx = r.knob == tr("DRAM bandwidth") || r.knob == tr("batch");
     p->xAxis->setScaleType(logx ? QCPAxis::stLogarithmic : QCPAxis::stLinear);
     if (logx)
         p->xAxis->setTicker(QSharedPointer<QCPAxisTickerLog>(new QCPAxisTickerLog));

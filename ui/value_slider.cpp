@@ -31,7 +31,7 @@ ValueSlider::ValueSlider(const QString& label, QWidget* parent)
     slider_->setPageStep(100);
     spin_->setKeyboardTracking(false);
     spin_->setAlignment(Qt::AlignRight);
-    spin_->setMinimumWidth(110);
+    spin_->setMinimumWidth(92);
     spin_->setButtonSymbols(QAbstractSpinBox::NoButtons);
     setObjectName(label);
 
