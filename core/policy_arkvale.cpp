@@ -72,11 +72,12 @@ public:
             freshNow_.push_back(u);
         }
         // Candidates: the slow units step t-1 scored (none of them was evicted just now).
-        auto lower = [this](uint32_t a, uint32_t b) { return s_[a] < s_[b] || (s_[a] == s_[b] && a > b); };
+        // std heap order whose top is the highest (score, then lowest id).
+        auto lower = [](const detail::KeyedNode& a, const detail::KeyedNode& b) { return detail::HighKeyLowId{}(b, a); };
         std::make_heap(rose_.begin(), rose_.end(), lower);
         for (int64_t n = 0; (maxRecalls_ == 0 || n < maxRecalls_) && !rose_.empty(); ++n) {
             std::pop_heap(rose_.begin(), rose_.end(), lower);
-            const uint32_t u = rose_.back();
+            const uint32_t u = rose_.back().id;
             rose_.pop_back();
             if (!(s_[u] > 0)) break;
             if (room == 0) {
@@ -106,13 +107,14 @@ public:
             const uint32_t u = obs.score_units[i];
             setScore(u, ema_ > 0 ? s_[u] + w * static_cast<double>(obs.score_sum[i])
                                  : static_cast<double>(obs.score_sum[i]));
-            if (!in_[u]) rose_.push_back(u);
+            if (!in_[u]) rose_.push_back({s_[u], u});
         }
         if (weight_ > detail::DecayScale::kLimit) {
             const double k = 1.0 / weight_;
             for (double& v : s_) v *= k;
             weight_ = 1.0;
             res_.scaleKeys(k);
+            for (auto& nd : rose_) nd.key = s_[nd.id];
         }
         // Units created at the previous step have now been observed once: rankable.
         for (uint32_t u : freshPrev_)
@@ -150,7 +152,7 @@ private:
     detail::KeyedHeap<detail::LowKeyLowId> res_;    // residents observed since created, lowest first
     std::vector<uint32_t> freshNow_, freshPrev_;   // admitted at this / the previous step
     std::vector<uint32_t> lastScored_;             // ema = 0 only
-    std::vector<uint32_t> rose_;   // slow units scored at the last observed step
+    std::vector<detail::KeyedNode> rose_;   // slow units scored at the last observed step
     std::vector<uint32_t> arrived_;
 };
 

@@ -54,6 +54,15 @@ public:
         const int64_t pages = lay_.pagesAt(lay_.prefill + lay_.steps);
         const auto blocks = static_cast<size_t>((pages + ppb_ - 1) / ppb_ * lay_.slot_count);
         in_.assign(static_cast<size_t>(lay_.totalUnits()), 0);
+        // Tables instead of divisions on the hot paths.
+        blockOfUnit_.resize(static_cast<size_t>(lay_.totalUnits()));
+        for (size_t u = 0; u < blockOfUnit_.size(); ++u) {
+            const auto uu = static_cast<uint32_t>(u);
+            blockOfUnit_[u] = static_cast<uint32_t>(lay_.pageOf(uu) / ppb_ * lay_.slot_count + lay_.slotOf(uu));
+        }
+        firstPage_.resize(blocks);
+        for (size_t b = 0; b < blocks; ++b)
+            firstPage_[b] = static_cast<int64_t>(b) / lay_.slot_count * ppb_;
         score_.assign(blocks, 0.0f);
         resident_.assign(blocks, 0);
         protectUntil_.assign(blocks, -1);
@@ -141,32 +150,34 @@ public:
     void observe(const StepObservation& obs) override
     {
         const auto t = obs.t;
-        for (uint32_t b : scored_) score_[b] = 0.0f;
         last_.swap(scored_);
         scored_.clear();
         for (size_t i = 0; i < obs.score_units.size(); ++i) {
-            const uint32_t b = blockOf(obs.score_units[i]);
+            const uint32_t b = blockOfUnit_[obs.score_units[i]];
             const float s = obs.score_max[i];
             if (scoredAt_[b] != t) {
+                const bool hadScore = scoredAt_[b] == lastObserved_;
                 scoredAt_[b] = t;
                 scored_.push_back(b);
                 score_[b] = s;
+                if (!hadScore && resident_[b] > 0) zero_.remove(b);   // no longer at score 0
             } else {
                 score_[b] = std::max(score_[b], s);
             }
         }
-        for (uint32_t b : last_) sync(b);
-        for (uint32_t b : scored_) sync(b);
+        for (uint32_t b : last_)
+            if (scoredAt_[b] != t) {   // scored at the previous step, not at this one
+                score_[b] = 0.0f;
+                if (resident_[b] > 0) zero_.insert(b);
+            }
+        lastObserved_ = t;
     }
 
 private:
     static constexpr uint32_t kNoBlock = UINT32_MAX;
 
-    uint32_t blockOf(uint32_t u) const
-    {
-        return static_cast<uint32_t>(lay_.pageOf(u) / ppb_ * lay_.slot_count + lay_.slotOf(u));
-    }
-    int64_t firstPage(uint32_t b) const { return b / lay_.slot_count * ppb_; }
+    uint32_t blockOf(uint32_t u) const { return blockOfUnit_[u]; }
+    int64_t firstPage(uint32_t b) const { return firstPage_[b]; }
     int64_t existing(uint32_t b) const
     {
         return std::clamp<int64_t>(pagesBefore_ - firstPage(b), 0, ppb_);
@@ -263,6 +274,9 @@ private:
     int64_t t_ = 0, pagesBefore_ = 0;
     bool posBuilt_ = false;
     std::vector<uint8_t> in_;
+    std::vector<uint32_t> blockOfUnit_;
+    std::vector<int64_t> firstPage_;  // per block
+    int64_t lastObserved_ = -2;      // scoredAt_ starts at -1: never scored
     std::vector<float> score_;        // per block: best token score at the last observed step
     std::vector<int32_t> resident_;   // per block: units in tier 0
     std::vector<int64_t> protectUntil_, evictedAt_, promotedAt_, scoredAt_;

@@ -20,8 +20,9 @@ inline double paramOr(const PolicyParams& p, const std::string& key, double def)
     return it == p.end() ? def : it->second;
 }
 
-// Binary heap of ids 0..n-1 with each id's key stored in its node (cheap comparisons) and
-// its position in an index (O(1) membership, O(log n) key change or removal). `Before`
+// 4-ary heap of ids 0..n-1 with each id's key stored in its node (cheap comparisons; the 4
+// children of a node share one cache line) and its position in an index (O(1) membership,
+// O(log n) key change or removal). `Before`
 // orders nodes and must be a strict total order (policies break ties by id), which keeps
 // every policy deterministic.
 struct KeyedNode {
@@ -105,7 +106,7 @@ public:
     void scaleKeys(double k)
     {
         for (KeyedNode& nd : heap_) nd.key *= k;
-        for (size_t i = heap_.size() / 2; i-- > 0;) down(i);
+        for (size_t i = (heap_.size() + 2) / 4; i-- > 0;) down(i);
     }
 
 private:
@@ -118,14 +119,14 @@ private:
     }
     void fix(size_t i)
     {
-        if (i > 0 && before_(heap_[i], heap_[(i - 1) / 2])) up(i);
+        if (i > 0 && before_(heap_[i], heap_[(i - 1) / 4])) up(i);
         else down(i);
     }
     void up(size_t i)
     {
         const KeyedNode nd = heap_[i];
         while (i > 0) {
-            const size_t parent = (i - 1) / 2;
+            const size_t parent = (i - 1) / 4;
             if (!before_(nd, heap_[parent])) break;
             place(i, heap_[parent]);
             i = parent;
@@ -137,9 +138,12 @@ private:
         const size_t n = heap_.size();
         const KeyedNode nd = heap_[i];
         for (;;) {
-            size_t child = 2 * i + 1;
-            if (child >= n) break;
-            if (child + 1 < n && before_(heap_[child + 1], heap_[child])) ++child;
+            const size_t first = 4 * i + 1;
+            if (first >= n) break;
+            size_t child = first;
+            const size_t end = std::min(first + 4, n);
+            for (size_t c = first + 1; c < end; ++c)
+                if (before_(heap_[c], heap_[child])) child = c;
             if (!before_(heap_[child], nd)) break;
             place(i, heap_[child]);
             i = child;
