@@ -420,8 +420,8 @@ void ScenarioPanel::buildTierWidgets()
         auto* l = new QVBoxLayout(tw.box);
         l->setContentsMargins(4, 4, 4, 4);
         tw.capacity = new ValueSlider(tr("Capacity C"), tw.box);
-        tw.capacity->setUnit(1e9, QStringLiteral(" GB"), 1);
-        tw.capacity->setRange(1e9, 4e12, ValueSlider::Scale::Log);
+        tw.capacity->setUnit(1e9, QStringLiteral(" GB"), 2);
+        tw.capacity->setRange(1e8, 4e12, ValueSlider::Scale::Log);
         tw.capacity->setObjectName(QStringLiteral("capacity%1").arg(m));
         l->addWidget(tw.capacity);
         tw.bandwidth = new ValueSlider(tr("Bandwidth B (reads + writes)"), tw.box);

@@ -1,0 +1,643 @@
+// GUI tests on the real widgets (offscreen platform, Qt warnings fatal): sliders change
+// the scenario and the plotted data, presets update the sliders, bad files are reported
+// and the current trace is kept, exports write valid files, and `kvtier --export` works
+// headless. A small generated trace keeps every analysis well under a second.
+#include "core/generator.hpp"
+#include "core/scenario.hpp"
+#include "core/trace_store.hpp"
+#include "ui/bandwidth_view.hpp"
+#include "ui/comparison_view.hpp"
+#include "ui/error_sink.hpp"
+#include "ui/explain_panel.hpp"
+#include "ui/exporter.hpp"
+#include "ui/heatmaps.hpp"
+#include "ui/main_window.hpp"
+#include "ui/placement_view.hpp"
+#include "ui/relevance_view.hpp"
+#include "ui/scenario_panel.hpp"
+#include "ui/sweep_view.hpp"
+#include "ui/value_slider.hpp"
+
+#include <QApplication>
+#include <QCheckBox>
+#include <QComboBox>
+#include <QDir>
+#include <QFile>
+#include <QProcess>
+#include <QSettings>
+#include <QSignalSpy>
+#include <QStandardPaths>
+#include <QTableWidget>
+#include <QTemporaryDir>
+#include <QTest>
+#include <qcustomplot.h>
+
+#include <nlohmann/json.hpp>
+
+#include <cmath>
+#include <fstream>
+
+using namespace kvtier;
+using namespace kvtier::ui;
+
+namespace {
+
+// What the views plot, reduced to numbers that change when the data does.
+struct Signature {
+    double stepTime = 0;       // sum of the bandwidth view's step-time curve
+    double bars = 0;           // sum of the comparison view's online bars
+    uint64_t placementKey = 0; // identity of the placement image shown
+    bool operator==(const Signature& o) const
+    {
+        return std::abs(stepTime - o.stepTime) <= 1e-12 * std::max(1.0, stepTime) && std::abs(bars - o.bars) <= 1e-12 * std::max(1.0, bars) &&
+               placementKey == o.placementKey;
+    }
+};
+
+Signature signature(MainWindow& w)
+{
+    Signature s;
+    for (auto it = w.bandwidthView()->stepTimeGraph()->data()->constBegin(); it != w.bandwidthView()->stepTimeGraph()->data()->constEnd(); ++it)
+        s.stepTime += it->value;
+    for (auto it = w.comparisonView()->onlineBars()->data()->constBegin(); it != w.comparisonView()->onlineBars()->data()->constEnd(); ++it)
+        s.bars += it->value;
+    s.placementKey = w.placementView()->shownKey();
+    return s;
+}
+
+QByteArray head(const QString& path, int n)
+{
+    QFile f(path);
+    if (!f.open(QIODevice::ReadOnly))
+        return {};
+    return f.read(n);
+}
+
+} // namespace
+
+class TestGui : public QObject {
+    Q_OBJECT
+private slots:
+    void initTestCase();
+    void init();
+    void cleanup();
+    void opensAndShowsEveryView();
+    void capacitySliderReplaces();
+    void bandwidthSliderRetimes();
+    void linkSliderRetimes();
+    void sparsityModeAndValue();
+    void batchSlider();
+    void pageSizeSlider();
+    void omegaSlider();
+    void inclusiveToggle();
+    void policyListAndParams();
+    void presetSwitchUpdatesSliders();
+    void editingMarksHardwareCustom();
+    void infeasibleShowsBannerKeepsViews();
+    void newestRequestWins();
+    void badDatabaseKeepsTrace();
+    void badCsvImportKeepsTrace();
+    void goodCsvImport();
+    void exportWritesValidFiles();
+    void scenarioSaveLoadRoundTrip();
+    void sweepRunsAndCancels();
+    void tokenClickShowsTimeline();
+    void playAdvancesCursor();
+    void unitTimelineMatchesCore();
+    void headlessExportRuns();
+
+private:
+    bool waitShown(MainWindow& w, int timeoutMs = 60000);
+    QTemporaryDir dir_;
+    QString db_, scenarioFile_;
+    std::unique_ptr<MainWindow> w_;
+    QStringList errors_;
+};
+
+void TestGui::initTestCase()
+{
+    QStandardPaths::setTestModeEnabled(true);
+    QSettings().clear();
+    QVERIFY(dir_.isValid());
+    db_ = dir_.filePath(QStringLiteral("gui-test.sqlite"));
+    // A small aggregated score trace, and a second one for trace switching.
+    auto store = TraceStore::open(db_.toStdString(), TraceStore::Mode::ReadWrite);
+    for (const char* name : {"small", "other"}) {
+        GeneratorParams p = generatorPreset("drift");
+        p.seed = std::string(name) == "small" ? 7 : 8;
+        p.prefill = 512;
+        p.steps = 48;
+        p.layers = 32;
+        p.keep_top = 96;
+        p.burst_min_age = 64;
+        TraceMeta meta = generatorMeta(p);
+        meta.name = name;
+        auto writer = store->beginTrace(meta, Encoding::SparseF32);
+        generate(p, [&](const Record& r) { writer->add(r); });
+        writer->commit();
+    }
+    // A small model with a batch of 32, so KV traffic rather than the weights sets the
+    // step time: KV is 32 x 4096 B per token over all layers, 73 MB per sequence, 2.35 GB
+    // for the batch; the HBM keeps the 1 GB of weights and room for about a third of it.
+    nlohmann::json sc = {
+        {"trace", {{"db", db_.toStdString()}, {"name", "small"}}},
+        {"model", {{"layers", 32}, {"kv_bytes_per_token_layer", 4096}, {"weight_bytes", 1e9}}},
+        {"hardware", {{"preset", "gh200-hbm3"},
+                      {"tiers", {{{"name", "HBM3"}, {"capacity_bytes", 1.8e9}, {"bandwidth", 4e12}, {"reserve_bytes", 0}},
+                                 {{"name", "LPDDR5X"}, {"capacity_bytes", 480e9}, {"bandwidth", 5e11}, {"link_read", 4.5e11},
+                                  {"link_write", 4.5e11}, {"reserve_bytes", 0}}}}}},
+        {"selection", {{"mode", "ratio"}, {"value", 0.2}, {"sinks", 4}, {"window", 16}, {"page_tokens", 1}}},
+        {"placement", {{"inclusive", false}, {"route", "home"}, {"weights_in_fast_tier", 1.0}}},
+        {"batch", 32},
+        {"policies", {"first-fit", "lru", "belady"}}};
+    scenarioFile_ = dir_.filePath(QStringLiteral("test.kvtier.json"));
+    std::ofstream(scenarioFile_.toStdString()) << sc.dump(2);
+    ErrorSink::instance().setHandler([this](const QString&, const QString& m) { errors_ << m; });
+}
+
+bool TestGui::waitShown(MainWindow& w, int timeoutMs)
+{
+    QSignalSpy spy(&w, &MainWindow::analysisShown);
+    if (!spy.wait(timeoutMs))
+        return false;
+    // The views replot on the next turn of the event loop.
+    QCoreApplication::processEvents();
+    return true;
+}
+
+void TestGui::init()
+{
+    errors_.clear();
+    w_ = std::make_unique<MainWindow>();
+    w_->resize(1400, 900);
+    QSignalSpy spy(w_.get(), &MainWindow::analysisShown);
+    QVERIFY(w_->loadScenarioFile(scenarioFile_));
+    QVERIFY(spy.wait(60000));
+    QCoreApplication::processEvents();
+    QVERIFY2(errors_.isEmpty(), qPrintable(errors_.join('\n')));
+}
+
+void TestGui::cleanup()
+{
+    w_.reset();
+    QSettings().clear();
+}
+
+void TestGui::opensAndShowsEveryView()
+{
+    MainWindow& w = *w_;
+    QCOMPARE(w.scenario().trace_name, std::string("small"));
+    QCOMPARE(w.scenarioPanel()->traceCombo()->count(), 2);
+    QCOMPARE(w.policyCombo()->count(), 3);
+    QVERIFY(w.lastOutput() && w.lastOutput()->result);
+    QCOMPARE(w.bandwidthView()->stepTimeGraph()->data()->size(), 48);
+    QCOMPARE(w.comparisonView()->table()->rowCount(), 5);   // 3 policies + 2 bounds
+    QVERIFY(w.placementView()->colorMap()->data()->keySize() >= 2);
+    QVERIFY(w.relevanceView()->colorMap()->data()->keySize() >= 2);
+    QVERIFY(w.placementView()->shownKey() != 0);
+    // Switching trace re-runs on the other one.
+    QSignalSpy spy(&w, &MainWindow::analysisShown);
+    w.scenarioPanel()->traceCombo()->setCurrentIndex(w.scenarioPanel()->traceCombo()->findData(QStringLiteral("other")));
+    QVERIFY(spy.wait(30000));
+    QCOMPARE(w.scenario().trace_name, std::string("other"));
+    QCOMPARE(spy.last().at(0).value<AnalysisOutputPtr>()->result->trace->meta().name, std::string("other"));
+}
+
+void TestGui::capacitySliderReplaces()
+{
+    MainWindow& w = *w_;
+    const Signature before = signature(w);
+    ValueSlider* s = w.scenarioPanel()->capacitySlider(0);
+    QVERIFY(s);
+    s->setValue(2.2e9);
+    QVERIFY(waitShown(w));
+    QCOMPARE(w.scenario().hardware.tiers[0].capacity_bytes, 2.2e9);
+    const Signature after = signature(w);
+    QVERIFY(!(before == after));
+    QVERIFY(after.placementKey != before.placementKey);   // a new placement image
+}
+
+void TestGui::bandwidthSliderRetimes()
+{
+    MainWindow& w = *w_;
+    const Signature before = signature(w);
+    ValueSlider* s = w.scenarioPanel()->bandwidthSlider(1);
+    s->setValue(2.5e11);
+    QVERIFY(waitShown(w));
+    QCOMPARE(w.scenario().hardware.tiers[1].bandwidth, 2.5e11);
+    const Signature after = signature(w);
+    QVERIFY(after.stepTime > before.stepTime);   // slower DRAM, slower steps
+    // The slider itself moves the value too (user drag): one step right on the HBM.
+    const double hbm = w.scenario().hardware.tiers[0].bandwidth;
+    QTest::keyClick(w.scenarioPanel()->bandwidthSlider(0)->slider(), Qt::Key_PageUp);
+    QVERIFY(waitShown(w));
+    QVERIFY(w.scenario().hardware.tiers[0].bandwidth > hbm);
+}
+
+void TestGui::linkSliderRetimes()
+{
+    MainWindow& w = *w_;
+    const Signature before = signature(w);
+    ValueSlider* s = w.scenarioPanel()->linkReadSlider(1);
+    QVERIFY(s);
+    QVERIFY(!w.scenarioPanel()->linkReadSlider(0));   // HBM has no link
+    s->setValue(5e10);
+    QVERIFY(waitShown(w));
+    QCOMPARE(w.scenario().hardware.tiers[1].link_read, 5e10);
+    QVERIFY(signature(w).stepTime > before.stepTime);
+}
+
+void TestGui::sparsityModeAndValue()
+{
+    MainWindow& w = *w_;
+    const Signature before = signature(w);
+    w.scenarioPanel()->sparsitySlider()->setValue(0.5);
+    QVERIFY(waitShown(w));
+    QCOMPARE(w.scenario().selection.value, 0.5);
+    const Signature mid = signature(w);
+    QVERIFY(!(before == mid));
+    QComboBox* mode = w.scenarioPanel()->modeCombo();
+    mode->setCurrentIndex(mode->findData(QStringLiteral("topk")));
+    QVERIFY(waitShown(w));
+    QCOMPARE(w.scenario().selection.mode, SelectionMode::TopK);
+    QVERIFY(w.scenarioPanel()->sparsitySlider()->value() >= 1);
+    QVERIFY(!(signature(w) == mid));
+}
+
+void TestGui::batchSlider()
+{
+    MainWindow& w = *w_;
+    const Signature before = signature(w);
+    w.scenarioPanel()->batchSlider()->setValue(16);
+    QVERIFY(waitShown(w));
+    QCOMPARE(w.scenario().batch, int64_t(16));
+    QVERIFY(!(signature(w) == before));
+}
+
+void TestGui::pageSizeSlider()
+{
+    MainWindow& w = *w_;
+    const Signature before = signature(w);
+    w.scenarioPanel()->pageSlider()->setValue(16);
+    QVERIFY(waitShown(w));
+    QCOMPARE(w.scenario().selection.page_tokens, int64_t(16));
+    QVERIFY(!(signature(w) == before));
+    // The placement view now counts pages of 16 tokens: (512 + 48) / 16 = 35 rows.
+    QCPRange range = w.placementView()->colorMap()->data()->valueRange();
+    QVERIFY(range.upper < 40);
+}
+
+void TestGui::omegaSlider()
+{
+    MainWindow& w = *w_;
+    // Move weights out of HBM: more room for KV, weight reads now hit DRAM.
+    const Signature before = signature(w);
+    w.scenarioPanel()->omegaSlider()->setValue(0.5);
+    QVERIFY(waitShown(w));
+    QCOMPARE(w.scenario().weights_in_fast_tier, 0.5);
+    QVERIFY(!(signature(w) == before));
+}
+
+void TestGui::inclusiveToggle()
+{
+    MainWindow& w = *w_;
+    const Signature before = signature(w);
+    QVERIFY(!w.scenarioPanel()->routeCombo()->isEnabled());
+    w.scenarioPanel()->inclusiveCheck()->setChecked(true);
+    QVERIFY(waitShown(w));
+    QVERIFY(w.scenario().inclusive);
+    QVERIFY(w.scenarioPanel()->routeCombo()->isEnabled());
+    QVERIFY(!(signature(w) == before));
+}
+
+void TestGui::policyListAndParams()
+{
+    MainWindow& w = *w_;
+    QListWidget* list = w.scenarioPanel()->policyList();
+    // Uncheck LRU: two policies remain in the combo and the table.
+    for (int i = 0; i < list->count(); ++i)
+        if (list->item(i)->data(Qt::UserRole).toString() == QLatin1String("lru"))
+            list->item(i)->setCheckState(Qt::Unchecked);
+    QVERIFY(waitShown(w));
+    QCOMPARE(w.scenario().policies.size(), size_t(2));
+    QCOMPARE(w.comparisonView()->table()->rowCount(), 4);
+    // Every registered policy's parameters have an editor built from its ParamSpec list.
+    for (const PolicyEntry& e : policyRegistry())
+        for (const ParamSpec& p : e.info.params)
+            QVERIFY2(w.scenarioPanel()->findChild<QWidget*>(QString::fromStdString("param:" + e.info.name + ":" + p.key)),
+                     (e.info.name + ":" + p.key).c_str());
+    // Oracle policies are marked in the list.
+    bool marked = false;
+    for (int i = 0; i < list->count(); ++i)
+        if (list->item(i)->data(Qt::UserRole).toString() == QLatin1String("belady"))
+            marked = list->item(i)->text().contains(QStringLiteral("oracle"));
+    QVERIFY(marked);
+}
+
+void TestGui::presetSwitchUpdatesSliders()
+{
+    MainWindow& w = *w_;
+    ScenarioPanel* p = w.scenarioPanel();
+    QComboBox* hw = p->hardwareCombo();
+    const int i = hw->findData(QStringLiteral("h100-ddr5-cxl"));
+    QVERIFY(i >= 0);
+    hw->setCurrentIndex(i);
+    QCOMPARE(p->tierCount(), 3);
+    QCOMPARE(p->capacitySlider(0)->value(), 80e9);
+    QCOMPARE(p->bandwidthSlider(2)->value(), 76.8e9);
+    QCOMPARE(p->linkReadSlider(1)->value(), 64e9);
+    QCOMPARE(w.scenario().hardware_preset, std::string("h100-ddr5-cxl"));
+    QCOMPARE(w.scenario().hardware.tiers.size(), size_t(3));
+    QVERIFY(waitShown(w));
+    QCOMPARE(w.lastOutput()->scenario.hardware.tiers.size(), size_t(3));
+    // Model preset too.
+    QComboBox* model = p->modelCombo();
+    model->setCurrentIndex(model->findData(QStringLiteral("qwen2.5-7b")));
+    QCOMPARE(w.scenario().model.layers, 28);
+    QCOMPARE(w.scenario().model_preset, std::string("qwen2.5-7b"));
+}
+
+void TestGui::editingMarksHardwareCustom()
+{
+    MainWindow& w = *w_;
+    ScenarioPanel* p = w.scenarioPanel();
+    p->hardwareCombo()->setCurrentIndex(p->hardwareCombo()->findData(QStringLiteral("gh200-hbm3e")));
+    QCOMPARE(w.scenario().hardware_preset, std::string("gh200-hbm3e"));
+    p->bandwidthSlider(0)->setValue(3e12);
+    QCOMPARE(w.scenario().hardware_preset, std::string("custom"));
+    QCOMPARE(p->hardwareCombo()->currentData().toString(), QStringLiteral("__edited__"));
+    QVERIFY(waitShown(w));
+}
+
+void TestGui::infeasibleShowsBannerKeepsViews()
+{
+    MainWindow& w = *w_;
+    const Signature before = signature(w);
+    QSignalSpy failed(&w, &MainWindow::analysisFailed);
+    // Less HBM than the weights need: the tool says so with numbers, views keep the last result.
+    w.scenarioPanel()->capacitySlider(0)->setValue(0.5e9);
+    QVERIFY(failed.wait(30000));
+    QVERIFY(!failed.last().at(0).toString().isEmpty());
+    QVERIFY(signature(w) == before);
+    QVERIFY(errors_.isEmpty());   // a banner, not a dialog per slider move
+}
+
+void TestGui::newestRequestWins()
+{
+    MainWindow& w = *w_;
+    QSignalSpy spy(&w, &MainWindow::analysisShown);
+    ValueSlider* s = w.scenarioPanel()->bandwidthSlider(1);
+    for (int i = 1; i <= 6; ++i)
+        s->setValue(3e11 + i * 1e10);
+    // Wait until the controller is idle.
+    QTRY_VERIFY_WITH_TIMEOUT(!w.controller()->busy(), 30000);
+    QCoreApplication::processEvents();
+    QVERIFY(spy.size() >= 1);
+    const AnalysisOutputPtr last = spy.last().at(0).value<AnalysisOutputPtr>();
+    QCOMPARE(last->id, w.controller()->latestId());
+    QCOMPARE(last->scenario.hardware.tiers[1].bandwidth, 3e11 + 6e10);
+    // Results arrive in request order and only the newest is the last one shown.
+    for (int i = 1; i < spy.size(); ++i)
+        QVERIFY(spy.at(i).at(0).value<AnalysisOutputPtr>()->id > spy.at(i - 1).at(0).value<AnalysisOutputPtr>()->id);
+}
+
+void TestGui::badDatabaseKeepsTrace()
+{
+    MainWindow& w = *w_;
+    const QString bad = dir_.filePath(QStringLiteral("not-a-db.sqlite"));
+    QFile f(bad);
+    QVERIFY(f.open(QIODevice::WriteOnly));
+    f.write("this is not an SQLite database, just text\n");
+    f.close();
+    QVERIFY(!w.openDatabase(bad));
+    QCOMPARE(errors_.size(), 1);
+    QVERIFY2(errors_.front().contains(QStringLiteral("not-a-db.sqlite")), qPrintable(errors_.front()));
+    QCOMPARE(w.scenario().trace_name, std::string("small"));
+    QCOMPARE(QFileInfo(w.databasePath()), QFileInfo(db_));
+}
+
+void TestGui::badCsvImportKeepsTrace()
+{
+    MainWindow& w = *w_;
+    const QString bad = dir_.filePath(QStringLiteral("broken.csv"));
+    QFile f(bad);
+    QVERIFY(f.open(QIODevice::WriteOnly));
+    f.write("n,l,read_kv\n0,0,\"[1, 2\n1,zero,[3]\n");
+    f.close();
+    QSignalSpy done(&w, &MainWindow::importFinished);
+    w.importFiles({bad}, db_);
+    QVERIFY(done.wait(30000));
+    QCOMPARE(done.last().at(0).toBool(), false);
+    QCOMPARE(errors_.size(), 1);
+    QVERIFY2(errors_.front().contains(QStringLiteral("broken.csv")), qPrintable(errors_.front()));
+    QCOMPARE(w.scenario().trace_name, std::string("small"));
+    // The database is unchanged: one transaction per import.
+    QCOMPARE(TraceStore::open(db_.toStdString(), TraceStore::Mode::ReadOnly)->list().size(), size_t(2));
+}
+
+void TestGui::goodCsvImport()
+{
+    MainWindow& w = *w_;
+    // The paper simulator's CSV: one row per (step, layer) with the tokens read.
+    const QString csv = dir_.filePath(QStringLiteral("paper-trace.csv"));
+    QFile f(csv);
+    QVERIFY(f.open(QIODevice::WriteOnly));
+    QByteArray text = "n,l,read_kv\n";
+    for (int n = 8; n < 12; ++n)
+        for (int l = 0; l < 2; ++l)
+            text += QByteArray::number(n) + "," + QByteArray::number(l) + ",\"[0, 1, " + QByteArray::number(n - 1) + "]\"\n";
+    f.write(text);
+    f.close();
+    const QString target = dir_.filePath(QStringLiteral("imported.sqlite"));
+    QSignalSpy done(&w, &MainWindow::importFinished);
+    QSignalSpy shown(&w, &MainWindow::analysisShown);
+    w.importFiles({csv}, target);
+    QVERIFY(done.wait(30000));
+    QVERIFY2(done.last().at(0).toBool(), qPrintable(errors_.join('\n')));
+    QCOMPARE(w.databasePath(), QFileInfo(target).absoluteFilePath());
+    QCOMPARE(w.scenario().trace_name, std::string("paper-trace"));
+}
+
+void TestGui::exportWritesValidFiles()
+{
+    MainWindow& w = *w_;
+    QTemporaryDir out;
+    QString error;
+    const QStringList files = w.exportAll(out.path(), QSize(900, 600), &error);
+    // The sweep has no data before it runs: its CSV is refused with a message.
+    QVERIFY(error.contains(QStringLiteral("sweep")));
+    for (PlotView* v : {static_cast<PlotView*>(w.comparisonView()), static_cast<PlotView*>(w.placementView()),
+                        static_cast<PlotView*>(w.bandwidthView()), static_cast<PlotView*>(w.relevanceView())}) {
+        const QString base = QDir(out.path()).filePath(v->viewId());
+        QCOMPARE(head(base + ".png", 8), QByteArray("\x89PNG\r\n\x1a\n", 8));
+        QCOMPARE(head(base + ".pdf", 4), QByteArray("%PDF"));
+        const QByteArray svg = head(base + ".svg", 4096);
+        QVERIFY2(svg.contains("<svg"), qPrintable(v->viewId()));
+        QFile csv(base + ".csv");
+        QVERIFY(csv.open(QIODevice::ReadOnly | QIODevice::Text));
+        QStringList lines = QString::fromUtf8(csv.readAll()).split('\n', Qt::SkipEmptyParts);
+        while (!lines.isEmpty() && lines.front().startsWith('#'))
+            lines.removeFirst();
+        QVERIFY2(lines.size() >= 2, qPrintable(v->viewId()));
+        const int columns = static_cast<int>(lines.front().count(',')) + 1;
+        QVERIFY(columns >= 2);
+        QCOMPARE(static_cast<int>(lines.at(1).count(',')) + 1 >= columns, true);
+    }
+    QVERIFY(files.size() >= 16);
+    // The PNG has the requested size.
+    QImage png(QDir(out.path()).filePath(QStringLiteral("comparison.png")));
+    QCOMPARE(png.size(), QSize(900, 600));
+    // The comparison CSV has a row per policy and bound.
+    QFile csv(QDir(out.path()).filePath(QStringLiteral("comparison.csv")));
+    QVERIFY(csv.open(QIODevice::ReadOnly));
+    QCOMPARE(csv.readAll().count('\n'), 6);
+}
+
+void TestGui::scenarioSaveLoadRoundTrip()
+{
+    MainWindow& w = *w_;
+    w.scenarioPanel()->batchSlider()->setValue(8);
+    QVERIFY(waitShown(w));
+    const QString path = dir_.filePath(QStringLiteral("saved.kvtier.json"));
+    QVERIFY(w.saveScenarioFile(path));
+    const Scenario saved = w.scenario();
+    MainWindow other;
+    QSignalSpy spy(&other, &MainWindow::analysisShown);
+    QVERIFY(other.loadScenarioFile(path));
+    QVERIFY(spy.wait(30000));
+    QCOMPARE(other.scenario().batch, int64_t(8));
+    QCOMPARE(other.scenario().hardware, saved.hardware);
+    QCOMPARE(other.scenario().selection, saved.selection);
+    QCOMPARE(other.scenario().policies.size(), saved.policies.size());
+    // A scenario file with an error is reported and changes nothing.
+    const QString bad = dir_.filePath(QStringLiteral("bad.kvtier.json"));
+    std::ofstream(bad.toStdString()) << "{\"trace\": 3}";
+    QVERIFY(!other.loadScenarioFile(bad));
+    QVERIFY(!errors_.isEmpty());
+    QCOMPARE(other.scenario().batch, int64_t(8));
+}
+
+void TestGui::sweepRunsAndCancels()
+{
+    MainWindow& w = *w_;
+    SweepView* sweep = w.sweepView();
+    QSignalSpy done(sweep, &SweepView::finished);
+    sweep->run();
+    QVERIFY(sweep->running());
+    QVERIFY(done.wait(60000));
+    QVERIFY(!sweep->running());
+    QCOMPARE(sweep->plot()->graphCount(), 5);   // 2 bounds + 3 policies
+    QVERIFY(sweep->plot()->graph(0)->data()->size() >= 2);
+    QString csv;
+    QTextStream s(&csv);
+    QVERIFY(sweep->writeCsv(s));
+    QVERIFY(csv.startsWith(QStringLiteral("knob_value")));
+    // Cancel stops early.
+    sweep->run();
+    sweep->cancel();
+    QVERIFY(done.wait(60000));
+}
+
+void TestGui::tokenClickShowsTimeline()
+{
+    MainWindow& w = *w_;
+    RelevanceView* r = w.relevanceView();
+    QCustomPlot* p = r->plot();
+    QCPGraph* tokenGraph = nullptr;
+    for (int i = 0; i < p->graphCount(); ++i)
+        if (p->graph(i)->name() == QStringLiteral("relevance"))
+            tokenGraph = p->graph(i);
+    QVERIFY(tokenGraph);
+    QCOMPARE(tokenGraph->data()->size(), 0);
+    emit r->tokenClicked(2);   // a sink token: relevant at every step
+    QTRY_VERIFY_WITH_TIMEOUT(tokenGraph->data()->size() == 48, 10000);
+}
+
+void TestGui::playAdvancesCursor()
+{
+    MainWindow& w = *w_;
+    const int64_t start = w.stepLink()->cursor();
+    w.togglePlay();
+    QTRY_VERIFY_WITH_TIMEOUT(w.stepLink()->cursor() != start, 5000);
+    w.togglePlay();
+    w.stepForward();
+    const int64_t c = w.stepLink()->cursor();
+    w.stepBack();
+    QCOMPARE(w.stepLink()->cursor(), c - 1);
+    // The explain panel follows the cursor.
+    QVERIFY(w.explainPanel()->html().contains(QStringLiteral("Step t = %1").arg(c - 1)));
+}
+
+void TestGui::unitTimelineMatchesCore()
+{
+    const AnalysisOutputPtr out = w_->lastOutput();
+    QVERIFY(out && out->result);
+    for (const PolicyOutcome& o : out->result->policies) {
+        const PlacementResult& p = *o.placement;
+        const int64_t units = p.layout.totalUnits();
+        std::vector<std::vector<uint8_t>> byUnit;
+        for (uint32_t u = 0; u < static_cast<uint32_t>(units); u += 7)
+            byUnit.push_back(unitTimeline(p, u));
+        for (int64_t t = 0; t < p.layout.steps; t += 5) {
+            const std::vector<uint8_t> core = locationsAt(p, t);
+            size_t k = 0;
+            for (uint32_t u = 0; u < static_cast<uint32_t>(units); u += 7, ++k) {
+                const uint8_t want = u < core.size() ? core[u] : 255;
+                QCOMPARE(int(byUnit[k][static_cast<size_t>(t)]), int(want));
+            }
+        }
+    }
+}
+
+void TestGui::headlessExportRuns()
+{
+    // The real binary, as scripts/run.sh calls it without a display.
+    const QString exe = QDir(QCoreApplication::applicationDirPath()).filePath(QStringLiteral("../app/kvtier"));
+    QVERIFY2(QFileInfo::exists(exe), qPrintable(exe));
+    QTemporaryDir out;
+    QProcess proc;
+    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+    env.remove(QStringLiteral("QT_QPA_PLATFORM"));   // --export must pick offscreen by itself
+    env.insert(QStringLiteral("XDG_CONFIG_HOME"), dir_.filePath(QStringLiteral("config")));
+    proc.setProcessEnvironment(env);
+    proc.start(exe, {QStringLiteral("--export"), out.path(), QStringLiteral("--scenario"), scenarioFile_, QStringLiteral("--set"),
+                     QStringLiteral("batch=2"), QStringLiteral("--size"), QStringLiteral("800x500")});
+    QVERIFY(proc.waitForFinished(60000));
+    QVERIFY2(proc.exitStatus() == QProcess::NormalExit && proc.exitCode() == 0, proc.readAllStandardError().constData());
+    for (const char* view : {"comparison", "placement", "bandwidth", "relevance", "sweep"}) {
+        const QString base = QDir(out.path()).filePath(QString::fromLatin1(view));
+        QCOMPARE(head(base + ".png", 4), QByteArray("\x89PNG", 4));
+        QCOMPARE(head(base + ".pdf", 4), QByteArray("%PDF"));
+        QVERIFY(head(base + ".svg", 4096).contains("<svg"));
+        QVERIFY(head(base + ".csv", 1024).contains(','));
+    }
+    QFile csv(QDir(out.path()).filePath(QStringLiteral("sweep.csv")));
+    QVERIFY(csv.open(QIODevice::ReadOnly));
+    QVERIFY(csv.readAll().count('\n') >= 3);
+    // Bad arguments fail with a message, not a crash.
+    proc.start(exe, {QStringLiteral("--export"), out.path()});
+    QVERIFY(proc.waitForFinished(30000));
+    QCOMPARE(proc.exitCode(), 2);
+}
+
+// QTEST_MAIN, plus a private XDG_RUNTIME_DIR when the environment has none: Qt warns
+// about it otherwise, and warnings are fatal in these tests.
+int main(int argc, char** argv)
+{
+    QByteArray runtime;
+    if (qEnvironmentVariableIsEmpty("XDG_RUNTIME_DIR")) {
+        runtime = QDir::tempPath().toUtf8() + "/kvtier-tst-gui-" + QByteArray::number(QCoreApplication::applicationPid());
+        QDir().mkpath(QString::fromUtf8(runtime));
+        QFile::setPermissions(QString::fromUtf8(runtime), QFileDevice::ReadOwner | QFileDevice::WriteOwner | QFileDevice::ExeOwner);
+        qputenv("XDG_RUNTIME_DIR", runtime);
+    }
+    QApplication app(argc, argv);
+    QApplication::setOrganizationName(QStringLiteral("kvtier-test"));
+    QApplication::setApplicationName(QStringLiteral("tst_gui"));
+    TestGui t;
+    const int rc = QTest::qExec(&t, argc, argv);
+    if (!runtime.isEmpty())
+        QDir(QString::fromUtf8(runtime)).removeRecursively();
+    return rc;
+}
+#include "tst_gui.moc"
