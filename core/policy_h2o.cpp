@@ -7,16 +7,20 @@
 // lowest-key non-recent resident for the highest-key non-resident while the latter's key is
 // strictly higher, at most max_swaps_per_step times. Ties: lower unit id first.
 //
-// Cost per step: O(scored units * heap move + moves * log units). Two indexed heaps (the
-// non-recent residents, lowest key on top; the non-recent non-residents, highest on top)
-// move a unit from where it is when its sum grows, which is a short move when its rank
-// changes little. Decay is lazy: a unit's stored key is its sum divided by decay^t (a
-// global scale), renormalised by an exact power of two when it grows large.
+// Cost per step: O(scored units + moves * log units) amortised. Two lazy heaps hold the
+// non-recent units (residents, lowest key on top; non-residents, highest on top). Keys
+// only grow, which moves a resident away from its heap's top: its entry may lag and is
+// repaired when it surfaces, so scoring a resident costs nothing. A non-resident whose new
+// key is still at most the lowest resident key of the last plan (the gate) cannot be
+// promoted unless that lowest key falls (a light unit leaving the recent window): it is
+// only listed as dirty, and the dirty list is pushed into the heap when that happens; any
+// other non-resident gets a fresh heap entry. Decay is lazy: a unit's stored key is its sum
+// divided by decay^t (a global scale), renormalised by an exact power of two when it grows
+// large.
 #include "core/policy.hpp"
 #include "core/unit_heaps.hpp"
 
 #include <algorithm>
-#include <cmath>
 #include <stdexcept>
 
 namespace kvtier {
@@ -25,7 +29,6 @@ namespace {
 
 using heaps::HeapEntry;
 using heaps::HighKeyLowIdFirst;
-using heaps::IndexedHeap;
 using heaps::LazyHeap;
 using heaps::LowKeyLowIdFirst;
 
@@ -39,6 +42,10 @@ class H2O final : public Policy {
     {
         return [this](const HeapEntry& e) { return e.stamp == stamp_[e.unit] && resident_[e.unit]; };
     }
+    auto liveNon() const
+    {
+        return [this](const HeapEntry& e) { return e.stamp == stamp_[e.unit] && !resident_[e.unit]; };
+    }
 
 public:
     H2O(const PolicyContext& ctx, double decay, int64_t recent, int64_t maxSwaps)
@@ -46,10 +53,9 @@ public:
     {
         const auto total = static_cast<size_t>(lay_.totalUnits());
         key_.assign(total, 0.0);
-        resident_.assign(total, 0);
         stamp_.assign(total, 0);
-        limit_ = 2 * total + 1024;
-        non_.reset(total);
+        resident_.assign(total, 0);
+        dirty_.assign(total, 0);
     }
 
     void initial(int64_t prefillUnits, int64_t capacity, std::vector<uint32_t>& fast) override
@@ -78,9 +84,7 @@ public:
         const auto nNew = static_cast<int64_t>(tier0.newUnits().size());
         for (int64_t need = count_ + nNew - cap_; need > 0; --need) {
             uint32_t u = res_.top(liveRes(), keyFn());
-            if (u != kNone) {
-                res_.pop();
-            } else {   // only recent units left: the oldest goes
+            if (u == kNone) {   // only recent units left: the oldest goes
                 while (oldestRecent_ < before && !resident_[oldestRecent_]) ++oldestRecent_;
                 if (oldestRecent_ >= before) break;
                 u = oldestRecent_++;
@@ -96,18 +100,21 @@ public:
 
         // Heavy hitters in, light residents out.
         for (int64_t swaps = 0; maxSwaps_ == 0 || swaps < maxSwaps_; ++swaps) {
-            const uint32_t b = non_.top();
-            if (b == kNone) break;
-            if (count_ < cap_) {   // free room (only when everything else fits)
-                if (!(key_[b] > 0)) break;
-                promote(b, out);
-                continue;
-            }
-            const uint32_t w = res_.top(liveRes(), keyFn());
-            if (w == kNone || !(key_[b] > key_[w])) break;
-            evict(w, out);
+            const bool room = count_ < cap_;   // free room (only when everything else fits)
+            const uint32_t w = room ? kNone : res_.top(liveRes(), keyFn());
+            if (!room && w == kNone) break;
+            const double bar = room ? 0.0 : key_[w];   // a non-resident must beat this
+            if (dirtyMax_ > bar) flushDirty();
+            const uint32_t b = non_.top(liveNon(), keyFn());
+            if (b == kNone || !(key_[b] > bar)) break;
+            if (!room) evict(w, out);
             promote(b, out);
         }
+        const uint32_t w = res_.top(liveRes(), keyFn());
+        gate_ = w == kNone ? 0.0 : key_[w];
+        const size_t live = static_cast<size_t>(before) + 1024;
+        res_.compact(2 * live, liveRes());
+        non_.compact(2 * live, liveNon());
     }
 
     void observe(const StepObservation& obs) override
@@ -116,25 +123,33 @@ public:
             const uint32_t u = obs.score_units[i];
             const double s = static_cast<double>(obs.score_sum[i]);
             if (!(s > 0)) continue;
-            key_[u] += s * scale_;
-            if (u < retired_) {
-                if (!resident_[u]) non_.update(u, key_[u]);   // residents: LazyHeap repairs
+            const double k = (key_[u] += s * scale_);
+            if (u >= retired_ || resident_[u]) continue;   // recent, or moving away from res_'s top
+            if (k > gate_) {
+                file(u);
+            } else {
+                if (!dirty_[u]) {
+                    dirty_[u] = 1;
+                    dirtyList_.push_back(u);
+                }
+                dirtyMax_ = std::max(dirtyMax_, k);
             }
         }
-        res_.compact(limit_, liveRes());
         if (decay_ < 1) {
             scale_ /= decay_;
             if (scale_ > kRenormAt) {   // exact: a power of two
                 for (double& k : key_) k *= kRenorm;
                 res_.scale(kRenorm);
                 non_.scale(kRenorm);
+                gate_ *= kRenorm;
+                dirtyMax_ = dirtyMax_ < 0 ? dirtyMax_ : dirtyMax_ * kRenorm;
                 scale_ *= kRenorm;
             }
         }
     }
 
 private:
-    static constexpr uint32_t kNone = IndexedHeap<HighKeyLowIdFirst>::kNone;
+    static constexpr uint32_t kNone = LazyHeap<HighKeyLowIdFirst>::kNone;
     static constexpr double kRenormAt = 0x1p500;
     static constexpr double kRenorm = 0x1p-500;
 
@@ -145,15 +160,23 @@ private:
         const int64_t first = std::max<int64_t>(0, lay_.prefill + t + 1 - recent_);
         return first / lay_.page_tokens * lay_.slot_count;
     }
-    // Files a non-recent unit in the heap of its side.
+    // Gives a non-recent unit an exact entry in the heap of its side.
     void file(uint32_t u)
     {
-        if (resident_[u]) res_.push(key_[u], u, ++stamp_[u]);
-        else non_.push(u, key_[u]);
+        const uint32_t s = ++stamp_[u];
+        dirty_[u] = 0;
+        if (resident_[u]) res_.push(key_[u], u, s);
+        else non_.push(key_[u], u, s);
+    }
+    void flushDirty()
+    {
+        for (uint32_t u : dirtyList_)
+            if (dirty_[u]) file(u);
+        dirtyList_.clear();
+        dirtyMax_ = -1;
     }
     void evict(uint32_t u, StepPlan& out)
     {
-        ++stamp_[u];
         resident_[u] = 0;
         --count_;
         out.evict.push_back(u);
@@ -161,7 +184,6 @@ private:
     }
     void promote(uint32_t u, StepPlan& out)
     {
-        non_.erase(u);
         resident_[u] = 1;
         ++count_;
         out.promote.push_back(u);
@@ -174,14 +196,17 @@ private:
     int64_t recent_, maxSwaps_;
     double scale_ = 1;                 // decay^-t: what a score observed now adds per unit of relevance
     std::vector<double> key_;          // accumulated relevance / decay^t
+    std::vector<uint32_t> stamp_;      // a unit's heap entry is live while its stamp matches
     std::vector<uint8_t> resident_;
-    std::vector<uint32_t> stamp_;
-    size_t limit_ = 0;
+    std::vector<uint8_t> dirty_;       // non-resident whose heap entry lags its key
+    std::vector<uint32_t> dirtyList_;
+    double dirtyMax_ = -1;             // largest key of a dirty unit (-1: none)
+    double gate_ = 0;                  // lowest non-recent resident key after the last plan
     uint32_t retired_ = 0;             // units below this are not recent: they sit in a heap
     uint32_t oldestRecent_ = 0;        // recent units below this are not in tier 0
     int64_t count_ = 0;
-    LazyHeap<LowKeyLowIdFirst> res_;      // non-recent residents, lowest key first
-    IndexedHeap<HighKeyLowIdFirst, 8> non_;  // non-recent non-residents, highest key first
+    LazyHeap<LowKeyLowIdFirst> res_;   // non-recent residents, lowest key first
+    LazyHeap<HighKeyLowIdFirst> non_;  // non-recent non-residents, highest key first
 };
 
 const PolicyInfo& h2oInfo()

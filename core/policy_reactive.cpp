@@ -39,16 +39,21 @@ public:
         const auto before = static_cast<uint32_t>(tier0.unitsBefore());
         const auto stamp = static_cast<uint32_t>(t + 1);
 
-        // Candidates: the missed units (ascending), then the rest of their blocks.
+        // Candidates: the missed units (ascending), then the rest of their blocks, listed
+        // only as far as they can be promoted (so a step costs O(reads + promotions)).
+        int64_t limit = cap_;
+        if (maxProm_ > 0) limit = std::min(limit, maxProm_);
+        const auto full = [&] { return static_cast<int64_t>(cand_.size()) >= limit; };
         cand_.clear();
         for (uint32_t u : missed_) {
             mark_[u] = stamp;
             cand_.push_back(u);
         }
-        if (block_ > lay_.page_tokens) {
+        if (block_ > lay_.page_tokens && !full()) {
             const int64_t g = lay_.page_tokens;
             const int64_t pagesNow = before / static_cast<uint32_t>(lay_.slot_count);
             for (uint32_t u : missed_) {
+                if (full()) break;
                 const int64_t b = lay_.pageOf(u) * g / block_;
                 const int64_t lo = (b * block_ + g - 1) / g;
                 const int64_t hi = std::min(pagesNow, ((b + 1) * block_ + g - 1) / g);
@@ -57,13 +62,13 @@ public:
                     if (mark_[v] == stamp || fifo_.contains(v)) continue;
                     mark_[v] = stamp;
                     cand_.push_back(v);
+                    if (full()) break;
                 }
             }
         }
         missed_.clear();
 
-        int64_t promote = std::min<int64_t>(static_cast<int64_t>(cand_.size()), cap_);
-        if (maxProm_ > 0) promote = std::min(promote, maxProm_);
+        const int64_t promote = std::min<int64_t>(static_cast<int64_t>(cand_.size()), limit);
         const auto nNew = static_cast<int64_t>(tier0.newUnits().size());
         const int64_t evict = std::clamp<int64_t>(count + promote + nNew - cap_, 0, count);
 

@@ -5,59 +5,36 @@
 // max_swaps_per_step times. A unit created at step t-1 has no score yet at step t (it was
 // not readable at t-1) and is not evicted then. Ties: lower unit id first.
 //
-// Cost per step: O(units scored at t-1 or t-2 + moves * log units) amortised (lazy heaps:
-// only key changes towards a heap's top push an entry).
+// Cost per step: O(k) for the k units scored at t-1, plus the moves. Only those units have
+// a key above 0, so the candidates to promote are the scored non-residents (listed while
+// observing; the best max_swaps_per_step of them are picked with a small heap) and the
+// residents to evict are, in order: the unscored residents by id (found by scanning a
+// bitset of the residents from the start, skipping the scored ones), then the scored
+// residents by key (sorted only if ever needed). Nothing is done per unit that was not
+// scored, and no structure keeps all units in order.
 #include "core/policy.hpp"
-#include "core/unit_heaps.hpp"
 
 #include <algorithm>
+#include <bit>
 #include <stdexcept>
 
 namespace kvtier {
 
 namespace {
 
-using heaps::HeapEntry;
-using heaps::HighKeyLowIdFirst;
-using heaps::LazyHeap;
-using heaps::LowKeyLowIdFirst;
-
 class Tova final : public Policy {
-    // Heap helpers first: their return types are deduced.
-    auto keyFn() const
-    {
-        return [this](uint32_t u) { return key_[u]; };
-    }
-    auto liveRes() const
-    {
-        return [this](const HeapEntry& e) {
-            return e.stamp == stamp_[e.unit] && active_[e.unit] && resident_[e.unit];
-        };
-    }
-    auto liveNon() const
-    {
-        return [this](const HeapEntry& e) {
-            return e.stamp == stamp_[e.unit] && active_[e.unit] && !resident_[e.unit];
-        };
-    }
-
 public:
-    Tova(const PolicyContext& ctx, int64_t maxSwaps)
-        : cap_(ctx.fast_capacity_units), maxSwaps_(maxSwaps)
+    Tova(const PolicyContext& ctx, int64_t maxSwaps) : cap_(ctx.fast_capacity_units), maxSwaps_(maxSwaps)
     {
         const auto total = static_cast<size_t>(ctx.layout.totalUnits());
-        limit_ = 2 * total + 1024;
-        key_.assign(total, 0.0);
-        stamp_.assign(total, 0);
-        scoredAt_.assign(total, 0);
-        resident_.assign(total, 0);
-        active_.assign(total, 0);
+        u_.assign(total, UnitState{});
+        res_.assign((total + 63) / 64, 0);
     }
 
     void initial(int64_t prefillUnits, int64_t capacity, std::vector<uint32_t>& fast) override
     {
         Policy::initial(prefillUnits, capacity, fast);
-        for (uint32_t u : fast) resident_[u] = 1;
+        for (uint32_t u : fast) u_[u].resident = 1;
         count_ = static_cast<int64_t>(fast.size());
         for (int64_t u = 0; u < prefillUnits; ++u) activate(static_cast<uint32_t>(u));
     }
@@ -65,108 +42,172 @@ public:
     void plan(int64_t, const FastTierView& tier0, StepPlan& out) override
     {
         if (tier0.count() != count_) throw std::logic_error("tova: tier 0 mirror out of step");
+        ++planTag_;
         const auto nNew = static_cast<int64_t>(tier0.newUnits().size());
-        for (int64_t need = count_ + nNew - cap_; need > 0; --need) {
-            const uint32_t w = res_.top(liveRes(), keyFn());
+        const int64_t need = std::max<int64_t>(0, count_ + nNew - cap_);
+        // The best `budget` scored non-residents, best first: one pass keeping them in a
+        // small heap of (key, unit) with the worst of them on top, then a sort of those.
+        const size_t budget = maxSwaps_ == 0 ? nonResScored_.size()
+                                             : std::min(static_cast<size_t>(maxSwaps_), nonResScored_.size());
+        const auto better = [](const Cand& a, const Cand& b) { return a.key != b.key ? a.key > b.key : a.unit < b.unit; };
+        best_.clear();
+        for (uint32_t u : nonResScored_) {
+            const Cand c{u_[u].key, u};
+            if (best_.size() < budget) {
+                best_.push_back(c);
+                std::push_heap(best_.begin(), best_.end(), better);
+            } else if (better(c, best_.front())) {
+                std::pop_heap(best_.begin(), best_.end(), better);
+                best_.back() = c;
+                std::push_heap(best_.begin(), best_.end(), better);
+            }
+        }
+        std::sort_heap(best_.begin(), best_.end(), better);   // best first
+        cursor_ = 0;
+        lowReady_ = false;
+        lowNext_ = 0;
+
+        for (int64_t i = 0; i < need; ++i) {
+            const uint32_t w = nextWorst();
             if (w == kNone) break;
-            res_.pop();
             evict(w, out);
         }
         for (uint32_t u : tier0.newUnits()) {
             if (count_ >= cap_) break;
-            resident_[u] = 1;
+            u_[u].resident = 1;   // not active yet: protected until it has a score
             ++count_;
             out.admit_new.push_back(u);
-            admittedNow_.push_back(u);   // protected until it has a score
+            admittedNow_.push_back(u);
         }
-
-        for (int64_t swaps = 0; maxSwaps_ == 0 || swaps < maxSwaps_; ++swaps) {
-            const uint32_t b = non_.top(liveNon(), keyFn());
-            if (b == kNone) break;
+        uint32_t w = kNone;   // the next resident to give up, once looked at
+        for (const Cand& c : best_) {
+            const uint32_t b = c.unit;
             if (count_ < cap_) {   // free room (only when everything else fits)
-                if (!(key_[b] > 0)) break;
-                non_.pop();
                 promote(b, out);
                 continue;
             }
-            const uint32_t w = res_.top(liveRes(), keyFn());
-            if (w == kNone || !(key_[b] > key_[w])) break;
-            non_.pop();
-            res_.pop();
+            if (w == kNone) w = nextWorst();
+            if (w == kNone || !(key(b) > key(w))) break;
             evict(w, out);
+            w = kNone;
             promote(b, out);
         }
         for (uint32_t u : tier0.newUnits())
-            if (!resident_[u]) activate(u);
+            if (!u_[u].resident) activate(u);
     }
 
     void observe(const StepObservation& obs) override
     {
-        const auto tag = static_cast<uint32_t>(obs.t + 1);
-        for (size_t i = 0; i < obs.score_units.size(); ++i) {
+        lastTag_ = static_cast<uint32_t>(obs.t + 1);
+        const size_t k = obs.score_units.size();
+        scored_.resize(k);
+        nonResScored_.resize(k);
+        size_t n = 0, m = 0;
+        for (size_t i = 0; i < k; ++i) {   // branch-free: the side is a coin toss
             const uint32_t u = obs.score_units[i];
-            scoredAt_[u] = tag;
-            setKey(u, static_cast<double>(obs.score_sum[i]));
+            UnitState& x = u_[u];
+            x.scoredAt = lastTag_;
+            x.key = obs.score_sum[i];
+            const unsigned positive = x.key > 0;
+            scored_[n] = u;
+            nonResScored_[m] = u;
+            n += positive;
+            m += positive & x.active & (x.resident ^ 1u);
         }
-        for (uint32_t u : lastScored_)
-            if (scoredAt_[u] != tag) setKey(u, 0.0);
-        lastScored_.assign(obs.score_units.begin(), obs.score_units.end());
+        scored_.resize(n);
+        nonResScored_.resize(m);
         // Units created at the step before this one have their first score now.
-        for (uint32_t u : admittedPrev_)
-            if (resident_[u]) activate(u);
+        for (uint32_t u : admittedPrev_) activate(u);
         admittedPrev_.swap(admittedNow_);
         admittedNow_.clear();
-        res_.compact(limit_, liveRes());
-        non_.compact(limit_, liveNon());
     }
 
 private:
-    static constexpr uint32_t kNone = LazyHeap<HighKeyLowIdFirst>::kNone;
+    static constexpr uint32_t kNone = 0xffffffffu;
 
-    void file(uint32_t u)
+    struct Cand {
+        float key;
+        uint32_t unit;
+    };
+    struct UnitState {
+        float key = 0;          // score_sum when last scored
+        uint32_t scoredAt = 0;  // t + 1 of that step
+        uint32_t movedAt = 0;   // plan tag of the last move
+        uint8_t resident = 0;
+        uint8_t active = 0;     // not active: created at the last step, unscored, protected
+    };
+
+    float key(uint32_t u) const { return u_[u].scoredAt == lastTag_ ? u_[u].key : 0.0f; }
+    void setBit(uint32_t u, bool on)
     {
-        const uint32_t s = ++stamp_[u];
-        if (resident_[u]) res_.push(key_[u], u, s);
-        else non_.push(key_[u], u, s);
+        const uint64_t bit = uint64_t{1} << (u % 64);
+        res_[u / 64] = on ? (res_[u / 64] | bit) : (res_[u / 64] & ~bit);
+    }
+    // Residents that may be evicted, in order: those with key 0 by id (the bitset of
+    // active residents, skipping the ones scored at the last step), then the scored
+    // residents by key. Units moved during this plan are skipped.
+    uint32_t nextWorst()
+    {
+        const auto words = res_.size();
+        while (cursor_ / 64 < words) {
+            const uint64_t word = res_[cursor_ / 64] >> (cursor_ % 64);
+            if (word == 0) {
+                cursor_ = (cursor_ / 64 + 1) * 64;
+                continue;
+            }
+            cursor_ += static_cast<size_t>(std::countr_zero(word));
+            const auto u = static_cast<uint32_t>(cursor_++);
+            if (u_[u].scoredAt != lastTag_ && u_[u].movedAt != planTag_) return u;
+        }
+        if (!lowReady_) {
+            low_.clear();
+            for (uint32_t u : scored_)
+                if (u_[u].active && u_[u].resident && u_[u].movedAt != planTag_) low_.push_back(u);
+            std::sort(low_.begin(), low_.end(), [this](uint32_t a, uint32_t b) {
+                return u_[a].key != u_[b].key ? u_[a].key < u_[b].key : a < b;
+            });
+            lowReady_ = true;
+        }
+        while (lowNext_ < low_.size()) {
+            const uint32_t u = low_[lowNext_++];
+            if (u_[u].resident && u_[u].movedAt != planTag_) return u;
+        }
+        return kNone;
     }
     void activate(uint32_t u)
     {
-        active_[u] = 1;
-        file(u);
-    }
-    void setKey(uint32_t u, double k)
-    {
-        const double old = key_[u];
-        if (k == old) return;
-        key_[u] = k;
-        if (!active_[u]) return;
-        // Only moves towards a heap's top need a fresh entry.
-        if (resident_[u] ? k < old : k > old) file(u);
+        u_[u].active = 1;
+        setBit(u, u_[u].resident);
     }
     void evict(uint32_t u, StepPlan& out)
     {
-        resident_[u] = 0;
+        u_[u].resident = 0;
+        u_[u].movedAt = planTag_;
         --count_;
         out.evict.push_back(u);
-        file(u);
+        setBit(u, false);
     }
     void promote(uint32_t u, StepPlan& out)
     {
-        resident_[u] = 1;
+        u_[u].resident = 1;
+        u_[u].movedAt = planTag_;
         ++count_;
         out.promote.push_back(u);
-        file(u);
+        setBit(u, true);
     }
 
     int64_t cap_, maxSwaps_;
-    size_t limit_ = 0;
-    std::vector<double> key_;          // score_sum at the last observed step
-    std::vector<uint32_t> stamp_, scoredAt_;
-    std::vector<uint8_t> resident_, active_;   // active: filed in a heap
-    std::vector<uint32_t> lastScored_, admittedPrev_, admittedNow_;
+    std::vector<UnitState> u_;
+    std::vector<uint64_t> res_;            // bit u: u is an active resident
+    std::vector<uint32_t> scored_;         // units with a score above 0 at the last step
+    std::vector<uint32_t> nonResScored_;   // those of them that were active non-residents
+    std::vector<uint32_t> low_;            // scored residents by key, built when needed
+    std::vector<Cand> best_;               // this step's candidates, best first
+    std::vector<uint32_t> admittedPrev_, admittedNow_;
+    uint32_t lastTag_ = kNone, planTag_ = 0;   // lastTag_: t + 1 of the last observed step
+    size_t cursor_ = 0, lowNext_ = 0;
+    bool lowReady_ = false;
     int64_t count_ = 0;
-    LazyHeap<LowKeyLowIdFirst> res_;   // residents, lowest key first
-    LazyHeap<HighKeyLowIdFirst> non_;  // non-residents, highest key first
 };
 
 const PolicyInfo& tovaInfo()

@@ -33,26 +33,27 @@ class WindowedLookAhead final : public Policy {
     {
         return [this](uint32_t u) { return key(u); };
     }
+    // Worst-first heaps (ta_, er_) check stampLo_, best-first ones (mt_, cb_) stampHi_.
     auto liveTarget() const
     {
-        return [this](const HeapEntry& e) { return e.stamp == stamp_[e.unit] && inTarget_[e.unit]; };
+        return [this](const HeapEntry& e) { return e.stamp == stampLo_[e.unit] && inTarget_[e.unit]; };
     }
     auto liveMissing() const
     {
         return [this](const HeapEntry& e) {
-            return e.stamp == stamp_[e.unit] && inTarget_[e.unit] && !resident_[e.unit];
+            return e.stamp == stampHi_[e.unit] && inTarget_[e.unit] && !resident_[e.unit];
         };
     }
     auto liveCandidate() const
     {
         return [this](const HeapEntry& e) {
-            return e.stamp == stamp_[e.unit] && !inTarget_[e.unit] && cnt_[e.unit] > 0;
+            return e.stamp == stampHi_[e.unit] && !inTarget_[e.unit] && cnt_[e.unit] > 0;
         };
     }
     auto liveResidentOutside() const
     {
         return [this](const HeapEntry& e) {
-            return e.stamp == stamp_[e.unit] && !inTarget_[e.unit] && resident_[e.unit];
+            return e.stamp == stampLo_[e.unit] && !inTarget_[e.unit] && resident_[e.unit];
         };
     }
 
@@ -64,7 +65,8 @@ public:
         limit_ = 2 * total + 1024;
         cnt_.assign(total, 0);
         nextUse_.assign(total, kNever);
-        stamp_.assign(total, 0);
+        stampHi_.assign(total, 0);
+        stampLo_.assign(total, 0);
         touch_.assign(total, 0);
         inTarget_.assign(total, 0);
         resident_.assign(total, 0);
@@ -158,19 +160,31 @@ private:
         return ka != kb ? ka > kb : a < b;
     }
 
-    // Re-files u after any change of its key or membership: one live entry per heap it is in.
+    // Re-files u after a change of membership: one exact live entry per heap it is in.
     void refresh(uint32_t u)
     {
-        const uint32_t s = ++stamp_[u];
+        fileHi(u);
+        fileLo(u);
+    }
+    void fileHi(uint32_t u)
+    {
+        const uint32_t s = ++stampHi_[u];
         if (u >= existEnd_) return;
+        if (inTarget_[u] ? !resident_[u] : cnt_[u] > 0) (inTarget_[u] ? mt_ : cb_).push(key(u), u, s);
+    }
+    void fileLo(uint32_t u)
+    {
+        const uint32_t s = ++stampLo_[u];
+        if (u >= existEnd_) return;
+        if (inTarget_[u] || resident_[u]) (inTarget_[u] ? ta_ : er_).push(key(u), u, s);
+    }
+    // After a key change only the heaps the key moved towards the top of need a fresh
+    // entry; the others keep a lagging one that LazyHeap repairs when it surfaces.
+    void rekey(uint32_t u, double old)
+    {
         const double k = key(u);
-        if (inTarget_[u]) {
-            ta_.push(k, u, s);
-            if (!resident_[u]) mt_.push(k, u, s);
-        } else {
-            if (cnt_[u] > 0) cb_.push(k, u, s);
-            if (resident_[u]) er_.push(k, u, s);
-        }
+        if (k > old) fileHi(u);
+        else if (k < old) fileLo(u);
     }
     void setTarget(uint32_t u, bool in)
     {
@@ -187,32 +201,35 @@ private:
         refresh(u);
     }
 
+    // Called before u's key changes: remembers the key the slide started from.
     void note(uint32_t u)
     {
         if (touch_[u] == tag_) return;
         touch_[u] = tag_;
         changed_.push_back(u);
+        oldKey_.push_back(key(u));
     }
     // Moves the window to steps [t, t + w).
     void slide(int64_t t)
     {
         ++tag_;
         changed_.clear();
+        oldKey_.clear();
         const auto& su = sel_.step_units;
         for (; winLo_ < t; ++winLo_)
             for (size_t i = su.offset[static_cast<size_t>(winLo_)]; i < su.offset[static_cast<size_t>(winLo_) + 1]; ++i) {
                 const uint32_t u = su.items[i];
+                note(u);
                 --cnt_[u];
                 nextUse_[u] = nextOcc_[i];
-                note(u);
             }
         const int64_t hi = std::min(lay_.steps, t + w_);
         for (; winHi_ < hi; ++winHi_)
             for (uint32_t u : su.row(static_cast<size_t>(winHi_))) {
-                ++cnt_[u];
                 note(u);
+                ++cnt_[u];
             }
-        for (uint32_t u : changed_) refresh(u);
+        for (size_t i = 0; i < changed_.size(); ++i) rekey(changed_[i], oldKey_[i]);
     }
 
     void rebalance()
@@ -248,9 +265,10 @@ private:
     std::vector<uint32_t> nextOcc_;   // per item of step_units: the unit's next read step
     std::vector<uint32_t> cnt_;       // reads in the window
     std::vector<uint32_t> nextUse_;   // first read at or after the window's start
-    std::vector<uint32_t> stamp_, touch_;
+    std::vector<uint32_t> stampHi_, stampLo_, touch_;
     std::vector<uint8_t> inTarget_, resident_;
     std::vector<uint32_t> changed_;
+    std::vector<double> oldKey_;
     uint32_t tag_ = 0;
     uint32_t existEnd_ = 0;           // units 0 .. existEnd_-1 exist
     int64_t winLo_ = 0, winHi_ = 0;

@@ -1,8 +1,8 @@
 #pragma once
-// Small data structures the placement policies share, all indexed by unit id so a step
+// Small data structures the placement policies share, indexed by unit id so that a step
 // costs O(reads + changes), never O(all units):
 //   UnitFifo   - residents in admission order (intrusive doubly linked list);
-//   LazyHeap   - a binary heap of (key, unit) entries with lazy invalidation.
+//   LazyHeap   - a binary heap of (key, unit, stamp) entries with lazy invalidation.
 #include <algorithm>
 #include <cstdint>
 #include <limits>
@@ -155,97 +155,6 @@ private:
         h_.pop_back();
     }
 
-    std::vector<HeapEntry> h_;
-};
-
-// A D-ary heap holding each member unit once, with its position tracked, so a key change
-// moves the unit from where it is instead of pushing a new entry from the bottom. A wide
-// heap (D = 8) makes moves towards the top cheap (log_D levels, one comparison each),
-// which suits keys that mostly grow, like H2O's running sums.
-template <class First, unsigned D = 2>
-class IndexedHeap {
-public:
-    static constexpr uint32_t kNone = std::numeric_limits<uint32_t>::max();
-
-    void reset(size_t units)
-    {
-        pos_.assign(units, kNone);
-        h_.clear();
-    }
-    bool empty() const { return h_.empty(); }
-    size_t size() const { return h_.size(); }
-    bool contains(uint32_t u) const { return pos_[u] != kNone; }
-    uint32_t top() const { return h_.empty() ? kNone : h_.front().unit; }
-
-    void push(uint32_t u, double key)
-    {
-        h_.push_back({key, u, 0});
-        pos_[u] = static_cast<uint32_t>(h_.size() - 1);
-        up(h_.size() - 1);
-    }
-    void update(uint32_t u, double key)
-    {
-        const size_t i = pos_[u];
-        const bool towardsTop = First{}(HeapEntry{key, u, 0}, h_[i]);
-        h_[i].key = key;
-        if (towardsTop) up(i);
-        else down(i);
-    }
-    void erase(uint32_t u)
-    {
-        const size_t i = pos_[u];
-        pos_[u] = kNone;
-        const HeapEntry moved = h_.back();
-        h_.pop_back();
-        if (i == h_.size()) return;   // it was the last entry
-        place(i, moved);
-        up(i);
-        if (pos_[moved.unit] == i) down(i);
-    }
-    void pop() { erase(h_.front().unit); }
-    // Multiplies every key by f > 0 (the owner scales its own keys the same way).
-    void scale(double f)
-    {
-        for (HeapEntry& e : h_) e.key *= f;
-        for (size_t i = h_.size(); i-- > 0;) down(i);
-    }
-
-private:
-    void place(size_t i, const HeapEntry& e)
-    {
-        h_[i] = e;
-        pos_[e.unit] = static_cast<uint32_t>(i);
-    }
-    void up(size_t i)
-    {
-        const HeapEntry e = h_[i];
-        while (i > 0) {
-            const size_t parent = (i - 1) / D;
-            if (!First{}(e, h_[parent])) break;
-            place(i, h_[parent]);
-            i = parent;
-        }
-        place(i, e);
-    }
-    void down(size_t i)
-    {
-        const size_t n = h_.size();
-        const HeapEntry e = h_[i];
-        for (;;) {
-            const size_t first = D * i + 1;
-            if (first >= n) break;
-            size_t c = first;
-            const size_t last = std::min(n, first + D);
-            for (size_t j = first + 1; j < last; ++j)
-                if (First{}(h_[j], h_[c])) c = j;
-            if (!First{}(h_[c], e)) break;
-            place(i, h_[c]);
-            i = c;
-        }
-        place(i, e);
-    }
-
-    std::vector<uint32_t> pos_;
     std::vector<HeapEntry> h_;
 };
 
