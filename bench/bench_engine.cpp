@@ -94,7 +94,9 @@ nlohmann::json benchScenario(const std::string& path, const PresetLibrary& prese
     if (full) {
         out["reselect"] = stats(repeat(std::max(3, runs / 2), [&](int i) {
             Scenario s = base;
-            s.selection.value = std::min(1.0, base.selection.value + 0.01 * (i + 1));
+            // A new sparsity each run: K + 8 (i + 1) for topk, +0.01 (i + 1) for ratio/mass.
+            if (s.selection.mode == SelectionMode::TopK) s.selection.value += 8.0 * (i + 1);
+            else s.selection.value = std::min(1.0, s.selection.value + 0.01 * (i + 1));
             warm.run(s);
         }));
         for (int threads : {1, 2}) {
