@@ -8,9 +8,12 @@
 // units outside the target use free room only; prefill fills tier 0 with the initial
 // target, then the lowest ids.
 //
-// Cost per step: O((reads leaving and entering the window + moves) * log units). The
-// ranking is kept by two heaps (target: worst on top; candidates: best on top) that are
-// rebalanced after the keys of the units whose window count changed.
+// Cost per step: O((reads leaving and entering the window + target changes + moves) *
+// log units). Window counts slide with the window; next reads come from one backward pass
+// over the selection. The target is kept by lazy heaps (target, worst on top; candidates,
+// best on top) rebalanced after re-keying only the units whose count changed; two more
+// give the missing target units (best first) and the residents outside the target (worst
+// first). A key change pushes a fresh entry only into the heaps it moves towards the top of.
 #include "core/policy.hpp"
 #include "core/unit_heaps.hpp"
 
