@@ -110,9 +110,9 @@ public:
             if (!in_[u]) rose_.push_back({s_[u], u});
         }
         if (weight_ > detail::DecayScale::kLimit) {
-            const double k = 1.0 / weight_;
+            const double k = detail::DecayScale::renormaliser(weight_);
             for (double& v : s_) v *= k;
-            weight_ = 1.0;
+            weight_ *= k;
             res_.scaleKeys(k);
             for (auto& nd : rose_) nd.key = s_[nd.id];
         }
@@ -146,7 +146,7 @@ private:
     int64_t cap_;
     double ema_, margin_;
     int64_t maxRecalls_;
-    double weight_ = 1.0;          // 1 / ema^(steps since the last renormalisation)
+    double weight_ = 1.0;          // proportional to 1 / ema^t (renormalised by powers of two)
     std::vector<double> s_;        // e_u * weight_
     std::vector<uint8_t> in_;
     detail::KeyedHeap<detail::LowKeyLowId> res_;    // residents observed since created, lowest first

@@ -95,9 +95,9 @@ public:
             if (!in_[u]) misses_.push_back(u);
         }
         if (scale_.needsRenormalise()) {
-            const double k = 1.0 / scale_.weight;
+            const double k = detail::DecayScale::renormaliser(scale_.weight);
             for (double& v : f_) v *= k;
-            scale_.weight = 1.0;
+            scale_.weight *= k;
             res_.scaleKeys(k);
         }
     }

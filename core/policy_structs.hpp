@@ -7,6 +7,7 @@
 #include "core/policy.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <utility>
 #include <vector>
@@ -294,6 +295,14 @@ struct DecayScale {
 
     void advance() { weight /= decay; }
     bool needsRenormalise() const { return weight > kLimit; }
+    // The factor, an exact power of two (so every stored value scales exactly and no order
+    // or tie changes), by which stored values and the weight are multiplied to renormalise.
+    static double renormaliser(double w)
+    {
+        int e = 0;
+        std::frexp(w, &e);
+        return std::ldexp(1.0, -e);
+    }
 };
 
 } // namespace kvtier::detail
