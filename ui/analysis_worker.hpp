@@ -11,6 +11,7 @@
 #include <QString>
 
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <optional>
 
@@ -41,6 +42,9 @@ struct AnalysisOutput {
     std::shared_ptr<const AnalysisResult> result;    // null on error
     QString error;                                   // set on failure (infeasible, bad input)
     bool infeasible = false;
+    // A first, partial answer: only the policy the placement view shows, so the views
+    // that depend on it repaint before every other policy is re-placed.
+    bool partial = false;
     std::shared_ptr<RelevanceHeatmap> relevance;     // the view takes its data (ownership)
     std::shared_ptr<PlacementHeatmap> placement;
     double pipeline_ms = 0, heatmap_ms = 0, total_ms = 0;
@@ -67,6 +71,7 @@ public:
 
 signals:
     void resultReady(const kvtier::ui::AnalysisOutputPtr& output);
+    void partialReady(const kvtier::ui::AnalysisOutputPtr& output);
     void failed(const QString& message, bool infeasible);
     void busyChanged(bool busy);
     void progress(double fraction);
@@ -93,9 +98,13 @@ class AnalysisWorker : public QObject {
     Q_OBJECT
 public:
     explicit AnalysisWorker(std::shared_ptr<Pipeline> pipeline) : pipeline_(std::move(pipeline)) {}
-    AnalysisOutputPtr process(const AnalysisRequest& r, const JobControl& job);
+    // `partial`, when given, receives a first answer for the shown policy alone when the
+    // request needs new placements for several policies.
+    AnalysisOutputPtr process(const AnalysisRequest& r, const JobControl& job,
+                              const std::function<void(AnalysisOutputPtr)>& partial = {});
 
 private:
+    void addHeatmaps(AnalysisOutput& out, const AnalysisRequest& r, const JobControl& job);
     std::shared_ptr<Pipeline> pipeline_;
     std::shared_ptr<const AnalysisResult> last_;
     std::shared_ptr<RelevanceHeatmap> lastRelevance_;

@@ -60,6 +60,8 @@ BandwidthView::BandwidthView(StepLink* link, QWidget* parent)
     trafficRect_->axis(QCPAxis::atLeft)->setLabel(tr("GB per step"));
     useRect_->axis(QCPAxis::atLeft)->setRange(0, 105);
     p->setInteractions(QCP::iRangeDrag | QCP::iRangeZoom);
+    // Antialiased fills of thousands of steps dominate a replot and look no different.
+    p->setNotAntialiasedElements(QCP::aeFills);
 
     // One legend for the three panels, in its own row under them: it never covers a curve.
     auto* legendRow = new QCPLayoutGrid;

@@ -93,7 +93,9 @@ ComparisonView::ComparisonView(QWidget* parent) : PlotView(QStringLiteral("compa
                                        tr("HBM hits"), tr("Migrated")});
     table_->horizontalHeaderItem(4)->setToolTip(tr("Time of the policy / time of the balanced bound (≥ 1)"));
     table_->horizontalHeaderItem(5)->setToolTip(tr("KV bytes read from HBM / all KV bytes read"));
-    table_->horizontalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
+    // Interactive + one resize after each fill: ResizeToContents re-measures the whole
+    // column on every cell change, which made a refill cost tens of milliseconds.
+    table_->horizontalHeader()->setSectionResizeMode(QHeaderView::Interactive);
     table_->horizontalHeader()->setSectionResizeMode(0, QHeaderView::Stretch);
     table_->horizontalHeader()->setMinimumSectionSize(40);
     table_->setHorizontalScrollBarPolicy(Qt::ScrollBarAsNeeded);
@@ -250,6 +252,7 @@ void ComparisonView::rebuild()
     // Table
     const int sortColumn = table_->horizontalHeader()->sortIndicatorSection();
     const Qt::SortOrder order = table_->horizontalHeader()->sortIndicatorOrder();
+    table_->setUpdatesEnabled(false);
     table_->setSortingEnabled(false);
     table_->setRowCount(static_cast<int>(rows.size()));
     for (size_t k = 0; k < rows.size(); ++k) {
@@ -275,6 +278,9 @@ void ComparisonView::rebuild()
     table_->setSortingEnabled(true);
     if (sortColumn >= 0)
         table_->sortByColumn(sortColumn, order);
+    for (int c = 1; c < table_->columnCount(); ++c)
+        table_->resizeColumnToContents(c);
+    table_->setUpdatesEnabled(true);
 }
 
 bool ComparisonView::writeCsv(QTextStream& s) const

@@ -16,6 +16,7 @@ struct HeadlessOptions {
     QStringList overrides;
     QSize size{1200, 750};
     QString db, trace;
+    QString policy;   // bench: the policy the placement view shows (default: the first)
     int runs = 21;
     bool sweep = true;   // also run the default sweep so the sweep view has data
 };

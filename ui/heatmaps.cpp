@@ -1,10 +1,13 @@
 #include "ui/heatmaps.hpp"
 
+#include "core/error.hpp"
 #include "ui/theme.hpp"
 
 #include <qcustomplot.h>
 
 #include <algorithm>
+#include <atomic>
+#include <thread>
 #include <cmath>
 #include <limits>
 
@@ -151,54 +154,88 @@ std::unique_ptr<PlacementHeatmap> buildPlacementHeatmap(const Selection& sel, co
     std::vector<uint8_t> promo(cells, 0), evict(cells, 0);
 
     const auto nslots = static_cast<int64_t>(L.slot_count);
-    const size_t units = static_cast<size_t>(L.totalUnits());
-    std::vector<uint8_t> loc(units, 255);
-    std::vector<int64_t> lastRead(units, -1);
-    int64_t existing = 0;
-    const int64_t uLo = w.y0 * nslots, uHi = std::min<int64_t>(w.y1 * nslots, static_cast<int64_t>(units));
-    for (int64_t t = 0; t < w.t1; ++t) {
-        if ((t & 15) == 0)
-            job.check();
-        const int64_t before = std::min<int64_t>(L.unitsBefore(t), static_cast<int64_t>(units));
-        for (int64_t u = existing; u < before; ++u)
-            loc[static_cast<size_t>(u)] = p.created_tier[static_cast<size_t>(u)];
-        existing = std::max(existing, before);
-        const bool draw = t >= w.t0;
-        const int64_t bx = draw ? cellX(g, t) : 0;
-        if (static_cast<size_t>(t) < p.moves.rows()) {
-            for (const Move& m : p.moves.row(static_cast<size_t>(t))) {
-                loc[m.unit] = m.to;
-                if (!draw)
-                    continue;
-                const int64_t page = L.pageOf(m.unit);
-                if (page < w.y0 || page >= w.y1)
-                    continue;
-                const size_t c = static_cast<size_t>(cellY(g, page) * g.nx + bx);
-                if (m.to == 0 && m.from != 0)
-                    promo[c] = 1;
-                else if (m.from == 0 && m.to != 0)
-                    evict[c] = 1;
+    const int64_t units = L.totalUnits();
+    const int64_t uLo = w.y0 * nslots, uHi = std::min<int64_t>(w.y1 * nslots, units);
+    // Row offset of each unit's cell in the grid, computed once (no division per cell).
+    std::vector<uint32_t> rowOffset(static_cast<size_t>(std::max<int64_t>(0, uHi - uLo)));
+    for (int64_t u = uLo; u < uHi; ++u)
+        rowOffset[static_cast<size_t>(u - uLo)] = static_cast<uint32_t>(cellY(g, u / nslots) * g.nx);
+    // Category by (location, read): 0 = HBM, 1..254 = a lower tier, 255 = not created.
+    uint8_t code[256][2];
+    for (int loc = 0; loc < 256; ++loc) {
+        code[loc][0] = loc == 255 ? kNotCreated : (loc == 0 ? kFastIdle : kLowerIdle);
+        code[loc][1] = loc == 255 ? kNotCreated : (loc == 0 ? kFastRead : kLowerRead);
+    }
+
+    // Columns are split among a few threads; each replays the moves from step 0 to its
+    // own first step (cheap: moves only) and then scans its steps. Columns are disjoint,
+    // so the threads never write the same cell.
+    std::atomic<bool> stop{false};
+    auto scan = [&](int64_t c0, int64_t c1) {
+        const int64_t span = w.t1 - w.t0;
+        const int64_t ts = w.t0 + (c0 * span + g.nx - 1) / g.nx;
+        const int64_t te = c1 >= g.nx ? w.t1 : w.t0 + (c1 * span + g.nx - 1) / g.nx;
+        std::vector<uint8_t> loc(static_cast<size_t>(units), 255);
+        std::vector<int64_t> lastRead(static_cast<size_t>(units), -1);
+        int64_t existing = 0;
+        for (int64_t t = 0; t < te; ++t) {
+            if ((t & 15) == 0 && (job.cancelled() || stop.load(std::memory_order_relaxed))) {
+                stop = true;
+                return;
+            }
+            const int64_t before = std::min<int64_t>(L.unitsBefore(t), units);
+            for (int64_t u = existing; u < before; ++u)
+                loc[static_cast<size_t>(u)] = p.created_tier[static_cast<size_t>(u)];
+            existing = std::max(existing, before);
+            const bool draw = t >= ts;
+            const int64_t bx = draw ? cellX(g, t) : 0;
+            if (static_cast<size_t>(t) < p.moves.rows()) {
+                for (const Move& m : p.moves.row(static_cast<size_t>(t))) {
+                    loc[m.unit] = m.to;
+                    if (!draw)
+                        continue;
+                    const int64_t page = L.pageOf(m.unit);
+                    if (page < w.y0 || page >= w.y1)
+                        continue;
+                    const size_t c = static_cast<size_t>(cellY(g, page) * g.nx + bx);
+                    if (m.to == 0 && m.from != 0)
+                        promo[c] = 1;
+                    else if (m.from == 0 && m.to != 0)
+                        evict[c] = 1;
+                }
+            }
+            if (!draw)
+                continue;
+            if (static_cast<size_t>(t) < sel.step_units.rows())
+                for (uint32_t u : sel.step_units.row(static_cast<size_t>(t)))
+                    if (static_cast<int64_t>(u) < units)
+                        lastRead[u] = t;
+            const int64_t hi = std::min(uHi, before);
+            const uint8_t* where = loc.data();
+            const int64_t* read = lastRead.data();
+            uint8_t* column = cat.data() + bx;
+            for (int64_t u = uLo; u < hi; ++u) {
+                uint8_t& cell = column[rowOffset[static_cast<size_t>(u - uLo)]];
+                cell = std::max(cell, code[where[u]][read[u] == t ? 1 : 0]);
             }
         }
-        if (!draw)
-            continue;
-        if (static_cast<size_t>(t) < sel.step_units.rows())
-            for (uint32_t u : sel.step_units.row(static_cast<size_t>(t)))
-                if (u < units)
-                    lastRead[u] = t;
-        const int64_t hi = std::min(uHi, before);
-        for (int64_t u = uLo; u < hi; ++u) {
-            const uint8_t where = loc[static_cast<size_t>(u)];
-            const bool read = lastRead[static_cast<size_t>(u)] == t;
-            uint8_t c = kNotCreated;
-            if (where == 0)
-                c = read ? kFastRead : kFastIdle;
-            else if (where != 255)
-                c = read ? kLowerRead : kLowerIdle;
-            uint8_t& cell = cat[static_cast<size_t>(cellY(g, u / nslots) * g.nx + bx)];
-            cell = std::max(cell, c);
-        }
+    };
+    const int64_t work = (w.t1 - w.t0) * std::max<int64_t>(1, uHi - uLo);
+    const int threads = work > 2'000'000 ? static_cast<int>(std::clamp<unsigned>(std::thread::hardware_concurrency(), 1u, 4u)) : 1;
+    if (threads == 1) {
+        scan(0, g.nx);
+    } else {
+        std::vector<std::thread> pool;
+        for (int k = 1; k < threads; ++k)
+            pool.emplace_back(scan, g.nx * k / threads, g.nx * (k + 1) / threads);
+        scan(0, g.nx / threads);
+        for (std::thread& th : pool)
+            th.join();
     }
+    job.check();
+    if (stop)
+        throw Cancelled();
+
     out->categories = makeData(g);
     for (int64_t by = 0; by < g.ny; ++by)
         for (int64_t bx = 0; bx < g.nx; ++bx) {

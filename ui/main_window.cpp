@@ -22,6 +22,7 @@
 #include <QDir>
 #include <QDockWidget>
 #include <QDragEnterEvent>
+#include <QElapsedTimer>
 #include <QDropEvent>
 #include <QFileDialog>
 #include <QFileInfo>
@@ -97,6 +98,7 @@ MainWindow::MainWindow(QWidget* parent)
     buildActions();
 
     connect(controller_, &AnalysisController::resultReady, this, &MainWindow::onResult);
+    connect(controller_, &AnalysisController::partialReady, this, &MainWindow::onResult);
     connect(controller_, &AnalysisController::failed, this, &MainWindow::onFailure);
     connect(controller_, &AnalysisController::busyChanged, this, [this](bool busy) {
         progress_->setVisible(busy);
@@ -568,10 +570,29 @@ void MainWindow::onResult(const AnalysisOutputPtr& out)
     banner_->hide();
     const TraceMeta& meta = out->result->trace->meta();
     link_->setSteps(meta.steps);
-    for (PlotView* v : views())
+    static const bool debugTiming = qEnvironmentVariableIsSet("KVTIER_DEBUG_TIMING");
+    QElapsedTimer timer;
+    timer.start();
+    for (PlotView* v : views()) {
+        // The comparison and the sweep need every policy: they wait for the full result.
+        if (out->partial && (v == comparison_ || v == sweep_))
+            continue;
+        const qint64 t0 = timer.nsecsElapsed();
         v->showResult(out);
+        if (debugTiming)
+            std::fprintf(stderr, "  show %-10s %6.1f ms\n", qPrintable(v->viewId()), static_cast<double>(timer.nsecsElapsed() - t0) / 1e6);
+    }
+    if (debugTiming)
+        std::fprintf(stderr, "result %llu: pipeline %.1f ms (core total %.1f: select %.1f place %.1f time %.1f bound %.1f), heatmaps %.1f ms\n",
+                     static_cast<unsigned long long>(out->id), out->pipeline_ms, out->result->stats.total_ms, out->result->stats.select_ms,
+                     out->result->stats.place_ms, out->result->stats.time_ms, out->result->stats.bound_ms, out->heatmap_ms);
     explain_->showResult(out);
     explain_->setStep(link_->cursor());
+    if (out->partial) {
+        timeStatus_->setText(tr("%1 shown in %2 ms; other policies…").arg(QString::fromStdString(out->view.policy)).arg(out->total_ms, 0, 'f', 1));
+        emit partialShown(out);
+        return;
+    }
     updateStatus();
     emit analysisShown(out);
 }

@@ -77,6 +77,8 @@ signals:
     // After the views showed a new result (tests and the latency benchmark wait on it).
     void analysisShown(const kvtier::ui::AnalysisOutputPtr& out);
     void analysisFailed(const QString& message);
+    // A first answer for the shown policy alone (the comparison waits for the full one).
+    void partialShown(const kvtier::ui::AnalysisOutputPtr& out);
     void importFinished(bool ok, const QStringList& traces);
 
 protected:

@@ -8,7 +8,11 @@
 #include <QVBoxLayout>
 #include <qcustomplot.h>
 
+#include <QElapsedTimer>
+
 #include <cmath>
+#include <cstdio>
+#include <memory>
 
 namespace kvtier::ui {
 
@@ -70,8 +74,13 @@ PlotView::PlotView(const QString& id, const QString& title, QWidget* parent)
     v->addLayout(body_, 1);
     plot_->setMinimumSize(240, 180);
     plot_->setNoAntialiasingOnDrag(true);
-    connect(plot_, &QCustomPlot::afterReplot, this, [this] {
+    static const bool debugTiming = qEnvironmentVariableIsSet("KVTIER_DEBUG_TIMING");
+    auto started = std::make_shared<QElapsedTimer>();
+    connect(plot_, &QCustomPlot::beforeReplot, this, [started] { started->start(); });
+    connect(plot_, &QCustomPlot::afterReplot, this, [this, started] {
         ++replots_;
+        if (debugTiming)
+            std::fprintf(stderr, "  replot %-10s %6.1f ms\n", qPrintable(id_), static_cast<double>(started->nsecsElapsed()) / 1e6);
         emit replotted();
     });
 }

@@ -17,7 +17,7 @@ void usage(FILE* to)
     std::fprintf(to,
                  "usage: kvtier [DATABASE.sqlite] [--scenario FILE [--set key=value ...]]\n"
                  "       kvtier --export DIR --scenario FILE [--set key=value ...] [--size WxH] [--no-sweep]\n"
-                 "       kvtier --bench-latency [DATABASE] [--trace NAME] [--scenario FILE] [--set key=value ...] [--runs N]\n");
+                 "       kvtier --bench-latency [DATABASE] [--trace NAME] [--scenario FILE] [--set key=value ...] [--policy NAME] [--runs N]\n");
 }
 
 } // namespace
@@ -48,6 +48,8 @@ int main(int argc, char** argv)
             o.scenario = next();
         } else if (a == "--set") {
             o.overrides << next();
+        } else if (a == "--policy") {
+            o.policy = next();
         } else if (a == "--trace") {
             o.trace = next();
         } else if (a == "--runs") {
