@@ -49,6 +49,7 @@ BandwidthView::BandwidthView(StepLink* link, QWidget* parent)
         c->point1->setAxes(r->axis(QCPAxis::atBottom), r->axis(QCPAxis::atLeft));
         c->point2->setAxes(r->axis(QCPAxis::atBottom), r->axis(QCPAxis::atLeft));
         c->setPen(QPen(QColor(200, 30, 30), 1, Qt::DashLine));
+        c->setVisible(false);   // until the user points at a step or presses Play
         cursors_.push_back(c);
     }
     timeRect_->axis(QCPAxis::atBottom)->setTickLabels(false);
@@ -113,6 +114,7 @@ BandwidthView::BandwidthView(StepLink* link, QWidget* parent)
     }
     connect(link_, &StepLink::cursorChanged, this, [this](qint64 t) {
         for (QCPItemStraightLine* c : cursors_) {
+            c->setVisible(true);
             c->point1->setCoords(static_cast<double>(t), 0);
             c->point2->setCoords(static_cast<double>(t), 1);
         }

@@ -137,6 +137,9 @@ ComparisonView::ComparisonView(QWidget* parent) : PlotView(QStringLiteral("compa
     QColor oc = seriesColor(5);
     oracle_->setPen(QPen(oc.darker(120)));
     oracle_->setBrush(QBrush(oc, Qt::BDiagPattern));
+    // Legend entries for the bound lines (empty graphs: only their pen shows).
+    balancedEntry_ = p->addGraph(x, y);
+    paperEntry_ = p->addGraph(x, y);
     p->legend->setVisible(true);
     // Legend on a row of its own under the axis: bars and their labels reach every corner.
     auto* legendRow = new QCPLayoutGrid;
@@ -146,6 +149,7 @@ ComparisonView::ComparisonView(QWidget* parent) : PlotView(QStringLiteral("compa
     legendRow->addElement(0, 0, p->legend);
     p->legend->setFillOrder(QCPLegend::foColumnsFirst);
     p->legend->setWrap(2);
+    fitLegendToWidth(p->legend);
     p->legend->setColumnSpacing(16);
     p->legend->setMargins(QMargins(4, 1, 4, 1));
     p->legend->setIconSize(16, 10);
@@ -207,6 +211,8 @@ void ComparisonView::rebuild()
     const int bars = i;
     // Bounds: vertical reference lines with their value.
     int b = 0;
+    balancedEntry_->removeFromLegend();
+    paperEntry_->removeFromLegend();
     for (const Row& r : rows) {
         if (!r.bound)
             continue;
@@ -218,17 +224,10 @@ void ComparisonView::rebuild()
         line->point2->setCoords(v, 1);
         line->setPen(QPen(boundColor(paper, Theme::current().dark), 1.5, paper ? Qt::DotLine : Qt::DashLine));
         boundLines_.push_back(line);
-        auto* label = new QCPItemText(p);
-        label->position->setTypeX(QCPItemPosition::ptPlotCoords);
-        label->position->setTypeY(QCPItemPosition::ptAxisRectRatio);
-        label->position->setAxes(p->xAxis, p->yAxis);
-        label->position->setAxisRect(p->axisRect());
-        label->position->setCoords(v, 0.0 + 0.0 * b);
-        label->setPositionAlignment((paper != tput ? Qt::AlignRight : Qt::AlignLeft) | Qt::AlignTop);
-        label->setPadding(QMargins(4, 2 + 14 * b, 4, 0));
-        label->setText(r.label + QStringLiteral(": ") + (tput ? formatThroughput(r.throughput) : formatSeconds(r.time)));
-        label->setClipToAxisRect(false);
-        labels_.push_back(label);
+        QCPGraph* entry = paper ? paperEntry_ : balancedEntry_;
+        entry->setName(r.label + QStringLiteral(": ") + (tput ? formatThroughput(r.throughput) : formatSeconds(r.time)));
+        entry->setPen(line->pen());
+        entry->addToLegend();
         ++b;
     }
     p->yAxis->setTicker(ticker);

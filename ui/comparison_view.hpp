@@ -7,6 +7,7 @@
 class QComboBox;
 class QTableWidget;
 class QCPBars;
+class QCPGraph;
 class QCPItemStraightLine;
 class QCPItemText;
 
@@ -30,6 +31,7 @@ private:
     QComboBox* metric_;
     QTableWidget* table_;
     QCPBars *online_, *oracle_;
+    QCPGraph *balancedEntry_ = nullptr, *paperEntry_ = nullptr;
     std::vector<QCPItemStraightLine*> boundLines_;
     std::vector<QCPItemText*> labels_;
     AnalysisOutputPtr last_;

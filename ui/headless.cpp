@@ -88,6 +88,13 @@ int runHeadlessExport(const HeadlessOptions& o)
     settle(50);
     w.recompute();
     waitForAnalysis(w, 300000, &error);
+    if (o.token >= 0) {
+        QEventLoop loop;
+        QObject::connect(w.relevanceView(), &RelevanceView::tokenDetailShown, &loop, &QEventLoop::quit);
+        QTimer::singleShot(30000, &loop, &QEventLoop::quit);
+        emit w.relevanceView()->tokenClicked(static_cast<quint32>(o.token));
+        loop.exec();
+    }
     if (o.sweep) {
         QEventLoop loop;
         QObject::connect(w.sweepView(), &SweepView::finished, &loop, &QEventLoop::quit);

@@ -18,7 +18,8 @@ struct HeadlessOptions {
     QString db, trace;
     QString policy;   // bench: the policy the placement view shows (default: the first)
     int runs = 21;
-    bool sweep = true;   // also run the default sweep so the sweep view has data
+    bool sweep = true;
+    long long token = -1;   // export: follow this token in the relevance view   // also run the default sweep so the sweep view has data
 };
 
 // Returns the process exit code; prints what it wrote (or the error) to stdout/stderr.

@@ -68,6 +68,7 @@ PlacementView::PlacementView(StepLink* link, QWidget* parent)
     cursor_->point1->setAxes(x, y);
     cursor_->point2->setAxes(x, y);
     cursor_->setPen(QPen(QColor(200, 30, 30), 1.2, Qt::DashLine));
+    cursor_->setVisible(false);   // until the user points at a step or presses Play
     updateCursor();
 
     rect->setRangeDrag(Qt::Horizontal | Qt::Vertical);
@@ -77,6 +78,7 @@ PlacementView::PlacementView(StepLink* link, QWidget* parent)
     connect(y, qOverload<const QCPRange&>(&QCPAxis::rangeChanged), this, [this] { emit windowChanged(); });
     connect(link_, &StepLink::rangeChanged, this, [this] { emit windowChanged(); });
     connect(link_, &StepLink::cursorChanged, this, [this] {
+        cursor_->setVisible(true);
         updateCursor();
         plot_->replot(QCustomPlot::rpQueuedReplot);
     });

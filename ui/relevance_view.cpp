@@ -248,12 +248,21 @@ void RelevanceView::setTokenDetail(const TokenDetail& d)
         }
         t = e;
     }
-    tokenHint_->setText(tr("token %1: line = relevance, dots = read, strip = tier it lives in (%2)")
-                            .arg(d.token)
-                            .arg(QString::fromStdString(d.policy)));
-    tokenHint_->position->setCoords(0.5, 0.08);
-    tokenHint_->setPositionAlignment(Qt::AlignHCenter | Qt::AlignTop);
+    // The caption goes above the panel (a label on its top axis), never over the curve.
+    QCPAxis* top = tokenRect_->axis(QCPAxis::atTop);
+    top->setVisible(true);
+    top->setTicks(false);
+    top->setTickLabels(false);
+    top->setBasePen(Qt::NoPen);
+    top->setLabelPadding(2);
+    top->setLabel(hi > 0 ? tr("token %1: line = relevance, dots = steps that read it, strip = tier it lives in (%2)")
+                               .arg(d.token)
+                               .arg(QString::fromStdString(d.policy))
+                         : tr("token %1 has no stored relevance (below the scores the trace kept)").arg(d.token));
+    top->setLabelColor(Theme::current().foreground);
+    tokenHint_->setVisible(false);
     plot_->replot(QCustomPlot::rpQueuedReplot);
+    emit tokenDetailShown(d.token);
 }
 
 bool RelevanceView::writeCsv(QTextStream& out) const

@@ -40,6 +40,7 @@ public:
 
 signals:
     void tokenClicked(quint32 token);
+    void tokenDetailShown(quint32 token);
     void windowChanged();
 
 private:

@@ -101,8 +101,13 @@ SweepView::SweepView(std::shared_ptr<Pipeline> pipeline, QWidget* parent)
     plot_->legend->setVisible(true);
     // Legend to the right of the plot: many policies, and curves reach every corner.
     plot_->axisRect()->insetLayout()->take(plot_->legend);
-    plot_->plotLayout()->addElement(0, 1, plot_->legend);
+    auto* side = new QCPLayoutGrid;
+    plot_->plotLayout()->addElement(0, 1, side);
     plot_->plotLayout()->setColumnStretchFactor(1, 0.001);
+    side->addElement(0, 0, plot_->legend);
+    side->addElement(1, 0, new QCPLayoutElement(plot_));   // takes the height the legend does not need
+    side->setRowStretchFactor(0, 0.001);
+    side->setRowStretchFactor(1, 1);
     plot_->legend->setMargins(QMargins(6, 4, 6, 4));
     plot_->legend->setRowSpacing(0);
     plot_->setInteractions(QCP::iRangeDrag | QCP::iRangeZoom);

@@ -16,7 +16,7 @@ void usage(FILE* to)
 {
     std::fprintf(to,
                  "usage: kvtier [DATABASE.sqlite] [--scenario FILE [--set key=value ...]]\n"
-                 "       kvtier --export DIR --scenario FILE [--set key=value ...] [--size WxH] [--no-sweep]\n"
+                 "       kvtier --export DIR --scenario FILE [--set key=value ...] [--size WxH] [--token I] [--no-sweep]\n"
                  "       kvtier --bench-latency [DATABASE] [--trace NAME] [--scenario FILE] [--set key=value ...] [--policy NAME] [--runs N]\n");
 }
 
@@ -54,6 +54,8 @@ int main(int argc, char** argv)
             o.trace = next();
         } else if (a == "--runs") {
             o.runs = std::max(1, next().toInt());
+        } else if (a == "--token") {
+            o.token = next().toLongLong();
         } else if (a == "--no-sweep") {
             o.sweep = false;
         } else if (a == "--size") {
