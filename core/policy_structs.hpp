@@ -290,7 +290,7 @@ private:
 // values without touching them; renormalise() (O(n), rare) folds the scale back in.
 struct DecayScale {
     double decay = 1.0;   // per-step factor in (0, 1]
-    double weight = 1.0;  // = 1 / decay^(steps since the last renormalisation)
+    double weight = 1.0;  // proportional to 1 / decay^t (renormalised by powers of two)
     static constexpr double kLimit = 1e120;
 
     void advance() { weight /= decay; }
