@@ -84,7 +84,7 @@ BandwidthView::BandwidthView(StepLink* link, QWidget* parent)
     QCPAxis* ty = timeRect_->axis(QCPAxis::atLeft);
     stepTime_ = p->addGraph(tx, ty);
     stepTime_->setName(tr("policy"));
-    stepTime_->setPen(QPen(seriesColor(0), 1.4));
+    stepTime_->setPen(QPen(QColor(0xCC, 0x33, 0x11), 1.3));   // not a tier colour: it is the policy's
     balanced_ = p->addGraph(tx, ty);
     balanced_->setName(tr("balanced bound"));
     balanced_->setPen(QPen(boundColor(false, false), 1.2, Qt::DashLine));
@@ -228,6 +228,16 @@ void BandwidthView::rebuild()
         tierUse_[m]->setData(x, use, true);
         tierBusy_[m]->setData(x, busy, true);
     }
+
+    // Legend in panel order: step time and bounds, tiers, traffic kinds.
+    QCPLegend* legend = plot_->legend;
+    legend->clearItems();
+    for (QCPGraph* g : {stepTime_, balanced_, paper_})
+        addToLegend(legend, g);
+    for (QCPGraph* g : tierUse_)
+        addToLegend(legend, g);
+    for (QCPGraph* g : traffic_)
+        addToLegend(legend, g);
 
     // Traffic of the chosen tier (or all), stacked.
     const int only = trafficTier_->currentData().toInt();

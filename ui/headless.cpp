@@ -86,6 +86,14 @@ int runHeadlessExport(const HeadlessOptions& o)
     }
     // Heatmaps at the final window size: one more round with the laid-out views.
     settle(50);
+    if (!o.policy.isEmpty()) {
+        const int i = w.policyCombo()->findData(o.policy);
+        if (i < 0) {
+            std::fprintf(stderr, "kvtier --export: policy %s is not in the scenario\n", qPrintable(o.policy));
+            return 2;
+        }
+        w.policyCombo()->setCurrentIndex(i);
+    }
     w.recompute();
     waitForAnalysis(w, 300000, &error);
     if (o.token >= 0) {

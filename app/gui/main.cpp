@@ -16,7 +16,7 @@ void usage(FILE* to)
 {
     std::fprintf(to,
                  "usage: kvtier [DATABASE.sqlite] [--scenario FILE [--set key=value ...]]\n"
-                 "       kvtier --export DIR --scenario FILE [--set key=value ...] [--size WxH] [--token I] [--no-sweep]\n"
+                 "       kvtier --export DIR --scenario FILE [--set key=value ...] [--size WxH] [--policy NAME] [--token I] [--no-sweep]\n"
                  "       kvtier --bench-latency [DATABASE] [--trace NAME] [--scenario FILE] [--set key=value ...] [--policy NAME] [--runs N]\n");
 }
 
