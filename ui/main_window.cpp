@@ -111,7 +111,11 @@ MainWindow::MainWindow(QWidget* parent)
         progress_->setRange(0, 1000);
         progress_->setValue(static_cast<int>(f * 1000));
     });
-    connect(panel_, &ScenarioPanel::scenarioChanged, this, [this] { scheduleRequest(0); });
+    connect(panel_, &ScenarioPanel::scenarioChanged, this, [this] {
+        if (policy_->count() != static_cast<int>(scenario().policies.size()))
+            updatePolicyCombo();   // the policy list changed
+        scheduleRequest(0);
+    });
     connect(panel_, &ScenarioPanel::traceSelected, this, [this](const QString& name) { selectTrace(name); });
     connect(panel_, &ScenarioPanel::openDatabaseRequested, this, [this] {
         const QString p = QFileDialog::getOpenFileName(this, tr("Open trace database"), QFileInfo(dbPath_).absolutePath(),

@@ -1,6 +1,8 @@
 #include "ui/sweep_view.hpp"
 
 #include "core/error.hpp"
+#include "core/presets.hpp"
+#include "core/sweep.hpp"
 #include "ui/theme.hpp"
 #include "ui/units.hpp"
 
@@ -23,29 +25,6 @@ namespace kvtier::ui {
 namespace {
 
 enum Knob { HbmCapacity, DramBandwidth, Sparsity, Batch };
-
-// Sets the knob in a copy of the scenario (the same fields the sliders edit).
-Scenario withKnob(Scenario s, int knob, double x)
-{
-    switch (knob) {
-    case HbmCapacity:
-        s.hardware.tiers.at(0).capacity_bytes = x;
-        break;
-    case DramBandwidth:
-        if (s.hardware.tiers.size() > 1)
-            s.hardware.tiers[1].bandwidth = x;
-        break;
-    case Sparsity:
-        if (s.selection.mode == SelectionMode::Dense)
-            s.selection.mode = SelectionMode::Ratio;
-        s.selection.value = s.selection.mode == SelectionMode::TopK ? std::round(x) : x;
-        break;
-    case Batch:
-        s.batch = std::max<int64_t>(1, static_cast<int64_t>(std::llround(x)));
-        break;
-    }
-    return s;
-}
 
 } // namespace
 
@@ -223,40 +202,52 @@ void SweepView::run()
     auto pipeline = pipeline_;
     const Scenario base = base_;
     QPointer<SweepView> self(this);
+    // The core's sweep (core/sweep.hpp): points in parallel, each through the shared,
+    // cached pipeline; infeasible points come back with their reason.
+    static const char* const keys[] = {"hardware.tiers.0.capacity_bytes", "hardware.tiers.1.bandwidth", "selection.value", "batch"};
     thread_ = QThread::create([=]() {
         JobControl job;
         job.cancel = flag.get();
-        for (size_t i = 0; i < xs.size() && !flag->load(); ++i) {
-            SweepPoint pt;
-            pt.x = xs[i];
-            try {
-                const AnalysisResult r = pipeline->run(withKnob(base, knob, xs[i]), job);
-                for (const std::string& name : res->policies) {
-                    double v = qQNaN();
-                    for (const PolicyOutcome& o : r.policies)
-                        if (o.info.name == name && o.timing)
-                            v = o.timing->throughput();
-                    pt.policyThroughput.push_back(v);
-                }
-                pt.balanced = r.balanced ? r.balanced->throughput() : qQNaN();
-                pt.paper = r.paper ? r.paper->throughput() : qQNaN();
-            } catch (const Cancelled&) {
-                break;
-            } catch (const std::exception&) {
-                pt.feasible = false;   // e.g. weights do not fit at this capacity
-                pt.policyThroughput.assign(res->policies.size(), qQNaN());
-            }
-            const double f = static_cast<double>(i + 1) / static_cast<double>(xs.size());
-            QMetaObject::invokeMethod(self, [self, pt, res, f]() {
+        job.progress = [self](double f) {
+            QMetaObject::invokeMethod(self, [self, f]() {
                 if (!self)
                     return;
-                res->points.push_back(pt);
-                self->result_ = res;
                 self->progress_->setValue(static_cast<int>(f * 1000));
                 emit self->progressChanged(f);
-                self->plotResult();
             }, Qt::QueuedConnection);
+        };
+        kvtier::SweepResult core;
+        try {
+            Scenario sc = base;
+            if (knob == Sparsity && sc.selection.mode == SelectionMode::Dense)
+                sc.selection.mode = SelectionMode::Ratio;
+            const PresetLibrary presets = PresetLibrary::loadBuiltin();
+            core = runSweep(*pipeline, scenarioToJson(sc), "sweep", presets, {SweepAxis{keys[knob], xs}}, job);
+        } catch (const std::exception&) {
+            return;   // cancelled, or the base scenario itself is invalid: keep what is shown
         }
+        for (const kvtier::SweepPoint& cp : core.points) {
+            SweepPoint pt;
+            pt.x = cp.x.empty() ? 0 : cp.x.front();
+            pt.feasible = cp.error.empty();
+            const double batch = knob == Batch ? pt.x : static_cast<double>(base.batch);
+            const double tokens = batch * static_cast<double>(core.steps);
+            if (pt.feasible) {
+                pt.balanced = cp.balanced_s > 0 ? tokens / cp.balanced_s : qQNaN();
+                pt.paper = cp.paper_s > 0 ? tokens / cp.paper_s : qQNaN();
+                for (const SweepPolicyPoint& pp : cp.policies)
+                    pt.policyThroughput.push_back(pp.throughput_tok_s);
+            } else {
+                pt.policyThroughput.assign(res->policies.size(), qQNaN());
+            }
+            res->points.push_back(pt);
+        }
+        QMetaObject::invokeMethod(self, [self, res]() {
+            if (!self)
+                return;
+            self->result_ = res;
+            self->plotResult();
+        }, Qt::QueuedConnection);
     });
     connect(thread_, &QThread::finished, this, [this] {
         thread_->deleteLater();
@@ -265,7 +256,7 @@ void SweepView::run()
         cancel_->setEnabled(false);
         emit finished();
     });
-    result_ = res;
+    result_ = std::make_shared<SweepResult>(*res);   // axes and names now, points when done
     plotResult();
     progress_->setValue(0);
     run_->setEnabled(false);

@@ -321,6 +321,8 @@ void TestGui::policyListAndParams()
     QVERIFY(waitShown(w));
     QCOMPARE(w.scenario().policies.size(), size_t(2));
     QCOMPARE(w.comparisonView()->table()->rowCount(), 4);
+    QCOMPARE(w.policyCombo()->count(), 2);
+    QCOMPARE(w.policyCombo()->findData(QStringLiteral("lru")), -1);
     // Every registered policy's parameters have an editor built from its ParamSpec list.
     for (const PolicyEntry& e : policyRegistry())
         for (const ParamSpec& p : e.info.params)
