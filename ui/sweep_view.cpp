@@ -87,6 +87,8 @@ SweepView::SweepView(std::shared_ptr<Pipeline> pipeline, QWidget* parent)
     side->addElement(1, 0, new QCPLayoutElement(plot_));   // takes the height the legend does not need
     side->setRowStretchFactor(0, 0.001);
     side->setRowStretchFactor(1, 1);
+    side->setAutoMargins(QCP::msNone);
+    side->setMargins(QMargins(4, 0, 10, 0));
     plot_->legend->setMargins(QMargins(6, 4, 6, 4));
     plot_->legend->setRowSpacing(0);
     plot_->setInteractions(QCP::iRangeDrag | QCP::iRangeZoom);
