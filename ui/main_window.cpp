@@ -353,7 +353,9 @@ Scenario MainWindow::defaultScenario() const
     const QString file = QDir(QStringLiteral(KVTIER_SOURCE_DIR)).filePath(QStringLiteral("sample_traces/default.kvtier.json"));
     if (QFileInfo::exists(file)) {
         try {
-            return loadScenario(file.toStdString(), presets_);
+            Scenario s = loadScenario(file.toStdString(), presets_);
+            s.trace_db = QFileInfo(QString::fromStdString(resolveTraceDb(s.trace_db, file.toStdString()))).absoluteFilePath().toStdString();
+            return s;
         } catch (const std::exception&) {
         }
     }

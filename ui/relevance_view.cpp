@@ -183,6 +183,8 @@ void RelevanceView::showResult(const AnalysisOutputPtr& out)
                      .arg(meta.prefill)
                      .arg(meta.steps)
                      .arg(meta.layer_mode == LayerMode::PerLayer ? tr(", max over layers") : QString()));
+    scale_->axis()->setLabel(meta.kind == RecordKind::Selection ? tr("selected (selection trace: 1 = read)")
+                                                                : tr("relevance (log scale)"));
     if (out->relevance && out->relevance->values && out->relevance->key != shownKey_) {
         RelevanceHeatmap& h = *out->relevance;
         map_->setData(h.values.release(), false);

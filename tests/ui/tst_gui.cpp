@@ -16,6 +16,7 @@
 #include "ui/relevance_view.hpp"
 #include "ui/scenario_panel.hpp"
 #include "ui/sweep_view.hpp"
+#include "ui/theme.hpp"
 #include "ui/value_slider.hpp"
 
 #include <QApplication>
@@ -104,6 +105,8 @@ private slots:
     void tokenClickShowsTimeline();
     void playAdvancesCursor();
     void unitTimelineMatchesCore();
+    void zoomLinksViewsAndRefinesHeatmap();
+    void darkPaletteDarkensPlotsNotExports();
     void headlessExportRuns();
 
 private:
@@ -589,6 +592,50 @@ void TestGui::unitTimelineMatchesCore()
             }
         }
     }
+}
+
+void TestGui::zoomLinksViewsAndRefinesHeatmap()
+{
+    MainWindow& w = *w_;
+    PlacementView* pv = w.placementView();
+    const int coarse = pv->colorMap()->data()->valueSize();
+    // Zoom the placement view to 50 tokens x 20 steps: the other views follow the steps,
+    // and the heatmap is rebuilt for the window at one cell per step and token.
+    QSignalSpy spy(&w, &MainWindow::analysisShown);
+    pv->plot()->axisRect()->axis(QCPAxis::atLeft)->setRange(99.5, 149.5);
+    pv->plot()->axisRect()->axis(QCPAxis::atBottom)->setRange(9.5, 29.5);
+    QCOMPARE(w.stepLink()->lower(), 9.5);
+    QCOMPARE(w.bandwidthView()->plot()->xAxis->range().lower, 9.5);
+    QCOMPARE(w.relevanceView()->plot()->xAxis->range().upper, 29.5);
+    QVERIFY(spy.wait(30000));
+    QCoreApplication::processEvents();
+    QCPColorMapData* d = pv->colorMap()->data();
+    QCOMPARE(d->keySize(), 20);
+    QCOMPARE(d->valueSize(), 50);
+    QVERIFY(coarse >= 2);
+}
+
+void TestGui::darkPaletteDarkensPlotsNotExports()
+{
+    MainWindow& w = *w_;
+    const QPalette saved = QApplication::palette();
+    QPalette dark = saved;
+    dark.setColor(QPalette::Window, QColor(32, 33, 36));
+    dark.setColor(QPalette::WindowText, QColor(230, 230, 230));
+    QApplication::setPalette(dark);
+    QCoreApplication::processEvents();
+    QVERIFY(Theme::current().dark);
+    QVERIFY(w.placementView()->plot()->axisRect()->backgroundBrush().color().lightness() < 128);
+    // Exports stay light: figures go into papers.
+    QTemporaryDir out;
+    QString error;
+    const QString png = QDir(out.path()).filePath(QStringLiteral("p.png"));
+    QVERIFY2(exportView(w.comparisonView(), png, ExportFormat::Png, QSize(400, 300), &error), qPrintable(error));
+    QCOMPARE(QImage(png).pixelColor(2, 2).lightness() > 200, true);
+    QVERIFY(w.comparisonView()->plot()->axisRect()->backgroundBrush().color().lightness() < 128);
+    QApplication::setPalette(saved);
+    QCoreApplication::processEvents();
+    QVERIFY(!Theme::current().dark);
 }
 
 void TestGui::headlessExportRuns()
