@@ -231,7 +231,7 @@ void ComparisonView::rebuild()
         ++b;
     }
     p->yAxis->setTicker(ticker);
-    p->yAxis->setRange(-1.4, std::max(bars, 1) - 0.4);
+    p->yAxis->setRange(-0.7, std::max(bars, 1) - 0.3);
     p->xAxis->setRange(0, vmax > 0 ? vmax * 1.3 : 1);
     p->xAxis->setLabel(tput ? tr("throughput (output tokens/s, batch %1)").arg(last_->scenario.batch)
                             : tr("time per output token (ms)"));

@@ -142,7 +142,7 @@ void PlacementView::showResult(const AnalysisOutputPtr& out)
         y->setRange(-0.5, static_cast<double>(pages) - 0.5);
         plot_->setProperty("applyingLink", false);
     }
-    y->setLabel(L.page_tokens == 1 ? tr("token (page of 1 token)") : tr("page (%1 tokens each)").arg(L.page_tokens));
+    y->setLabel(L.page_tokens == 1 ? tr("token (pages of 1 token)") : tr("page (%1 tokens each)").arg(L.page_tokens));
     const TimingResult* tm = o->timing.get();
     setPlotTitle(tr("Placement — %1%2\nHBM hit ratio %3, %4 migrated")
                      .arg(QString::fromStdString(o->info.label))
