@@ -54,7 +54,6 @@ void ExplainPanel::render()
     // Per-layer figures: an aggregated trace has identical layers, so the step's sums / L
     // are each layer's R and W exactly; a per-layer trace shows the mean layer.
     const double perLayer = 1.0 / L;
-    const QString fg = Theme::current().foreground.name();
 
     QString h;
     h += QStringLiteral("<style>td,th{padding:1px 5px;} th{text-align:left;} .lim{font-weight:bold; color:#D55E00;}"
@@ -157,7 +156,6 @@ void ExplainPanel::render()
              .arg(formatThroughput(tm.throughput()))
              .arg(formatPercent(tm.hbmHitRatio()))
              .arg(formatBytes(tm.migrated_bytes));
-    Q_UNUSED(fg);
     const int scroll = text_->verticalScrollBar() ? text_->verticalScrollBar()->value() : 0;
     text_->setHtml(h);
     if (text_->verticalScrollBar())
