@@ -810,30 +810,49 @@ void MainWindow::dropEvent(QDropEvent* e)
         loadScenarioFile(files.front());
         return;
     }
-    // Ask where the traces should go; a single kvtier database may also just be opened.
-    QMessageBox box(QMessageBox::Question, tr("Import traces"),
-                    tr("Import %n file(s)?", nullptr, static_cast<int>(files.size())), QMessageBox::Cancel, this);
-    box.setInformativeText(files.join(QLatin1Char('\n')));
-    QPushButton* current = dbPath_.isEmpty() ? nullptr : box.addButton(tr("Into %1").arg(QFileInfo(dbPath_).fileName()), QMessageBox::AcceptRole);
-    QPushButton* fresh = box.addButton(tr("Into a new database…"), QMessageBox::AcceptRole);
-    QPushButton* openIt = nullptr;
     bool isDb = false;
     try {
         isDb = files.size() == 1 && guessImportFormat(files.front().toStdString()) == ImportFormat::KvtierDb;
     } catch (const std::exception&) {
     }
-    if (isDb)
-        openIt = box.addButton(tr("Open it"), QMessageBox::AcceptRole);
-    box.exec();
-    if (box.clickedButton() == openIt && openIt) {
-        openDatabase(files.front());
-    } else if (box.clickedButton() == current && current) {
-        importFiles(files, dbPath_);
-    } else if (box.clickedButton() == fresh) {
+    switch (dropChooser_ ? dropChooser_(files, isDb) : askDropChoice(files, isDb)) {
+    case DropChoice::Open:
+        if (isDb)
+            openDatabase(files.front());
+        break;
+    case DropChoice::IntoCurrent:
+        if (!dbPath_.isEmpty())
+            importFiles(files, dbPath_);
+        break;
+    case DropChoice::IntoNew: {
         const QString target = QFileDialog::getSaveFileName(this, tr("New trace database"), QString(), tr("SQLite (*.sqlite)"));
         if (!target.isEmpty())
             importFiles(files, target);
+        break;
     }
+    case DropChoice::Cancel:
+        break;
+    }
+}
+
+// Asks where dropped traces should go; a single kvtier database may also just be opened.
+MainWindow::DropChoice MainWindow::askDropChoice(const QStringList& files, bool canOpen)
+{
+    QMessageBox box(QMessageBox::Question, tr("Import traces"),
+                    tr("Import %n file(s)?", nullptr, static_cast<int>(files.size())), QMessageBox::Cancel, this);
+    box.setInformativeText(files.join(QLatin1Char('\n')));
+    QPushButton* current = dbPath_.isEmpty() ? nullptr : box.addButton(tr("Into %1").arg(QFileInfo(dbPath_).fileName()), QMessageBox::AcceptRole);
+    QPushButton* fresh = box.addButton(tr("Into a new database…"), QMessageBox::AcceptRole);
+    QPushButton* openIt = canOpen ? box.addButton(tr("Open it"), QMessageBox::AcceptRole) : nullptr;
+    box.exec();
+    const QAbstractButton* clicked = box.clickedButton();
+    if (clicked && clicked == openIt)
+        return DropChoice::Open;
+    if (clicked && clicked == current)
+        return DropChoice::IntoCurrent;
+    if (clicked && clicked == fresh)
+        return DropChoice::IntoNew;
+    return DropChoice::Cancel;
 }
 
 void MainWindow::showEvent(QShowEvent* e)

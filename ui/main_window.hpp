@@ -9,6 +9,8 @@
 #include <QMainWindow>
 #include <QStringList>
 
+#include <functional>
+
 class QAction;
 class QComboBox;
 class QLabel;
@@ -44,6 +46,11 @@ public:
     // Imports files (paper CSV, long CSV, .npy/.npz, kvtier .sqlite) into `targetDb`
     // (created when missing) in the background; importFinished() reports the outcome.
     void importFiles(const QStringList& files, const QString& targetDb);
+    // What to do with dropped trace files. The default asks in a dialog; tests (and
+    // embedders) may answer instead. `canOpen`: the drop is one kvtier database.
+    enum class DropChoice { Cancel, IntoCurrent, IntoNew, Open };
+    using DropChooser = std::function<DropChoice(const QStringList& files, bool canOpen)>;
+    void setDropChooser(DropChooser chooser) { dropChooser_ = std::move(chooser); }
     bool loadScenarioFile(const QString& path, const QStringList& overrides = {});
     bool saveScenarioFile(const QString& path);
     void setScenario(const Scenario& s);
@@ -89,6 +96,8 @@ protected:
     void showEvent(QShowEvent* e) override;
 
 private:
+    DropChoice askDropChoice(const QStringList& files, bool canOpen);
+    DropChooser dropChooser_;
     void buildActions();
     void buildLayout();
     void restoreSettings();

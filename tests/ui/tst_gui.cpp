@@ -23,6 +23,9 @@
 #include <QCheckBox>
 #include <QComboBox>
 #include <QDir>
+#include <QDragEnterEvent>
+#include <QDropEvent>
+#include <QMimeData>
 #include <QFile>
 #include <QProcess>
 #include <QSettings>
@@ -108,6 +111,7 @@ private slots:
     void zoomLinksViewsAndRefinesHeatmap();
     void darkPaletteDarkensPlotsNotExports();
     void headlessExportRuns();
+    void droppedCsvImportsIntoCurrentDatabase();
 
 private:
     bool waitShown(MainWindow& w, int timeoutMs = 60000);
@@ -689,4 +693,39 @@ int main(int argc, char** argv)
         QDir(QString::fromUtf8(runtime)).removeRecursively();
     return rc;
 }
+// Last: it adds a trace to the shared test database.
+void TestGui::droppedCsvImportsIntoCurrentDatabase()
+{
+    MainWindow& w = *w_;
+    const QString csv = dir_.filePath(QStringLiteral("dropped.csv"));
+    QFile f(csv);
+    QVERIFY(f.open(QIODevice::WriteOnly));
+    f.write("n,l,read_kv\n6,0,\"[0, 5]\"\n7,0,\"[1, 6]\"\n8,0,\"[0, 2, 7]\"\n");
+    f.close();
+    // The drop asks where the traces go; answer "into the current database" as a user would.
+    QStringList asked;
+    bool offeredOpen = true;
+    w.setDropChooser([&](const QStringList& files, bool canOpen) {
+        asked = files;
+        offeredOpen = canOpen;
+        return MainWindow::DropChoice::IntoCurrent;
+    });
+    QMimeData mime;
+    mime.setUrls({QUrl::fromLocalFile(csv)});
+    QSignalSpy done(&w, &MainWindow::importFinished);
+    QDragEnterEvent enter(QPoint(200, 200), Qt::CopyAction, &mime, Qt::LeftButton, Qt::NoModifier);
+    QApplication::sendEvent(&w, &enter);
+    QVERIFY(enter.isAccepted());
+    QDropEvent drop(QPointF(200, 200), Qt::CopyAction, &mime, Qt::LeftButton, Qt::NoModifier);
+    QApplication::sendEvent(&w, &drop);
+    QVERIFY(drop.isAccepted());
+    QCOMPARE(asked, QStringList{csv});
+    QVERIFY(!offeredOpen);   // a CSV cannot be opened as a database
+    QVERIFY(done.count() > 0 || done.wait(30000));
+    QVERIFY2(done.last().at(0).toBool(), qPrintable(errors_.join('\n')));
+    const auto traces = TraceStore::open(db_.toStdString(), TraceStore::Mode::ReadOnly)->list();
+    QCOMPARE(traces.size(), size_t(3));
+    QCOMPARE(w.scenario().trace_name, std::string("dropped"));
+}
+
 #include "tst_gui.moc"
