@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs the Debian packages kvtier needs, only those that are missing. Idempotent.
-# Sourced by run.sh and test.sh; also runnable alone.
+# Called by run.sh and test.sh; also runnable alone. Real package names only (libqt6svg6-dev
+# is a virtual name for qt6-svg-dev, which dpkg-query would never report as installed).
 set -euo pipefail
-KVTIER_PACKAGES=(build-essential cmake pkg-config qt6-base-dev libqt6svg6-dev libqcustomplot-dev
+KVTIER_PACKAGES=(build-essential cmake pkg-config qt6-base-dev qt6-svg-dev libqcustomplot-dev
   libqcustomplot2.1-qt6 libtbb-dev libsqlite3-dev nlohmann-json3-dev zlib1g-dev)
 if [ "${1:-}" = "--gui-tools" ] || [ "${KVTIER_GUI_TOOLS:-0}" = 1 ]; then
   KVTIER_PACKAGES+=(xvfb xauth imagemagick)
