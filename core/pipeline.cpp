@@ -163,6 +163,7 @@ CapacityPlan planCapacity(const Scenario& s, const UnitLayout& layout)
 struct Pipeline::Impl {
     Lru<Trace> traces{4};
     Lru<Selection> selections{8};
+    Lru<RelevanceStats> relevance{8};
     Lru<PlacementResult> placements{256};
     Lru<TimingResult> timings{512};
     Lru<BoundResult> bounds{64};
@@ -175,6 +176,7 @@ void Pipeline::clear()
 {
     d->traces.clear();
     d->selections.clear();
+    d->relevance.clear();
     d->placements.clear();
     d->timings.clear();
     d->bounds.clear();
@@ -227,6 +229,11 @@ AnalysisResult Pipeline::run(const Scenario& s, const JobControl& job)
         r.selection = std::make_shared<const Selection>(computeSelection(*r.trace, s.selection, job));
         d->selections.put(sKey, r.selection);
         r.stats.selections_computed = 1;
+    }
+    r.relevance = d->relevance.get(sKey);
+    if (!r.relevance) {
+        r.relevance = std::make_shared<const RelevanceStats>(relevanceStats(*r.selection, 256, job));
+        d->relevance.put(sKey, r.relevance);
     }
     r.stats.select_ms = msSince(t);
     job.report(0.2);

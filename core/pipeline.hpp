@@ -7,6 +7,7 @@
 #include "core/bounds.hpp"
 #include "core/cancel.hpp"
 #include "core/placement.hpp"
+#include "core/relevance.hpp"
 #include "core/scenario.hpp"
 #include "core/timing.hpp"
 #include "core/trace.hpp"
@@ -46,6 +47,7 @@ struct AnalysisResult {
     Scenario scenario;
     std::shared_ptr<const Trace> trace;
     std::shared_ptr<const Selection> selection;
+    std::shared_ptr<const RelevanceStats> relevance;   // of the selection: turnover, reuse, stays
     CapacityPlan capacity;
     std::shared_ptr<const BoundResult> balanced, paper;
     std::vector<PolicyOutcome> policies;

@@ -178,11 +178,17 @@ void RelevanceView::showResult(const AnalysisOutputPtr& out)
         y->setRange(-0.5, static_cast<double>(tokens) - 0.5);
         plot_->setProperty("applyingLink", false);
     }
-    setPlotTitle(tr("Relevance — %1 (P = %2, T = %3%4)")
-                     .arg(QString::fromStdString(meta.name))
-                     .arg(meta.prefill)
-                     .arg(meta.steps)
-                     .arg(meta.layer_mode == LayerMode::PerLayer ? tr(", max over layers") : QString()));
+    QString title = tr("Relevance — %1 (P = %2, T = %3%4)")
+                        .arg(QString::fromStdString(meta.name))
+                        .arg(meta.prefill)
+                        .arg(meta.steps)
+                        .arg(meta.layer_mode == LayerMode::PerLayer ? tr(", max over layers") : QString());
+    if (const auto& st = out->result->relevance)
+        title += tr("\nturnover %1 %/step · reuse distance %2 · stay %3 steps (means)")
+                     .arg(100 * st->mean_turnover, 0, 'f', 1)
+                     .arg(st->mean_reuse_distance, 0, 'f', 1)
+                     .arg(st->mean_stay_length, 0, 'f', 1);
+    setPlotTitle(title);
     scale_->axis()->setLabel(meta.kind == RecordKind::Selection ? tr("selected (selection trace: 1 = read)")
                                                                 : tr("relevance (log scale)"));
     if (out->relevance && out->relevance->values && out->relevance->key != shownKey_) {

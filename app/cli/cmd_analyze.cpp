@@ -33,6 +33,9 @@ nlohmann::json toJson(const AnalysisResult& r)
                     {"throughput_tok_s", b.throughput()}};
     };
     j["bounds"] = {{"balanced", bound(*r.balanced)}, {"paper", bound(*r.paper)}};
+    j["relevance"] = {{"mean_turnover", r.relevance->mean_turnover},
+                      {"mean_reuse_distance_steps", r.relevance->mean_reuse_distance},
+                      {"mean_stay_steps", r.relevance->mean_stay_length}};
     json pols = json::array();
     for (const auto& o : r.policies) {
         const TimingResult& t = *o.timing;
@@ -78,7 +81,9 @@ void printTable(const AnalysisResult& r)
                 s.inclusive ? "inclusive" : "exclusive", r.capacity.unit_bytes / 1e6);
     for (size_t m = 0; m < r.capacity.units.size(); ++m)
         std::printf(" %s %lld", s.hardware.tiers[m].name.c_str(), static_cast<long long>(r.capacity.units[m]));
-    std::printf(" (need %lld)\n\n", static_cast<long long>(r.capacity.units_needed));
+    std::printf(" (need %lld)\n", static_cast<long long>(r.capacity.units_needed));
+    std::printf("selected set: %.1f%% new per step, read again after %.2f steps on average, stays %.2f steps\n\n",
+                100 * r.relevance->mean_turnover, r.relevance->mean_reuse_distance, r.relevance->mean_stay_length);
     std::printf("%-22s %-7s %12s %12s %9s %12s %8s\n", "policy", "kind", "ms/token", "tokens/s", "HBM hit",
                 "migrated GB", "x bound");
     auto bound = [&](const char* name, const BoundResult& b) {

@@ -72,6 +72,12 @@ private slots:
         const QJsonObject bounds = j["bounds"].toObject();
         QVERIFY(std::abs(bounds["balanced"].toObject()["total_time_s"].toDouble() - 4 * 500.0 / 1050) < 1e-12);
         QVERIFY(std::abs(bounds["paper"].toObject()["total_time_s"].toDouble() - 4 * 400.0 / 1050) < 1e-12);
+        // Top-2 picks {1, 2} then {0, 3}: both new at step 1; token 1 and 2 are never read
+        // again, so no reuse, and every token stays one step.
+        const QJsonObject rel = j["relevance"].toObject();
+        QCOMPARE(rel["mean_turnover"].toDouble(), 1.0);
+        QCOMPARE(rel["mean_reuse_distance_steps"].toDouble(), 0.0);
+        QCOMPARE(rel["mean_stay_steps"].toDouble(), 1.0);
         const QJsonObject ff = j["policies"].toArray()[0].toObject();
         QCOMPARE(ff["name"].toString(), QString("first-fit"));
         QCOMPARE(ff["online"].toBool(), true);

@@ -89,6 +89,12 @@ private slots:
         QCOMPARE(r.policies[0].info.name, std::string("first-fit"));
         QCOMPARE(r.policies[0].timing->total_time, t.total_time);
         for (const auto& o : r.policies) QVERIFY(o.gapToBound >= 1 - 1e-12);
+        // The trace's relevance statistics come with the selection.
+        const RelevanceStats st = relevanceStats(sel);
+        QVERIFY(r.relevance);
+        QCOMPARE(r.relevance->turnover, st.turnover);
+        QCOMPARE(r.relevance->mean_stay_length, st.mean_stay_length);
+        QVERIFY(st.mean_turnover > 0 && st.mean_turnover < 1);
         // Equal when writes fit in spare bandwidth (here: LPDDR behind its link); never below.
         QVERIFY(r.balanced->total_time >= r.paper->total_time * (1 - 1e-12));
     }
