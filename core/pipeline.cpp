@@ -231,10 +231,6 @@ AnalysisResult Pipeline::run(const Scenario& s, const JobControl& job)
         r.stats.selections_computed = 1;
     }
     r.relevance = d->relevance.get(sKey);
-    if (!r.relevance) {
-        r.relevance = std::make_shared<const RelevanceStats>(relevanceStats(*r.selection, 256, job));
-        d->relevance.put(sKey, r.relevance);
-    }
     r.stats.select_ms = msSince(t);
     job.report(0.2);
 
@@ -267,7 +263,16 @@ AnalysisResult Pipeline::run(const Scenario& s, const JobControl& job)
     r.policies.resize(P);
     std::vector<double> placeMs(P, 0), timeMs(P, 0);
     std::vector<int> placed(P, 0), timed(P, 0);
-    tbb::parallel_for(size_t(0), P, [&](size_t i) {
+    // One task per policy, plus one for the trace's relevance statistics when they are
+    // not cached: they depend on the selection only and run beside the placements.
+    tbb::parallel_for(size_t(0), P + 1, [&](size_t i) {
+        if (i == P) {
+            if (!r.relevance) {
+                r.relevance = std::make_shared<const RelevanceStats>(relevanceStats(*r.selection, 256, job));
+                d->relevance.put(sKey, r.relevance);
+            }
+            return;
+        }
         const PolicySpec& spec = s.policies[i];
         const PolicyEntry& entry = findPolicy(spec.name);
         PolicyOutcome& out = r.policies[i];
