@@ -55,11 +55,6 @@ public:
             order_.pop_back();
         }
     }
-    size_t size() const
-    {
-        std::lock_guard lock(mutex_);
-        return map_.size();
-    }
     void clear()
     {
         std::lock_guard lock(mutex_);
@@ -182,8 +177,6 @@ void Pipeline::clear()
     d->bounds.clear();
 }
 
-size_t Pipeline::cachedTraces() const { return d->traces.size(); }
-size_t Pipeline::cachedPlacements() const { return d->placements.size(); }
 
 std::shared_ptr<const Trace> Pipeline::trace(const std::string& db, const std::string& name, const JobControl& job)
 {
@@ -194,16 +187,6 @@ std::shared_ptr<const Trace> Pipeline::trace(const std::string& db, const std::s
     auto t = std::make_shared<const Trace>(store->load(name));
     d->traces.put(key, t);
     return t;
-}
-
-std::shared_ptr<const Selection> Pipeline::selection(const Scenario& s, const JobControl& job)
-{
-    auto tr = trace(s.trace_db, s.trace_name, job);
-    const std::string key = selectionKey(traceKey(s.trace_db, s.trace_name), s.selection);
-    if (auto hit = d->selections.get(key)) return hit;
-    auto sel = std::make_shared<const Selection>(computeSelection(*tr, s.selection, job));
-    d->selections.put(key, sel);
-    return sel;
 }
 
 AnalysisResult Pipeline::run(const Scenario& s, const JobControl& job)

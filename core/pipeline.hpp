@@ -64,15 +64,11 @@ public:
     // Loads (or returns the cached) trace. The cache key includes the file's size and
     // modification time, so a re-imported database is re-read.
     std::shared_ptr<const Trace> trace(const std::string& db, const std::string& name, const JobControl& job = {});
-    std::shared_ptr<const Selection> selection(const Scenario& s, const JobControl& job = {});
 
     // Runs everything the scenario asks for. Policies run in parallel.
     AnalysisResult run(const Scenario& s, const JobControl& job = {});
 
     void clear();
-    // Cache sizes (entries), for tests and the status bar.
-    size_t cachedTraces() const;
-    size_t cachedPlacements() const;
 
 private:
     struct Impl;
