@@ -239,12 +239,14 @@ PlacementResult runPlacement(const Selection& selection, const PolicyEntry& poli
     ctx.fast_capacity_units = cfg.capacity_units[0];
     ctx.inclusive = cfg.inclusive;
     ctx.future = policy.info.online ? nullptr : &selection;
-    auto instance = policy.make(ctx, params);
+    // Every caller gets the same defaults and range checks: those of the policy's ParamSpecs.
+    const PolicyParams resolved = resolveParams(policy.info, params, "policy '" + policy.info.name + "'");
+    auto instance = policy.make(ctx, resolved);
 
     PlacementResult r;
     r.policy = policy.info.name;
     r.online = policy.info.online;
-    r.params = params;
+    r.params = resolved;
     r.config = config;
     r.layout = lay;
     Simulator sim(selection, cfg, policy.info.name);
