@@ -141,6 +141,21 @@ int run(const std::vector<std::string>& argv)
     return 0;
 }
 
+// The policies and their parameters, for --help: built from the registry, never stale.
+std::string policyHelp()
+{
+    std::string h = "\npolicies (\"policies\": \"all\" or a list of {\"name\": ..., parameter: value}):\n";
+    for (const PolicyEntry& e : policyRegistry()) {
+        h += "  " + e.info.name + (e.info.online ? "" : " (oracle)") + ": " + e.info.label + "\n";
+        for (const ParamSpec& p : e.info.params) {
+            char range[160];
+            std::snprintf(range, sizeof range, " [%g .. %g, default %g]", p.min, p.max, p.def);
+            h += "      " + p.key + range + ": " + p.help + "\n";
+        }
+    }
+    return h;
+}
+
 Registration reg("analyze",
                  {"run every policy and bound of a scenario",
                   "usage: kvtier-cli analyze --scenario FILE [--set key.path=value ...] [--json] [--per-step CSV]\n"
@@ -152,7 +167,8 @@ Registration reg("analyze",
                   "                      --set hardware.tiers.0.capacity_bytes=2e10 (repeatable)\n"
                   "  --json              print one JSON object instead of the table\n"
                   "  --per-step CSV      write per-step times (bounds, each policy, tier busy fractions)\n"
-                  "  --presets FILE      add a user preset file (repeatable)\n",
+                  "  --presets FILE      add a user preset file (repeatable)\n" +
+                      policyHelp(),
                   run});
 
 } // namespace
