@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <iterator>
 #include <numeric>
 
 namespace kvtier {
@@ -62,31 +63,46 @@ struct ByScore {
     }
 };
 
-// The k highest-scoring tokens of a sparse record whose absent tokens score 0.
+// Emits, in ascending token order, the positions of the sparse record marked in `chosen`.
+void emitChosen(std::span<const uint32_t> index, const std::vector<uint8_t>& chosen, std::vector<uint32_t>& out)
+{
+    for (size_t pos = 0; pos < index.size(); ++pos)
+        if (chosen[pos]) out.push_back(index[pos]);
+}
+
+// The k highest-scoring tokens of a sparse record whose absent tokens score 0, ascending.
 void topTokens(std::span<const uint32_t> index, std::span<const float> value, int64_t n, int64_t k,
                std::vector<uint32_t>& out)
 {
     const int64_t nnz = static_cast<int64_t>(index.size());
     if (k >= nnz) {
-        out.insert(out.end(), index.begin(), index.end());
-        // The zero-score tail, lowest index first, skipping tokens with a score.
+        // Every scored token, merged with the zero-score tokens of lowest index (the tail
+        // of the order: score 0, ties by index) in one ascending walk.
         int64_t need = std::min(k, n) - nnz;
         size_t j = 0;
-        for (uint32_t tok = 0; need > 0 && tok < static_cast<uint32_t>(n); ++tok) {
-            while (j < index.size() && index[j] < tok) ++j;
-            if (j < index.size() && index[j] == tok) continue;
-            out.push_back(tok);
-            --need;
+        uint32_t tok = 0;
+        while (j < index.size() || need > 0) {
+            if (j < index.size() && index[j] == tok) {
+                out.push_back(tok++);
+                ++j;
+            } else if (need > 0) {
+                out.push_back(tok++);
+                --need;
+            } else {
+                tok = index[j];   // no zero-score token is needed any more
+            }
         }
         return;
     }
     std::vector<uint32_t> order(index.size());
     std::iota(order.begin(), order.end(), 0u);
-    ByScore cmp{index, value};
-    std::nth_element(order.begin(), order.begin() + k, order.end(), cmp);
-    for (int64_t i = 0; i < k; ++i) out.push_back(index[order[static_cast<size_t>(i)]]);
+    std::nth_element(order.begin(), order.begin() + k, order.end(), ByScore{index, value});
+    std::vector<uint8_t> chosen(index.size(), 0);
+    for (int64_t i = 0; i < k; ++i) chosen[order[static_cast<size_t>(i)]] = 1;
+    emitChosen(index, chosen, out);
 }
 
+// The fewest highest scores reaching tau of the total, ascending.
 void massTokens(std::span<const uint32_t> index, std::span<const float> value, double tau,
                 std::vector<uint32_t>& out)
 {
@@ -97,12 +113,14 @@ void massTokens(std::span<const uint32_t> index, std::span<const float> value, d
     std::vector<uint32_t> order(index.size());
     std::iota(order.begin(), order.end(), 0u);
     std::sort(order.begin(), order.end(), ByScore{index, value});
+    std::vector<uint8_t> chosen(index.size(), 0);
     double acc = 0;
     for (uint32_t o : order) {
-        out.push_back(index[o]);
+        chosen[o] = 1;
         acc += value[o];
         if (acc >= target) break;
     }
+    emitChosen(index, chosen, out);
 }
 
 } // namespace
@@ -130,11 +148,16 @@ std::vector<uint32_t> selectTokens(std::span<const uint32_t> index, std::span<co
         case SelectionMode::Mass: massTokens(index, value, c.value, out); break;
         }
     }
-    for (int64_t i = 0; i < std::min(c.sinks, n); ++i) out.push_back(static_cast<uint32_t>(i));
-    for (int64_t i = std::max<int64_t>(0, n - c.window); i < n; ++i) out.push_back(static_cast<uint32_t>(i));
-    std::sort(out.begin(), out.end());
-    out.erase(std::unique(out.begin(), out.end()), out.end());
-    return out;
+    // `out` is ascending; the always-kept extras are merged in.
+    const int64_t sinks = std::min(c.sinks, n), windowStart = std::max<int64_t>(0, n - c.window);
+    if (sinks == 0 && windowStart >= n) return out;
+    std::vector<uint32_t> extra;
+    for (int64_t i = 0; i < sinks; ++i) extra.push_back(static_cast<uint32_t>(i));
+    for (int64_t i = std::max(windowStart, sinks); i < n; ++i) extra.push_back(static_cast<uint32_t>(i));
+    std::vector<uint32_t> merged;
+    merged.reserve(out.size() + extra.size());
+    std::set_union(out.begin(), out.end(), extra.begin(), extra.end(), std::back_inserter(merged));
+    return merged;
 }
 
 namespace {

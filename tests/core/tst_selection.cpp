@@ -6,6 +6,9 @@
 
 #include <QtTest>
 
+#include <numeric>
+#include <random>
+
 using namespace kvtier;
 
 namespace {
@@ -112,6 +115,42 @@ private slots:
         QCOMPARE(s.step_units.row(0).size(), size_t(2));
         QCOMPARE(s.step_units.row(0)[0], 1u);
         QCOMPARE(s.step_units.row(0)[1], 4u);
+    }
+
+    // The fast paths against the definition: every token ranked densely (score descending,
+    // ties by lower index), the budget taken, extras added, on many random records.
+    void matchesTheDefinitionOnRandomRecords()
+    {
+        std::mt19937 rng(11);
+        std::uniform_real_distribution<float> u(0, 1);
+        for (int trial = 0; trial < 400; ++trial) {
+            const int n = 1 + static_cast<int>(rng() % 60);
+            std::vector<float> dense(static_cast<size_t>(n), 0);
+            for (auto& x : dense)
+                if (u(rng) < 0.4f) x = std::round(u(rng) * 8) / 8;   // many ties and zeros
+            const int mode = static_cast<int>(rng() % 3) + 1;
+            SelectionConfig c{static_cast<SelectionMode>(mode), 0, static_cast<int64_t>(rng() % 4),
+                              static_cast<int64_t>(rng() % 4), 1};
+            c.value = mode == 1 ? static_cast<double>(rng() % (n + 3)) : 0.05 + 0.95 * u(rng);
+            std::vector<uint32_t> rank(static_cast<size_t>(n));
+            std::iota(rank.begin(), rank.end(), 0u);
+            std::stable_sort(rank.begin(), rank.end(), [&](uint32_t a, uint32_t b) { return dense[a] > dense[b]; });
+            size_t k = 0;
+            if (c.mode == SelectionMode::TopK) k = std::min<size_t>(static_cast<size_t>(c.value), static_cast<size_t>(n));
+            if (c.mode == SelectionMode::Ratio) k = static_cast<size_t>(std::ceil(c.value * n - 1e-9));
+            if (c.mode == SelectionMode::Mass) {
+                double total = 0, acc = 0;
+                for (float x : dense) total += x;
+                const double target = c.value * total * (1 - 1e-12);
+                while (target > 0 && acc < target) acc += dense[rank[k++]];
+            }
+            std::vector<uint32_t> expect(rank.begin(), rank.begin() + static_cast<long>(k));
+            for (int64_t i = 0; i < std::min<int64_t>(c.sinks, n); ++i) expect.push_back(static_cast<uint32_t>(i));
+            for (int64_t i = std::max<int64_t>(0, n - c.window); i < n; ++i) expect.push_back(static_cast<uint32_t>(i));
+            std::sort(expect.begin(), expect.end());
+            expect.erase(std::unique(expect.begin(), expect.end()), expect.end());
+            QCOMPARE(pick(dense, c), expect);
+        }
     }
 
     void badConfigsAreRefused_data()
