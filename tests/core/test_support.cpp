@@ -1,6 +1,10 @@
 #include "test_support.hpp"
 
+#include "core/error.hpp"
+
 #include <QCoreApplication>
+#include <QCryptographicHash>
+#include <QFile>
 #include <QDir>
 #include <QTemporaryDir>
 
@@ -51,6 +55,30 @@ Trace denseTrace(int64_t prefill, const std::vector<std::vector<float>>& rows, i
         tr.append(r);
     }
     return tr;
+}
+
+QString errorOf(const std::function<void()>& f)
+{
+    try {
+        f();
+    } catch (const InputError& e) {
+        return QString::fromStdString(e.what());
+    }
+    return QStringLiteral("<no error>");
+}
+
+QByteArray sha256(const std::string& path)
+{
+    QFile f(QString::fromStdString(path));
+    if (!f.open(QIODevice::ReadOnly)) return {};
+    return QCryptographicHash::hash(f.readAll(), QCryptographicHash::Sha256);
+}
+
+std::unique_ptr<TraceStore> freshStore(const std::string& name)
+{
+    const std::string p = scratchPath(name);
+    QFile::remove(QString::fromStdString(p));
+    return TraceStore::open(p, TraceStore::Mode::ReadWrite);
 }
 
 } // namespace kvtier::test

@@ -2,7 +2,13 @@
 // Small helpers shared by the core test suites: scratch files and a compact way to
 // build traces by hand.
 #include "core/trace.hpp"
+#include "core/trace_store.hpp"
 
+#include <QByteArray>
+#include <QString>
+
+#include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -15,5 +21,12 @@ std::string writeScratch(const std::string& fileName, const std::string& text);
 // An aggregated score trace from dense rows; row t must have P + t entries.
 Trace denseTrace(int64_t prefill, const std::vector<std::vector<float>>& rows, int32_t layers = 1,
                  const std::string& name = "t");
+
+// The message of the InputError `f` throws, or "<no error>".
+QString errorOf(const std::function<void()>& f);
+// SHA-256 of a file's bytes (empty when unreadable): "the file did not change".
+QByteArray sha256(const std::string& path);
+// A new, empty trace database in the scratch folder (an old one of that name is removed).
+std::unique_ptr<TraceStore> freshStore(const std::string& name);
 
 } // namespace kvtier::test

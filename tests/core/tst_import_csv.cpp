@@ -19,32 +19,11 @@
 #include <sstream>
 
 using namespace kvtier;
+using test::errorOf;
+using test::freshStore;
+using test::sha256;
 
 namespace {
-
-QString errorOf(const std::function<void()>& f)
-{
-    try {
-        f();
-    } catch (const InputError& e) {
-        return QString::fromStdString(e.what());
-    }
-    return QStringLiteral("<no error>");
-}
-
-QByteArray sha256(const std::string& path)
-{
-    QFile f(QString::fromStdString(path));
-    if (!f.open(QIODevice::ReadOnly)) return {};
-    return QCryptographicHash::hash(f.readAll(), QCryptographicHash::Sha256);
-}
-
-std::unique_ptr<TraceStore> freshStore(const std::string& name)
-{
-    const std::string p = test::scratchPath(name);
-    QFile::remove(QString::fromStdString(p));
-    return TraceStore::open(p, TraceStore::Mode::ReadWrite);
-}
 
 std::vector<uint32_t> idx(const Trace& t, int64_t step, int32_t slot)
 {

@@ -19,25 +19,11 @@
 #include <limits>
 
 using namespace kvtier;
+using test::errorOf;
+using test::freshStore;
+using test::sha256;
 
 namespace {
-
-QString errorOf(const std::function<void()>& f)
-{
-    try {
-        f();
-    } catch (const InputError& e) {
-        return QString::fromStdString(e.what());
-    }
-    return QStringLiteral("<no error>");
-}
-
-std::unique_ptr<TraceStore> freshStore(const std::string& name)
-{
-    const std::string p = test::scratchPath(name);
-    QFile::remove(QString::fromStdString(p));
-    return TraceStore::open(p, TraceStore::Mode::ReadWrite);
-}
 
 void putLE(std::string& out, uint64_t v, int bytes)
 {

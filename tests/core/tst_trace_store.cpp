@@ -20,27 +20,13 @@
 #include <limits>
 
 using namespace kvtier;
+using test::errorOf;
+using test::freshStore;
+using test::sha256;
 
 Q_DECLARE_METATYPE(kvtier::Encoding)
 
 namespace {
-
-QString errorOf(const std::function<void()>& f)
-{
-    try {
-        f();
-    } catch (const InputError& e) {
-        return QString::fromStdString(e.what());
-    }
-    return QStringLiteral("<no error>");
-}
-
-QByteArray sha256(const std::string& path)
-{
-    QFile f(QString::fromStdString(path));
-    if (!f.open(QIODevice::ReadOnly)) return {};
-    return QCryptographicHash::hash(f.readAll(), QCryptographicHash::Sha256);
-}
 
 // Raw SQL on a database file, outside the store (to damage or inspect it).
 void rawExec(const std::string& path, const std::string& sql)
