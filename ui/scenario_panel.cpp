@@ -318,19 +318,21 @@ QWidget* ScenarioPanel::buildPolicyParams(const PolicyInfo& info)
     for (const ParamSpec& spec : info.params) {
         const std::string key = spec.key;
         QWidget* editor = nullptr;
+        // Every kind of editor stores its value the same way.
+        auto setParam = [this, name, key](double x) {
+            if (syncing_)
+                return;
+            policyParams_[name][key] = x;
+            rebuildPolicySpecs();
+            edited();
+        };
         switch (spec.type) {
         case ParamSpec::Type::Int: {
             auto* sb = new QSpinBox(w);
             sb->setRange(static_cast<int>(spec.min), static_cast<int>(std::min(spec.max, 2.0e9)));
             sb->setValue(static_cast<int>(spec.def));
             sb->setKeyboardTracking(false);
-            connect(sb, &QSpinBox::valueChanged, this, [this, name, key](int x) {
-                if (syncing_)
-                    return;
-                policyParams_[name][key] = x;
-                rebuildPolicySpecs();
-                edited();
-            });
+            connect(sb, &QSpinBox::valueChanged, this, [setParam](int x) { setParam(x); });
             editor = sb;
             break;
         }
@@ -341,26 +343,14 @@ QWidget* ScenarioPanel::buildPolicyParams(const PolicyInfo& info)
             sb->setSingleStep((spec.max - spec.min) / 100.0);
             sb->setValue(spec.def);
             sb->setKeyboardTracking(false);
-            connect(sb, &QDoubleSpinBox::valueChanged, this, [this, name, key](double x) {
-                if (syncing_)
-                    return;
-                policyParams_[name][key] = x;
-                rebuildPolicySpecs();
-                edited();
-            });
+            connect(sb, &QDoubleSpinBox::valueChanged, this, setParam);
             editor = sb;
             break;
         }
         case ParamSpec::Type::Bool: {
             auto* cb = new QCheckBox(w);
             cb->setChecked(spec.def != 0);
-            connect(cb, &QCheckBox::toggled, this, [this, name, key](bool on) {
-                if (syncing_)
-                    return;
-                policyParams_[name][key] = on ? 1.0 : 0.0;
-                rebuildPolicySpecs();
-                edited();
-            });
+            connect(cb, &QCheckBox::toggled, this, [setParam](bool on) { setParam(on ? 1.0 : 0.0); });
             editor = cb;
             break;
         }
