@@ -3,7 +3,7 @@
 #include "core/split.hpp"
 
 #include <tbb/blocked_range.h>
-#include <tbb/parallel_for.h>
+#include "core/parallel.hpp"
 
 #include <algorithm>
 #include <limits>
@@ -35,7 +35,7 @@ BoundResult forEachStep(const char* name, const Selection& sel, const TimingConf
     r.fast_share.assign(static_cast<size_t>(lay.steps), 0.0);
     const double layerFactor = lay.slot_count == 1 ? static_cast<double>(c.model.layers) : 1.0;
     const double bytesPerToken = c.model.kv_bytes_per_token_layer * static_cast<double>(c.batch);
-    tbb::parallel_for(tbb::blocked_range<int64_t>(0, lay.steps, 64), [&](const tbb::blocked_range<int64_t>& range) {
+    parallelFor(tbb::blocked_range<int64_t>(0, lay.steps, 64), [&](const tbb::blocked_range<int64_t>& range) {
         job.check();
         for (int64_t t = range.begin(); t != range.end(); ++t) {
             double time = 0, fast = 0, all = 0;
@@ -49,7 +49,7 @@ BoundResult forEachStep(const char* name, const Selection& sel, const TimingConf
             r.step_time[static_cast<size_t>(t)] = time;
             r.fast_share[static_cast<size_t>(t)] = all > 0 ? fast / all : 0;
         }
-    });
+    }, job);
     for (double x : r.step_time) r.total_time += x;
     return r;
 }

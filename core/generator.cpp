@@ -6,7 +6,7 @@
 #include <nlohmann/json.hpp>
 #include <tbb/blocked_range.h>
 #include <tbb/enumerable_thread_specific.h>
-#include <tbb/parallel_for.h>
+#include "core/parallel.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -701,13 +701,13 @@ void generate(const GeneratorParams& p, const std::function<void(const Record&)>
     for (int64_t first = 0; first < total; first += batch) {
         job.check();
         const int64_t count = std::min(batch, total - first);
-        tbb::parallel_for(tbb::blocked_range<int64_t>(0, count, 1), [&](const tbb::blocked_range<int64_t>& r) {
+        parallelFor(tbb::blocked_range<int64_t>(0, count, 1), [&](const tbb::blocked_range<int64_t>& r) {
             Scratch& s = scratch.local();
             for (int64_t k = r.begin(); k < r.end(); ++k) {
                 const int64_t id = first + k;
                 drawRecord(ctx, id / slots, static_cast<int32_t>(id % slots), s, records[static_cast<size_t>(k)]);
             }
-        });
+        }, job);
         for (int64_t k = 0; k < count; ++k) sink(records[static_cast<size_t>(k)]);
         job.report(static_cast<double>(first + count) / static_cast<double>(total));
     }

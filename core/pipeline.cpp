@@ -4,7 +4,7 @@
 #include "core/trace_store.hpp"
 
 #include <nlohmann/json.hpp>
-#include <tbb/parallel_for.h>
+#include "core/parallel.hpp"
 
 #include <chrono>
 #include <cmath>
@@ -248,7 +248,7 @@ AnalysisResult Pipeline::run(const Scenario& s, const JobControl& job)
     std::vector<int> placed(P, 0), timed(P, 0);
     // One task per policy, plus one for the trace's relevance statistics when they are
     // not cached: they depend on the selection only and run beside the placements.
-    tbb::parallel_for(size_t(0), P + 1, [&](size_t i) {
+    parallelFor(size_t(0), P + 1, [&](size_t i) {
         if (i == P) {
             if (!r.relevance) {
                 r.relevance = std::make_shared<const RelevanceStats>(relevanceStats(*r.selection, 256, job));
@@ -284,7 +284,7 @@ AnalysisResult Pipeline::run(const Scenario& s, const JobControl& job)
         }
         timeMs[i] = msSince(tp);
         out.gapToBound = r.balanced->total_time > 0 ? out.timing->total_time / r.balanced->total_time : 1.0;
-    });
+    }, job);
     for (size_t i = 0; i < P; ++i) {
         r.stats.place_ms += placeMs[i];
         r.stats.time_ms += timeMs[i];

@@ -1,7 +1,7 @@
 #include "core/relevance.hpp"
 
 #include <tbb/blocked_range.h>
-#include <tbb/parallel_for.h>
+#include "core/parallel.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -82,7 +82,7 @@ RelevanceStats relevanceStats(const Selection& sel, int64_t maxBin, const JobCon
 
     // Per (slot, token): walk the steps once, in parallel over slots, merged in slot order.
     std::vector<Hist> perSlot(static_cast<size_t>(lay.slot_count));
-    tbb::parallel_for(tbb::blocked_range<int32_t>(0, lay.slot_count), [&](const tbb::blocked_range<int32_t>& r) {
+    parallelFor(tbb::blocked_range<int32_t>(0, lay.slot_count), [&](const tbb::blocked_range<int32_t>& r) {
         for (int32_t l = r.begin(); l != r.end(); ++l) {
             job.check();
             Hist& h = perSlot[static_cast<size_t>(l)];
@@ -113,7 +113,7 @@ RelevanceStats relevanceStats(const Selection& sel, int64_t maxBin, const JobCon
             for (size_t x = 0; x < static_cast<size_t>(tokens); ++x)
                 if (runStart[x] >= 0) closeRun(x, last[x] + 1);
         }
-    });
+    }, job);
     double reuseSum = 0, staySum = 0;
     int64_t reuseN = 0, stayN = 0;
     for (const Hist& h : perSlot) {

@@ -3,7 +3,7 @@
 #include "core/error.hpp"
 
 #include <tbb/blocked_range.h>
-#include <tbb/parallel_for.h>
+#include "core/parallel.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -194,7 +194,7 @@ Selection computeSelection(const Trace& trace, const SelectionConfig& c, const J
     const auto T = static_cast<size_t>(m.steps);
 
     std::vector<StepPart> parts(T);
-    tbb::parallel_for(tbb::blocked_range<size_t>(0, T, 16), [&](const tbb::blocked_range<size_t>& r) {
+    parallelFor(tbb::blocked_range<size_t>(0, T, 16), [&](const tbb::blocked_range<size_t>& r) {
         job.check();
         for (size_t t = r.begin(); t != r.end(); ++t) {
             StepPart& p = parts[t];
@@ -242,7 +242,7 @@ Selection computeSelection(const Trace& trace, const SelectionConfig& c, const J
                 p.scoreMax.push_back(sm.second);
             }
         }
-    });
+    }, job);
     job.report(0.5);
 
     size_t nTok = 0, nPages = 0, nUnits = 0, nScores = 0;

@@ -3,7 +3,7 @@
 #include "core/error.hpp"
 #include "core/presets.hpp"
 
-#include <tbb/parallel_for.h>
+#include "core/parallel.hpp"
 
 #include <atomic>
 #include <cmath>
@@ -58,7 +58,8 @@ SweepAxis parseSweepAxis(const std::string& spec)
 }
 
 SweepResult runSweep(Pipeline& pipeline, const nlohmann::json& scenario, const std::string& where,
-                     const PresetLibrary& presets, const std::vector<SweepAxis>& axes, const JobControl& job)
+                     const PresetLibrary& presets, const std::vector<SweepAxis>& axes, const JobControl& job,
+                     const SweepPointSink& onPoint)
 {
     if (axes.empty()) throw InputError(where, "a sweep needs at least one --vary axis");
     const Scenario base = scenarioFromJson(scenario, where, presets);
@@ -74,7 +75,9 @@ SweepResult runSweep(Pipeline& pipeline, const nlohmann::json& scenario, const s
     if (total > 1'000'000) throw InputError(where, "the sweep has more than a million points");
     r.points.resize(total);
     std::atomic<size_t> done{0};
-    tbb::parallel_for(size_t(0), total, [&](size_t i) {
+    // Every feasible point has the trace's step count; an infeasible first point has none.
+    std::atomic<int64_t> steps{0};
+    parallelFor(size_t(0), total, [&](size_t i) {
         job.check();
         SweepPoint& pt = r.points[i];
         nlohmann::json doc = scenario;
@@ -98,10 +101,12 @@ SweepResult runSweep(Pipeline& pipeline, const nlohmann::json& scenario, const s
             const AnalysisResult res = pipeline.run(s, inner);
             pt.balanced_s = res.balanced->total_time;
             pt.paper_s = res.paper->total_time;
+            pt.balanced_tok_s = res.balanced->throughput();
+            pt.paper_tok_s = res.paper->throughput();
             for (const auto& o : res.policies)
                 pt.policies.push_back({o.timing->total_time, o.timing->throughput(), o.timing->hbmHitRatio(),
                                        o.timing->migrated_bytes});
-            if (i == 0) r.steps = res.selection->layout.steps;
+            steps.store(res.selection->layout.steps, std::memory_order_relaxed);
         } catch (const Cancelled&) {
             throw;
         } catch (const InfeasibleError& e) {
@@ -109,9 +114,11 @@ SweepResult runSweep(Pipeline& pipeline, const nlohmann::json& scenario, const s
         } catch (const InputError& e) {
             pt.error = e.what();
         }
+        if (onPoint) onPoint(i, pt);
         const size_t n = ++done;
         job.report(static_cast<double>(n) / static_cast<double>(total));
-    });
+    }, job);
+    r.steps = steps.load();
     return r;
 }
 

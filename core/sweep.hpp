@@ -6,6 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -29,6 +30,7 @@ struct SweepPoint {
     std::vector<double> x;             // one value per axis
     std::string error;                 // non-empty: infeasible or invalid here
     double balanced_s = 0, paper_s = 0;
+    double balanced_tok_s = 0, paper_tok_s = 0;   // the bounds as throughput (batch x T / time)
     std::vector<SweepPolicyPoint> policies;   // same order as SweepResult::policies
 };
 
@@ -39,9 +41,16 @@ struct SweepResult {
     std::vector<SweepPoint> points;    // cartesian product, last axis fastest
 };
 
+// Receives each point as soon as it is complete (index into SweepResult::points), from a
+// worker thread, possibly several at once: the receiver synchronises. A cancelled sweep
+// throws Cancelled and returns nothing, so a caller that wants to keep the finished
+// points (the GUI's Cancel) collects them here; every point it receives is complete.
+using SweepPointSink = std::function<void(size_t index, const SweepPoint& point)>;
+
 // `scenario` is the scenario JSON with presets expanded and the trace db resolved.
 SweepResult runSweep(Pipeline& pipeline, const nlohmann::json& scenario, const std::string& where,
-                     const PresetLibrary& presets, const std::vector<SweepAxis>& axes, const JobControl& job = {});
+                     const PresetLibrary& presets, const std::vector<SweepAxis>& axes, const JobControl& job = {},
+                     const SweepPointSink& onPoint = {});
 
 // CSV: axis columns, then balanced_s, paper_s, then per policy <name>_time_s,
 // <name>_throughput_tok_s, <name>_hbm_hit_ratio, <name>_migrated_bytes, then error.

@@ -4,7 +4,7 @@
 #include "core/split.hpp"
 
 #include <tbb/blocked_range.h>
-#include <tbb/parallel_for.h>
+#include "core/parallel.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -62,7 +62,7 @@ TimingResult computeTiming(const Selection& selection, const PlacementResult& pl
     r.step_time.assign(static_cast<size_t>(T), 0.0);
     r.tier_step.assign(static_cast<size_t>(T * M), TierStep{});
 
-    tbb::parallel_for(tbb::blocked_range<int64_t>(0, T, 64), [&](const tbb::blocked_range<int64_t>& range) {
+    parallelFor(tbb::blocked_range<int64_t>(0, T, 64), [&](const tbb::blocked_range<int64_t>& range) {
         job.check();
         std::vector<TierLoad> load(static_cast<size_t>(M));
         std::vector<double> flex(static_cast<size_t>(M)), fromFast;
@@ -109,7 +109,7 @@ TimingResult computeTiming(const Selection& selection, const PlacementResult& pl
             }
             r.step_time[static_cast<size_t>(t)] = stepTime;
         }
-    });
+    }, job);
 
     // Totals in a fixed order: the same result on any number of threads.
     r.tier_totals.resize(static_cast<size_t>(M));

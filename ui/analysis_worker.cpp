@@ -91,6 +91,12 @@ AnalysisOutputPtr AnalysisWorker::process(const AnalysisRequest& r, const JobCon
     try {
         QElapsedTimer t;
         t.start();
+        if (r.fresh) {
+            last_.reset();
+            lastRelevance_.reset();
+            lastPlacement_.reset();
+            pipeline_->clear();
+        }
         if (last_ && last_->scenario == r.scenario) {
             out->result = last_;
         } else {
@@ -158,9 +164,13 @@ AnalysisController::~AnalysisController()
     thread_->wait();
 }
 
-uint64_t AnalysisController::submit(Scenario scenario, ViewParams view)
+uint64_t AnalysisController::submit(Scenario scenario, ViewParams view, bool fresh)
 {
-    AnalysisRequest r{++counter_, std::move(scenario), std::move(view)};
+    AnalysisRequest r{++counter_, std::move(scenario), std::move(view), fresh};
+    // A fresh request that supersedes another must stay fresh even if the pending slot
+    // is later taken by an ordinary request (a slider moved right after Recompute).
+    if (pending_ && pending_->fresh)
+        r.fresh = true;
     const uint64_t id = r.id;
     if (running_) {
         running_->cancel->store(true);   // superseded: core stops at its next check

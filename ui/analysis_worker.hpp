@@ -33,6 +33,7 @@ struct AnalysisRequest {
     uint64_t id = 0;
     Scenario scenario;
     ViewParams view;
+    bool fresh = false;     // drop every cached stage first (the Recompute command)
 };
 
 struct AnalysisOutput {
@@ -60,8 +61,9 @@ public:
     explicit AnalysisController(QObject* parent = nullptr);
     ~AnalysisController() override;
 
-    // Returns the id given to the request.
-    uint64_t submit(Scenario scenario, ViewParams view);
+    // Returns the id given to the request. `fresh` recomputes every stage from the trace
+    // up, ignoring the caches (Recompute); otherwise cached stages are reused.
+    uint64_t submit(Scenario scenario, ViewParams view, bool fresh = false);
     void cancel();
     bool busy() const { return running_.has_value(); }
     uint64_t latestId() const { return counter_; }

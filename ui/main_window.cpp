@@ -97,6 +97,16 @@ MainWindow::MainWindow(QWidget* parent)
     buildLayout();
     buildActions();
 
+    // Settings and layout are written shortly after they change, not only on a clean
+    // exit, so a crash or a kill loses at most the last second.
+    saveTimer_ = new QTimer(this);
+    saveTimer_->setSingleShot(true);
+    saveTimer_->setInterval(800);
+    connect(saveTimer_, &QTimer::timeout, this, &MainWindow::saveSettings);
+    for (QSplitter* sp : {rows_, top_, bottom_})
+        connect(sp, &QSplitter::splitterMoved, saveTimer_, qOverload<>(&QTimer::start));
+    connect(policy_, &QComboBox::currentIndexChanged, saveTimer_, qOverload<>(&QTimer::start));
+
     connect(controller_, &AnalysisController::resultReady, this, &MainWindow::onResult);
     connect(controller_, &AnalysisController::partialReady, this, &MainWindow::onResult);
     connect(controller_, &AnalysisController::failed, this, &MainWindow::onFailure);
@@ -112,6 +122,7 @@ MainWindow::MainWindow(QWidget* parent)
         progress_->setValue(static_cast<int>(f * 1000));
     });
     connect(panel_, &ScenarioPanel::scenarioChanged, this, [this] {
+        saveTimer_->start();
         if (policy_->count() != static_cast<int>(scenario().policies.size()))
             updatePolicyCombo();   // the policy list changed
         scheduleRequest(0);
@@ -297,7 +308,7 @@ void MainWindow::buildActions()
     quit->setShortcut(QKeySequence::Quit);
 
     QMenu* analysis = menuBar()->addMenu(tr("&Analysis"));
-    QAction* recomputeAct = analysis->addAction(icon("run"), tr("&Recompute"), this, &MainWindow::recompute);
+    QAction* recomputeAct = analysis->addAction(icon("run"), tr("&Recompute"), this, &MainWindow::recomputeFresh);
     recomputeAct->setShortcut(QKeySequence(Qt::Key_F5));
     cancelAction_ = analysis->addAction(icon("cancel"), tr("&Cancel"), this, &MainWindow::cancelComputation);
     cancelAction_->setShortcut(QKeySequence(Qt::Key_Escape));
@@ -564,6 +575,14 @@ void MainWindow::recompute()
     controller_->submit(s, viewParams());
 }
 
+void MainWindow::recomputeFresh()
+{
+    const Scenario& s = scenario();
+    if (s.trace_db.empty() || s.trace_name.empty())
+        return;
+    controller_->submit(s, viewParams(), true);
+}
+
 void MainWindow::cancelComputation()
 {
     controller_->cancel();
@@ -705,6 +724,7 @@ void MainWindow::exportViewInteractive(PlotView* view)
         return;
     }
     lastExportDir_ = QFileInfo(dlg.path()).absolutePath();
+    saveTimer_->start();
     statusBar()->showMessage(tr("Wrote %1").arg(dlg.path()), 4000);
 }
 
@@ -714,6 +734,7 @@ void MainWindow::exportAllInteractive()
     if (dir.isEmpty())
         return;
     lastExportDir_ = dir;
+    saveTimer_->start();
     QString error;
     const QStringList files = exportAll(dir, QSize(1200, 750), &error);
     if (!error.isEmpty())
@@ -781,10 +802,26 @@ void MainWindow::saveSettings()
         s.setValue(QStringLiteral("scenario"), QByteArray::fromStdString(scenarioToJson(scenario()).dump()));
     } catch (const std::exception&) {
     }
+    s.sync();
+}
+
+void MainWindow::resizeEvent(QResizeEvent* e)
+{
+    QMainWindow::resizeEvent(e);
+    if (saveTimer_)
+        saveTimer_->start();
+}
+
+void MainWindow::moveEvent(QMoveEvent* e)
+{
+    QMainWindow::moveEvent(e);
+    if (saveTimer_)
+        saveTimer_->start();
 }
 
 void MainWindow::closeEvent(QCloseEvent* e)
 {
+    saveTimer_->stop();
     saveSettings();
     controller_->cancel();
     sweep_->cancel();

@@ -75,6 +75,7 @@ public:
 
 public slots:
     void recompute();
+    void recomputeFresh();   // Recompute (F5): every stage again, no cached results
     void cancelComputation();
     void togglePlay();
     void stepForward();
@@ -90,6 +91,8 @@ signals:
 
 protected:
     void closeEvent(QCloseEvent* e) override;
+    void resizeEvent(QResizeEvent* e) override;
+    void moveEvent(QMoveEvent* e) override;
     void dragEnterEvent(QDragEnterEvent* e) override;
     void dropEvent(QDropEvent* e) override;
     void changeEvent(QEvent* e) override;
@@ -134,6 +137,7 @@ private:
     QToolButton* cancelButton_;
     QTimer* requestTimer_;
     QTimer* playTimer_;
+    QTimer* saveTimer_ = nullptr;   // writes settings shortly after a change
     QMenu* recentMenu_;
     QAction *playAction_, *cancelAction_;
     QString dbPath_;

@@ -85,6 +85,11 @@ PlotView::PlotView(const QString& id, const QString& title, QWidget* parent)
     });
 }
 
+QString PlotView::plotTitle() const
+{
+    return titleElement_ ? titleElement_->text() : QString();
+}
+
 void PlotView::setPlotTitle(const QString& text)
 {
     if (!titleElement_) {

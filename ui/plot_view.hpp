@@ -53,6 +53,7 @@ public:
     virtual void applyTheme();
     // Sets the plot's fixed title line (shown in exports too).
     void setPlotTitle(const QString& text);
+    QString plotTitle() const;
     // Number of replots since creation; the latency benchmark and tests watch it.
     int replots() const { return replots_; }
 

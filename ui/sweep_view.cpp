@@ -19,6 +19,8 @@
 #include <qcustomplot.h>
 
 #include <cmath>
+#include <mutex>
+#include <optional>
 
 namespace kvtier::ui {
 
@@ -193,6 +195,7 @@ void SweepView::run()
     res->knob = knob_->currentText();
     res->unit = unit;
     res->unitScale = scale;
+    res->requested = static_cast<int>(xs.size());
     for (const PolicySpec& p : base_.policies) {
         const PolicyInfo& info = findPolicy(p.name).info;
         res->policies.push_back(p.name);
@@ -218,26 +221,34 @@ void SweepView::run()
                 emit self->progressChanged(f);
             }, Qt::QueuedConnection);
         };
-        kvtier::SweepResult core;
+        // Finished points arrive one by one; a cancelled sweep keeps them (each is complete).
+        std::mutex gotMutex;
+        std::vector<std::optional<kvtier::SweepPoint>> got(xs.size());
         try {
             Scenario sc = base;
             if (knob == Sparsity && sc.selection.mode == SelectionMode::Dense)
                 sc.selection.mode = SelectionMode::Ratio;
             const PresetLibrary presets = PresetLibrary::loadBuiltin();
-            core = runSweep(*pipeline, scenarioToJson(sc), "sweep", presets, {SweepAxis{keys[knob], xs}}, job);
-        } catch (const std::exception&) {
-            return;   // cancelled, or the base scenario itself is invalid: keep what is shown
+            runSweep(*pipeline, scenarioToJson(sc), "sweep", presets, {SweepAxis{keys[knob], xs}}, job,
+                     [&](size_t i, const kvtier::SweepPoint& p) {
+                         std::lock_guard lock(gotMutex);
+                         got[i] = p;
+                     });
+        } catch (const Cancelled&) {
+            res->cancelled = true;
+        } catch (const std::exception& e) {
+            res->error = QString::fromUtf8(e.what());
         }
-        for (const kvtier::SweepPoint& cp : core.points) {
+        for (const auto& cp : got) {
+            if (!cp)
+                continue;
             SweepPoint pt;
-            pt.x = cp.x.empty() ? 0 : cp.x.front();
-            pt.feasible = cp.error.empty();
-            const double batch = knob == Batch ? pt.x : static_cast<double>(base.batch);
-            const double tokens = batch * static_cast<double>(core.steps);
+            pt.x = cp->x.empty() ? 0 : cp->x.front();
+            pt.feasible = cp->error.empty();
             if (pt.feasible) {
-                pt.balanced = cp.balanced_s > 0 ? tokens / cp.balanced_s : qQNaN();
-                pt.paper = cp.paper_s > 0 ? tokens / cp.paper_s : qQNaN();
-                for (const SweepPolicyPoint& pp : cp.policies)
+                pt.balanced = cp->balanced_tok_s > 0 ? cp->balanced_tok_s : qQNaN();
+                pt.paper = cp->paper_tok_s > 0 ? cp->paper_tok_s : qQNaN();
+                for (const SweepPolicyPoint& pp : cp->policies)
                     pt.policyThroughput.push_back(pp.throughput_tok_s);
             } else {
                 pt.policyThroughput.assign(res->policies.size(), qQNaN());
@@ -318,7 +329,12 @@ void SweepView::plotResult()
     if (!x.isEmpty())
         p->xAxis->setRange(x.front() / (logx ? 1.1 : 1), x.back() * (logx ? 1.1 : 1));
     p->yAxis->setRange(0, ymax > 0 ? ymax * 1.1 : 1);
-    setPlotTitle(tr("Sweep over %1 (%2 of %3 points)").arg(r.knob).arg(r.points.size()).arg(points_->value()));
+    QString title = tr("Sweep over %1 (%2 of %3 points)").arg(r.knob).arg(r.points.size()).arg(r.requested);
+    if (r.cancelled)
+        title += tr(" — cancelled; the finished points are kept");
+    else if (!r.error.isEmpty())
+        title += tr(" — failed: %1").arg(r.error);
+    setPlotTitle(title);
     applyTheme();
     p->replot(QCustomPlot::rpQueuedReplot);
 }

@@ -28,7 +28,10 @@ struct SweepResult {
     double unitScale = 1;
     std::vector<std::string> policies, labels;
     std::vector<bool> online;
-    std::vector<SweepPoint> points;
+    std::vector<SweepPoint> points;         // the finished points, in x order
+    int requested = 0;                      // points asked for
+    bool cancelled = false;                 // stopped by Cancel: `points` are the finished ones
+    QString error;                          // the base scenario itself failed
 };
 
 class SweepView : public PlotView {
@@ -40,6 +43,8 @@ public:
     void showResult(const AnalysisOutputPtr& out) override;   // keeps the base scenario
     void applyTheme() override;
     bool running() const { return thread_ != nullptr; }
+    // What the plot shows: the last sweep's finished points (null before the first run).
+    std::shared_ptr<const SweepResult> result() const { return result_; }
 
 public slots:
     void run();

@@ -30,6 +30,7 @@
 #include <QProcess>
 #include <QSettings>
 #include <QSignalSpy>
+#include <QSpinBox>
 #include <QStandardPaths>
 #include <QTableWidget>
 #include <QTemporaryDir>
@@ -40,6 +41,7 @@
 
 #include <cmath>
 #include <fstream>
+#include <random>
 
 using namespace kvtier;
 using namespace kvtier::ui;
@@ -112,6 +114,10 @@ private slots:
     void darkPaletteDarkensPlotsNotExports();
     void headlessExportRuns();
     void droppedCsvImportsIntoCurrentDatabase();
+    void sweepCancelKeepsFinishedPoints();
+    void recomputeRecomputesEveryStage();
+    void settingsSavedWhenTheyChange();
+    void rapidSessionSurvivesAndShowsTheTruth();
 
 private:
     bool waitShown(MainWindow& w, int timeoutMs = 60000);
@@ -729,3 +735,149 @@ void TestGui::droppedCsvImportsIntoCurrentDatabase()
 }
 
 #include "tst_gui.moc"
+
+void TestGui::sweepCancelKeepsFinishedPoints()
+{
+    MainWindow& w = *w_;
+    SweepView* sweep = w.sweepView();
+    QSpinBox* points = sweep->findChild<QSpinBox*>();
+    QVERIFY(points);
+    points->setValue(points->maximum());
+    QSignalSpy done(sweep, &SweepView::finished);
+    // Cancel as soon as the first point is reported: some, but not all, are finished.
+    QMetaObject::Connection c = connect(sweep, &SweepView::progressChanged, sweep, [sweep](double f) {
+        if (f > 0)
+            sweep->cancel();
+    });
+    w.controller()->pipeline()->clear();
+    sweep->run();
+    QTRY_VERIFY_WITH_TIMEOUT(!done.isEmpty(), 60000);
+    disconnect(c);
+    const auto r = sweep->result();
+    QVERIFY(r);
+    QVERIFY(r->requested > 2);
+    if (!r->cancelled) {
+        QSKIP("the sweep finished before Cancel took effect on this machine");
+    }
+    QVERIFY(!r->points.empty());
+    QVERIFY(static_cast<int>(r->points.size()) < r->requested);
+    QVERIFY(sweep->plotTitle().contains(QStringLiteral("cancelled")));
+    // Every kept point is a whole point: each policy and both bounds are there.
+    for (const auto& pt : r->points) {
+        QVERIFY(pt.feasible);
+        QVERIFY(std::isfinite(pt.balanced) && pt.balanced > 0);
+        QCOMPARE(pt.policyThroughput.size(), size_t(3));
+        for (double v : pt.policyThroughput)
+            QVERIFY(std::isfinite(v) && v > 0);
+    }
+}
+
+void TestGui::recomputeRecomputesEveryStage()
+{
+    MainWindow& w = *w_;
+    const AnalysisOutputPtr cached = w.lastOutput();
+    QVERIFY(cached && cached->result);
+    QSignalSpy spy(&w, &MainWindow::analysisShown);
+    w.recomputeFresh();
+    QVERIFY(spy.wait(30000));
+    QTRY_VERIFY_WITH_TIMEOUT(!w.controller()->busy(), 30000);
+    QCoreApplication::processEvents();
+    const AnalysisOutputPtr fresh = w.lastOutput();
+    QVERIFY(fresh->id > cached->id);
+    QVERIFY(!fresh->partial);
+    // Every stage was computed again: new objects, not the cached ones ...
+    QVERIFY(fresh->result->trace != cached->result->trace);
+    QVERIFY(fresh->result->selection != cached->result->selection);
+    QVERIFY(fresh->result->balanced != cached->result->balanced);
+    QCOMPARE(fresh->result->policies.size(), size_t(3));
+    for (size_t i = 0; i < 3; ++i) {
+        QVERIFY(fresh->result->policies[i].placement != cached->result->policies[i].placement);
+        QVERIFY(fresh->result->policies[i].timing != cached->result->policies[i].timing);
+        // ... with the same numbers.
+        QCOMPARE(fresh->result->policies[i].timing->total_time, cached->result->policies[i].timing->total_time);
+    }
+    // An ordinary request for the same scenario reuses what is cached.
+    w.recompute();
+    QVERIFY(spy.wait(30000));
+    QCOMPARE(w.lastOutput()->result->selection, fresh->result->selection);
+}
+
+void TestGui::settingsSavedWhenTheyChange()
+{
+    MainWindow& w = *w_;
+    w.scenarioPanel()->bandwidthSlider(1)->setValue(3.3e11);
+    QVERIFY(waitShown(w));
+    // No close, no destructor: the setting must reach the store on its own.
+    QTRY_VERIFY_WITH_TIMEOUT(QSettings().value(QStringLiteral("scenario")).toByteArray().contains("3.3e+11") ||
+                                 QSettings().value(QStringLiteral("scenario")).toByteArray().contains("330000000000"),
+                             5000);
+    const Scenario saved = scenarioFromJson(
+        nlohmann::json::parse(QSettings().value(QStringLiteral("scenario")).toByteArray().toStdString()), "settings",
+        PresetLibrary::loadBuiltin());
+    QCOMPARE(saved.hardware.tiers[1].bandwidth, 3.3e11);
+}
+
+// A user in a hurry: slider drags that supersede each other mid-computation, sweeps
+// started and cancelled, trace switches, Recompute, all interleaved. The window must
+// survive (CI runs this under ASan) and finally show exactly what a clean run computes.
+void TestGui::rapidSessionSurvivesAndShowsTheTruth()
+{
+    MainWindow& w = *w_;
+    ScenarioPanel* panel = w.scenarioPanel();
+    SweepView* sweep = w.sweepView();
+    QComboBox* traces = panel->traceCombo();
+    QSignalSpy failures(w.controller(), &AnalysisController::failed);
+    std::mt19937 rng(12);
+    for (int round = 0; round < 60; ++round) {
+        switch (rng() % 6) {
+        case 0:
+        case 1: {
+            ValueSlider* s = panel->sparsitySlider();
+            s->setValue(0.05 + 0.05 * static_cast<double>(rng() % 10));
+            break;
+        }
+        case 2:
+            panel->capacitySlider(0)->setValue(1.6e9 + 1e8 * static_cast<double>(rng() % 8));
+            break;
+        case 3:
+            panel->bandwidthSlider(1)->setValue(2e11 + 5e10 * static_cast<double>(rng() % 6));
+            break;
+        case 4:
+            if (!sweep->running())
+                sweep->run();
+            else
+                sweep->cancel();
+            break;
+        case 5:
+            if (rng() % 3 == 0)   // the two traces of the fixture (others have other layer counts)
+                traces->setCurrentIndex(traces->findData(traces->currentData().toString() == QStringLiteral("small")
+                                                             ? QStringLiteral("other")
+                                                             : QStringLiteral("small")));
+            else
+                w.recomputeFresh();
+            break;
+        }
+        QTest::qWait(static_cast<int>(rng() % 40));
+    }
+    sweep->cancel();
+    QTRY_VERIFY_WITH_TIMEOUT(!sweep->running(), 60000);
+    QTRY_VERIFY_WITH_TIMEOUT(!w.controller()->busy(), 60000);
+    QCoreApplication::processEvents();
+    const AnalysisOutputPtr shown = w.lastOutput();
+    QVERIFY(shown && shown->result);
+    QStringList failed;
+    for (const auto& f : failures)
+        failed << f.at(0).toString();
+    QVERIFY2(failures.isEmpty(), qPrintable(failed.join('\n')));
+    QCOMPARE(shown->id, w.controller()->latestId());
+    Pipeline clean;
+    const AnalysisResult truth = clean.run(w.scenario());
+    QCOMPARE(shown->result->policies.size(), truth.policies.size());
+    for (size_t i = 0; i < truth.policies.size(); ++i) {
+        QVERIFY(shown->result->policies[i].timing->total_time > 0);
+        QCOMPARE(shown->result->policies[i].timing->total_time, truth.policies[i].timing->total_time);
+        QCOMPARE(shown->result->policies[i].timing->migrated_bytes, truth.policies[i].timing->migrated_bytes);
+    }
+    QCOMPARE(shown->result->balanced->total_time, truth.balanced->total_time);
+    QVERIFY2(errors_.isEmpty(), qPrintable(errors_.join('\n')));
+}
