@@ -267,8 +267,9 @@ private:
     bool moved(int64_t u) const { return std::find(moved_.begin(), moved_.end(), u) != moved_.end(); }
     int64_t recentLo(int64_t t) const
     {
-        if (recent_ <= 0) return (lay_.pageOfNewToken(t) + 1) * lay_.slot_count;
-        return std::max<int64_t>(0, lay_.prefill + t + 1 - recent_) / lay_.page_tokens * lay_.slot_count;
+        // The page being written is always recent (R = 0 behaves as R = 1).
+        return std::max<int64_t>(0, lay_.prefill + t + 1 - std::max<int64_t>(recent_, 1)) / lay_.page_tokens *
+               lay_.slot_count;
     }
     UnitLayout lay_;
     int64_t cap_;
@@ -620,6 +621,27 @@ private slots:
         // A decay of 0.5 keeps the order here; no swaps at all keeps 0 out at t1.
         QCOMPARE(moves(place(s, "h2o", {{"recent_tokens", 2}, {"decay", 0.5}}, 3)), moves(p));
         QCOMPARE(moves(place(s, "h2o", {{"recent_tokens", 2}, {"max_swaps_per_step", 1}}, 3)), moves(p));
+    }
+
+    // recent_tokens = 0 with pages of 2 tokens: the page being written is the current page
+    // and stays, exactly as with recent_tokens = 1. P = 4 (units 0, 1), tier 0 holds 2,
+    // dense reads, so every scored token is read.
+    //   initial {0,1} (nothing recent exists yet)
+    //   t0: new unit 2 (token 4) evicts 0 (all keys 0, lower id). Keys after t0: 0 .5, 1 .25
+    //   t1: token 5 is written into unit 2, so 2 is recent and not a candidate (key 0, never
+    //       scored); 0 (.5) swaps in for 1 (.25). Keeping no unit recent would evict 2 instead.
+    //   t1 traffic: page 1 out (2 tokens: tier 0 mig_read, tier 1 mig_write) and page 0 in
+    //   (tier 1 mig_read, tier 0 mig_write); then tier 0 serves pages 0 and 2 (2 + 1 tokens),
+    //   tier 1 page 1 (2), and token 5 is written to unit 2 in tier 0.
+    void h2oRecentZeroKeepsThePageBeingWritten()
+    {
+        const Trace tr = test::denseTrace(4, {{0.5f, 0, 0.25f, 0}, {0.125f, 0.125f, 0.125f, 0.125f, 0.125f}});
+        const Selection s = select(tr, 2);
+        const PlacementResult p = place(s, "h2o", {{"recent_tokens", 0}}, 2);
+        QCOMPARE(moves(p), QString("0:-0 1:-1+0"));
+        QCOMPARE(created(p), QString("000"));
+        QCOMPARE(traffic(p, 1), QString("3/0/1/2/2 | 2/0/0/2/2"));
+        QCOMPARE(moves(place(s, "h2o", {{"recent_tokens", 1}}, 2)), moves(p));
     }
 
     // Score trace, top-2 reads, P = 4, tier 0 holds 3; keys are the last step's scores.
