@@ -238,9 +238,9 @@ AnalysisResult Pipeline::run(const Scenario& s, const JobControl& job)
     job.report(0.3);
 
     // Placements, then timings, one policy per task.
-    PlacementConfig pc{s.inclusive, r.capacity.units};
+    PlacementConfig pc{s.inclusive, r.capacity.units, s.observe_scores};
     std::ostringstream pcKey;
-    pcKey << (s.inclusive ? "inc" : "exc");
+    pcKey << (s.inclusive ? "inc" : "exc") << ",scores=" << toString(s.observe_scores);
     for (int64_t u : pc.capacity_units) pcKey << ',' << u;
     const size_t P = s.policies.size();
     r.policies.resize(P);

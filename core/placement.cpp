@@ -189,20 +189,47 @@ public:
             }
 
             // 4. The policy learns what step t read and how relevant each unit was.
-            StepObservation obs;
-            obs.t = t;
-            obs.read_units = sel_.step_units.row(static_cast<size_t>(t));
-            obs.score_units = sel_.score_units.row(static_cast<size_t>(t));
-            const size_t off = sel_.score_units.offset[static_cast<size_t>(t)];
-            obs.score_sum = {sel_.score_sum.data() + off, obs.score_units.size()};
-            obs.score_max = {sel_.score_max.data() + off, obs.score_units.size()};
-            policy.observe(obs);
+            policy.observe(observation(t));
             if ((t & 255) == 0) job.report(static_cast<double>(t) / static_cast<double>(T));
         }
         return r;
     }
 
 private:
+    // Step t's observation. ObserveScores::Read keeps the scores of the units step t read
+    // (both lists ascending: one merge); the selection holds every scored unit.
+    StepObservation observation(int64_t t)
+    {
+        const auto row = static_cast<size_t>(t);
+        StepObservation obs;
+        obs.t = t;
+        obs.read_units = sel_.step_units.row(row);
+        const std::span<const uint32_t> scored = sel_.score_units.row(row);
+        const size_t off = sel_.score_units.offset[row];
+        if (cfg_.observe_scores == ObserveScores::All) {
+            obs.score_units = scored;
+            obs.score_sum = {sel_.score_sum.data() + off, scored.size()};
+            obs.score_max = {sel_.score_max.data() + off, scored.size()};
+            return obs;
+        }
+        seenUnits_.clear();
+        seenSum_.clear();
+        seenMax_.clear();
+        size_t k = 0;
+        for (uint32_t u : obs.read_units) {
+            while (k < scored.size() && scored[k] < u) ++k;
+            if (k < scored.size() && scored[k] == u) {
+                seenUnits_.push_back(u);
+                seenSum_.push_back(sel_.score_sum[off + k]);
+                seenMax_.push_back(sel_.score_max[off + k]);
+            }
+        }
+        obs.score_units = seenUnits_;
+        obs.score_sum = seenSum_;
+        obs.score_max = seenMax_;
+        return obs;
+    }
+
     const Selection& sel_;
     const UnitLayout& lay_;
     const PlacementConfig& cfg_;
@@ -210,9 +237,23 @@ private:
     int32_t M_;
     std::vector<uint8_t> loc_, home_, fast_;
     std::vector<int64_t> count_;
+    std::vector<uint32_t> seenUnits_;          // step t's scored units that it read
+    std::vector<float> seenSum_, seenMax_;
 };
 
 } // namespace
+
+const char* toString(ObserveScores o)
+{
+    return o == ObserveScores::All ? "all" : "read";
+}
+
+ObserveScores observeScoresFromString(const std::string& s)
+{
+    for (auto o : {ObserveScores::Read, ObserveScores::All})
+        if (s == toString(o)) return o;
+    throw InputError("placement.observe_scores", "unknown value '" + s + "' (expected read or all)");
+}
 
 PlacementResult runPlacement(const Selection& selection, const PolicyEntry& policy,
                              const PolicyParams& params, const PlacementConfig& config,

@@ -13,6 +13,7 @@ namespace kvtier {
 struct PlacementConfig {
     bool inclusive = false;
     std::vector<int64_t> capacity_units;   // per tier: KV capacity in units, per sequence
+    ObserveScores observe_scores = ObserveScores::Read;   // scores the policies learn
     bool operator==(const PlacementConfig&) const = default;
 };
 

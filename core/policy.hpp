@@ -19,13 +19,21 @@ namespace kvtier {
 // A policy parameter described in data, so the GUI can build its controls and the
 // scenario loader can check values.
 struct ParamSpec {
-    enum class Type { Int, Double, Bool };
+    // Choice: one of the named `choices`; the value is its index (min 0, max choices - 1), and
+    // scenario files and --help use the names.
+    enum class Type { Int, Double, Bool, Choice };
     std::string key;          // JSON key, e.g. "window_tokens"
     std::string label;        // for the GUI, e.g. "Recent window (tokens)"
     Type type = Type::Double;
     double min = 0, max = 1, def = 0;
     std::string help;         // one sentence
+    std::vector<std::string> choices = {};   // Choice only: the names, in index order
 };
+
+// Name of a Choice parameter's value, and the value of a name (throws InputError(where, ...)
+// listing the names when there is no such choice).
+const std::string& choiceName(const ParamSpec& spec, double value);
+double choiceValue(const ParamSpec& spec, const std::string& name, const std::string& where);
 
 struct PolicyInfo {
     std::string name;         // scenario name, e.g. "lru"
@@ -77,11 +85,21 @@ struct StepPlan {
     void clear() { evict.clear(); promote.clear(); admit_new.clear(); }
 };
 
+// Which units' scores a policy learns after a step (scenario `placement.observe_scores`).
+// Read: only the units the step read. A sparse-attention kernel computes attention over the
+// pages it loads, so it knows those scores (every token of a read page) and no others.
+// All: every unit with a score in the trace, including unread ones in the slow tiers, as if
+// their scores were known for free; an optimistic what-if, not a system that exists.
+enum class ObserveScores { Read, All };
+const char* toString(ObserveScores o);
+ObserveScores observeScoresFromString(const std::string& s);   // throws InputError
+
 // What happened at step t, given to the policy after the step ran.
 struct StepObservation {
     int64_t t = 0;
     std::span<const uint32_t> read_units;   // ascending
-    std::span<const uint32_t> score_units;  // ascending, units with a non-zero score at t
+    std::span<const uint32_t> score_units;  // ascending, units with a non-zero score at t that the
+                                            // policy may know (ObserveScores: read ones, or all)
     std::span<const float> score_sum;       // sum of token relevance in the unit at t
     std::span<const float> score_max;       // max token relevance in the unit at t
 };

@@ -1,17 +1,21 @@
-// Belady / OPT with bypass (oracle). docs/POLICIES.md "belady".
+// Belady / OPT (oracle). docs/POLICIES.md "belady".
 //
 // next(u, t) = the first step >= t that reads u (infinity if none). At step t, the units
 // step t reads that are not in tier 0 are taken in ascending order of their next use
 // *after* t (ties: lower id), i.e. most valuable first. Each is promoted if tier 0 has room;
-// otherwise let v be the resident with the furthest next(v, t) (ties: highest id): u is
-// promoted and v evicted only if next(u, t) = t < next(v, t), i.e. v is not read at t.
-// Otherwise u is read where it is (bypass) and so are the remaining ones (every resident is
-// read at t). So every step serves min(reads, capacity) of its reads from tier 0, keeping the
-// residents needed soonest. With after_step = 1 (classic fetch-on-demand bypass) u's next use
-// after t replaces t in that comparison: a unit not needed again sooner than v stays where it
-// is. Then the units step t creates: admitted if there is room, or if
-// their first use is strictly sooner than the furthest resident next use (evicting it).
-// Initial placement: the prefill units with the soonest first use (ties: lower id).
+// otherwise let v be the resident with the furthest next(v, t) (ties: highest id); u is
+// promoted and v evicted only if u's next use is strictly sooner than next(v, t), else u is
+// read where it is (bypass) and so are the remaining misses. Two variants, by what counts as
+// u's next use:
+//   bypass (default, REFERENCE.md's "OPT with bypass"): its next use *after* t. A unit is
+//     fetched into tier 0 only if it will be needed again before some resident is; the
+//     misses come in ascending next use, so once one fails the rest fail too.
+//   max-hits: t itself. Every read unit is promoted unless every resident is read at t, so
+//     each step serves min(reads, capacity) of its reads from tier 0: the fewest misses any
+//     placement can have, bought with migrations a unit read once does not repay.
+// Then the units step t creates: admitted if there is room, or if their first use is strictly
+// sooner than the furthest resident next use (evicting it). Initial placement: the prefill
+// units with the soonest first use (ties: lower id).
 //
 // Precomputation: one backward pass over the selection's read units, O(total reads).
 // Cost per step: O((reads + moves) log capacity) with an indexed heap of residents.
@@ -25,13 +29,17 @@ namespace kvtier {
 
 namespace {
 
+// Values of the `variant` parameter (indices into its choices).
+constexpr double kBypass = 0;
+constexpr double kMaxHits = 1;
+
 class Belady final : public Policy {
     static constexpr int32_t kNever = std::numeric_limits<int32_t>::max();
 
 public:
     Belady(const PolicyContext& ctx, const PolicyParams& params)
         : sel_(*ctx.future), cap_(std::max<int64_t>(0, ctx.fast_capacity_units)),
-          afterStep_(detail::paramOr(params, "after_step", 0) != 0)
+          maxHits_(detail::paramOr(params, "variant", kBypass) == kMaxHits)
     {
         const auto total = static_cast<size_t>(ctx.layout.totalUnits());
         const Csr<uint32_t>& su = sel_.step_units;
@@ -82,10 +90,10 @@ public:
             std::pop_heap(misses_.begin(), last, later);
             const size_t k = *(last - 1);
             const uint32_t u = sel_.step_units.items[k];
-            const int64_t use = afterStep_ ? nextAfter_[k] : t;   // u's next use being compared
+            const int64_t use = maxHits_ ? t : nextAfter_[k];   // u's next use being compared
             if (room == 0) {
-                // Default: stops once every resident is read at t. after_step: the misses come
-                // in ascending next use, so once one fails the rest fail too.
+                // bypass: the misses come in ascending next use, so once one fails the rest fail
+                // too. max-hits: stops once every resident is read at t.
                 if (res_.empty() || nu_[res_.top()] <= use) break;
                 evict(res_.pop(), out);
                 ++room;
@@ -123,7 +131,7 @@ private:
 
     const Selection& sel_;
     int64_t cap_;
-    bool afterStep_;
+    bool maxHits_;
     std::vector<int32_t> nextAfter_;   // parallel to step_units.items: next read step after that one
     std::vector<int32_t> nu_;          // per unit: first step >= the current one that reads it
     std::vector<uint8_t> in_;
@@ -136,14 +144,16 @@ private:
 PolicyEntry beladyPolicy()
 {
     return {{"belady", "Belady / OPT (oracle)",
-             "Knows every future read: each step promotes the units it reads, evicting the resident "
-             "needed furthest in the future, unless every resident is read now (then the unit is read "
-             "from where it is); new units enter HBM only if needed sooner than some resident.",
+             "Knows every future read. bypass (default): a unit read from a slower tier is promoted only "
+             "if it is needed again sooner than the resident needed furthest in the future, which is "
+             "evicted; otherwise it is read where it is. max-hits: every read unit is promoted unless "
+             "every resident is read now. New units enter HBM only if needed sooner than some resident.",
              false,
-             {{"after_step", "Classic bypass", ParamSpec::Type::Bool, 0, 1, 0,
-               "Off: a unit read now counts that read as its next use, so it is promoted unless every "
-               "resident is read now. On: only its next use after this step counts (fetch-on-demand "
-               "Belady with bypass: units read once are never promoted)."}}},
+             {{"variant", "Variant", ParamSpec::Type::Choice, 0, 1, kBypass,
+               "bypass: promote a missed unit only if its next use after this step comes before some "
+               "resident's (OPT with bypass, fewest fetches); max-hits: promote it unless every resident "
+               "is read now (fewest misses, more migration).",
+               {"bypass", "max-hits"}}}},
             [](const PolicyContext& ctx, const PolicyParams& p) -> std::unique_ptr<Policy> {
                 return std::make_unique<Belady>(ctx, p);
             }};

@@ -153,11 +153,11 @@ private:
     static constexpr double kRenormAt = 0x1p500;
     static constexpr double kRenorm = 0x1p-500;
 
-    // First unit of the recent window at step t: the pages of tokens n_t+1-R .. n_t.
+    // First unit of the recent window at step t: the pages of tokens n_t+1-R .. n_t. The page
+    // step t writes is the current page and always stays, so R = 0 keeps it just as R = 1 does.
     int64_t recentLo(int64_t t) const
     {
-        if (recent_ <= 0) return (lay_.pageOfNewToken(t) + 1) * lay_.slot_count;
-        const int64_t first = std::max<int64_t>(0, lay_.prefill + t + 1 - recent_);
+        const int64_t first = std::max<int64_t>(0, lay_.prefill + t + 1 - std::max<int64_t>(recent_, 1));
         return first / lay_.page_tokens * lay_.slot_count;
     }
     // Gives a non-recent unit an exact entry in the heap of its side.
@@ -220,7 +220,8 @@ const PolicyInfo& h2oInfo()
         {{"decay", "Decay per step", ParamSpec::Type::Double, 0.001, 1, 1,
           "Factor applied to the running sums each step; 1 = plain sum."},
          {"recent_tokens", "Recent window (tokens)", ParamSpec::Type::Int, 0, 1e9, 256,
-          "Most recent tokens (including the one being written) kept in HBM."},
+          "Most recent tokens (including the one being written) kept in HBM; the page being written "
+          "always stays, so 0 and 1 are the same."},
          {"max_swaps_per_step", "Max swaps per step", ParamSpec::Type::Int, 0, 1e9, 64,
           "Units swapped in per step at most; 0 = unlimited."}}};
     return info;

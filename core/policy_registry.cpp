@@ -52,6 +52,23 @@ const PolicyEntry& findPolicy(const std::string& name)
     throw InputError("policies", "unknown policy '" + name + "' (known: " + known + ")");
 }
 
+const std::string& choiceName(const ParamSpec& spec, double value)
+{
+    static const std::string unknown = "?";
+    const auto i = static_cast<size_t>(value);
+    return value >= 0 && i < spec.choices.size() ? spec.choices[i] : unknown;
+}
+
+double choiceValue(const ParamSpec& spec, const std::string& name, const std::string& where)
+{
+    std::string known;
+    for (size_t i = 0; i < spec.choices.size(); ++i) {
+        if (spec.choices[i] == name) return static_cast<double>(i);
+        known += (known.empty() ? "" : ", ") + spec.choices[i];
+    }
+    throw InputError(where, "unknown value '" + name + "' (expected " + known + ")");
+}
+
 PolicyParams resolveParams(const PolicyInfo& info, const PolicyParams& given, const std::string& where)
 {
     PolicyParams out;

@@ -85,8 +85,18 @@ PolicyParams paramsFromJson(const json& j, const PolicyInfo& info, const std::st
     for (auto it = j.begin(); it != j.end(); ++it) {
         if (it.key() == "name") continue;
         const std::string p = jc::join(path, it.key());
-        if (it->is_boolean()) given[it.key()] = it->get<bool>() ? 1.0 : 0.0;
-        else given[it.key()] = jc::number(*it, where, p);
+        const ParamSpec* spec = nullptr;
+        for (const ParamSpec& ps : info.params)
+            if (ps.key == it.key()) spec = &ps;
+        if (spec && spec->type == ParamSpec::Type::Choice) {
+            // Named values only: an index in a file would say nothing about the variant.
+            try { given[it.key()] = choiceValue(*spec, jc::string(*it, where, p), p); }
+            catch (const InputError& e) { throw InputError(where, e.where() + ": " + e.problem()); }
+        } else if (it->is_boolean()) {
+            given[it.key()] = it->get<bool>() ? 1.0 : 0.0;
+        } else {
+            given[it.key()] = jc::number(*it, where, p);
+        }
     }
     try {
         return resolveParams(info, given, path);
@@ -206,7 +216,8 @@ Scenario scenarioFromJson(const json& input, const std::string& where, const Pre
 
     if (jc::present(doc, "placement")) {
         const json& pl = doc.at("placement");
-        jc::checkKeys(pl, where, "placement", {"inclusive", "route", "weights_in_fast_tier", "compute_floor_s"});
+        jc::checkKeys(pl, where, "placement",
+                      {"inclusive", "route", "weights_in_fast_tier", "compute_floor_s", "observe_scores"});
         if (pl.contains("inclusive")) s.inclusive = jc::boolean(pl.at("inclusive"), where, "placement.inclusive");
         if (pl.contains("route")) {
             try { s.route = routeFromString(jc::string(pl.at("route"), where, "placement.route")); }
@@ -219,6 +230,14 @@ Scenario scenarioFromJson(const json& input, const std::string& where, const Pre
         }
         if (pl.contains("compute_floor_s"))
             s.compute_floor_s = jc::nonNegative(pl.at("compute_floor_s"), where, "placement.compute_floor_s");
+        if (pl.contains("observe_scores")) {
+            try {
+                s.observe_scores =
+                    observeScoresFromString(jc::string(pl.at("observe_scores"), where, "placement.observe_scores"));
+            } catch (const InputError& e) {
+                throw InputError(where, e.where() + ": " + e.problem());
+            }
+        }
     }
 
     if (jc::present(doc, "batch")) {
@@ -264,16 +283,28 @@ json scenarioToJson(const Scenario& s)
     doc["placement"] = {{"inclusive", s.inclusive},
                         {"route", toString(s.route)},
                         {"weights_in_fast_tier", s.weights_in_fast_tier},
-                        {"compute_floor_s", s.compute_floor_s}};
+                        {"compute_floor_s", s.compute_floor_s},
+                        {"observe_scores", toString(s.observe_scores)}};
     doc["batch"] = s.batch;
     json pol = json::array();
     for (const auto& p : s.policies) {
-        json o = {{"name", p.name}};
-        for (const auto& [k, v] : p.params) o[k] = v;
+        json o = policyParamsToJson(findPolicy(p.name).info, p.params);
+        o["name"] = p.name;
         pol.push_back(o);
     }
     doc["policies"] = pol;
     return doc;
+}
+
+json policyParamsToJson(const PolicyInfo& info, const PolicyParams& params)
+{
+    json o = json::object();
+    for (const auto& [k, v] : params) {
+        o[k] = v;
+        for (const ParamSpec& spec : info.params)
+            if (spec.key == k && spec.type == ParamSpec::Type::Choice) o[k] = choiceName(spec, v);
+    }
+    return o;
 }
 
 std::string resolveTraceDb(const std::string& db, const std::string& scenarioPath)

@@ -32,6 +32,7 @@ struct Scenario {
     SelectionConfig selection;
     bool inclusive = false;
     Route route = Route::Home;
+    ObserveScores observe_scores = ObserveScores::Read;   // placement.observe_scores
     double weights_in_fast_tier = 1.0;   // omega
     double compute_floor_s = 0;
     int64_t batch = 1;
@@ -46,6 +47,8 @@ struct Scenario {
 Scenario scenarioFromJson(const nlohmann::json& doc, const std::string& where, const PresetLibrary& presets);
 // Every field written out in full (presets expanded), so the file stands alone.
 nlohmann::json scenarioToJson(const Scenario& s);
+// A policy's parameters as a JSON object, Choice parameters by name.
+nlohmann::json policyParamsToJson(const PolicyInfo& info, const PolicyParams& params);
 
 // Expands "model"/"hardware" preset references into full objects in place, so that
 // `--set hardware.tiers.0.capacity_bytes=...` can address them.

@@ -186,6 +186,11 @@ Selection computeSelection(const Trace& trace, const SelectionConfig& c, const J
     if (!trace.complete())
         throw InputError("trace '" + m.name + "'", "incomplete: " + std::to_string(trace.recordCount()) +
                                                        " of " + std::to_string(m.recordCount()) + " records");
+    // A selection record is already the step's read set and has no scores to rank, so a
+    // budget mode would have nothing to act on; refusing it beats ignoring it silently.
+    if (m.kind == RecordKind::Selection && c.mode != SelectionMode::Dense)
+        throw InputError("selection.mode", std::string(toString(c.mode)) + " needs scores, but trace '" + m.name +
+                                               "' holds selections, which are read as given: use \"dense\"");
     Selection s;
     s.config = c;
     s.layout = UnitLayout{m.prefill, m.steps, m.layerSlots(), c.page_tokens};

@@ -72,7 +72,9 @@ struct Selection {
     std::vector<int64_t> read_tokens;   // row (t * slots + slot): tokens in read pages (what is loaded)
     Csr<uint32_t> step_units;    // row t: read units over all slots, ascending
     // Units' relevance at step t (known once step t ran): sum and max of token scores
-    // in the unit's page for that slot. Selection traces: 1 per selected token.
+    // in the unit's page for that slot. Selection traces: 1 per selected token. Every scored
+    // unit is kept, read or not; the placement stage passes a policy only those the scenario
+    // lets it see (PlacementConfig::observe_scores).
     Csr<uint32_t> score_units;   // row t: units with a non-zero score, ascending
     std::vector<float> score_sum;   // parallel to score_units.items
     std::vector<float> score_max;

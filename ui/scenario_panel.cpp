@@ -233,6 +233,16 @@ ScenarioPanel::ScenarioPanel(const PresetLibrary& presets, QWidget* parent) : QW
     route_->addItem(tr("balanced split"), QStringLiteral("balanced"));
     routeRow->addWidget(route_, 1);
     pl->addLayout(routeRow);
+    auto* observeRow = new QHBoxLayout;
+    observeRow->addWidget(new QLabel(tr("Policies learn scores of"), plBox));
+    observe_ = new QComboBox(plBox);
+    observe_->setObjectName(QStringLiteral("observeScoresCombo"));
+    observe_->addItem(tr("the units read (honest)"), QStringLiteral("read"));
+    observe_->addItem(tr("every scored unit (what-if)"), QStringLiteral("all"));
+    observe_->setToolTip(tr("Score-based policies (h2o, tova, quest, arkvale) see the scores of the units a "
+                            "step read, or, as a what-if, of every unit the trace scores, even unread ones"));
+    observeRow->addWidget(observe_, 1);
+    pl->addLayout(observeRow);
     omega_ = new ValueSlider(tr("Weights in HBM (ω)"), plBox);
     omega_->setUnit(1, QString(), 2);
     omega_->setRange(0, 1, ValueSlider::Scale::Linear);
@@ -255,6 +265,12 @@ ScenarioPanel::ScenarioPanel(const PresetLibrary& presets, QWidget* parent) : QW
         if (syncing_ || i < 0)
             return;
         scenario_.route = routeFromString(route_->itemData(i).toString().toStdString());
+        edited();
+    });
+    connect(observe_, &QComboBox::currentIndexChanged, this, [this](int i) {
+        if (syncing_ || i < 0)
+            return;
+        scenario_.observe_scores = observeScoresFromString(observe_->itemData(i).toString().toStdString());
         edited();
     });
     connect(omega_, &ValueSlider::valueChanged, this, [this](double x) {
@@ -352,6 +368,18 @@ QWidget* ScenarioPanel::buildPolicyParams(const PolicyInfo& info)
             cb->setChecked(spec.def != 0);
             connect(cb, &QCheckBox::toggled, this, [setParam](bool on) { setParam(on ? 1.0 : 0.0); });
             editor = cb;
+            break;
+        }
+        case ParamSpec::Type::Choice: {
+            auto* co = new QComboBox(w);
+            for (const std::string& c : spec.choices)
+                co->addItem(qs(c));
+            co->setCurrentIndex(static_cast<int>(spec.def));
+            connect(co, &QComboBox::currentIndexChanged, this, [setParam](int i) {
+                if (i >= 0)
+                    setParam(i);
+            });
+            editor = co;
             break;
         }
         }
@@ -549,6 +577,7 @@ void ScenarioPanel::syncFromScenario()
     inclusive_->setChecked(s.inclusive);
     route_->setCurrentIndex(route_->findData(QString::fromLatin1(toString(s.route))));
     route_->setEnabled(s.inclusive);
+    observe_->setCurrentIndex(observe_->findData(QString::fromLatin1(toString(s.observe_scores))));
     omega_->setValueSilently(s.weights_in_fast_tier);
     batch_->setValueSilently(static_cast<double>(s.batch));
     syncing_ = false;
@@ -578,6 +607,8 @@ void ScenarioPanel::syncPolicies()
                 db->setValue(val);
             else if (auto* cb = qobject_cast<QCheckBox*>(editors[k]))
                 cb->setChecked(val != 0);
+            else if (auto* co = qobject_cast<QComboBox*>(editors[k]))
+                co->setCurrentIndex(static_cast<int>(val));
         }
     }
     if (policies_->currentRow() < 0 && policies_->count() > 0)

@@ -93,6 +93,7 @@ private:
     ValueSlider *sparsity_, *sinks_, *window_, *page_, *batch_, *omega_;
     QCheckBox* inclusive_;
     QComboBox* route_;
+    QComboBox* observe_;
     QListWidget* policies_;
     QStackedWidget* policyParamsStack_;
     QLabel* policyHelp_;

@@ -23,6 +23,7 @@ nlohmann::json toJson(const AnalysisResult& r)
     j["steps"] = lay.steps;
     j["layers"] = r.scenario.model.layers;
     j["batch"] = r.scenario.batch;
+    j["observe_scores"] = toString(r.scenario.observe_scores);
     j["capacity"] = {{"unit_bytes", r.capacity.unit_bytes},
                      {"units_needed", r.capacity.units_needed},
                      {"tier_units", r.capacity.units},
@@ -42,7 +43,7 @@ nlohmann::json toJson(const AnalysisResult& r)
         json p = {{"name", o.info.name},
                   {"label", o.info.label},
                   {"online", o.info.online},
-                  {"params", o.params},
+                  {"params", policyParamsToJson(o.info, o.params)},
                   {"total_time_s", t.total_time},
                   {"time_per_token_s", t.timePerToken()},
                   {"throughput_tok_s", t.throughput()},
@@ -76,9 +77,10 @@ void printTable(const AnalysisResult& r)
                 static_cast<long long>(lay.prefill), static_cast<long long>(lay.steps), s.model.layers,
                 r.trace->meta().layer_mode == LayerMode::Aggregated ? "aggregated" : "per-layer",
                 static_cast<long long>(s.batch));
-    std::printf("selection %s %g, page %lld tokens; %s placement; KV units of %.4g MB; tier units:",
+    std::printf("selection %s %g, page %lld tokens; %s placement, policies observe %s scores; KV units of %.4g MB;"
+                " tier units:",
                 toString(s.selection.mode), s.selection.value, static_cast<long long>(s.selection.page_tokens),
-                s.inclusive ? "inclusive" : "exclusive", r.capacity.unit_bytes / 1e6);
+                s.inclusive ? "inclusive" : "exclusive", toString(s.observe_scores), r.capacity.unit_bytes / 1e6);
     for (size_t m = 0; m < r.capacity.units.size(); ++m)
         std::printf(" %s %lld", s.hardware.tiers[m].name.c_str(), static_cast<long long>(r.capacity.units[m]));
     std::printf(" (need %lld)\n", static_cast<long long>(r.capacity.units_needed));
@@ -148,8 +150,15 @@ std::string policyHelp()
     for (const PolicyEntry& e : policyRegistry()) {
         h += "  " + e.info.name + (e.info.online ? "" : " (oracle)") + ": " + e.info.label + "\n";
         for (const ParamSpec& p : e.info.params) {
-            char range[160];
-            std::snprintf(range, sizeof range, " [%g .. %g, default %g]", p.min, p.max, p.def);
+            std::string range;
+            if (p.type == ParamSpec::Type::Choice) {
+                for (const std::string& c : p.choices) range += (range.empty() ? " [" : " | ") + c;
+                range += ", default " + choiceName(p, p.def) + "]";
+            } else {
+                char buf[160];
+                std::snprintf(buf, sizeof buf, " [%g .. %g, default %g]", p.min, p.max, p.def);
+                range = buf;
+            }
             h += "      " + p.key + range + ": " + p.help + "\n";
         }
     }

@@ -124,6 +124,22 @@ private slots:
         QVERIFY(r.capacity.units[0] > first.capacity.units[0]);
     }
 
+    // What policies may observe is part of the placement key: switching it re-places every
+    // policy without re-selecting, and the score-based ones then decide differently here.
+    void observeScoresReplacesWithoutReselecting()
+    {
+        Pipeline p;
+        const AnalysisResult read = p.run(scenario());
+        const AnalysisResult all = p.run(scenario({"placement.observe_scores=all"}));
+        QCOMPARE(all.stats.selections_computed, 0);
+        QCOMPARE(all.stats.placements_computed, int(policyRegistry().size()));
+        int differ = 0;
+        for (size_t i = 0; i < read.policies.size(); ++i)
+            differ += read.policies[i].placement->moves.items.size() != all.policies[i].placement->moves.items.size();
+        QVERIFY(differ > 0);
+        QCOMPARE(p.run(scenario()).stats.placements_computed, 0);   // both stay cached
+    }
+
     void sparsityReselects()
     {
         Pipeline p;
@@ -147,9 +163,16 @@ private slots:
     void scenarioRoundTrips()
     {
         const Scenario s = scenario({"selection.mode=topk", "selection.value=32", "batch=4", "placement.inclusive=true",
-                                     "placement.route=balanced"});
+                                     "placement.route=balanced", "placement.observe_scores=all",
+                                     R"(policies=[{"name":"belady","variant":"max-hits"},"h2o"])"});
         QCOMPARE(s.selection.mode, SelectionMode::TopK);
         QCOMPARE(s.batch, int64_t(4));
+        QCOMPARE(s.observe_scores, ObserveScores::All);
+        QCOMPARE(s.policies[0].params.at("variant"), 1.0);
+        // Choice parameters are written by name.
+        QCOMPARE(scenarioToJson(s)["policies"][0]["variant"].get<std::string>(), std::string("max-hits"));
+        QCOMPARE(scenarioToJson(s)["placement"]["observe_scores"].get<std::string>(), std::string("all"));
+        QCOMPARE(scenario().observe_scores, ObserveScores::Read);   // the default
         const std::string path = test::scratchPath("round.kvtier.json");
         saveScenario(s, path);
         const Scenario back = loadScenario(path, presets_);
@@ -184,6 +207,10 @@ private slots:
         QTest::newRow("unknown policy") << R"(policies=[{"name":"magic"}])" << "unknown policy 'magic'";
         QTest::newRow("unknown param") << R"(policies=[{"name":"first-fit","window":3}])" << "policies[0].window";
         QTest::newRow("past the end") << "hardware.tiers.5.bandwidth=1" << "past the end";
+        QTest::newRow("observe_scores") << "placement.observe_scores=some" << "placement.observe_scores: unknown value";
+        QTest::newRow("belady variant") << R"(policies=[{"name":"belady","variant":"fastest"}])"
+                                        << "policies[0].variant: unknown value 'fastest' (expected bypass, max-hits)";
+        QTest::newRow("variant index") << R"(policies=[{"name":"belady","variant":1}])" << "policies[0].variant";
     }
     void badScenariosNameFileAndKey()
     {

@@ -5,6 +5,7 @@
 // reference implementations of the same rules on random traces.
 #include "test_support.hpp"
 
+#include "core/error.hpp"
 #include "core/placement.hpp"
 #include "core/selection.hpp"
 
@@ -267,8 +268,9 @@ private:
     bool moved(int64_t u) const { return std::find(moved_.begin(), moved_.end(), u) != moved_.end(); }
     int64_t recentLo(int64_t t) const
     {
-        if (recent_ <= 0) return (lay_.pageOfNewToken(t) + 1) * lay_.slot_count;
-        return std::max<int64_t>(0, lay_.prefill + t + 1 - recent_) / lay_.page_tokens * lay_.slot_count;
+        // The page being written is always recent (R = 0 behaves as R = 1).
+        return std::max<int64_t>(0, lay_.prefill + t + 1 - std::max<int64_t>(recent_, 1)) / lay_.page_tokens *
+               lay_.slot_count;
     }
     UnitLayout lay_;
     int64_t cap_;
@@ -600,11 +602,12 @@ private slots:
 
     // Score trace, top-2 reads, P = 4, tier 0 holds 3, recent window 2 tokens.
     //   initial: recent unit 3, then 0,1
-    //   t0: all sums 0: new unit 4 evicts 0 (lowest id); reads 0,2 miss.
-    //       sums after t0: 0 .5, 1 .125, 2 .25, 3 .125
-    //   t1: 3 leaves the window; 5 needs room: 1 and 3 tie at .125: evict 1; then swap 0 (.5)
-    //       in for 3 (.125). Sums after t1: 0 .625, 1 .25, 2 .75, 3 .25, 4 .125
+    //   t0: all sums 0: new unit 4 evicts 0 (lowest id); reads 0,2 miss. Only read units'
+    //       scores are observed (placement.observe_scores = read): sums 0 .5, 2 .25
+    //   t1: 3 leaves the window; 5 needs room: 1 and 3 tie at 0: evict 1; then swap 0 (.5)
+    //       in for 3 (0). t1 reads 0 and 2 again: sums 0 .625, 2 .75
     //   t2: 4 leaves the window and makes room for 6; 2 (.75) swaps in for 0 (.625).
+    //   (Observing every score, 1 and 3 would tie at .125 at t1: the same moves.)
     void h2oByHand()
     {
         const Trace tr = test::denseTrace(4, {{0.5f, 0.125f, 0.25f, 0.125f},
@@ -620,6 +623,110 @@ private slots:
         // A decay of 0.5 keeps the order here; no swaps at all keeps 0 out at t1.
         QCOMPARE(moves(place(s, "h2o", {{"recent_tokens", 2}, {"decay", 0.5}}, 3)), moves(p));
         QCOMPARE(moves(place(s, "h2o", {{"recent_tokens", 2}, {"max_swaps_per_step", 1}}, 3)), moves(p));
+        const PlacementConfig all{false, {3, 1000}, ObserveScores::All};
+        QCOMPARE(moves(runPlacement(s, findPolicy("h2o"), {{"recent_tokens", 2}}, all)), moves(p));
+    }
+
+    // recent_tokens = 0 with pages of 2 tokens: the page being written is the current page
+    // and stays, exactly as with recent_tokens = 1. P = 4 (units 0, 1), tier 0 holds 2,
+    // dense reads, so every scored token is read.
+    //   initial {0,1} (nothing recent exists yet)
+    //   t0: new unit 2 (token 4) evicts 0 (all keys 0, lower id). Keys after t0: 0 .5, 1 .25
+    //   t1: token 5 is written into unit 2, so 2 is recent and not a candidate (key 0, never
+    //       scored); 0 (.5) swaps in for 1 (.25). Keeping no unit recent would evict 2 instead.
+    //   t1 traffic: page 1 out (2 tokens: tier 0 mig_read, tier 1 mig_write) and page 0 in
+    //   (tier 1 mig_read, tier 0 mig_write); then tier 0 serves pages 0 and 2 (2 + 1 tokens),
+    //   tier 1 page 1 (2), and token 5 is written to unit 2 in tier 0.
+    void h2oRecentZeroKeepsThePageBeingWritten()
+    {
+        const Trace tr = test::denseTrace(4, {{0.5f, 0, 0.25f, 0}, {0.125f, 0.125f, 0.125f, 0.125f, 0.125f}});
+        const Selection s = select(tr, 2);
+        const PlacementResult p = place(s, "h2o", {{"recent_tokens", 0}}, 2);
+        QCOMPARE(moves(p), QString("0:-0 1:-1+0"));
+        QCOMPARE(created(p), QString("000"));
+        QCOMPARE(traffic(p, 1), QString("3/0/1/2/2 | 2/0/0/2/2"));
+        QCOMPARE(moves(place(s, "h2o", {{"recent_tokens", 1}}, 2)), moves(p));
+    }
+
+    // placement.observe_scores: "read" (default) lets h2o learn the scores of the units a step
+    // read, "all" those of every scored unit. P = 4, top-1 reads, tier 0 holds 3, recent 1.
+    //   initial {0,1,2}; t0: new unit 4 evicts 0 (all keys 0, lower id). t0 reads unit 1 only;
+    //   unit 3 scores .25 without being read. Keys after t0: read: 1 .5; all: 1 .5, 3 .25.
+    //   t1: 4 leaves the recent window; new unit 5 evicts 2 (key 0, lower id than 4). "all":
+    //   3 (.25) beats the lightest non-recent resident 4 (0) and swaps in; "read": 3's key is
+    //   0, nothing beats 4.
+    void h2oLearnsOnlyTheScoresItRead()
+    {
+        const Trace tr = test::denseTrace(4, {{0, 0.5f, 0, 0.25f}, {0, 0.5f, 0, 0.25f, 0}});
+        const Selection s = select(tr, 1, SelectionMode::TopK, 1);
+        const PolicyParams prm{{"recent_tokens", 1}};
+        const PlacementResult read = runPlacement(s, findPolicy("h2o"), prm, PlacementConfig{false, {3, 1000}});
+        QCOMPARE(moves(read), QString("0:-0 1:-2"));
+        QCOMPARE(traffic(read, 1), QString("1/0/1/1/0 | 0/0/0/0/1"));
+        const PlacementResult all =
+            runPlacement(s, findPolicy("h2o"), prm, PlacementConfig{false, {3, 1000}, ObserveScores::All});
+        QCOMPARE(moves(all), QString("0:-0 1:-2-4+3"));
+        QCOMPARE(traffic(all, 1), QString("1/0/1/2/1 | 0/0/0/1/2"));
+        QCOMPARE(observeScoresFromString("all"), ObserveScores::All);
+        QCOMPARE(std::string(toString(ObserveScores::Read)), std::string("read"));
+        QVERIFY_THROWS_EXCEPTION(InputError, observeScoresFromString("some"));
+    }
+
+    // Exclusive, three tiers of 1, 1 and 100 units, reactive, P = 3. An evicted unit lands in
+    // the fastest lower tier with room once the step's promotions have left their tiers;
+    // nothing ever moves between lower tiers.
+    //   prefill: 0 in tier 0, 1 in tier 1, 2 in tier 2
+    //   t0: new unit 3 evicts 0: tier 1 is full, so 0 lands in tier 2; t0 reads 1 (a miss)
+    //   t1: 1 is promoted out of tier 1 and 3 evicted into the room it left; new unit 4 finds
+    //       tiers 0 and 1 full and is created in tier 2; t1 reads 0 from tier 2
+    void threeTiersEvictionsLandInTheFastestLowerTierWithRoom()
+    {
+        const Selection s = select(selTrace(3, {{1}, {0}}), 1);
+        const PlacementResult p = runPlacement(s, findPolicy("reactive"), {}, PlacementConfig{false, {1, 1, 100}});
+        QCOMPARE(historyUpTo(p, 1).section('\n', 0, 0), QString("0:0>0>2,[0/0/1/1/0 | 1/0/0/0/0 | 0/0/0/0/1]"));
+        QCOMPARE(historyUpTo(p, 1).section('\n', 1, 1),
+                 QString("1:3>0>1,1>1>0,[0/0/0/1/1 | 0/0/0/1/1 | 1/0/1/0/0]"));
+        QCOMPARE(created(p), QString("01202"));
+    }
+
+    // Inclusive, three tiers of 2, 1 and 100 units, reactive, P = 3. Middle-tier copies are
+    // handed out when units are created, in creation order, while the middle tier has room,
+    // and kept for life: prefill creates the units the policy puts in tier 0 first (0, 1),
+    // then the others (2), so unit 0 takes the only middle copy, 1 and 2 live in the last tier.
+    //   t0: new unit 3 evicts 0 (its tier-0 copy is dropped; it is now read from tier 1) and
+    //       gets no middle copy; t0 reads 0 from its middle copy; the new token goes to 3's
+    //       tier-0 copy and to the last tier.
+    void inclusiveMiddleCopiesGoToTheFirstUnitsCreated()
+    {
+        const Selection s = select(selTrace(3, {{0}}), 1);
+        const PlacementResult p = runPlacement(s, findPolicy("reactive"), {}, PlacementConfig{true, {2, 1, 100}});
+        QCOMPARE(moves(p), QString("0:-0"));
+        QCOMPARE(created(p), QString("0020"));
+        QCOMPARE(p.home_tier, (std::vector<uint8_t>{1, 2, 2, 2}));
+        QCOMPARE(traffic(p, 0), QString("0/0/1/0/0 | 1/0/0/0/0 | 0/0/1/0/0"));
+    }
+
+    // page's FIFO: promoted units join in candidate order (the misses ascending, then their
+    // block-mates), not by id. As pageByHand: at t1 the FIFO becomes 4, 0, 3; t1 reads 0 (a
+    // hit); at t2 new unit 8 needs room and the oldest admission, 4, goes (not 0).
+    void pageFifoKeepsCandidateOrder()
+    {
+        const Selection s = select(selTrace(6, {{4}, {0}, {0}}), 1);
+        const PlacementResult p = place(s, "page", {{"block_tokens", 8}}, 3);
+        QCOMPARE(moves(p), QString("0:-0 1:-1-2-6+4+0+3 2:-4"));
+    }
+
+    // look-ahead's FIFO: the initial residents in id order (not step 0's reads first), each
+    // step's promotions in ascending id, then new units; a hit does not refresh a unit.
+    // P = 4, tier 0 holds 2; reads t0 {3}, t1 {1}, t2 {2}, t3 {0,3}, t4 {1}.
+    //   initial {0,3} (step 0 reads 3, then the lowest id 0): FIFO 0, 3
+    //   t1: 0 (oldest, not read) makes room for 1: FIFO 3, 1   t2: 3 goes for 2: FIFO 1, 2
+    //   t3: 1 and 2 go for 0 and 3: FIFO 0, 3                 t4: 0 goes for 1
+    void lookAheadFifoOrder()
+    {
+        const Selection s = select(selTrace(4, {{3}, {1}, {2}, {0, 3}, {1}}), 1);
+        const PlacementResult p = place(s, "look-ahead", {}, 2);
+        QCOMPARE(moves(p), QString("0: 1:-0+1 2:-3+2 3:-1-2+0+3 4:-0+1"));
     }
 
     // Score trace, top-2 reads, P = 4, tier 0 holds 3; keys are the last step's scores.

@@ -267,7 +267,9 @@ RefRun refLfu(const Selection& s, int64_t cap)
     return r;
 }
 
-RefRun refBelady(const Selection& s, int64_t cap)
+// maxHits: belady's max-hits variant (a miss's next use counts as t); else bypass (its next
+// use after t).
+RefRun refBelady(const Selection& s, int64_t cap, bool maxHits)
 {
     const UnitLayout& lay = s.layout;
     const auto total = static_cast<size_t>(lay.totalUnits());
@@ -310,7 +312,8 @@ RefRun refBelady(const Selection& s, int64_t cap)
         for (uint32_t u : miss) {
             if (count == cap) {
                 const auto [v, vUse] = furthest();
-                if (v < 0 || !(t < vUse)) break;
+                const int64_t use = maxHits ? t : nextUse(u, t + 1);
+                if (v < 0 || !(use < vUse)) break;
                 in[size_t(v)] = 0;
                 ev.push_back(uint32_t(v));
                 --count;
@@ -514,6 +517,29 @@ private slots:
         QCOMPARE(int(p.created_tier[3]), 0);
         COMPARE_STR(traffic(p, 1, 0), "kv=0 w=1 mr=2 mw=1");
         COMPARE_STR(traffic(p, 1, 1), "kv=1 w=0 mr=1 mw=2");
+    }
+
+    // LFU never gives up a unit that arrived in tier 0 at the same step: new units are
+    // admitted first and a miss cannot displace them, nor a unit promoted before it in that
+    // step; with only such units left in tier 0, the remaining misses are read where they are.
+    void lfuNeverDisplacesThisStepsArrivals()
+    {
+        // P = 2, capacity 1, plain LFU. t0: new unit 2 evicts 0; t0 reads 1 from tier 1 (f=1).
+        // t1: new unit 3 (f=1) evicts 2 and is admitted; miss 1 (f=1) ties with 3 but 3 arrived
+        // this step, so 1 stays in tier 1.
+        const Selection a = computeSelection(readsTrace(2, {{{1, 1}}, {{1, 1}}}), readAll());
+        const PlacementResult p = place(a, "lfu", {{"decay", 1}}, 1);
+        COMPARE_STR(moves(p, 0), "e0");
+        COMPARE_STR(moves(p, 1), "e2");
+        QCOMPARE(int(p.created_tier[3]), 0);
+        COMPARE_STR(traffic(p, 1, 0), "kv=0 w=1 mr=1 mw=0");
+        COMPARE_STR(traffic(p, 1, 1), "kv=1 w=0 mr=0 mw=1");
+        // P = 3, capacity 1, new units not admitted: t0 misses 1 and 2 (f=1 each). t1: 2 first
+        // (ties: higher id) evicts 0; 1 finds only 2, promoted this step, and stays out.
+        const Selection b = computeSelection(readsTrace(3, {{{1, 1}, {2, 1}}, {}}), readAll());
+        const PlacementResult q = place(b, "lfu", {{"decay", 1}, {"admit_new", 0}}, 1);
+        COMPARE_STR(moves(q, 0), "");
+        COMPARE_STR(moves(q, 1), "e0 p2");
     }
 
     // The paper's Figure 4 by hand, c = 2, including ghost hits in B1 and B2.
@@ -733,19 +759,19 @@ private slots:
         QCOMPARE(QString::fromStdString(moves(p, 3)), step3);
     }
 
-    // P = 4, capacity 2.
+    // P = 4, capacity 2. The two variants differ from t1 on.
     void beladyByHand_data()
     {
-        QTest::addColumn<bool>("afterStep");
-        QTest::newRow("default") << false;
-        QTest::newRow("classic bypass") << true;
+        QTest::addColumn<bool>("maxHits");
+        QTest::newRow("bypass (default)") << false;
+        QTest::newRow("max-hits") << true;
     }
     void beladyByHand()
     {
-        QFETCH(bool, afterStep);
+        QFETCH(bool, maxHits);
         const Selection s = computeSelection(
             readsTrace(4, {{{0, 1}, {2, 1}}, {{1, 1}, {3, 1}}, {{0, 1}, {4, 1}}, {{2, 1}, {3, 1}}}), readAll());
-        const PlacementResult p = place(s, "belady", {{"after_step", afterStep ? 1 : 0}}, 2);
+        const PlacementResult p = place(s, "belady", maxHits ? PolicyParams{{"variant", 1}} : PolicyParams{}, 2);
         // Prefill: the units used soonest (0 and 2, at t0).
         QCOMPARE(int(p.created_tier[0]), 0);
         QCOMPARE(int(p.created_tier[1]), 1);
@@ -754,7 +780,7 @@ private slots:
         // New units are never needed sooner than a resident that is not read at their step.
         for (uint32_t u = 4; u <= 7; ++u) QCOMPARE(int(p.created_tier[u]), 1);
         COMPARE_STR(moves(p, 0), "");
-        if (!afterStep) {
+        if (maxHits) {
             // t1: misses 3 (next 3) then 1 (never); furthest residents 2 (3) then 0 (2).
             COMPARE_STR(moves(p, 1), "e0 e2 p1 p3");
             COMPARE_STR(traffic(p, 1, 0), "kv=2 w=0 mr=2 mw=2");
@@ -765,15 +791,16 @@ private slots:
             COMPARE_STR(moves(p, 3), "e0 e4 p2 p3");
             QCOMPARE(misses(s, p), int64_t(0));
         } else {
-            // Nothing read at t1..t3 is needed again sooner than a resident.
+            // Nothing read at t1..t3 is needed again sooner than a resident (t1: 3 is next read
+            // at t3, the furthest resident 2 also at t3; 1 never again).
             for (int64_t t = 1; t < 4; ++t) COMPARE_STR(moves(p, t), "");
             QCOMPARE(misses(s, p), int64_t(4));
         }
     }
 
-    // Belady (default rule) serves min(reads, capacity) reads of every step from tier 0,
-    // which no placement can beat, so its misses are <= every online policy's. (The
-    // classic variant minimises fetches, not misses, and is not held to this.)
+    // Belady's max-hits variant serves min(reads, capacity) reads of every step from tier 0,
+    // which no placement can beat, so its misses are <= every online policy's. (The default
+    // bypass variant minimises fetches, not misses, and is not held to this.)
     void beladyHasFewestMisses()
     {
         std::vector<const PolicyEntry*> online;
@@ -787,7 +814,7 @@ private slots:
             const auto K = static_cast<double>(1 + rng() % 4);
             const auto cap = static_cast<int64_t>(1 + rng() % 4);
             const Selection s = computeSelection(randomTrace(seed, P, T, 1, false), {SelectionMode::TopK, K, 0, 0, 1});
-            const PlacementResult b = place(s, "belady", {}, cap);
+            const PlacementResult b = place(s, "belady", {{"variant", 1}}, cap);
             int64_t bound = 0;
             for (int64_t t = 0; t < T; ++t)
                 bound += std::max<int64_t>(0, static_cast<int64_t>(s.step_units.row(static_cast<size_t>(t)).size()) - cap);
@@ -811,6 +838,7 @@ private slots:
         QTest::newRow("lru") << "lru";
         QTest::newRow("lfu") << "lfu";
         QTest::newRow("belady") << "belady";
+        QTest::newRow("belady max-hits") << "belady max-hits";
     }
     void matchBruteForce()
     {
@@ -824,9 +852,14 @@ private slots:
             const Selection s = computeSelection(randomTrace(seed + 500, P, T, 2, perLayer),
                                                  {SelectionMode::TopK, double(1 + rng() % 4), 0, 0, g});
             const auto cap = static_cast<int64_t>(rng() % 7);
-            const PolicyParams params = name == "lfu" ? PolicyParams{{"decay", 1}} : PolicyParams{};
-            const PlacementResult p = place(s, name.toStdString(), params, cap);
-            const RefRun ref = name == "lru" ? refLru(s, cap) : name == "lfu" ? refLfu(s, cap) : refBelady(s, cap);
+            const bool maxHits = name == "belady max-hits";
+            const PolicyParams params = name == "lfu" ? PolicyParams{{"decay", 1}}
+                                        : maxHits     ? PolicyParams{{"variant", 1}}
+                                                      : PolicyParams{};
+            const PlacementResult p = place(s, name.section(' ', 0, 0).toStdString(), params, cap);
+            const RefRun ref = name == "lru"   ? refLru(s, cap)
+                               : name == "lfu" ? refLfu(s, cap)
+                                               : refBelady(s, cap, maxHits);
             for (int64_t t = 0; t < T; ++t)
                 QVERIFY2(moves(p, t) == ref.moves[size_t(t)],
                          qPrintable(QString("seed %1 cap %2 step %3: %4 vs reference %5")
@@ -887,7 +920,7 @@ private slots:
             {"quest", {{"block_tokens", 5}, {"max_swaps_per_step", 2}}},
             {"arkvale", {}}, {"arkvale", {{"ema", 0}, {"max_recalls_per_step", 0}, {"recall_margin", 1}}},
             {"arkvale", {{"ema", 0.999}}}, {"lru", {}}, {"lfu", {}}, {"lfu", {{"decay", 0.01}, {"admit_new", 0}}},
-            {"lfu", {{"decay", 1}}}, {"arc", {}}, {"belady", {}}, {"belady", {{"after_step", 1}}},
+            {"lfu", {{"decay", 1}}}, {"arc", {}}, {"belady", {}}, {"belady", {{"variant", 1}}},
         };
         int runs = 0;
         const uint32_t seeds = qEnvironmentVariableIsSet("KVTIER_FUZZ_SEEDS")

@@ -79,6 +79,30 @@ private slots:
         QCOMPARE(selectTokens(idx, val, 6, RecordKind::Selection, {SelectionMode::TopK, 1, 1, 0, 1}), (V{0, 1, 4}));
     }
 
+    // A selection trace is its own budget: dense reads it as given (plus sinks and window);
+    // topk, ratio and mass rank scores it does not have and are refused, never ignored.
+    void selectionTracesRefuseBudgetModes()
+    {
+        TraceMeta m;
+        m.name = "given";
+        m.prefill = 4;
+        m.steps = 1;
+        m.kind = RecordKind::Selection;
+        Trace tr(m);
+        tr.append(0, -1, std::vector<uint32_t>{1, 3}, std::vector<float>{1, 1});
+        const Selection s = computeSelection(tr, {SelectionMode::Dense, 0, 0, 2, 1});
+        QCOMPARE(std::vector<uint32_t>(s.tokens.row(0).begin(), s.tokens.row(0).end()), (V{1, 2, 3}));
+        for (const SelectionConfig c : {SelectionConfig{SelectionMode::TopK, 1, 0, 0, 1},
+                                        SelectionConfig{SelectionMode::Ratio, 0.5, 0, 0, 1},
+                                        SelectionConfig{SelectionMode::Mass, 0.9, 0, 0, 1}}) {
+            const QString err = test::errorOf([&] { computeSelection(tr, c); });
+            QVERIFY2(err.startsWith("selection.mode: " + QString(toString(c.mode)) + " needs scores") &&
+                         err.contains("trace 'given' holds selections") && err.contains("\"dense\"") &&
+                         !err.contains('\n'),
+                     qPrintable(err));
+        }
+    }
+
     void pagesCostAllTheirExistingTokens()
     {
         // P = 5, pages of 2: page 2 holds token 4 only at step 0 (n = 5), tokens 4-5 at step 1.

@@ -5,6 +5,7 @@
 #include "core/bounds.hpp"
 #include "core/pipeline.hpp"
 #include "core/placement.hpp"
+#include "core/split.hpp"
 #include "core/timing.hpp"
 
 #include <QtTest>
@@ -141,6 +142,22 @@ private slots:
         // Balanced: HBM x, DRAM 40 - x + 10 write: x = 25 -> 0.25 s.
         QVERIFY(std::abs(bal.step_time[0] - 0.25) < 1e-12);
         QVERIFY(std::abs(bal.hbmHitRatio() - 25.0 / 40.0) < 1e-9);
+    }
+
+    // When several splits give the same tau (the step's bottleneck is elsewhere), each lower
+    // copy serves every read it can within that tau and tier 0 only the rest. Here DRAM's
+    // write link (10 B/s, 10 B written) fixes tau = 1 s whatever the route; within 1 s DRAM
+    // can still read 100 - 10 = 90 B, so 20 B of copied reads all stay on DRAM (home would read
+    // them from HBM, also in 1 s), and of 95 B tier 0 serves 5.
+    void balancedRouteTiesServeFromTheLowerCopy()
+    {
+        const std::vector<Tier> tiers = {{"HBM", 1e9, 100, kNoLink, kNoLink, 0}, {"DRAM", 1e9, 100, kNoLink, 10, 0}};
+        const std::vector<TierLoad> fixed = {{0, 0}, {0, 10}};
+        std::vector<double> fromFast;
+        QCOMPARE(routeBalanced(tiers, fixed, std::vector<double>{0, 20}, fromFast), 1.0);
+        QCOMPARE(fromFast, (std::vector<double>{0, 0}));
+        QCOMPARE(routeBalanced(tiers, fixed, std::vector<double>{0, 95}, fromFast), 1.0);
+        QCOMPARE(fromFast, (std::vector<double>{0, 5}));
     }
 
     void weightsSplitByOmega()
