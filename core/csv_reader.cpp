@@ -48,8 +48,8 @@ bool CsvReader::readLine()
         const size_t take = nl ? static_cast<size_t>(nl - start) : end_ - pos_;
         if (static_cast<int64_t>(line_.size() + take) > limits::kMaxLineBytes)
             throw InputError(shown_ + ":" + std::to_string(lineNo_ + 1),
-                             "line longer than " + readableBytes(limits::kMaxLineBytes) +
-                                 " (the limit); is this really a CSV file?");
+                             "line longer than " + std::to_string(limits::kMaxLineBytes >> 20) +
+                                 " MiB (the limit); is this really a CSV file?");
         line_.append(start, take);
         pos_ += take;
         if (nl) {

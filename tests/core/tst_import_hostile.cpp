@@ -198,7 +198,9 @@ private slots:
     void utf16AndCrOnlyFilesSayWhy();
     void longLinesEchoedAsShortExcerpt();
     void hugeNumbersShortened();
+    void lineBeyondLimitRefused();
     void excerptAndReadableBytes();
+    void fuzzSeedCorpusBehavesAsNamed();
 };
 
 void TestImportHostile::initTestCase()
@@ -599,6 +601,18 @@ void TestImportHostile::hugeNumbersShortened()
                                     "\u2026' in the kvtier comment: expected an integer >= 0"));
 }
 
+void TestImportHostile::lineBeyondLimitRefused()
+{
+    // A header, then 300 MB without a line end (a hole: no disk used). The reader stops at
+    // the limit instead of holding the whole "line".
+    const std::string path = test::writeScratch("no_newline.csv", "n,l,read_kv\n");
+    std::filesystem::resize_file(path, 300u << 20);
+    auto s = freshStore("hostile-line.kvtr");
+    QCOMPARE(errorOf([&] { importPaperCsv(*s, path, {}); }),
+             QString::fromStdString(path + ":2: line longer than 256 MiB (the limit); is this really a CSV file?"));
+    std::filesystem::remove(path);
+}
+
 void TestImportHostile::excerptAndReadableBytes()
 {
     QCOMPARE(excerpt("short"), std::string("short"));
@@ -609,6 +623,39 @@ void TestImportHostile::excerptAndReadableBytes()
     QCOMPARE(readableBytes(512), std::string("512 bytes"));
     QCOMPARE(readableBytes(uint64_t{1} << 40), std::string("1.1 TB"));
     QCOMPARE(readableBytes(268435456), std::string("268 MB"));
+}
+
+void TestImportHostile::fuzzSeedCorpusBehavesAsNamed()
+{
+    // tests/fuzz/corpus (tests/fuzz/make_corpus.py): ok_* imports, bad_* fails with one line.
+    namespace fs = std::filesystem;
+    const fs::path corpus = fs::path(KVTIER_TEST_DATA_DIR).parent_path() / "fuzz" / "corpus";
+    const std::pair<const char*, ImportFormat> kinds[] = {{"paper_csv", ImportFormat::PaperCsv},
+                                                          {"long_csv", ImportFormat::LongCsv},
+                                                          {"npy", ImportFormat::Npy},
+                                                          {"npz", ImportFormat::Npy}};
+    int files = 0;
+    for (const auto& [dir, format] : kinds) {
+        QVERIFY2(fs::is_directory(corpus / dir), dir);
+        for (const auto& entry : fs::directory_iterator(corpus / dir)) {
+            const std::string name = entry.path().filename().string();
+            auto s = freshStore("hostile-corpus.kvtr");
+            ImportOptions o;
+            if (format != ImportFormat::PaperCsv) o.prefill = 2;   // what every such file says, where it says it
+            const std::string path = entry.path().string();
+            const QString err = errorOf([&] { importFile(*s, path, format, o); });
+            if (name.rfind("ok_", 0) == 0) {
+                QVERIFY2(err == "<no error>", qPrintable(QString::fromStdString(name) + ": " + err));
+                QCOMPARE(guessImportFormat(path), format);   // content (or extension) says the format
+            } else {
+                QVERIFY2(err.startsWith(QString::fromStdString(path)), qPrintable(QString::fromStdString(name) + ": " + err));
+                QVERIFY2(!err.contains('\n') && err.size() < 400, qPrintable(err));
+                QVERIFY(s->list().empty());
+            }
+            ++files;
+        }
+    }
+    QVERIFY(files >= 20);
 }
 
 QTEST_GUILESS_MAIN(TestImportHostile)
