@@ -276,9 +276,12 @@ TraceSummary importLongCsv(TraceStore& store, const std::string& path, const Imp
         const Shape s = scanShape(path, shown, headerLine);
         meta.layer_mode = c.mode.value_or(s.mode);
         meta.steps = c.steps.value_or(s.steps);
+        if (!c.layers && meta.layer_mode == LayerMode::PerLayer && s.maxLayer + 1 > limits::kMaxLayers)
+            throw InputError(shown, "layer " + std::to_string(s.maxLayer) + " implies L = " +
+                                        std::to_string(s.maxLayer + 1) + " layers, beyond the limit of " +
+                                        std::to_string(limits::kMaxLayers));
         if (c.layers) meta.layers = *c.layers;
-        else if (meta.layer_mode == LayerMode::PerLayer)
-            meta.layers = static_cast<int32_t>(std::clamp<int64_t>(s.maxLayer + 1, 1, limits::kMaxLayers + 1));
+        else if (meta.layer_mode == LayerMode::PerLayer) meta.layers = static_cast<int32_t>(std::max<int64_t>(s.maxLayer + 1, 1));
         else meta.layers = 1;
     }
     if (opt.layer_mode && *opt.layer_mode != meta.layer_mode)

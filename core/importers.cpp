@@ -50,7 +50,7 @@ ImportFormat guessImportFormat(const std::string& path, const std::string& shown
 {
     const std::string& shown = shownAs.empty() ? path : shownAs;
     std::error_code ec;
-    if (path != "-" && !std::filesystem::exists(path, ec)) throw InputError(shown, "no such file");
+    if (!std::filesystem::exists(path, ec)) throw InputError(shown, "no such file");
     std::ifstream f(path, std::ios::binary);
     if (!f) throw InputError(shown, "cannot open for reading");
     // One read of the first bytes, looked at in memory: a pipe cannot be rewound.

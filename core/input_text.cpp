@@ -40,7 +40,7 @@ std::string notAnInteger(std::string_view field)
     const bool allDigits = !digits.empty() && digits.find_first_not_of("0123456789") == std::string_view::npos;
     if (allDigits)   // parseInt refused it, so it does not fit 64 bits
         return " " + excerpt(s, 12) + (digits.size() > 12 ? " (" + std::to_string(digits.size()) + " digits)" : "") +
-               " is too large";
+               (s.front() == '-' ? " is out of range" : " is too large");
     return " is not an integer: '" + excerpt(s, 40) + "'";
 }
 

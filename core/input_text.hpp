@@ -13,7 +13,8 @@ namespace kvtier {
 std::string excerpt(std::string_view s, size_t maxBytes = 80);
 
 // Why `field` is not an int64, as the rest of a sentence that names the field:
-// " is not an integer: 'x'" or " 123456789012… (300 digits) is too large".
+// " is not an integer: 'x'" or " 123456789012… (300 digits) is too large" (negative: "is
+// out of range").
 std::string notAnInteger(std::string_view field);
 
 // A byte count for people: "512 bytes", "1.5 MB", "1.1 TB" (decimal units, as the UI).

@@ -245,6 +245,10 @@ void TestImportHostile::longCsvRowWithHugeStepRefusedAtOnce()
     const std::string manyRecords = test::writeScratch("step_4e9.csv", "step,layer,token,score\n4000000000,-1,0,1\n");
     QCOMPARE(errorOf([&] { importLongCsv(*s, manyRecords, o); }),
              QString::fromStdString(manyRecords + ": T = 4000000001 records exceeds the limit of 67108864"));
+    // A layer number implying more layers than the limit.
+    const std::string manyLayers = test::writeScratch("layer_1e9.csv", "step,layer,token,score\n0,1000000000,0,1\n");
+    QCOMPARE(errorOf([&] { importLongCsv(*s, manyLayers, o); }),
+             QString::fromStdString(manyLayers + ": layer 1000000000 implies L = 1000000001 layers, beyond the limit of 65536"));
     QVERIFY(s->list().empty());
 }
 
@@ -620,6 +624,8 @@ void TestImportHostile::excerptAndReadableBytes()
     QCOMPARE(excerpt(std::string(100, 'y'), 10), std::string(10, 'y') + "\u2026");
     QCOMPARE(excerpt("ab\u00e9cd", 3), std::string("ab\u2026"));   // never half of a UTF-8 sequence
     QCOMPARE(excerpt("ab\u00e9cd", 4), std::string("ab\u00e9\u2026"));
+    QCOMPARE("step" + notAnInteger("-" + std::string(30, '9')), std::string("step -99999999999\u2026 (30 digits) is out of range"));
+    QCOMPARE("n" + notAnInteger("six"), std::string("n is not an integer: 'six'"));
     QCOMPARE(readableBytes(512), std::string("512 bytes"));
     QCOMPARE(readableBytes(uint64_t{1} << 40), std::string("1.1 TB"));
     QCOMPARE(readableBytes(268435456), std::string("268 MB"));
