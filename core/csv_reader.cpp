@@ -1,38 +1,87 @@
 #include "core/csv_reader.hpp"
 
 #include "core/error.hpp"
+#include "core/import_limits.hpp"
+#include "core/input_text.hpp"
 
 #include <charconv>
 #include <cmath>
+#include <cstring>
 #include <filesystem>
 #include <limits>
 
 namespace kvtier {
 
-CsvReader::CsvReader(const std::string& path) : path_(path)
+CsvReader::CsvReader(const std::string& path, const std::string& shownAs)
+    : shown_(shownAs.empty() ? path : shownAs), buf_(size_t{1} << 16)
 {
     namespace fs = std::filesystem;
     std::error_code ec;
-    if (!fs::exists(path, ec)) throw InputError(path, "no such file");
-    if (fs::is_directory(path, ec)) throw InputError(path, "is a directory");
+    if (!fs::exists(path, ec)) throw InputError(shown_, "no such file");
+    if (fs::is_directory(path, ec)) throw InputError(shown_, "is a directory");
+    regular_ = fs::is_regular_file(path, ec);
     in_.open(path, std::ios::binary);
-    if (!in_) throw InputError(path, "cannot open for reading");
-    const auto sz = fs::file_size(path, ec);
+    if (!in_) throw InputError(shown_, "cannot open for reading");
+    const auto sz = regular_ ? fs::file_size(path, ec) : 0;
     size_ = ec ? 0 : static_cast<int64_t>(sz);
+}
+
+bool CsvReader::readLine()
+{
+    line_.clear();
+    bool any = false;
+    while (true) {
+        if (pos_ == end_) {
+            if (eof_) return any;
+            in_.read(buf_.data(), static_cast<std::streamsize>(buf_.size()));
+            end_ = static_cast<size_t>(in_.gcount());
+            pos_ = 0;
+            if (end_ < buf_.size()) {
+                if (in_.bad()) throw InputError(shown_ + ":" + std::to_string(lineNo_ + 1), "read error");
+                eof_ = true;
+            }
+            if (end_ == 0) return any;
+        }
+        any = true;
+        const char* start = buf_.data() + pos_;
+        const auto* nl = static_cast<const char*>(std::memchr(start, '\n', end_ - pos_));
+        const size_t take = nl ? static_cast<size_t>(nl - start) : end_ - pos_;
+        if (static_cast<int64_t>(line_.size() + take) > limits::kMaxLineBytes)
+            throw InputError(shown_ + ":" + std::to_string(lineNo_ + 1),
+                             "line longer than " + std::to_string(limits::kMaxLineBytes >> 20) +
+                                 " MiB (the limit); is this really a CSV file?");
+        line_.append(start, take);
+        pos_ += take;
+        if (nl) {
+            ++pos_;
+            bytes_ += 1;
+            return true;
+        }
+    }
 }
 
 bool CsvReader::next()
 {
-    while (std::getline(in_, line_)) {
+    while (readLine()) {
         ++lineNo_;
-        bytes_ += static_cast<int64_t>(line_.size()) + 1;
-        if (lineNo_ == 1 && line_.rfind("\xEF\xBB\xBF", 0) == 0) line_.erase(0, 3);
+        bytes_ += static_cast<int64_t>(line_.size());
+        if (lineNo_ == 1) {
+            // UTF-16 puts a NUL beside every ASCII character, which a byte-wise reader
+            // would split into garbage fields: say what the file is instead.
+            if (line_.rfind("\xFF\xFE", 0) == 0 || line_.rfind("\xFE\xFF", 0) == 0)
+                throw InputError(where(), "the file is UTF-16 (it starts with a UTF-16 byte-order mark); save it as UTF-8");
+            if (line_.rfind("\xEF\xBB\xBF", 0) == 0) line_.erase(0, 3);
+        }
+        if (line_.find('\0') != std::string::npos)
+            throw InputError(where(), lineNo_ == 1 ? "the file holds NUL bytes: it looks UTF-16 (or binary); save it as UTF-8"
+                                                   : "NUL byte in the line (a binary or UTF-16 file?)");
         if (!line_.empty() && line_.back() == '\r') line_.pop_back();
+        if (line_.find('\r') != std::string::npos)
+            throw InputError(where(), "lines end with CR only (old Mac line ends); save the file with LF or CRLF line ends");
         if (trim(line_).empty()) continue;
         split_ = false;
         return true;
     }
-    if (in_.bad()) throw InputError(where(), "read error");
     line_.clear();
     return false;
 }
@@ -81,7 +130,7 @@ const std::vector<std::string_view>& CsvReader::fields()
         const size_t comma = s.find(',', i);
         const std::string_view f = s.substr(i, comma == std::string_view::npos ? std::string_view::npos : comma - i);
         if (f.find('"') != std::string_view::npos)
-            throw InputError(where(), "stray quote inside an unquoted field '" + std::string(f) + "'");
+            throw InputError(where(), "stray quote inside an unquoted field '" + excerpt(f) + "'");
         fields_.push_back(f);
         if (comma == std::string_view::npos) break;
         i = comma + 1;

@@ -3,6 +3,8 @@
 // ("" inside a quoted field is a quote), fields as views into the current line.
 // A quoted field must end on its line (trace CSVs never span lines); an unterminated
 // quote is an error naming the line. Strips a UTF-8 BOM and CR of CRLF line ends.
+// Refuses, naming the reason, what is not a UTF-8 text file with LF/CRLF lines: UTF-16
+// (byte-order mark or NUL bytes), CR-only line ends, lines beyond limits::kMaxLineBytes.
 #include <cstdint>
 #include <fstream>
 #include <string>
@@ -13,7 +15,9 @@ namespace kvtier {
 
 class CsvReader {
 public:
-    explicit CsvReader(const std::string& path);   // throws InputError(path, ...) when unreadable
+    // Messages name the file `shownAs` (default: `path`; "stdin" for data spooled from a pipe).
+    // Throws InputError(shownAs, ...) when unreadable.
+    explicit CsvReader(const std::string& path, const std::string& shownAs = {});
 
     // Moves to the next line that is not blank; false at the end of the file. Comment
     // lines (first character '#') are returned too: check isComment() before fields().
@@ -24,15 +28,23 @@ public:
     const std::vector<std::string_view>& fields();
 
     int64_t lineNumber() const { return lineNo_; }
-    const std::string& path() const { return path_; }
-    std::string where() const { return path_ + ":" + std::to_string(lineNo_); }
+    const std::string& path() const { return shown_; }   // the name messages use
+    std::string where() const { return shown_ + ":" + std::to_string(lineNo_); }
+    // False for pipes and devices: such a file cannot be opened again for a second pass.
+    bool isRegularFile() const { return regular_; }
     // Bytes consumed so far and the file size, for progress reports.
     int64_t bytesRead() const { return bytes_; }
     int64_t fileSize() const { return size_; }
 
 private:
-    std::string path_;
+    bool readLine();   // the next raw line into line_ (without '\n'); false at the end
+
+    std::string shown_;
     std::ifstream in_;
+    std::vector<char> buf_;
+    size_t pos_ = 0, end_ = 0;
+    bool eof_ = false;
+    bool regular_ = true;
     std::string line_;
     std::string unquoted_;   // storage for fields that needed unescaping
     std::vector<std::string_view> fields_;

@@ -2,6 +2,8 @@
 
 #include "core/csv_reader.hpp"
 #include "core/error.hpp"
+#include "core/import_limits.hpp"
+#include "core/input_text.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -29,12 +31,12 @@ template <typename T>
 T parseCount(std::string_view key, std::string_view v, int64_t min, const std::string& where)
 {
     int64_t x = 0;
+    const std::string quoted = "'" + std::string(key) + "=" + excerpt(v, 40) + "'";
     if (!parseInt(v, x) || x < min)
-        throw InputError(where, "'" + std::string(key) + "=" + std::string(v) + "' in the kvtier comment: expected an integer >= " +
-                                    std::to_string(min));
+        throw InputError(where, quoted + " in the kvtier comment: expected an integer >= " + std::to_string(min));
     if constexpr (sizeof(T) < sizeof(int64_t))
         if (x > static_cast<int64_t>(std::numeric_limits<T>::max()))
-            throw InputError(where, "'" + std::string(key) + "=" + std::string(v) + "' in the kvtier comment is too large");
+            throw InputError(where, quoted + " in the kvtier comment is too large");
     return static_cast<T>(x);
 }
 
@@ -69,7 +71,7 @@ std::string percentDecode(std::string_view s, const std::string& where)
         }
         const int hi = i + 2 < s.size() ? hexDigit(s[i + 1]) : -1;
         const int lo = i + 2 < s.size() ? hexDigit(s[i + 2]) : -1;
-        if (hi < 0 || lo < 0) throw InputError(where, "bad percent escape in '" + std::string(s) + "'");
+        if (hi < 0 || lo < 0) throw InputError(where, "bad percent escape in '" + excerpt(s) + "'");
         out.push_back(static_cast<char>(hi * 16 + lo));
         i += 2;
     }
@@ -87,6 +89,7 @@ std::string formatTraceComment(const TraceSummary& s)
     out += std::string(" mode=") + toString(m.layer_mode);
     out += std::string(" kind=") + toString(m.kind);
     out += std::string(" encoding=") + toString(s.encoding);
+    out += " rows=" + std::to_string(s.entries);   // what follows, so a cut file is noticed
     out += " head_reduction=" + percentEncode(m.head_reduction);
     out += " model=" + percentEncode(m.model_name);
     out += " description=" + percentEncode(m.description);
@@ -115,7 +118,7 @@ TraceComment parseTraceComment(std::string_view line, const std::string& where)
         rest = end == std::string_view::npos ? std::string_view() : rest.substr(end);
         const size_t eq = tok.find('=');
         if (eq == std::string_view::npos) {
-            if (!first) throw InputError(where, "unexpected word '" + std::string(tok) + "' in the kvtier comment (expected key=value)");
+            if (!first) throw InputError(where, "unexpected word '" + excerpt(tok, 40) + "' in the kvtier comment (expected key=value)");
             c.name = percentDecode(tok, where);
             first = false;
             continue;
@@ -127,6 +130,7 @@ TraceComment parseTraceComment(std::string_view line, const std::string& where)
             if (key == "prefill") c.prefill = parseCount<int64_t>(key, value, 0, where);
             else if (key == "steps") c.steps = parseCount<int64_t>(key, value, 0, where);
             else if (key == "layers") c.layers = parseCount<int32_t>(key, value, 1, where);
+            else if (key == "rows") c.rows = parseCount<int64_t>(key, value, 0, where);
             else if (key == "mode") c.mode = layerModeFromString(value);
             else if (key == "kind") c.kind = recordKindFromString(value);
             else if (key == "encoding") c.encoding = encodingFromString(value);
@@ -160,8 +164,8 @@ void parseStepLayer(CsvReader& in, Fields& f)
     const auto& v = in.fields();
     if (v.size() != 4)
         throw InputError(in.where(), "expected 4 fields step,layer,token,score, found " + std::to_string(v.size()));
-    if (!parseInt(v[0], f.step)) throw InputError(in.where(), "step is not an integer: '" + std::string(trim(v[0])) + "'");
-    if (!parseInt(v[1], f.layer)) throw InputError(in.where(), "layer is not an integer: '" + std::string(trim(v[1])) + "'");
+    if (!parseInt(v[0], f.step)) throw InputError(in.where(), "step" + notAnInteger(v[0]));
+    if (!parseInt(v[1], f.layer)) throw InputError(in.where(), "layer" + notAnInteger(v[1]));
     if (f.step < 0) throw InputError(in.where(), "step " + std::to_string(f.step) + " is negative");
     if (f.layer < -1) throw InputError(in.where(), "layer " + std::to_string(f.layer) + " is invalid (-1 = aggregated, else 0..L-1)");
 }
@@ -170,14 +174,14 @@ void parseRow(CsvReader& in, Fields& f)
 {
     parseStepLayer(in, f);
     const auto& v = in.fields();
-    if (!parseInt(v[2], f.token)) throw InputError(in.where(), "token is not an integer: '" + std::string(trim(v[2])) + "'");
-    if (!parseFloat(v[3], f.score)) throw InputError(in.where(), "score is not a number: '" + std::string(trim(v[3])) + "'");
+    if (!parseInt(v[2], f.token)) throw InputError(in.where(), "token" + notAnInteger(v[2]));
+    if (!parseFloat(v[3], f.score)) throw InputError(in.where(), "score is not a number: '" + excerpt(trim(v[3]), 40) + "'");
     if (f.token < 0) throw InputError(in.where(), "token " + std::to_string(f.token) + " is negative");
     if (std::isnan(f.score)) throw InputError(in.where(), "score of token " + std::to_string(f.token) + " is NaN");
     if (std::isinf(f.score)) throw InputError(in.where(), "score of token " + std::to_string(f.token) + " is infinite or beyond float32");
     if (f.score < 0)
         throw InputError(in.where(), "score of token " + std::to_string(f.token) + " is negative (" +
-                                         std::string(trim(v[3])) + ")");
+                                         excerpt(trim(v[3]), 40) + ")");
 }
 
 struct Shape {
@@ -187,9 +191,9 @@ struct Shape {
 };
 
 // First pass when the file does not state T, L and the mode: streams the rows once.
-Shape scanShape(const std::string& path, int64_t headerLine)
+Shape scanShape(const std::string& path, const std::string& shown, int64_t headerLine)
 {
-    CsvReader in(path);
+    CsvReader in(path, shown);
     Shape s;
     Fields f;
     int64_t modeLine = 0;
@@ -223,7 +227,8 @@ struct Entry {
 
 TraceSummary importLongCsv(TraceStore& store, const std::string& path, const ImportOptions& opt)
 {
-    CsvReader in(path);
+    const std::string& shown = opt.shown_name.empty() ? path : opt.shown_name;
+    CsvReader in(path, shown);
     TraceComment c;
     bool haveComment = false;
     bool haveHeader = false;
@@ -238,23 +243,23 @@ TraceSummary importLongCsv(TraceStore& store, const std::string& path, const Imp
             haveComment = true;
         }
     }
-    if (!haveHeader) throw InputError(path, "no header (expected 'step,layer,token,score')");
+    if (!haveHeader) throw InputError(shown, "no header (expected 'step,layer,token,score')");
     {
         const auto& h = in.fields();
         if (h.size() != 4 || trim(h[0]) != "step" || trim(h[1]) != "layer" || trim(h[2]) != "token" ||
             trim(h[3]) != "score")
             throw InputError(in.where(), "expected the header 'step,layer,token,score', found '" +
-                                             std::string(in.line()) + "'");
+                                             excerpt(in.line()) + "'");
     }
     const int64_t headerLine = in.lineNumber();
 
     TraceMeta meta;
     if (c.prefill && opt.prefill && *c.prefill != *opt.prefill)
-        throw InputError(path, "the file says prefill=" + std::to_string(*c.prefill) + " but P = " +
-                                   std::to_string(*opt.prefill) + " was given");
+        throw InputError(shown, "the file says prefill=" + std::to_string(*c.prefill) + " but P = " +
+                                    std::to_string(*opt.prefill) + " was given");
     if (!c.prefill && !opt.prefill)
-        throw InputError(path, "prefill length unknown: give P (--prefill) or start the file with "
-                               "'# kvtier trace NAME prefill=P'");
+        throw InputError(shown, "prefill length unknown: give P (--prefill) or start the file with "
+                                "'# kvtier trace NAME prefill=P'");
     meta.prefill = c.prefill ? *c.prefill : *opt.prefill;
     meta.kind = c.kind.value_or(RecordKind::Scores);
 
@@ -263,23 +268,53 @@ TraceSummary importLongCsv(TraceStore& store, const std::string& path, const Imp
         meta.layers = *c.layers;
         meta.layer_mode = *c.mode;
     } else {
-        const Shape s = scanShape(path, headerLine);
+        // T, L or the mode come from the rows: a first pass, which needs a file that can be
+        // opened twice. (kvtier-cli import copies a pipe to a temporary file first.)
+        if (!in.isRegularFile())
+            throw InputError(shown, "is a pipe, which can be read only once, and without a '# kvtier trace' line "
+                                    "stating steps, layers and mode the long CSV needs two passes; save it to a file");
+        const Shape s = scanShape(path, shown, headerLine);
         meta.layer_mode = c.mode.value_or(s.mode);
         meta.steps = c.steps.value_or(s.steps);
+        if (!c.layers && meta.layer_mode == LayerMode::PerLayer && s.maxLayer + 1 > limits::kMaxLayers)
+            throw InputError(shown, "layer " + std::to_string(s.maxLayer) + " implies L = " +
+                                        std::to_string(s.maxLayer + 1) + " layers, beyond the limit of " +
+                                        std::to_string(limits::kMaxLayers));
         if (c.layers) meta.layers = *c.layers;
         else if (meta.layer_mode == LayerMode::PerLayer) meta.layers = static_cast<int32_t>(std::max<int64_t>(s.maxLayer + 1, 1));
         else meta.layers = 1;
     }
     if (opt.layer_mode && *opt.layer_mode != meta.layer_mode)
-        throw InputError(path, std::string("the file holds a ") + toString(meta.layer_mode) + " trace, not " +
-                                   toString(*opt.layer_mode));
+        throw InputError(shown, std::string("the file holds a ") + toString(meta.layer_mode) + " trace, not " +
+                                    toString(*opt.layer_mode));
     // --layers only fills in what the file cannot say: L of an aggregated trace.
     if (opt.layers && meta.layer_mode == LayerMode::Aggregated && !c.layers) meta.layers = *opt.layers;
+
+    // Dimensions against the limits and against the rows the file can hold, before a
+    // single record is written: empty records cost the file nothing to claim.
+    const int64_t slotCount = meta.layer_mode == LayerMode::PerLayer ? meta.layers : 1;
+    if (slotCount > limits::kMaxLayers)
+        throw InputError(shown, "L = " + std::to_string(meta.layers) + " layers exceeds the limit of " +
+                                    std::to_string(limits::kMaxLayers));
+    if (meta.prefill > limits::kMaxContext || meta.steps > limits::kMaxContext - meta.prefill + 1)
+        throw InputError(shown, "P = " + std::to_string(meta.prefill) + " and T = " + std::to_string(meta.steps) +
+                                    " make a context beyond the limit of 2^32 tokens");
+    if (meta.steps > limits::kMaxRecords / slotCount)
+        throw InputError(shown, "T = " + std::to_string(meta.steps) +
+                                    (slotCount > 1 ? " x L = " + std::to_string(slotCount) : std::string()) +
+                                    " records exceeds the limit of " + std::to_string(limits::kMaxRecords));
+    const int64_t total = meta.steps * slotCount;
+    if (c.rows && total - *c.rows > limits::kMaxEmptyRecordsAllowance)
+        throw InputError(shown, "the kvtier comment declares " + std::to_string(total) + " records but rows=" +
+                                    std::to_string(*c.rows) + "; at most " +
+                                    std::to_string(limits::kMaxEmptyRecordsAllowance) +
+                                    " records more than rows may be empty (limit)");
+
     const Encoding enc = opt.encoding.value_or(
         c.encoding.value_or(meta.kind == RecordKind::Selection ? Encoding::IndexU32 : Encoding::SparseF32));
-    meta.name = !opt.name.empty() ? opt.name : !c.name.empty() ? c.name : traceNameFromPath(path);
+    meta.name = !opt.name.empty() ? opt.name : !c.name.empty() ? c.name : traceNameFromPath(shown);
     meta.description = opt.description.value_or(c.description.value_or(""));
-    meta.source = c.source.value_or("long-csv " + path);
+    meta.source = c.source.value_or("long-csv " + shown);
     meta.model_name = opt.model_name.value_or(c.model_name.value_or(""));
     meta.head_reduction = opt.head_reduction.value_or(c.head_reduction.value_or("mean"));
     meta.notes = opt.notes.value_or(c.notes.value_or(""));
@@ -288,12 +323,13 @@ TraceSummary importLongCsv(TraceStore& store, const std::string& path, const Imp
     const int32_t slots = meta.layerSlots();
     const bool aggregated = meta.layer_mode == LayerMode::Aggregated;
     const bool selection = meta.kind == RecordKind::Selection;
-    const int64_t total = meta.recordCount();
 
     std::vector<Entry> entries;
     Record rec;
     int64_t written = 0;   // records handed to the writer
     int64_t current = -1;  // ordinal (step * slots + slot) of the record being gathered
+    int64_t rows = 0;      // data rows read
+    int64_t empty = 0;     // records written without rows
 
     auto writeRecord = [&](int64_t ordinal) {
         rec.step = ordinal / slots;
@@ -302,15 +338,22 @@ TraceSummary importLongCsv(TraceStore& store, const std::string& path, const Imp
         rec.value.clear();
         writer->add(rec);
     };
-    auto emitUpTo = [&](int64_t ordinal) {   // empty records for the gap before `ordinal`
+    auto emitUpTo = [&](int64_t ordinal, const std::string& where) {   // empty records for the gap before `ordinal`
+        if (ordinal - written > limits::kMaxEmptyRecordsAllowance + rows - empty)
+            throw InputError(where, std::to_string(empty + ordinal - written) + " records without rows for " +
+                                        std::to_string(rows) + " data rows; at most " +
+                                        std::to_string(limits::kMaxEmptyRecordsAllowance) +
+                                        " records more than rows may be empty (limit)");
         while (written < ordinal) {
             writeRecord(written);
             ++written;
+            ++empty;
+            if (written % 4096 == 0) opt.control.check();
         }
     };
-    auto flush = [&]() {
+    auto flush = [&](const std::string& where) {
         if (current < 0) return;
-        emitUpTo(current);
+        emitUpTo(current, where);
         std::stable_sort(entries.begin(), entries.end(),
                          [](const Entry& a, const Entry& b) { return a.token < b.token; });
         rec.step = current / slots;
@@ -319,7 +362,7 @@ TraceSummary importLongCsv(TraceStore& store, const std::string& path, const Imp
         rec.value.clear();
         for (size_t k = 0; k < entries.size(); ++k) {
             if (k > 0 && entries[k].token == entries[k - 1].token)
-                throw InputError(path + ":" + std::to_string(entries[k].line),
+                throw InputError(shown + ":" + std::to_string(entries[k].line),
                                  "token " + std::to_string(entries[k].token) + " appears twice in record (t=" +
                                      std::to_string(rec.step) + ", l=" + std::to_string(rec.layer) +
                                      ") (also on line " + std::to_string(entries[k - 1].line) + ")");
@@ -336,9 +379,14 @@ TraceSummary importLongCsv(TraceStore& store, const std::string& path, const Imp
     };
 
     Fields f;
+    int64_t lastLine = headerLine;
     while (in.next()) {
         if (in.isComment()) continue;
         parseRow(in, f);
+        ++rows;
+        lastLine = in.lineNumber();
+        if (c.rows && rows > *c.rows)
+            throw InputError(in.where(), "more data rows than the kvtier comment's rows=" + std::to_string(*c.rows));
         if (f.step >= meta.steps)
             throw InputError(in.where(), "step " + std::to_string(f.step) + " >= T = " + std::to_string(meta.steps));
         if (aggregated && f.layer != -1)
@@ -354,7 +402,7 @@ TraceSummary importLongCsv(TraceStore& store, const std::string& path, const Imp
                                              " (step " + std::to_string(f.step) + " reads tokens 0.." +
                                              std::to_string(n - 1) + ")");
         if (selection && f.score != 0.0f && f.score != 1.0f)
-            throw InputError(in.where(), "score " + std::string(trim(in.fields()[3])) +
+            throw InputError(in.where(), "score " + excerpt(trim(in.fields()[3]), 40) +
                                              " in a selection trace (expected 1, or 0 for not selected)");
         const int64_t ordinal = f.step * slots + (aggregated ? 0 : f.layer);
         if (ordinal < current)
@@ -363,13 +411,26 @@ TraceSummary importLongCsv(TraceStore& store, const std::string& path, const Imp
                                              ", l=" + std::to_string(aggregated ? -1 : current % slots) +
                                              "); rows must be grouped by step, then layer, ascending");
         if (ordinal > current) {
-            flush();
+            flush(in.where());
             current = ordinal;
         }
         entries.push_back({static_cast<uint32_t>(f.token), f.score, in.lineNumber()});
     }
-    flush();
-    emitUpTo(total);
+    const std::string endWhere = shown + ":" + std::to_string(lastLine);
+    // A file cut at a line boundary looks like one whose last records are empty; the
+    // comment's counts tell them apart.
+    if (c.rows && rows != *c.rows)
+        throw InputError(endWhere, "the file looks truncated: the kvtier comment says rows=" + std::to_string(*c.rows) +
+                                       " but the data ends after " + std::to_string(rows) + " rows");
+    if (c.steps && !c.rows && meta.steps > 0 && (current < 0 || current / slots < meta.steps - 1))
+        throw InputError(endWhere, "the file looks truncated: the kvtier comment says steps=" +
+                                       std::to_string(meta.steps) + " but the rows end " +
+                                       (current < 0 ? std::string("before step 0")
+                                                    : "at step " + std::to_string(current / slots)) +
+                                       " (if the last steps are really empty, add rows=" + std::to_string(rows) +
+                                       " to the comment)");
+    flush(endWhere);
+    emitUpTo(total, endWhere);
     writer->commit();
     opt.control.report(1.0);
     return store.get(meta.name);

@@ -17,13 +17,14 @@ struct TraceComment {
     std::optional<int64_t> prefill;
     std::optional<int64_t> steps;
     std::optional<int32_t> layers;
+    std::optional<int64_t> rows;   // data rows after the header: a file cut short is refused
     std::optional<LayerMode> mode;
     std::optional<RecordKind> kind;
     std::optional<Encoding> encoding;
     std::optional<std::string> model_name, head_reduction, description, source, notes;
 };
 
-// "# kvtier trace NAME prefill=P steps=T layers=L mode=... kind=... encoding=... model=...
+// "# kvtier trace NAME prefill=P steps=T layers=L mode=... kind=... encoding=... rows=N model=...
 //  head_reduction=... description=... source=... notes=..." (one line, no line end).
 std::string formatTraceComment(const TraceSummary& s);
 // True when `line` is such a comment ("# kvtier trace" prefix).

@@ -2,6 +2,8 @@
 
 #include "core/error.hpp"
 #include "core/half.hpp"
+#include "core/import_limits.hpp"
+#include "core/input_text.hpp"
 
 #include <zlib.h>
 
@@ -26,31 +28,39 @@ uint32_t le32(const unsigned char* p)
 }
 uint64_t le64(const unsigned char* p) { return static_cast<uint64_t>(le32(p)) | static_cast<uint64_t>(le32(p + 4)) << 32; }
 
-uint64_t fileSize(const std::string& path)
+// The file to open, and the name messages use for it (a pipe is read from a spooled copy).
+struct Source {
+    std::string path;
+    std::string shown;
+};
+
+uint64_t fileSize(const Source& src)
 {
     std::error_code ec;
-    const auto n = std::filesystem::file_size(path, ec);
-    if (ec) throw InputError(path, "cannot read: " + ec.message());
+    if (!std::filesystem::is_regular_file(src.path, ec))
+        throw InputError(src.shown, "is not a regular file (a pipe?): .npy/.npz need a file kvtier can seek in; "
+                                    "save it to a file first");
+    const auto n = std::filesystem::file_size(src.path, ec);
+    if (ec) throw InputError(src.shown, "cannot read: " + ec.message());
     return n;
 }
 
-void openFile(std::ifstream& f, const std::string& path)
+void openFile(std::ifstream& f, const Source& src)
 {
     std::error_code ec;
-    if (!std::filesystem::exists(path, ec)) throw InputError(path, "no such file");
-    f.open(path, std::ios::binary);
-    if (!f) throw InputError(path, "cannot open for reading");
+    if (!std::filesystem::exists(src.path, ec)) throw InputError(src.shown, "no such file");
+    f.open(src.path, std::ios::binary);
+    if (!f) throw InputError(src.shown, "cannot open for reading");
 }
 
-void readAt(std::ifstream& f, const std::string& path, uint64_t offset, unsigned char* dst, size_t n,
-            const char* what)
+void readAt(std::ifstream& f, const Source& src, uint64_t offset, unsigned char* dst, size_t n, const char* what)
 {
     f.clear();
     f.seekg(static_cast<std::streamoff>(offset));
     f.read(reinterpret_cast<char*>(dst), static_cast<std::streamsize>(n));
     if (static_cast<size_t>(f.gcount()) != n)
-        throw InputError(path, std::string("truncated file (") + what + " at byte " + std::to_string(offset) +
-                                   " is cut off)");
+        throw InputError(src.shown, std::string("truncated file (") + what + " at byte " + std::to_string(offset) +
+                                        " is cut off)");
 }
 
 // ---- a byte stream over one array: a plain file region, or a zip entry -----------------
@@ -58,12 +68,12 @@ void readAt(std::ifstream& f, const std::string& path, uint64_t offset, unsigned
 class EntryStream {
 public:
     // `method` 0 = stored, 8 = deflate. `crc` checked when `checkCrc` and the whole entry was read.
-    EntryStream(const std::string& path, std::string where, uint64_t offset, uint64_t compressedSize,
+    EntryStream(const Source& src, std::string where, uint64_t offset, uint64_t compressedSize,
                 uint64_t size, uint16_t method, uint32_t crc, bool checkCrc)
-        : path_(path), where_(std::move(where)), left_(compressedSize), size_(size), method_(method),
-          crc_(crc), checkCrc_(checkCrc)
+        : where_(std::move(where)), compressed_(compressedSize), left_(compressedSize), size_(size),
+          method_(method), crc_(crc), checkCrc_(checkCrc)
     {
-        openFile(f_, path);
+        openFile(f_, src);
         f_.seekg(static_cast<std::streamoff>(offset));
         if (method_ == 8) {
             std::memset(&zs_, 0, sizeof zs_);
@@ -84,6 +94,16 @@ public:
 
     const std::string& where() const { return where_; }
     uint64_t remaining() const { return size_ - done_; }   // bytes the entry (file) still holds
+    uint64_t size() const { return size_; }
+    // Non-zero scores this entry may yield (limits::kMaxNonzeroPerCompressedByte): a
+    // deflate bomb of repeated non-zero values must not become a huge database.
+    uint64_t nonzeroLimit() const
+    {
+        if (method_ != 8) return std::numeric_limits<uint64_t>::max();   // stored: costs its bytes
+        return std::max<uint64_t>(limits::kNonzeroAllowance,
+                                  compressed_ * static_cast<uint64_t>(limits::kMaxNonzeroPerCompressedByte));
+    }
+    uint64_t compressedSize() const { return compressed_; }
 
     // Exactly n bytes, or InputError "truncated".
     void read(unsigned char* dst, size_t n, const char* what)
@@ -139,9 +159,9 @@ private:
         return n - zs_.avail_out;
     }
 
-    std::string path_;
     std::string where_;
     std::ifstream f_;
+    uint64_t compressed_;  // compressed bytes of the whole entry
     uint64_t left_;        // compressed bytes not yet read from the file
     uint64_t size_;        // uncompressed size of the whole entry
     uint64_t done_ = 0;    // uncompressed bytes delivered
@@ -276,11 +296,17 @@ NpyHeader readNpyHeader(EntryStream& in)
         unsigned char l4[4];
         in.read(l4, 4, "the .npy header");
         len = le32(l4);
-        if (len > (1u << 24)) throw InputError(in.where(), "implausible .npy header length " + std::to_string(len));
     } else {
         throw InputError(in.where(), "unsupported .npy format version " + std::to_string(major) + "." +
                                          std::to_string(pre[7]));
     }
+    // Checked before the header text is allocated: its length is a number a file can lie about.
+    if (len > limits::kMaxNpyHeaderBytes)
+        throw InputError(in.where(), "the .npy header claims " + readableBytes(len) + ", beyond the limit of " +
+                                         readableBytes(limits::kMaxNpyHeaderBytes));
+    if (len > in.remaining())
+        throw InputError(in.where(), "truncated file: the .npy header is cut off after byte " +
+                                         std::to_string(in.size()) + " (it claims " + std::to_string(len) + " bytes)");
     std::string text(len, '\0');
     in.read(reinterpret_cast<unsigned char*>(text.data()), len, "the .npy header");
     return parseNpyHeaderDict(text, in.where());
@@ -347,25 +373,35 @@ constexpr uint32_t kZip64EocdSig = 0x06064b50;
 constexpr uint32_t kCentralSig = 0x02014b50;
 constexpr uint32_t kLocalSig = 0x04034b50;
 
-uint64_t entryDataOffset(const std::string& path, const ZipEntry& e)
+uint64_t entryDataOffset(const Source& src, const ZipEntry& e)
 {
     std::ifstream f;
-    openFile(f, path);
+    openFile(f, src);
     unsigned char h[30];
-    readAt(f, path, e.local_header_offset, h, sizeof h, "a zip local header");
+    readAt(f, src, e.local_header_offset, h, sizeof h, "a zip local header");
     if (le32(h) != kLocalSig)
-        throw InputError(path, "corrupt zip: no local header for entry '" + e.name + "'");
+        throw InputError(src.shown, "corrupt zip: no local header for entry '" + excerpt(e.name) + "'");
     return e.local_header_offset + 30 + le16(h + 26) + le16(h + 28);
 }
 
-std::unique_ptr<EntryStream> openEntry(const std::string& path, const ZipEntry& e)
+std::unique_ptr<EntryStream> openEntry(const Source& src, const ZipEntry& e)
 {
-    const std::string where = path + " entry '" + e.name + "'";
+    const std::string where = src.shown + " entry '" + excerpt(e.name) + "'";
     if (e.flags & 1u) throw InputError(where, "encrypted zip entries are not supported");
-    const uint64_t data = entryDataOffset(path, e);
-    if (data + e.compressed_size > fileSize(path))
+    const uint64_t data = entryDataOffset(src, e);
+    const uint64_t size = fileSize(src);
+    if (data > size || e.compressed_size > size - data)
         throw InputError(where, "truncated file: the entry's data runs past the end of the archive");
-    return std::make_unique<EntryStream>(path, where, data, e.compressed_size, e.size, e.method, e.crc32, true);
+    // The declared size is what the importer trusts for "enough data follows"; hold it to
+    // what the compressed bytes can really give, so a 450-byte file cannot claim a terabyte.
+    if (e.method == 0 && e.size != e.compressed_size)
+        throw InputError(where, "corrupt zip: a stored entry of " + std::to_string(e.compressed_size) +
+                                    " bytes claims " + readableBytes(e.size) + " of data");
+    if (e.method == 8 && e.size / static_cast<uint64_t>(limits::kMaxDeflateExpansion) > e.compressed_size + 1)
+        throw InputError(where, "corrupt zip: " + std::to_string(e.compressed_size) + " compressed bytes claim " +
+                                    readableBytes(e.size) + " of data, more than deflate can give (" +
+                                    std::to_string(limits::kMaxDeflateExpansion) + ":1)");
+    return std::make_unique<EntryStream>(src, where, data, e.compressed_size, e.size, e.method, e.crc32, true);
 }
 
 std::string arrayName(const ZipEntry& e)
@@ -382,18 +418,25 @@ std::string positionText(int64_t t, int64_t l, int64_t i, bool perLayer)
                     : "[" + std::to_string(t) + ", " + std::to_string(i) + "]";
 }
 
-TraceSummary importArray(TraceStore& store, const std::string& path, EntryStream& in,
-                         std::optional<int64_t> prefill, const std::string& defaultName,
-                         const std::string& arrayLabel, const ImportOptions& opt)
+// The value of element `i` of a row chunk, widened to double.
+double elementAt(const unsigned char* p, size_t item)
+{
+    if (item == 4) return std::bit_cast<float>(le32(p));
+    if (item == 8) return std::bit_cast<double>(le64(p));
+    return halfToFloat(le16(p));
+}
+
+TraceSummary importArray(TraceStore& store, const Source& src, EntryStream& in, std::optional<int64_t> prefill,
+                         const std::string& defaultName, const std::string& arrayLabel, const ImportOptions& opt)
 {
     const NpyHeader h = readNpyHeader(in);
     if (!isFloat(h))
-        throw InputError(in.where(), "unsupported dtype '" + h.descr + "' (expected float16, float32 or float64)");
+        throw InputError(in.where(), "unsupported dtype '" + excerpt(h.descr, 40) + "' (expected float16, float32 or float64)");
     if (h.byte_order == '>')
         throw InputError(in.where(), "big-endian dtype '" + h.descr + "' is not supported; save it with "
                                                                      "arr.astype('<f" + std::to_string(h.item_size) + "')");
     if (h.byte_order != '<' && h.byte_order != '=')
-        throw InputError(in.where(), "unsupported dtype '" + h.descr + "'");
+        throw InputError(in.where(), "unsupported dtype '" + excerpt(h.descr, 40) + "'");
     if (h.fortran_order)
         throw InputError(in.where(), "Fortran-order (column-major) arrays are not supported; save it with "
                                      "np.ascontiguousarray(arr)");
@@ -410,21 +453,29 @@ TraceSummary importArray(TraceStore& store, const std::string& path, EntryStream
     const uint64_t L = perLayer ? h.shape[1] : 1;
     const uint64_t nmax = h.shape.back();
     if (!prefill)
-        throw InputError(path, "prefill length unknown: give P (--prefill) or store an integer array named "
-                               "'prefill' in the .npz");
+        throw InputError(src.shown, "prefill length unknown: give P (--prefill) or store an integer array named "
+                                    "'prefill' in the .npz");
     const int64_t P = *prefill;
-    if (T > static_cast<uint64_t>(std::numeric_limits<int64_t>::max() / 2))
-        throw InputError(in.where(), "too many steps");
-    if (perLayer && (L == 0 || L > static_cast<uint64_t>(std::numeric_limits<int32_t>::max())))
-        throw InputError(in.where(), "layer dimension " + std::to_string(L) + " out of range");
-    if (T > 0 && static_cast<int64_t>(nmax) < P + static_cast<int64_t>(T) - 1)
+    // The limits, checked before anything is written: an array with n_max = 0 holds no
+    // bytes, so only the limits stop it from claiming billions of (empty) records.
+    if (perLayer && (L == 0 || L > static_cast<uint64_t>(limits::kMaxLayers)))
+        throw InputError(in.where(), "layer dimension " + std::to_string(L) + " out of range (1.." +
+                                         std::to_string(limits::kMaxLayers) + ")");
+    if (T > static_cast<uint64_t>(limits::kMaxRecords) / L)
+        throw InputError(in.where(), "shape " + shapeText(h.shape) + " holds " +
+                                         (perLayer ? "T x L" : std::string("T")) + " records, beyond the limit of " +
+                                         std::to_string(limits::kMaxRecords));
+    if (P > limits::kMaxContext || static_cast<int64_t>(T) > limits::kMaxContext - P + 1)
+        throw InputError(in.where(), "P = " + std::to_string(P) + " and T = " + std::to_string(T) +
+                                         " make a context beyond the limit of 2^32 tokens");
+    if (T > 0 && nmax < static_cast<uint64_t>(P) + T - 1)
         throw InputError(in.where(), "n_max = " + std::to_string(nmax) + " < P + T - 1 = " +
                                          std::to_string(P + static_cast<int64_t>(T) - 1) +
                                          " (the last step needs that many scores)");
 
     TraceMeta meta;
     meta.name = opt.name.empty() ? defaultName : opt.name;
-    meta.source = "npy " + path + arrayLabel;
+    meta.source = "npy " + src.shown + arrayLabel;
     meta.description = opt.description.value_or("");
     meta.model_name = opt.model_name.value_or("");
     meta.head_reduction = opt.head_reduction.value_or("mean");
@@ -440,40 +491,57 @@ TraceSummary importArray(TraceStore& store, const std::string& path, EntryStream
 
     auto writer = store.beginTrace(meta, opt.encoding.value_or(Encoding::DenseF32), opt.replace);
     const auto item = static_cast<size_t>(h.item_size);
-    std::vector<unsigned char> row(item * static_cast<size_t>(nmax));
+    // A row is read in chunks, never whole: n_max is a number the header states, and the
+    // padding past n_t is only skipped.
+    constexpr uint64_t kChunkElements = 1 << 14;
+    std::vector<unsigned char> chunk(item * static_cast<size_t>(std::min<uint64_t>(nmax, kChunkElements)));
+    const uint64_t nonzeroLimit = in.nonzeroLimit();
+    uint64_t nonzero = 0;
     Record rec;
     const double total = static_cast<double>(std::max<uint64_t>(T * L, 1));
     for (uint64_t t = 0; t < T; ++t) {
-        const int64_t n = P + static_cast<int64_t>(t);
+        const uint64_t n = static_cast<uint64_t>(P) + t;
         for (uint64_t l = 0; l < L; ++l) {
-            in.read(row.data(), row.size(), "the array data");
             rec.step = static_cast<int64_t>(t);
             rec.layer = perLayer ? static_cast<int32_t>(l) : -1;
             rec.index.clear();
             rec.value.clear();
-            for (int64_t i = 0; i < n; ++i) {
-                const unsigned char* p = row.data() + item * static_cast<size_t>(i);
-                double v = 0;
-                if (item == 4) v = std::bit_cast<float>(le32(p));
-                else if (item == 8) v = std::bit_cast<double>(le64(p));
-                else v = halfToFloat(le16(p));
-                const char* bad = std::isnan(v) ? "NaN" : std::isinf(v) ? "infinite" : v < 0 ? "negative" : nullptr;
-                if (!bad && std::fabs(v) > static_cast<double>(std::numeric_limits<float>::max()))
-                    bad = "beyond the float32 range";
-                if (bad)
-                    throw InputError(in.where() + " at " +
-                                         positionText(static_cast<int64_t>(t), static_cast<int64_t>(l), i, perLayer),
-                                     std::string("score is ") + bad + " (" + std::to_string(v) + ") at step t=" +
-                                         std::to_string(t) + (perLayer ? ", layer l=" + std::to_string(l) : std::string()) +
-                                         ", token i=" + std::to_string(i));
-                const auto f = static_cast<float>(v);
-                if (f != 0.0f) {
-                    rec.index.push_back(static_cast<uint32_t>(i));
-                    rec.value.push_back(f);
+            for (uint64_t start = 0; start < nmax; start += kChunkElements) {
+                const uint64_t count = std::min(kChunkElements, nmax - start);
+                in.read(chunk.data(), static_cast<size_t>(count) * item, "the array data");
+                opt.control.check();
+                const uint64_t used = start >= n ? 0 : std::min(count, n - start);   // the rest is padding
+                for (uint64_t k = 0; k < used; ++k) {
+                    const uint64_t i = start + k;
+                    const double v = elementAt(chunk.data() + item * static_cast<size_t>(k), item);
+                    const char* bad = std::isnan(v) ? "NaN" : std::isinf(v) ? "infinite" : v < 0 ? "negative" : nullptr;
+                    if (!bad && std::fabs(v) > static_cast<double>(std::numeric_limits<float>::max()))
+                        bad = "beyond the float32 range";
+                    if (bad)
+                        throw InputError(in.where() + " at " +
+                                             positionText(static_cast<int64_t>(t), static_cast<int64_t>(l),
+                                                          static_cast<int64_t>(i), perLayer),
+                                         std::string("score is ") + bad + " (" + std::to_string(v) + ") at step t=" +
+                                             std::to_string(t) + (perLayer ? ", layer l=" + std::to_string(l) : std::string()) +
+                                             ", token i=" + std::to_string(i));
+                    const auto f = static_cast<float>(v);
+                    if (f != 0.0f) {
+                        rec.index.push_back(static_cast<uint32_t>(i));
+                        rec.value.push_back(f);
+                    }
                 }
+                if (nonzero + rec.index.size() > nonzeroLimit)
+                    throw InputError(in.where() + " at " +
+                                         positionText(static_cast<int64_t>(t), static_cast<int64_t>(l),
+                                                      static_cast<int64_t>(start + used), perLayer),
+                                     "more than " + std::to_string(nonzeroLimit) + " non-zero scores from " +
+                                         readableBytes(in.compressedSize()) + " of deflated data (limit: " +
+                                         std::to_string(limits::kMaxNonzeroPerCompressedByte) +
+                                         " per compressed byte); a zip bomb? If the data is really this "
+                                         "repetitive, save it with np.savez (uncompressed)");
             }
+            nonzero += rec.index.size();
             writer->add(rec);
-            opt.control.check();
             opt.control.report(static_cast<double>(t * L + l + 1) / total);
         }
     }
@@ -489,15 +557,18 @@ NpyHeader parseNpyHeaderDict(const std::string& text, const std::string& where)
     return DictParser(text, where).parse();
 }
 
-std::vector<ZipEntry> readZipDirectory(const std::string& path)
+namespace {
+
+std::vector<ZipEntry> readZipDirectory(const Source& src)
 {
     std::ifstream f;
-    openFile(f, path);
-    const uint64_t size = fileSize(path);
-    if (size < 22) throw InputError(path, "not a zip archive (too short for an .npz)");
+    openFile(f, src);
+    const uint64_t size = fileSize(src);
+    const std::string& shown = src.shown;
+    if (size < 22) throw InputError(shown, "not a zip archive (too short for an .npz)");
     const uint64_t tailSize = std::min<uint64_t>(size, 22 + 65535);
     std::vector<unsigned char> tail(static_cast<size_t>(tailSize));
-    readAt(f, path, size - tailSize, tail.data(), tail.size(), "the zip directory");
+    readAt(f, src, size - tailSize, tail.data(), tail.size(), "the zip directory");
     size_t eocd = std::string::npos;
     for (size_t k = tail.size() - 22 + 1; k-- > 0;)
         if (le32(&tail[k]) == kEocdSig) {
@@ -505,7 +576,7 @@ std::vector<ZipEntry> readZipDirectory(const std::string& path)
             break;
         }
     if (eocd == std::string::npos)
-        throw InputError(path, "not a zip archive (no end-of-central-directory record); an .npz is a zip file");
+        throw InputError(shown, "not a zip archive (no end-of-central-directory record); an .npz is a zip file");
     const unsigned char* e = &tail[eocd];
     uint64_t count = le16(e + 10);
     uint64_t cdSize = le32(e + 12);
@@ -513,26 +584,29 @@ std::vector<ZipEntry> readZipDirectory(const std::string& path)
     const uint64_t eocdPos = size - tailSize + eocd;
     if ((count == 0xFFFF || cdSize == 0xFFFFFFFF || cdOffset == 0xFFFFFFFF) && eocdPos >= 20) {
         unsigned char loc[20];
-        readAt(f, path, eocdPos - 20, loc, sizeof loc, "the zip64 locator");
+        readAt(f, src, eocdPos - 20, loc, sizeof loc, "the zip64 locator");
         if (le32(loc) == kZip64LocatorSig) {
             unsigned char z[56];
-            readAt(f, path, le64(loc + 8), z, sizeof z, "the zip64 directory record");
-            if (le32(z) != kZip64EocdSig) throw InputError(path, "corrupt zip64 directory record");
+            if (le64(loc + 8) > size) throw InputError(shown, "corrupt zip64 locator (points past the end of the file)");
+            readAt(f, src, le64(loc + 8), z, sizeof z, "the zip64 directory record");
+            if (le32(z) != kZip64EocdSig) throw InputError(shown, "corrupt zip64 directory record");
             count = le64(z + 32);
             cdSize = le64(z + 40);
             cdOffset = le64(z + 48);
         }
     }
-    if (cdOffset + cdSize > size) throw InputError(path, "truncated file: the zip central directory is cut off");
-    if (cdSize > (uint64_t{1} << 30)) throw InputError(path, "implausibly large zip central directory");
-    std::vector<unsigned char> cd(static_cast<size_t>(cdSize));
-    readAt(f, path, cdOffset, cd.data(), cd.size(), "the zip central directory");
+    // Sizes from the file are compared by subtraction: a sum of two of them can wrap.
+    if (cdOffset > size || cdSize > size - cdOffset)
+        throw InputError(shown, "truncated file: the zip central directory is cut off");
+    if (cdSize > (uint64_t{1} << 30)) throw InputError(shown, "implausibly large zip central directory (over 1 GiB)");
+    std::vector<unsigned char> cd(static_cast<size_t>(cdSize));   // bytes the file really has
+    readAt(f, src, cdOffset, cd.data(), cd.size(), "the zip central directory");
 
     std::vector<ZipEntry> out;
     size_t p = 0;
     for (uint64_t k = 0; k < count; ++k) {
         if (p + 46 > cd.size() || le32(&cd[p]) != kCentralSig)
-            throw InputError(path, "corrupt zip central directory (entry " + std::to_string(k) + ")");
+            throw InputError(shown, "corrupt zip central directory (entry " + std::to_string(k) + ")");
         const unsigned char* c = &cd[p];
         ZipEntry z;
         z.flags = le16(c + 8);
@@ -543,7 +617,7 @@ std::vector<ZipEntry> readZipDirectory(const std::string& path)
         const size_t nameLen = le16(c + 28), extraLen = le16(c + 30), commentLen = le16(c + 32);
         z.local_header_offset = le32(c + 42);
         if (p + 46 + nameLen + extraLen + commentLen > cd.size())
-            throw InputError(path, "corrupt zip central directory (entry " + std::to_string(k) + ")");
+            throw InputError(shown, "corrupt zip central directory (entry " + std::to_string(k) + ")");
         z.name.assign(reinterpret_cast<const char*>(c + 46), nameLen);
         // Zip64 extra field: the 64-bit values of the fields saturated at 0xFFFFFFFF, in order.
         const unsigned char* x = c + 46 + nameLen;
@@ -554,7 +628,7 @@ std::vector<ZipEntry> readZipDirectory(const std::string& path)
                 const unsigned char* v = x + q + 4;
                 size_t used = 0;
                 auto take = [&](uint64_t& field) {
-                    if (used + 8 > len) throw InputError(path, "corrupt zip64 extra field for '" + z.name + "'");
+                    if (used + 8 > len) throw InputError(shown, "corrupt zip64 extra field for '" + excerpt(z.name) + "'");
                     field = le64(v + used);
                     used += 8;
                 };
@@ -570,43 +644,49 @@ std::vector<ZipEntry> readZipDirectory(const std::string& path)
     return out;
 }
 
+} // namespace
+
+std::vector<ZipEntry> readZipDirectory(const std::string& path) { return readZipDirectory(Source{path, path}); }
+
 TraceSummary importNpy(TraceStore& store, const std::string& path, const ImportOptions& opt)
 {
+    const Source src{path, opt.shown_name.empty() ? path : opt.shown_name};
+    const std::string& shown = src.shown;
     std::ifstream probe;
-    openFile(probe, path);
+    openFile(probe, src);
     unsigned char magic[6] = {};
     probe.read(reinterpret_cast<char*>(magic), 6);
     const auto got = probe.gcount();
     probe.close();
-    const std::string stem = traceNameFromPath(path);
+    const std::string stem = traceNameFromPath(shown);
 
     if (got == 6 && std::memcmp(magic, "\x93NUMPY", 6) == 0) {
         if (!opt.array.empty())
-            throw InputError(path, "a .npy file holds one array; choosing one ('" + opt.array + "') needs an .npz");
-        const uint64_t size = fileSize(path);
-        EntryStream in(path, path, 0, size, size, 0, 0, false);
-        return importArray(store, path, in, opt.prefill, stem, "", opt);
+            throw InputError(shown, "a .npy file holds one array; choosing one ('" + excerpt(opt.array) + "') needs an .npz");
+        const uint64_t size = fileSize(src);
+        EntryStream in(src, shown, 0, size, size, 0, 0, false);
+        return importArray(store, src, in, opt.prefill, stem, "", opt);
     }
     if (got < 4 || le32(magic) != kLocalSig) {
         if (got >= 4 && (le32(magic) == kEocdSig))
-            throw InputError(path, "empty .npz archive (no arrays)");
-        throw InputError(path, "bad magic: neither a .npy array (\\x93NUMPY) nor an .npz archive (PK zip)");
+            throw InputError(shown, "empty .npz archive (no arrays)");
+        throw InputError(shown, "bad magic: neither a .npy array (\\x93NUMPY) nor an .npz archive (PK zip)");
     }
 
-    const std::vector<ZipEntry> entries = readZipDirectory(path);
+    const std::vector<ZipEntry> entries = readZipDirectory(src);
     std::optional<int64_t> prefill = opt.prefill;
     const ZipEntry* scores = nullptr;
     std::vector<const ZipEntry*> floats;
     std::string names, floatNames;
     for (const ZipEntry& e : entries) {
         const std::string name = arrayName(e);
-        names += (names.empty() ? "" : ", ") + name;
+        if (names.size() < 200) names += (names.empty() ? "" : ", ") + excerpt(name, 40);
         if (name == "prefill") {
-            auto in = openEntry(path, e);
+            auto in = openEntry(src, e);
             const int64_t p = readPrefillArray(*in);
             if (opt.prefill && *opt.prefill != p)
-                throw InputError(path, "the archive says prefill = " + std::to_string(p) + " but P = " +
-                                           std::to_string(*opt.prefill) + " was given");
+                throw InputError(shown, "the archive says prefill = " + std::to_string(p) + " but P = " +
+                                            std::to_string(*opt.prefill) + " was given");
             prefill = p;
             continue;
         }
@@ -618,25 +698,25 @@ TraceSummary importNpy(TraceStore& store, const std::string& path, const ImportO
             scores = &e;
             continue;
         }
-        auto in = openEntry(path, e);
+        auto in = openEntry(src, e);
         if (isFloat(readNpyHeader(*in))) {
             floats.push_back(&e);
-            floatNames += (floatNames.empty() ? "" : ", ") + name;
+            if (floatNames.size() < 200) floatNames += (floatNames.empty() ? "" : ", ") + excerpt(name, 40);
         }
     }
     if (!opt.array.empty() && !scores)
-        throw InputError(path, "no array named '" + opt.array + "' (the archive holds: " + names + ")");
+        throw InputError(shown, "no array named '" + excerpt(opt.array) + "' (the archive holds: " + names + ")");
     if (!scores) {
-        if (floats.empty()) throw InputError(path, "no float array to import (the archive holds: " + names + ")");
+        if (floats.empty()) throw InputError(shown, "no float array to import (the archive holds: " + names + ")");
         if (floats.size() > 1)
-            throw InputError(path, "several float arrays (" + floatNames + "); name the scores array 'scores' "
-                                   "or choose one (--array NAME)");
+            throw InputError(shown, "several float arrays (" + floatNames + "); name the scores array 'scores' "
+                                    "or choose one (--array NAME)");
         scores = floats.front();
     }
-    auto in = openEntry(path, *scores);
+    auto in = openEntry(src, *scores);
     std::string label(1, ':');   // (not ":" + ...: GCC 12 reports a false -Wrestrict there)
     label += arrayName(*scores);
-    return importArray(store, path, *in, prefill, stem, label, opt);
+    return importArray(store, src, *in, prefill, stem, label, opt);
 }
 
 } // namespace kvtier

@@ -2,6 +2,8 @@
 
 #include "core/csv_reader.hpp"
 #include "core/error.hpp"
+#include "core/import_limits.hpp"
+#include "core/input_text.hpp"
 
 #include <algorithm>
 
@@ -9,13 +11,30 @@ namespace kvtier {
 
 namespace {
 
-constexpr int64_t kMaxLayers = 65536;   // guards the per-step buffers against garbage
 
 struct Row {
     int64_t n = 0;
     int64_t layer = 0;
     std::vector<uint32_t> tokens;   // sorted, unique, < n
 };
+
+// Fields of a CSV line, quotes respected: what a row has when it is not `n,l,LIST`.
+size_t countFields(std::string_view line)
+{
+    size_t n = 1;
+    bool quoted = false;
+    for (char ch : line) {
+        if (ch == '"') quoted = !quoted;
+        else if (ch == ',' && !quoted) ++n;
+    }
+    return n;
+}
+
+InputError fieldCountError(const CsvReader& in, std::string_view line)
+{
+    return InputError(in.where(), "the row has " + std::to_string(countFields(line)) +
+                                      " fields, expected 3 (n,l,read_kv): '" + excerpt(line) + "'");
+}
 
 // Parses `n,l,"[i, j, k]"` (the list may also be unquoted). Index n itself is the token
 // being decoded and is dropped; duplicates are removed.
@@ -25,37 +44,41 @@ void parseRow(CsvReader& in, Row& row)
     const size_t c1 = line.find(',');
     const size_t c2 = c1 == std::string_view::npos ? c1 : line.find(',', c1 + 1);
     if (c2 == std::string_view::npos)
-        throw InputError(in.where(), "expected three fields n,l,read_kv, found '" + std::string(line) + "'");
+        throw InputError(in.where(), "expected three fields n,l,read_kv, found '" + excerpt(line) + "'");
     const std::string_view nField = line.substr(0, c1);
     const std::string_view lField = line.substr(c1 + 1, c2 - c1 - 1);
-    if (!parseInt(nField, row.n))
-        throw InputError(in.where(), "n is not an integer: '" + std::string(trim(nField)) + "'");
-    if (!parseInt(lField, row.layer))
-        throw InputError(in.where(), "l is not an integer: '" + std::string(trim(lField)) + "'");
+    if (!parseInt(nField, row.n)) throw InputError(in.where(), "n" + notAnInteger(nField));
+    if (!parseInt(lField, row.layer)) throw InputError(in.where(), "l" + notAnInteger(lField));
     if (row.n < 0) throw InputError(in.where(), "n = " + std::to_string(row.n) + " is negative");
     if (row.layer < 0) throw InputError(in.where(), "l = " + std::to_string(row.layer) + " is negative");
-    if (row.layer >= kMaxLayers)
-        throw InputError(in.where(), "l = " + std::to_string(row.layer) + " is implausibly large (limit " +
-                                         std::to_string(kMaxLayers - 1) + ")");
+    if (row.layer >= limits::kMaxLayers)
+        throw InputError(in.where(), "l = " + std::to_string(row.layer) + " exceeds the limit of " +
+                                         std::to_string(limits::kMaxLayers - 1));
+    if (row.n > limits::kMaxContext)
+        throw InputError(in.where(), "n = " + std::to_string(row.n) + " exceeds the context limit of 2^32 tokens");
 
     std::string_view list = trim(line.substr(c2 + 1));
     if (!list.empty() && list.front() == '"') {
-        if (list.size() < 2 || list.back() != '"')
-            throw InputError(in.where(), "unterminated quote in read_kv");
-        list = list.substr(1, list.size() - 2);
-        if (list.find('"') != std::string_view::npos)
-            throw InputError(in.where(), "unexpected quote inside read_kv");
+        const size_t close = list.find('"', 1);
+        if (close == std::string_view::npos) throw InputError(in.where(), "unterminated quote in read_kv");
+        // More after the closing quote: a comma means more fields than the three a row has.
+        const std::string_view after = trim(list.substr(close + 1));
+        if (!after.empty() && after.front() == ',') throw fieldCountError(in, line);
+        if (!after.empty())
+            throw InputError(in.where(), "unexpected text after the quoted read_kv: '" + excerpt(after, 40) + "'");
+        list = list.substr(1, close - 1);
     }
     list = trim(list);
     if (list.empty() || list.front() != '[')
         throw InputError(in.where(), "read_kv must be a bracketed list like \"[0, 5, 17]\", found '" +
-                                         std::string(list) + "'");
+                                         excerpt(list, 40) + "'");
     const size_t close = list.find(']');
     if (close == std::string_view::npos)
         throw InputError(in.where(), "unterminated list in read_kv (missing ']')");
-    if (!trim(list.substr(close + 1)).empty())
-        throw InputError(in.where(), "unexpected text after ']' in read_kv: '" +
-                                         std::string(trim(list.substr(close + 1))) + "'");
+    const std::string_view rest = trim(list.substr(close + 1));
+    if (!rest.empty() && rest.front() == ',') throw fieldCountError(in, line);   // an unquoted [..] then more fields
+    if (!rest.empty())
+        throw InputError(in.where(), "unexpected text after ']' in read_kv: '" + excerpt(rest, 40) + "'");
     std::string_view body = list.substr(1, close - 1);
     row.tokens.clear();
     if (!trim(body).empty()) {
@@ -65,8 +88,7 @@ void parseRow(CsvReader& in, Row& row)
             int64_t v = 0;
             if (item.empty())
                 throw InputError(in.where(), "empty element in read_kv list");
-            if (!parseInt(item, v))
-                throw InputError(in.where(), "token index is not an integer: '" + std::string(item) + "'");
+            if (!parseInt(item, v)) throw InputError(in.where(), "token index" + notAnInteger(item));
             if (v < 0)
                 throw InputError(in.where(), "token index " + std::to_string(v) + " is negative");
             if (v > row.n)
@@ -101,20 +123,21 @@ struct StepBuffer {
 
 TraceSummary importPaperCsv(TraceStore& store, const std::string& path, const ImportOptions& opt)
 {
+    const std::string& shown = opt.shown_name.empty() ? path : opt.shown_name;
     if (opt.encoding && *opt.encoding != Encoding::IndexU32)
-        throw InputError(path, std::string("paper CSV traces are selections and are stored as index_u32, not ") +
-                                   toString(*opt.encoding));
-    CsvReader in(path);
-    if (!in.next()) throw InputError(path, "empty file (expected the header 'n,l,read_kv')");
+        throw InputError(shown, std::string("paper CSV traces are selections and are stored as index_u32, not ") +
+                                    toString(*opt.encoding));
+    CsvReader in(path, shown);
+    if (!in.next()) throw InputError(shown, "empty file (expected the header 'n,l,read_kv')");
     {
         const auto& h = in.fields();
         if (h.size() != 3 || trim(h[0]) != "n" || trim(h[1]) != "l" || trim(h[2]) != "read_kv")
-            throw InputError(in.where(), "expected the header 'n,l,read_kv', found '" + std::string(in.line()) + "'");
+            throw InputError(in.where(), "expected the header 'n,l,read_kv', found '" + excerpt(in.line()) + "'");
     }
 
     TraceMeta meta;
-    meta.name = opt.name.empty() ? traceNameFromPath(path) : opt.name;
-    meta.source = "paper-csv " + path;
+    meta.name = opt.name.empty() ? traceNameFromPath(shown) : opt.name;
+    meta.source = "paper-csv " + shown;
     meta.description = opt.description.value_or("");
     meta.model_name = opt.model_name.value_or("");
     meta.head_reduction = opt.head_reduction.value_or("mean");
@@ -130,7 +153,7 @@ TraceSummary importPaperCsv(TraceStore& store, const std::string& path, const Im
     Record rec;
 
     auto flush = [&](int64_t lastLine) {
-        const std::string where = path + ":" + std::to_string(lastLine);
+        const std::string where = shown + ":" + std::to_string(lastLine);
         if (!writer) {
             // The first step fixes P and L.
             slots = step.layers.size();
@@ -173,7 +196,7 @@ TraceSummary importPaperCsv(TraceStore& store, const std::string& path, const Im
     int64_t lastLine = in.lineNumber();
     while (in.next()) {
         if (in.isComment())
-            throw InputError(in.where(), "unexpected line '" + std::string(in.line()) + "' (paper CSV has no comments)");
+            throw InputError(in.where(), "unexpected line '" + excerpt(in.line()) + "' (paper CSV has no comments)");
         parseRow(in, row);
         if (step.n < 0) {
             step.clear(row.n, 0);
@@ -203,7 +226,7 @@ TraceSummary importPaperCsv(TraceStore& store, const std::string& path, const Im
         step.layers[l].swap(row.tokens);
         lastLine = in.lineNumber();
     }
-    if (step.n < 0) throw InputError(path, "no data rows after the header");
+    if (step.n < 0) throw InputError(shown, "no data rows after the header");
     flush(lastLine);
     writer->commit();
     opt.control.report(1.0);

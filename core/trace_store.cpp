@@ -524,9 +524,18 @@ public:
                 throw InputError(where, "selection value of token " + std::to_string(i) + " is " +
                                             std::to_string(v) + ", expected 1");
         }
+        // A dense trace stores a mostly-zero record in the matching sparse encoding when that
+        // is smaller (readers honour each record's encoding): an all-zero row of a huge
+        // context must not cost 4 bytes per token. Lossless: zeros are dropped either way.
+        Encoding recEnc = enc_;
+        if (enc_ == Encoding::DenseF32 || enc_ == Encoding::DenseF16) {
+            const Encoding sparse = enc_ == Encoding::DenseF32 ? Encoding::SparseF32 : Encoding::SparseF16;
+            const auto k = static_cast<int64_t>(std::count_if(r.value.begin(), r.value.end(), [](float v) { return v != 0.0f; }));
+            if (blobBytes(sparse, k) < blobBytes(enc_, n)) recEnc = sparse;
+        }
         EncodedRecord enc;
         try {
-            enc = encodeRecord(enc_, n, r.index, r.value, blob_);
+            enc = encodeRecord(recEnc, n, r.index, r.value, blob_);
         } catch (const InputError& e) {
             throw InputError(where, e.problem());
         }
@@ -534,7 +543,7 @@ public:
         insert_->bind(1, id_);
         insert_->bind(2, r.step);
         insert_->bind(3, static_cast<int64_t>(r.layer));
-        insert_->bind(4, std::string(toString(enc_)));
+        insert_->bind(4, std::string(toString(recEnc)));
         insert_->bind(5, enc.count);
         insert_->bindBlob(6, blob_);
         insert_->step();

@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
+#include <optional>
 
 namespace kvtier::cli {
 
@@ -19,7 +20,8 @@ std::string usage()
 {
     return "usage: kvtier-cli import DB FILE [options]\n"
            "\n"
-           "Imports FILE into the trace database DB (created when missing). One transaction:\n"
+           "Imports FILE into the trace database DB (created when missing); FILE '-' reads\n"
+           "stdin (pipes are copied to a temporary file first). One transaction:\n"
            "if anything in FILE is wrong, DB is left exactly as it was and the error names the\n"
            "file, the line or record, and the problem. See docs/TRACE_FORMAT.md.\n"
            "\n"
@@ -89,20 +91,28 @@ int run(const std::vector<std::string>& argv)
     o.trace = a.get("trace").value_or("");
     o.array = a.get("array").value_or("");
 
-    const ImportFormat format = a.get("format") ? parseEnum<ImportFormat>(a, "format", importFormatFromString)
-                                                : guessImportFormat(file);
-    if (!o.trace.empty() && format != ImportFormat::KvtierDb)
+    std::optional<ImportFormat> format;
+    if (a.get("format")) format = parseEnum<ImportFormat>(a, "format", importFormatFromString);
+    if (!o.trace.empty() && format && *format != ImportFormat::KvtierDb)
         throw UsageError("--trace applies to a kvtier database source; use --name to name the trace");
-    if (!o.array.empty() && format != ImportFormat::Npy) throw UsageError("--array applies to .npz files");
+    if (!o.array.empty() && format && *format != ImportFormat::Npy) throw UsageError("--array applies to .npz files");
+
+    // stdin ("-") and pipes are copied to a temporary file first: the importers and the
+    // format guess then read them as they read any file.
+    const ImportInput input(file);
+    if (input.spooled()) o.shown_name = input.shown();
+    if (!format) format = guessImportFormat(input.path(), input.shown());
+    if (!o.trace.empty() && *format != ImportFormat::KvtierDb)
+        throw UsageError("--trace applies to a kvtier database source; use --name to name the trace");
+    if (!o.array.empty() && *format != ImportFormat::Npy) throw UsageError("--array applies to .npz files");
 
     std::error_code ec;
-    if (!std::filesystem::exists(file, ec)) throw InputError(file, "no such file");
     // A database this command creates does not outlive a failed import.
     const bool created = !std::filesystem::exists(db, ec);
     std::vector<TraceSummary> imported;
     try {
         auto store = TraceStore::open(db, TraceStore::Mode::ReadWrite);
-        imported = importFile(*store, file, format, o);
+        imported = importFile(*store, input.path(), *format, o);
     } catch (...) {
         if (created) std::filesystem::remove(db, ec);
         throw;
@@ -110,7 +120,7 @@ int run(const std::vector<std::string>& argv)
     for (const auto& s : imported) {
         const TraceMeta& m = s.meta;
         std::printf("imported '%s' (%s) into %s: %s %s, P=%lld T=%lld L=%d, %lld records, %lld entries, %s\n",
-                    m.name.c_str(), toString(format), db.c_str(), toString(m.layer_mode), toString(m.kind),
+                    m.name.c_str(), toString(*format), db.c_str(), toString(m.layer_mode), toString(m.kind),
                     static_cast<long long>(m.prefill), static_cast<long long>(m.steps), m.layers,
                     static_cast<long long>(s.records), static_cast<long long>(s.entries), toString(s.encoding));
     }

@@ -152,7 +152,7 @@ void TestCliStore::importListInfoExport()
     QCOMPARE(r.code, 0);
     QCOMPARE(r.err, QString());
     QCOMPARE(r.out, "# kvtier trace longbench prefill=4 steps=3 layers=2 mode=per-layer kind=selection "
-                    "encoding=index_u32 head_reduction=mean model= description=three%20steps source=paper-csv%20" +
+                    "encoding=index_u32 rows=8 head_reduction=mean model= description=three%20steps source=paper-csv%20" +
                         paper_ + " notes=\n"
                         "step,layer,token,score\n"
                         "0,0,0,1\n0,0,1,1\n0,1,3,1\n1,0,1,1\n1,0,2,1\n1,0,4,1\n1,1,0,1\n2,0,5,1\n");

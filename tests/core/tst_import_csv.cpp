@@ -301,9 +301,10 @@ void TestImportCsv::longCsvPerLayerInferred()
 
 void TestImportCsv::longCsvCommentCarriesMetadata()
 {
-    // The comment fixes T = 4 and L = 2 beyond the rows present; values are percent-encoded.
+    // The comment fixes T = 4 and L = 2 beyond the rows present (rows=2 says no row is
+    // missing, so the empty last steps are data, not a cut file); values are percent-encoded.
     const std::string path = test::writeScratch("meta.csv",
-        "# kvtier trace my%20trace prefill=3 steps=4 layers=2 mode=per-layer kind=selection encoding=index_u32 "
+        "# kvtier trace my%20trace prefill=3 steps=4 layers=2 mode=per-layer kind=selection encoding=index_u32 rows=2 "
         "model=Llama%2D3 description=a%20b%3Dc head_reduction=max future_key=whatever\n"
         "step,layer,token,score\n"
         "1,1,3,1\n"
@@ -423,7 +424,7 @@ void TestImportCsv::traceCommentRoundTrip()
     s.encoding = Encoding::SparseF16;
     const std::string line = formatTraceComment(s);
     QCOMPARE(line, std::string("# kvtier trace a%20b%25c%3Dd prefill=7 steps=9 layers=4 mode=per-layer kind=scores "
-                               "encoding=sparse_f16 head_reduction=mean model=Qwen2.5-7B description=line%0Abreak "
+                               "encoding=sparse_f16 rows=0 head_reduction=mean model=Qwen2.5-7B description=line%0Abreak "
                                "source= notes="));
     QVERIFY(isTraceComment(line));
     QVERIFY(!isTraceComment("# kvtier traces"));
@@ -434,6 +435,7 @@ void TestImportCsv::traceCommentRoundTrip()
     QCOMPARE(*c.layers, 4);
     QCOMPARE(*c.mode, LayerMode::PerLayer);
     QCOMPARE(*c.encoding, Encoding::SparseF16);
+    QCOMPARE(*c.rows, int64_t{0});
     QCOMPARE(*c.description, std::string("line\nbreak"));
     QCOMPARE(*c.source, std::string());
 }
@@ -463,7 +465,7 @@ void TestImportCsv::exportText()
     std::ostringstream out;
     QCOMPARE(exportLongCsv(*s, "sel", out), int64_t{4});
     QCOMPARE(out.str(), std::string("# kvtier trace sel prefill=2 steps=2 layers=2 mode=per-layer kind=selection "
-                                    "encoding=index_u32 head_reduction=mean model= description= source=hand notes=\n"
+                                    "encoding=index_u32 rows=4 head_reduction=mean model= description= source=hand notes=\n"
                                     "step,layer,token,score\n"
                                     "0,0,1,1\n"
                                     "1,0,0,1\n"
