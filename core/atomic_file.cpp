@@ -32,6 +32,8 @@ std::string randomSuffix()
     return s;
 }
 
+fs::path folderOf(const fs::path& file) { return file.parent_path().empty() ? fs::path(".") : file.parent_path(); }
+
 // Best effort: makes the rename itself survive a power cut. The file's data is already
 // synced; failing here loses nothing the user could act on.
 void syncFolder(const fs::path& folder)
@@ -53,8 +55,7 @@ AtomicFile::AtomicFile(const std::string& target) : target_(target)
     if (fs::is_symlink(fs::symlink_status(written, ec))) written = fs::weakly_canonical(written, ec);
     const auto st = fs::status(written, ec);
     if (fs::is_directory(st)) throw InputError(target, "is a directory");
-    fs::path folder = written.parent_path();
-    if (folder.empty()) folder = ".";
+    const fs::path folder = folderOf(written);
     const auto folderStatus = fs::status(folder, ec);
     if (!fs::exists(folderStatus)) throw InputError(target, "folder '" + folder.string() + "' does not exist");
     if (!fs::is_directory(folderStatus)) throw InputError(target, "'" + folder.string() + "' is not a folder");
@@ -126,7 +127,7 @@ void AtomicFile::commit()
     if (std::rename(temporary_.c_str(), written_.c_str()) != 0)
         throw InputError(target_, "cannot replace the file: " + systemError(errno));
     committed_ = true;
-    syncFolder(fs::path(written_).parent_path().empty() ? fs::path(".") : fs::path(written_).parent_path());
+    syncFolder(folderOf(written_));
 }
 
 bool AtomicFile::commitIfAbsent()
@@ -141,7 +142,7 @@ bool AtomicFile::commitIfAbsent()
     if (done != 0) return false;
     ::unlink(temporary_.c_str());   // gone already after renameat2
     committed_ = true;
-    syncFolder(fs::path(written_).parent_path().empty() ? fs::path(".") : fs::path(written_).parent_path());
+    syncFolder(folderOf(written_));
     return true;
 }
 
