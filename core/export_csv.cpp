@@ -1,12 +1,10 @@
 #include "core/export_csv.hpp"
 
+#include "core/atomic_file.hpp"
 #include "core/error.hpp"
 #include "core/import_long_csv.hpp"
 
 #include <charconv>
-#include <cstdio>
-#include <filesystem>
-#include <fstream>
 #include <iostream>
 
 namespace kvtier {
@@ -62,27 +60,17 @@ int64_t exportLongCsv(const TraceStore& store, const std::string& name, const st
             throw InputError("<stdout>", e.problem());
         }
     }
-    // Written beside the target and renamed at the end: a failed export leaves no half file.
-    const std::string tmp = outPath + ".part";
-    int64_t rows = 0;
+    // Checked and created before any record is read; a failed or cancelled export leaves
+    // the target as it was and no temporary file behind.
+    AtomicFile file(outPath);
     try {
-        std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-        if (!out) throw InputError(outPath, "cannot create the file");
-        rows = exportLongCsv(store, name, out, control);
-        out.close();
-        if (!out) throw InputError(outPath, "write error");
-        std::error_code ec;
-        std::filesystem::rename(tmp, outPath, ec);
-        if (ec) throw InputError(outPath, "cannot rename the finished file into place: " + ec.message());
+        const int64_t rows = exportLongCsv(store, name, file.stream(), control);
+        file.commit();
+        return rows;
     } catch (const InputError& e) {
-        std::remove(tmp.c_str());
         if (!e.where().empty()) throw;
         throw InputError(outPath, e.problem());
-    } catch (...) {
-        std::remove(tmp.c_str());
-        throw;
     }
-    return rows;
 }
 
 } // namespace kvtier

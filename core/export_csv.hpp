@@ -15,7 +15,9 @@ namespace kvtier {
 // Streams the trace record by record into `out`. Returns the number of data rows.
 int64_t exportLongCsv(const TraceStore& store, const std::string& name, std::ostream& out,
                       const JobControl& control = {});
-// To a file (written to a temporary name and renamed when complete) or "-" for stdout.
+// To a file or "-" for stdout. The file is written to a unique temporary name beside it
+// and renamed over it when complete (core/atomic_file.hpp); a directory or a missing
+// folder is refused before any work.
 int64_t exportLongCsv(const TraceStore& store, const std::string& name, const std::string& outPath,
                       const JobControl& control = {});
 

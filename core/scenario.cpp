@@ -1,5 +1,7 @@
 #include "core/scenario.hpp"
 
+#include "core/atomic_file.hpp"
+
 #include "core/error.hpp"
 #include "core/json_check.hpp"
 #include "core/presets.hpp"
@@ -344,17 +346,11 @@ Scenario loadScenario(const std::string& path, const PresetLibrary& presets, con
 
 void saveScenario(const Scenario& s, const std::string& path)
 {
-    // Write a sibling file, then rename over the target: a failure never leaves half a file.
-    const std::string tmp = path + ".tmp";
-    {
-        std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-        if (!out) throw InputError(path, "cannot write the scenario file");
-        out << scenarioToJson(s).dump(2) << "\n";
-        if (!out) throw InputError(path, "write failed");
-    }
-    std::error_code ec;
-    std::filesystem::rename(tmp, path, ec);
-    if (ec) throw InputError(path, "cannot replace the file: " + ec.message());
+    // A failure never leaves half a file, nor touches a user's PATH.tmp.
+    const std::string text = scenarioToJson(s).dump(2) + "\n";
+    AtomicFile file(path);
+    file.stream() << text;
+    file.commit();
 }
 
 } // namespace kvtier

@@ -6,9 +6,12 @@
 #include <sqlite3.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <iterator>
 #include <utility>
 
@@ -25,6 +28,13 @@ namespace {
     if (code == SQLITE_CORRUPT) throw InputError(path, "the database file is corrupt (" + std::string(sqlite3_errmsg(db)) + ")");
     if (code == SQLITE_READONLY) throw InputError(path, "cannot write: the database is read-only (" + std::string(sqlite3_errmsg(db)) + ")");
     if (code == SQLITE_BUSY) throw InputError(path, "the database is locked by another program");
+    if (code == SQLITE_FULL) throw InputError(path, "cannot write: the disk is full");
+    if (code == SQLITE_IOERR) {
+        // The operating system's reason ("No space left on device", "File too large") says
+        // more than SQLite's "disk I/O error".
+        const int err = sqlite3_system_errno(db);
+        throw InputError(path, std::string("input/output error: ") + (err ? std::strerror(err) : sqlite3_errmsg(db)));
+    }
     throw InputError(path, what + ": " + (db ? sqlite3_errmsg(db) : "out of memory"));
 }
 
@@ -207,9 +217,10 @@ struct Connection {
     sqlite3* release() { return std::exchange(db, nullptr); }
 };
 
-void openConnection(Connection& c, const std::string& path, int flags)
+// `file` is what SQLite opens (the path, or a file: URI); `path` names the file in errors.
+void openConnection(Connection& c, const std::string& path, int flags, const std::string& file = {})
 {
-    if (sqlite3_open_v2(path.c_str(), &c.db, flags, nullptr) != SQLITE_OK)
+    if (sqlite3_open_v2(file.empty() ? path.c_str() : file.c_str(), &c.db, flags, nullptr) != SQLITE_OK)
         throw InputError(path, std::string("cannot open: ") + (c.db ? sqlite3_errmsg(c.db) : "out of memory"));
     sqlite3_busy_timeout(c.db, 5000);
     exec(c.db, path, "PRAGMA foreign_keys = ON");
@@ -244,6 +255,75 @@ void prepareSchema(sqlite3* db, const std::string& path, TraceStore::Mode mode)
     for (const char* t : {"traces", "records"})
         if (!hasTable(db, path, t))
             throw InputError(path, std::string("not a kvtier trace database (table '") + t + "' missing)");
+}
+
+// Writers switch the file to write-ahead logging (docs/TRACE_FORMAT.md, "Durability and
+// concurrency"): a write in progress never touches the database file itself, so readers
+// keep reading the last committed content while an import runs, and after a crash (kill
+// -9, full disk) they need no writer to roll anything back before they can read.
+void useWriteAheadLog(sqlite3* db, const std::string& path)
+{
+    const int rc = sqlite3_exec(db, "PRAGMA journal_mode = WAL", nullptr, nullptr, nullptr);
+    // Switching needs a moment with no other connection; a reader holding the file in
+    // rollback mode only postpones the switch to the next write, it does not stop this one.
+    if (rc != SQLITE_OK && rc != SQLITE_BUSY && rc != SQLITE_LOCKED) fail(db, path, "PRAGMA journal_mode = WAL");
+}
+
+// "file:" URI of a path, for opening it with URI parameters.
+std::string fileUri(const std::string& path)
+{
+    std::string uri = path.starts_with('/') ? "file://" : "file:";
+    for (const unsigned char ch : path) {
+        if (ch == '%' || ch == '?' || ch == '#' || ch < 0x20 || ch >= 0x7F) {
+            char hex[4];
+            std::snprintf(hex, sizeof hex, "%%%02X", ch);
+            uri += hex;
+        } else {
+            uri += static_cast<char>(ch);
+        }
+    }
+    return uri;
+}
+
+// True when the file's SQLite header says write-ahead logging (file format bytes 18 and 19
+// are 2, https://www.sqlite.org/fileformat.html).
+bool inWalMode(const std::string& path)
+{
+    std::ifstream in(path, std::ios::binary);
+    char header[20] = {};
+    return in.read(header, sizeof header) && std::memcmp(header, "SQLite format 3", 16) == 0 &&
+           header[18] == 2 && header[19] == 2;
+}
+
+// Readers open the file read-write when they may, with PRAGMA query_only so that nothing
+// is ever written through them. Such a connection repairs a crashed writer's leftovers
+// itself (replays the committed part of a write-ahead log, rolls back a hot journal of a
+// rollback-mode file) instead of failing with "read-only", and as the last connection to
+// close it checkpoints and removes the -wal and -shm files rather than leaving them beside
+// the database. SQLite opens a write-protected file read-only by itself.
+void openForReading(Connection& c, const std::string& path)
+{
+    openConnection(c, path, SQLITE_OPEN_READWRITE);
+    exec(c.db, path, "PRAGMA query_only = 1");
+    try {
+        prepareSchema(c.db, path, TraceStore::Mode::ReadOnly);
+        return;
+    } catch (const InputError&) {
+        std::error_code ec;
+        if (!inWalMode(path) || std::filesystem::exists(path + "-wal", ec)) throw;
+    }
+    // A write-ahead-log database in a directory we may not write, whose last writer closed
+    // cleanly (no -wal file): SQLite cannot create the -shm index it wants, but the main
+    // file holds every committed trace. Read it as immutable. With a -wal file present the
+    // main file may lack committed pages, so that case stays an error (above).
+    sqlite3_close_v2(c.release());
+    try {
+        openConnection(c, path, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, fileUri(path) + "?immutable=1");
+        prepareSchema(c.db, path, TraceStore::Mode::ReadOnly);
+    } catch (const InputError& e) {
+        throw InputError(path, "cannot read a write-ahead-log database in a directory without write access: " +
+                                   e.problem());
+    }
 }
 
 std::string recordWhere(const std::string& path, const std::string& trace, int64_t t, int64_t l)
@@ -385,12 +465,19 @@ private:
 
 // ---- writer ----------------------------------------------------------------------------
 
+// A read-only store is a read-write connection with PRAGMA query_only (see TraceStore::open).
+bool queryOnly(sqlite3* db, const std::string& path)
+{
+    Statement q(db, path, "PRAGMA query_only");
+    return q.step() && q.int64(0) != 0;
+}
+
 // One transaction, or a savepoint inside an open one (TraceStore::transaction()).
 class Scope {
 public:
     Scope(sqlite3* db, const std::string& path) : db_(db), path_(path)
     {
-        if (sqlite3_db_readonly(db, "main") == 1)
+        if (sqlite3_db_readonly(db, "main") == 1 || queryOnly(db, path))
             throw InputError(path, "opened read-only; cannot write");
         nested_ = sqlite3_get_autocommit(db) == 0;
         exec(db, path, nested_ ? "SAVEPOINT kvtier_write" : "BEGIN IMMEDIATE");
@@ -610,9 +697,13 @@ std::unique_ptr<TraceStore> TraceStore::open(const std::string& path, Mode mode)
     if (mode == Mode::ReadOnly && !fs::exists(st)) throw InputError(path, "no such file");
     if (fs::is_directory(st)) throw InputError(path, "is a directory, not a trace database");
     Connection c;
-    openConnection(c, path, mode == Mode::ReadOnly ? SQLITE_OPEN_READONLY
-                                                   : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
-    prepareSchema(c.db, path, mode);
+    if (mode == Mode::ReadOnly) {
+        openForReading(c, path);
+    } else {
+        openConnection(c, path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+        prepareSchema(c.db, path, mode);   // first: never switch someone else's database
+        useWriteAheadLog(c.db, path);
+    }
     return std::unique_ptr<TraceStore>(new TraceStore(path, c.release()));
 }
 

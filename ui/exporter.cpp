@@ -1,5 +1,7 @@
 #include "ui/exporter.hpp"
 
+#include "core/atomic_file.hpp"
+#include "core/error.hpp"
 #include "ui/plot_view.hpp"
 #include "ui/theme.hpp"
 
@@ -18,6 +20,8 @@
 #include <QSvgGenerator>
 #include <QTextStream>
 #include <qcustomplot.h>
+
+#include <optional>
 
 namespace kvtier::ui {
 
@@ -115,19 +119,33 @@ bool exportView(PlotView* view, const QString& path, ExportFormat format, QSize 
     }
     if (size.width() < 16 || size.height() < 16)
         return fail(QObject::tr("figure size %1 x %2 is too small").arg(size.width()).arg(size.height()));
+    // Rendered into a unique temporary file renamed over `path` when complete (as the CSV
+    // above, through QSaveFile): a failure never leaves half a figure or clobbers a file.
+    std::optional<AtomicFile> file;
+    try {
+        file.emplace(path.toStdString());
+    } catch (const InputError& e) {
+        return fail(QString::fromStdString(e.problem()));
+    }
+    const QString temporary = QString::fromStdString(file->temporaryPath());
     LightThemeScope light(view);
     QCustomPlot* plot = view->plot();
     bool ok = false;
     switch (format) {
-    case ExportFormat::Png: ok = plot->savePng(path, size.width(), size.height(), 1.0, -1, 150); break;
+    case ExportFormat::Png: ok = plot->savePng(temporary, size.width(), size.height(), 1.0, -1, 150); break;
     case ExportFormat::Pdf:
-        ok = plot->savePdf(path, size.width(), size.height(), QCP::epNoCosmetic, QStringLiteral("kvtier"), view->title());
+        ok = plot->savePdf(temporary, size.width(), size.height(), QCP::epNoCosmetic, QStringLiteral("kvtier"), view->title());
         break;
-    case ExportFormat::Svg: ok = saveSvg(plot, path, size, view->title()); break;
+    case ExportFormat::Svg: ok = saveSvg(plot, temporary, size, view->title()); break;
     case ExportFormat::Csv: break;
     }
-    if (!ok || !QFileInfo(path).exists() || QFileInfo(path).size() == 0)
+    if (!ok || QFileInfo(temporary).size() == 0)
         return fail(QObject::tr("could not write the file"));
+    try {
+        file->commit();
+    } catch (const InputError& e) {
+        return fail(QString::fromStdString(e.problem()));
+    }
     return true;
 }
 

@@ -2,13 +2,14 @@
 #include "command.hpp"
 #include "scenario_args.hpp"
 
+#include "core/atomic_file.hpp"
 #include "core/pipeline.hpp"
 
 #include <nlohmann/json.hpp>
 
 #include <cstdio>
-#include <fstream>
 #include <iostream>
+#include <optional>
 
 namespace kvtier::cli {
 
@@ -104,10 +105,9 @@ void printTable(const AnalysisResult& r)
                 r.stats.bound_ms, r.stats.place_ms, r.stats.time_ms);
 }
 
-void writePerStep(const AnalysisResult& r, const std::string& path)
+void writePerStep(const AnalysisResult& r, AtomicFile& file)
 {
-    std::ofstream out(path, std::ios::binary);
-    if (!out) throw InputError(path, "cannot write the per-step CSV");
+    std::ostream& out = file.stream();
     out.precision(10);
     out << "step,balanced_s,paper_s";
     for (const auto& o : r.policies) {
@@ -126,7 +126,7 @@ void writePerStep(const AnalysisResult& r, const std::string& path)
         }
         out << '\n';
     }
-    if (!out) throw InputError(path, "write failed");
+    file.commit();
 }
 
 int run(const std::vector<std::string>& argv)
@@ -135,9 +135,12 @@ int run(const std::vector<std::string>& argv)
     if (!a.positional().empty()) throw UsageError("unexpected argument '" + a.positional()[0] + "'");
     const PresetLibrary presets = presetsFrom(a);
     const Scenario s = scenarioFrom(a, presets);
+    // The output is checked (a folder, a missing folder) before the analysis runs.
+    std::optional<AtomicFile> perStep;
+    if (auto per = a.get("per-step")) perStep.emplace(*per);
     Pipeline pipeline;
     const AnalysisResult r = pipeline.run(s);
-    if (auto per = a.get("per-step")) writePerStep(r, *per);
+    if (perStep) writePerStep(r, *perStep);
     if (a.has("json")) std::cout << toJson(r).dump(2) << "\n";
     else printTable(r);
     return 0;

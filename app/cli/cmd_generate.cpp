@@ -3,6 +3,7 @@
 #include "args.hpp"
 #include "command.hpp"
 
+#include "core/atomic_file.hpp"
 #include "core/error.hpp"
 #include "core/generator.hpp"
 #include "core/trace_store.hpp"
@@ -12,6 +13,7 @@
 #include <chrono>
 #include <fstream>
 #include <iostream>
+#include <optional>
 #include <sstream>
 
 namespace kvtier::cli {
@@ -152,6 +154,12 @@ int run(const std::vector<std::string>& argv)
     if (auto m = a.get("model-name")) meta.model_name = *m;
     meta.source = "kvtier-cli generate --preset " + presetName + "; parameters " + generatorParamsToJson(p).dump();
 
+    // The CSV target is checked (a folder, a missing folder) before the database is touched.
+    std::optional<AtomicFile> csvFile;
+    if (csvPath) {
+        csvFile.emplace(*csvPath);
+        csvFile->stream() << "n,l,read_kv\n";
+    }
     std::unique_ptr<TraceStore> store;
     std::unique_ptr<TraceWriter> writer;
     if (!a.positional().empty()) {
@@ -171,25 +179,16 @@ int run(const std::vector<std::string>& argv)
     } else if (a.has("name")) {
         throw UsageError("--name needs a database to write to");
     }
-    std::ofstream csv;
-    if (csvPath) {
-        csv.open(*csvPath, std::ios::binary | std::ios::trunc);
-        if (!csv) throw InputError(*csvPath, "cannot write file");
-        csv << "n,l,read_kv\n";
-    }
 
     const auto start = std::chrono::steady_clock::now();
     int64_t records = 0, entries = 0;
     generate(p, [&](const Record& r) {
         if (writer) writer->add(r);
-        if (csvPath) writeCsvRow(csv, p.prefill, r);
+        if (csvFile) writeCsvRow(csvFile->stream(), p.prefill, r);
         ++records;
         entries += static_cast<int64_t>(r.index.size());
     });
-    if (csvPath) {
-        csv.close();
-        if (!csv) throw InputError(*csvPath, "write failed");
-    }
+    if (csvFile) csvFile->commit();
     if (writer) writer->commit();
     const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 

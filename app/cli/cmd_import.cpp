@@ -3,6 +3,7 @@
 #include "args.hpp"
 #include "command.hpp"
 
+#include "core/atomic_file.hpp"
 #include "core/error.hpp"
 #include "core/importers.hpp"
 #include "core/trace_store.hpp"
@@ -23,7 +24,8 @@ std::string usage()
            "Imports FILE into the trace database DB (created when missing); FILE '-' reads\n"
            "stdin (pipes are copied to a temporary file first). One transaction:\n"
            "if anything in FILE is wrong, DB is left exactly as it was and the error names the\n"
-           "file, the line or record, and the problem. See docs/TRACE_FORMAT.md.\n"
+           "file, the line or record, and the problem. A new DB appears only once complete.\n"
+           "See docs/TRACE_FORMAT.md.\n"
            "\n"
            "  --format F            paper-csv | long-csv | npy | kvtier. Default: guessed from\n"
            "                        the content (SQLite header, NumPy/zip magic, CSV header),\n"
@@ -57,6 +59,49 @@ T parseEnum(const Args& a, const std::string& option, F fromString)
     } catch (const InputError& e) {
         throw UsageError("--" + option + ": " + e.problem());
     }
+}
+
+// The store names the file it has open; the user knows that file as `db`.
+InputError asNamed(const InputError& e, const std::string& opened, const std::string& db)
+{
+    if (!e.where().starts_with(opened)) return e;
+    return InputError(db + e.where().substr(opened.size()), e.problem());
+}
+
+// A database that does not exist yet is built under a unique temporary name beside DB and
+// linked into place only when complete, never over an existing file. A failed import
+// removes nothing but its own temporary file, which no other program knows about: it can
+// never delete a database that a concurrent command created and filled meanwhile. When
+// one did, the traces are copied into it in one transaction (a name clash refuses the
+// whole import and leaves that database as it is).
+std::vector<TraceSummary> importIntoNewDatabase(const std::string& db, const std::string& file, ImportFormat format,
+                                                const ImportOptions& o)
+{
+    AtomicFile building(db);
+    const std::string& temporary = building.temporaryPath();
+    std::vector<TraceSummary> imported;
+    try {
+        auto store = TraceStore::open(temporary, TraceStore::Mode::ReadWrite);
+        imported = importFile(*store, file, format, o);
+    } catch (const InputError& e) {
+        throw asNamed(e, temporary, db);
+    }
+    // Closing the last connection checkpoints the write-ahead log into the file and removes
+    // it; a log left behind would hold committed pages the linked file lacks.
+    std::error_code ec;
+    if (std::filesystem::exists(temporary + "-wal", ec))
+        throw InputError(db, "could not finish writing the new database (its write-ahead log was not merged)");
+    if (building.commitIfAbsent()) return imported;
+
+    auto store = TraceStore::open(db, TraceStore::Mode::ReadWrite);
+    ImportOptions copy;
+    copy.replace = o.replace;
+    try {
+        imported = importFile(*store, temporary, ImportFormat::KvtierDb, copy);
+    } catch (const InputError& e) {
+        throw asNamed(e, temporary, db);
+    }
+    return imported;
 }
 
 int run(const std::vector<std::string>& argv)
@@ -107,15 +152,13 @@ int run(const std::vector<std::string>& argv)
     if (!o.array.empty() && *format != ImportFormat::Npy) throw UsageError("--array applies to .npz files");
 
     std::error_code ec;
-    // A database this command creates does not outlive a failed import.
-    const bool created = !std::filesystem::exists(db, ec);
     std::vector<TraceSummary> imported;
-    try {
+    if (std::filesystem::exists(db, ec)) {
+        // One transaction: a failure leaves DB as it was. Nothing is ever deleted.
         auto store = TraceStore::open(db, TraceStore::Mode::ReadWrite);
         imported = importFile(*store, input.path(), *format, o);
-    } catch (...) {
-        if (created) std::filesystem::remove(db, ec);
-        throw;
+    } else {
+        imported = importIntoNewDatabase(db, input.path(), *format, o);
     }
     for (const auto& s : imported) {
         const TraceMeta& m = s.meta;

@@ -2,12 +2,13 @@
 #include "command.hpp"
 #include "scenario_args.hpp"
 
+#include "core/atomic_file.hpp"
 #include "core/sweep.hpp"
 
 #include <cmath>
-#include <fstream>
 #include <iostream>
 #include <mutex>
+#include <optional>
 
 namespace kvtier::cli {
 
@@ -23,6 +24,9 @@ int run(const std::vector<std::string>& argv)
     if (axes.empty()) throw UsageError("give at least one --vary key.path=start:stop:step");
     const PresetLibrary presets = presetsFrom(a);
     const Scenario s = scenarioFrom(a, presets);
+    // The output is checked (a folder, a missing folder) before the sweep runs.
+    std::optional<AtomicFile> file;
+    if (csv != "-") file.emplace(csv);
     Pipeline pipeline;
     std::mutex m;
     int shown = -1;
@@ -43,14 +47,8 @@ int run(const std::vector<std::string>& argv)
     if (csv == "-") {
         std::cout << text;
     } else {
-        const std::string tmp = csv + ".tmp";
-        {
-            std::ofstream out(tmp, std::ios::binary);
-            if (!out) throw InputError(csv, "cannot write the sweep CSV");
-            out << text;
-            if (!out) throw InputError(csv, "write failed");
-        }
-        if (std::rename(tmp.c_str(), csv.c_str()) != 0) throw InputError(csv, "cannot replace the file");
+        file->stream() << text;
+        file->commit();
     }
     size_t bad = 0;
     for (const auto& p : r.points) bad += !p.error.empty();

@@ -236,8 +236,11 @@ void TestTraceStore::newFileGetsSchema()
              int64_t{3});
     // records is WITHOUT ROWID, keyed by (trace_id, step, layer).
     QCOMPARE(rawInt(p, "SELECT instr(sql, 'WITHOUT ROWID') > 0 FROM sqlite_master WHERE name = 'records'"), int64_t{1});
-    // Rollback journal, not WAL: the database stays one shareable file.
-    QCOMPARE(rawInt(p, "SELECT journal_mode = 'delete' FROM pragma_journal_mode"), int64_t{1});
+    // Write-ahead log (readers never wait for a writer, nor need one after a crash); once
+    // the last connection closes the database is one shareable file again.
+    QCOMPARE(rawInt(p, "SELECT journal_mode = 'wal' FROM pragma_journal_mode"), int64_t{1});
+    QVERIFY(!QFileInfo::exists(QString::fromStdString(p + "-wal")));
+    QVERIFY(!QFileInfo::exists(QString::fromStdString(p + "-shm")));
     // Reopening read-only works.
     auto ro = TraceStore::open(p, TraceStore::Mode::ReadOnly);
     QVERIFY(ro->list().empty());
@@ -682,8 +685,8 @@ void TestTraceStore::failedImportLeavesFileUnchanged()
     const qint64 sizeBefore = QFileInfo(QString::fromStdString(p)).size();
     {
         auto s = TraceStore::open(p, TraceStore::Mode::ReadWrite);
-        // A tiny page cache makes SQLite spill pages into the file before the failure,
-        // so the rollback has to restore them from the journal.
+        // A tiny page cache makes SQLite spill uncommitted pages into the write-ahead log
+        // before the failure; the rollback has to leave them unused.
         QCOMPARE(sqlite3_exec(s->handle(), "PRAGMA cache_size = 4", nullptr, nullptr, nullptr), SQLITE_OK);
         auto w = s->beginTrace(meta("broken", 100, 400), Encoding::DenseF32);
         // Enough data to grow the file and spill pages before the failure.
@@ -696,7 +699,8 @@ void TestTraceStore::failedImportLeavesFileUnchanged()
             }
             w->add(r);
         }
-        QVERIFY(QFileInfo(QString::fromStdString(p)).size() > sizeBefore);   // it did spill
+        QVERIFY(QFileInfo(QString::fromStdString(p + "-wal")).size() > 100000);   // it did spill
+        QCOMPARE(QFileInfo(QString::fromStdString(p)).size(), sizeBefore);   // into the log only
         Record bad = rec(300, -1, {5}, {std::numeric_limits<float>::quiet_NaN()});
         QVERIFY(errorOf([&] { w->add(bad); }).contains("record (t=300, l=-1): score of token 5 is NaN"));
         // The importer's exception unwinds: the writer goes away without commit().
@@ -704,6 +708,7 @@ void TestTraceStore::failedImportLeavesFileUnchanged()
     QCOMPARE(QFileInfo(QString::fromStdString(p)).size(), sizeBefore);
     QCOMPARE(sha256(p), before);
     QVERIFY(!QFileInfo::exists(QString::fromStdString(p + "-journal")));
+    QVERIFY(!QFileInfo::exists(QString::fromStdString(p + "-wal")));
     auto s = TraceStore::open(p, TraceStore::Mode::ReadOnly);
     QCOMPARE(s->list().size(), size_t{1});
     const Trace tr = s->load("keep");
