@@ -54,6 +54,7 @@ private:
     Run cli(const QStringList& args, const std::function<void()>& inChild = {});
     QString path(const QString& name) const { return dir_.filePath(name); }
     QString write(const QString& name, const QByteArray& bytes);
+    QString bigPaperCsv(const QString& name, bool badLastRow);
     // Files in the scratch folder whose name starts with `prefix` (temporaries left behind).
     QStringList filesStartingWith(const QString& prefix) const;
     // Trace name -> SHA-256 of its exported long CSV: what a user gets back.
@@ -149,37 +150,53 @@ void TestCliDurability::initTestCase()
 
 // ---- item: a failed import deletes only what it alone created -----------------------------
 
-// Process A imports into a new database from a named pipe, so it waits, mid-import, for
-// as long as the test wants; meanwhile process B creates the same database and imports
-// successfully. Then A's input turns out bad. B's trace must survive A's failure.
+// A paper CSV large enough that importing it takes a good fraction of a second: while
+// process A imports it into a new database, process B has time to create that database.
+// `badLastRow` makes A fail only at the very end, after all that work.
+QString TestCliDurability::bigPaperCsv(const QString& name, bool badLastRow)
+{
+    QByteArray text("n,l,read_kv\n");
+    const int P = 4096, T = 4000;
+    for (int t = 0; t < T; ++t) {
+        text += QByteArray::number(P + t) + ",0,\"[";
+        for (int k = 0; k < 2000; ++k) {
+            if (k) text += ", ";
+            text += QByteArray::number(2 * k + (t & 1));
+        }
+        text += "]\"\n";
+    }
+    if (badLastRow) text += "four,0,\"[0]\"\n";
+    return write(name, text);
+}
+
+// Process A imports a big file into a new database; while it works, process B creates
+// the same database and imports successfully. Then A's input turns out bad at its last
+// row. B's trace must survive A's failure, and A leaves no file behind.
 void TestCliDurability::failedImportNeverDeletesAConcurrentImport()
 {
     const QString db = path("race.kvtr");
-    const QString fifo = path("race-input.csv");
-    QCOMPARE(mkfifo(fifo.toUtf8().constData(), 0600), 0);
+    const QString big = bigPaperCsv("race-input.csv", true);
     QProcess a;
     a.setWorkingDirectory(dir_.path());
-    a.start(QStringLiteral(KVTIER_CLI_PATH), {"import", db, fifo, "--format", "paper-csv", "--name", "from-a"});
+    a.start(QStringLiteral(KVTIER_CLI_PATH), {"import", db, big, "--format", "paper-csv", "--name", "from-a"});
     QVERIFY(a.waitForStarted());
-    // A has started its database (under whatever name it uses) before it reads its input.
+    // A has started its database (under whatever name it uses) and is importing.
     QElapsedTimer t;
     t.start();
-    while (filesStartingWith("race.kvtr").isEmpty() && t.elapsed() < 10000) QTest::qWait(10);
+    while (filesStartingWith("race.kvtr").isEmpty() && t.elapsed() < 10000) QTest::qWait(1);
     QVERIFY(!filesStartingWith("race.kvtr").isEmpty());
 
     const Run b = cli({"import", db, paper_, "--name", "from-b"});
     QCOMPARE(b.err, QString());
     QCOMPARE(b.code, 0);
     QVERIFY(b.out.startsWith("imported 'from-b' (paper-csv) into " + db));
+    // B finished first, or this test proves nothing.
+    QCOMPARE(a.state(), QProcess::Running);
 
-    QFile in(fifo);
-    QVERIFY(in.open(QIODevice::WriteOnly));
-    in.write("n,l,read_kv\nfour,0,\"[0]\"\n");
-    in.close();
-    QVERIFY(a.waitForFinished(20000));
+    QVERIFY(a.waitForFinished(60000));
     QCOMPARE(a.exitCode(), 1);
     QCOMPARE(QString::fromUtf8(a.readAllStandardError()),
-             "kvtier-cli import: " + fifo + ":2: n is not an integer: 'four'\n");
+             "kvtier-cli import: " + big + ":4002: n is not an integer: 'four'\n");
 
     QCOMPARE(traceNames(db), QStringList{"from-b"});
     QCOMPARE(filesStartingWith("race.kvtr"), QStringList{"race.kvtr"});   // A's temporary is gone
@@ -189,22 +206,19 @@ void TestCliDurability::failedImportNeverDeletesAConcurrentImport()
 void TestCliDurability::concurrentImportsIntoNewDatabaseKeepBoth()
 {
     const QString db = path("both.kvtr");
-    const QString fifo = path("both-input.csv");
-    QCOMPARE(mkfifo(fifo.toUtf8().constData(), 0600), 0);
+    const QString big = bigPaperCsv("both-input.csv", false);
     QProcess a;
     a.setWorkingDirectory(dir_.path());
-    a.start(QStringLiteral(KVTIER_CLI_PATH), {"import", db, fifo, "--format", "paper-csv", "--name", "from-a"});
+    a.start(QStringLiteral(KVTIER_CLI_PATH), {"import", db, big, "--format", "paper-csv", "--name", "from-a"});
     QVERIFY(a.waitForStarted());
     QElapsedTimer t;
     t.start();
-    while (filesStartingWith("both.kvtr").isEmpty() && t.elapsed() < 10000) QTest::qWait(10);
+    while (filesStartingWith("both.kvtr").isEmpty() && t.elapsed() < 10000) QTest::qWait(1);
+    QVERIFY(!filesStartingWith("both.kvtr").isEmpty());
 
     QCOMPARE(cli({"import", db, paper_, "--name", "from-b"}).code, 0);
-    QFile in(fifo);
-    QVERIFY(in.open(QIODevice::WriteOnly));
-    in.write("n,l,read_kv\n4,0,\"[0, 1]\"\n5,0,\"[2]\"\n");
-    in.close();
-    QVERIFY(a.waitForFinished(20000));
+    QCOMPARE(a.state(), QProcess::Running);
+    QVERIFY(a.waitForFinished(60000));
     QCOMPARE(QString::fromUtf8(a.readAllStandardError()), QString());
     QCOMPARE(a.exitCode(), 0);
     // The user asked for a paper CSV: the copy into the database B made is an inner detail.
