@@ -30,6 +30,12 @@ RecordKind recordKindFromString(const std::string& s);   // throws InputError
 LayerMode layerModeFromString(const std::string& s);      // throws InputError
 Encoding encodingFromString(const std::string& s);        // throws InputError
 
+// Limits of a stored trace (docs/TRACE_FORMAT.md "Limits"). Token indices are u32, so a
+// context never holds more than 2^32 tokens: P + T <= 2^32 (n_t = P + t < P + T).
+inline constexpr int64_t kMaxContextTokens = int64_t{1} << 32;
+// Layers: the same bound as a model's layer count in a scenario.
+inline constexpr int64_t kMaxLayers = 1'000'000;
+
 struct TraceMeta {
     std::string name;
     std::string description;       // one line, shown in lists
