@@ -134,7 +134,12 @@ int run(const std::vector<std::string>& argv)
     const PresetLibrary presets = presetsFrom(a);
     const Scenario s = scenarioFrom(a, presets);
     Pipeline pipeline;
-    const AnalysisResult r = pipeline.run(s);
+    AnalysisResult r;
+    try {
+        r = pipeline.run(s);
+    } catch (const std::bad_alloc&) {
+        throw tooLargeForMemory(s);
+    }
     if (auto per = a.get("per-step")) writePerStep(r, *per);
     if (a.has("json")) std::cout << toJson(r).dump(2) << "\n";
     else printTable(r);
