@@ -284,7 +284,7 @@ void validate(const GeneratorParams& p)
     if (p.prefill < 1) bad("prefill", "must be >= 1");
     if (p.steps < 1) bad("steps", "must be >= 1");
     if (p.prefill + p.steps > (int64_t{1} << 31)) bad("steps", "prefill + steps must be < 2^31");
-    if (p.layers < 1 || p.layers > 100000) bad("layers", "must be in [1, 100000]");
+    if (p.layers < 1 || p.layers > kMaxLayers) bad("layers", "must be in [1, " + std::to_string(kMaxLayers) + "]");
     auto nonNeg = [](const char* n, double v) {
         if (!(v >= 0) || !std::isfinite(v)) bad(n, "must be >= 0");
     };
