@@ -2,11 +2,12 @@
 
 #include "core/error.hpp"
 #include "core/json_check.hpp"
+#include "core/json_text.hpp"
+#include "core/parallel.hpp"
 
 #include <nlohmann/json.hpp>
 #include <tbb/blocked_range.h>
 #include <tbb/enumerable_thread_specific.h>
-#include "core/parallel.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -274,6 +275,7 @@ void applyGeneratorSetting(GeneratorParams& p, const std::string& keyValue)
         throw InputError("--set " + keyValue, "expected key=value");
     const std::string key = keyValue.substr(0, eq);
     const std::string text = keyValue.substr(eq + 1);
+    checkJsonText(text, "--set " + key);
     json value = json::parse(text, nullptr, /*allow_exceptions=*/false);
     if (value.is_discarded()) value = text;
     p = generatorParamsFromJson(json{{key, value}}, "--set " + keyValue, p);

@@ -1,7 +1,7 @@
 // Hostile inputs through kvtier-cli as a user meets them: damaged databases, scenarios
 // nested without end or with numbers beyond every range, sweep grids whose size wraps.
 // Each run must exit 1 with exactly one line on stderr naming the file and the problem,
-// never crash, never print a library's text (docs/HOSTILE_INPUTS_store.md).
+// never crash, never print a library's text (docs/HOSTILE_INPUTS.md).
 #include <sqlite3.h>
 
 #include <QFile>
@@ -121,6 +121,20 @@ private slots:
         const QString ok = dir_.filePath("ok.kvtier.json");
         oneClearLine(cli({"analyze", "--scenario", ok, "--set", "comment=" + QString(100000, '[')}),
                      "--set comment: line 1, column 65: JSON nested deeper than 64 levels");
+    }
+
+    // The generator's JSON inputs go through the same checks: --params FILE and --set.
+    void deepOrBrokenGeneratorParams()
+    {
+        const QString p = dir_.filePath("deep-params.json");
+        write(p, QByteArray(100000, '[') + QByteArray(100000, ']'));
+        const QString db = dir_.filePath("gen.sqlite");
+        oneClearLine(cli({"generate", db, "--params", p}), p + ": line 1, column 65: JSON nested deeper than 64 levels");
+        write(p, "{\"seed\": 1e999}");
+        oneClearLine(cli({"generate", db, "--params", p}), p + ": line 1, column 10: number 1e999 is out of range");
+        oneClearLine(cli({"generate", db, "--set", "seed=" + QString(100000, '[')}),
+                     "--set seed: line 1, column 65: JSON nested deeper than 64 levels");
+        QVERIFY(!QFile::exists(db));
     }
 
     // SEEN: nlohmann's texts (number overflow, invalid UTF-8) reached the user.

@@ -1,6 +1,6 @@
 // Hostile scenarios, presets and numbers: JSON nested without end, numbers beyond every
 // range, grids whose size wraps. Each gives one line naming the file, the place and the
-// problem in plain words (docs/SCENARIO.md "Limits", docs/HOSTILE_INPUTS_store.md).
+// problem in plain words (docs/SCENARIO.md "Limits", docs/HOSTILE_INPUTS.md).
 #include "core/error.hpp"
 #include "core/pipeline.hpp"
 #include "core/presets.hpp"

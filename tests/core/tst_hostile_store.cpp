@@ -1,7 +1,7 @@
 // Hostile trace databases: every integer the store reads is range-checked before it is
 // used as a size, a divisor or a count, so a damaged or malicious file gives one clear
 // error naming the file, the trace and the field — never a crash, a wrap or a huge
-// allocation (docs/TRACE_FORMAT.md "Limits", docs/HOSTILE_INPUTS_store.md).
+// allocation (docs/TRACE_FORMAT.md "Limits", docs/HOSTILE_INPUTS.md).
 #include "core/blob_codec.hpp"
 #include "core/error.hpp"
 #include "core/import_db.hpp"
