@@ -1,9 +1,9 @@
 #include "core/bounds.hpp"
 
+#include "core/parallel.hpp"
 #include "core/split.hpp"
 
 #include <tbb/blocked_range.h>
-#include "core/parallel.hpp"
 
 #include <algorithm>
 #include <limits>

@@ -1,10 +1,10 @@
 #include "core/pipeline.hpp"
 
 #include "core/error.hpp"
+#include "core/parallel.hpp"
 #include "core/trace_store.hpp"
 
 #include <nlohmann/json.hpp>
-#include "core/parallel.hpp"
 
 #include <algorithm>
 #include <chrono>
@@ -180,7 +180,6 @@ void Pipeline::clear()
     d->bounds.clear();
 }
 
-
 std::shared_ptr<const Trace> Pipeline::trace(const std::string& db, const std::string& name, const JobControl& job)
 {
     const std::string key = traceKey(db, name);
@@ -307,7 +306,7 @@ namespace {
 int64_t unitsOf(const TraceMeta& meta, int64_t pageTokens)
 {
     // P + T <= 2^32 and g >= 1 (TraceStore and validate(SelectionConfig) check both), so
-    // neither the sum nor the product with L <= 10^6 can overflow.
+    // neither the sum nor the product with L <= kMaxLayers can overflow.
     const int64_t pages = (meta.prefill + meta.steps + pageTokens - 1) / pageTokens;
     return pages * meta.layerSlots();
 }

@@ -1,7 +1,8 @@
 #include "core/relevance.hpp"
 
-#include <tbb/blocked_range.h>
 #include "core/parallel.hpp"
+
+#include <tbb/blocked_range.h>
 
 #include <algorithm>
 #include <cmath>

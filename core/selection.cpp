@@ -1,9 +1,9 @@
 #include "core/selection.hpp"
 
 #include "core/error.hpp"
+#include "core/parallel.hpp"
 
 #include <tbb/blocked_range.h>
-#include "core/parallel.hpp"
 
 #include <algorithm>
 #include <cmath>

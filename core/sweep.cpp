@@ -1,9 +1,8 @@
 #include "core/sweep.hpp"
 
 #include "core/error.hpp"
-#include "core/presets.hpp"
-
 #include "core/parallel.hpp"
+#include "core/presets.hpp"
 
 #include <atomic>
 #include <cmath>

@@ -1,10 +1,10 @@
 #include "core/timing.hpp"
 
 #include "core/error.hpp"
+#include "core/parallel.hpp"
 #include "core/split.hpp"
 
 #include <tbb/blocked_range.h>
-#include "core/parallel.hpp"
 
 #include <algorithm>
 #include <cmath>
