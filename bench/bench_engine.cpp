@@ -8,9 +8,9 @@
 //   replace_online  the same with the online policies only
 //   reselect        a sparsity change: everything downstream recomputed
 // and full_analysis with 1 and 2 threads for scaling.
-#include "core/pipeline.hpp"
-#include "core/presets.hpp"
-#include "core/scenario.hpp"
+#include "core/config/presets.hpp"
+#include "core/config/scenario_json.hpp"
+#include "core/engine/pipeline.hpp"
 
 #include <nlohmann/json.hpp>
 #include <tbb/global_control.h>

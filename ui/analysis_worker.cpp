@@ -1,6 +1,6 @@
 #include "ui/analysis_worker.hpp"
 
-#include "core/error.hpp"
+#include "core/model/error.hpp"
 
 #include <QElapsedTimer>
 #include <QPointer>

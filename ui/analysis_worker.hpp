@@ -3,8 +3,8 @@
 // request wins: each request gets an id; a new one raises the running job's cancel flag
 // (core stops at its next check) and waits as the single pending request; results whose
 // id is stale are dropped. Results and progress reach the UI thread by queued calls.
-#include "core/pipeline.hpp"
-#include "core/scenario.hpp"
+#include "core/engine/pipeline.hpp"
+#include "core/model/scenario.hpp"
 #include "ui/heatmaps.hpp"
 
 #include <QObject>

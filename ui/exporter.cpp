@@ -1,7 +1,7 @@
 #include "ui/exporter.hpp"
 
-#include "core/atomic_file.hpp"
-#include "core/error.hpp"
+#include "core/io/atomic_file.hpp"
+#include "core/model/error.hpp"
 #include "ui/plot_view.hpp"
 #include "ui/theme.hpp"
 

@@ -1,6 +1,6 @@
 #include "ui/heatmaps.hpp"
 
-#include "core/error.hpp"
+#include "core/model/error.hpp"
 #include "ui/theme.hpp"
 
 #include <qcustomplot.h>

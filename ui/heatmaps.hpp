@@ -4,10 +4,10 @@
 // highest-priority category (placement), so a single hot token or a single miss stays
 // visible at any zoom; zoomed in far enough, a cell is one step x one token.
 // The QCPColorMapData is handed to the view, which takes ownership (setData(ptr, false)).
-#include "core/cancel.hpp"
-#include "core/placement.hpp"
-#include "core/selection.hpp"
-#include "core/trace.hpp"
+#include "core/engine/placement.hpp"
+#include "core/engine/selection.hpp"
+#include "core/model/cancel.hpp"
+#include "core/model/trace.hpp"
 
 #include <QPointF>
 #include <QVector>

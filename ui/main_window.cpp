@@ -1,9 +1,9 @@
 #include "ui/main_window.hpp"
 
-#include "core/error.hpp"
-#include "core/importers.hpp"
-#include "core/json_text.hpp"
-#include "core/trace_store.hpp"
+#include "core/io/importers.hpp"
+#include "core/model/error.hpp"
+#include "core/store/trace_store.hpp"
+#include "core/support/json_text.hpp"
 #include "ui/bandwidth_view.hpp"
 #include "ui/comparison_view.hpp"
 #include "ui/error_sink.hpp"
@@ -47,7 +47,7 @@
 #include <QVBoxLayout>
 #include <qcustomplot.h>
 
-#include "core/relevance.hpp"
+#include "core/engine/relevance.hpp"
 
 #include <nlohmann/json.hpp>
 

@@ -2,8 +2,8 @@
 // The explorer window: scenario dock on the left, the views in a grid with the policy
 // comparison most prominent, the Explain dock on the right, a status bar with the trace
 // size and the last computation time. All computation goes through AnalysisController.
-#include "core/presets.hpp"
-#include "core/scenario.hpp"
+#include "core/config/presets.hpp"
+#include "core/config/scenario_json.hpp"
 #include "ui/analysis_worker.hpp"
 
 #include <QMainWindow>

@@ -3,9 +3,10 @@
 // and the policy list with each policy's parameters built from its ParamSpec list.
 // It owns the Scenario being edited and emits scenarioChanged() on every user edit;
 // programmatic updates (setScenario) are silent.
-#include "core/presets.hpp"
-#include "core/scenario.hpp"
-#include "core/trace_store.hpp"
+#include "core/config/presets.hpp"
+#include "core/model/scenario.hpp"
+#include "core/policies/policy.hpp"
+#include "core/store/trace_store.hpp"
 
 #include <QWidget>
 

@@ -1,8 +1,9 @@
 #include "ui/sweep_view.hpp"
 
-#include "core/error.hpp"
-#include "core/presets.hpp"
-#include "core/sweep.hpp"
+#include "core/config/presets.hpp"
+#include "core/config/scenario_json.hpp"
+#include "core/config/sweep_paths.hpp"
+#include "core/model/error.hpp"
 #include "ui/theme.hpp"
 #include "ui/units.hpp"
 

@@ -2,8 +2,8 @@
 #include "command.hpp"
 #include "scenario_args.hpp"
 
-#include "core/atomic_file.hpp"
-#include "core/pipeline.hpp"
+#include "core/engine/pipeline.hpp"
+#include "core/io/atomic_file.hpp"
 
 #include <nlohmann/json.hpp>
 

@@ -2,8 +2,8 @@
 #include "args.hpp"
 #include "command.hpp"
 
-#include "core/export_csv.hpp"
-#include "core/trace_store.hpp"
+#include "core/io/export_csv.hpp"
+#include "core/store/trace_store.hpp"
 
 #include <iostream>
 

@@ -3,11 +3,11 @@
 #include "args.hpp"
 #include "command.hpp"
 
-#include "core/atomic_file.hpp"
-#include "core/error.hpp"
-#include "core/generator.hpp"
-#include "core/json_text.hpp"
-#include "core/trace_store.hpp"
+#include "core/io/atomic_file.hpp"
+#include "core/model/error.hpp"
+#include "core/store/trace_store.hpp"
+#include "core/support/json_text.hpp"
+#include "core/synth/generator.hpp"
 
 #include <nlohmann/json.hpp>
 

@@ -3,10 +3,10 @@
 #include "args.hpp"
 #include "command.hpp"
 
-#include "core/atomic_file.hpp"
-#include "core/error.hpp"
-#include "core/importers.hpp"
-#include "core/trace_store.hpp"
+#include "core/io/atomic_file.hpp"
+#include "core/io/importers.hpp"
+#include "core/model/error.hpp"
+#include "core/store/trace_store.hpp"
 
 #include <cstdio>
 #include <filesystem>

@@ -2,8 +2,8 @@
 #include "command.hpp"
 #include "scenario_args.hpp"
 
-#include "core/atomic_file.hpp"
-#include "core/sweep.hpp"
+#include "core/config/sweep_paths.hpp"
+#include "core/io/atomic_file.hpp"
 
 #include <cmath>
 #include <iostream>

@@ -2,7 +2,7 @@
 #include "args.hpp"
 #include "command.hpp"
 
-#include "core/trace_store.hpp"
+#include "core/store/trace_store.hpp"
 
 #include <nlohmann/json.hpp>
 

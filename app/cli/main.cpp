@@ -2,7 +2,7 @@
 #include "args.hpp"
 #include "command.hpp"
 
-#include "core/error.hpp"
+#include "core/model/error.hpp"
 
 #include <iostream>
 #include <new>

@@ -3,11 +3,11 @@
 // scenario file with its --set overrides.
 #include "args.hpp"
 
-#include "core/error.hpp"
-#include "core/pipeline.hpp"
-#include "core/presets.hpp"
-#include "core/scenario.hpp"
-#include "core/trace_store.hpp"
+#include "core/config/presets.hpp"
+#include "core/config/scenario_json.hpp"
+#include "core/engine/pipeline.hpp"
+#include "core/model/error.hpp"
+#include "core/store/trace_store.hpp"
 
 namespace kvtier::cli {
 

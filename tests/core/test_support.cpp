@@ -1,6 +1,6 @@
 #include "test_support.hpp"
 
-#include "core/error.hpp"
+#include "core/model/error.hpp"
 
 #include <QCoreApplication>
 #include <QCryptographicHash>

@@ -1,8 +1,8 @@
 #pragma once
 // Small helpers shared by the core test suites: scratch files and a compact way to
 // build traces by hand.
-#include "core/trace.hpp"
-#include "core/trace_store.hpp"
+#include "core/model/trace.hpp"
+#include "core/store/trace_store.hpp"
 
 #include <QByteArray>
 #include <QString>

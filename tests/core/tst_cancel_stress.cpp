@@ -4,17 +4,17 @@
 // so must everything served from the caches afterwards. Runs under ASan and TSan in CI
 // (scripts/sanitize.sh); KVTIER_STRESS_ITERATIONS scales it.
 // oneTBB before anything from Qt: Qt's `emit` macro breaks its headers.
-#include "core/parallel.hpp"
+#include "core/support/parallel.hpp"
 
 #include "test_support.hpp"
 
-#include "core/error.hpp"
-#include "core/generator.hpp"
-#include "core/pipeline.hpp"
-#include "core/presets.hpp"
-#include "core/scenario.hpp"
-#include "core/sweep.hpp"
-#include "core/trace_store.hpp"
+#include "core/config/presets.hpp"
+#include "core/config/scenario_json.hpp"
+#include "core/config/sweep_paths.hpp"
+#include "core/engine/pipeline.hpp"
+#include "core/model/error.hpp"
+#include "core/store/trace_store.hpp"
+#include "core/synth/generator.hpp"
 
 #include <nlohmann/json.hpp>
 

@@ -5,11 +5,11 @@
 
 #include "test_support.hpp"
 
-#include "core/bounds.hpp"
-#include "core/pipeline.hpp"
-#include "core/placement.hpp"
-#include "core/policy.hpp"
-#include "core/split.hpp"
+#include "core/engine/bounds.hpp"
+#include "core/engine/pipeline.hpp"
+#include "core/engine/placement.hpp"
+#include "core/engine/split.hpp"
+#include "core/policies/policy.hpp"
 
 #include <QtTest>
 

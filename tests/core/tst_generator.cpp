@@ -3,8 +3,8 @@
 // oneTBB before Qt: Qt's `emit` macro breaks oneTBB headers.
 #include <tbb/task_arena.h>
 
-#include "core/error.hpp"
-#include "core/generator.hpp"
+#include "core/model/error.hpp"
+#include "core/synth/generator.hpp"
 
 #include <nlohmann/json.hpp>
 

@@ -1,11 +1,11 @@
 // Hostile scenarios, presets and numbers: JSON nested without end, numbers beyond every
 // range, grids whose size wraps. Each gives one line naming the file, the place and the
 // problem in plain words (docs/SCENARIO.md "Limits", docs/HOSTILE_INPUTS.md).
-#include "core/error.hpp"
-#include "core/pipeline.hpp"
-#include "core/presets.hpp"
-#include "core/scenario.hpp"
-#include "core/sweep.hpp"
+#include "core/config/presets.hpp"
+#include "core/config/scenario_json.hpp"
+#include "core/config/sweep_paths.hpp"
+#include "core/engine/pipeline.hpp"
+#include "core/model/error.hpp"
 #include "test_support.hpp"
 
 #include <nlohmann/json.hpp>

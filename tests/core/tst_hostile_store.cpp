@@ -2,10 +2,10 @@
 // used as a size, a divisor or a count, so a damaged or malicious file gives one clear
 // error naming the file, the trace and the field — never a crash, a wrap or a huge
 // allocation (docs/TRACE_FORMAT.md "Limits", docs/HOSTILE_INPUTS.md).
-#include "core/blob_codec.hpp"
-#include "core/error.hpp"
-#include "core/import_db.hpp"
-#include "core/trace_store.hpp"
+#include "core/io/import_db.hpp"
+#include "core/model/error.hpp"
+#include "core/store/blob_codec.hpp"
+#include "core/store/trace_store.hpp"
 #include "test_support.hpp"
 
 #include <sqlite3.h>

@@ -1,11 +1,11 @@
 // The CSV importers (paper CSV, long CSV) and the long-CSV export: what each accepts, the
 // error (file:line and problem) for each bad input, and export -> import bit for bit.
-#include "core/error.hpp"
-#include "core/export_csv.hpp"
-#include "core/import_long_csv.hpp"
-#include "core/import_paper_csv.hpp"
-#include "core/importers.hpp"
-#include "core/trace_store.hpp"
+#include "core/io/export_csv.hpp"
+#include "core/io/import_long_csv.hpp"
+#include "core/io/import_paper_csv.hpp"
+#include "core/io/importers.hpp"
+#include "core/model/error.hpp"
+#include "core/store/trace_store.hpp"
 #include "test_support.hpp"
 
 #include <QCryptographicHash>

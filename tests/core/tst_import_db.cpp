@@ -1,9 +1,9 @@
 // Copying traces between kvtier databases: all or one, renamed, name clashes, --replace,
 // and the copy equal bit for bit with its encoding kept.
-#include "core/error.hpp"
-#include "core/import_db.hpp"
-#include "core/importers.hpp"
-#include "core/trace_store.hpp"
+#include "core/io/import_db.hpp"
+#include "core/io/importers.hpp"
+#include "core/model/error.hpp"
+#include "core/store/trace_store.hpp"
 #include "test_support.hpp"
 
 #include <QCryptographicHash>

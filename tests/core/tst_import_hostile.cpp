@@ -4,15 +4,15 @@
 // kvtier work for hours, allocate a gigabyte, import nonsense silently or print an unclear
 // message; each must now fail fast with one line naming the file, the place and the
 // problem, and leave the database unchanged — or import correctly.
-#include "core/error.hpp"
-#include "core/export_csv.hpp"
-#include "core/import_limits.hpp"
-#include "core/import_long_csv.hpp"
-#include "core/import_npy.hpp"
-#include "core/import_paper_csv.hpp"
-#include "core/importers.hpp"
-#include "core/input_text.hpp"
-#include "core/trace_store.hpp"
+#include "core/io/export_csv.hpp"
+#include "core/io/import_limits.hpp"
+#include "core/io/import_long_csv.hpp"
+#include "core/io/import_npy.hpp"
+#include "core/io/import_paper_csv.hpp"
+#include "core/io/importers.hpp"
+#include "core/io/input_text.hpp"
+#include "core/model/error.hpp"
+#include "core/store/trace_store.hpp"
 #include "test_support.hpp"
 
 #include <zlib.h>

@@ -2,10 +2,10 @@
 // headers), every dtype it takes, and a clear error for each file it must refuse.
 // The fixtures are written byte by byte here (numpy is not needed); deflated entries use
 // zlib, which kvtier_core already links.
-#include "core/error.hpp"
-#include "core/half.hpp"
-#include "core/import_npy.hpp"
-#include "core/trace_store.hpp"
+#include "core/io/import_npy.hpp"
+#include "core/model/error.hpp"
+#include "core/model/half.hpp"
+#include "core/store/trace_store.hpp"
 #include "test_support.hpp"
 
 #include <zlib.h>

@@ -1,10 +1,10 @@
 // MODEL_EXAMPLE.md worked through by the engine: every number of the hand calculation.
 #include "test_support.hpp"
 
-#include "core/bounds.hpp"
-#include "core/placement.hpp"
-#include "core/selection.hpp"
-#include "core/timing.hpp"
+#include "core/engine/bounds.hpp"
+#include "core/engine/placement.hpp"
+#include "core/engine/selection.hpp"
+#include "core/engine/timing.hpp"
 
 #include <QtTest>
 

@@ -2,13 +2,13 @@
 // parsing and its errors, round trips, cancellation.
 #include "test_support.hpp"
 
-#include "core/error.hpp"
-#include "core/generator.hpp"
-#include "core/pipeline.hpp"
-#include "core/presets.hpp"
-#include "core/scenario.hpp"
-#include "core/sweep.hpp"
-#include "core/trace_store.hpp"
+#include "core/config/presets.hpp"
+#include "core/config/scenario_json.hpp"
+#include "core/config/sweep_paths.hpp"
+#include "core/engine/pipeline.hpp"
+#include "core/model/error.hpp"
+#include "core/store/trace_store.hpp"
+#include "core/synth/generator.hpp"
 
 #include <nlohmann/json.hpp>
 

@@ -5,9 +5,9 @@
 // reference implementations of the same rules on random traces.
 #include "test_support.hpp"
 
-#include "core/error.hpp"
-#include "core/placement.hpp"
-#include "core/selection.hpp"
+#include "core/engine/placement.hpp"
+#include "core/engine/selection.hpp"
+#include "core/model/error.hpp"
 
 #include <QtTest>
 

@@ -5,9 +5,9 @@
 // randomised run of every rule the simulator checks.
 #include "test_support.hpp"
 
-#include "core/placement.hpp"
-#include "core/policy_arc.hpp"
-#include "core/selection.hpp"
+#include "core/engine/placement.hpp"
+#include "core/engine/selection.hpp"
+#include "core/policies/policy_arc.hpp"
 
 #include <QtTest>
 

@@ -1,7 +1,7 @@
 // Presets: the shipped files load and say what they should; user files add and
 // override; bad files fail with the file and the JSON path in the message.
-#include "core/error.hpp"
-#include "core/presets.hpp"
+#include "core/config/presets.hpp"
+#include "core/model/error.hpp"
 #include "test_support.hpp"
 
 #include <nlohmann/json.hpp>

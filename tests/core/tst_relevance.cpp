@@ -1,7 +1,7 @@
 // Relevance analysis by hand: token relevance over time, turnover, reuse distance, stays.
 #include "test_support.hpp"
 
-#include "core/relevance.hpp"
+#include "core/engine/relevance.hpp"
 
 #include <QtTest>
 

@@ -1,8 +1,8 @@
 // The bundled sample database (sample_traces/, made by scripts/make_samples.sh): every
 // promised trace is there, with the promised shape, and the generated ones still match
 // the generator that made them.
-#include "core/generator.hpp"
-#include "core/trace_store.hpp"
+#include "core/store/trace_store.hpp"
+#include "core/synth/generator.hpp"
 
 #include <nlohmann/json.hpp>
 

@@ -1,8 +1,8 @@
 // MODEL.md §2 by hand: every selection mode, ties, sinks and window, pages.
 #include "test_support.hpp"
 
-#include "core/error.hpp"
-#include "core/selection.hpp"
+#include "core/engine/selection.hpp"
+#include "core/model/error.hpp"
 
 #include <QtTest>
 

@@ -2,8 +2,8 @@
 // concurrency"): readers see the last committed content while a writer works, and open at
 // once after a writer was killed, whatever it left behind (a write-ahead log, or the hot
 // rollback journal of a file written by an older kvtier).
-#include "core/error.hpp"
-#include "core/trace_store.hpp"
+#include "core/model/error.hpp"
+#include "core/store/trace_store.hpp"
 #include "test_support.hpp"
 
 #include <sqlite3.h>

@@ -2,11 +2,11 @@
 // inclusive mode, the balanced route, weights (omega), batch.
 #include "test_support.hpp"
 
-#include "core/bounds.hpp"
-#include "core/pipeline.hpp"
-#include "core/placement.hpp"
-#include "core/split.hpp"
-#include "core/timing.hpp"
+#include "core/engine/bounds.hpp"
+#include "core/engine/pipeline.hpp"
+#include "core/engine/placement.hpp"
+#include "core/engine/split.hpp"
+#include "core/engine/timing.hpp"
 
 #include <QtTest>
 

@@ -1,10 +1,10 @@
 // The SQLite trace store: schema, refusals with clear messages, every encoding written and
 // read back (byte layout included), streaming order, validation, and transactions that
 // leave the file untouched when an import fails.
-#include "core/blob_codec.hpp"
-#include "core/error.hpp"
-#include "core/half.hpp"
-#include "core/trace_store.hpp"
+#include "core/model/error.hpp"
+#include "core/model/half.hpp"
+#include "core/store/blob_codec.hpp"
+#include "core/store/trace_store.hpp"
 #include "test_support.hpp"
 
 #include <sqlite3.h>

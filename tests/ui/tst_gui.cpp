@@ -2,9 +2,9 @@
 // the scenario and the plotted data, presets update the sliders, bad files are reported
 // and the current trace is kept, exports write valid files, and `kvtier --export` works
 // headless. A small generated trace keeps every analysis well under a second.
-#include "core/generator.hpp"
-#include "core/scenario.hpp"
-#include "core/trace_store.hpp"
+#include "core/config/scenario_json.hpp"
+#include "core/store/trace_store.hpp"
+#include "core/synth/generator.hpp"
 #include "ui/bandwidth_view.hpp"
 #include "ui/comparison_view.hpp"
 #include "ui/error_sink.hpp"

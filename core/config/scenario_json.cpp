@@ -1,0 +1,358 @@
+#include "core/config/scenario_json.hpp"
+
+#include "core/io/atomic_file.hpp"
+
+#include "core/config/presets.hpp"
+#include "core/model/error.hpp"
+#include "core/support/json_check.hpp"
+#include "core/support/json_text.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <cstdint>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+namespace kvtier {
+
+namespace jc = jsoncheck;
+using nlohmann::json;
+
+namespace {
+
+// A preset reference ("id" or {"preset": "id", ...overrides}) becomes the full object,
+// overrides applied on top, with "preset" kept so the origin is not lost.
+void expandOne(json& doc, const char* key, const std::string& where, const PresetLibrary& presets)
+{
+    auto it = doc.find(key);
+    if (it == doc.end()) return;
+    json& v = *it;
+    std::string id;
+    json overrides = json::object();
+    if (v.is_string()) {
+        id = v.get<std::string>();
+    } else if (v.is_object() && v.contains("preset")) {
+        id = jc::string(v.at("preset"), where, std::string(key) + ".preset");
+        overrides = v;
+        overrides.erase("preset");
+    } else {
+        return;
+    }
+    json full;
+    if (std::string(key) == "model") {
+        try { full = modelToJson(presets.modelById(id).model); }
+        catch (const InputError& e) { throw InputError(where, std::string(key) + ": " + e.problem()); }
+    } else {
+        try { full = hardwareToJson(presets.hardwareById(id).hardware); }
+        catch (const InputError& e) { throw InputError(where, std::string(key) + ": " + e.problem()); }
+    }
+    for (auto o = overrides.begin(); o != overrides.end(); ++o) full[o.key()] = o.value();
+    full["preset"] = id;
+    v = std::move(full);
+}
+
+// Splits "a.b.0.c" into its parts.
+std::vector<std::string> splitPath(const std::string& path)
+{
+    std::vector<std::string> parts;
+    std::stringstream ss(path);
+    std::string p;
+    while (std::getline(ss, p, '.')) {
+        if (p.empty()) throw InputError("--set " + path, "empty key in the path");
+        parts.push_back(p);
+    }
+    if (parts.empty()) throw InputError("--set", "empty key");
+    return parts;
+}
+
+bool isIndex(const std::string& s)
+{
+    return !s.empty() && s.find_first_not_of("0123456789") == std::string::npos;
+}
+
+// An array index from a path part that isIndex() accepted. Digits beyond size_t are an
+// index past every array's end, not a library exception: SIZE_MAX says so.
+size_t indexOf(const std::string& s)
+{
+    size_t i = 0;
+    for (char c : s) {
+        const auto d = static_cast<size_t>(c - '0');
+        if (i > (SIZE_MAX - d) / 10) return SIZE_MAX;
+        i = i * 10 + d;
+    }
+    return i;
+}
+
+PolicyParams paramsFromJson(const json& j, const PolicyInfo& info, const std::string& where, const std::string& path)
+{
+    PolicyParams given;
+    for (auto it = j.begin(); it != j.end(); ++it) {
+        if (it.key() == "name") continue;
+        const std::string p = jc::join(path, it.key());
+        const ParamSpec* spec = nullptr;
+        for (const ParamSpec& ps : info.params)
+            if (ps.key == it.key()) spec = &ps;
+        if (spec && spec->type == ParamSpec::Type::Choice) {
+            // Named values only: an index in a file would say nothing about the variant.
+            try { given[it.key()] = choiceValue(*spec, jc::string(*it, where, p), p); }
+            catch (const InputError& e) { throw InputError(where, e.where() + ": " + e.problem()); }
+        } else if (it->is_boolean()) {
+            given[it.key()] = it->get<bool>() ? 1.0 : 0.0;
+        } else {
+            given[it.key()] = jc::number(*it, where, p);
+        }
+    }
+    try {
+        return resolveParams(info, given, path);
+    } catch (const InputError& e) {
+        throw InputError(where, e.where() + ": " + e.problem());
+    }
+}
+
+} // namespace
+
+void expandPresets(json& doc, const std::string& where, const PresetLibrary& presets)
+{
+    jc::requireObject(doc, where, "");
+    expandOne(doc, "model", where, presets);
+    expandOne(doc, "hardware", where, presets);
+}
+
+const json* findPath(const json& doc, const std::string& path)
+{
+    const json* cur = &doc;
+    for (const std::string& p : splitPath(path)) {
+        if (cur->is_array() && isIndex(p)) {
+            const size_t i = indexOf(p);
+            if (i >= cur->size()) return nullptr;
+            cur = &(*cur)[i];
+        } else if (cur->is_object() && cur->contains(p)) {
+            cur = &cur->at(p);
+        } else {
+            return nullptr;
+        }
+    }
+    return cur;
+}
+
+void setPath(json& doc, const std::string& path, const json& value)
+{
+    json* cur = &doc;
+    const auto parts = splitPath(path);
+    for (size_t k = 0; k < parts.size(); ++k) {
+        const std::string& p = parts[k];
+        const bool last = k + 1 == parts.size();
+        if (cur->is_array()) {
+            if (!isIndex(p)) throw InputError("--set " + path, "'" + p + "' must be an array index");
+            const size_t i = indexOf(p);
+            if (i >= cur->size())
+                throw InputError("--set " + path, "index " + p + " is past the end (the array has " +
+                                                      std::to_string(cur->size()) + " entries)");
+            cur = &(*cur)[i];
+        } else if (cur->is_object() || cur->is_null()) {
+            if (cur->is_null()) *cur = json::object();
+            cur = &(*cur)[p];
+        } else {
+            throw InputError("--set " + path, "'" + p + "' is inside a value that is not an object or array");
+        }
+        if (last) *cur = value;
+    }
+}
+
+void applyOverride(json& doc, const std::string& assignment)
+{
+    const auto eq = assignment.find('=');
+    if (eq == std::string::npos || eq == 0)
+        throw InputError("--set " + assignment, "expected key.path=value");
+    const std::string key = assignment.substr(0, eq);
+    const std::string text = assignment.substr(eq + 1);
+    // A value that is not JSON is a string, but one nested too deep must not reach the
+    // recursive copy below.
+    checkJsonText(text, "--set " + key);
+    json value = json::parse(text, nullptr, false);
+    if (value.is_discarded()) value = text;   // a bare word is a string
+    setPath(doc, key, value);
+}
+
+Scenario scenarioFromJson(const json& input, const std::string& where, const PresetLibrary& presets)
+{
+    json doc = input;
+    expandPresets(doc, where, presets);
+    jc::checkKeys(doc, where, "", {"trace", "model", "hardware", "selection", "placement", "batch", "policies",
+                                   "comment", "kvtier_scenario"});
+    Scenario s;
+
+    const json& tr = jc::require(doc, "trace", where, "");
+    jc::checkKeys(tr, where, "trace", {"db", "name"});
+    s.trace_db = jc::string(jc::require(tr, "db", where, "trace"), where, "trace.db");
+    s.trace_name = jc::string(jc::require(tr, "name", where, "trace"), where, "trace.name");
+
+    json model = jc::require(doc, "model", where, "");
+    jc::requireObject(model, where, "model");
+    if (model.contains("preset")) {
+        s.model_preset = jc::string(model.at("preset"), where, "model.preset");
+        model.erase("preset");
+    }
+    s.model = modelFromJson(model, where, "model");
+
+    json hw = jc::require(doc, "hardware", where, "");
+    jc::requireObject(hw, where, "hardware");
+    if (hw.contains("preset")) {
+        s.hardware_preset = jc::string(hw.at("preset"), where, "hardware.preset");
+        hw.erase("preset");
+    }
+    if (!hw.contains("name")) hw["name"] = s.hardware_preset.empty() ? "custom" : s.hardware_preset;
+    s.hardware = hardwareFromJson(hw, where, "hardware");
+    if (s.hardware.tiers.size() > 16) jc::fail(where, "hardware.tiers", "at most 16 tiers");
+
+    if (jc::present(doc, "selection")) {
+        const json& sel = doc.at("selection");
+        jc::checkKeys(sel, where, "selection", {"mode", "value", "sinks", "window", "page_tokens"});
+        if (sel.contains("mode")) {
+            try { s.selection.mode = selectionModeFromString(jc::string(sel.at("mode"), where, "selection.mode")); }
+            catch (const InputError& e) { throw InputError(where, e.where() + ": " + e.problem()); }
+        }
+        if (sel.contains("value")) s.selection.value = jc::number(sel.at("value"), where, "selection.value");
+        if (sel.contains("sinks")) s.selection.sinks = jc::integer(sel.at("sinks"), where, "selection.sinks");
+        if (sel.contains("window")) s.selection.window = jc::integer(sel.at("window"), where, "selection.window");
+        if (sel.contains("page_tokens"))
+            s.selection.page_tokens = jc::integer(sel.at("page_tokens"), where, "selection.page_tokens");
+        try { validate(s.selection); }
+        catch (const InputError& e) { throw InputError(where, e.where() + ": " + e.problem()); }
+    }
+
+    if (jc::present(doc, "placement")) {
+        const json& pl = doc.at("placement");
+        jc::checkKeys(pl, where, "placement",
+                      {"inclusive", "route", "weights_in_fast_tier", "compute_floor_s", "observe_scores"});
+        if (pl.contains("inclusive")) s.inclusive = jc::boolean(pl.at("inclusive"), where, "placement.inclusive");
+        if (pl.contains("route")) {
+            try { s.route = routeFromString(jc::string(pl.at("route"), where, "placement.route")); }
+            catch (const InputError& e) { throw InputError(where, e.where() + ": " + e.problem()); }
+        }
+        if (pl.contains("weights_in_fast_tier")) {
+            s.weights_in_fast_tier = jc::number(pl.at("weights_in_fast_tier"), where, "placement.weights_in_fast_tier");
+            if (s.weights_in_fast_tier < 0 || s.weights_in_fast_tier > 1)
+                jc::fail(where, "placement.weights_in_fast_tier", "must be between 0 and 1");
+        }
+        if (pl.contains("compute_floor_s"))
+            s.compute_floor_s = jc::between(pl.at("compute_floor_s"), where, "placement.compute_floor_s", 0,
+                                            kMaxComputeFloorS, "s");
+        if (pl.contains("observe_scores")) {
+            try {
+                s.observe_scores =
+                    observeScoresFromString(jc::string(pl.at("observe_scores"), where, "placement.observe_scores"));
+            } catch (const InputError& e) {
+                throw InputError(where, e.where() + ": " + e.problem());
+            }
+        }
+    }
+
+    if (jc::present(doc, "batch")) {
+        s.batch = jc::integer(doc.at("batch"), where, "batch");
+        if (s.batch < 1 || s.batch > 1'000'000) jc::fail(where, "batch", "must be between 1 and 1000000");
+    }
+
+    const json& pol = jc::require(doc, "policies", where, "");
+    if (pol.is_string()) {
+        if (pol.get<std::string>() != "all") jc::fail(where, "policies", "must be \"all\" or a list of policies");
+        for (const auto& e : policyRegistry()) s.policies.push_back({e.info.name, resolveParams(e.info, {}, "")});
+    } else if (pol.is_array()) {
+        for (size_t i = 0; i < pol.size(); ++i) {
+            const std::string path = jc::item("policies", i);
+            const json& p = pol[i];
+            json obj = p.is_string() ? json{{"name", p}} : p;
+            jc::requireObject(obj, where, path);
+            const std::string name = jc::string(jc::require(obj, "name", where, path), where, jc::join(path, "name"));
+            const PolicyEntry* entry = nullptr;
+            try { entry = &findPolicy(name); }
+            catch (const InputError& e) { jc::fail(where, jc::join(path, "name"), e.problem()); }
+            s.policies.push_back({name, paramsFromJson(obj, entry->info, where, path)});
+        }
+    } else {
+        jc::fail(where, "policies", "must be \"all\" or a list of policies");
+    }
+    return s;
+}
+
+json scenarioToJson(const Scenario& s)
+{
+    json doc;
+    doc["trace"] = {{"db", s.trace_db}, {"name", s.trace_name}};
+    doc["model"] = modelToJson(s.model);
+    if (!s.model_preset.empty()) doc["model"]["preset"] = s.model_preset;
+    doc["hardware"] = hardwareToJson(s.hardware);
+    if (!s.hardware_preset.empty()) doc["hardware"]["preset"] = s.hardware_preset;
+    doc["selection"] = {{"mode", toString(s.selection.mode)},
+                        {"value", s.selection.value},
+                        {"sinks", s.selection.sinks},
+                        {"window", s.selection.window},
+                        {"page_tokens", s.selection.page_tokens}};
+    doc["placement"] = {{"inclusive", s.inclusive},
+                        {"route", toString(s.route)},
+                        {"weights_in_fast_tier", s.weights_in_fast_tier},
+                        {"compute_floor_s", s.compute_floor_s},
+                        {"observe_scores", toString(s.observe_scores)}};
+    doc["batch"] = s.batch;
+    json pol = json::array();
+    for (const auto& p : s.policies) {
+        json o = policyParamsToJson(findPolicy(p.name).info, p.params);
+        o["name"] = p.name;
+        pol.push_back(o);
+    }
+    doc["policies"] = pol;
+    return doc;
+}
+
+json policyParamsToJson(const PolicyInfo& info, const PolicyParams& params)
+{
+    json o = json::object();
+    for (const auto& [k, v] : params) {
+        o[k] = v;
+        for (const ParamSpec& spec : info.params)
+            if (spec.key == k && spec.type == ParamSpec::Type::Choice) o[k] = choiceName(spec, v);
+    }
+    return o;
+}
+
+std::string resolveTraceDb(const std::string& db, const std::string& scenarioPath)
+{
+    namespace fs = std::filesystem;
+    const fs::path p(db);
+    if (p.is_absolute()) return db;
+    if (!scenarioPath.empty()) {
+        const fs::path beside = fs::path(scenarioPath).parent_path() / p;
+        if (fs::exists(beside)) return beside.lexically_normal().string();
+    }
+    if (fs::exists(p)) return p.lexically_normal().string();
+    return db;   // opening it will name the missing file
+}
+
+Scenario loadScenario(const std::string& path, const PresetLibrary& presets, const std::vector<std::string>& overrides)
+{
+    std::ifstream in(path, std::ios::binary);
+    if (!in) throw InputError(path, "cannot open the scenario file");
+    std::stringstream ss;
+    ss << in.rdbuf();
+    json doc = parseJsonText(ss.str(), path);
+    expandPresets(doc, path, presets);
+    for (const auto& o : overrides) {
+        try { applyOverride(doc, o); }
+        catch (const InputError& e) { throw InputError(path, e.where() + ": " + e.problem()); }
+    }
+    Scenario s = scenarioFromJson(doc, path, presets);
+    s.trace_db = resolveTraceDb(s.trace_db, path);
+    return s;
+}
+
+void saveScenario(const Scenario& s, const std::string& path)
+{
+    // A failure never leaves half a file, nor touches a user's PATH.tmp.
+    const std::string text = scenarioToJson(s).dump(2) + "\n";
+    AtomicFile file(path);
+    file.stream() << text;
+    file.commit();
+}
+
+} // namespace kvtier

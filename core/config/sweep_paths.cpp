@@ -1,0 +1,125 @@
+#include "core/config/sweep_paths.hpp"
+
+#include "core/config/scenario_json.hpp"
+#include "core/model/error.hpp"
+
+#include <cmath>
+#include <sstream>
+
+namespace kvtier {
+
+namespace {
+
+double parseNumber(const std::string& s, const std::string& spec)
+{
+    try {
+        size_t used = 0;
+        const double v = std::stod(s, &used);
+        if (used != s.size() || !std::isfinite(v)) throw std::invalid_argument(s);
+        return v;
+    } catch (const std::exception&) {
+        throw InputError("--vary " + spec, "'" + s + "' is not a number");
+    }
+}
+
+} // namespace
+
+SweepAxis parseSweepAxis(const std::string& spec)
+{
+    const auto eq = spec.find('=');
+    if (eq == std::string::npos || eq == 0)
+        throw InputError("--vary " + spec, "expected key.path=start:stop:step or key.path=v1,v2,...");
+    SweepAxis a;
+    a.key = spec.substr(0, eq);
+    const std::string range = spec.substr(eq + 1);
+    if (range.find(':') != std::string::npos) {
+        std::vector<std::string> parts;
+        std::stringstream ss(range);
+        std::string p;
+        while (std::getline(ss, p, ':')) parts.push_back(p);
+        if (parts.size() != 3) throw InputError("--vary " + spec, "a range is start:stop:step");
+        const double start = parseNumber(parts[0], spec), stop = parseNumber(parts[1], spec),
+                     step = parseNumber(parts[2], spec);
+        if (step == 0 || (stop - start) / step < -1e-9)
+            throw InputError("--vary " + spec, "the step must be non-zero and go from start towards stop");
+        const double count = std::floor((stop - start) / step + 1e-9);
+        if (count > 100000) throw InputError("--vary " + spec, "more than 100000 points");
+        for (int64_t i = 0; i <= static_cast<int64_t>(count); ++i) a.values.push_back(start + static_cast<double>(i) * step);
+    } else {
+        std::stringstream ss(range);
+        std::string p;
+        while (std::getline(ss, p, ',')) a.values.push_back(parseNumber(p, spec));
+    }
+    if (a.values.empty()) throw InputError("--vary " + spec, "no values");
+    return a;
+}
+
+SweepResult runSweep(Pipeline& pipeline, const nlohmann::json& scenario, const std::string& where,
+                     const PresetLibrary& presets, const std::vector<SweepAxis>& axes, const JobControl& job,
+                     const SweepPointSink& onPoint)
+{
+    if (axes.empty()) throw InputError(where, "a sweep needs at least one --vary axis");
+    const Scenario base = scenarioFromJson(scenario, where, presets);
+    // Checked here in the order the grid is read, so a missing key is reported before a
+    // later axis's size; runSweep(Scenario) checks the sizes again.
+    size_t total = 1;
+    bool tooMany = false;
+    std::string shape;
+    for (const auto& a : axes) {
+        if (!findPath(scenario, a.key))
+            throw InputError(where, "--vary " + a.key + ": the scenario has no such key");
+        shape += (shape.empty() ? "" : " x ") + std::to_string(a.values.size());
+        if (a.values.empty()) throw InputError(where, "--vary " + a.key + ": no values");
+        if (tooMany) continue;
+        if (total > kMaxSweepPoints / a.values.size()) tooMany = true;
+        else total *= a.values.size();
+    }
+    if (tooMany)
+        throw InputError(where, "the sweep grid has " + shape + " points, more than the limit of " +
+                                    std::to_string(kMaxSweepPoints));
+    // Each point: the scenario JSON with every axis's key set, read like a scenario file.
+    const auto scenarioAt = [&](const std::vector<double>& x) {
+        nlohmann::json doc = scenario;
+        for (size_t k = axes.size(); k-- > 0;) {
+            const auto& a = axes[k];
+            const nlohmann::json* cur = findPath(doc, a.key);
+            // Integer-valued keys stay integers in the JSON.
+            if (cur && cur->is_number_integer() && x[k] == std::floor(x[k]))
+                setPath(doc, a.key, static_cast<int64_t>(x[k]));
+            else
+                setPath(doc, a.key, x[k]);
+        }
+        return scenarioFromJson(doc, where, presets);
+    };
+    return runSweep(pipeline, base, axes, scenarioAt, where, job, onPoint);
+}
+
+std::string sweepToCsv(const SweepResult& r)
+{
+    std::ostringstream o;
+    o.precision(10);
+    for (const auto& a : r.axes) o << a.key << ',';
+    o << "balanced_s,paper_s";
+    for (const auto& p : r.policies)
+        o << ',' << p << "_time_s," << p << "_throughput_tok_s," << p << "_hbm_hit_ratio," << p << "_migrated_bytes";
+    o << ",error\n";
+    for (const auto& pt : r.points) {
+        for (double x : pt.x) o << x << ',';
+        if (!pt.error.empty()) {
+            o << ',';
+            for (size_t k = 0; k < r.policies.size(); ++k) o << ",,,,";
+            std::string e = pt.error;
+            for (char& c : e)
+                if (c == '"') c = '\'';
+            o << ",\"" << e << "\"\n";
+            continue;
+        }
+        o << pt.balanced_s << ',' << pt.paper_s;
+        for (const auto& p : pt.policies)
+            o << ',' << p.total_time_s << ',' << p.throughput_tok_s << ',' << p.hbm_hit_ratio << ',' << p.migrated_bytes;
+        o << ",\n";
+    }
+    return o.str();
+}
+
+} // namespace kvtier

@@ -1,0 +1,29 @@
+#pragma once
+// Sweeps over scenario keys (the CLI's `--vary key.path=...`, the GUI's sweep view): the
+// axes name JSON paths of a scenario file (e.g. hardware.tiers.0.capacity_bytes); every
+// point is that scenario with the keys set, read and checked like a file, then run by the
+// engine's typed sweep (engine/sweep.hpp). Plus the sweep's CSV report.
+#include "core/engine/sweep.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <string>
+#include <vector>
+
+namespace kvtier {
+
+class PresetLibrary;
+
+// "key=start:stop:step" (inclusive of stop within 1e-9 of a step) or "key=v1,v2,v3".
+SweepAxis parseSweepAxis(const std::string& spec);
+
+// `scenario` is the scenario JSON with presets expanded and the trace db resolved.
+SweepResult runSweep(Pipeline& pipeline, const nlohmann::json& scenario, const std::string& where,
+                     const PresetLibrary& presets, const std::vector<SweepAxis>& axes, const JobControl& job = {},
+                     const SweepPointSink& onPoint = {});
+
+// CSV: axis columns, then balanced_s, paper_s, then per policy <name>_time_s,
+// <name>_throughput_tok_s, <name>_hbm_hit_ratio, <name>_migrated_bytes, then error.
+std::string sweepToCsv(const SweepResult& r);
+
+} // namespace kvtier

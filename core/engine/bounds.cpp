@@ -1,0 +1,98 @@
+#include "core/engine/bounds.hpp"
+
+#include "core/engine/split.hpp"
+#include "core/support/parallel.hpp"
+
+#include <tbb/blocked_range.h>
+
+#include <algorithm>
+#include <limits>
+
+namespace kvtier {
+
+std::vector<double> kvCapacityBytes(const TimingConfig& c)
+{
+    const auto& tiers = c.hardware.tiers;
+    const std::vector<double> w = weightBytesPerLayer(c);
+    std::vector<double> cap(tiers.size());
+    for (size_t m = 0; m < tiers.size(); ++m)
+        cap[m] = tiers[m].capacity_bytes - tiers[m].reserve_bytes - w[m] * c.model.layers;
+    return cap;
+}
+
+namespace {
+
+template <class PerSlot>
+BoundResult forEachStep(const char* name, const Selection& sel, const TimingConfig& c, const JobControl& job,
+                        PerSlot perSlot)
+{
+    const UnitLayout& lay = sel.layout;
+    BoundResult r;
+    r.name = name;
+    r.steps = lay.steps;
+    r.batch = c.batch;
+    r.step_time.assign(static_cast<size_t>(lay.steps), 0.0);
+    r.fast_share.assign(static_cast<size_t>(lay.steps), 0.0);
+    const double layerFactor = lay.slot_count == 1 ? static_cast<double>(c.model.layers) : 1.0;
+    const double bytesPerToken = c.model.kv_bytes_per_token_layer * static_cast<double>(c.batch);
+    parallelFor(tbb::blocked_range<int64_t>(0, lay.steps, 64), [&](const tbb::blocked_range<int64_t>& range) {
+        job.check();
+        for (int64_t t = range.begin(); t != range.end(); ++t) {
+            double time = 0, fast = 0, all = 0;
+            for (int32_t l = 0; l < lay.slot_count; ++l) {
+                const double v = bytesPerToken * static_cast<double>(sel.read_tokens[sel.row(t, l)]);
+                double fastBytes = 0;
+                time += layerFactor * std::max(perSlot(v, fastBytes), c.compute_floor_s);
+                fast += fastBytes;
+                all += v;
+            }
+            r.step_time[static_cast<size_t>(t)] = time;
+            r.fast_share[static_cast<size_t>(t)] = all > 0 ? fast / all : 0;
+        }
+    }, job);
+    for (double x : r.step_time) r.total_time += x;
+    return r;
+}
+
+} // namespace
+
+BoundResult balancedBound(const Selection& selection, const TimingConfig& c, const JobControl& job)
+{
+    const auto& tiers = c.hardware.tiers;
+    const size_t M = tiers.size();
+    const std::vector<double> w = weightBytesPerLayer(c);
+    std::vector<double> cap = kvCapacityBytes(c);
+    // In an aggregated trace a unit holds all layers: a layer-step can read at most 1/L of it.
+    if (selection.layout.slot_count == 1)
+        for (double& x : cap) x /= c.model.layers;
+    const double writeBytes = c.model.kv_bytes_per_token_layer * static_cast<double>(c.batch);
+    return forEachStep("balanced", selection, c, job, [&](double volume, double& fastBytes) {
+        std::vector<TierLoad> load(M);
+        std::vector<double> share, bestShare;
+        double best = std::numeric_limits<double>::infinity();
+        for (size_t wt = 0; wt < M; ++wt) {
+            for (size_t m = 0; m < M; ++m) load[m] = {w[m], m == wt ? writeBytes : 0.0};
+            const double tau = splitReads(tiers, load, cap, volume, share);
+            if (tau < best) {
+                best = tau;
+                bestShare = share;
+            }
+        }
+        fastBytes = bestShare.empty() ? 0 : bestShare[0];
+        return best;
+    });
+}
+
+BoundResult paperBound(const Selection& selection, const TimingConfig& c, const JobControl& job)
+{
+    double aggregate = 0;
+    for (const Tier& t : c.hardware.tiers) aggregate += std::min(t.bandwidth, t.link_read);
+    const double weightsPerLayer = c.model.weight_bytes / c.model.layers;
+    const double fastShare = std::min(c.hardware.tiers[0].bandwidth, c.hardware.tiers[0].link_read) / aggregate;
+    return forEachStep("paper", selection, c, job, [&](double volume, double& fastBytes) {
+        fastBytes = fastShare * volume;
+        return (weightsPerLayer + volume) / aggregate;
+    });
+}
+
+} // namespace kvtier

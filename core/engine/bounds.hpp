@@ -1,0 +1,32 @@
+#pragma once
+// Upper bounds on throughput (MODEL.md §6) as lower bounds on time.
+#include "core/engine/selection.hpp"
+#include "core/engine/timing.hpp"
+
+#include <string>
+#include <vector>
+
+namespace kvtier {
+
+struct BoundResult {
+    std::string name;                 // "balanced" or "paper"
+    std::vector<double> step_time;    // per step, seconds (all layers)
+    std::vector<double> fast_share;   // per step: share of the KV read bytes tier 0 serves
+    double total_time = 0;
+    int64_t steps = 0;
+    int64_t batch = 1;
+    double timePerToken() const { return steps ? total_time / static_cast<double>(steps) : 0; }
+    double throughput() const { return total_time > 0 ? static_cast<double>(batch * steps) / total_time : 0; }
+};
+
+// KV capacity per tier in bytes (all sequences together): C_m - weights on m - reserve_m.
+std::vector<double> kvCapacityBytes(const TimingConfig& c);
+
+// Balanced bound: placement free and instantaneous; each layer-step's read volume split
+// over the tiers within their capacity, the new token's write on the best single tier.
+BoundResult balancedBound(const Selection& selection, const TimingConfig& config, const JobControl& job = {});
+
+// The paper's bound: capacity and writes ignored; (weights + V) / sum_m min(B_m, Lr_m).
+BoundResult paperBound(const Selection& selection, const TimingConfig& config, const JobControl& job = {});
+
+} // namespace kvtier

@@ -1,0 +1,342 @@
+#include "core/engine/pipeline.hpp"
+
+#include "core/model/error.hpp"
+#include "core/store/trace_store.hpp"
+#include "core/support/parallel.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <list>
+#include <map>
+#include <sstream>
+
+namespace kvtier {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+double msSince(Clock::time_point t0) { return std::chrono::duration<double, std::milli>(Clock::now() - t0).count(); }
+
+std::string gb(double bytes)
+{
+    std::ostringstream o;
+    o.precision(4);
+    o << bytes / 1e9 << " GB";
+    return o.str();
+}
+
+// A small thread-safe LRU cache of immutable stage results.
+template <class T>
+class Lru {
+public:
+    explicit Lru(size_t capacity) : capacity_(capacity) {}
+    std::shared_ptr<const T> get(const std::string& key)
+    {
+        std::lock_guard lock(mutex_);
+        auto it = map_.find(key);
+        if (it == map_.end()) return nullptr;
+        order_.splice(order_.begin(), order_, it->second.second);
+        return it->second.first;
+    }
+    void put(const std::string& key, std::shared_ptr<const T> value)
+    {
+        std::lock_guard lock(mutex_);
+        if (auto it = map_.find(key); it != map_.end()) {
+            it->second.first = std::move(value);
+            return;
+        }
+        order_.push_front(key);
+        map_.emplace(key, std::make_pair(std::move(value), order_.begin()));
+        while (map_.size() > capacity_) {
+            map_.erase(order_.back());
+            order_.pop_back();
+        }
+    }
+    void clear()
+    {
+        std::lock_guard lock(mutex_);
+        map_.clear();
+        order_.clear();
+    }
+
+private:
+    size_t capacity_;
+    mutable std::mutex mutex_;
+    std::list<std::string> order_;
+    std::map<std::string, std::pair<std::shared_ptr<const T>, std::list<std::string>::iterator>> map_;
+};
+
+std::string traceKey(const std::string& db, const std::string& name)
+{
+    namespace fs = std::filesystem;
+    std::error_code ec;
+    const fs::path p = fs::weakly_canonical(fs::path(db), ec);
+    const auto size = fs::file_size(p, ec);
+    const auto mtime = fs::last_write_time(p, ec).time_since_epoch().count();
+    std::ostringstream o;
+    o << p.string() << '|' << name << '|' << (ec ? 0 : size) << '|' << mtime;
+    return o.str();
+}
+
+std::string selectionKey(const std::string& trace, const SelectionConfig& c)
+{
+    std::ostringstream o;
+    o.precision(17);
+    o << trace << "|sel:" << toString(c.mode) << ',' << c.value << ',' << c.sinks << ',' << c.window << ','
+      << c.page_tokens;
+    return o.str();
+}
+
+std::string timingKey(const TimingConfig& c)
+{
+    nlohmann::json j = {{"model", {c.model.layers, c.model.kv_bytes_per_token_layer, c.model.weight_bytes}},
+                        {"batch", c.batch},
+                        {"omega", c.weights_in_fast_tier},
+                        {"route", toString(c.route)},
+                        {"floor", c.compute_floor_s}};
+    for (const Tier& t : c.hardware.tiers)
+        j["tiers"].push_back({t.capacity_bytes, t.bandwidth, std::isinf(t.link_read) ? -1.0 : t.link_read,
+                              std::isinf(t.link_write) ? -1.0 : t.link_write, t.reserve_bytes});
+    return j.dump();
+}
+
+} // namespace
+
+CapacityPlan planCapacity(const Scenario& s, const UnitLayout& layout)
+{
+    const auto& tiers = s.hardware.tiers;
+    if (tiers.empty()) throw InputError("hardware.tiers", "needs at least one tier");
+    const size_t M = tiers.size();
+    CapacityPlan plan;
+    plan.unit_bytes = static_cast<double>(layout.page_tokens) * s.model.kv_bytes_per_token_layer *
+                      (layout.slot_count == 1 ? s.model.layers : 1);
+    const TimingConfig tc = s.timingConfig();
+    const std::vector<double> w = weightBytesPerLayer(tc);
+    plan.kv_bytes.resize(M);
+    plan.units.resize(M);
+    for (size_t m = 0; m < M; ++m) {
+        const double weights = w[m] * s.model.layers;
+        plan.kv_bytes[m] = tiers[m].capacity_bytes - weights - tiers[m].reserve_bytes;
+        if (plan.kv_bytes[m] < 0) {
+            if (weights > 0)
+                throw InfeasibleError("infeasible: " + gb(weights) + " of weights must live in " + tiers[m].name +
+                                      " (weights_in_fast_tier = " + readableNumber(s.weights_in_fast_tier) +
+                                      ") but it has " + gb(tiers[m].capacity_bytes) + " less " +
+                                      gb(tiers[m].reserve_bytes) + " reserved");
+            throw InfeasibleError("infeasible: " + tiers[m].name + " reserves " + gb(tiers[m].reserve_bytes) +
+                                  " but has only " + gb(tiers[m].capacity_bytes));
+        }
+        // Saturated, not cast: a double beyond int64 has no defined conversion. 2^53 units
+        // exceed any trace's units, and 16 tiers of them still sum inside int64.
+        const double units = std::floor(plan.kv_bytes[m] / (static_cast<double>(s.batch) * plan.unit_bytes));
+        plan.units[m] = units < kMaxTierUnits ? static_cast<int64_t>(units) : kMaxTierUnits;
+    }
+    plan.units_needed = layout.totalUnits();
+    const double needBytes = static_cast<double>(plan.units_needed) * plan.unit_bytes * static_cast<double>(s.batch);
+    if (s.inclusive && M > 1) {
+        if (plan.units.back() < plan.units_needed)
+            throw InfeasibleError("infeasible: inclusive placement keeps all KV in " + tiers.back().name + ", " +
+                                  gb(needBytes) + " for batch " + std::to_string(s.batch) + ", but it has " +
+                                  gb(plan.kv_bytes.back()) + " left after weights and reserve");
+    } else {
+        int64_t sum = 0;
+        double bytes = 0;
+        for (size_t m = 0; m < M; ++m) {
+            sum += plan.units[m];
+            bytes += plan.kv_bytes[m];
+        }
+        if (sum < plan.units_needed)
+            throw InfeasibleError("infeasible: the KV cache needs " + gb(needBytes) + " (" +
+                                  std::to_string(plan.units_needed) + " units of " + gb(plan.unit_bytes) +
+                                  " x batch " + std::to_string(s.batch) + ") but the tiers have " + gb(bytes) +
+                                  " left after weights and reserve");
+    }
+    return plan;
+}
+
+struct Pipeline::Impl {
+    Lru<Trace> traces{4};
+    Lru<Selection> selections{8};
+    Lru<RelevanceStats> relevance{8};
+    Lru<PlacementResult> placements{256};
+    Lru<TimingResult> timings{512};
+    Lru<BoundResult> bounds{64};
+};
+
+Pipeline::Pipeline() : d(std::make_unique<Impl>()) {}
+Pipeline::~Pipeline() = default;
+
+void Pipeline::clear()
+{
+    d->traces.clear();
+    d->selections.clear();
+    d->relevance.clear();
+    d->placements.clear();
+    d->timings.clear();
+    d->bounds.clear();
+}
+
+std::shared_ptr<const Trace> Pipeline::trace(const std::string& db, const std::string& name, const JobControl& job)
+{
+    const std::string key = traceKey(db, name);
+    if (auto hit = d->traces.get(key)) return hit;
+    job.check();
+    auto store = TraceStore::open(db, TraceStore::Mode::ReadOnly);
+    auto t = std::make_shared<const Trace>(store->load(name));
+    d->traces.put(key, t);
+    return t;
+}
+
+AnalysisResult Pipeline::run(const Scenario& s, const JobControl& job)
+{
+    const auto t0 = Clock::now();
+    AnalysisResult r;
+    r.scenario = s;
+    auto t = Clock::now();
+    r.trace = trace(s.trace_db, s.trace_name, job);
+    r.stats.load_ms = msSince(t);
+    const TraceMeta& meta = r.trace->meta();
+    if (meta.layer_mode == LayerMode::PerLayer && meta.layers != s.model.layers)
+        throw InputError("model.layers", "the per-layer trace '" + meta.name + "' has " + std::to_string(meta.layers) +
+                                             " layers but the model has " + std::to_string(s.model.layers) +
+                                             "; choose a model with as many layers");
+    if (s.policies.empty()) throw InputError("policies", "no policy chosen");
+    checkAnalysisSize(*r.trace, s);
+
+    t = Clock::now();
+    const std::string tKey = traceKey(s.trace_db, s.trace_name);
+    const std::string sKey = selectionKey(tKey, s.selection);
+    r.selection = d->selections.get(sKey);
+    if (!r.selection) {
+        r.selection = std::make_shared<const Selection>(computeSelection(*r.trace, s.selection, job));
+        d->selections.put(sKey, r.selection);
+        r.stats.selections_computed = 1;
+    }
+    r.relevance = d->relevance.get(sKey);
+    r.stats.select_ms = msSince(t);
+    job.report(0.2);
+
+    r.capacity = planCapacity(s, r.selection->layout);
+    const TimingConfig tc = s.timingConfig();
+    const std::string tcKey = timingKey(tc);
+
+    // Bounds.
+    t = Clock::now();
+    for (int which = 0; which < 2; ++which) {
+        const std::string key = sKey + (which ? "|paper|" : "|balanced|") + tcKey;
+        auto b = d->bounds.get(key);
+        if (!b) {
+            b = std::make_shared<const BoundResult>(which ? paperBound(*r.selection, tc, job)
+                                                          : balancedBound(*r.selection, tc, job));
+            d->bounds.put(key, b);
+            r.stats.bounds_computed++;
+        }
+        (which ? r.paper : r.balanced) = b;
+    }
+    r.stats.bound_ms = msSince(t);
+    job.report(0.3);
+
+    // Placements, then timings, one policy per task.
+    PlacementConfig pc{s.inclusive, r.capacity.units, s.observe_scores};
+    std::ostringstream pcKey;
+    pcKey << (s.inclusive ? "inc" : "exc") << ",scores=" << toString(s.observe_scores);
+    for (int64_t u : pc.capacity_units) pcKey << ',' << u;
+    const size_t P = s.policies.size();
+    r.policies.resize(P);
+    std::vector<double> placeMs(P, 0), timeMs(P, 0);
+    std::vector<int> placed(P, 0), timed(P, 0);
+    // One task per policy, plus one for the trace's relevance statistics when they are
+    // not cached: they depend on the selection only and run beside the placements.
+    parallelFor(size_t(0), P + 1, [&](size_t i) {
+        if (i == P) {
+            if (!r.relevance) {
+                r.relevance = std::make_shared<const RelevanceStats>(relevanceStats(*r.selection, 256, job));
+                d->relevance.put(sKey, r.relevance);
+            }
+            return;
+        }
+        const PolicySpec& spec = s.policies[i];
+        const PolicyEntry& entry = findPolicy(spec.name);
+        PolicyOutcome& out = r.policies[i];
+        out.info = entry.info;
+        out.params = resolveParams(entry.info, spec.params, "policies[" + std::to_string(i) + "]");
+        std::ostringstream key;
+        key.precision(17);
+        key << sKey << '|' << pcKey.str() << '|' << spec.name;
+        for (const auto& [k, v] : out.params) key << ',' << k << '=' << v;
+        auto tp = Clock::now();
+        out.placement = d->placements.get(key.str());
+        if (!out.placement) {
+            out.placement = std::make_shared<const PlacementResult>(
+                runPlacement(*r.selection, entry, out.params, pc, job));
+            d->placements.put(key.str(), out.placement);
+            placed[i] = 1;
+        }
+        placeMs[i] = msSince(tp);
+        tp = Clock::now();
+        const std::string tk = key.str() + '|' + tcKey;
+        out.timing = d->timings.get(tk);
+        if (!out.timing) {
+            out.timing = std::make_shared<const TimingResult>(computeTiming(*r.selection, *out.placement, tc, job));
+            d->timings.put(tk, out.timing);
+            timed[i] = 1;
+        }
+        timeMs[i] = msSince(tp);
+        out.gapToBound = r.balanced->total_time > 0 ? out.timing->total_time / r.balanced->total_time : 1.0;
+    }, job);
+    for (size_t i = 0; i < P; ++i) {
+        r.stats.place_ms += placeMs[i];
+        r.stats.time_ms += timeMs[i];
+        r.stats.placements_computed += placed[i];
+        r.stats.timings_computed += timed[i];
+    }
+    job.report(1.0);
+    r.stats.total_ms = msSince(t0);
+    return r;
+}
+
+// ---- size limits -----------------------------------------------------------------------
+
+namespace {
+
+int64_t unitsOf(const TraceMeta& meta, int64_t pageTokens)
+{
+    // P + T <= 2^32 and g >= 1 (TraceStore and validate(SelectionConfig) check both), so
+    // neither the sum nor the product with L <= kMaxLayers can overflow.
+    const int64_t pages = (meta.prefill + meta.steps + pageTokens - 1) / pageTokens;
+    return pages * meta.layerSlots();
+}
+
+} // namespace
+
+double analysisBytesEstimate(const TraceMeta& meta, int64_t entries, const Scenario& s)
+{
+    // Rough, for messages: the trace and its selection (index + value per entry, offsets
+    // per record), per-record traffic per tier, and per-unit state of the placement and
+    // of the policies running at once (about 40 bytes each) plus two bytes per unit of
+    // every kept result.
+    const auto units = static_cast<double>(unitsOf(meta, std::max<int64_t>(s.selection.page_tokens, 1)));
+    const auto records = static_cast<double>(meta.recordCount());
+    const auto policies = static_cast<double>(s.policies.size());
+    const auto tiers = static_cast<double>(s.hardware.tiers.size());
+    return 16.0 * static_cast<double>(entries) + records * (32.0 + 48.0 * tiers * policies) +
+           units * (24.0 + 40.0 * std::min(policies, 4.0) + 2.0 * policies);
+}
+
+void checkAnalysisSize(const Trace& trace, const Scenario& s)
+{
+    const TraceMeta& meta = trace.meta();
+    const int64_t units = unitsOf(meta, std::max<int64_t>(s.selection.page_tokens, 1));
+    if (units > kMaxAnalysisUnits)
+        throw InputError(s.trace_db + " trace '" + meta.name + "'",
+                         "the analysis needs " + std::to_string(units) + " KV units (pages x layer slots, P = " +
+                             std::to_string(meta.prefill) + ", T = " + std::to_string(meta.steps) + ", page_tokens = " +
+                             std::to_string(s.selection.page_tokens) + "); the limit is " +
+                             std::to_string(kMaxAnalysisUnits) + " (use larger pages: selection.page_tokens)");
+}
+
+} // namespace kvtier

@@ -1,0 +1,301 @@
+#include "core/engine/placement.hpp"
+
+#include "core/model/error.hpp"
+
+#include <algorithm>
+#include <stdexcept>
+
+namespace kvtier {
+
+namespace {
+
+class Simulator {
+public:
+    Simulator(const Selection& sel, const PlacementConfig& cfg, const std::string& policyName)
+        : sel_(sel), lay_(sel.layout), cfg_(cfg), name_(policyName),
+          M_(static_cast<int32_t>(cfg.capacity_units.size()))
+    {
+        const auto total = static_cast<size_t>(lay_.totalUnits());
+        loc_.assign(total, kNone);
+        home_.assign(total, kNone);
+        fast_.assign(total, 0);
+        count_.assign(static_cast<size_t>(M_), 0);
+    }
+
+    static constexpr uint8_t kNone = 255;
+
+    void bug(int64_t t, const std::string& what) const
+    {
+        throw std::logic_error("policy '" + name_ + "' at step " + std::to_string(t) + ": " + what);
+    }
+
+    int64_t cap(int32_t m) const { return cfg_.capacity_units[static_cast<size_t>(m)]; }
+    int64_t& cnt(int32_t m) { return count_[static_cast<size_t>(m)]; }
+
+    // Fastest tier >= 1 with room for a whole unit. Inclusive: middle tiers hold copies,
+    // the last tier holds every unit (its capacity was checked up front).
+    uint8_t lowerTierWithRoom(int64_t t)
+    {
+        const int32_t last = M_ - 1;
+        for (int32_t m = 1; m < (cfg_.inclusive ? last : M_); ++m)
+            if (cnt(m) < cap(m)) return static_cast<uint8_t>(m);
+        if (cfg_.inclusive) return static_cast<uint8_t>(last);
+        throw InfeasibleError("step " + std::to_string(t) + ": no tier has room for another unit");
+    }
+
+    // Creates unit u: in tier 0 when `fast` (and room), else in the lower tiers.
+    void create(uint32_t u, bool fast, int64_t t, PlacementResult& r)
+    {
+        const bool inFast = fast && cnt(0) < cap(0);
+        if (cfg_.inclusive || !inFast) {
+            home_[u] = lowerTierWithRoom(t);
+            cnt(home_[u])++;
+            if (cfg_.inclusive && home_[u] != M_ - 1) cnt(M_ - 1)++;   // the last tier holds all
+        }
+        if (inFast) {
+            fast_[u] = 1;
+            cnt(0)++;
+            loc_[u] = 0;
+        } else {
+            loc_[u] = home_[u];
+        }
+        r.created_tier[u] = loc_[u];
+        r.home_tier[u] = cfg_.inclusive ? home_[u] : loc_[u];
+    }
+
+    PlacementResult run(Policy& policy, const JobControl& job, PlacementResult r)
+    {
+        const int32_t slots = lay_.slot_count;
+        const int64_t T = lay_.steps;
+        r.tiers = M_;
+        r.traffic.assign(static_cast<size_t>(T * slots * M_), SlotTraffic{});
+        r.created_tier.assign(loc_.size(), kNone);
+        r.home_tier.assign(loc_.size(), kNone);
+        r.fast_units.assign(static_cast<size_t>(T), 0);
+        r.moves.items.clear();
+        r.moves.offset.assign(1, 0);
+
+        // Prefill.
+        const int64_t prefillUnits = lay_.unitsBefore(0);
+        std::vector<uint32_t> initial;
+        policy.initial(prefillUnits, cap(0), initial);
+        if (static_cast<int64_t>(initial.size()) > cap(0)) bug(-1, "initial placement exceeds tier 0 capacity");
+        std::vector<uint8_t> wantFast(static_cast<size_t>(prefillUnits), 0);
+        for (uint32_t u : initial) {
+            if (u >= prefillUnits) bug(-1, "initial placement names unit " + std::to_string(u) + " that does not exist");
+            wantFast[u] = 1;
+        }
+        // Units that go to tier 0 first, then the rest in unit order (first-fit).
+        for (uint32_t u = 0; u < prefillUnits; ++u)
+            if (wantFast[u]) create(u, true, -1, r);
+        for (uint32_t u = 0; u < prefillUnits; ++u)
+            if (!wantFast[u]) create(u, false, -1, r);
+
+        StepPlan plan;
+        std::vector<uint32_t> newUnits;
+        std::vector<uint32_t> evicted;
+        for (int64_t t = 0; t < T; ++t) {
+            if ((t & 63) == 0) job.check();
+            const int64_t n = lay_.prefill + t;
+            const int64_t before = lay_.unitsBefore(t);
+            newUnits.clear();
+            if (lay_.newPageAt(t))
+                for (int32_t l = 0; l < slots; ++l) newUnits.push_back(lay_.unit(lay_.pageOfNewToken(t), l));
+
+            plan.clear();
+            const int64_t fastCount = cnt(0);
+            policy.plan(t, FastTierView(fast_, fastCount, cap(0), newUnits, before), plan);
+            auto traffic = [&](uint32_t u, int32_t m) -> SlotTraffic& {
+                return r.traffic[(sel_.row(t, lay_.slotOf(u)) * static_cast<size_t>(M_)) + static_cast<size_t>(m)];
+            };
+
+            // 1. Migrations. Evicted units leave tier 0 and promoted units leave their lower
+            //    tier before either lands, so a swap works even when every tier is full.
+            for (uint32_t u : plan.evict) {
+                if (u >= before || fast_[u] != 1) bug(t, "evicts unit " + std::to_string(u) + " that is not in tier 0");
+                fast_[u] = 2;   // leaving
+            }
+            for (uint32_t u : plan.promote) {
+                if (u >= before) bug(t, "promotes unit " + std::to_string(u) + " that does not exist yet");
+                if (fast_[u] == 1 || fast_[u] == 3) bug(t, "promotes unit " + std::to_string(u) + " twice or while in tier 0");
+                if (fast_[u] == 2) bug(t, "evicts and promotes unit " + std::to_string(u) + " in one step");
+                fast_[u] = 3;   // arriving
+                if (!cfg_.inclusive) cnt(loc_[u])--;
+            }
+            const int64_t after = fastCount - static_cast<int64_t>(plan.evict.size()) +
+                                  static_cast<int64_t>(plan.promote.size());
+            if (after > cap(0))
+                bug(t, "tier 0 would hold " + std::to_string(after) + " units, capacity " + std::to_string(cap(0)));
+            cnt(0) = after;
+            for (uint32_t u : plan.evict) {
+                const double s = static_cast<double>(lay_.tokensIn(lay_.pageOf(u), n));
+                fast_[u] = 0;
+                uint8_t to;
+                if (cfg_.inclusive) {
+                    to = home_[u];   // dropping a copy is free
+                } else {
+                    to = lowerTierWithRoom(t);
+                    cnt(to)++;
+                    traffic(u, 0).mig_read += s;
+                    traffic(u, to).mig_write += s;
+                    r.migrated_tokens += s;
+                }
+                loc_[u] = to;
+                r.moves.items.push_back({u, 0, to});
+            }
+            for (uint32_t u : plan.promote) {
+                const double s = static_cast<double>(lay_.tokensIn(lay_.pageOf(u), n));
+                const uint8_t from = cfg_.inclusive ? home_[u] : loc_[u];
+                fast_[u] = 1;
+                loc_[u] = 0;
+                traffic(u, from).mig_read += s;
+                traffic(u, 0).mig_write += s;
+                r.migrated_tokens += s;
+                r.moves.items.push_back({u, from, 0});
+            }
+            r.moves.offset.push_back(r.moves.items.size());
+            r.fast_units[static_cast<size_t>(t)] = cnt(0);
+
+            // 2. Reads of the selected pages, from where they live now.
+            for (int32_t l = 0; l < slots; ++l) {
+                const size_t row = sel_.row(t, l);
+                for (uint32_t page : sel_.pages.row(row)) {
+                    const uint32_t u = lay_.unit(page, l);
+                    const auto s = static_cast<double>(lay_.tokensIn(page, n));
+                    SlotTraffic* base = &r.traffic[row * static_cast<size_t>(M_)];
+                    if (fast_[u] && cfg_.inclusive) base[home_[u]].flex_read += s;
+                    else base[loc_[u]].kv_read += s;
+                }
+            }
+
+            // 3. New units, then the new token's write.
+            for (uint32_t u : plan.admit_new)
+                if (std::find(newUnits.begin(), newUnits.end(), u) == newUnits.end())
+                    bug(t, "admits unit " + std::to_string(u) + " that is not created at this step");
+            for (uint32_t u : newUnits) {
+                const bool admit = std::find(plan.admit_new.begin(), plan.admit_new.end(), u) != plan.admit_new.end();
+                create(u, admit, t, r);
+            }
+            const int64_t page = lay_.pageOfNewToken(t);
+            for (int32_t l = 0; l < slots; ++l) {
+                const uint32_t u = lay_.unit(page, l);
+                if (cfg_.inclusive) {
+                    if (fast_[u]) traffic(u, 0).write += 1;
+                    traffic(u, home_[u]).write += 1;
+                    if (home_[u] != M_ - 1) traffic(u, M_ - 1).write += 1;
+                } else {
+                    traffic(u, loc_[u]).write += 1;
+                }
+            }
+
+            // 4. The policy learns what step t read and how relevant each unit was.
+            policy.observe(observation(t));
+            if ((t & 255) == 0) job.report(static_cast<double>(t) / static_cast<double>(T));
+        }
+        return r;
+    }
+
+private:
+    // Step t's observation. ObserveScores::Read keeps the scores of the units step t read
+    // (both lists ascending: one merge); the selection holds every scored unit.
+    StepObservation observation(int64_t t)
+    {
+        const auto row = static_cast<size_t>(t);
+        StepObservation obs;
+        obs.t = t;
+        obs.read_units = sel_.step_units.row(row);
+        const std::span<const uint32_t> scored = sel_.score_units.row(row);
+        const size_t off = sel_.score_units.offset[row];
+        if (cfg_.observe_scores == ObserveScores::All) {
+            obs.score_units = scored;
+            obs.score_sum = {sel_.score_sum.data() + off, scored.size()};
+            obs.score_max = {sel_.score_max.data() + off, scored.size()};
+            return obs;
+        }
+        seenUnits_.clear();
+        seenSum_.clear();
+        seenMax_.clear();
+        size_t k = 0;
+        for (uint32_t u : obs.read_units) {
+            while (k < scored.size() && scored[k] < u) ++k;
+            if (k < scored.size() && scored[k] == u) {
+                seenUnits_.push_back(u);
+                seenSum_.push_back(sel_.score_sum[off + k]);
+                seenMax_.push_back(sel_.score_max[off + k]);
+            }
+        }
+        obs.score_units = seenUnits_;
+        obs.score_sum = seenSum_;
+        obs.score_max = seenMax_;
+        return obs;
+    }
+
+    const Selection& sel_;
+    const UnitLayout& lay_;
+    const PlacementConfig& cfg_;
+    std::string name_;
+    int32_t M_;
+    std::vector<uint8_t> loc_, home_, fast_;
+    std::vector<int64_t> count_;
+    std::vector<uint32_t> seenUnits_;          // step t's scored units that it read
+    std::vector<float> seenSum_, seenMax_;
+};
+
+} // namespace
+
+PlacementResult runPlacement(const Selection& selection, const PolicyEntry& policy,
+                             const PolicyParams& params, const PlacementConfig& config,
+                             const JobControl& job)
+{
+    const auto M = config.capacity_units.size();
+    if (M < 1 || M > 16) throw InputError("hardware.tiers", "needs between 1 and 16 tiers");
+    const UnitLayout& lay = selection.layout;
+    const int64_t total = lay.totalUnits();
+    if (config.inclusive && M >= 2 && config.capacity_units.back() < total)
+        throw InfeasibleError("inclusive placement: the last tier holds " +
+                              std::to_string(config.capacity_units.back()) + " units but the run needs " +
+                              std::to_string(total));
+    int64_t sum = 0;
+    for (int64_t c : config.capacity_units) sum += std::max<int64_t>(0, c);
+    if (!config.inclusive && sum < total)
+        throw InfeasibleError("the tiers hold " + std::to_string(sum) + " units of KV in all but the run needs " +
+                              std::to_string(total));
+    PlacementConfig cfg = config;
+    if (M == 1 && cfg.inclusive) cfg.inclusive = false;   // one tier: nothing to copy
+
+    PolicyContext ctx;
+    ctx.layout = lay;
+    ctx.fast_capacity_units = cfg.capacity_units[0];
+    ctx.inclusive = cfg.inclusive;
+    ctx.future = policy.info.online ? nullptr : &selection;
+    // Every caller gets the same defaults and range checks: those of the policy's ParamSpecs.
+    const PolicyParams resolved = resolveParams(policy.info, params, "policy '" + policy.info.name + "'");
+    auto instance = policy.make(ctx, resolved);
+
+    PlacementResult r;
+    r.policy = policy.info.name;
+    r.online = policy.info.online;
+    r.params = resolved;
+    r.config = config;
+    r.layout = lay;
+    Simulator sim(selection, cfg, policy.info.name);
+    return sim.run(*instance, job, std::move(r));
+}
+
+std::vector<uint8_t> locationsAt(const PlacementResult& p, int64_t t)
+{
+    std::vector<uint8_t> loc(p.created_tier.size(), 255);
+    const int64_t prefillUnits = p.layout.unitsBefore(0);
+    for (int64_t u = 0; u < prefillUnits; ++u) loc[static_cast<size_t>(u)] = p.created_tier[static_cast<size_t>(u)];
+    for (int64_t s = 0; s <= t && s < p.layout.steps; ++s) {
+        for (const Move& mv : p.moves.row(static_cast<size_t>(s))) loc[mv.unit] = mv.to;
+        if (s < t && p.layout.newPageAt(s))
+            for (int32_t l = 0; l < p.layout.slot_count; ++l) {
+                const uint32_t u = p.layout.unit(p.layout.pageOfNewToken(s), l);
+                loc[u] = p.created_tier[u];
+            }
+    }
+    return loc;
+}
+
+} // namespace kvtier

@@ -1,0 +1,57 @@
+#pragma once
+// Stage 2 of the pipeline (MODEL.md §5): run one policy over the steps and record, per
+// (step, layer slot, tier), the KV traffic in *tokens* (per sequence, per layer). The
+// timing stage turns tokens into bytes (x kappa x batch) and bytes into time, so a
+// bandwidth change re-times without re-placing.
+#include "core/model/cancel.hpp"
+#include "core/model/placement_config.hpp"
+#include "core/policies/policy.hpp"
+
+#include <cstdint>
+#include <vector>
+
+namespace kvtier {
+
+// Token traffic of one (step, slot, tier).
+struct SlotTraffic {
+    double kv_read = 0;    // selected KV read from this tier (route fixed)
+    double flex_read = 0;  // inclusive only, tiers >= 1: reads of units with a copy here and in
+                           // tier 0; route "home" serves them from tier 0, "balanced" splits
+    double write = 0;      // the new token's KV
+    double mig_read = 0;   // migrations out of this tier
+    double mig_write = 0;  // migrations into this tier
+};
+
+struct Move {
+    uint32_t unit;
+    uint8_t from, to;      // inclusive mode: a promotion is (home -> 0), a dropped copy (0 -> home)
+};
+
+struct PlacementResult {
+    std::string policy;
+    bool online = true;
+    PolicyParams params;
+    PlacementConfig config;
+    UnitLayout layout;
+    int32_t tiers = 0;
+    std::vector<SlotTraffic> traffic;     // index (row(t, slot) * tiers + m)
+    std::vector<uint8_t> created_tier;    // per unit: fastest tier holding it when created
+    std::vector<uint8_t> home_tier;       // per unit: inclusive: its lower copy; exclusive: = created tier
+    Csr<Move> moves;                      // row t: moves applied at the start of step t
+    std::vector<int64_t> fast_units;      // per step: units in tier 0 after the step's migrations
+    double migrated_tokens = 0;           // per layer slot, summed
+
+    const SlotTraffic& at(size_t row, int32_t m) const { return traffic[row * static_cast<size_t>(tiers) + static_cast<size_t>(m)]; }
+};
+
+// Runs one policy. Throws InfeasibleError when the units cannot fit at all, and
+// std::logic_error when a policy breaks the rules (a bug, caught by the tests).
+PlacementResult runPlacement(const Selection& selection, const PolicyEntry& policy,
+                             const PolicyParams& params, const PlacementConfig& config,
+                             const JobControl& job = {});
+
+// Where every unit is (fastest copy) at the start of step t's reads, i.e. after step t's
+// migrations. Units not yet created are 255. Replays moves: O(units + moves up to t).
+std::vector<uint8_t> locationsAt(const PlacementResult& p, int64_t t);
+
+} // namespace kvtier

@@ -1,0 +1,125 @@
+#include "core/engine/timing.hpp"
+
+#include "core/engine/split.hpp"
+#include "core/model/error.hpp"
+#include "core/support/parallel.hpp"
+
+#include <tbb/blocked_range.h>
+
+#include <algorithm>
+#include <cmath>
+
+namespace kvtier {
+
+std::vector<double> weightBytesPerLayer(const TimingConfig& c)
+{
+    const size_t M = c.hardware.tiers.size();
+    std::vector<double> w(M, 0.0);
+    const double perLayer = c.model.weight_bytes / c.model.layers;
+    w[0] += c.weights_in_fast_tier * perLayer;
+    w[M - 1] += (1 - c.weights_in_fast_tier) * perLayer;
+    return w;
+}
+
+TimingResult computeTiming(const Selection& selection, const PlacementResult& placement,
+                           const TimingConfig& config, const JobControl& job)
+{
+    const auto& tiers = config.hardware.tiers;
+    const auto M = static_cast<int32_t>(tiers.size());
+    if (M != placement.tiers)
+        throw InputError("hardware.tiers", "the placement was computed for " + std::to_string(placement.tiers) +
+                                               " tiers, the timing has " + std::to_string(M));
+    const UnitLayout& lay = selection.layout;
+    const int64_t T = lay.steps;
+    const int32_t slots = lay.slot_count;
+    // An aggregated trace stands for every layer: one slot, counted L times.
+    const double layerFactor = slots == 1 ? static_cast<double>(config.model.layers) : 1.0;
+    const double bytesPerToken = config.model.kv_bytes_per_token_layer * static_cast<double>(config.batch);
+    const std::vector<double> weights = weightBytesPerLayer(config);
+    const bool balanced = config.route == Route::Balanced && placement.config.inclusive;
+
+    TimingResult r;
+    r.tiers = M;
+    r.steps = T;
+    r.batch = config.batch;
+    r.step_time.assign(static_cast<size_t>(T), 0.0);
+    r.tier_step.assign(static_cast<size_t>(T * M), TierStep{});
+
+    parallelFor(tbb::blocked_range<int64_t>(0, T, 64), [&](const tbb::blocked_range<int64_t>& range) {
+        job.check();
+        std::vector<TierLoad> load(static_cast<size_t>(M));
+        std::vector<double> flex(static_cast<size_t>(M)), fromFast;
+        for (int64_t t = range.begin(); t != range.end(); ++t) {
+            double stepTime = 0;
+            TierStep* ts = &r.tier_step[static_cast<size_t>(t * M)];
+            for (int32_t l = 0; l < slots; ++l) {
+                const size_t row = selection.row(t, l);
+                double flexTotal = 0;
+                for (int32_t m = 0; m < M; ++m) {
+                    const SlotTraffic& st = placement.at(row, m);
+                    auto& ld = load[static_cast<size_t>(m)];
+                    ld.read = weights[static_cast<size_t>(m)] + bytesPerToken * (st.kv_read + st.mig_read);
+                    ld.write = bytesPerToken * (st.write + st.mig_write);
+                    flex[static_cast<size_t>(m)] = bytesPerToken * st.flex_read;
+                    flexTotal += flex[static_cast<size_t>(m)];
+                }
+                if (balanced && flexTotal > 0) routeBalanced(tiers, load, flex, fromFast);
+                else fromFast = flex;   // home: every copy in tier 0 serves its reads
+                // Apply the route, then time every tier with its final load.
+                double kvRead[16];
+                for (int32_t m = 0; m < M; ++m) {
+                    const SlotTraffic& st = placement.at(row, m);
+                    kvRead[m] = bytesPerToken * st.kv_read + flex[static_cast<size_t>(m)] - fromFast[static_cast<size_t>(m)];
+                }
+                for (int32_t m = 1; m < M; ++m) kvRead[0] += fromFast[static_cast<size_t>(m)];
+                double slotTau = 0;
+                for (int32_t m = 0; m < M; ++m) {
+                    const SlotTraffic& st = placement.at(row, m);
+                    TierStep& x = ts[m];
+                    const double w = weights[static_cast<size_t>(m)];
+                    const double migR = bytesPerToken * st.mig_read, migW = bytesPerToken * st.mig_write;
+                    const double kvW = bytesPerToken * st.write;
+                    const double busy = tierTime(tiers[static_cast<size_t>(m)], w + kvRead[m] + migR, kvW + migW);
+                    slotTau = std::max(slotTau, busy);
+                    x.busy_s += layerFactor * busy;
+                    x.weight_read += layerFactor * w;
+                    x.kv_read += layerFactor * kvRead[m];
+                    x.kv_write += layerFactor * kvW;
+                    x.mig_read += layerFactor * migR;
+                    x.mig_write += layerFactor * migW;
+                }
+                stepTime += layerFactor * std::max(slotTau, config.compute_floor_s);
+            }
+            r.step_time[static_cast<size_t>(t)] = stepTime;
+        }
+    }, job);
+
+    // Totals in a fixed order: the same result on any number of threads.
+    r.tier_totals.resize(static_cast<size_t>(M));
+    for (int32_t m = 0; m < M; ++m) r.tier_totals[static_cast<size_t>(m)].name = tiers[static_cast<size_t>(m)].name;
+    for (int64_t t = 0; t < T; ++t) {
+        r.total_time += r.step_time[static_cast<size_t>(t)];
+        for (int32_t m = 0; m < M; ++m) {
+            const TierStep& x = r.at(t, m);
+            TierTotals& tt = r.tier_totals[static_cast<size_t>(m)];
+            tt.read_bytes += x.readBytes();
+            tt.write_bytes += x.writeBytes();
+            tt.kv_read_bytes += x.kv_read;
+            tt.mig_bytes += x.mig_read + x.mig_write;
+            tt.busy_s += x.busy_s;
+            r.kv_read_bytes += x.kv_read;
+            r.migrated_bytes += x.mig_write;
+        }
+        r.kv_read_fast_bytes += r.at(t, 0).kv_read;
+    }
+    for (int32_t m = 0; m < M; ++m) {
+        TierTotals& tt = r.tier_totals[static_cast<size_t>(m)];
+        if (r.total_time > 0) {
+            tt.busy_fraction = tt.busy_s / r.total_time;
+            tt.bandwidth_use = (tt.read_bytes + tt.write_bytes) / (tiers[static_cast<size_t>(m)].bandwidth * r.total_time);
+        }
+    }
+    return r;
+}
+
+} // namespace kvtier

@@ -1,0 +1,59 @@
+#pragma once
+// Stage 3 (MODEL.md §4): bytes and time. Turns a placement's token traffic into bytes
+// per tier (x kappa x batch, plus the weights) and each (step, layer) into
+// tau = max over tiers of max((R+W)/B, R/Lr, W/Lw).
+#include "core/engine/placement.hpp"
+#include "core/model/hardware.hpp"
+#include "core/model/timing_config.hpp"
+
+#include <string>
+#include <vector>
+
+namespace kvtier {
+
+// Per-step, per-tier figures, summed over the step's layers. Index t * tiers + m.
+struct TierStep {
+    double busy_s = 0;       // sum over layers of time_m
+    double weight_read = 0;  // bytes
+    double kv_read = 0;      // bytes of selected KV served by this tier (after routing)
+    double kv_write = 0;     // bytes of new-token KV
+    double mig_read = 0;     // bytes read for migrations out of this tier
+    double mig_write = 0;    // bytes written for migrations into this tier
+    double readBytes() const { return weight_read + kv_read + mig_read; }
+    double writeBytes() const { return kv_write + mig_write; }
+};
+
+struct TierTotals {
+    std::string name;
+    double read_bytes = 0, write_bytes = 0;   // all traffic: weights, KV, migrations
+    double kv_read_bytes = 0, mig_bytes = 0;  // mig: read + written
+    double busy_s = 0;
+    double busy_fraction = 0;     // busy_s / total time
+    double bandwidth_use = 0;     // (read + write) / (B * total time)
+};
+
+struct TimingResult {
+    int32_t tiers = 0;
+    int64_t steps = 0;
+    int64_t batch = 1;
+    std::vector<double> step_time;     // tau[t], seconds
+    std::vector<TierStep> tier_step;   // t * tiers + m
+    std::vector<TierTotals> tier_totals;
+    double total_time = 0;
+    double kv_read_bytes = 0;          // all tiers
+    double kv_read_fast_bytes = 0;     // served by tier 0
+    double migrated_bytes = 0;         // bytes moved (each move once)
+
+    double timePerToken() const { return steps ? total_time / static_cast<double>(steps) : 0; }
+    double throughput() const { return total_time > 0 ? static_cast<double>(batch * steps) / total_time : 0; }
+    double hbmHitRatio() const { return kv_read_bytes > 0 ? kv_read_fast_bytes / kv_read_bytes : 0; }
+    const TierStep& at(int64_t t, int32_t m) const { return tier_step[static_cast<size_t>(t * tiers + m)]; }
+};
+
+// Weight bytes per layer on each tier: omega * W / L on tier 0, the rest on the last.
+std::vector<double> weightBytesPerLayer(const TimingConfig& c);
+
+TimingResult computeTiming(const Selection& selection, const PlacementResult& placement,
+                           const TimingConfig& config, const JobControl& job = {});
+
+} // namespace kvtier

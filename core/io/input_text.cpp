@@ -1,0 +1,62 @@
+#include "core/io/input_text.hpp"
+
+#include "core/io/csv_reader.hpp"
+
+#include <cstdio>
+
+namespace kvtier {
+
+std::string excerpt(std::string_view s, size_t maxBytes)
+{
+    std::string out;
+    size_t k = 0;
+    for (; k < s.size() && k < maxBytes; ++k) {
+        const auto c = static_cast<unsigned char>(s[k]);
+        if (c < 0x20 || c == 0x7F) {
+            char hex[8];
+            std::snprintf(hex, sizeof hex, "\\x%02X", c);
+            out += hex;
+        } else {
+            out.push_back(s[k]);
+        }
+    }
+    if (k == s.size()) return out;
+    // Do not end inside a UTF-8 sequence: if the last sequence started is incomplete, drop it.
+    size_t lead = out.size();
+    while (lead > 0 && (static_cast<unsigned char>(out[lead - 1]) & 0xC0) == 0x80) --lead;
+    if (lead > 0) {
+        const auto c = static_cast<unsigned char>(out[lead - 1]);
+        const size_t len = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : 1;
+        if (out.size() - (lead - 1) < len) out.resize(lead - 1);
+    }
+    return out + "\u2026";
+}
+
+std::string notAnInteger(std::string_view field)
+{
+    std::string_view s = trim(field);
+    std::string_view digits = s;
+    if (!digits.empty() && (digits.front() == '-' || digits.front() == '+')) digits.remove_prefix(1);
+    const bool allDigits = !digits.empty() && digits.find_first_not_of("0123456789") == std::string_view::npos;
+    if (allDigits)   // parseInt refused it, so it does not fit 64 bits
+        return " " + excerpt(s, 12) + (digits.size() > 12 ? " (" + std::to_string(digits.size()) + " digits)" : "") +
+               (s.front() == '-' ? " is out of range" : " is too large");
+    return " is not an integer: '" + excerpt(s, 40) + "'";
+}
+
+std::string readableBytes(uint64_t bytes)
+{
+    if (bytes < 1000) return std::to_string(bytes) + (bytes == 1 ? " byte" : " bytes");
+    static const char* units[] = {"kB", "MB", "GB", "TB", "PB", "EB"};
+    double v = static_cast<double>(bytes);
+    int u = -1;
+    while (v >= 1000 && u < 5) {
+        v /= 1000;
+        ++u;
+    }
+    char buf[32];
+    std::snprintf(buf, sizeof buf, v < 10 ? "%.1f %s" : "%.0f %s", v, units[u]);
+    return buf;
+}
+
+} // namespace kvtier

@@ -1,0 +1,26 @@
+#pragma once
+// What the timing stage and the bounds (engine/timing.hpp, engine/bounds.hpp) are
+// configured with besides the traffic itself (MODEL.md §4).
+#include "core/model/hardware.hpp"
+
+#include <cstdint>
+#include <string>
+
+namespace kvtier {
+
+enum class Route { Home, Balanced };
+const char* toString(Route r);
+Route routeFromString(const std::string& s);   // throws InputError
+
+// Everything timing and the bounds depend on besides the traffic itself.
+struct TimingConfig {
+    Model model;
+    Hardware hardware;
+    int64_t batch = 1;
+    double weights_in_fast_tier = 1.0;   // omega
+    Route route = Route::Home;
+    double compute_floor_s = 0;          // per layer-step
+    bool operator==(const TimingConfig&) const = default;
+};
+
+} // namespace kvtier

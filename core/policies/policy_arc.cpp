@@ -1,0 +1,173 @@
+// ARC over read units (online). docs/POLICIES.md "arc".
+//
+// The cache directory follows Megiddo & Modha (FAST 2003), Figure 4, with c = tier 0
+// capacity in units: T1 (seen once recently), T2 (seen at least twice), ghost lists B1/B2
+// (recently evicted from T1/T2) and the adaptive target p for |T1|. Requests, in order:
+// at step t the units step t-1 read (ascending id; a miss among them is admitted at t since
+// migration is charged in the step it happens, MODEL.md §5), then the units step t creates
+// (first-time requests, case IV). The step's moves are the net change of T1 ∪ T2: a unit
+// admitted and replaced within the same step's requests never moves. Prefill residents
+// start in T1 (ascending id, the highest most recent), p = 0.
+//
+// Cost per step: O(reads of t-1 + new units) list operations.
+#include "core/policies/policy_arc.hpp"
+
+#include "core/policies/policy.hpp"
+
+#include <algorithm>
+
+namespace kvtier {
+
+ArcLists::ArcLists(size_t ids, int64_t capacity) : c_(std::max<int64_t>(0, capacity))
+{
+    lists_.reset(ids, 4);
+}
+
+void ArcLists::seed(uint32_t x)
+{
+    lists_.pushHead(T1, x);
+}
+
+void ArcLists::moveTo(List l, uint32_t x)
+{
+    lists_.unlink(x);
+    lists_.pushHead(l, x);
+}
+
+std::vector<uint32_t> ArcLists::contents(List l) const
+{
+    std::vector<uint32_t> out;
+    for (uint32_t x = lists_.tail(l); x != detail::IdLists::kNil; x = lists_.prev(x)) out.push_back(x);
+    return out;
+}
+
+// REPLACE(x, p): demote the LRU page of T1 (to B1) or of T2 (to B2).
+void ArcLists::replace(bool xInB2)
+{
+    const auto t1 = static_cast<double>(lists_.size(T1));
+    bool fromT1 = lists_.size(T1) >= 1 && ((xInB2 && t1 == p_) || t1 > p_);
+    // Not reached while ARC's invariants hold (the cache is full whenever REPLACE runs,
+    // so T2 is not empty when T1 is not chosen); kept so a bug never pops an empty list.
+    if (!fromT1 && lists_.size(T2) == 0) fromT1 = true;
+    if (lists_.size(fromT1 ? T1 : T2) == 0) return;
+    const uint32_t y = lists_.tail(fromT1 ? T1 : T2);
+    moveTo(fromT1 ? B1 : B2, y);
+    changed_.push_back(y);
+}
+
+bool ArcLists::access(uint32_t x)
+{
+    if (c_ == 0) return false;
+    const auto c = static_cast<double>(c_);
+    const uint8_t l = lists_.listOf(x);
+    if (l == T1 || l == T2) {   // case I: hit
+        moveTo(T2, x);
+        return true;
+    }
+    const auto b1 = static_cast<double>(lists_.size(B1));
+    const auto b2 = static_cast<double>(lists_.size(B2));
+    if (l == B1) {   // case II: ghost hit in B1, favour recency
+        p_ = std::min(c, p_ + (b1 >= b2 ? 1.0 : b2 / b1));
+        replace(false);
+        moveTo(T2, x);
+        changed_.push_back(x);
+        return false;
+    }
+    if (l == B2) {   // case III: ghost hit in B2, favour frequency
+        p_ = std::max(0.0, p_ - (b2 >= b1 ? 1.0 : b1 / b2));
+        replace(true);
+        moveTo(T2, x);
+        changed_.push_back(x);
+        return false;
+    }
+    // Case IV: a page seen for the first time (or forgotten).
+    const size_t l1 = lists_.size(T1) + lists_.size(B1);
+    const auto cap = static_cast<size_t>(c_);
+    if (l1 == cap) {
+        if (lists_.size(T1) < cap) {
+            lists_.unlink(lists_.tail(B1));
+            replace(false);
+        } else {
+            const uint32_t y = lists_.tail(T1);
+            lists_.unlink(y);
+            changed_.push_back(y);
+        }
+    } else {
+        const size_t total = l1 + lists_.size(T2) + lists_.size(B2);
+        if (total >= cap) {
+            if (total == 2 * cap) lists_.unlink(lists_.tail(B2));
+            replace(false);
+        }
+    }
+    lists_.pushHead(T1, x);
+    changed_.push_back(x);
+    return false;
+}
+
+namespace {
+
+class Arc final : public Policy {
+public:
+    explicit Arc(const PolicyContext& ctx)
+        : arc_(static_cast<size_t>(ctx.layout.totalUnits()), ctx.fast_capacity_units)
+    {
+        const auto total = static_cast<size_t>(ctx.layout.totalUnits());
+        in_.assign(total, 0);
+        seen_.assign(total, -1);
+    }
+
+    void initial(int64_t prefillUnits, int64_t capacity, std::vector<uint32_t>& fast) override
+    {
+        Policy::initial(prefillUnits, std::min(capacity, arc_.capacity()), fast);
+        for (uint32_t u : fast) {
+            in_[u] = 1;
+            arc_.seed(u);
+        }
+    }
+
+    void plan(int64_t t, const FastTierView& tier0, StepPlan& out) override
+    {
+        auto& changed = arc_.changed();
+        changed.clear();
+        for (uint32_t u : reads_) arc_.access(u);
+        for (uint32_t u : tier0.newUnits()) arc_.access(u);
+        reads_.clear();
+        const auto before = static_cast<uint32_t>(tier0.unitsBefore());
+        for (uint32_t u : changed) {
+            if (seen_[u] == t) continue;
+            seen_[u] = t;
+            const uint8_t now = arc_.cached(u) ? 1 : 0;
+            if (u >= before) {
+                if (now) out.admit_new.push_back(u);
+            } else if (now != in_[u]) {
+                (now ? out.promote : out.evict).push_back(u);
+            }
+            in_[u] = now;
+        }
+        std::sort(out.admit_new.begin(), out.admit_new.end());
+    }
+
+    void observe(const StepObservation& obs) override { reads_.assign(obs.read_units.begin(), obs.read_units.end()); }
+
+private:
+    ArcLists arc_;
+    std::vector<uint8_t> in_;
+    std::vector<int64_t> seen_;      // step at which a unit's net change was last taken
+    std::vector<uint32_t> reads_;    // read at the last observed step
+};
+
+} // namespace
+
+PolicyEntry arcPolicy()
+{
+    return {{"arc", "ARC",
+             "Adaptive Replacement Cache over read units: balances recently and frequently read units "
+             "in HBM with ghost lists that tune the split; a unit read from a slower tier at step t-1 is "
+             "admitted at step t, evicting by ARC's REPLACE rule.",
+             true, {}},
+            [](const PolicyContext& ctx, const PolicyParams&) -> std::unique_ptr<Policy> {
+                return std::make_unique<Arc>(ctx);
+            }};
+}
+
+} // namespace kvtier

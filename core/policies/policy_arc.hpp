@@ -1,0 +1,44 @@
+#pragma once
+// ARC (Megiddo & Modha, "ARC: A Self-Tuning, Low Overhead Replacement Cache", FAST 2003)
+// over dense ids: the cache directory of the "arc" policy (policy_arc.cpp), exposed so the
+// tests can follow the adaptive target p request by request.
+#include "core/policies/policy_structs.hpp"
+
+#include <cstdint>
+#include <vector>
+
+namespace kvtier {
+
+class ArcLists {
+public:
+    enum List : uint8_t { T1 = 0, T2 = 1, B1 = 2, B2 = 3 };
+    static constexpr uint8_t kNone = detail::IdLists::kNone;
+
+    ArcLists(size_t ids, int64_t capacity);
+
+    // Puts x at the MRU end of T1 without a request (prefill residents).
+    void seed(uint32_t x);
+    // One request for x, cases I-IV of the paper's Figure 4. Returns true on a cache hit.
+    // Every id whose cache membership (T1 or T2) flips is appended to changed().
+    bool access(uint32_t x);
+
+    bool cached(uint32_t x) const { const uint8_t l = lists_.listOf(x); return l == T1 || l == T2; }
+    uint8_t where(uint32_t x) const { return lists_.listOf(x); }
+    double p() const { return p_; }
+    int64_t capacity() const { return c_; }
+    size_t size(List l) const { return lists_.size(l); }
+    // LRU end first.
+    std::vector<uint32_t> contents(List l) const;
+    std::vector<uint32_t>& changed() { return changed_; }
+
+private:
+    void replace(bool xInB2);
+    void moveTo(List l, uint32_t x);
+
+    int64_t c_;
+    double p_ = 0;
+    detail::IdLists lists_;
+    std::vector<uint32_t> changed_;
+};
+
+} // namespace kvtier

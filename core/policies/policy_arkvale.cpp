@@ -1,0 +1,179 @@
+// ArkVale-like recall (online). docs/POLICIES.md "arkvale".
+//
+// Each unit has a recent score e_u = EMA of its score_sum: after step t,
+// e_u <- ema * e_u + (1 - ema) * score_sum_u(t) (0 when unscored; ema = 0: the last step's
+// score). The decay is lazy (stored e / ema^t, detail::DecayScale-style), so unscored units
+// cost nothing. Step t, with the scores up to t-1:
+//  1. the units step t creates are admitted; when tier 0 is full the resident with the lowest
+//     e is evicted for each (ties: lower id);
+//  2. recall: the slow-tier units whose score rose at t-1 (those step t-1 scored), by
+//     descending e (ties: lower id), at most max_recalls_per_step (0 = no limit): promoted
+//     while there is room; when full, promoted only if e_u > recall_margin * e_v for the
+//     lowest resident v, which is evicted; the first unit that fails ends the step's recalls.
+//     (Tier 0 only has room before it first fills up: evictions only ever make room for an
+//     arrival.) A slow unit that was not scored at t-1 waits until it is scored again.
+// A unit created at step t-1 has not been scored yet and is not evicted at step t (it is
+// ranked from the step after its first observation on). Units evicted at t are not
+// recalled at t and vice versa. Misses are not promoted as such: a unit read from a slow
+// tier at t-1 gets a score at t-1 and is recalled at t if that score is high enough
+// (migration is charged in the step it happens, MODEL.md §5).
+//
+// Cost per step: O(scored units + moves log units): the candidates are heapified from the
+// last step's scored slow units (O(n), popped at most max_recalls_per_step times); the
+// residents sit in an indexed heap whose keys are lower bounds, raised only when they surface.
+#include "core/policies/policy.hpp"
+#include "core/policies/policy_structs.hpp"
+
+#include <algorithm>
+
+namespace kvtier {
+
+namespace {
+
+constexpr double kEma = 0.5;
+constexpr double kMargin = 1.2;
+constexpr double kMaxRecalls = 32;
+
+class ArkVale final : public Policy {
+public:
+    ArkVale(const PolicyContext& ctx, const PolicyParams& params)
+        : cap_(std::max<int64_t>(0, ctx.fast_capacity_units)), ema_(detail::paramOr(params, "ema", kEma)),
+          margin_(detail::paramOr(params, "recall_margin", kMargin)),
+          maxRecalls_(static_cast<int64_t>(detail::paramOr(params, "max_recalls_per_step", kMaxRecalls)))
+    {
+        const auto total = static_cast<size_t>(ctx.layout.totalUnits());
+        s_.assign(total, 0.0);
+        in_.assign(total, 0);
+        res_.reset(total);
+    }
+
+    void initial(int64_t prefillUnits, int64_t capacity, std::vector<uint32_t>& fast) override
+    {
+        Policy::initial(prefillUnits, std::min(capacity, cap_), fast);
+        for (uint32_t u : fast) {
+            in_[u] = 1;
+            res_.push(u, 0.0);
+        }
+    }
+
+    void plan(int64_t, const FastTierView& tier0, StepPlan& out) override
+    {
+        int64_t room = cap_ - tier0.count();
+        arrived_.clear();
+        for (uint32_t u : tier0.newUnits()) {
+            if (room == 0) {
+                if (res_.empty()) continue;
+                evict(popLowest(), out);
+                ++room;
+            }
+            --room;
+            in_[u] = 1;
+            out.admit_new.push_back(u);
+            freshNow_.push_back(u);
+        }
+        // Candidates: the slow units step t-1 scored (none of them was evicted just now).
+        // std heap order whose top is the highest (score, then lowest id).
+        auto lower = [](const detail::KeyedNode& a, const detail::KeyedNode& b) { return detail::HighKeyLowId{}(b, a); };
+        std::make_heap(rose_.begin(), rose_.end(), lower);
+        for (int64_t n = 0; (maxRecalls_ == 0 || n < maxRecalls_) && !rose_.empty(); ++n) {
+            std::pop_heap(rose_.begin(), rose_.end(), lower);
+            const uint32_t u = rose_.back().id;
+            rose_.pop_back();
+            if (!(s_[u] > 0)) break;
+            if (room == 0) {
+                if (res_.empty() || !(s_[u] > margin_ * s_[detail::lowestLazy(res_, s_)])) break;
+                evict(popLowest(), out);
+                ++room;
+            }
+            --room;
+            in_[u] = 1;
+            out.promote.push_back(u);
+            arrived_.push_back(u);
+        }
+        rose_.clear();
+        for (uint32_t u : arrived_) res_.push(u, s_[u]);
+    }
+
+    void observe(const StepObservation& obs) override
+    {
+        if (ema_ > 0) {
+            weight_ /= ema_;
+        } else {
+            for (uint32_t u : lastScored_) setScore(u, 0.0);
+            lastScored_.assign(obs.score_units.begin(), obs.score_units.end());
+        }
+        const double w = (1.0 - ema_) * weight_;
+        for (size_t i = 0; i < obs.score_units.size(); ++i) {
+            const uint32_t u = obs.score_units[i];
+            setScore(u, ema_ > 0 ? s_[u] + w * static_cast<double>(obs.score_sum[i])
+                                 : static_cast<double>(obs.score_sum[i]));
+            if (!in_[u]) rose_.push_back({s_[u], u});
+        }
+        if (weight_ > detail::DecayScale::kLimit) {
+            const double k = detail::DecayScale::renormaliser(weight_);
+            for (double& v : s_) v *= k;
+            weight_ *= k;
+            res_.scaleKeys(k);
+            for (auto& nd : rose_) nd.key = s_[nd.id];
+        }
+        // Units created at the previous step have now been observed once: rankable.
+        for (uint32_t u : freshPrev_)
+            if (in_[u]) res_.push(u, s_[u]);
+        freshPrev_.swap(freshNow_);
+        freshNow_.clear();
+    }
+
+private:
+    // Residents' heap keys are lower bounds (raised when they surface), so a rise costs
+    // nothing; a fall (ema = 0 only) is applied at once.
+    void setScore(uint32_t u, double v)
+    {
+        const bool fall = v < s_[u];
+        s_[u] = v;
+        if (in_[u] && fall && res_.contains(u)) res_.set(u, v);
+    }
+    uint32_t popLowest()
+    {
+        detail::lowestLazy(res_, s_);
+        return res_.pop();
+    }
+    void evict(uint32_t u, StepPlan& out)
+    {
+        in_[u] = 0;
+        out.evict.push_back(u);
+    }
+
+    int64_t cap_;
+    double ema_, margin_;
+    int64_t maxRecalls_;
+    double weight_ = 1.0;          // proportional to 1 / ema^t (renormalised by powers of two)
+    std::vector<double> s_;        // e_u * weight_
+    std::vector<uint8_t> in_;
+    detail::KeyedHeap<detail::LowKeyLowId> res_;    // residents observed since created, lowest first
+    std::vector<uint32_t> freshNow_, freshPrev_;   // admitted at this / the previous step
+    std::vector<uint32_t> lastScored_;             // ema = 0 only
+    std::vector<detail::KeyedNode> rose_;   // slow units scored at the last observed step
+    std::vector<uint32_t> arrived_;
+};
+
+} // namespace
+
+PolicyEntry arkvalePolicy()
+{
+    return {{"arkvale", "ArkVale-like recall",
+             "Keeps the units with the highest recent attention score (a moving average) in HBM: when room "
+             "is needed the lowest-scoring resident is evicted, and a unit in a slower tier whose score "
+             "rises above the lowest resident's by a margin is recalled at the next step.",
+             true,
+             {{"ema", "History weight", ParamSpec::Type::Double, 0, 0.999, kEma,
+               "Moving average: score = ema * previous + (1 - ema) * this step's score; 0 uses the last step only."},
+              {"recall_margin", "Recall margin", ParamSpec::Type::Double, 1, 100, kMargin,
+               "A slow-tier unit is recalled when its score exceeds the lowest resident's times this factor."},
+              {"max_recalls_per_step", "Recalls per step", ParamSpec::Type::Int, 0, 1000000, kMaxRecalls,
+               "At most this many units are recalled per step (0 = no limit)."}}},
+            [](const PolicyContext& ctx, const PolicyParams& p) -> std::unique_ptr<Policy> {
+                return std::make_unique<ArkVale>(ctx, p);
+            }};
+}
+
+} // namespace kvtier

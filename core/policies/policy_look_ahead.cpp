@@ -1,0 +1,114 @@
+// The paper's look-ahead baseline (an oracle): at step t it knows which units step t reads.
+// It promotes the read units that are not in tier 0 (lowest unit id first, as many as
+// capacity allows once the units step t reads and already holds are kept), evicting the
+// oldest-admitted residents that step t does not read. New units enter tier 0 only while it
+// has room. Prefill: the units step 0 reads (lowest id first), then the lowest ids.
+#include "core/policies/policy.hpp"
+#include "core/policies/unit_heaps.hpp"
+
+#include <algorithm>
+#include <stdexcept>
+
+namespace kvtier {
+
+namespace {
+
+using heaps::UnitFifo;
+
+class LookAhead final : public Policy {
+public:
+    explicit LookAhead(const PolicyContext& ctx) : sel_(*ctx.future), cap_(ctx.fast_capacity_units)
+    {
+        const auto total = static_cast<size_t>(ctx.layout.totalUnits());
+        fifo_.reset(total);
+        mark_.assign(total, 0);
+    }
+
+    void initial(int64_t prefillUnits, int64_t capacity, std::vector<uint32_t>& fast) override
+    {
+        const int64_t k = std::min(prefillUnits, capacity);
+        std::vector<uint8_t> chosen(static_cast<size_t>(prefillUnits), 0);
+        if (sel_.layout.steps > 0)
+            for (uint32_t u : sel_.step_units.row(0)) {
+                if (static_cast<int64_t>(fast.size()) >= k) break;
+                chosen[u] = 1;
+                fast.push_back(u);
+            }
+        for (uint32_t u = 0; u < prefillUnits && static_cast<int64_t>(fast.size()) < k; ++u)
+            if (!chosen[u]) {
+                chosen[u] = 1;
+                fast.push_back(u);
+            }
+        std::sort(fast.begin(), fast.end());
+        for (uint32_t u : fast) fifo_.pushBack(u);
+    }
+
+    void plan(int64_t t, const FastTierView& tier0, StepPlan& out) override
+    {
+        const auto count = static_cast<int64_t>(fifo_.size());
+        if (tier0.count() != count) throw std::logic_error("look-ahead: tier 0 mirror out of step");
+        const auto stamp = static_cast<uint32_t>(t + 1);
+        auto reads = sel_.step_units.row(static_cast<size_t>(t));
+        int64_t kept = 0;
+        missing_.clear();
+        for (uint32_t u : reads) {
+            mark_[u] = stamp;
+            if (fifo_.contains(u)) ++kept;
+            else missing_.push_back(u);
+        }
+        const int64_t promote = std::min<int64_t>(static_cast<int64_t>(missing_.size()), cap_ - kept);
+        int64_t evict = std::max<int64_t>(0, count + promote - cap_);
+        // Oldest first, skipping what step t reads: at most `kept` units are skipped.
+        for (uint32_t u = fifo_.front(); evict > 0 && u != UnitFifo::kNil;) {
+            const uint32_t next = fifo_.next(u);
+            if (mark_[u] != stamp) {
+                fifo_.remove(u);
+                out.evict.push_back(u);
+                --evict;
+            }
+            u = next;
+        }
+        for (int64_t i = 0; i < promote; ++i) {
+            const uint32_t u = missing_[static_cast<size_t>(i)];
+            fifo_.pushBack(u);
+            out.promote.push_back(u);
+        }
+        for (uint32_t u : tier0.newUnits()) {
+            if (static_cast<int64_t>(fifo_.size()) >= cap_) break;
+            fifo_.pushBack(u);
+            out.admit_new.push_back(u);
+        }
+    }
+
+private:
+    const Selection& sel_;
+    int64_t cap_;
+    UnitFifo fifo_;                 // tier 0, oldest admission first
+    std::vector<uint32_t> mark_;    // per unit: t + 1 when step t reads it
+    std::vector<uint32_t> missing_;
+};
+
+const PolicyInfo& lookAheadInfo()
+{
+    static const PolicyInfo info{
+        "look-ahead", "Look-ahead (oracle)",
+        "Knows each step's reads: before step t it promotes the units step t reads that are not in HBM "
+        "(lowest id first, as many as fit), evicting the oldest-admitted units step t does not read; new "
+        "units go to HBM only while it has room. The paper's look-ahead baseline.",
+        false,
+        {}};
+    return info;
+}
+
+} // namespace
+
+PolicyEntry lookAheadPolicy()
+{
+    return {lookAheadInfo(), [](const PolicyContext& ctx, const PolicyParams& given) -> std::unique_ptr<Policy> {
+                resolveParams(lookAheadInfo(), given, "look-ahead");
+                if (!ctx.future) throw std::logic_error("look-ahead is an oracle and needs the selection");
+                return std::make_unique<LookAhead>(ctx);
+            }};
+}
+
+} // namespace kvtier

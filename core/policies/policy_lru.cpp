@@ -1,0 +1,113 @@
+// LRU over read units (online). docs/POLICIES.md "lru".
+//
+// Recency key of a unit: (last step it was used, unit id); "used" = read at that step or
+// created at that step. Units used at the same step are ordered by id (higher id = more
+// recent), which is what a sequential LRU sees when a step reads its units in ascending
+// order. Tier 0 holds the `capacity` units with the highest keys among the units it held,
+// the units step t-1 read and the units step t creates.
+//
+// Admission on miss: migration is charged in the step it happens (MODEL.md §5), so a unit
+// that step t-1 read from a slow tier (a miss) is promoted at step t; its read at t-1 was
+// already served from where it was.
+//
+// Cost per step: O(reads of t-1 + moves) with one intrusive list of residents.
+#include "core/policies/policy.hpp"
+#include "core/policies/policy_structs.hpp"
+
+#include <algorithm>
+
+namespace kvtier {
+
+namespace {
+
+class Lru final : public Policy {
+public:
+    explicit Lru(const PolicyContext& ctx) : cap_(std::max<int64_t>(0, ctx.fast_capacity_units))
+    {
+        const auto total = static_cast<size_t>(ctx.layout.totalUnits());
+        in_.assign(total, 0);
+        list_.reset(total, 1);
+    }
+
+    void initial(int64_t prefillUnits, int64_t capacity, std::vector<uint32_t>& fast) override
+    {
+        Policy::initial(prefillUnits, std::min(capacity, cap_), fast);
+        for (uint32_t u : fast) {   // ascending: the highest id ends up most recent
+            in_[u] = 1;
+            list_.pushHead(0, u);
+        }
+    }
+
+    void plan(int64_t, const FastTierView& tier0, StepPlan& out) override
+    {
+        const auto fresh = tier0.newUnits();
+        const size_t k = static_cast<size_t>(std::min<int64_t>(static_cast<int64_t>(fresh.size()), cap_));
+        int64_t budget = cap_ - static_cast<int64_t>(k);   // places left for units used at t-1 and older
+
+        // Units used at t-1, most recent first: the units created at t-1 (ids above every
+        // unit read at t-1), then the units read at t-1 by descending id.
+        kept_.clear();
+        auto consider = [&](uint32_t u) {
+            if (budget > 0) {
+                kept_.push_back(u);
+                --budget;
+                list_.unlink(u);   // re-linked at the head below
+            } else if (in_[u]) {
+                evict(u, out);
+            }
+        };
+        for (size_t i = lastNew_.size(); i-- > 0;) consider(lastNew_[i]);
+        for (size_t i = reads_.size(); i-- > 0;) consider(reads_[i]);
+        // Older residents: keep the most recent ones that still fit.
+        while (static_cast<int64_t>(list_.size(0)) > budget) evict(list_.tail(0), out);
+        for (size_t i = kept_.size(); i-- > 0;) {   // ascending key: the most recent ends at the head
+            const uint32_t u = kept_[i];
+            if (!in_[u]) {
+                in_[u] = 1;
+                out.promote.push_back(u);   // a miss of step t-1
+            }
+            list_.pushHead(0, u);
+        }
+        lastNew_.clear();
+        for (size_t j = fresh.size() - k; j < fresh.size(); ++j) {   // the k highest ids
+            const uint32_t u = fresh[j];
+            in_[u] = 1;
+            list_.pushHead(0, u);
+            out.admit_new.push_back(u);
+            lastNew_.push_back(u);
+        }
+        reads_.clear();
+    }
+
+    void observe(const StepObservation& obs) override { reads_.assign(obs.read_units.begin(), obs.read_units.end()); }
+
+private:
+    void evict(uint32_t u, StepPlan& out)
+    {
+        list_.unlink(u);
+        in_[u] = 0;
+        out.evict.push_back(u);
+    }
+
+    int64_t cap_;
+    std::vector<uint8_t> in_;
+    detail::IdLists list_;            // residents, head = most recent
+    std::vector<uint32_t> reads_;     // read at the last observed step, ascending
+    std::vector<uint32_t> lastNew_;   // created (and admitted) at the last planned step, ascending
+    std::vector<uint32_t> kept_;
+};
+
+} // namespace
+
+PolicyEntry lruPolicy()
+{
+    return {{"lru", "LRU",
+             "Keeps the most recently read units in HBM: a unit read from a slower tier at step t-1 is "
+             "promoted at step t, evicting the least recently read resident; new units enter HBM as just used.",
+             true, {}},
+            [](const PolicyContext& ctx, const PolicyParams&) -> std::unique_ptr<Policy> {
+                return std::make_unique<Lru>(ctx);
+            }};
+}
+
+} // namespace kvtier

@@ -1,0 +1,139 @@
+// The paper's "reuse" baseline (REFERENCE.md), read online: the units a step read from a
+// lower tier are promoted at the start of the next step, evicting the oldest-admitted
+// residents (FIFO by admission). Every move is charged in the step it happens (MODEL.md
+// §5), so the paper's free "passive" migration (a token promoted as it is read) is not
+// modelled: a promotion at step t re-reads the unit from its lower tier.
+#include "core/policies/policy_reactive.hpp"
+
+#include "core/policies/unit_heaps.hpp"
+
+#include <algorithm>
+#include <stdexcept>
+
+namespace kvtier {
+
+namespace {
+
+using heaps::UnitFifo;
+
+class Reactive final : public Policy {
+public:
+    Reactive(const PolicyContext& ctx, int64_t blockTokens, int64_t maxPromotions)
+        : lay_(ctx.layout), cap_(ctx.fast_capacity_units), block_(blockTokens), maxProm_(maxPromotions)
+    {
+        const auto total = static_cast<size_t>(lay_.totalUnits());
+        fifo_.reset(total);
+        mark_.assign(total, 0);
+    }
+
+    void initial(int64_t prefillUnits, int64_t capacity, std::vector<uint32_t>& fast) override
+    {
+        Policy::initial(prefillUnits, capacity, fast);
+        for (uint32_t u : fast) fifo_.pushBack(u);   // admitted in unit order
+    }
+
+    void plan(int64_t t, const FastTierView& tier0, StepPlan& out) override
+    {
+        const auto count = static_cast<int64_t>(fifo_.size());
+        if (tier0.count() != count) throw std::logic_error("reactive: tier 0 mirror out of step");
+        const auto before = static_cast<uint32_t>(tier0.unitsBefore());
+        const auto stamp = static_cast<uint32_t>(t + 1);
+
+        // Candidates: the missed units (ascending), then the rest of their blocks, listed
+        // only as far as they can be promoted (so a step costs O(reads + promotions)).
+        int64_t limit = cap_;
+        if (maxProm_ > 0) limit = std::min(limit, maxProm_);
+        const auto full = [&] { return static_cast<int64_t>(cand_.size()) >= limit; };
+        cand_.clear();
+        for (uint32_t u : missed_) {
+            mark_[u] = stamp;
+            cand_.push_back(u);
+        }
+        if (block_ > lay_.page_tokens && !full()) {
+            const int64_t g = lay_.page_tokens;
+            const int64_t pagesNow = before / static_cast<uint32_t>(lay_.slot_count);
+            for (uint32_t u : missed_) {
+                if (full()) break;
+                const int64_t b = lay_.pageOf(u) * g / block_;
+                const int64_t lo = (b * block_ + g - 1) / g;
+                const int64_t hi = std::min(pagesNow, ((b + 1) * block_ + g - 1) / g);
+                for (int64_t p = lo; p < hi; ++p) {
+                    const uint32_t v = lay_.unit(p, lay_.slotOf(u));
+                    if (mark_[v] == stamp || fifo_.contains(v)) continue;
+                    mark_[v] = stamp;
+                    cand_.push_back(v);
+                    if (full()) break;
+                }
+            }
+        }
+        missed_.clear();
+
+        const int64_t promote = std::min<int64_t>(static_cast<int64_t>(cand_.size()), limit);
+        const auto nNew = static_cast<int64_t>(tier0.newUnits().size());
+        const int64_t evict = std::clamp<int64_t>(count + promote + nNew - cap_, 0, count);
+
+        for (int64_t i = 0; i < evict; ++i) {
+            const uint32_t u = fifo_.front();
+            fifo_.remove(u);
+            out.evict.push_back(u);
+        }
+        for (int64_t i = 0; i < promote; ++i) {
+            const uint32_t u = cand_[static_cast<size_t>(i)];
+            fifo_.pushBack(u);
+            out.promote.push_back(u);
+        }
+        const int64_t room = cap_ - static_cast<int64_t>(fifo_.size());
+        for (uint32_t u : tier0.newUnits()) {
+            if (static_cast<int64_t>(out.admit_new.size()) >= room) break;
+            fifo_.pushBack(u);
+            out.admit_new.push_back(u);
+        }
+    }
+
+    void observe(const StepObservation& obs) override
+    {
+        missed_.clear();
+        for (uint32_t u : obs.read_units)
+            if (!fifo_.contains(u)) missed_.push_back(u);
+    }
+
+private:
+    UnitLayout lay_;
+    int64_t cap_;
+    int64_t block_;
+    int64_t maxProm_;
+    UnitFifo fifo_;                  // tier 0, oldest admission first
+    std::vector<uint32_t> mark_;     // per unit: step + 1 when listed as a candidate
+    std::vector<uint32_t> missed_;   // units the last step read from a lower tier
+    std::vector<uint32_t> cand_;
+};
+
+const PolicyInfo& reactiveInfo()
+{
+    static const PolicyInfo info{
+        "reactive", "Reactive (reuse)",
+        "Promotes, at the start of the next step, every unit a step read from a lower tier (as many "
+        "as fit), evicting the oldest-admitted units of HBM; new units go to HBM. The paper's reuse "
+        "baseline; every promotion re-reads the unit from its lower tier.",
+        true,
+        {{"max_promotions_per_step", "Max promotions per step", ParamSpec::Type::Int, 0, 1e9, 0,
+          "Caps the units promoted at one step; 0 promotes all that fit."}}};
+    return info;
+}
+
+} // namespace
+
+std::unique_ptr<Policy> makeReactivePolicy(const PolicyContext& ctx, int64_t blockTokens, int64_t maxPromotions)
+{
+    return std::make_unique<Reactive>(ctx, blockTokens, maxPromotions);
+}
+
+PolicyEntry reactivePolicy()
+{
+    return {reactiveInfo(), [](const PolicyContext& ctx, const PolicyParams& given) -> std::unique_ptr<Policy> {
+                const PolicyParams p = resolveParams(reactiveInfo(), given, "reactive");
+                return makeReactivePolicy(ctx, 1, static_cast<int64_t>(p.at("max_promotions_per_step")));
+            }};
+}
+
+} // namespace kvtier

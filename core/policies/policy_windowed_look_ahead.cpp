@@ -1,0 +1,312 @@
+// The paper's SA policy with its two parameters set by hand (an oracle). At step t it ranks
+// the units by how many of steps t .. t+w-1 read them (more first; ties: sooner next read,
+// then lower unit id). The target set is the top of that ranking, up to tier 0's capacity,
+// among existing units the window reads. Each step it promotes the best-ranked
+// ceil(ratio * missing) of the target units not in tier 0, admits new units in the target,
+// and makes room by evicting residents outside the target, lowest rank first (a resident
+// the window does not read ranks by its next read: the furthest is evicted first). New
+// units outside the target use free room only; prefill fills tier 0 with the initial
+// target, then the lowest ids.
+//
+// Cost per step: O((reads leaving and entering the window + target changes + moves) *
+// log units). Window counts slide with the window; next reads come from one backward pass
+// over the selection. The target is kept by lazy heaps (target, worst on top; candidates,
+// best on top) rebalanced after re-keying only the units whose count changed; two more
+// give the missing target units (best first) and the residents outside the target (worst
+// first). A key change pushes a fresh entry only into the heaps it moves towards the top of.
+#include "core/policies/policy.hpp"
+#include "core/policies/unit_heaps.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <stdexcept>
+
+namespace kvtier {
+
+namespace {
+
+using heaps::HeapEntry;
+using heaps::HighKeyLowIdFirst;
+using heaps::LazyHeap;
+using heaps::LowKeyHighIdFirst;
+
+class WindowedLookAhead final : public Policy {
+    // Heap helpers first: their return types are deduced.
+    auto keyFn() const
+    {
+        return [this](uint32_t u) { return key(u); };
+    }
+    // Worst-first heaps (ta_, er_) check stampLo_, best-first ones (mt_, cb_) stampHi_.
+    auto liveTarget() const
+    {
+        return [this](const HeapEntry& e) { return e.stamp == stampLo_[e.unit] && inTarget_[e.unit]; };
+    }
+    auto liveMissing() const
+    {
+        return [this](const HeapEntry& e) {
+            return e.stamp == stampHi_[e.unit] && inTarget_[e.unit] && !resident_[e.unit];
+        };
+    }
+    auto liveCandidate() const
+    {
+        return [this](const HeapEntry& e) {
+            return e.stamp == stampHi_[e.unit] && !inTarget_[e.unit] && cnt_[e.unit] > 0;
+        };
+    }
+    auto liveResidentOutside() const
+    {
+        return [this](const HeapEntry& e) {
+            return e.stamp == stampLo_[e.unit] && !inTarget_[e.unit] && resident_[e.unit];
+        };
+    }
+
+public:
+    WindowedLookAhead(const PolicyContext& ctx, int64_t window, double ratio)
+        : sel_(*ctx.future), lay_(ctx.layout), cap_(ctx.fast_capacity_units), w_(window), ratio_(ratio)
+    {
+        const auto total = static_cast<size_t>(lay_.totalUnits());
+        limit_ = 2 * total + 1024;
+        cnt_.assign(total, 0);
+        nextUse_.assign(total, kNever);
+        stampHi_.assign(total, 0);
+        stampLo_.assign(total, 0);
+        touch_.assign(total, 0);
+        inTarget_.assign(total, 0);
+        resident_.assign(total, 0);
+        // Next read of the same unit after each read (scan backwards).
+        const auto& su = sel_.step_units;
+        nextOcc_.assign(su.items.size(), kNever);
+        for (int64_t t = lay_.steps - 1; t >= 0; --t)
+            for (size_t i = su.offset[static_cast<size_t>(t)]; i < su.offset[static_cast<size_t>(t) + 1]; ++i) {
+                const uint32_t u = su.items[i];
+                nextOcc_[i] = nextUse_[u];
+                nextUse_[u] = static_cast<uint32_t>(t);
+            }
+    }
+
+    void initial(int64_t prefillUnits, int64_t capacity, std::vector<uint32_t>& fast) override
+    {
+        existEnd_ = static_cast<uint32_t>(prefillUnits);
+        slide(0);
+        rebalance();
+        const int64_t k = std::min(prefillUnits, capacity);
+        for (uint32_t u = 0; u < existEnd_; ++u)
+            if (inTarget_[u]) fast.push_back(u);
+        for (uint32_t u = 0; u < existEnd_ && static_cast<int64_t>(fast.size()) < k; ++u)
+            if (!inTarget_[u]) fast.push_back(u);
+        std::sort(fast.begin(), fast.end());
+        for (uint32_t u : fast) setResident(u, true);
+    }
+
+    void plan(int64_t t, const FastTierView& tier0, StepPlan& out) override
+    {
+        if (tier0.count() != residents_) throw std::logic_error("windowed-look-ahead: tier 0 mirror out of step");
+        slide(t);
+        for (uint32_t u : tier0.newUnits()) {
+            existEnd_ = std::max(existEnd_, u + 1);
+            refresh(u);
+        }
+        rebalance();
+
+        const auto before = static_cast<uint32_t>(tier0.unitsBefore());
+        int64_t newInTarget = 0;
+        for (uint32_t u : tier0.newUnits()) newInTarget += inTarget_[u];
+        const int64_t missing = missing_ - newInTarget;
+        const int64_t promote = std::clamp<int64_t>(
+            static_cast<int64_t>(std::ceil(ratio_ * static_cast<double>(missing) - 1e-9)), 0, missing);
+        for (int64_t done = 0; done < promote;) {
+            const uint32_t u = mt_.top(liveMissing(), keyFn());
+            if (u == kNone) throw std::logic_error("windowed-look-ahead: missing-target heap ran dry");
+            mt_.pop();
+            if (u >= before) continue;   // created this step: admitted below
+            out.promote.push_back(u);
+            setResident(u, true);
+            ++done;
+        }
+        int64_t evict = residents_ + newInTarget - cap_;
+        while (evict-- > 0) {
+            const uint32_t u = er_.top(liveResidentOutside(), keyFn());
+            if (u == kNone) throw std::logic_error("windowed-look-ahead: nothing left to evict");
+            er_.pop();
+            out.evict.push_back(u);
+            setResident(u, false);
+        }
+        for (uint32_t u : tier0.newUnits())
+            if (inTarget_[u]) {
+                out.admit_new.push_back(u);
+                setResident(u, true);
+            }
+        for (uint32_t u : tier0.newUnits())
+            if (!inTarget_[u] && residents_ < cap_) {
+                out.admit_new.push_back(u);
+                setResident(u, true);
+            }
+        std::sort(out.admit_new.begin(), out.admit_new.end());
+        ta_.compact(limit_, liveTarget());
+        mt_.compact(limit_, liveMissing());
+        cb_.compact(limit_, liveCandidate());
+        er_.compact(limit_, liveResidentOutside());
+    }
+
+private:
+    static constexpr uint32_t kNever = 0xffffffffu;
+    static constexpr uint32_t kNone = LazyHeap<HighKeyLowIdFirst>::kNone;
+
+    // Rank key: window count first, then sooner next read (exact in a double).
+    double key(uint32_t u) const
+    {
+        return static_cast<double>(cnt_[u]) * 4294967296.0 + static_cast<double>(kNever - nextUse_[u]);
+    }
+    bool better(uint32_t a, uint32_t b) const
+    {
+        const double ka = key(a), kb = key(b);
+        return ka != kb ? ka > kb : a < b;
+    }
+
+    // Re-files u after a change of membership: one exact live entry per heap it is in.
+    void refresh(uint32_t u)
+    {
+        fileHi(u);
+        fileLo(u);
+    }
+    void fileHi(uint32_t u)
+    {
+        const uint32_t s = ++stampHi_[u];
+        if (u >= existEnd_) return;
+        if (inTarget_[u] ? !resident_[u] : cnt_[u] > 0) (inTarget_[u] ? mt_ : cb_).push(key(u), u, s);
+    }
+    void fileLo(uint32_t u)
+    {
+        const uint32_t s = ++stampLo_[u];
+        if (u >= existEnd_) return;
+        if (inTarget_[u] || resident_[u]) (inTarget_[u] ? ta_ : er_).push(key(u), u, s);
+    }
+    // After a key change only the heaps the key moved towards the top of need a fresh
+    // entry; the others keep a lagging one that LazyHeap repairs when it surfaces.
+    void rekey(uint32_t u, double old)
+    {
+        const double k = key(u);
+        if (k > old) fileHi(u);
+        else if (k < old) fileLo(u);
+    }
+    void setTarget(uint32_t u, bool in)
+    {
+        inTarget_[u] = in;
+        targetSize_ += in ? 1 : -1;
+        if (!resident_[u]) missing_ += in ? 1 : -1;
+        refresh(u);
+    }
+    void setResident(uint32_t u, bool in)
+    {
+        resident_[u] = in;
+        residents_ += in ? 1 : -1;
+        if (inTarget_[u]) missing_ += in ? -1 : 1;
+        refresh(u);
+    }
+
+    // Called before u's key changes: remembers the key the slide started from.
+    void note(uint32_t u)
+    {
+        if (touch_[u] == tag_) return;
+        touch_[u] = tag_;
+        changed_.push_back(u);
+        oldKey_.push_back(key(u));
+    }
+    // Moves the window to steps [t, t + w).
+    void slide(int64_t t)
+    {
+        ++tag_;
+        changed_.clear();
+        oldKey_.clear();
+        const auto& su = sel_.step_units;
+        for (; winLo_ < t; ++winLo_)
+            for (size_t i = su.offset[static_cast<size_t>(winLo_)]; i < su.offset[static_cast<size_t>(winLo_) + 1]; ++i) {
+                const uint32_t u = su.items[i];
+                note(u);
+                --cnt_[u];
+                nextUse_[u] = nextOcc_[i];
+            }
+        const int64_t hi = std::min(lay_.steps, t + w_);
+        for (; winHi_ < hi; ++winHi_)
+            for (uint32_t u : su.row(static_cast<size_t>(winHi_))) {
+                note(u);
+                ++cnt_[u];
+            }
+        for (size_t i = 0; i < changed_.size(); ++i) rekey(changed_[i], oldKey_[i]);
+    }
+
+    void rebalance()
+    {
+        for (;;) {   // units the window no longer reads leave the target
+            const uint32_t w = ta_.top(liveTarget(), keyFn());
+            if (w == kNone || cnt_[w] > 0) break;
+            ta_.pop();
+            setTarget(w, false);
+        }
+        while (targetSize_ < cap_) {
+            const uint32_t b = cb_.top(liveCandidate(), keyFn());
+            if (b == kNone) break;
+            cb_.pop();
+            setTarget(b, true);
+        }
+        for (;;) {
+            const uint32_t b = cb_.top(liveCandidate(), keyFn());
+            const uint32_t w = ta_.top(liveTarget(), keyFn());
+            if (b == kNone || w == kNone || !better(b, w)) break;
+            cb_.pop();
+            ta_.pop();
+            setTarget(w, false);
+            setTarget(b, true);
+        }
+    }
+
+    const Selection& sel_;
+    UnitLayout lay_;
+    int64_t cap_, w_;
+    double ratio_;
+    size_t limit_ = 0;
+    std::vector<uint32_t> nextOcc_;   // per item of step_units: the unit's next read step
+    std::vector<uint32_t> cnt_;       // reads in the window
+    std::vector<uint32_t> nextUse_;   // first read at or after the window's start
+    std::vector<uint32_t> stampHi_, stampLo_, touch_;
+    std::vector<uint8_t> inTarget_, resident_;
+    std::vector<uint32_t> changed_;
+    std::vector<double> oldKey_;
+    uint32_t tag_ = 0;
+    uint32_t existEnd_ = 0;           // units 0 .. existEnd_-1 exist
+    int64_t winLo_ = 0, winHi_ = 0;
+    int64_t targetSize_ = 0, missing_ = 0, residents_ = 0;
+    LazyHeap<LowKeyHighIdFirst> ta_;  // target, worst first
+    LazyHeap<HighKeyLowIdFirst> mt_;  // target units not in tier 0, best first
+    LazyHeap<HighKeyLowIdFirst> cb_;  // read in the window, not in the target, best first
+    LazyHeap<LowKeyHighIdFirst> er_;  // residents outside the target, worst first
+};
+
+const PolicyInfo& windowedInfo()
+{
+    static const PolicyInfo info{
+        "windowed-look-ahead", "Windowed look-ahead (oracle)",
+        "Knows the next window_steps steps: HBM tends to the units those steps read most (ties: sooner "
+        "read); each step it promotes the best promotion_ratio share of the missing ones, evicting the "
+        "lowest-ranked units outside that set. The paper's SA policy with hand-set parameters.",
+        false,
+        {{"window_steps", "Window (steps)", ParamSpec::Type::Int, 1, 4096, 8,
+          "Future steps whose reads rank the units."},
+         {"promotion_ratio", "Promotion ratio", ParamSpec::Type::Double, 0, 1, 0.5,
+          "Share of the missing target units promoted per step (rounded up)."}}};
+    return info;
+}
+
+} // namespace
+
+PolicyEntry windowedLookAheadPolicy()
+{
+    return {windowedInfo(), [](const PolicyContext& ctx, const PolicyParams& given) -> std::unique_ptr<Policy> {
+                const PolicyParams p = resolveParams(windowedInfo(), given, "windowed-look-ahead");
+                if (!ctx.future) throw std::logic_error("windowed-look-ahead is an oracle and needs the selection");
+                return std::make_unique<WindowedLookAhead>(ctx, static_cast<int64_t>(p.at("window_steps")),
+                                                           p.at("promotion_ratio"));
+            }};
+}
+
+} // namespace kvtier

@@ -1,0 +1,240 @@
+#include "core/store/blob_codec.hpp"
+
+#include "core/model/error.hpp"
+#include "core/model/half.hpp"
+
+#include <bit>
+#include <cmath>
+#include <cstring>
+#include <string>
+
+namespace kvtier {
+
+namespace {
+
+// Explicit little-endian stores and loads. On a little-endian host these compile to plain
+// moves; the byte-wise path keeps big-endian hosts correct.
+void putU32(unsigned char* p, uint32_t v)
+{
+    if constexpr (std::endian::native == std::endian::little) {
+        std::memcpy(p, &v, 4);
+    } else {
+        p[0] = static_cast<unsigned char>(v);
+        p[1] = static_cast<unsigned char>(v >> 8);
+        p[2] = static_cast<unsigned char>(v >> 16);
+        p[3] = static_cast<unsigned char>(v >> 24);
+    }
+}
+
+void putU16(unsigned char* p, uint16_t v)
+{
+    p[0] = static_cast<unsigned char>(v);
+    p[1] = static_cast<unsigned char>(v >> 8);
+}
+
+uint32_t getU32(const unsigned char* p)
+{
+    if constexpr (std::endian::native == std::endian::little) {
+        uint32_t v;
+        std::memcpy(&v, p, 4);
+        return v;
+    } else {
+        return static_cast<uint32_t>(p[0]) | static_cast<uint32_t>(p[1]) << 8 |
+               static_cast<uint32_t>(p[2]) << 16 | static_cast<uint32_t>(p[3]) << 24;
+    }
+}
+
+uint16_t getU16(const unsigned char* p)
+{
+    return static_cast<uint16_t>(p[0] | p[1] << 8);
+}
+
+void putF32(unsigned char* p, float f) { putU32(p, std::bit_cast<uint32_t>(f)); }
+float getF32(const unsigned char* p) { return std::bit_cast<float>(getU32(p)); }
+
+uint16_t toHalfChecked(float v, uint32_t token)
+{
+    if (v > kHalfMax)
+        throw InputError("", "score " + std::to_string(v) + " of token " + std::to_string(token) +
+                                 " exceeds the f16 range (65504); use an f32 encoding");
+    return floatToHalf(v);
+}
+
+void checkValue(float v, uint32_t token)
+{
+    if (std::isnan(v))
+        throw InputError("", "score of token " + std::to_string(token) + " is NaN");
+    if (!std::isfinite(v))
+        throw InputError("", "score of token " + std::to_string(token) + " is infinite");
+    if (v < 0)
+        throw InputError("", "score of token " + std::to_string(token) + " is negative (" +
+                                 std::to_string(v) + ")");
+}
+
+void checkIndex(uint32_t i, int64_t n_t, bool first, uint32_t prev)
+{
+    if (static_cast<int64_t>(i) >= n_t)
+        throw InputError("", "token index " + std::to_string(i) + " >= n_t = " + std::to_string(n_t));
+    if (!first && i <= prev)
+        throw InputError("", "token indices not strictly ascending at " + std::to_string(i));
+}
+
+} // namespace
+
+size_t entryBytes(Encoding e)
+{
+    switch (e) {
+    case Encoding::DenseF32: return 4;
+    case Encoding::DenseF16: return 2;
+    case Encoding::SparseF32: return 8;
+    case Encoding::SparseF16: return 6;
+    case Encoding::IndexU32: return 4;
+    }
+    return 0;
+}
+
+size_t blobBytes(Encoding e, int64_t count)
+{
+    return entryBytes(e) * static_cast<size_t>(count);
+}
+
+EncodedRecord encodeRecord(Encoding e, int64_t n_t, std::span<const uint32_t> index,
+                           std::span<const float> value, std::vector<unsigned char>& out)
+{
+    EncodedRecord r;
+    switch (e) {
+    case Encoding::DenseF32:
+    case Encoding::DenseF16: {
+        const size_t width = e == Encoding::DenseF32 ? 4 : 2;
+        out.assign(width * static_cast<size_t>(n_t), 0);   // zeros are 0x00 bytes in both
+        for (size_t k = 0; k < index.size(); ++k) {
+            unsigned char* p = out.data() + width * index[k];
+            if (e == Encoding::DenseF32) {
+                putF32(p, value[k]);
+                r.nonzero += value[k] != 0.0f;
+            } else {
+                const uint16_t h = toHalfChecked(value[k], index[k]);
+                putU16(p, h);
+                r.nonzero += (h & 0x7FFFu) != 0;
+            }
+        }
+        r.count = n_t;
+        return r;
+    }
+    case Encoding::SparseF32: {
+        out.resize(8 * index.size());
+        size_t k2 = 0;
+        for (size_t k = 0; k < index.size(); ++k) {
+            if (value[k] == 0.0f) continue;
+            putU32(out.data() + 8 * k2, index[k]);
+            putF32(out.data() + 8 * k2 + 4, value[k]);
+            ++k2;
+        }
+        out.resize(8 * k2);
+        r.count = r.nonzero = static_cast<int64_t>(k2);
+        return r;
+    }
+    case Encoding::SparseF16: {
+        // Two arrays: all indices, then all halves. Count known only after dropping the
+        // values that are zero in f16, so convert first.
+        std::vector<uint16_t> halves;
+        halves.reserve(index.size());
+        std::vector<uint32_t> kept;
+        kept.reserve(index.size());
+        for (size_t k = 0; k < index.size(); ++k) {
+            const uint16_t h = toHalfChecked(value[k], index[k]);
+            if ((h & 0x7FFFu) == 0) continue;
+            kept.push_back(index[k]);
+            halves.push_back(h);
+        }
+        const size_t c = kept.size();
+        out.resize(6 * c);
+        for (size_t k = 0; k < c; ++k) {
+            putU32(out.data() + 4 * k, kept[k]);
+            putU16(out.data() + 4 * c + 2 * k, halves[k]);
+        }
+        r.count = r.nonzero = static_cast<int64_t>(c);
+        return r;
+    }
+    case Encoding::IndexU32: {
+        out.resize(4 * index.size());
+        for (size_t k = 0; k < index.size(); ++k) putU32(out.data() + 4 * k, index[k]);
+        r.count = r.nonzero = static_cast<int64_t>(index.size());
+        return r;
+    }
+    }
+    throw InputError("", "unknown encoding");
+}
+
+void decodeRecord(Encoding e, int64_t n_t, int64_t count, std::span<const unsigned char> blob,
+                  std::vector<uint32_t>& index, std::vector<float>& value)
+{
+    index.clear();
+    value.clear();
+    if (count < 0)
+        throw InputError("", "negative entry count " + std::to_string(count));
+    const bool dense = e == Encoding::DenseF32 || e == Encoding::DenseF16;
+    if (dense && count != n_t)
+        throw InputError("", std::string("dense ") + toString(e) + " record has count " +
+                                 std::to_string(count) + ", expected n_t = " + std::to_string(n_t));
+    if (!dense && count > n_t)
+        throw InputError("", "entry count " + std::to_string(count) + " > n_t = " + std::to_string(n_t));
+    // Compare count with what the BLOB can hold before multiplying: count x entry size
+    // may not fit size_t (a damaged count of 2^62 would wrap to 0 and pass).
+    const size_t width = entryBytes(e);
+    if (static_cast<uint64_t>(count) > blob.size() / width) {
+        const double need = static_cast<double>(count) * static_cast<double>(width);
+        throw InputError("", "truncated BLOB: " + std::to_string(blob.size()) + " bytes, " + toString(e) +
+                                 " with count " + std::to_string(count) + " needs " +
+                                 (need < 1e15 ? std::to_string(static_cast<uint64_t>(need)) : readableNumber(need)));
+    }
+    const size_t want = width * static_cast<size_t>(count);
+    if (blob.size() != want)
+        throw InputError("", "oversized BLOB: " + std::to_string(blob.size()) + " bytes, " + toString(e) +
+                                 " with count " + std::to_string(count) + " needs " + std::to_string(want));
+    const unsigned char* p = blob.data();
+    const auto c = static_cast<size_t>(count);
+    switch (e) {
+    case Encoding::DenseF32:
+    case Encoding::DenseF16:
+        for (size_t i = 0; i < c; ++i) {
+            const float v = e == Encoding::DenseF32 ? getF32(p + 4 * i) : halfToFloat(getU16(p + 2 * i));
+            checkValue(v, static_cast<uint32_t>(i));
+            if (v != 0.0f) {
+                index.push_back(static_cast<uint32_t>(i));
+                value.push_back(v);
+            }
+        }
+        return;
+    case Encoding::SparseF32:
+    case Encoding::SparseF16: {
+        const bool f32 = e == Encoding::SparseF32;
+        auto indexAt = [&](size_t k) { return f32 ? getU32(p + 8 * k) : getU32(p + 4 * k); };
+        index.reserve(c);
+        value.reserve(c);
+        for (size_t k = 0; k < c; ++k) {
+            const uint32_t i = indexAt(k);
+            const float v = f32 ? getF32(p + 8 * k + 4) : halfToFloat(getU16(p + 4 * c + 2 * k));
+            // Against the previous stored index, kept or not: a stray zero may sit between.
+            checkIndex(i, n_t, k == 0, k == 0 ? 0 : indexAt(k - 1));
+            checkValue(v, i);
+            if (v != 0.0f) {
+                index.push_back(i);
+                value.push_back(v);
+            }
+        }
+        return;
+    }
+    case Encoding::IndexU32:
+        index.reserve(c);
+        for (size_t k = 0; k < c; ++k) {
+            const uint32_t i = getU32(p + 4 * k);
+            checkIndex(i, n_t, k == 0, k == 0 ? 0 : index.back());
+            index.push_back(i);
+        }
+        value.assign(c, 1.0f);
+        return;
+    }
+}
+
+} // namespace kvtier

@@ -1,0 +1,39 @@
+#pragma once
+// Record BLOBs (docs/TRACE_FORMAT.md): the bytes of one (step, layer) record in one of the
+// encodings of kvtier::Encoding. Always little-endian, whatever the host.
+#include "core/model/trace.hpp"
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <vector>
+
+namespace kvtier {
+
+// What encodeRecord stored: `count` goes into records.count (n_t for dense encodings,
+// the number of entries for sparse ones); `nonzero` is what a reader will get back.
+struct EncodedRecord {
+    int64_t count = 0;
+    int64_t nonzero = 0;
+};
+
+// Bytes one entry takes in encoding `e`, and a BLOB of `count` entries (the caller keeps
+// count within what fits size_t: decodeRecord compares before it multiplies).
+size_t entryBytes(Encoding e);
+size_t blobBytes(Encoding e, int64_t count);
+
+// Encodes a sparse record (ascending index, each < n_t; values finite and >= 0 — the
+// caller validates) into `out` (replaced). Sparse encodings drop zero values, including
+// values that round to zero in f16. Throws InputError("", problem) when a value does not
+// fit the encoding (above the f16 range).
+EncodedRecord encodeRecord(Encoding e, int64_t n_t, std::span<const uint32_t> index,
+                           std::span<const float> value, std::vector<unsigned char>& out);
+
+// Decodes a BLOB into ascending index / value (both replaced), dropping zeros; selections
+// (index_u32) get value 1. Validates everything a damaged file could get wrong: BLOB
+// length against encoding and count, dense count == n_t, index < n_t, strictly ascending,
+// finite values >= 0. Throws InputError("", problem); the caller adds the place.
+void decodeRecord(Encoding e, int64_t n_t, int64_t count, std::span<const unsigned char> blob,
+                  std::vector<uint32_t>& index, std::vector<float>& value);
+
+} // namespace kvtier
