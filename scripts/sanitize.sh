@@ -21,7 +21,7 @@ asan() {
   ASAN_OPTIONS="detect_leaks=1:abort_on_error=1:strict_string_checks=1:detect_stack_use_after_return=1" \
   LSAN_OPTIONS="suppressions=$root/scripts/lsan.supp:print_suppressions=0" \
   UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1" \
-  KVTIER_STRESS_ITERATIONS="${KVTIER_STRESS_ITERATIONS:-600}" \
+  KVTIER_STRESS_ITERATIONS="${KVTIER_STRESS_ITERATIONS:-300}" \
     ctest --test-dir "$build" --output-on-failure -j "$jobs"
 }
 
