@@ -2,15 +2,14 @@
 // How importer messages quote what a file holds. An error is one line, so quoted bytes are
 // capped (a 100 MB line must not become a 100 MB message), control bytes are shown as \xNN
 // (a NUL or CR in a message would break the line), and long digit strings are shortened.
+// excerpt() itself is in core/model/text.hpp: every layer quotes input with it.
+#include "core/model/text.hpp"
+
 #include <cstdint>
 #include <string>
 #include <string_view>
 
 namespace kvtier {
-
-// At most `maxBytes` bytes of `s` (never cutting a UTF-8 sequence), control bytes as \xNN,
-// then "…" when something was left out.
-std::string excerpt(std::string_view s, size_t maxBytes = 80);
 
 // Why `field` is not an int64, as the rest of a sentence that names the field:
 // " is not an integer: 'x'" or " 123456789012… (300 digits) is too large" (negative: "is
