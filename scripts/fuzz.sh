@@ -21,7 +21,7 @@ harnesses=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --soak) seconds="${2:?--soak needs a number of seconds per harness}"; shift 2 ;;
-    -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
     -*) echo "fuzz.sh: unknown option $1" >&2; exit 2 ;;
     *) harnesses+=("$1"); shift ;;
   esac
