@@ -81,17 +81,21 @@ void checkIndex(uint32_t i, int64_t n_t, bool first, uint32_t prev)
 
 } // namespace
 
-size_t blobBytes(Encoding e, int64_t count)
+size_t entryBytes(Encoding e)
 {
-    const auto n = static_cast<size_t>(count);
     switch (e) {
-    case Encoding::DenseF32: return 4 * n;
-    case Encoding::DenseF16: return 2 * n;
-    case Encoding::SparseF32: return 8 * n;
-    case Encoding::SparseF16: return 6 * n;
-    case Encoding::IndexU32: return 4 * n;
+    case Encoding::DenseF32: return 4;
+    case Encoding::DenseF16: return 2;
+    case Encoding::SparseF32: return 8;
+    case Encoding::SparseF16: return 6;
+    case Encoding::IndexU32: return 4;
     }
     return 0;
+}
+
+size_t blobBytes(Encoding e, int64_t count)
+{
+    return entryBytes(e) * static_cast<size_t>(count);
 }
 
 EncodedRecord encodeRecord(Encoding e, int64_t n_t, std::span<const uint32_t> index,
@@ -175,12 +179,19 @@ void decodeRecord(Encoding e, int64_t n_t, int64_t count, std::span<const unsign
                                  std::to_string(count) + ", expected n_t = " + std::to_string(n_t));
     if (!dense && count > n_t)
         throw InputError("", "entry count " + std::to_string(count) + " > n_t = " + std::to_string(n_t));
-    const size_t want = blobBytes(e, count);
-    if (blob.size() != want)
-        throw InputError("", std::string(blob.size() < want ? "truncated BLOB: " : "oversized BLOB: ") +
-                                 std::to_string(blob.size()) + " bytes, " + toString(e) +
+    // Compare count with what the BLOB can hold before multiplying: count x entry size
+    // may not fit size_t (a damaged count of 2^62 would wrap to 0 and pass).
+    const size_t width = entryBytes(e);
+    if (static_cast<uint64_t>(count) > blob.size() / width) {
+        const double need = static_cast<double>(count) * static_cast<double>(width);
+        throw InputError("", "truncated BLOB: " + std::to_string(blob.size()) + " bytes, " + toString(e) +
                                  " with count " + std::to_string(count) + " needs " +
-                                 std::to_string(want));
+                                 (need < 1e15 ? std::to_string(static_cast<uint64_t>(need)) : readableNumber(need)));
+    }
+    const size_t want = width * static_cast<size_t>(count);
+    if (blob.size() != want)
+        throw InputError("", "oversized BLOB: " + std::to_string(blob.size()) + " bytes, " + toString(e) +
+                                 " with count " + std::to_string(count) + " needs " + std::to_string(want));
     const unsigned char* p = blob.data();
     const auto c = static_cast<size_t>(count);
     switch (e) {

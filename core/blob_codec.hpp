@@ -17,7 +17,9 @@ struct EncodedRecord {
     int64_t nonzero = 0;
 };
 
-// Bytes a BLOB of `count` entries takes in encoding `e`.
+// Bytes one entry takes in encoding `e`, and a BLOB of `count` entries (the caller keeps
+// count within what fits size_t: decodeRecord compares before it multiplies).
+size_t entryBytes(Encoding e);
 size_t blobBytes(Encoding e, int64_t count);
 
 // Encodes a sparse record (ascending index, each < n_t; values finite and >= 0 — the

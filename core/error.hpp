@@ -1,6 +1,7 @@
 #pragma once
 // Errors that reach the user. Every message names the file, the place in it and the
 // problem, so "kvtier-cli import" and the GUI can show it as one clear line.
+#include <cstdio>
 #include <stdexcept>
 #include <string>
 
@@ -20,6 +21,15 @@ private:
     std::string where_;
     std::string problem_;
 };
+
+// A number for a message: at most 10 significant digits, so 1e300 reads "1e+300" and
+// not std::to_string's 301 digits.
+inline std::string readableNumber(double v)
+{
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.10g", v);
+    return buf;
+}
 
 // A scenario that cannot be run on the chosen hardware (weights or KV do not fit).
 class InfeasibleError : public std::runtime_error {

@@ -2,11 +2,12 @@
 
 #include "core/error.hpp"
 #include "core/json_check.hpp"
+#include "core/json_text.hpp"
+#include "core/parallel.hpp"
 
 #include <nlohmann/json.hpp>
 #include <tbb/blocked_range.h>
 #include <tbb/enumerable_thread_specific.h>
-#include "core/parallel.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -274,6 +275,7 @@ void applyGeneratorSetting(GeneratorParams& p, const std::string& keyValue)
         throw InputError("--set " + keyValue, "expected key=value");
     const std::string key = keyValue.substr(0, eq);
     const std::string text = keyValue.substr(eq + 1);
+    checkJsonText(text, "--set " + key);
     json value = json::parse(text, nullptr, /*allow_exceptions=*/false);
     if (value.is_discarded()) value = text;
     p = generatorParamsFromJson(json{{key, value}}, "--set " + keyValue, p);
@@ -284,7 +286,7 @@ void validate(const GeneratorParams& p)
     if (p.prefill < 1) bad("prefill", "must be >= 1");
     if (p.steps < 1) bad("steps", "must be >= 1");
     if (p.prefill + p.steps > (int64_t{1} << 31)) bad("steps", "prefill + steps must be < 2^31");
-    if (p.layers < 1 || p.layers > 100000) bad("layers", "must be in [1, 100000]");
+    if (p.layers < 1 || p.layers > kMaxLayers) bad("layers", "must be in [1, " + std::to_string(kMaxLayers) + "]");
     auto nonNeg = [](const char* n, double v) {
         if (!(v >= 0) || !std::isfinite(v)) bad(n, "must be >= 0");
     };

@@ -9,6 +9,15 @@ namespace kvtier {
 
 inline constexpr double kNoLink = std::numeric_limits<double>::infinity();
 
+// Ranges of scenario numbers (docs/SCENARIO.md "Limits"). Far beyond any real machine,
+// and tight enough that capacities counted in units fit int64 and every sum of step
+// times over the largest trace stays finite.
+inline constexpr double kMaxBytes = 1e18;                  // capacity, reserve, weights: 1 EB
+inline constexpr double kMinBandwidth = 1;                 // B/s, tier and link
+inline constexpr double kMaxBandwidth = 1e18;              // B/s
+inline constexpr double kMaxKvBytesPerTokenLayer = 1e12;   // kappa
+inline constexpr double kMaxComputeFloorS = 3600;          // one layer-step
+
 struct Tier {
     std::string name;
     double capacity_bytes = 0;     // C_m

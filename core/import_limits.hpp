@@ -6,11 +6,8 @@
 
 namespace kvtier::limits {
 
-// Layers of one trace. Real models have at most a few hundred; the bound keeps per-step
-// buffers (one list per layer) small whatever a file claims.
-inline constexpr int64_t kMaxLayers = 65536;
-// Tokens of context n_t = P + t: token indices are stored as u32.
-inline constexpr int64_t kMaxContext = int64_t{1} << 32;
+// Layers and context: kvtier::kMaxLayers and kMaxContextTokens (core/trace.hpp), the
+// limits of every stored trace, whoever writes it.
 // Records (T, or T * L) of one trace: 16x a 32k-step, 128-layer trace. Each record is a
 // database row, so this bounds the rows an import can write.
 inline constexpr int64_t kMaxRecords = int64_t{1} << 26;

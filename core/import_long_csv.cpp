@@ -276,10 +276,10 @@ TraceSummary importLongCsv(TraceStore& store, const std::string& path, const Imp
         const Shape s = scanShape(path, shown, headerLine);
         meta.layer_mode = c.mode.value_or(s.mode);
         meta.steps = c.steps.value_or(s.steps);
-        if (!c.layers && meta.layer_mode == LayerMode::PerLayer && s.maxLayer + 1 > limits::kMaxLayers)
+        if (!c.layers && meta.layer_mode == LayerMode::PerLayer && s.maxLayer + 1 > kMaxLayers)
             throw InputError(shown, "layer " + std::to_string(s.maxLayer) + " implies L = " +
                                         std::to_string(s.maxLayer + 1) + " layers, beyond the limit of " +
-                                        std::to_string(limits::kMaxLayers));
+                                        std::to_string(kMaxLayers));
         if (c.layers) meta.layers = *c.layers;
         else if (meta.layer_mode == LayerMode::PerLayer) meta.layers = static_cast<int32_t>(std::max<int64_t>(s.maxLayer + 1, 1));
         else meta.layers = 1;
@@ -293,10 +293,10 @@ TraceSummary importLongCsv(TraceStore& store, const std::string& path, const Imp
     // Dimensions against the limits and against the rows the file can hold, before a
     // single record is written: empty records cost the file nothing to claim.
     const int64_t slotCount = meta.layer_mode == LayerMode::PerLayer ? meta.layers : 1;
-    if (slotCount > limits::kMaxLayers)
+    if (slotCount > kMaxLayers)
         throw InputError(shown, "L = " + std::to_string(meta.layers) + " layers exceeds the limit of " +
-                                    std::to_string(limits::kMaxLayers));
-    if (meta.prefill > limits::kMaxContext || meta.steps > limits::kMaxContext - meta.prefill + 1)
+                                    std::to_string(kMaxLayers));
+    if (meta.prefill > kMaxContextTokens || meta.steps > kMaxContextTokens - meta.prefill + 1)
         throw InputError(shown, "P = " + std::to_string(meta.prefill) + " and T = " + std::to_string(meta.steps) +
                                     " make a context beyond the limit of 2^32 tokens");
     if (meta.steps > limits::kMaxRecords / slotCount)

@@ -458,14 +458,14 @@ TraceSummary importArray(TraceStore& store, const Source& src, EntryStream& in, 
     const int64_t P = *prefill;
     // The limits, checked before anything is written: an array with n_max = 0 holds no
     // bytes, so only the limits stop it from claiming billions of (empty) records.
-    if (perLayer && (L == 0 || L > static_cast<uint64_t>(limits::kMaxLayers)))
+    if (perLayer && (L == 0 || L > static_cast<uint64_t>(kMaxLayers)))
         throw InputError(in.where(), "layer dimension " + std::to_string(L) + " out of range (1.." +
-                                         std::to_string(limits::kMaxLayers) + ")");
+                                         std::to_string(kMaxLayers) + ")");
     if (T > static_cast<uint64_t>(limits::kMaxRecords) / L)
         throw InputError(in.where(), "shape " + shapeText(h.shape) + " holds " +
                                          (perLayer ? "T x L" : std::string("T")) + " records, beyond the limit of " +
                                          std::to_string(limits::kMaxRecords));
-    if (P > limits::kMaxContext || static_cast<int64_t>(T) > limits::kMaxContext - P + 1)
+    if (P > kMaxContextTokens || static_cast<int64_t>(T) > kMaxContextTokens - P + 1)
         throw InputError(in.where(), "P = " + std::to_string(P) + " and T = " + std::to_string(T) +
                                          " make a context beyond the limit of 2^32 tokens");
     if (T > 0 && nmax < static_cast<uint64_t>(P) + T - 1)

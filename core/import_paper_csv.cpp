@@ -51,10 +51,10 @@ void parseRow(CsvReader& in, Row& row)
     if (!parseInt(lField, row.layer)) throw InputError(in.where(), "l" + notAnInteger(lField));
     if (row.n < 0) throw InputError(in.where(), "n = " + std::to_string(row.n) + " is negative");
     if (row.layer < 0) throw InputError(in.where(), "l = " + std::to_string(row.layer) + " is negative");
-    if (row.layer >= limits::kMaxLayers)
+    if (row.layer >= kMaxLayers)
         throw InputError(in.where(), "l = " + std::to_string(row.layer) + " exceeds the limit of " +
-                                         std::to_string(limits::kMaxLayers - 1));
-    if (row.n > limits::kMaxContext)
+                                         std::to_string(kMaxLayers - 1));
+    if (row.n > kMaxContextTokens)
         throw InputError(in.where(), "n = " + std::to_string(row.n) + " exceeds the context limit of 2^32 tokens");
 
     std::string_view list = trim(line.substr(c2 + 1));

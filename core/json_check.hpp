@@ -93,8 +93,22 @@ inline double nonNegative(const nlohmann::json& v, const std::string& where, con
     return d;
 }
 
+// A number within [lo, hi]; `unit` follows the limits in messages ("B/s", "s", "(1 EB)").
+inline double between(const nlohmann::json& v, const std::string& where, const std::string& path, double lo,
+                      double hi, const std::string& unit = "")
+{
+    const double d = number(v, where, path);
+    const std::string u = unit.empty() ? "" : " " + unit;
+    if (d < lo) fail(where, path, "must be at least " + readableNumber(lo) + u + ", got " + readableNumber(d));
+    if (d > hi) fail(where, path, "must be at most " + readableNumber(hi) + u + ", got " + readableNumber(d));
+    return d;
+}
+
 inline int64_t integer(const nlohmann::json& v, const std::string& where, const std::string& path)
 {
+    // JSON integers above INT64_MAX parse as unsigned; get<int64_t> would wrap them negative.
+    if (v.is_number_unsigned() && v.get<uint64_t>() > static_cast<uint64_t>(INT64_MAX))
+        fail(where, path, "must be an integer of at most 9223372036854775807, not " + v.dump());
     if (v.is_number_integer()) return v.get<int64_t>();
     if (v.is_number_float()) {
         const double d = v.get<double>();

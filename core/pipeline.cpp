@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 #include "core/parallel.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <filesystem>
@@ -123,14 +124,16 @@ CapacityPlan planCapacity(const Scenario& s, const UnitLayout& layout)
         if (plan.kv_bytes[m] < 0) {
             if (weights > 0)
                 throw InfeasibleError("infeasible: " + gb(weights) + " of weights must live in " + tiers[m].name +
-                                      " (weights_in_fast_tier = " + std::to_string(s.weights_in_fast_tier) +
+                                      " (weights_in_fast_tier = " + readableNumber(s.weights_in_fast_tier) +
                                       ") but it has " + gb(tiers[m].capacity_bytes) + " less " +
                                       gb(tiers[m].reserve_bytes) + " reserved");
             throw InfeasibleError("infeasible: " + tiers[m].name + " reserves " + gb(tiers[m].reserve_bytes) +
                                   " but has only " + gb(tiers[m].capacity_bytes));
         }
-        plan.units[m] = static_cast<int64_t>(
-            std::floor(plan.kv_bytes[m] / (static_cast<double>(s.batch) * plan.unit_bytes)));
+        // Saturated, not cast: a double beyond int64 has no defined conversion. 2^53 units
+        // exceed any trace's units, and 16 tiers of them still sum inside int64.
+        const double units = std::floor(plan.kv_bytes[m] / (static_cast<double>(s.batch) * plan.unit_bytes));
+        plan.units[m] = units < kMaxTierUnits ? static_cast<int64_t>(units) : kMaxTierUnits;
     }
     plan.units_needed = layout.totalUnits();
     const double needBytes = static_cast<double>(plan.units_needed) * plan.unit_bytes * static_cast<double>(s.batch);
@@ -203,6 +206,7 @@ AnalysisResult Pipeline::run(const Scenario& s, const JobControl& job)
                                              " layers but the model has " + std::to_string(s.model.layers) +
                                              "; choose a model with as many layers");
     if (s.policies.empty()) throw InputError("policies", "no policy chosen");
+    checkAnalysisSize(*r.trace, s);
 
     t = Clock::now();
     const std::string tKey = traceKey(s.trace_db, s.trace_name);
@@ -294,6 +298,46 @@ AnalysisResult Pipeline::run(const Scenario& s, const JobControl& job)
     job.report(1.0);
     r.stats.total_ms = msSince(t0);
     return r;
+}
+
+// ---- size limits -----------------------------------------------------------------------
+
+namespace {
+
+int64_t unitsOf(const TraceMeta& meta, int64_t pageTokens)
+{
+    // P + T <= 2^32 and g >= 1 (TraceStore and validate(SelectionConfig) check both), so
+    // neither the sum nor the product with L <= 10^6 can overflow.
+    const int64_t pages = (meta.prefill + meta.steps + pageTokens - 1) / pageTokens;
+    return pages * meta.layerSlots();
+}
+
+} // namespace
+
+double analysisBytesEstimate(const TraceMeta& meta, int64_t entries, const Scenario& s)
+{
+    // Rough, for messages: the trace and its selection (index + value per entry, offsets
+    // per record), per-record traffic per tier, and per-unit state of the placement and
+    // of the policies running at once (about 40 bytes each) plus two bytes per unit of
+    // every kept result.
+    const auto units = static_cast<double>(unitsOf(meta, std::max<int64_t>(s.selection.page_tokens, 1)));
+    const auto records = static_cast<double>(meta.recordCount());
+    const auto policies = static_cast<double>(s.policies.size());
+    const auto tiers = static_cast<double>(s.hardware.tiers.size());
+    return 16.0 * static_cast<double>(entries) + records * (32.0 + 48.0 * tiers * policies) +
+           units * (24.0 + 40.0 * std::min(policies, 4.0) + 2.0 * policies);
+}
+
+void checkAnalysisSize(const Trace& trace, const Scenario& s)
+{
+    const TraceMeta& meta = trace.meta();
+    const int64_t units = unitsOf(meta, std::max<int64_t>(s.selection.page_tokens, 1));
+    if (units > kMaxAnalysisUnits)
+        throw InputError(s.trace_db + " trace '" + meta.name + "'",
+                         "the analysis needs " + std::to_string(units) + " KV units (pages x layer slots, P = " +
+                             std::to_string(meta.prefill) + ", T = " + std::to_string(meta.steps) + ", page_tokens = " +
+                             std::to_string(s.selection.page_tokens) + "); the limit is " +
+                             std::to_string(kMaxAnalysisUnits) + " (use larger pages: selection.page_tokens)");
 }
 
 } // namespace kvtier

@@ -42,6 +42,17 @@ struct CapacityPlan {
 };
 // Throws InfeasibleError with the numbers when weights or KV cannot fit.
 CapacityPlan planCapacity(const Scenario& s, const UnitLayout& layout);
+// Units a tier can hold are capped here (exact in a double; 16 tiers still sum in int64).
+inline constexpr int64_t kMaxTierUnits = int64_t{1} << 53;
+
+// Per-unit state is what analyses allocate most of; beyond this many units per sequence
+// (pages x layer slots) a run is refused before anything is sized by them
+// (docs/SCENARIO.md "Limits").
+inline constexpr int64_t kMaxAnalysisUnits = int64_t{1} << 27;
+// Throws InputError naming the trace when it needs more units than kMaxAnalysisUnits.
+void checkAnalysisSize(const Trace& trace, const Scenario& s);
+// About how many bytes an analysis of this trace takes, for "too large for memory" messages.
+double analysisBytesEstimate(const TraceMeta& meta, int64_t entries, const Scenario& s);
 
 struct AnalysisResult {
     Scenario scenario;

@@ -2,6 +2,8 @@
 
 #include "core/error.hpp"
 #include "core/json_check.hpp"
+#include "core/json_text.hpp"
+#include "core/trace.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -20,11 +22,19 @@ namespace jc = jsoncheck;
 
 namespace {
 
-// A link: absent or null means "no link" (infinite), otherwise a positive number.
+// Bandwidths are divisors of byte counts: bounded below as well as above so that no
+// step time becomes infinite.
+double bandwidthFrom(const json& v, const std::string& where, const std::string& path)
+{
+    jc::positive(v, where, path);
+    return jc::between(v, where, path, kMinBandwidth, kMaxBandwidth, "B/s");
+}
+
+// A link: absent or null means "no link" (infinite), otherwise a bandwidth.
 double linkFrom(const json& j, const char* key, const std::string& where, const std::string& path)
 {
     if (!jc::present(j, key)) return kNoLink;
-    return jc::positive(j.at(key), where, jc::join(path, key));
+    return bandwidthFrom(j.at(key), where, jc::join(path, key));
 }
 
 json linkTo(double v) { return std::isinf(v) ? json(nullptr) : json(v); }
@@ -70,13 +80,15 @@ Tier tierFromJson(const json& j, const std::string& where, const std::string& pa
     Tier t;
     t.name = jc::string(jc::require(j, "name", where, path), where, jc::join(path, "name"));
     if (t.name.empty()) jc::fail(where, jc::join(path, "name"), "must not be empty");
-    t.capacity_bytes = jc::positive(jc::require(j, "capacity_bytes", where, path), where,
-                                    jc::join(path, "capacity_bytes"));
-    t.bandwidth = jc::positive(jc::require(j, "bandwidth", where, path), where, jc::join(path, "bandwidth"));
+    const std::string cp = jc::join(path, "capacity_bytes");
+    t.capacity_bytes = jc::positive(jc::require(j, "capacity_bytes", where, path), where, cp);
+    t.capacity_bytes = jc::between(j.at("capacity_bytes"), where, cp, 0, kMaxBytes, "(1 EB)");
+    t.bandwidth = bandwidthFrom(jc::require(j, "bandwidth", where, path), where, jc::join(path, "bandwidth"));
     t.link_read = linkFrom(j, "link_read", where, path);
     t.link_write = linkFrom(j, "link_write", where, path);
     if (jc::present(j, "reserve_bytes")) {
-        t.reserve_bytes = jc::nonNegative(j.at("reserve_bytes"), where, jc::join(path, "reserve_bytes"));
+        jc::nonNegative(j.at("reserve_bytes"), where, jc::join(path, "reserve_bytes"));
+        t.reserve_bytes = jc::between(j.at("reserve_bytes"), where, jc::join(path, "reserve_bytes"), 0, kMaxBytes, "(1 EB)");
         if (t.reserve_bytes > t.capacity_bytes)
             jc::fail(where, jc::join(path, "reserve_bytes"), "must not exceed capacity_bytes");
     }
@@ -113,8 +125,11 @@ static Model modelAndShape(const json& j, const std::string& where, const std::s
         if (j.contains(doc)) jc::string(j.at(doc), where, jc::join(path, doc));
     jc::require(j, "layers", where, path);
     m.layers = positiveInt(j, "layers", where, path);
-    m.weight_bytes = jc::nonNegative(jc::require(j, "weight_bytes", where, path), where,
-                                     jc::join(path, "weight_bytes"));
+    if (m.layers > kMaxLayers)
+        jc::fail(where, jc::join(path, "layers"), "must be <= " + std::to_string(kMaxLayers));
+    const std::string wp = jc::join(path, "weight_bytes");
+    jc::nonNegative(jc::require(j, "weight_bytes", where, path), where, wp);
+    m.weight_bytes = jc::between(j.at("weight_bytes"), where, wp, 0, kMaxBytes, "(1 EB)");
 
     const bool heads = j.contains("kv_heads") || j.contains("head_dim");
     const bool latent = j.contains("kv_latent_dim");
@@ -156,6 +171,10 @@ static Model modelAndShape(const json& j, const std::string& where, const std::s
     } else {
         jc::fail(where, kp, "missing (give it, or kv_heads, head_dim and dtype_bytes, or kv_latent_dim and dtype_bytes)");
     }
+    // Also when derived: kv_heads x head_dim x dtype_bytes can leave every range.
+    if (!(m.kv_bytes_per_token_layer <= kMaxKvBytesPerTokenLayer))
+        jc::fail(where, kp, "must be at most " + readableNumber(kMaxKvBytesPerTokenLayer) + ", got " +
+                                readableNumber(m.kv_bytes_per_token_layer));
     if (shape) {
         shape->kv_heads = kvHeads;
         shape->head_dim = headDim;
@@ -300,13 +319,7 @@ PresetLibrary PresetLibrary::loadBuiltin()
 void PresetLibrary::addFile(const std::string& path)
 {
     const std::string text = readFile(path);
-    json doc;
-    try {
-        doc = json::parse(text);
-    } catch (const json::parse_error& e) {
-        throw InputError(path, std::string("not valid JSON: ") + e.what());
-    }
-    addJson(doc, path);
+    addJson(parseJsonText(text, path), path);
 }
 
 template <class P>

@@ -4,10 +4,12 @@
 
 #include "core/error.hpp"
 #include "core/json_check.hpp"
+#include "core/json_text.hpp"
 #include "core/presets.hpp"
 
 #include <nlohmann/json.hpp>
 
+#include <cstdint>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -81,6 +83,19 @@ bool isIndex(const std::string& s)
     return !s.empty() && s.find_first_not_of("0123456789") == std::string::npos;
 }
 
+// An array index from a path part that isIndex() accepted. Digits beyond size_t are an
+// index past every array's end, not a library exception: SIZE_MAX says so.
+size_t indexOf(const std::string& s)
+{
+    size_t i = 0;
+    for (char c : s) {
+        const auto d = static_cast<size_t>(c - '0');
+        if (i > (SIZE_MAX - d) / 10) return SIZE_MAX;
+        i = i * 10 + d;
+    }
+    return i;
+}
+
 PolicyParams paramsFromJson(const json& j, const PolicyInfo& info, const std::string& where, const std::string& path)
 {
     PolicyParams given;
@@ -121,7 +136,7 @@ const json* findPath(const json& doc, const std::string& path)
     const json* cur = &doc;
     for (const std::string& p : splitPath(path)) {
         if (cur->is_array() && isIndex(p)) {
-            const size_t i = std::stoul(p);
+            const size_t i = indexOf(p);
             if (i >= cur->size()) return nullptr;
             cur = &(*cur)[i];
         } else if (cur->is_object() && cur->contains(p)) {
@@ -142,7 +157,7 @@ void setPath(json& doc, const std::string& path, const json& value)
         const bool last = k + 1 == parts.size();
         if (cur->is_array()) {
             if (!isIndex(p)) throw InputError("--set " + path, "'" + p + "' must be an array index");
-            const size_t i = std::stoul(p);
+            const size_t i = indexOf(p);
             if (i >= cur->size())
                 throw InputError("--set " + path, "index " + p + " is past the end (the array has " +
                                                       std::to_string(cur->size()) + " entries)");
@@ -164,6 +179,9 @@ void applyOverride(json& doc, const std::string& assignment)
         throw InputError("--set " + assignment, "expected key.path=value");
     const std::string key = assignment.substr(0, eq);
     const std::string text = assignment.substr(eq + 1);
+    // A value that is not JSON is a string, but one nested too deep must not reach the
+    // recursive copy below.
+    checkJsonText(text, "--set " + key);
     json value = json::parse(text, nullptr, false);
     if (value.is_discarded()) value = text;   // a bare word is a string
     setPath(doc, key, value);
@@ -231,7 +249,8 @@ Scenario scenarioFromJson(const json& input, const std::string& where, const Pre
                 jc::fail(where, "placement.weights_in_fast_tier", "must be between 0 and 1");
         }
         if (pl.contains("compute_floor_s"))
-            s.compute_floor_s = jc::nonNegative(pl.at("compute_floor_s"), where, "placement.compute_floor_s");
+            s.compute_floor_s = jc::between(pl.at("compute_floor_s"), where, "placement.compute_floor_s", 0,
+                                            kMaxComputeFloorS, "s");
         if (pl.contains("observe_scores")) {
             try {
                 s.observe_scores =
@@ -328,12 +347,7 @@ Scenario loadScenario(const std::string& path, const PresetLibrary& presets, con
     if (!in) throw InputError(path, "cannot open the scenario file");
     std::stringstream ss;
     ss << in.rdbuf();
-    json doc;
-    try {
-        doc = json::parse(ss.str());
-    } catch (const json::parse_error& e) {
-        throw InputError(path, std::string("not valid JSON (") + e.what() + ")");
-    }
+    json doc = parseJsonText(ss.str(), path);
     expandPresets(doc, path, presets);
     for (const auto& o : overrides) {
         try { applyOverride(doc, o); }

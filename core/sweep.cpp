@@ -66,13 +66,24 @@ SweepResult runSweep(Pipeline& pipeline, const nlohmann::json& scenario, const s
     SweepResult r;
     r.axes = axes;
     for (const auto& p : base.policies) r.policies.push_back(p.name);
+    // The grid size, multiplied with a check: a product that wrapped would run "0 points"
+    // and report success.
+    constexpr size_t kMaxPoints = 1'000'000;
     size_t total = 1;
+    bool tooMany = false;
+    std::string shape;
     for (const auto& a : axes) {
         if (!findPath(scenario, a.key))
             throw InputError(where, "--vary " + a.key + ": the scenario has no such key");
-        total *= a.values.size();
+        shape += (shape.empty() ? "" : " x ") + std::to_string(a.values.size());
+        if (a.values.empty()) throw InputError(where, "--vary " + a.key + ": no values");
+        if (tooMany) continue;
+        if (total > kMaxPoints / a.values.size()) tooMany = true;
+        else total *= a.values.size();
     }
-    if (total > 1'000'000) throw InputError(where, "the sweep has more than a million points");
+    if (tooMany)
+        throw InputError(where, "the sweep grid has " + shape + " points, more than the limit of " +
+                                    std::to_string(kMaxPoints));
     r.points.resize(total);
     std::atomic<size_t> done{0};
     // Every feasible point has the trace's step count; an infeasible first point has none.

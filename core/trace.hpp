@@ -30,6 +30,13 @@ RecordKind recordKindFromString(const std::string& s);   // throws InputError
 LayerMode layerModeFromString(const std::string& s);      // throws InputError
 Encoding encodingFromString(const std::string& s);        // throws InputError
 
+// Limits of a stored trace (docs/TRACE_FORMAT.md "Limits"). Token indices are u32, so a
+// context never holds more than 2^32 tokens: P + T <= 2^32 (n_t = P + t < P + T).
+inline constexpr int64_t kMaxContextTokens = int64_t{1} << 32;
+// Layers: real models have at most a few hundred; the bound keeps per-step buffers (one
+// list per layer) small whatever a file claims. The same bound as a scenario's model.layers.
+inline constexpr int64_t kMaxLayers = 65536;
+
 struct TraceMeta {
     std::string name;
     std::string description;       // one line, shown in lists

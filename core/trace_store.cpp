@@ -13,6 +13,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <new>
 #include <utility>
 
 namespace kvtier {
@@ -336,6 +337,24 @@ std::string traceWhere(const std::string& path, const std::string& trace)
     return path + " trace '" + trace + "'";
 }
 
+// ---- limits ----------------------------------------------------------------------------
+
+// The trace dimensions every later computation relies on (docs/TRACE_FORMAT.md "Limits"):
+// P, T >= 0, 1 <= L <= kMaxLayers, P + T <= 2^32 (u32 token indices). With them n_t,
+// T x L and page counts cannot overflow, and L is never a zero divisor. `steps` may be
+// -1 for a writer that learns T at commit.
+void checkDimensions(const std::string& where, int64_t prefill, int64_t steps, int64_t layers)
+{
+    if (prefill < 0) throw InputError(where, "prefill P = " + std::to_string(prefill) + " is negative");
+    if (steps < 0) throw InputError(where, "steps T = " + std::to_string(steps) + " is negative");
+    if (layers < 1 || layers > kMaxLayers)
+        throw InputError(where, "layers L = " + std::to_string(layers) + " is outside 1 .. " + std::to_string(kMaxLayers));
+    if (prefill > kMaxContextTokens - steps)   // both >= 0: no overflow
+        throw InputError(where, "prefill P = " + std::to_string(prefill) + " and steps T = " + std::to_string(steps) +
+                                    " exceed the limit P + T <= " + std::to_string(kMaxContextTokens) +
+                                    " (token indices are 32-bit)");
+}
+
 // ---- reading metadata ------------------------------------------------------------------
 
 constexpr const char* kSummarySql =
@@ -361,6 +380,9 @@ Row readRow(const Statement& q, const std::string& path)
     m.model_name = q.text(4);
     m.head_reduction = q.text(5);
     m.notes = q.text(6);
+    // Every integer is checked before it is narrowed or used as a size or divisor: a
+    // hand-made file need not honour the schema's CHECK constraints.
+    checkDimensions(traceWhere(path, m.name), q.int64(7), q.int64(8), q.int64(9));
     m.prefill = q.int64(7);
     m.steps = q.int64(8);
     m.layers = static_cast<int32_t>(q.int64(9));
@@ -375,6 +397,15 @@ Row readRow(const Statement& q, const std::string& path)
     r.summary.created_at = q.text(14);
     r.summary.records = q.int64(15);
     r.summary.blob_bytes = q.int64(16);
+    // `entries` sizes load()'s reservation: it must fit the bytes the records really
+    // hold (no encoding stores an entry in fewer than 2 bytes).
+    const int64_t entries = r.summary.entries;
+    if (entries < 0)
+        throw InputError(traceWhere(path, m.name), "entries = " + std::to_string(entries) + " is negative");
+    if (entries > r.summary.blob_bytes / 2)
+        throw InputError(traceWhere(path, m.name), "entries = " + std::to_string(entries) + ", but its records hold " +
+                                                       std::to_string(r.summary.blob_bytes) + " bytes (at most " +
+                                                       std::to_string(r.summary.blob_bytes / 2) + " entries)");
     return r;
 }
 
@@ -527,9 +558,7 @@ public:
         : db_(db), path_(path), meta_(meta), enc_(enc), stepsOpen_(meta.steps == -1), scope_(db, path)
     {
         const std::string where = traceWhere(path_, meta_.name);
-        if (meta_.prefill < 0) throw InputError(where, "prefill P = " + std::to_string(meta_.prefill) + " is negative");
-        if (meta_.steps < -1) throw InputError(where, "steps T = " + std::to_string(meta_.steps) + " is negative");
-        if (meta_.layers < 1) throw InputError(where, "layers L = " + std::to_string(meta_.layers) + " must be at least 1");
+        checkDimensions(where, meta_.prefill, stepsOpen_ ? 0 : meta_.steps, meta_.layers);
         if (meta_.kind == RecordKind::Selection && enc_ != Encoding::IndexU32)
             throw InputError(where, std::string("selection traces are stored as index_u32, not ") + toString(enc_));
         if (meta_.kind == RecordKind::Scores && enc_ == Encoding::IndexU32)
@@ -650,6 +679,7 @@ public:
                                             std::to_string(next_ % slots) + " of " + std::to_string(slots) +
                                             " layers");
             meta_.steps = next_ / slots;
+            checkDimensions(where, meta_.prefill, meta_.steps, meta_.layers);
         } else if (next_ != meta_.recordCount()) {
             const int64_t missing = meta_.recordCount() - next_;
             throw InputError(where, "incomplete trace: " + std::to_string(missing) +
@@ -733,19 +763,29 @@ Trace TraceStore::load(const std::string& name) const
 {
     SqlTraceReader reader(db_, path_, getRow(db_, path_, name));
     const TraceSummary& s = reader.summary();
-    Trace trace(s.meta);
-    trace.reserve(static_cast<size_t>(std::max<int64_t>(s.records, 0)),
-                  static_cast<size_t>(std::max<int64_t>(s.entries, 0)));
-    // One record's buffers, reused: each BLOB is decoded once and appended to the CSR arrays.
-    Record rec;
-    while (reader.next(rec)) {
-        try {
-            trace.append(rec.step, rec.layer, rec.index, rec.value);
-        } catch (const InputError& e) {
-            throw InputError(path_ + " " + e.where(), e.problem());
+    // records and entries were checked against the file (readRow): the reservation is
+    // what the file holds, at most.
+    const auto records = static_cast<size_t>(std::min(s.records, s.meta.recordCount()));
+    const auto entries = static_cast<size_t>(s.entries);
+    try {
+        Trace trace(s.meta);
+        trace.reserve(records, entries);
+        // One record's buffers, reused: each BLOB is decoded once and appended to the CSR arrays.
+        Record rec;
+        while (reader.next(rec)) {
+            try {
+                trace.append(rec.step, rec.layer, rec.index, rec.value);
+            } catch (const InputError& e) {
+                throw InputError(path_ + " " + e.where(), e.problem());
+            }
         }
+        return trace;
+    } catch (const std::bad_alloc&) {
+        // Offsets per record, index and value per entry.
+        const double need = 8.0 * static_cast<double>(records) + 8.0 * static_cast<double>(entries);
+        throw InputError(traceWhere(path_, name), "too large for memory (needs about " +
+                                                      readableNumber(need / 1e9) + " GB)");
     }
-    return trace;
 }
 
 std::unique_ptr<TraceWriter> TraceStore::beginTrace(const TraceMeta& meta, Encoding encoding, bool replace)

@@ -2,6 +2,7 @@
 
 #include "core/error.hpp"
 #include "core/importers.hpp"
+#include "core/json_text.hpp"
 #include "core/trace_store.hpp"
 #include "ui/bandwidth_view.hpp"
 #include "ui/comparison_view.hpp"
@@ -778,7 +779,7 @@ void MainWindow::restoreSettings()
     const QByteArray json = s.value(QStringLiteral("scenario")).toByteArray();
     if (!json.isEmpty()) {
         try {
-            Scenario sc = scenarioFromJson(nlohmann::json::parse(json.toStdString()), "settings", presets_);
+            Scenario sc = scenarioFromJson(parseJsonText(json.toStdString(), "settings"), "settings", presets_);
             panel_->setScenario(sc);
             haveScenario_ = true;
             updatePolicyCombo();

@@ -139,7 +139,12 @@ int run(const std::vector<std::string>& argv)
     std::optional<AtomicFile> perStep;
     if (auto per = a.get("per-step")) perStep.emplace(*per);
     Pipeline pipeline;
-    const AnalysisResult r = pipeline.run(s);
+    AnalysisResult r;
+    try {
+        r = pipeline.run(s);
+    } catch (const std::bad_alloc&) {
+        throw tooLargeForMemory(s);
+    }
     if (perStep) writePerStep(r, *perStep);
     if (a.has("json")) std::cout << toJson(r).dump(2) << "\n";
     else printTable(r);

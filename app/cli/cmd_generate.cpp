@@ -6,6 +6,7 @@
 #include "core/atomic_file.hpp"
 #include "core/error.hpp"
 #include "core/generator.hpp"
+#include "core/json_text.hpp"
 #include "core/trace_store.hpp"
 
 #include <nlohmann/json.hpp>
@@ -83,8 +84,9 @@ std::string usage()
 }
 
 // A command-line value: JSON when it parses (numbers, true/false), else the bare word.
-json valueOf(const std::string& text)
+json valueOf(const std::string& text, const std::string& where)
 {
+    checkJsonText(text, where);   // nesting and number range first: a copy of the value recurses
     json v = json::parse(text, nullptr, /*allow_exceptions=*/false);
     return v.is_discarded() ? json(text) : v;
 }
@@ -95,11 +97,7 @@ json readJsonFile(const std::string& path)
     if (!in) throw InputError(path, "cannot open file");
     std::ostringstream ss;
     ss << in.rdbuf();
-    try {
-        return json::parse(ss.str());
-    } catch (const json::parse_error& e) {
-        throw InputError(path, std::string("not valid JSON: ") + e.what());
-    }
+    return parseJsonText(ss.str(), path);
 }
 
 GeneratorParams paramsFrom(const Args& a, std::string& presetName)
@@ -114,12 +112,12 @@ GeneratorParams paramsFrom(const Args& a, std::string& presetName)
         {"layers", "layers"},   {"selection-ratio", "selection_ratio"},
         {"keep-top", "keep_top"}, {"keep-mass", "keep_mass"}};
     for (const auto& [option, key] : shortcuts)
-        if (auto v = a.get(option)) overrides[key] = valueOf(*v);
+        if (auto v = a.get(option)) overrides[key] = valueOf(*v, std::string("--") + option);
     if (a.has("per-layer")) overrides["per_layer"] = true;
     for (const std::string& kv : a.all("set")) {
         const auto eq = kv.find('=');
         if (eq == std::string::npos || eq == 0) throw UsageError("--set " + kv + ": expected key=value");
-        overrides[kv.substr(0, eq)] = valueOf(kv.substr(eq + 1));
+        overrides[kv.substr(0, eq)] = valueOf(kv.substr(eq + 1), "--set " + kv.substr(0, eq));
     }
     return generatorParamsFromJson(overrides, "command line", p);
 }

@@ -41,7 +41,12 @@ int run(const std::vector<std::string>& argv)
             std::cerr << "\rsweep: " << pct << "%" << std::flush;
         }
     };
-    const SweepResult r = runSweep(pipeline, scenarioToJson(s), a.require("scenario"), presets, axes, job);
+    SweepResult r;
+    try {
+        r = runSweep(pipeline, scenarioToJson(s), a.require("scenario"), presets, axes, job);
+    } catch (const std::bad_alloc&) {
+        throw tooLargeForMemory(s);
+    }
     if (!quiet) std::cerr << "\rsweep: 100% (" << r.points.size() << " points)\n";
     const std::string text = sweepToCsv(r);
     if (csv == "-") {

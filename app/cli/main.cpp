@@ -5,6 +5,8 @@
 #include "core/error.hpp"
 
 #include <iostream>
+#include <new>
+#include <stdexcept>
 
 namespace kvtier::cli {
 std::map<std::string, Command>& commands()
@@ -51,6 +53,13 @@ int main(int argc, char** argv)
     } catch (const kvtier::Cancelled&) {
         std::cerr << "kvtier-cli " << name << ": cancelled\n";
         return 130;
+    } catch (const std::bad_alloc&) {
+        // Commands name the file where they can (analyze, sweep, load); this is the rest.
+        std::cerr << "kvtier-cli " << name << ": an input is too large for memory\n";
+        return 1;
+    } catch (const std::length_error&) {
+        std::cerr << "kvtier-cli " << name << ": an input is too large for memory\n";
+        return 1;
     } catch (const std::exception& e) {
         std::cerr << "kvtier-cli " << name << ": " << e.what() << "\n";
         return 1;

@@ -1,4 +1,4 @@
-// Hostile input for every importer (docs/HOSTILE_INPUTS_importers.md): tiny files that
+// Hostile input for every importer (docs/HOSTILE_INPUTS.md): tiny files that
 // claim huge dimensions, zip bombs, pipes, truncated files, text that is not UTF-8 with LF
 // line ends, and fields that would make an error message enormous. Each case once made
 // kvtier work for hours, allocate a gigabyte, import nonsense silently or print an unclear
