@@ -2,11 +2,24 @@
 # Installs the Debian packages kvtier needs, only those that are missing. Idempotent.
 # Called by run.sh and test.sh; also runnable alone. Real package names only (libqt6svg6-dev
 # is a virtual name for qt6-svg-dev, which dpkg-query would never report as installed).
+#   --gui-tools (or KVTIER_GUI_TOOLS=1): also what the GUI screenshot tests need.
+#   --fuzz (or KVTIER_FUZZ_TOOLS=1): also clang and its libFuzzer runtime (scripts/fuzz.sh).
 set -euo pipefail
 KVTIER_PACKAGES=(build-essential cmake pkg-config qt6-base-dev qt6-svg-dev libqcustomplot-dev
   libqcustomplot2.1-qt6 libtbb-dev libsqlite3-dev nlohmann-json3-dev zlib1g-dev)
-if [ "${1:-}" = "--gui-tools" ] || [ "${KVTIER_GUI_TOOLS:-0}" = 1 ]; then
+gui_tools="${KVTIER_GUI_TOOLS:-0}"
+fuzz_tools="${KVTIER_FUZZ_TOOLS:-0}"
+for arg in "$@"; do
+  case "$arg" in
+    --gui-tools) gui_tools=1 ;;
+    --fuzz) fuzz_tools=1 ;;
+  esac
+done
+if [ "$gui_tools" = 1 ]; then
   KVTIER_PACKAGES+=(xvfb xauth imagemagick)
+fi
+if [ "$fuzz_tools" = 1 ]; then
+  KVTIER_PACKAGES+=(clang libclang-rt-14-dev)
 fi
 missing=()
 for p in "${KVTIER_PACKAGES[@]}"; do

@@ -203,19 +203,19 @@ public:
                 h.shape = tuple();
                 haveShape = true;
             } else {
-                throw err("unexpected key '" + key + "' in the .npy header");
+                throw err("unexpected key '" + excerpt(key, 40) + "' in the .npy header");
             }
             skip();
             if (peek() == ',') ++i_;
         }
         if (!haveDescr || !haveOrder || !haveShape)
             throw err("the .npy header lacks descr, fortran_order or shape");
-        if (h.descr.size() < 3) throw err("unsupported dtype '" + h.descr + "'");
+        if (h.descr.size() < 3) throw err("unsupported dtype '" + excerpt(h.descr, 40) + "'");
         h.byte_order = h.descr[0];
         h.kind = h.descr[1];
         int size = 0;
         for (size_t k = 2; k < h.descr.size(); ++k) {
-            if (h.descr[k] < '0' || h.descr[k] > '9' || size > 1000) throw err("unsupported dtype '" + h.descr + "'");
+            if (h.descr[k] < '0' || h.descr[k] > '9' || size > 1000) throw err("unsupported dtype '" + excerpt(h.descr, 40) + "'");
             size = size * 10 + (h.descr[k] - '0');
         }
         h.item_size = size;
@@ -345,7 +345,7 @@ int64_t readPrefillArray(EntryStream& in)
     const bool intKind = h.kind == 'i' || h.kind == 'u';
     if (!intKind || !(h.item_size == 1 || h.item_size == 2 || h.item_size == 4 || h.item_size == 8) ||
         (h.byte_order == '>' && h.item_size > 1))
-        throw InputError(in.where(), "the prefill array must be a little-endian integer, not dtype '" + h.descr + "'");
+        throw InputError(in.where(), "the prefill array must be a little-endian integer, not dtype '" + excerpt(h.descr, 40) + "'");
     unsigned char b[8] = {};
     in.read(b, static_cast<size_t>(h.item_size), "the prefill value");
     in.finish();
@@ -433,7 +433,7 @@ TraceSummary importArray(TraceStore& store, const Source& src, EntryStream& in, 
     if (!isFloat(h))
         throw InputError(in.where(), "unsupported dtype '" + excerpt(h.descr, 40) + "' (expected float16, float32 or float64)");
     if (h.byte_order == '>')
-        throw InputError(in.where(), "big-endian dtype '" + h.descr + "' is not supported; save it with "
+        throw InputError(in.where(), "big-endian dtype '" + excerpt(h.descr, 40) + "' is not supported; save it with "
                                                                      "arr.astype('<f" + std::to_string(h.item_size) + "')");
     if (h.byte_order != '<' && h.byte_order != '=')
         throw InputError(in.where(), "unsupported dtype '" + excerpt(h.descr, 40) + "'");

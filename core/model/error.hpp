@@ -4,20 +4,45 @@
 #include <cstdio>
 #include <stdexcept>
 #include <string>
+#include <utility>
 
 namespace kvtier {
 
+namespace detail {
+// `s` with control bytes shown as \xNN, as core/model/text.hpp's excerpt() does: a newline
+// in a JSON key, a preset id or SQLite's quote of a damaged schema must not break the line.
+inline std::string oneLine(const std::string& s)
+{
+    std::string out;
+    out.reserve(s.size());
+    for (const char ch : s) {
+        const auto c = static_cast<unsigned char>(ch);
+        if (c < 0x20 || c == 0x7F) {
+            char hex[5];
+            std::snprintf(hex, sizeof hex, "\\x%02X", c);
+            out += hex;
+        } else {
+            out += ch;
+        }
+    }
+    return out;
+}
+} // namespace detail
+
 // Bad input: a file, a field, a value. `where` is the file, optionally with ":line" or
-// " record (t=3, l=0)"; `what` is the problem in plain words.
+// " record (t=3, l=0)"; `what` is the problem in plain words. Both are kept to one line
+// whatever they quote (control bytes become \xNN).
 class InputError : public std::runtime_error {
 public:
     InputError(const std::string& where, const std::string& problem)
-        : std::runtime_error(where.empty() ? problem : where + ": " + problem),
-          where_(where), problem_(problem) {}
+        : InputError(0, detail::oneLine(where), detail::oneLine(problem)) {}
     const std::string& where() const noexcept { return where_; }
     const std::string& problem() const noexcept { return problem_; }
 
 private:
+    InputError(int, std::string where, std::string problem)
+        : std::runtime_error(where.empty() ? problem : where + ": " + problem),
+          where_(std::move(where)), problem_(std::move(problem)) {}
     std::string where_;
     std::string problem_;
 };

@@ -64,6 +64,7 @@ private slots:
     void sweepGridThatWraps();
     void setPathIndexBeyondSizeT();
     void numbersInMessagesAreShort();
+    void controlCharactersQuotedOnOneLine();
 };
 
 // SEEN: a scenario nested a few hundred thousand levels deep overflowed the stack in a
@@ -240,6 +241,29 @@ void TestHostileScenario::numbersInMessagesAreShort()
     const std::string p = scenarioWith("topk.kvtier.json", "selection.value", 1e300);
     const QString e = errorOf([&] { loadScenario(p, presets_); });
     QCOMPARE(e, QString::fromStdString(p + ": selection.value: topk needs a whole number K >= 0, got 1e+300"));
+}
+
+// FOUND BY fuzz_scenario_json and fuzz_preset_json (docs/FUZZING.md): a JSON string may
+// hold "\n" or "\u000a"; quoted as an unknown key or a wrong "kind", it split the error
+// over several lines. InputError now shows control bytes as \xNN, wherever they are quoted.
+void TestHostileScenario::controlCharactersQuotedOnOneLine()
+{
+    json doc = json::parse(kScenario);
+    doc["bad\nkey"] = 1;
+    const std::string s = test::writeScratch("newline-key.kvtier.json", doc.dump());
+    const QString e = errorOf([&] { loadScenario(s, presets_); });
+    QVERIFY2(e.startsWith(QString::fromStdString(s + ": bad\\x0Akey: unknown key")), qPrintable(e));
+    QVERIFY(!e.contains('\n'));
+
+    const std::string p = test::writeScratch("newline-kind.json", R"({"kind": "mod\u000aels", "presets": []})");
+    PresetLibrary lib;
+    const QString f = errorOf([&] { lib.addFile(p); });
+    QCOMPARE(f, QString::fromStdString(p + ": kind: must be \"hardware\" or \"models\", not \"mod\\x0Aels\""));
+
+    // The place and the problem stay apart, each on the line too.
+    const InputError direct("file\r", "a\tb");
+    QCOMPARE(std::string(direct.what()), std::string("file\\x0D: a\\x09b"));
+    QCOMPARE(direct.where(), std::string("file\\x0D"));
 }
 
 QTEST_GUILESS_MAIN(TestHostileScenario)

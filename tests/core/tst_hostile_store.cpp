@@ -103,6 +103,7 @@ private slots:
     void copyFromAHostileDatabase();
     void writerRefusesPrefillNearInt64Max();
     void errorsStayShort();
+    void damagedSchemaQuotedOnOneLine();
 };
 
 // SEEN: count = 2^62 with a matching prefill made 4 * count wrap to 0, an empty BLOB passed
@@ -232,6 +233,24 @@ void TestHostileStore::errorsStayShort()
     QVERIFY2(e.contains("record (t=0, l=-1)"), qPrintable(e));
     QVERIFY(e.size() < 200);
     QVERIFY(!e.contains('\n'));
+}
+
+// FOUND BY fuzz_kvtier_db (docs/FUZZING.md): one flipped byte in the schema made SQLite's
+// message quote the rest of the CREATE TABLE, newlines and all, so the "one line" error
+// spanned six. SQLite's text is now an excerpt with control bytes as \xNN.
+void TestHostileStore::damagedSchemaQuotedOnOneLine()
+{
+    const std::string p = denseDb("schema.kvtr");
+    rawExec(p, "PRAGMA writable_schema = ON; "
+               "UPDATE sqlite_master SET sql = replace(sql, 'INTEGER', '[NTEGER') WHERE name = 'records'");
+    const QString e = loadError(p);
+    QVERIFY2(e.startsWith(QString::fromStdString(p + ": the database file is corrupt (malformed database schema")),
+             qPrintable(e));
+    QVERIFY2(!e.contains('\n') && e.contains("\\x0A") && e.size() < 400, qPrintable(e));
+    // The seed the fuzzer found, kept in its corpus.
+    const std::string seed = std::string(KVTIER_SOURCE_DIR) + "/tests/fuzz/corpus/kvtier_db/broken-schema-newline.kvtr";
+    const QString f = errorOf([&] { TraceStore::open(seed, TraceStore::Mode::ReadOnly)->list(); });
+    QVERIFY2(f.startsWith(QString::fromStdString(seed + ": ")) && !f.contains('\n'), qPrintable(f));
 }
 
 QTEST_GUILESS_MAIN(TestHostileStore)

@@ -201,6 +201,7 @@ private slots:
     void lineBeyondLimitRefused();
     void excerptAndReadableBytes();
     void fuzzSeedCorpusBehavesAsNamed();
+    void npyHeaderQuotedOnOneLine();
 };
 
 void TestImportHostile::initTestCase()
@@ -662,6 +663,29 @@ void TestImportHostile::fuzzSeedCorpusBehavesAsNamed()
         }
     }
     QVERIFY(files >= 20);
+}
+
+// FOUND BY fuzz_npy (docs/FUZZING.md): an unknown key or dtype in the .npy header was
+// quoted whole, so a newline in it split the message (and a 1 MB header made a 1 MB one).
+void TestImportHostile::npyHeaderQuotedOnOneLine()
+{
+    for (const std::string& dict : {std::string("{'descr': '<f4', 'fortran_order': False, 'shape': (1, 2), 'a\nb': 1, }"),
+                                    std::string("{'descr': '<f\n4', 'fortran_order': False, 'shape': (1, 2), }"),
+                                    "{'" + std::string(100000, 'k') + "': 1, }"}) {
+        std::string file = "\x93NUMPY";
+        file.push_back(2);
+        file.push_back(0);
+        putLE(file, dict.size() + 1, 4);
+        file += dict + "\n" + std::string(8, '\0');
+        const std::string p = test::writeScratch("header-newline.npy", file);
+        auto s = freshStore("header-newline.kvtr");
+        ImportOptions o;
+        o.prefill = 1;
+        const QString e = errorOf([&] { importFile(*s, p, ImportFormat::Npy, o); });
+        QVERIFY2(e.startsWith(QString::fromStdString(p + ": ")), qPrintable(e));
+        QVERIFY2(e.contains("unexpected key") || e.contains("unsupported dtype"), qPrintable(e));
+        QVERIFY2(!e.contains('\n') && e.size() < 400, qPrintable(e));
+    }
 }
 
 QTEST_GUILESS_MAIN(TestImportHostile)
