@@ -7,16 +7,8 @@
 
 namespace kvtier {
 
-SweepResult runSweep(Pipeline& pipeline, const Scenario& base, const std::vector<SweepAxis>& axes,
-                     const SweepScenarioAt& scenarioAt, const std::string& where, const JobControl& job,
-                     const SweepPointSink& onPoint)
+size_t sweepGridSize(const std::vector<SweepAxis>& axes, const std::string& where)
 {
-    if (axes.empty()) throw InputError(where, "a sweep needs at least one --vary axis");
-    SweepResult r;
-    r.axes = axes;
-    for (const auto& p : base.policies) r.policies.push_back(p.name);
-    // The grid size, multiplied with a check: a product that wrapped would run "0 points"
-    // and report success.
     size_t total = 1;
     bool tooMany = false;
     std::string shape;
@@ -30,6 +22,18 @@ SweepResult runSweep(Pipeline& pipeline, const Scenario& base, const std::vector
     if (tooMany)
         throw InputError(where, "the sweep grid has " + shape + " points, more than the limit of " +
                                     std::to_string(kMaxSweepPoints));
+    return total;
+}
+
+SweepResult runSweep(Pipeline& pipeline, const Scenario& base, const std::vector<SweepAxis>& axes,
+                     const SweepScenarioAt& scenarioAt, const std::string& where, const JobControl& job,
+                     const SweepPointSink& onPoint)
+{
+    if (axes.empty()) throw InputError(where, "a sweep needs at least one --vary axis");
+    SweepResult r;
+    r.axes = axes;
+    for (const auto& p : base.policies) r.policies.push_back(p.name);
+    const size_t total = sweepGridSize(axes, where);
     r.points.resize(total);
     std::atomic<size_t> done{0};
     // Every feasible point has the trace's step count; an infeasible first point has none.

@@ -41,11 +41,16 @@ struct SweepResult {
 // points (the GUI's Cancel) collects them here; every point it receives is complete.
 using SweepPointSink = std::function<void(size_t index, const SweepPoint& point)>;
 
-// The scenario of one grid point, from its value on every axis (x[k] on axes[k]). May
-// throw InputError or InfeasibleError: the point is kept with that reason.
 // Points a sweep may have at most.
 inline constexpr size_t kMaxSweepPoints = 1'000'000;
 
+// The number of grid points, multiplied with a check (a product that wrapped would run
+// "0 points" and report success). Throws InputError(where, ...) for an empty axis or a
+// grid beyond kMaxSweepPoints, naming every axis's size.
+size_t sweepGridSize(const std::vector<SweepAxis>& axes, const std::string& where);
+
+// The scenario of one grid point, from its value on every axis (x[k] on axes[k]). May
+// throw InputError or InfeasibleError: the point is kept with that reason.
 using SweepScenarioAt = std::function<Scenario(const std::vector<double>& x)>;
 
 // Runs `base`'s policies at every point of the grid (cartesian product, last axis fastest).
