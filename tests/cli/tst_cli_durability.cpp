@@ -55,6 +55,7 @@ private:
     QString path(const QString& name) const { return dir_.filePath(name); }
     QString write(const QString& name, const QByteArray& bytes);
     QString bigPaperCsv(const QString& name, bool badLastRow);
+    bool startImportInto(QProcess& a, const QString& db, const QString& csv, const QString& name);
     // Files in the scratch folder whose name starts with `prefix` (temporaries left behind).
     QStringList filesStartingWith(const QString& prefix) const;
     // Trace name -> SHA-256 of its exported long CSV: what a user gets back.
@@ -169,6 +170,20 @@ QString TestCliDurability::bigPaperCsv(const QString& name, bool badLastRow)
     return write(name, text);
 }
 
+// Starts `kvtier-cli import DB CSV` in `a` and returns once it has started its database
+// (under whatever name it uses), i.e. while it imports.
+bool TestCliDurability::startImportInto(QProcess& a, const QString& db, const QString& csv, const QString& name)
+{
+    a.setWorkingDirectory(dir_.path());
+    a.start(QStringLiteral(KVTIER_CLI_PATH), {"import", db, csv, "--format", "paper-csv", "--name", name});
+    if (!a.waitForStarted()) return false;
+    const QString prefix = QFileInfo(db).fileName();
+    QElapsedTimer t;
+    t.start();
+    while (filesStartingWith(prefix).isEmpty() && t.elapsed() < 10000) QTest::qWait(1);
+    return !filesStartingWith(prefix).isEmpty();
+}
+
 // Process A imports a big file into a new database; while it works, process B creates
 // the same database and imports successfully. Then A's input turns out bad at its last
 // row. B's trace must survive A's failure, and A leaves no file behind.
@@ -177,14 +192,7 @@ void TestCliDurability::failedImportNeverDeletesAConcurrentImport()
     const QString db = path("race.kvtr");
     const QString big = bigPaperCsv("race-input.csv", true);
     QProcess a;
-    a.setWorkingDirectory(dir_.path());
-    a.start(QStringLiteral(KVTIER_CLI_PATH), {"import", db, big, "--format", "paper-csv", "--name", "from-a"});
-    QVERIFY(a.waitForStarted());
-    // A has started its database (under whatever name it uses) and is importing.
-    QElapsedTimer t;
-    t.start();
-    while (filesStartingWith("race.kvtr").isEmpty() && t.elapsed() < 10000) QTest::qWait(1);
-    QVERIFY(!filesStartingWith("race.kvtr").isEmpty());
+    QVERIFY(startImportInto(a, db, big, "from-a"));
 
     const Run b = cli({"import", db, paper_, "--name", "from-b"});
     QCOMPARE(b.err, QString());
@@ -208,13 +216,7 @@ void TestCliDurability::concurrentImportsIntoNewDatabaseKeepBoth()
     const QString db = path("both.kvtr");
     const QString big = bigPaperCsv("both-input.csv", false);
     QProcess a;
-    a.setWorkingDirectory(dir_.path());
-    a.start(QStringLiteral(KVTIER_CLI_PATH), {"import", db, big, "--format", "paper-csv", "--name", "from-a"});
-    QVERIFY(a.waitForStarted());
-    QElapsedTimer t;
-    t.start();
-    while (filesStartingWith("both.kvtr").isEmpty() && t.elapsed() < 10000) QTest::qWait(1);
-    QVERIFY(!filesStartingWith("both.kvtr").isEmpty());
+    QVERIFY(startImportInto(a, db, big, "from-a"));
 
     QCOMPARE(cli({"import", db, paper_, "--name", "from-b"}).code, 0);
     QCOMPARE(a.state(), QProcess::Running);
