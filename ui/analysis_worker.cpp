@@ -1,6 +1,7 @@
 #include "ui/analysis_worker.hpp"
 
 #include "core/model/error.hpp"
+#include "ui/error_sink.hpp"
 
 #include <QElapsedTimer>
 #include <QPointer>
@@ -130,14 +131,15 @@ AnalysisOutputPtr AnalysisWorker::process(const AnalysisRequest& r, const JobCon
         addHeatmaps(*out, r, job);
         out->heatmap_ms = static_cast<double>(t.nsecsElapsed()) / 1e6;
     } catch (const Cancelled&) {
-        out->error = QStringLiteral("cancelled");
+        out->cancelled = true;
         out->result.reset();
     } catch (const InfeasibleError& e) {
         out->error = QString::fromStdString(e.what());
         out->infeasible = true;
         out->result.reset();
     } catch (const std::exception& e) {
-        out->error = QString::fromStdString(e.what());
+        out->error = userMessage(e, QStringLiteral("%1 trace '%2'").arg(QString::fromStdString(r.scenario.trace_db),
+                                                                       QString::fromStdString(r.scenario.trace_name)));
         out->result.reset();
     }
     out->total_ms = static_cast<double>(total.nsecsElapsed()) / 1e6;
@@ -228,7 +230,7 @@ void AnalysisController::finished(const AnalysisOutputPtr& out)
     } else {
         emit busyChanged(false);
     }
-    if (stale || out->error == QLatin1String("cancelled"))
+    if (stale || out->cancelled)
         return;   // a newer request is on its way; this one no longer matches the sliders
     if (!out->result) {
         emit failed(out->error, out->infeasible);

@@ -43,6 +43,7 @@ struct AnalysisOutput {
     std::shared_ptr<const AnalysisResult> result;    // null on error
     QString error;                                   // set on failure (infeasible, bad input)
     bool infeasible = false;
+    bool cancelled = false;                          // superseded or cancelled: nothing to show
     // A first, partial answer: only the policy the placement view shows, so the views
     // that depend on it repaint before every other policy is re-placed.
     bool partial = false;

@@ -1,8 +1,23 @@
 #include "ui/error_sink.hpp"
 
+#include "core/model/error.hpp"
+
+#include <new>
+
 #include <QMessageBox>
 
 namespace kvtier::ui {
+
+QString userMessage(const std::exception& e, const QString& subject)
+{
+    if (dynamic_cast<const InputError*>(&e) || dynamic_cast<const InfeasibleError*>(&e))
+        return QString::fromUtf8(e.what());
+    const QString where = subject.isEmpty() ? QString() : subject + QStringLiteral(": ");
+    if (dynamic_cast<const std::bad_alloc*>(&e))
+        return where + QStringLiteral("too large for this machine's memory; use larger pages "
+                                      "(selection.page_tokens), fewer policies or a shorter trace");
+    return where + QStringLiteral("internal error, please report it: %1").arg(QString::fromUtf8(e.what()));
+}
 
 ErrorSink& ErrorSink::instance()
 {

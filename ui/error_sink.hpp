@@ -5,11 +5,18 @@
 #include <QObject>
 #include <QString>
 
+#include <exception>
 #include <functional>
 
 class QWidget;
 
 namespace kvtier::ui {
+
+// What the user reads for an exception: kvtier's own one-line errors (InputError,
+// InfeasibleError) as they are; running out of memory in words, naming `subject` (the
+// file or trace being worked on); anything else as an internal error to report. Never a
+// library's text such as "std::bad_alloc".
+QString userMessage(const std::exception& e, const QString& subject = QString());
 
 class ErrorSink : public QObject {
     Q_OBJECT

@@ -417,7 +417,7 @@ bool MainWindow::openDatabase(const QString& path, const QString& trace)
         auto store = TraceStore::open(QFileInfo(path).absoluteFilePath().toStdString(), TraceStore::Mode::ReadOnly);
         traces = store->list();
     } catch (const std::exception& e) {
-        ErrorSink::instance().report(this, tr("Cannot open database"), QString::fromUtf8(e.what()));
+        ErrorSink::instance().report(this, tr("Cannot open database"), userMessage(e, path));
         return false;
     }
     if (traces.empty()) {
@@ -453,7 +453,7 @@ bool MainWindow::selectTrace(const QString& name)
     try {
         traces = TraceStore::open(dbPath_.toStdString(), TraceStore::Mode::ReadOnly)->list();
     } catch (const std::exception& e) {
-        ErrorSink::instance().report(this, tr("Cannot read database"), QString::fromUtf8(e.what()));
+        ErrorSink::instance().report(this, tr("Cannot read database"), userMessage(e, dbPath_));
         return false;
     }
     panel_->setTraces(dbPath_, traces, name);
@@ -493,7 +493,7 @@ void MainWindow::importFiles(const QStringList& files, const QString& targetDb)
                     imported << QString::fromStdString(s.meta.name);
             }
         } catch (const std::exception& e) {
-            error = QString::fromUtf8(e.what());
+            error = userMessage(e, errorFile);
         }
         QMetaObject::invokeMethod(self, [self, imported, error, errorFile, targetDb]() {
             if (!self)
@@ -524,7 +524,7 @@ bool MainWindow::loadScenarioFile(const QString& path, const QStringList& overri
         s = loadScenario(path.toStdString(), presets_, o);
         s.trace_db = resolveTraceDb(s.trace_db, path.toStdString());
     } catch (const std::exception& e) {
-        ErrorSink::instance().report(this, tr("Cannot load scenario"), QString::fromUtf8(e.what()));
+        ErrorSink::instance().report(this, tr("Cannot load scenario"), userMessage(e, path));
         return false;
     }
     const QString db = QFileInfo(qs(s.trace_db)).absoluteFilePath();
@@ -540,7 +540,7 @@ bool MainWindow::saveScenarioFile(const QString& path)
     try {
         saveScenario(scenario(), path.toStdString());
     } catch (const std::exception& e) {
-        ErrorSink::instance().report(this, tr("Cannot save scenario"), QString::fromUtf8(e.what()));
+        ErrorSink::instance().report(this, tr("Cannot save scenario"), userMessage(e, path));
         return false;
     }
     statusBar()->showMessage(tr("Scenario saved to %1").arg(path), 4000);

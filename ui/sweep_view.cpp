@@ -4,6 +4,7 @@
 #include "core/config/scenario_json.hpp"
 #include "core/config/sweep_paths.hpp"
 #include "core/model/error.hpp"
+#include "ui/error_sink.hpp"
 #include "ui/theme.hpp"
 #include "ui/units.hpp"
 
@@ -238,7 +239,7 @@ void SweepView::run()
         } catch (const Cancelled&) {
             res->cancelled = true;
         } catch (const std::exception& e) {
-            res->error = QString::fromUtf8(e.what());
+            res->error = userMessage(e);
         }
         for (const auto& cp : got) {
             if (!cp)

@@ -3,6 +3,7 @@
 // and the current trace is kept, exports write valid files, and `kvtier --export` works
 // headless. A small generated trace keeps every analysis well under a second.
 #include "core/config/scenario_json.hpp"
+#include "core/model/error.hpp"
 #include "core/store/trace_store.hpp"
 #include "core/synth/generator.hpp"
 #include "ui/bandwidth_view.hpp"
@@ -118,6 +119,7 @@ private slots:
     void recomputeRecomputesEveryStage();
     void settingsSavedWhenTheyChange();
     void rapidSessionSurvivesAndShowsTheTruth();
+    void userMessagesNeverShowLibraryText();
 
 private:
     bool waitShown(MainWindow& w, int timeoutMs = 60000);
@@ -882,4 +884,18 @@ void TestGui::rapidSessionSurvivesAndShowsTheTruth()
     }
     QCOMPARE(shown->result->balanced->total_time, truth.balanced->total_time);
     QVERIFY2(errors_.isEmpty(), qPrintable(errors_.join('\n')));
+}
+
+// What a dialog, the banner or the sweep title shows for an exception: kvtier's own lines
+// as they are, never a library's text such as "std::bad_alloc".
+void TestGui::userMessagesNeverShowLibraryText()
+{
+    QCOMPARE(userMessage(InputError("a.csv:3", "n is not an integer: 'four'")), QStringLiteral("a.csv:3: n is not an integer: 'four'"));
+    QCOMPARE(userMessage(InfeasibleError("infeasible: the KV cache needs 2 GB")),
+             QStringLiteral("infeasible: the KV cache needs 2 GB"));
+    const QString oom = userMessage(std::bad_alloc(), QStringLiteral("db.sqlite trace 'big'"));
+    QVERIFY(oom.startsWith(QStringLiteral("db.sqlite trace 'big': too large for this machine's memory")));
+    QVERIFY(!oom.contains(QStringLiteral("bad_alloc")));
+    QCOMPARE(userMessage(std::logic_error("policy lru moved unit 3 twice")),
+             QStringLiteral("internal error, please report it: policy lru moved unit 3 twice"));
 }
