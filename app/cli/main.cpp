@@ -19,7 +19,8 @@ std::map<std::string, Command>& commands()
 static void printHelp()
 {
     std::cout << "kvtier-cli — KV-cache placement over tiered memory, headless\n\n"
-                 "usage: kvtier-cli COMMAND [ARGS...]   (kvtier-cli COMMAND --help for details)\n\n"
+                 "usage: kvtier-cli COMMAND [ARGS...]   (kvtier-cli COMMAND --help for details)\n"
+                 "       kvtier-cli --version\n\n"
                  "commands:\n";
     for (const auto& [name, c] : kvtier::cli::commands())
         std::cout << "  " << name << std::string(name.size() < 10 ? 10 - name.size() : 1, ' ') << c.summary << "\n";
@@ -32,6 +33,10 @@ int main(int argc, char** argv)
         std::string(argv[1]) == "help") {
         printHelp();
         return argc < 2 ? 2 : 0;
+    }
+    if (std::string(argv[1]) == "--version") {
+        std::cout << "kvtier-cli " << KVTIER_VERSION << "\n";
+        return 0;
     }
     const std::string name = argv[1];
     auto it = commands().find(name);

@@ -84,7 +84,7 @@ int main(int argc, char** argv)
     QApplication app(argc, argv);
     QApplication::setOrganizationName(QStringLiteral("kvtier"));
     QApplication::setApplicationName(QStringLiteral("kvtier"));
-    QApplication::setApplicationVersion(QStringLiteral("0.1"));
+    QApplication::setApplicationVersion(QStringLiteral(KVTIER_VERSION));
 
     if (mode == Export)
         return kvtier::ui::runHeadlessExport(o);

@@ -32,6 +32,15 @@ class TestCliEngine : public QObject {
     }
 
 private slots:
+    // One version number, the project's, in the program.
+    void versionIsTheProjects()
+    {
+        const Run r = cli({"--version"});
+        QCOMPARE(r.code, 0);
+        QCOMPARE(r.out, QByteArray("kvtier-cli " KVTIER_VERSION "\n"));
+        QVERIFY(QByteArray(KVTIER_VERSION).count('.') == 2);
+    }
+
     void initTestCase()
     {
         QVERIFY(dir_.isValid());
