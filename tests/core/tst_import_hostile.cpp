@@ -13,6 +13,7 @@
 #include "core/io/input_text.hpp"
 #include "core/model/error.hpp"
 #include "core/store/trace_store.hpp"
+#include "npy_bytes.hpp"
 #include "test_support.hpp"
 
 #include <zlib.h>
@@ -42,44 +43,15 @@ using test::sha256;
 
 namespace {
 
-void putLE(std::string& out, uint64_t v, int bytes)
-{
-    for (int k = 0; k < bytes; ++k) out.push_back(static_cast<char>((v >> (8 * k)) & 0xFF));
-}
-
-std::string npy(const std::string& descr, const std::string& shape, const std::string& data = {}, int version = 1)
-{
-    std::string dict = "{'descr': '" + descr + "', 'fortran_order': False, 'shape': " + shape + ", }";
-    const size_t pre = version == 1 ? 10 : 12;
-    while ((pre + dict.size() + 1) % 64 != 0) dict.push_back(' ');
-    dict.push_back('\n');
-    std::string out = "\x93NUMPY";
-    out.push_back(static_cast<char>(version));
-    out.push_back(0);
-    putLE(out, dict.size(), version == 1 ? 2 : 4);
-    return out + dict + data;
-}
-
-std::string rawDeflate(const std::string& in)
-{
-    z_stream zs{};
-    deflateInit2(&zs, 9, Z_DEFLATED, -MAX_WBITS, 8, Z_DEFAULT_STRATEGY);
-    std::string out(deflateBound(&zs, static_cast<uLong>(in.size())) + 16, '\0');
-    zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
-    zs.avail_in = static_cast<uInt>(in.size());
-    zs.next_out = reinterpret_cast<Bytef*>(out.data());
-    zs.avail_out = static_cast<uInt>(out.size());
-    deflate(&zs, Z_FINISH);
-    out.resize(zs.total_out);
-    deflateEnd(&zs);
-    return out;
-}
+using test::npy;
+using test::putLE;
+using test::rawDeflate;
 
 // A one-entry zip. `claimedSize` replaces the entry's true uncompressed size (0: the truth);
 // `stored` keeps the data uncompressed.
 std::string zipOne(const std::string& name, const std::string& data, bool stored = false, uint64_t claimedSize = 0)
 {
-    const std::string payload = stored ? data : rawDeflate(data);
+    const std::string payload = stored ? data : rawDeflate(data, 9);
     const uint64_t size = claimedSize ? claimedSize : data.size();
     const auto crc = static_cast<uint32_t>(crc32(0, reinterpret_cast<const Bytef*>(data.data()), static_cast<uInt>(data.size())));
     const bool z64 = size >= 0xFFFFFFFFu;

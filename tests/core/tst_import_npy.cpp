@@ -6,6 +6,7 @@
 #include "core/model/error.hpp"
 #include "core/model/half.hpp"
 #include "core/store/trace_store.hpp"
+#include "npy_bytes.hpp"
 #include "test_support.hpp"
 
 #include <zlib.h>
@@ -25,10 +26,9 @@ using test::sha256;
 
 namespace {
 
-void putLE(std::string& out, uint64_t v, int bytes)
-{
-    for (int k = 0; k < bytes; ++k) out.push_back(static_cast<char>((v >> (8 * k)) & 0xFF));
-}
+using test::npy;
+using test::putLE;
+using test::rawDeflate;
 
 // Element encoders for the array data.
 std::string f32(const std::vector<float>& v)
@@ -54,37 +54,6 @@ std::string i64(int64_t v)
     std::string s;
     putLE(s, static_cast<uint64_t>(v), 8);
     return s;
-}
-
-// A .npy file: magic, version, header dict padded with spaces to a 64-byte boundary, data.
-std::string npy(const std::string& descr, const std::string& shape, const std::string& data,
-                bool fortran = false, int version = 1)
-{
-    std::string dict = "{'descr': '" + descr + "', 'fortran_order': " + (fortran ? "True" : "False") +
-                       ", 'shape': " + shape + ", }";
-    const size_t pre = version == 1 ? 10 : 12;
-    while ((pre + dict.size() + 1) % 64 != 0) dict.push_back(' ');
-    dict.push_back('\n');
-    std::string out = "\x93NUMPY";
-    out.push_back(static_cast<char>(version));
-    out.push_back(0);
-    putLE(out, dict.size(), version == 1 ? 2 : 4);
-    return out + dict + data;
-}
-
-std::string rawDeflate(const std::string& in)
-{
-    z_stream zs{};
-    deflateInit2(&zs, 6, Z_DEFLATED, -MAX_WBITS, 8, Z_DEFAULT_STRATEGY);
-    std::string out(deflateBound(&zs, static_cast<uLong>(in.size())) + 16, '\0');
-    zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
-    zs.avail_in = static_cast<uInt>(in.size());
-    zs.next_out = reinterpret_cast<Bytef*>(out.data());
-    zs.avail_out = static_cast<uInt>(out.size());
-    deflate(&zs, Z_FINISH);
-    out.resize(zs.total_out);
-    deflateEnd(&zs);
-    return out;
 }
 
 struct ZipMember {
