@@ -34,6 +34,7 @@
 #include <QPointer>
 #include <QProgressBar>
 #include <QPushButton>
+#include <QScreen>
 #include <QSettings>
 #include <QShowEvent>
 #include <QSplitter>
@@ -768,8 +769,14 @@ void MainWindow::rebuildRecentMenu()
 void MainWindow::restoreSettings()
 {
     QSettings s;
-    if (!restoreGeometry(s.value(QStringLiteral("window/geometry")).toByteArray()))
-        resize(1560, 960);
+    if (!restoreGeometry(s.value(QStringLiteral("window/geometry")).toByteArray())) {
+        // First start: 1560 x 960, or the screen's available area when that is smaller (a
+        // 1366 x 768 laptop), so no part of the window starts off screen.
+        QSize size(1560, 960);
+        if (const QScreen* screen = QGuiApplication::primaryScreen())
+            size = size.boundedTo(screen->availableGeometry().size());
+        resize(size);
+    }
     restoreState(s.value(QStringLiteral("window/state")).toByteArray());
     splittersRestored_ = rows_->restoreState(s.value(QStringLiteral("window/rows")).toByteArray());
     splittersRestored_ = top_->restoreState(s.value(QStringLiteral("window/top")).toByteArray()) && splittersRestored_;
