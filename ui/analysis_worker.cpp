@@ -1,5 +1,6 @@
 #include "ui/analysis_worker.hpp"
 
+#include "core/engine/view_explain.hpp"
 #include "core/model/error.hpp"
 #include "ui/error_sink.hpp"
 
@@ -13,33 +14,17 @@ namespace kvtier::ui {
 
 const PolicyOutcome* AnalysisOutput::outcome(const std::string& policy) const
 {
-    if (!result)
-        return nullptr;
-    for (const PolicyOutcome& o : result->policies)
-        if (o.info.name == policy)
-            return &o;
-    return result->policies.empty() ? nullptr : &result->policies.front();
+    return result ? findOutcome(*result, policy) : nullptr;
 }
 
 namespace {
 
-// True when b differs from a only in what re-times without re-placing (bandwidths, links,
-// route, compute floor): then the full pipeline is quick and needs no partial answer.
-bool onlyTimingChanged(const Scenario& a, const Scenario& b)
+// A cache key for an image: the stage key of its source, the clamped window.
+std::string imageKey(const std::string& stageKey, const HeatmapWindow& w)
 {
-    if (a.hardware.tiers.size() != b.hardware.tiers.size())
-        return false;
-    Scenario c = b;
-    for (size_t m = 0; m < c.hardware.tiers.size(); ++m) {
-        c.hardware.tiers[m].bandwidth = a.hardware.tiers[m].bandwidth;
-        c.hardware.tiers[m].link_read = a.hardware.tiers[m].link_read;
-        c.hardware.tiers[m].link_write = a.hardware.tiers[m].link_write;
-    }
-    c.hardware.name = a.hardware.name;
-    c.hardware_preset = a.hardware_preset;
-    c.route = a.route;
-    c.compute_floor_s = a.compute_floor_s;
-    return c == a;
+    return stageKey + "|" + std::to_string(w.t0) + "," + std::to_string(w.t1) + "," + std::to_string(w.y0) + "," +
+           std::to_string(w.y1) + "," + std::to_string(w.width) + "x" + std::to_string(w.height) + ",layer " +
+           std::to_string(w.layer);
 }
 
 } // namespace
@@ -48,35 +33,27 @@ void AnalysisWorker::addHeatmaps(AnalysisOutput& out, const AnalysisRequest& r, 
 {
     const AnalysisResult& a = *out.result;
     if (r.view.wantRelevance && a.trace && a.selection) {
-        const void* src[2] = {a.trace.get(), a.selection.get()};
-        if (lastRelevance_ && lastRelevanceSource_[0] == src[0] && lastRelevanceSource_[1] == src[1] &&
-            lastRelevance_->grid.window ==
-                clampWindow(r.view.relevance, a.trace->meta().steps, a.trace->meta().prefill + a.trace->meta().steps)) {
-            out.relevance = cloneHeatmap(*lastRelevance_);
-        } else {
-            std::shared_ptr<RelevanceHeatmap> h = buildRelevanceHeatmap(*a.trace, *a.selection, r.view.relevance, job);
+        const TraceMeta& meta = a.trace->meta();
+        const std::string key = imageKey(a.selection_key, clampWindow(r.view.relevance, meta.steps, meta.prefill + meta.steps));
+        if (!lastRelevance_ || lastRelevanceKey_ != key) {
+            std::shared_ptr<RelevanceHeatmap> h = toHeatmap(relevanceGrid(*a.trace, *a.selection, r.view.relevance, job));
             h->key = ++keys_;
             lastRelevance_ = h;
-            lastRelevanceSource_[0] = src[0];
-            lastRelevanceSource_[1] = src[1];
-            out.relevance = cloneHeatmap(*h);
+            lastRelevanceKey_ = key;
         }
+        out.relevance = cloneHeatmap(*lastRelevance_);
     }
     const PolicyOutcome* o = out.outcome(r.view.policy);
     if (r.view.wantPlacement && o && o->placement && a.selection) {
-        const void* src[2] = {o->placement.get(), a.selection.get()};
         const UnitLayout& L = o->placement->layout;
-        if (lastPlacement_ && lastPlacementSource_[0] == src[0] && lastPlacementSource_[1] == src[1] &&
-            lastPlacement_->grid.window == clampWindow(r.view.placement, L.steps, L.pagesAt(L.prefill + L.steps))) {
-            out.placement = cloneHeatmap(*lastPlacement_);
-        } else {
-            std::shared_ptr<PlacementHeatmap> h = buildPlacementHeatmap(*a.selection, *o->placement, r.view.placement, job);
+        const std::string key = imageKey(o->placement_key, clampWindow(r.view.placement, L.steps, L.pagesAt(L.prefill + L.steps)));
+        if (!lastPlacement_ || lastPlacementKey_ != key) {
+            std::shared_ptr<PlacementHeatmap> h = toHeatmap(placementGrid(*a.selection, *o->placement, r.view.placement, job));
             h->key = ++keys_;
             lastPlacement_ = h;
-            lastPlacementSource_[0] = src[0];
-            lastPlacementSource_[1] = src[1];
-            out.placement = cloneHeatmap(*h);
+            lastPlacementKey_ = key;
         }
+        out.placement = cloneHeatmap(*lastPlacement_);
     }
 }
 
@@ -104,7 +81,7 @@ AnalysisOutputPtr AnalysisWorker::process(const AnalysisRequest& r, const JobCon
             bool shown = false;
             for (const PolicySpec& p : r.scenario.policies)
                 shown = shown || p.name == r.view.policy;
-            if (partial && shown && r.scenario.policies.size() > 1 && !(last_ && onlyTimingChanged(last_->scenario, r.scenario))) {
+            if (partial && shown && r.scenario.policies.size() > 1 && !(last_ && firstStageToRerun(last_->scenario, r.scenario) <= Stage::Timing)) {
                 // First the shown policy alone; its placement is cached for the full run.
                 Scenario one = r.scenario;
                 std::erase_if(one.policies, [&](const PolicySpec& p) { return p.name != r.view.policy; });

@@ -4,6 +4,7 @@
 // (core stops at its next check) and waits as the single pending request; results whose
 // id is stale are dropped. Results and progress reach the UI thread by queued calls.
 #include "core/engine/pipeline.hpp"
+#include "core/engine/view_heatmap.hpp"
 #include "core/model/scenario.hpp"
 #include "ui/heatmaps.hpp"
 
@@ -112,8 +113,8 @@ private:
     std::shared_ptr<const AnalysisResult> last_;
     std::shared_ptr<RelevanceHeatmap> lastRelevance_;
     std::shared_ptr<PlacementHeatmap> lastPlacement_;
-    const void* lastRelevanceSource_[2] = {nullptr, nullptr};
-    const void* lastPlacementSource_[2] = {nullptr, nullptr};
+    // What the cached images show: the stage keys of their sources and the window.
+    std::string lastRelevanceKey_, lastPlacementKey_;
     uint64_t keys_ = 0;
 };
 

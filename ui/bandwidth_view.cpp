@@ -1,5 +1,7 @@
 #include "ui/bandwidth_view.hpp"
 
+#include "core/engine/view_steps.hpp"
+
 #include "ui/theme.hpp"
 #include "ui/units.hpp"
 
@@ -173,14 +175,14 @@ void BandwidthView::rebuild()
     const TimingResult& tm = *o->timing;
     const auto& tiers = out.scenario.hardware.tiers;
     const auto T = static_cast<int>(tm.steps);
+    const StepSeries series = stepSeries(*out.result, *o);
     QVector<double> x(T), tau(T), bal(T), pap(T);
     for (int t = 0; t < T; ++t) {
+        const auto i = static_cast<size_t>(t);
         x[t] = t;
-        tau[t] = tm.step_time[static_cast<size_t>(t)] * 1e3;
-        const auto& b = out.result->balanced;
-        const auto& pb = out.result->paper;
-        bal[t] = b && static_cast<size_t>(t) < b->step_time.size() ? b->step_time[static_cast<size_t>(t)] * 1e3 : qQNaN();
-        pap[t] = pb && static_cast<size_t>(t) < pb->step_time.size() ? pb->step_time[static_cast<size_t>(t)] * 1e3 : qQNaN();
+        tau[t] = series.step_time[i] * 1e3;
+        bal[t] = series.balanced[i] * 1e3;
+        pap[t] = series.paper[i] * 1e3;
     }
     stepTime_->setName(tr("step time"));
     stepTime_->setData(x, tau, true);
@@ -217,10 +219,8 @@ void BandwidthView::rebuild()
     for (size_t m = 0; m < tiers.size(); ++m) {
         QVector<double> use(T), busy(T);
         for (int t = 0; t < T; ++t) {
-            const TierStep& s = tm.at(t, static_cast<int32_t>(m));
-            const double st = tm.step_time[static_cast<size_t>(t)];
-            use[t] = st > 0 ? 100.0 * (s.readBytes() + s.writeBytes()) / (tiers[m].bandwidth * st) : 0;
-            busy[t] = st > 0 ? 100.0 * s.busy_s / st : 0;
+            use[t] = 100.0 * series.tier_use[m][static_cast<size_t>(t)];
+            busy[t] = 100.0 * series.tier_busy[m][static_cast<size_t>(t)];
         }
         const QString name = QString::fromStdString(tiers[m].name);
         tierUse_[m]->setName(name);
@@ -240,25 +240,13 @@ void BandwidthView::rebuild()
         addToLegend(legend, g);
 
     // Traffic of the chosen tier (or all), stacked.
-    const int only = trafficTier_->currentData().toInt();
+    const auto traffic = trafficSeries(tm, trafficTier_->currentData().toInt());
     QVector<double> acc(T, 0.0);
     double peak = 0;
-    for (int k = 0; k < 4; ++k) {
+    for (int k = 0; k < kTrafficKinds; ++k) {
         QVector<double> y(T);
         for (int t = 0; t < T; ++t) {
-            double v = 0;
-            for (size_t m = 0; m < tiers.size(); ++m) {
-                if (only >= 0 && static_cast<int>(m) != only)
-                    continue;
-                const TierStep& s = tm.at(t, static_cast<int32_t>(m));
-                switch (k) {
-                case 0: v += s.weight_read; break;
-                case 1: v += s.kv_read; break;
-                case 2: v += s.kv_write; break;
-                default: v += s.mig_read + s.mig_write; break;
-                }
-            }
-            acc[t] += v / 1e9;
+            acc[t] += traffic[static_cast<size_t>(k)][static_cast<size_t>(t)] / 1e9;
             y[t] = acc[t];
             peak = std::max(peak, acc[t]);
         }

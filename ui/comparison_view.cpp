@@ -1,5 +1,6 @@
 #include "ui/comparison_view.hpp"
 
+#include "core/engine/view_compare.hpp"
 #include "ui/theme.hpp"
 #include "ui/units.hpp"
 
@@ -38,34 +39,22 @@ struct Row {
     double time = 0, throughput = 0, hit = qQNaN(), migrated = qQNaN(), gap = qQNaN();
 };
 
+// The core's comparison rows (core/engine/view_compare.hpp) as Qt strings.
 std::vector<Row> rowsOf(const AnalysisOutput& out)
 {
     std::vector<Row> rows;
-    for (const PolicyOutcome& o : out.result->policies) {
-        if (!o.timing)
-            continue;
+    for (const ComparisonRow& c : comparisonRows(*out.result)) {
         Row r;
-        r.name = QString::fromStdString(o.info.name);
-        r.label = QString::fromStdString(o.info.label);
-        r.online = o.info.online;
-        r.time = o.timing->timePerToken();
-        r.throughput = o.timing->throughput();
-        r.hit = o.timing->hbmHitRatio();
-        r.migrated = o.timing->migrated_bytes;
-        r.gap = o.gapToBound;
-        rows.push_back(r);
-    }
-    for (const auto& b : {out.result->balanced, out.result->paper}) {
-        if (!b)
-            continue;
-        Row r;
-        r.name = QString::fromStdString(b->name);
-        r.label = b->name == "paper" ? QObject::tr("paper bound") : QObject::tr("balanced bound");
-        r.bound = true;
-        r.time = b->timePerToken();
-        r.throughput = b->throughput();
-        r.gap = out.result->balanced && out.result->balanced->total_time > 0
-                    ? b->total_time / out.result->balanced->total_time : qQNaN();
+        r.name = QString::fromStdString(c.name);
+        r.bound = c.kind == RowKind::Bound;
+        r.label = !r.bound ? QString::fromStdString(c.label)
+                           : (c.name == "paper" ? QObject::tr("paper bound") : QObject::tr("balanced bound"));
+        r.online = c.kind != RowKind::Oracle;
+        r.time = c.time_per_token;
+        r.throughput = c.throughput;
+        r.hit = c.hbm_hit_ratio;
+        r.migrated = c.migrated_bytes;
+        r.gap = c.gap;
         rows.push_back(r);
     }
     return rows;

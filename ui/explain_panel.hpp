@@ -1,8 +1,8 @@
 #pragma once
 // The "Explain" panel for teaching: MODEL.md §4 and §6 written out with the current
 // scenario's numbers for the step under the cursor: each tier's R and W, its time_m and
-// which term limits it, tau, and the bounds' split. Numbers come from the core's result
-// (TimingResult, BoundResult) and core's tierTime(); nothing is recomputed here.
+// which term limits it, tau, and the bounds' split. Every number is the core's
+// StepExplanation (core/engine/view_explain.hpp); this panel only formats it.
 #include "ui/analysis_worker.hpp"
 
 #include <QWidget>

@@ -4,6 +4,7 @@
 #include "core/model/error.hpp"
 #include "core/store/trace_store.hpp"
 #include "core/support/json_text.hpp"
+#include "core/engine/view_timeline.hpp"
 #include "ui/bandwidth_view.hpp"
 #include "ui/comparison_view.hpp"
 #include "ui/error_sink.hpp"
@@ -668,13 +669,15 @@ void MainWindow::requestTokenDetail(quint32 token)
         TokenDetail d;
         d.token = token;
         try {
-            d.relevance = tokenRelevance(*out->result->trace, token);
-            d.selected = tokenSelected(*out->result->selection, token);
             if (const PolicyOutcome* o = out->outcome(policy); o && o->placement) {
+                const TokenTimeline tl = tokenTimeline(*out->result->trace, *out->result->selection, *o->placement, token);
                 d.policy = o->info.label;
-                const UnitLayout& L = o->placement->layout;
-                // Aggregated traces: one unit per page. Per-layer traces: layer 0's unit.
-                d.tier = unitTimeline(*o->placement, L.unit(static_cast<int64_t>(token) / L.page_tokens, 0));
+                d.relevance = tl.relevance;
+                d.selected = tl.selected;
+                d.tier = tl.tier;
+            } else {
+                d.relevance = tokenRelevance(*out->result->trace, token);
+                d.selected = tokenSelected(*out->result->selection, token);
             }
         } catch (const std::exception&) {
             return;

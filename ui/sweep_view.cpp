@@ -3,6 +3,7 @@
 #include "core/config/presets.hpp"
 #include "core/config/scenario_json.hpp"
 #include "core/config/sweep_paths.hpp"
+#include "core/engine/view_sweep.hpp"
 #include "core/model/error.hpp"
 #include "ui/error_sink.hpp"
 #include "ui/theme.hpp"
@@ -244,17 +245,13 @@ void SweepView::run()
         for (const auto& cp : got) {
             if (!cp)
                 continue;
+            const SweepSeriesPoint c = sweepSeriesPoint(*cp, res->policies.size());
             SweepPoint pt;
-            pt.x = cp->x.empty() ? 0 : cp->x.front();
-            pt.feasible = cp->error.empty();
-            if (pt.feasible) {
-                pt.balanced = cp->balanced_tok_s > 0 ? cp->balanced_tok_s : qQNaN();
-                pt.paper = cp->paper_tok_s > 0 ? cp->paper_tok_s : qQNaN();
-                for (const SweepPolicyPoint& pp : cp->policies)
-                    pt.policyThroughput.push_back(pp.throughput_tok_s);
-            } else {
-                pt.policyThroughput.assign(res->policies.size(), qQNaN());
-            }
+            pt.x = c.x;
+            pt.feasible = c.feasible;
+            pt.balanced = c.balanced;
+            pt.paper = c.paper;
+            pt.policyThroughput = c.policy;
             res->points.push_back(pt);
         }
         QMetaObject::invokeMethod(self, [self, res]() {

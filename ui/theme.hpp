@@ -2,6 +2,8 @@
 // Colours shared by every view, so a tier has the same colour in the placement heatmap,
 // the bandwidth curves and the explain panel; the perceptually uniform, colour-blind-safe
 // gradients for the heatmaps; light/dark styling of plots.
+#include "core/engine/view_heatmap.hpp"
+
 #include <QColor>
 #include <QVector>
 
@@ -11,15 +13,7 @@ class QWidget;
 
 namespace kvtier::ui {
 
-// Placement heatmap categories, in pooling priority (a pooled cell shows the highest).
-enum PlacementCategory : int {
-    kNotCreated = 0,
-    kLowerIdle = 1,     // lives in a lower tier, not read this step
-    kFastIdle = 2,      // resident in HBM, not read
-    kFastRead = 3,      // read from HBM
-    kLowerRead = 4,     // read from a lower tier (the expensive case)
-    kCategoryCount = 5
-};
+// Placement heatmap categories (PlacementCategory, kNotCreated...) are the core's view data.
 
 struct Theme {
     bool dark = false;

@@ -106,6 +106,59 @@ std::string timingKey(const TimingConfig& c)
 
 } // namespace
 
+const char* toString(Stage s)
+{
+    switch (s) {
+    case Stage::None: return "none";
+    case Stage::Timing: return "timing";
+    case Stage::Placement: return "placement";
+    case Stage::Selection: return "selection";
+    case Stage::Trace: return "trace";
+    }
+    return "?";
+}
+
+Stage firstStageToRerun(const Scenario& from, const Scenario& to)
+{
+    if (from == to) return Stage::None;
+    // Take over, stage by stage from the last, the fields only that stage reads (its key
+    // in run(): timingKey, the placement key with the capacity plan, selectionKey); when
+    // `from` then equals `to`, the earlier stages' keys are unchanged.
+    Scenario c = from;
+    const bool sameTiers = c.hardware.tiers.size() == to.hardware.tiers.size();
+    // Timing (and the bounds): bandwidths, links, route, compute floor; names are labels.
+    c.model.name = to.model.name;
+    c.model_preset = to.model_preset;
+    c.hardware.name = to.hardware.name;
+    c.hardware_preset = to.hardware_preset;
+    c.route = to.route;
+    c.compute_floor_s = to.compute_floor_s;
+    if (sameTiers)
+        for (size_t m = 0; m < c.hardware.tiers.size(); ++m) {
+            Tier& t = c.hardware.tiers[m];
+            const Tier& u = to.hardware.tiers[m];
+            t.name = u.name;
+            t.bandwidth = u.bandwidth;
+            t.link_read = u.link_read;
+            t.link_write = u.link_write;
+        }
+    if (c == to) return Stage::Timing;
+    // Placement: what planCapacity reads (capacities, reserves, model, batch, omega), the
+    // placement mode, what the policies observe, the policies with their parameters.
+    // The tiers' other fields are capacities and reserves, or their number changed.
+    c.hardware.tiers = to.hardware.tiers;
+    c.model = to.model;
+    c.batch = to.batch;
+    c.weights_in_fast_tier = to.weights_in_fast_tier;
+    c.inclusive = to.inclusive;
+    c.observe_scores = to.observe_scores;
+    c.policies = to.policies;
+    if (c == to) return Stage::Placement;
+    c.selection = to.selection;
+    if (c == to) return Stage::Selection;
+    return Stage::Trace;
+}
+
 CapacityPlan planCapacity(const Scenario& s, const UnitLayout& layout)
 {
     const auto& tiers = s.hardware.tiers;
@@ -210,6 +263,7 @@ AnalysisResult Pipeline::run(const Scenario& s, const JobControl& job)
     t = Clock::now();
     const std::string tKey = traceKey(s.trace_db, s.trace_name);
     const std::string sKey = selectionKey(tKey, s.selection);
+    r.selection_key = sKey;
     r.selection = d->selections.get(sKey);
     if (!r.selection) {
         r.selection = std::make_shared<const Selection>(computeSelection(*r.trace, s.selection, job));
@@ -268,6 +322,7 @@ AnalysisResult Pipeline::run(const Scenario& s, const JobControl& job)
         key.precision(17);
         key << sKey << '|' << pcKey.str() << '|' << spec.name;
         for (const auto& [k, v] : out.params) key << ',' << k << '=' << v;
+        out.placement_key = key.str();
         auto tp = Clock::now();
         out.placement = d->placements.get(key.str());
         if (!out.placement) {

@@ -26,6 +26,8 @@ struct PolicyOutcome {
     std::shared_ptr<const TimingResult> timing;
     // time / balanced bound time (>= 1)
     double gapToBound = 0;
+    // The placement stage's cache key: equal keys, identical placements (views cache by it).
+    std::string placement_key;
 };
 
 struct StageStats {
@@ -58,12 +60,23 @@ struct AnalysisResult {
     Scenario scenario;
     std::shared_ptr<const Trace> trace;
     std::shared_ptr<const Selection> selection;
+    std::string selection_key;   // the selection stage's cache key (trace file, name, selection config)
     std::shared_ptr<const RelevanceStats> relevance;   // of the selection: turnover, reuse, stays
     CapacityPlan capacity;
     std::shared_ptr<const BoundResult> balanced, paper;
     std::vector<PolicyOutcome> policies;
     StageStats stats;
 };
+
+// The stages in data-flow order; a later one reruns whenever an earlier one does.
+enum class Stage { None = 0, Timing = 1, Placement = 2, Selection = 3, Trace = 4 };
+const char* toString(Stage s);
+
+// The earliest stage that must rerun when the scenario changes from `from` to `to`
+// (a change of names alone reruns Timing, which only reads the caches). Decided from the
+// inputs the stages' cache keys are built from, so callers never guess which field forces
+// what; a field this function does not know (a new one) reruns from the trace.
+Stage firstStageToRerun(const Scenario& from, const Scenario& to);
 
 class Pipeline {
 public:

@@ -110,7 +110,6 @@ private slots:
     void sweepRunsAndCancels();
     void tokenClickShowsTimeline();
     void playAdvancesCursor();
-    void unitTimelineMatchesCore();
     void zoomLinksViewsAndRefinesHeatmap();
     void darkPaletteDarkensPlotsNotExports();
     void headlessExportRuns();
@@ -586,27 +585,6 @@ void TestGui::playAdvancesCursor()
     QCOMPARE(w.stepLink()->cursor(), c - 1);
     // The explain panel follows the cursor.
     QVERIFY(w.explainPanel()->html().contains(QStringLiteral("Step t = %1").arg(c - 1)));
-}
-
-void TestGui::unitTimelineMatchesCore()
-{
-    const AnalysisOutputPtr out = w_->lastOutput();
-    QVERIFY(out && out->result);
-    for (const PolicyOutcome& o : out->result->policies) {
-        const PlacementResult& p = *o.placement;
-        const int64_t units = p.layout.totalUnits();
-        std::vector<std::vector<uint8_t>> byUnit;
-        for (uint32_t u = 0; u < static_cast<uint32_t>(units); u += 7)
-            byUnit.push_back(unitTimeline(p, u));
-        for (int64_t t = 0; t < p.layout.steps; t += 5) {
-            const std::vector<uint8_t> core = locationsAt(p, t);
-            size_t k = 0;
-            for (uint32_t u = 0; u < static_cast<uint32_t>(units); u += 7, ++k) {
-                const uint8_t want = u < core.size() ? core[u] : 255;
-                QCOMPARE(int(byUnit[k][static_cast<size_t>(t)]), int(want));
-            }
-        }
-    }
 }
 
 void TestGui::zoomLinksViewsAndRefinesHeatmap()

@@ -1,0 +1,87 @@
+#include "core/engine/view_explain.hpp"
+
+#include "core/model/error.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+namespace kvtier {
+
+const PolicyOutcome* findOutcome(const AnalysisResult& result, const std::string& policy)
+{
+    for (const PolicyOutcome& o : result.policies)
+        if (o.info.name == policy)
+            return &o;
+    return result.policies.empty() ? nullptr : &result.policies.front();
+}
+
+StepExplanation explainStep(const AnalysisResult& r, const PolicyOutcome& o, int64_t t)
+{
+    if (!o.timing)
+        throw InputError("policy " + o.info.name, "has no timing");
+    const TimingResult& tm = *o.timing;
+    if (t < 0 || t >= tm.steps)
+        throw InputError("step " + std::to_string(t), "the run has steps 0.." + std::to_string(tm.steps - 1));
+    const double nan = std::numeric_limits<double>::quiet_NaN();
+    const Scenario& s = r.scenario;
+    const auto& tiers = s.hardware.tiers;
+    const TraceMeta& meta = r.trace->meta();
+    StepExplanation e;
+    e.step = t;
+    e.policy = o.info.name;
+    e.policy_label = o.info.label;
+    e.online = o.info.online;
+    e.context = meta.prefill + t;
+    e.batch = s.batch;
+    e.layers = std::max<int32_t>(1, s.model.layers);
+    e.aggregated = meta.layer_mode == LayerMode::Aggregated;
+    e.compute_floor = s.compute_floor_s;
+    const double perLayer = 1.0 / e.layers;
+    for (size_t m = 0; m < tiers.size(); ++m) {
+        const TierStep& st = tm.at(t, static_cast<int32_t>(m));
+        const Tier& tier = tiers[m];
+        TierTerms c;
+        c.name = tier.name;
+        c.read = st.readBytes() * perLayer;
+        c.write = st.writeBytes() * perLayer;
+        c.by_bandwidth = (c.read + c.write) / tier.bandwidth;
+        c.has_read_link = std::isfinite(tier.link_read);
+        c.has_write_link = std::isfinite(tier.link_write);
+        c.by_read_link = c.has_read_link ? c.read / tier.link_read : 0;
+        c.by_write_link = c.has_write_link ? c.write / tier.link_write : 0;
+        c.time = tierTime(tier, c.read, c.write);
+        const double terms[3] = {c.by_bandwidth, c.by_read_link, c.by_write_link};
+        const bool finite[3] = {true, c.has_read_link, c.has_write_link};
+        for (int k = 0; k < 3; ++k)
+            c.binding[k] = finite[k] && c.time > 0 && std::abs(terms[k] - c.time) <= 1e-12 * std::max(1.0, c.time);
+        if (c.time > e.layer_time) {
+            e.layer_time = c.time;
+            e.limiting_tier = static_cast<int32_t>(m);
+        }
+        e.tiers.push_back(c);
+    }
+    e.step_time = tm.step_time[static_cast<size_t>(t)];
+    e.recomputed_step_time = e.aggregated ? e.layers * std::max(e.layer_time, e.compute_floor) : nan;
+
+    e.balanced_step_time = e.balanced_fast_share = e.ratio_to_bound = e.paper_step_time = nan;
+    if (r.balanced && static_cast<size_t>(t) < r.balanced->step_time.size()) {
+        e.balanced_step_time = r.balanced->step_time[static_cast<size_t>(t)];
+        if (static_cast<size_t>(t) < r.balanced->fast_share.size())
+            e.balanced_fast_share = r.balanced->fast_share[static_cast<size_t>(t)];
+        e.ratio_to_bound = e.balanced_step_time > 0 ? e.step_time / e.balanced_step_time : nan;
+    }
+    if (r.paper && static_cast<size_t>(t) < r.paper->step_time.size())
+        e.paper_step_time = r.paper->step_time[static_cast<size_t>(t)];
+    for (const Tier& tier : tiers)
+        e.paper_denominator += std::min(tier.bandwidth, tier.link_read);
+
+    e.time_per_token = tm.timePerToken();
+    e.bound_time_per_token = r.balanced ? r.balanced->timePerToken() : nan;
+    e.throughput = tm.throughput();
+    e.hbm_hit_ratio = tm.hbmHitRatio();
+    e.migrated_bytes = tm.migrated_bytes;
+    return e;
+}
+
+} // namespace kvtier

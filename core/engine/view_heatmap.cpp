@@ -1,0 +1,232 @@
+#include "core/engine/view_heatmap.hpp"
+
+#include "core/engine/placement.hpp"
+#include "core/model/error.hpp"
+#include "core/support/parallel.hpp"
+
+#include <tbb/task_arena.h>
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+namespace kvtier {
+
+const char* toString(PlacementCategory c)
+{
+    switch (c) {
+    case kNotCreated: return "not_created";
+    case kLowerIdle: return "lower_idle";
+    case kFastIdle: return "fast_idle";
+    case kFastRead: return "fast_read";
+    case kLowerRead: return "lower_read";
+    default: return "?";
+    }
+}
+
+namespace {
+
+PooledGrid makeGrid(const HeatmapWindow& w)
+{
+    PooledGrid g;
+    g.window = w;
+    g.nx = std::max<int64_t>(2, std::min<int64_t>(w.width, w.t1 - w.t0));
+    g.ny = std::max<int64_t>(2, std::min<int64_t>(w.height, w.y1 - w.y0));
+    return g;
+}
+
+// Last step of column bx.
+int64_t lastStepOf(const PooledGrid& g, int64_t bx)
+{
+    return g.firstStepOf(bx + 1) - 1;
+}
+
+void checkLayer(int32_t layer, int32_t slots, const std::string& what)
+{
+    if (layer < -1 || layer >= slots)
+        throw InputError("layer " + std::to_string(layer),
+                         what + " has " + std::to_string(slots) + " layer slot" + (slots == 1 ? "" : "s") +
+                             " (0.." + std::to_string(slots - 1) + "); -1 shows the maximum over all");
+}
+
+// Column blocks for the pooling loops: each block owns whole columns, so no two tasks
+// write the same cell and the result does not depend on the number of threads.
+int64_t blocksFor(int64_t columns, int64_t work, int64_t maxBlocks)
+{
+    if (work <= 2'000'000)
+        return 1;
+    return std::clamp<int64_t>(maxBlocks, 1, columns);
+}
+
+} // namespace
+
+HeatmapWindow clampWindow(HeatmapWindow w, int64_t steps, int64_t rows)
+{
+    if (w.t1 <= 0 || w.t1 > steps)
+        w.t1 = steps;
+    w.t0 = std::clamp<int64_t>(w.t0, 0, std::max<int64_t>(0, w.t1 - 1));
+    if (w.y1 <= 0 || w.y1 > rows)
+        w.y1 = rows;
+    w.y0 = std::clamp<int64_t>(w.y0, 0, std::max<int64_t>(0, w.y1 - 1));
+    w.width = std::clamp(w.width, 2, 8192);
+    w.height = std::clamp(w.height, 2, 8192);
+    return w;
+}
+
+double RelevanceGrid::shownValue(size_t c) const
+{
+    if (!exists[c])
+        return std::numeric_limits<double>::quiet_NaN();
+    return max_value[c] > 0 ? std::max(static_cast<double>(max_value[c]), vmin) : vmin;
+}
+
+double RelevanceGrid::shownSelected(size_t c) const
+{
+    if (!exists[c])
+        return std::numeric_limits<double>::quiet_NaN();
+    return selected[c] ? 1.0 : 0.0;
+}
+
+RelevanceGrid relevanceGrid(const Trace& trace, const Selection& sel, HeatmapWindow w, const JobControl& job)
+{
+    const TraceMeta& meta = trace.meta();
+    const int32_t nslots = meta.layerSlots();
+    checkLayer(w.layer, nslots, "trace '" + meta.name + "'");
+    const int64_t rows = meta.prefill + meta.steps;
+    w = clampWindow(w, meta.steps, rows);
+    RelevanceGrid out;
+    out.grid = makeGrid(w);
+    const PooledGrid& g = out.grid;
+    out.max_value.assign(g.cells(), 0.f);
+    out.selected.assign(g.cells(), 0);
+    out.exists.assign(g.cells(), 0);
+    const auto y0 = static_cast<uint32_t>(w.y0), y1 = static_cast<uint32_t>(w.y1);
+    const int32_t s0 = w.layer < 0 ? 0 : w.layer, s1 = w.layer < 0 ? nslots : w.layer + 1;
+    const int64_t blocks = blocksFor(g.nx, (w.t1 - w.t0) * (w.y1 - w.y0), 64);
+    parallelFor(int64_t(0), blocks, [&](int64_t b) {
+        const int64_t ts = std::max(w.t0, g.firstStepOf(g.nx * b / blocks));
+        const int64_t te = b + 1 == blocks ? w.t1 : g.firstStepOf(g.nx * (b + 1) / blocks);
+        for (int64_t t = ts; t < te; ++t) {
+            if ((t & 31) == 0)
+                job.check();
+            const size_t bx = static_cast<size_t>(g.cellOfStep(t));
+            for (int32_t s = s0; s < s1 && trace.recordId(t, s) < static_cast<size_t>(trace.recordCount()); ++s) {
+                const size_t rec = trace.recordId(t, s);
+                const auto idx = trace.indices(rec);
+                const auto val = trace.values(rec);
+                for (size_t k = static_cast<size_t>(std::lower_bound(idx.begin(), idx.end(), y0) - idx.begin());
+                     k < idx.size() && idx[k] < y1; ++k) {
+                    const size_t c = static_cast<size_t>(g.cellOfRow(idx[k])) * static_cast<size_t>(g.nx) + bx;
+                    out.max_value[c] = std::max(out.max_value[c], val[k]);
+                }
+                if (sel.tokens.rows() > sel.row(t, s)) {
+                    const auto chosen = sel.tokens.row(sel.row(t, s));
+                    for (auto it = std::lower_bound(chosen.begin(), chosen.end(), y0); it != chosen.end() && *it < y1; ++it)
+                        out.selected[static_cast<size_t>(g.cellOfRow(*it)) * static_cast<size_t>(g.nx) + bx] = 1;
+                }
+            }
+        }
+    }, job);
+    float vmax = 0, vminPos = std::numeric_limits<float>::infinity();
+    for (float v : out.max_value) {
+        vmax = std::max(vmax, v);
+        if (v > 0)
+            vminPos = std::min(vminPos, v);
+    }
+    out.vmax = vmax > 0 ? static_cast<double>(vmax) : 1.0;
+    out.vmin = std::isfinite(vminPos) ? std::max(static_cast<double>(vminPos), out.vmax * 1e-5) : out.vmax * 1e-5;
+    if (out.vmin >= out.vmax)
+        out.vmin = out.vmax * 1e-3;
+    for (int64_t by = 0; by < g.ny; ++by) {
+        const int64_t firstRow = g.firstRowOf(by);
+        for (int64_t bx = 0; bx < g.nx; ++bx)
+            out.exists[g.index(bx, by)] = firstRow < meta.prefill + lastStepOf(g, bx) ? 1 : 0;
+    }
+    return out;
+}
+
+PlacementGrid placementGrid(const Selection& sel, const PlacementResult& p, HeatmapWindow w, const JobControl& job)
+{
+    const UnitLayout& L = p.layout;
+    checkLayer(w.layer, L.slot_count, "the placement of '" + p.policy + "'");
+    const int64_t pages = L.pagesAt(L.prefill + L.steps);
+    w = clampWindow(w, L.steps, pages);
+    PlacementGrid out;
+    out.policy = p.policy;
+    out.grid = makeGrid(w);
+    const PooledGrid& g = out.grid;
+    out.category.assign(g.cells(), kNotCreated);
+    out.promoted.assign(g.cells(), 0);
+    out.evicted.assign(g.cells(), 0);
+
+    const auto nslots = static_cast<int64_t>(L.slot_count);
+    const int64_t units = L.totalUnits();
+    const int64_t uLo = w.y0 * nslots, uHi = std::min<int64_t>(w.y1 * nslots, units);
+    // One layer slot: every nslots-th unit from the slot's first; all slots: every unit.
+    const int64_t uFirst = w.layer < 0 ? uLo : uLo + w.layer;
+    const int64_t uStride = w.layer < 0 ? 1 : nslots;
+    // Row offset of each unit's cell in the grid, computed once (no division per cell).
+    std::vector<uint32_t> rowOffset(static_cast<size_t>(std::max<int64_t>(0, uHi - uLo)));
+    for (int64_t u = uLo; u < uHi; ++u)
+        rowOffset[static_cast<size_t>(u - uLo)] = static_cast<uint32_t>(g.cellOfRow(u / nslots) * g.nx);
+    // Category by (location, read): 0 = HBM, 1..254 = a lower tier, 255 = not created.
+    uint8_t code[256][2];
+    for (int loc = 0; loc < 256; ++loc) {
+        code[loc][0] = loc == 255 ? kNotCreated : (loc == 0 ? kFastIdle : kLowerIdle);
+        code[loc][1] = loc == 255 ? kNotCreated : (loc == 0 ? kFastRead : kLowerRead);
+    }
+
+    // Each block of columns replays the moves from step 0 to its own first step (cheap:
+    // moves only) and then scans its steps. A few blocks: the replay is repeated per block.
+    const int64_t work = (w.t1 - w.t0) * std::max<int64_t>(1, uHi - uLo);
+    const int64_t blocks = blocksFor(g.nx, work, std::min(tbb::this_task_arena::max_concurrency(), 8));
+    parallelFor(int64_t(0), blocks, [&](int64_t b) {
+        const int64_t ts = g.firstStepOf(g.nx * b / blocks);
+        const int64_t te = b + 1 == blocks ? w.t1 : g.firstStepOf(g.nx * (b + 1) / blocks);
+        std::vector<uint8_t> loc(static_cast<size_t>(units), 255);
+        std::vector<int64_t> lastRead(static_cast<size_t>(units), -1);
+        int64_t existing = 0;
+        for (int64_t t = 0; t < te; ++t) {
+            if ((t & 15) == 0)
+                job.check();
+            const int64_t before = std::min<int64_t>(L.unitsBefore(t), units);
+            for (int64_t u = existing; u < before; ++u)
+                loc[static_cast<size_t>(u)] = p.created_tier[static_cast<size_t>(u)];
+            existing = std::max(existing, before);
+            const bool draw = t >= ts;
+            const int64_t bx = draw ? g.cellOfStep(t) : 0;
+            if (static_cast<size_t>(t) < p.moves.rows()) {
+                for (const Move& m : p.moves.row(static_cast<size_t>(t))) {
+                    loc[m.unit] = m.to;
+                    if (!draw || (w.layer >= 0 && L.slotOf(m.unit) != w.layer))
+                        continue;
+                    const int64_t page = L.pageOf(m.unit);
+                    if (page < w.y0 || page >= w.y1)
+                        continue;
+                    const size_t c = g.index(bx, g.cellOfRow(page));
+                    if (m.to == 0 && m.from != 0)
+                        out.promoted[c] = 1;
+                    else if (m.from == 0 && m.to != 0)
+                        out.evicted[c] = 1;
+                }
+            }
+            if (!draw)
+                continue;
+            if (static_cast<size_t>(t) < sel.step_units.rows())
+                for (uint32_t u : sel.step_units.row(static_cast<size_t>(t)))
+                    if (static_cast<int64_t>(u) < units)
+                        lastRead[u] = t;
+            const int64_t hi = std::min(uHi, before);
+            const uint8_t* where = loc.data();
+            const int64_t* read = lastRead.data();
+            uint8_t* column = out.category.data() + bx;
+            for (int64_t u = uFirst; u < hi; u += uStride) {
+                uint8_t& cell = column[rowOffset[static_cast<size_t>(u - uLo)]];
+                cell = std::max(cell, code[where[u]][read[u] == t ? 1 : 0]);
+            }
+        }
+    }, job);
+    return out;
+}
+
+} // namespace kvtier

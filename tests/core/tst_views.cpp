@@ -1,0 +1,348 @@
+// The view data (core/engine/view_*.hpp) against hand-computed values, brute force and
+// the engine's own results: pooled grids keep the maximum of what they cover, the
+// explanation's terms recompute the TimingResult's step times, the stage a scenario
+// change reruns is the one the pipeline's caches see.
+#include "test_support.hpp"
+
+#include "core/engine/bounds.hpp"
+#include "core/engine/pipeline.hpp"
+#include "core/engine/selection.hpp"
+#include "core/engine/timing.hpp"
+#include "core/engine/view_compare.hpp"
+#include "core/engine/view_explain.hpp"
+#include "core/engine/view_heatmap.hpp"
+#include "core/engine/view_steps.hpp"
+#include "core/engine/view_timeline.hpp"
+#include "core/model/error.hpp"
+#include "core/synth/generator.hpp"
+
+#include <QtTest>
+
+#include <cmath>
+
+using namespace kvtier;
+
+namespace {
+
+// MODEL_EXAMPLE.md: P = 4, T = 2, L = 2 (aggregated), top-2, HBM 800 B / 1000 B/s,
+// DRAM behind 50 B/s links.
+Trace exampleTrace()
+{
+    return test::denseTrace(4, {{0.1f, 0.5f, 0.3f, 0.1f}, {0.4f, 0.1f, 0.1f, 0.2f, 0.2f}}, 2);
+}
+
+Scenario exampleScenario()
+{
+    Scenario s;
+    s.model = {"example", 2, 100, 400};
+    s.hardware.tiers = {{"HBM", 800, 1000, kNoLink, kNoLink, 0}, {"DRAM", 1e6, 100, 50, 50, 0}};
+    s.selection = {SelectionMode::TopK, 2, 0, 0, 1};
+    s.policies = {{"first-fit", {}}};
+    return s;
+}
+
+// The example's result, assembled from the stages as the pipeline does.
+AnalysisResult exampleResult()
+{
+    AnalysisResult r;
+    r.scenario = exampleScenario();
+    r.trace = std::make_shared<const Trace>(exampleTrace());
+    r.selection = std::make_shared<const Selection>(computeSelection(*r.trace, r.scenario.selection));
+    const TimingConfig tc = r.scenario.timingConfig();
+    r.balanced = std::make_shared<const BoundResult>(balancedBound(*r.selection, tc));
+    r.paper = std::make_shared<const BoundResult>(paperBound(*r.selection, tc));
+    PolicyOutcome o;
+    o.info = findPolicy("first-fit").info;
+    o.placement = std::make_shared<const PlacementResult>(
+        runPlacement(*r.selection, findPolicy("first-fit"), {}, PlacementConfig{false, {2, 5000}}));
+    o.timing = std::make_shared<const TimingResult>(computeTiming(*r.selection, *o.placement, tc));
+    o.gapToBound = o.timing->total_time / r.balanced->total_time;
+    r.policies.push_back(o);
+    return r;
+}
+
+} // namespace
+
+class TestViews : public QObject {
+    Q_OBJECT
+
+    std::string db_;
+
+    Scenario generated(int64_t steps, int32_t layers) const
+    {
+        Scenario s;
+        s.trace_db = db_;
+        s.trace_name = "small";
+        s.model = {"m", layers, 1000, 4e5};
+        s.hardware.tiers = {{"HBM", 1.0e6, 4.0e12, kNoLink, kNoLink, 0},
+                            {"LPDDR5X", 1e9, 5.0e11, 4.5e11, 4.5e11, 0}};
+        s.selection = {SelectionMode::Ratio, 0.3, 0, 0, 1};
+        for (const char* p : {"lru", "first-fit", "belady"})
+            s.policies.push_back({p, {}});
+        (void)steps;
+        return s;
+    }
+
+private slots:
+    void initTestCase()
+    {
+        db_ = test::scratchPath("views.sqlite");
+        GeneratorParams g = generatorPreset("drift");
+        g.prefill = 300;
+        g.steps = 64;
+        g.layers = 4;
+        auto store = TraceStore::open(db_, TraceStore::Mode::ReadWrite);
+        TraceMeta meta = generatorMeta(g);
+        meta.name = "small";
+        auto w = store->beginTrace(meta, Encoding::SparseF32);
+        generate(g, [&](const Record& r) { w->add(r); });
+        w->commit();
+    }
+
+    void relevanceGridHandComputed()
+    {
+        const AnalysisResult r = exampleResult();
+        // 2 steps x 6 tokens pooled to 2 x 2: rows 0-2 and 3-5, one column per step.
+        HeatmapWindow w;
+        w.width = 2;
+        w.height = 2;
+        const RelevanceGrid g = relevanceGrid(*r.trace, *r.selection, w);
+        QCOMPARE(g.grid.nx, int64_t(2));
+        QCOMPARE(g.grid.ny, int64_t(2));
+        QCOMPARE(g.max_value[g.grid.index(0, 0)], 0.5f);   // step 0, tokens 0-2
+        QCOMPARE(g.max_value[g.grid.index(0, 1)], 0.1f);   // step 0, token 3
+        QCOMPARE(g.max_value[g.grid.index(1, 0)], 0.4f);   // step 1, tokens 0-2
+        QCOMPARE(g.max_value[g.grid.index(1, 1)], 0.2f);   // step 1, tokens 3-4
+        // Step 0 selects tokens 1, 2; step 1 tokens 0, 3.
+        QCOMPARE(int(g.selected[g.grid.index(0, 0)]), 1);
+        QCOMPARE(int(g.selected[g.grid.index(0, 1)]), 0);
+        QCOMPARE(int(g.selected[g.grid.index(1, 1)]), 1);
+        QCOMPARE(g.vmax, double(0.5f));
+        QCOMPARE(g.vmin, double(0.1f));
+        // A window of one step and the rows 3-5 at full resolution.
+        w = {1, 2, 3, 6, 100, 100, -1};
+        const RelevanceGrid one = relevanceGrid(*r.trace, *r.selection, w);
+        QCOMPARE(one.grid.ny, int64_t(3));
+        QCOMPARE(one.max_value[one.grid.index(0, 0)], 0.2f);   // token 3
+        QCOMPARE(one.max_value[one.grid.index(0, 1)], 0.2f);   // token 4
+        QCOMPARE(one.max_value[one.grid.index(0, 2)], 0.0f);   // token 5 is not scored yet
+        QVERIFY(test::errorOf([&] { w.layer = 1; relevanceGrid(*r.trace, *r.selection, w); }).contains("layer 1"));
+    }
+
+    void pooledGridsKeepTheBruteForceMaximum()
+    {
+        Pipeline p;
+        const AnalysisResult r = p.run(generated(64, 4));
+        const Trace& tr = *r.trace;
+        const int64_t T = tr.meta().steps, rows = tr.meta().prefill + T;
+        const HeatmapWindow full{0, 0, 0, 0, 8192, 8192, -1};
+        const RelevanceGrid fine = relevanceGrid(tr, *r.selection, full);
+        QCOMPARE(fine.grid.nx, T);
+        QCOMPARE(fine.grid.ny, rows);
+        // Full resolution: each cell is the trace's own score.
+        float bruteMax = 0;
+        for (int64_t t = 0; t < T; ++t) {
+            const size_t rec = tr.recordId(t, 0);
+            const auto idx = tr.indices(rec);
+            const auto val = tr.values(rec);
+            for (size_t k = 0; k < idx.size(); ++k) {
+                QCOMPARE(fine.max_value[fine.grid.index(t, idx[k])], val[k]);
+                bruteMax = std::max(bruteMax, val[k]);
+            }
+        }
+        for (const HeatmapWindow w : {HeatmapWindow{0, 0, 0, 0, 7, 5, -1}, HeatmapWindow{3, 50, 20, 333, 13, 40, -1}}) {
+            const RelevanceGrid g = relevanceGrid(tr, *r.selection, w);
+            // Every pooled cell is the maximum of the fine cells it covers.
+            std::vector<float> want(g.grid.cells(), 0.f);
+            for (int64_t t = g.grid.window.t0; t < g.grid.window.t1; ++t)
+                for (int64_t y = g.grid.window.y0; y < g.grid.window.y1; ++y) {
+                    float& c = want[g.grid.index(g.grid.cellOfStep(t), g.grid.cellOfRow(y))];
+                    c = std::max(c, fine.max_value[fine.grid.index(t, y)]);
+                }
+            QCOMPARE(g.max_value, want);
+        }
+        const RelevanceGrid all = relevanceGrid(tr, *r.selection, HeatmapWindow{0, 0, 0, 0, 3, 3, -1});
+        QCOMPARE(*std::max_element(all.max_value.begin(), all.max_value.end()), bruteMax);
+        QCOMPARE(all.vmax, double(bruteMax));
+    }
+
+    void placementGridMatchesLocationsAt()
+    {
+        Pipeline p;
+        const AnalysisResult r = p.run(generated(64, 4));
+        for (const PolicyOutcome& o : r.policies) {
+            const PlacementResult& pl = *o.placement;
+            const UnitLayout& L = pl.layout;
+            const int64_t pages = L.pagesAt(L.prefill + L.steps);
+            const PlacementGrid fine = placementGrid(*r.selection, pl, HeatmapWindow{0, 0, 0, 0, 8192, 8192, -1});
+            QCOMPARE(fine.grid.nx, L.steps);
+            QCOMPARE(fine.grid.ny, pages);
+            for (int64_t t = 0; t < L.steps; ++t) {
+                const std::vector<uint8_t> where = locationsAt(pl, t);
+                const auto read = r.selection->step_units.row(static_cast<size_t>(t));
+                for (int64_t page = 0; page < pages; ++page) {
+                    const uint32_t u = L.unit(page, 0);
+                    const bool isRead = std::binary_search(read.begin(), read.end(), u);
+                    const uint8_t loc = u < where.size() ? where[u] : 255;
+                    const int want = loc == 255 ? kNotCreated
+                                   : loc == 0   ? (isRead ? kFastRead : kFastIdle)
+                                                : (isRead ? kLowerRead : kLowerIdle);
+                    QCOMPARE(int(fine.category[fine.grid.index(t, page)]), want);
+                }
+            }
+            // Pooled: the highest category of the cells covered (brute force over the fine grid).
+            const PlacementGrid g = placementGrid(*r.selection, pl, HeatmapWindow{5, 60, 10, 300, 9, 17, -1});
+            std::vector<uint8_t> want(g.grid.cells(), kNotCreated);
+            for (int64_t t = g.grid.window.t0; t < g.grid.window.t1; ++t)
+                for (int64_t y = g.grid.window.y0; y < g.grid.window.y1; ++y) {
+                    uint8_t& c = want[g.grid.index(g.grid.cellOfStep(t), g.grid.cellOfRow(y))];
+                    c = std::max(c, fine.category[fine.grid.index(t, y)]);
+                }
+            QCOMPARE(g.category, want);
+            // Layer 0 of an aggregated trace is the whole trace; there is no layer 1.
+            const PlacementGrid l0 = placementGrid(*r.selection, pl, HeatmapWindow{5, 60, 10, 300, 9, 17, 0});
+            QCOMPARE(l0.category, g.category);
+            QVERIFY(test::errorOf([&] { placementGrid(*r.selection, pl, HeatmapWindow{0, 0, 0, 0, 9, 9, 1}); }).contains("layer 1"));
+        }
+    }
+
+    void unitTimelineMatchesLocationsAt()
+    {
+        Pipeline p;
+        const AnalysisResult r = p.run(generated(64, 4));
+        for (const PolicyOutcome& o : r.policies) {
+            const PlacementResult& pl = *o.placement;
+            const auto units = static_cast<uint32_t>(pl.layout.totalUnits());
+            std::vector<std::vector<uint8_t>> byUnit;
+            for (uint32_t u = 0; u < units; u += 7)
+                byUnit.push_back(unitTimeline(pl, u));
+            for (int64_t t = 0; t < pl.layout.steps; t += 5) {
+                const std::vector<uint8_t> core = locationsAt(pl, t);
+                size_t k = 0;
+                for (uint32_t u = 0; u < units; u += 7, ++k)
+                    QCOMPARE(int(byUnit[k][static_cast<size_t>(t)]), int(u < core.size() ? core[u] : 255));
+            }
+            const TokenTimeline tl = tokenTimeline(*r.trace, *r.selection, pl, 17);
+            QCOMPARE(tl.tier, unitTimeline(pl, 17));
+            QCOMPARE(tl.selected, tokenSelected(*r.selection, 17));
+        }
+    }
+
+    void explanationOfTheWorkedExample()
+    {
+        const AnalysisResult r = exampleResult();
+        const StepExplanation e = explainStep(r, r.policies[0], 0);
+        QCOMPARE(e.context, int64_t(4));
+        QCOMPARE(e.layers, 2);
+        QVERIFY(e.aggregated);
+        QCOMPARE(e.tiers.size(), size_t(2));
+        // HBM per layer: 200 B weights + 100 B KV read, nothing written: 0.3 s.
+        QCOMPARE(e.tiers[0].read, 300.0);
+        QCOMPARE(e.tiers[0].write, 0.0);
+        QCOMPARE(e.tiers[0].by_bandwidth, 0.3);
+        QVERIFY(!e.tiers[0].has_read_link);
+        QVERIFY(e.tiers[0].binding[0] && !e.tiers[0].binding[1] && !e.tiers[0].binding[2]);
+        // DRAM: 100 B read, the new token's 100 B written; all three terms are 2 s.
+        QCOMPARE(e.tiers[1].read, 100.0);
+        QCOMPARE(e.tiers[1].write, 100.0);
+        QCOMPARE(e.tiers[1].by_bandwidth, 2.0);
+        QCOMPARE(e.tiers[1].by_read_link, 2.0);
+        QCOMPARE(e.tiers[1].by_write_link, 2.0);
+        QVERIFY(e.tiers[1].binding[0] && e.tiers[1].binding[1] && e.tiers[1].binding[2]);
+        QCOMPARE(e.layer_time, 2.0);
+        QCOMPARE(e.limiting_tier, 1);
+        QCOMPARE(e.step_time, 4.0);
+        QCOMPARE(e.recomputed_step_time, 4.0);
+        QVERIFY(std::abs(e.balanced_step_time - 2 * 500.0 / 1050.0) < 1e-12);
+        QCOMPARE(e.paper_denominator, 1050.0);
+        QVERIFY(std::abs(e.paper_step_time - 2 * 400.0 / 1050.0) < 1e-12);
+        QCOMPARE(e.time_per_token, 4.0);
+        QCOMPARE(e.hbm_hit_ratio, 0.5);
+        QVERIFY(test::errorOf([&] { explainStep(r, r.policies[0], 2); }).contains("step 2"));
+    }
+
+    void explanationRecomputesEveryStepTime()
+    {
+        // L = 4, a power of two: the per-layer figures are the step's sums / L exactly.
+        Pipeline p;
+        Scenario s = generated(64, 4);
+        s.compute_floor_s = 1e-9;
+        const AnalysisResult r = p.run(s);
+        for (const PolicyOutcome& o : r.policies) {
+            const TimingResult& tm = *o.timing;
+            for (int64_t t = 0; t < tm.steps; ++t) {
+                const StepExplanation e = explainStep(r, o, t);
+                QCOMPARE(e.recomputed_step_time, tm.step_time[static_cast<size_t>(t)]);
+                for (size_t m = 0; m < e.tiers.size(); ++m) {
+                    QCOMPARE(e.tiers[m].time * 4, tm.at(t, static_cast<int32_t>(m)).busy_s);
+                    const double terms[3] = {e.tiers[m].by_bandwidth, e.tiers[m].by_read_link, e.tiers[m].by_write_link};
+                    QCOMPARE(e.tiers[m].time, *std::max_element(terms, terms + 3));
+                }
+            }
+        }
+    }
+
+    void comparisonAndStepSeries()
+    {
+        const AnalysisResult r = exampleResult();
+        const std::vector<ComparisonRow> rows = comparisonRows(r);
+        QCOMPARE(rows.size(), size_t(3));
+        QCOMPARE(rows[0].name, std::string("first-fit"));
+        QCOMPARE(rows[0].time_per_token, 4.0);
+        QCOMPARE(rows[0].throughput, 0.25);
+        QCOMPARE(rows[1].name, std::string("balanced"));
+        QCOMPARE(rows[1].kind, RowKind::Bound);
+        QCOMPARE(rows[1].gap, 1.0);
+        QVERIFY(std::isnan(rows[1].hbm_hit_ratio));
+        QVERIFY(std::abs(rows[2].gap - 0.8) < 1e-12);   // paper / balanced = 400 / 500
+        const StepSeries st = stepSeries(r, r.policies[0]);
+        QCOMPARE(st.step_time, (std::vector<double>{4.0, 4.0}));
+        // DRAM: 400 B moved per step at 100 B/s over 4 s: fully used, always busy.
+        QCOMPARE(st.tier_use[1][0], 1.0);
+        QCOMPARE(st.tier_busy[1][0], 1.0);
+        QCOMPARE(st.tier_busy[0][0], 0.15);
+        const auto traffic = trafficSeries(*r.policies[0].timing, 0);
+        QCOMPARE(traffic[kWeightRead][0], 400.0);
+        QCOMPARE(traffic[kKvRead][0], 200.0);
+    }
+
+    void stageToRerunFollowsTheCaches()
+    {
+        Pipeline p;
+        const Scenario a = generated(64, 4);
+        QCOMPARE(firstStageToRerun(a, a), Stage::None);
+        struct Case { const char* what; std::function<void(Scenario&)> edit; Stage want; };
+        const std::vector<Case> cases = {
+            {"bandwidth", [](Scenario& s) { s.hardware.tiers[1].bandwidth = 2.5e11; }, Stage::Timing},
+            {"link", [](Scenario& s) { s.hardware.tiers[1].link_read = 1e11; }, Stage::Timing},
+            {"route", [](Scenario& s) { s.route = Route::Balanced; }, Stage::Timing},
+            {"floor", [](Scenario& s) { s.compute_floor_s = 1e-6; }, Stage::Timing},
+            {"name", [](Scenario& s) { s.hardware.name = "x"; }, Stage::Timing},
+            {"capacity", [](Scenario& s) { s.hardware.tiers[0].capacity_bytes = 1.2e6; }, Stage::Placement},
+            {"batch", [](Scenario& s) { s.batch = 2; }, Stage::Placement},
+            {"inclusive", [](Scenario& s) { s.inclusive = true; }, Stage::Placement},
+            {"policies", [](Scenario& s) { s.policies.pop_back(); }, Stage::Placement},
+            {"sparsity", [](Scenario& s) { s.selection.value = 0.2; }, Stage::Selection},
+            {"page", [](Scenario& s) { s.selection.page_tokens = 4; }, Stage::Selection},
+            {"trace", [](Scenario& s) { s.trace_name = "other"; }, Stage::Trace},
+            {"tiers", [](Scenario& s) { s.hardware.tiers.push_back(s.hardware.tiers.back()); }, Stage::Placement},
+        };
+        (void)p.run(a);
+        for (const Case& c : cases) {
+            Scenario b = a;
+            c.edit(b);
+            QCOMPARE(toString(firstStageToRerun(a, b)), toString(c.want));
+            if (c.want == Stage::Trace || c.want == Stage::Placement)
+                continue;
+            // What the pipeline's caches recompute agrees: nothing before the stage named.
+            Pipeline q;
+            (void)q.run(a);
+            const AnalysisResult rb = q.run(b);
+            QCOMPARE(rb.stats.selections_computed, c.want >= Stage::Selection ? 1 : 0);
+            QCOMPARE(rb.stats.placements_computed > 0, c.want >= Stage::Placement);
+        }
+    }
+};
+
+QTEST_GUILESS_MAIN(TestViews)
+#include "tst_views.moc"
