@@ -64,6 +64,53 @@ private slots:
           "policies": [{"name": "first-fit"}]})");
     }
 
+    // kvtier-cli view: the GUI's view data for the worked example, at full resolution.
+    void viewExportsWhatTheGuiShows()
+    {
+        Run r = cli({"view", "explain", "--scenario", scenario_, "--step", "0"});
+        QVERIFY2(r.code == 0, r.err.constData());
+        const QJsonObject e = QJsonDocument::fromJson(r.out).object();
+        QCOMPARE(e["step_time_s"].toDouble(), 4.0);
+        QCOMPARE(e["recomputed_step_time_s"].toDouble(), 4.0);
+        QCOMPARE(e["limiting_tier"].toString(), QString("DRAM"));
+        const QJsonObject dram = e["tiers"].toArray()[1].toObject();
+        QCOMPARE(dram["R_bytes"].toDouble(), 100.0);
+        QCOMPARE(dram["W_bytes"].toDouble(), 100.0);
+        QCOMPARE(dram["(R+W)/B_s"].toDouble(), 2.0);
+        QCOMPARE(dram["R/Lr_s"].toDouble(), 2.0);
+        QCOMPARE(dram["binding"].toArray(), (QJsonArray{true, true, true}));
+        QVERIFY(e["tiers"].toArray()[0].toObject()["R/Lr_s"].isNull());   // HBM: no link
+        QCOMPARE(e["paper_bound"].toObject()["sum_min_B_Lr"].toDouble(), 1050.0);
+
+        r = cli({"view", "compare", "--scenario", scenario_});
+        QVERIFY2(r.code == 0, r.err.constData());
+        QVERIFY2(r.out.contains("first-fit,\"First-fit (static)\",online,4,0.25,"), r.out.constData());
+        QVERIFY(r.out.contains("\nbalanced,\"balanced bound\",bound,"));
+
+        // Relevance at full resolution: 2 steps x 6 tokens, one line per cell.
+        r = cli({"view", "heatmap", "--kind", "relevance", "--scenario", scenario_});
+        QVERIFY2(r.code == 0, r.err.constData());
+        const QList<QByteArray> lines = r.out.trimmed().split('\n');
+        QCOMPARE(lines.size(), 2 + 12);
+        QVERIFY(lines.contains("1,0,1,0,0.400000006,1,1"));   // step 1, token 0: 0.4, selected
+        QVERIFY(lines.contains("0,1,0,1,0.5,1,1"));           // step 0, token 1: 0.5, selected
+        r = cli({"view", "heatmap", "--scenario", scenario_, "--cells", "2x2"});
+        QVERIFY2(r.code == 0, r.err.constData());
+        QCOMPARE(r.out.trimmed().split('\n').size(), 2 + 4);
+
+        // Token 4 is step 0's new token, written while HBM is full: from step 1 on it is
+        // scored and lives in DRAM; at step 0 it does not exist yet (no score, no tier).
+        r = cli({"view", "timeline", "--scenario", scenario_, "--token", "4"});
+        QVERIFY2(r.code == 0, r.err.constData());
+        QVERIFY2(r.out.endsWith("step,relevance,selected,tier\n0,,0,\n1,0.20000000298023224,0,DRAM\n"), r.out.constData());
+
+        r = cli({"view", "explain", "--scenario", scenario_, "--step", "5"});
+        QCOMPARE(r.code, 1);
+        QVERIFY2(r.err.contains("step 5") && r.err.count('\n') == 1, r.err.constData());
+        QCOMPARE(cli({"view", "pie", "--scenario", scenario_}).code, 2);
+        QCOMPARE(cli({"view", "heatmap", "--scenario", scenario_, "--policy", "nope"}).code, 2);
+    }
+
     void analyzeReproducesTheWorkedExample_data()
     {
         QTest::addColumn<QString>("inclusive");
