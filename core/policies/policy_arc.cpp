@@ -37,7 +37,7 @@ void ArcLists::moveTo(List l, uint32_t x)
 std::vector<uint32_t> ArcLists::contents(List l) const
 {
     std::vector<uint32_t> out;
-    for (uint32_t x = lists_.tail(l); x != detail::IdLists::kNil; x = lists_.prev(x)) out.push_back(x);
+    for (uint32_t x = lists_.tail(l); x != kit::IdLists::kNil; x = lists_.prev(x)) out.push_back(x);
     return out;
 }
 
@@ -112,7 +112,7 @@ public:
         : arc_(static_cast<size_t>(ctx.layout.totalUnits()), ctx.fast_capacity_units)
     {
         const auto total = static_cast<size_t>(ctx.layout.totalUnits());
-        in_.assign(total, 0);
+        res_.reset(total);
         seen_.assign(total, -1);
     }
 
@@ -120,7 +120,7 @@ public:
     {
         Policy::initial(prefillUnits, std::min(capacity, arc_.capacity()), fast);
         for (uint32_t u : fast) {
-            in_[u] = 1;
+            res_.seed(u);
             arc_.seed(u);
         }
     }
@@ -136,13 +136,14 @@ public:
         for (uint32_t u : changed) {
             if (seen_[u] == t) continue;
             seen_[u] = t;
-            const uint8_t now = arc_.cached(u) ? 1 : 0;
+            const bool now = arc_.cached(u);
             if (u >= before) {
-                if (now) out.admit_new.push_back(u);
-            } else if (now != in_[u]) {
-                (now ? out.promote : out.evict).push_back(u);
+                if (now) res_.admit(u, out);
+            } else if (now && !res_.contains(u)) {
+                res_.promote(u, out);
+            } else if (!now && res_.contains(u)) {
+                res_.evict(u, out);
             }
-            in_[u] = now;
         }
         std::sort(out.admit_new.begin(), out.admit_new.end());
     }
@@ -151,7 +152,7 @@ public:
 
 private:
     ArcLists arc_;
-    std::vector<uint8_t> in_;
+    kit::ResidentSet res_;           // tier 0
     std::vector<int64_t> seen_;      // step at which a unit's net change was last taken
     std::vector<uint32_t> reads_;    // read at the last observed step
 };

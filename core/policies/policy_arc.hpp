@@ -2,7 +2,7 @@
 // ARC (Megiddo & Modha, "ARC: A Self-Tuning, Low Overhead Replacement Cache", FAST 2003)
 // over dense ids: the cache directory of the "arc" policy (policy_arc.cpp), exposed so the
 // tests can follow the adaptive target p request by request.
-#include "core/policies/policy_structs.hpp"
+#include "core/policies/policy_kit.hpp"
 
 #include <cstdint>
 #include <vector>
@@ -12,7 +12,7 @@ namespace kvtier {
 class ArcLists {
 public:
     enum List : uint8_t { T1 = 0, T2 = 1, B1 = 2, B2 = 3 };
-    static constexpr uint8_t kNone = detail::IdLists::kNone;
+    static constexpr uint8_t kNone = kit::IdLists::kNone;
 
     ArcLists(size_t ids, int64_t capacity);
 
@@ -37,7 +37,7 @@ private:
 
     int64_t c_;
     double p_ = 0;
-    detail::IdLists lists_;
+    kit::IdLists lists_;
     std::vector<uint32_t> changed_;
 };
 

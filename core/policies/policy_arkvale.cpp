@@ -2,7 +2,7 @@
 //
 // Each unit has a recent score e_u = EMA of its score_sum: after step t,
 // e_u <- ema * e_u + (1 - ema) * score_sum_u(t) (0 when unscored; ema = 0: the last step's
-// score). The decay is lazy (stored e / ema^t, detail::DecayScale-style), so unscored units
+// score). The decay is lazy (stored e * weight, kit::DecayScale), so unscored units
 // cost nothing. Step t, with the scores up to t-1:
 //  1. the units step t creates are admitted; when tier 0 is full the resident with the lowest
 //     e is evicted for each (ties: lower id);
@@ -22,7 +22,7 @@
 // last step's scored slow units (O(n), popped at most max_recalls_per_step times); the
 // residents sit in an indexed heap whose keys are lower bounds, raised only when they surface.
 #include "core/policies/policy.hpp"
-#include "core/policies/policy_structs.hpp"
+#include "core/policies/policy_kit.hpp"
 
 #include <algorithm>
 
@@ -34,16 +34,20 @@ constexpr double kEma = 0.5;
 constexpr double kMargin = 1.2;
 constexpr double kMaxRecalls = 32;
 
+struct ArkValeParams {
+    double ema, margin;
+    int64_t maxRecalls;
+};
+
 class ArkVale final : public Policy {
 public:
-    ArkVale(const PolicyContext& ctx, const PolicyParams& params)
-        : cap_(std::max<int64_t>(0, ctx.fast_capacity_units)), ema_(detail::paramOr(params, "ema", kEma)),
-          margin_(detail::paramOr(params, "recall_margin", kMargin)),
-          maxRecalls_(static_cast<int64_t>(detail::paramOr(params, "max_recalls_per_step", kMaxRecalls)))
+    ArkVale(const PolicyContext& ctx, const ArkValeParams& params)
+        : cap_(std::max<int64_t>(0, ctx.fast_capacity_units)), ema_(params.ema), margin_(params.margin),
+          maxRecalls_(params.maxRecalls), scale_(params.ema > 0 ? params.ema : 1.0)
     {
         const auto total = static_cast<size_t>(ctx.layout.totalUnits());
         s_.assign(total, 0.0);
-        in_.assign(total, 0);
+        in_.reset(total);
         res_.reset(total);
     }
 
@@ -51,7 +55,7 @@ public:
     {
         Policy::initial(prefillUnits, std::min(capacity, cap_), fast);
         for (uint32_t u : fast) {
-            in_[u] = 1;
+            in_.seed(u);
             res_.push(u, 0.0);
         }
     }
@@ -67,13 +71,12 @@ public:
                 ++room;
             }
             --room;
-            in_[u] = 1;
-            out.admit_new.push_back(u);
+            in_.admit(u, out);
             freshNow_.push_back(u);
         }
         // Candidates: the slow units step t-1 scored (none of them was evicted just now).
         // std heap order whose top is the highest (score, then lowest id).
-        auto lower = [](const detail::KeyedNode& a, const detail::KeyedNode& b) { return detail::HighKeyLowId{}(b, a); };
+        auto lower = [](const kit::KeyedNode& a, const kit::KeyedNode& b) { return kit::HighKeyLowId{}(b, a); };
         std::make_heap(rose_.begin(), rose_.end(), lower);
         for (int64_t n = 0; (maxRecalls_ == 0 || n < maxRecalls_) && !rose_.empty(); ++n) {
             std::pop_heap(rose_.begin(), rose_.end(), lower);
@@ -81,13 +84,12 @@ public:
             rose_.pop_back();
             if (!(s_[u] > 0)) break;
             if (room == 0) {
-                if (res_.empty() || !(s_[u] > margin_ * s_[detail::lowestLazy(res_, s_)])) break;
+                if (res_.empty() || !(s_[u] > margin_ * s_[lowest()])) break;
                 evict(popLowest(), out);
                 ++room;
             }
             --room;
-            in_[u] = 1;
-            out.promote.push_back(u);
+            in_.promote(u, out);
             arrived_.push_back(u);
         }
         rose_.clear();
@@ -97,28 +99,26 @@ public:
     void observe(const StepObservation& obs) override
     {
         if (ema_ > 0) {
-            weight_ /= ema_;
+            scale_.advance();
         } else {
             for (uint32_t u : lastScored_) setScore(u, 0.0);
             lastScored_.assign(obs.score_units.begin(), obs.score_units.end());
         }
-        const double w = (1.0 - ema_) * weight_;
+        const double w = (1.0 - ema_) * scale_.weight();
         for (size_t i = 0; i < obs.score_units.size(); ++i) {
             const uint32_t u = obs.score_units[i];
             setScore(u, ema_ > 0 ? s_[u] + w * static_cast<double>(obs.score_sum[i])
                                  : static_cast<double>(obs.score_sum[i]));
-            if (!in_[u]) rose_.push_back({s_[u], u});
+            if (!in_.contains(u)) rose_.push_back({s_[u], u});
         }
-        if (weight_ > detail::DecayScale::kLimit) {
-            const double k = detail::DecayScale::renormaliser(weight_);
+        if (const double k = scale_.renormalise(); k != 1.0) {
             for (double& v : s_) v *= k;
-            weight_ *= k;
             res_.scaleKeys(k);
             for (auto& nd : rose_) nd.key = s_[nd.id];
         }
         // Units created at the previous step have now been observed once: rankable.
         for (uint32_t u : freshPrev_)
-            if (in_[u]) res_.push(u, s_[u]);
+            if (in_.contains(u)) res_.push(u, s_[u]);
         freshPrev_.swap(freshNow_);
         freshNow_.clear();
     }
@@ -130,29 +130,26 @@ private:
     {
         const bool fall = v < s_[u];
         s_[u] = v;
-        if (in_[u] && fall && res_.contains(u)) res_.set(u, v);
+        if (in_.contains(u) && fall && res_.contains(u)) res_.set(u, v);
     }
+    uint32_t lowest() { return kit::topLazy(res_, [this](uint32_t u) { return s_[u]; }); }
     uint32_t popLowest()
     {
-        detail::lowestLazy(res_, s_);
+        lowest();
         return res_.pop();
     }
-    void evict(uint32_t u, StepPlan& out)
-    {
-        in_[u] = 0;
-        out.evict.push_back(u);
-    }
+    void evict(uint32_t u, StepPlan& out) { in_.evict(u, out); }
 
     int64_t cap_;
     double ema_, margin_;
     int64_t maxRecalls_;
-    double weight_ = 1.0;          // proportional to 1 / ema^t (renormalised by powers of two)
-    std::vector<double> s_;        // e_u * weight_
-    std::vector<uint8_t> in_;
-    detail::KeyedHeap<detail::LowKeyLowId> res_;    // residents observed since created, lowest first
+    kit::DecayScale scale_;        // ema > 0: weight proportional to 1 / ema^t
+    std::vector<double> s_;        // e_u * scale_.weight()
+    kit::ResidentSet in_;
+    kit::IndexedHeap<kit::LowKeyLowId> res_;    // residents observed since created, lowest first
     std::vector<uint32_t> freshNow_, freshPrev_;   // admitted at this / the previous step
     std::vector<uint32_t> lastScored_;             // ema = 0 only
-    std::vector<detail::KeyedNode> rose_;   // slow units scored at the last observed step
+    std::vector<kit::KeyedNode> rose_;   // slow units scored at the last observed step
     std::vector<uint32_t> arrived_;
 };
 
@@ -172,7 +169,8 @@ PolicyEntry arkvalePolicy()
               {"max_recalls_per_step", "Recalls per step", ParamSpec::Type::Int, 0, 1000000, kMaxRecalls,
                "At most this many units are recalled per step (0 = no limit)."}}},
             [](const PolicyContext& ctx, const PolicyParams& p) -> std::unique_ptr<Policy> {
-                return std::make_unique<ArkVale>(ctx, p);
+                return std::make_unique<ArkVale>(
+                    ctx, ArkValeParams{p.at("ema"), p.at("recall_margin"), static_cast<int64_t>(p.at("max_recalls_per_step"))});
             }};
 }
 

@@ -20,10 +20,11 @@
 // Precomputation: one backward pass over the selection's read units, O(total reads).
 // Cost per step: O((reads + moves) log capacity) with an indexed heap of residents.
 #include "core/policies/policy.hpp"
-#include "core/policies/policy_structs.hpp"
+#include "core/policies/policy_kit.hpp"
 
 #include <algorithm>
 #include <limits>
+#include <stdexcept>
 
 namespace kvtier {
 
@@ -37,9 +38,8 @@ class Belady final : public Policy {
     static constexpr int32_t kNever = std::numeric_limits<int32_t>::max();
 
 public:
-    Belady(const PolicyContext& ctx, const PolicyParams& params)
-        : sel_(*ctx.future), cap_(std::max<int64_t>(0, ctx.fast_capacity_units)),
-          maxHits_(detail::paramOr(params, "variant", kBypass) == kMaxHits)
+    Belady(const PolicyContext& ctx, bool maxHits)
+        : sel_(*ctx.future), cap_(std::max<int64_t>(0, ctx.fast_capacity_units)), maxHits_(maxHits)
     {
         const auto total = static_cast<size_t>(ctx.layout.totalUnits());
         const Csr<uint32_t>& su = sel_.step_units;
@@ -51,7 +51,7 @@ public:
                 nextAfter_[k] = nu_[u];
                 nu_[u] = static_cast<int32_t>(t);
             }
-        in_.assign(total, 0);
+        in_.reset(total);
         res_.reset(total);
     }
 
@@ -67,7 +67,7 @@ public:
         std::sort(all.begin(), all.end());
         for (uint32_t u : all) {
             fast.push_back(u);
-            in_[u] = 1;
+            in_.seed(u);
             res_.push(u, nu_[u]);
         }
     }
@@ -80,7 +80,7 @@ public:
 
         misses_.clear();
         for (size_t k = begin; k < end; ++k)
-            if (!in_[sel_.step_units.items[k]]) misses_.push_back(k);
+            if (!in_.contains(sel_.step_units.items[k])) misses_.push_back(k);
         // Most valuable first; a heap, since the loop often stops early.
         auto later = [this](size_t a, size_t b) {
             return nextAfter_[a] > nextAfter_[b] || (nextAfter_[a] == nextAfter_[b] && a > b);
@@ -99,9 +99,8 @@ public:
                 ++room;
             }
             --room;
-            in_[u] = 1;
+            in_.promote(u, out);
             res_.push(u, nu_[u]);   // next use t: never the furthest while a resident is not read at t
-            out.promote.push_back(u);
         }
         for (uint32_t u : tier0.newUnits()) {
             if (room == 0) {
@@ -110,32 +109,27 @@ public:
                 ++room;
             }
             --room;
-            in_[u] = 1;
-            out.admit_new.push_back(u);
+            in_.admit(u, out);
         }
         for (uint32_t u : out.admit_new) res_.push(u, nu_[u]);   // not evictable before they exist
         // Step t's reads are done: their next use moves past t.
         for (size_t k = begin; k < end; ++k) {
             const uint32_t u = sel_.step_units.items[k];
             nu_[u] = nextAfter_[k];
-            if (in_[u]) res_.set(u, nu_[u]);
+            if (in_.contains(u)) res_.set(u, nu_[u]);
         }
     }
 
 private:
-    void evict(uint32_t u, StepPlan& out)
-    {
-        in_[u] = 0;
-        out.evict.push_back(u);
-    }
+    void evict(uint32_t u, StepPlan& out) { in_.evict(u, out); }
 
     const Selection& sel_;
     int64_t cap_;
     bool maxHits_;
     std::vector<int32_t> nextAfter_;   // parallel to step_units.items: next read step after that one
     std::vector<int32_t> nu_;          // per unit: first step >= the current one that reads it
-    std::vector<uint8_t> in_;
-    detail::KeyedHeap<detail::HighKeyHighId> res_;   // residents by next use, furthest on top
+    kit::ResidentSet in_;
+    kit::IndexedHeap<kit::HighKeyHighId> res_;   // residents by next use, furthest on top
     std::vector<size_t> misses_;              // indices into step_units.items
 };
 
@@ -155,7 +149,8 @@ PolicyEntry beladyPolicy()
                "is read now (fewest misses, more migration).",
                {"bypass", "max-hits"}}}},
             [](const PolicyContext& ctx, const PolicyParams& p) -> std::unique_ptr<Policy> {
-                return std::make_unique<Belady>(ctx, p);
+                if (!ctx.future) throw std::logic_error("belady is an oracle and needs the selection");
+                return std::make_unique<Belady>(ctx, p.at("variant") == kMaxHits);
             }};
 }
 

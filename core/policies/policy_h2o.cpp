@@ -7,55 +7,41 @@
 // lowest-key non-recent resident for the highest-key non-resident while the latter's key is
 // strictly higher, at most max_swaps_per_step times. Ties: lower unit id first.
 //
-// Cost per step: O(scored units + moves * log units) amortised. Two lazy heaps hold the
+// Cost per step: O(scored units + moves * log units) amortised. Two indexed heaps hold the
 // non-recent units (residents, lowest key on top; non-residents, highest on top). Keys
-// only grow, which moves a resident away from its heap's top: its entry may lag and is
-// repaired when it surfaces, so scoring a resident costs nothing. A non-resident whose new
-// key is still at most the lowest resident key of the last plan (the gate) cannot be
-// promoted unless that lowest key falls (a light unit leaving the recent window): it is
-// only listed as dirty, and the dirty list is pushed into the heap when that happens; any
-// other non-resident gets a fresh heap entry. Decay is lazy: a unit's stored key is its sum
-// divided by decay^t (a global scale), renormalised by an exact power of two when it grows
-// large.
+// only grow, which moves a resident away from its heap's top: its node may lag and is
+// repaired when it surfaces (kit::topLazy), so scoring a resident costs nothing. A
+// non-resident whose new key is still at most the lowest resident key of the last plan (the
+// gate) cannot be promoted unless that lowest key falls (a light unit leaving the recent
+// window): it is only listed as dirty, and the dirty units' keys are brought up to date when
+// that happens; any other non-resident's key is updated at once. Decay is lazy
+// (kit::DecayScale): a unit's stored key is its decayed sum times the scale's weight.
 #include "core/policies/policy.hpp"
-#include "core/policies/unit_heaps.hpp"
+#include "core/policies/policy_kit.hpp"
 
 #include <algorithm>
-#include <stdexcept>
 
 namespace kvtier {
 
 namespace {
 
-using heaps::HeapEntry;
-using heaps::HighKeyLowIdFirst;
-using heaps::LazyHeap;
-using heaps::LowKeyLowIdFirst;
+struct H2OParams {
+    double decay;
+    int64_t recentTokens, maxSwaps;
+};
 
 class H2O final : public Policy {
-    // Heap helpers first: their return types are deduced.
-    auto keyFn() const
-    {
-        return [this](uint32_t u) { return key_[u]; };
-    }
-    auto liveRes() const
-    {
-        return [this](const HeapEntry& e) { return e.stamp == stamp_[e.unit] && resident_[e.unit]; };
-    }
-    auto liveNon() const
-    {
-        return [this](const HeapEntry& e) { return e.stamp == stamp_[e.unit] && !resident_[e.unit]; };
-    }
-
 public:
-    H2O(const PolicyContext& ctx, double decay, int64_t recent, int64_t maxSwaps)
-        : lay_(ctx.layout), cap_(ctx.fast_capacity_units), decay_(decay), recent_(recent), maxSwaps_(maxSwaps)
+    H2O(const PolicyContext& ctx, const H2OParams& p)
+        : lay_(ctx.layout), cap_(ctx.fast_capacity_units), recent_(p.recentTokens), maxSwaps_(p.maxSwaps),
+          scale_(p.decay, kit::Renormalise::By2p500)
     {
         const auto total = static_cast<size_t>(lay_.totalUnits());
         key_.assign(total, 0.0);
-        stamp_.assign(total, 0);
-        resident_.assign(total, 0);
+        in_.reset(total);
         dirty_.assign(total, 0);
+        res_.reset(total);
+        non_.reset(total);
     }
 
     void initial(int64_t prefillUnits, int64_t capacity, std::vector<uint32_t>& fast) override
@@ -67,13 +53,12 @@ public:
         for (int64_t u = 0; u < recentFrom && static_cast<int64_t>(fast.size()) < k; ++u)
             fast.push_back(static_cast<uint32_t>(u));
         std::sort(fast.begin(), fast.end());
-        for (uint32_t u : fast) resident_[u] = 1;
-        count_ = static_cast<int64_t>(fast.size());
+        for (uint32_t u : fast) in_.seed(u);
     }
 
     void plan(int64_t t, const FastTierView& tier0, StepPlan& out) override
     {
-        if (tier0.count() != count_) throw std::logic_error("h2o: tier 0 mirror out of step");
+        in_.check(tier0, "h2o");
         const auto before = static_cast<uint32_t>(tier0.unitsBefore());
         // Units that left the recent window join the competition.
         const auto retire = static_cast<uint32_t>(std::min<int64_t>(recentLo(t), before));
@@ -82,39 +67,34 @@ public:
 
         // Room for the new units.
         const auto nNew = static_cast<int64_t>(tier0.newUnits().size());
-        for (int64_t need = count_ + nNew - cap_; need > 0; --need) {
-            uint32_t u = res_.top(liveRes(), keyFn());
+        for (int64_t need = in_.count() + nNew - cap_; need > 0; --need) {
+            uint32_t u = lightest();
             if (u == kNone) {   // only recent units left: the oldest goes
-                while (oldestRecent_ < before && !resident_[oldestRecent_]) ++oldestRecent_;
+                while (oldestRecent_ < before && !in_.contains(oldestRecent_)) ++oldestRecent_;
                 if (oldestRecent_ >= before) break;
                 u = oldestRecent_++;
             }
             evict(u, out);
         }
         for (uint32_t u : tier0.newUnits()) {
-            if (count_ >= cap_) break;
-            resident_[u] = 1;
-            ++count_;
-            out.admit_new.push_back(u);
+            if (in_.count() >= cap_) break;
+            in_.admit(u, out);
         }
 
         // Heavy hitters in, light residents out.
         for (int64_t swaps = 0; maxSwaps_ == 0 || swaps < maxSwaps_; ++swaps) {
-            const bool room = count_ < cap_;   // free room (only when everything else fits)
-            const uint32_t w = room ? kNone : res_.top(liveRes(), keyFn());
+            const bool room = in_.count() < cap_;   // free room (only when everything else fits)
+            const uint32_t w = room ? kNone : lightest();
             if (!room && w == kNone) break;
             const double bar = room ? 0.0 : key_[w];   // a non-resident must beat this
             if (dirtyMax_ > bar) flushDirty();
-            const uint32_t b = non_.top(liveNon(), keyFn());
+            const uint32_t b = heaviest();
             if (b == kNone || !(key_[b] > bar)) break;
             if (!room) evict(w, out);
             promote(b, out);
         }
-        const uint32_t w = res_.top(liveRes(), keyFn());
+        const uint32_t w = lightest();
         gate_ = w == kNone ? 0.0 : key_[w];
-        const size_t live = static_cast<size_t>(before) + 1024;
-        res_.compact(2 * live, liveRes());
-        non_.compact(2 * live, liveNon());
     }
 
     void observe(const StepObservation& obs) override
@@ -123,8 +103,8 @@ public:
             const uint32_t u = obs.score_units[i];
             const double s = static_cast<double>(obs.score_sum[i]);
             if (!(s > 0)) continue;
-            const double k = (key_[u] += s * scale_);
-            if (u >= retired_ || resident_[u]) continue;   // recent, or moving away from res_'s top
+            const double k = (key_[u] += s * scale_.weight());
+            if (u >= retired_ || in_.contains(u)) continue;   // recent, or moving away from res_'s top
             if (k > gate_) {
                 file(u);
             } else {
@@ -135,23 +115,18 @@ public:
                 dirtyMax_ = std::max(dirtyMax_, k);
             }
         }
-        if (decay_ < 1) {
-            scale_ /= decay_;
-            if (scale_ > kRenormAt) {   // exact: a power of two
-                for (double& k : key_) k *= kRenorm;
-                res_.scale(kRenorm);
-                non_.scale(kRenorm);
-                gate_ *= kRenorm;
-                dirtyMax_ = dirtyMax_ < 0 ? dirtyMax_ : dirtyMax_ * kRenorm;
-                scale_ *= kRenorm;
-            }
+        scale_.advance();
+        if (const double k = scale_.renormalise(); k != 1.0) {   // exact: a power of two
+            for (double& v : key_) v *= k;
+            res_.scaleKeys(k);
+            non_.scaleKeys(k);
+            gate_ *= k;
+            dirtyMax_ = dirtyMax_ < 0 ? dirtyMax_ : dirtyMax_ * k;
         }
     }
 
 private:
-    static constexpr uint32_t kNone = LazyHeap<HighKeyLowIdFirst>::kNone;
-    static constexpr double kRenormAt = 0x1p500;
-    static constexpr double kRenorm = 0x1p-500;
+    static constexpr uint32_t kNone = UINT32_MAX;
 
     // First unit of the recent window at step t: the pages of tokens n_t+1-R .. n_t. The page
     // step t writes is the current page and always stays, so R = 0 keeps it just as R = 1 does.
@@ -160,13 +135,28 @@ private:
         const int64_t first = std::max<int64_t>(0, lay_.prefill + t + 1 - std::max<int64_t>(recent_, 1));
         return first / lay_.page_tokens * lay_.slot_count;
     }
-    // Gives a non-recent unit an exact entry in the heap of its side.
+    // The non-recent resident with the lowest key (its node may lag: keys only grow), or kNone.
+    uint32_t lightest()
+    {
+        return res_.empty() ? kNone : kit::topLazy(res_, [this](uint32_t u) { return key_[u]; });
+    }
+    // The non-recent non-resident with the highest key, or kNone. Exact once no dirty unit's
+    // key exceeds the bar it is compared with (plan() flushes them first).
+    uint32_t heaviest()
+    {
+        return non_.empty() ? kNone : kit::topLazy(non_, [this](uint32_t u) { return key_[u]; });
+    }
+    // Puts a non-recent unit into the heap of its side with its exact key.
     void file(uint32_t u)
     {
-        const uint32_t s = ++stamp_[u];
         dirty_[u] = 0;
-        if (resident_[u]) res_.push(key_[u], u, s);
-        else non_.push(key_[u], u, s);
+        if (in_.contains(u)) {
+            non_.eraseIfPresent(u);
+            res_.pushOrSet(u, key_[u]);
+        } else {
+            res_.eraseIfPresent(u);
+            non_.pushOrSet(u, key_[u]);
+        }
     }
     void flushDirty()
     {
@@ -177,36 +167,29 @@ private:
     }
     void evict(uint32_t u, StepPlan& out)
     {
-        resident_[u] = 0;
-        --count_;
-        out.evict.push_back(u);
+        in_.evict(u, out);
         if (u < retired_) file(u);
     }
     void promote(uint32_t u, StepPlan& out)
     {
-        resident_[u] = 1;
-        ++count_;
-        out.promote.push_back(u);
+        in_.promote(u, out);
         file(u);
     }
 
     UnitLayout lay_;
     int64_t cap_;
-    double decay_;
     int64_t recent_, maxSwaps_;
-    double scale_ = 1;                 // decay^-t: what a score observed now adds per unit of relevance
-    std::vector<double> key_;          // accumulated relevance / decay^t
-    std::vector<uint32_t> stamp_;      // a unit's heap entry is live while its stamp matches
-    std::vector<uint8_t> resident_;
-    std::vector<uint8_t> dirty_;       // non-resident whose heap entry lags its key
+    kit::DecayScale scale_;            // a score observed now adds score * weight
+    std::vector<double> key_;          // accumulated relevance * scale_.weight()
+    kit::ResidentSet in_;              // tier 0
+    std::vector<uint8_t> dirty_;       // non-resident whose heap key lags its key
     std::vector<uint32_t> dirtyList_;
     double dirtyMax_ = -1;             // largest key of a dirty unit (-1: none)
     double gate_ = 0;                  // lowest non-recent resident key after the last plan
     uint32_t retired_ = 0;             // units below this are not recent: they sit in a heap
     uint32_t oldestRecent_ = 0;        // recent units below this are not in tier 0
-    int64_t count_ = 0;
-    LazyHeap<LowKeyLowIdFirst> res_;   // non-recent residents, lowest key first
-    LazyHeap<HighKeyLowIdFirst> non_;  // non-recent non-residents, highest key first
+    kit::IndexedHeap<kit::LowKeyLowId> res_;    // non-recent residents, lowest key first
+    kit::IndexedHeap<kit::HighKeyLowId> non_;   // non-recent non-residents, highest key first
 };
 
 const PolicyInfo& h2oInfo()
@@ -231,10 +214,9 @@ const PolicyInfo& h2oInfo()
 
 PolicyEntry h2oPolicy()
 {
-    return {h2oInfo(), [](const PolicyContext& ctx, const PolicyParams& given) -> std::unique_ptr<Policy> {
-                const PolicyParams p = resolveParams(h2oInfo(), given, "h2o");
-                return std::make_unique<H2O>(ctx, p.at("decay"), static_cast<int64_t>(p.at("recent_tokens")),
-                                             static_cast<int64_t>(p.at("max_swaps_per_step")));
+    return {h2oInfo(), [](const PolicyContext& ctx, const PolicyParams& p) -> std::unique_ptr<Policy> {
+                return std::make_unique<H2O>(ctx, H2OParams{p.at("decay"), static_cast<int64_t>(p.at("recent_tokens")),
+                                                            static_cast<int64_t>(p.at("max_swaps_per_step"))});
             }};
 }
 

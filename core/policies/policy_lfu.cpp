@@ -1,8 +1,8 @@
 // LFU with decay (online). docs/POLICIES.md "lfu".
 //
 // Frequency f_u(t) = decay * f_u(t-1) + [u read at t]; decay = 1 is plain LFU. The decay
-// is lazy: stored values are f / decay^t, so one step costs nothing for unread units and the
-// order of all frequencies never changes by decaying (detail::DecayScale).
+// is lazy: stored values are f / decay^(t+1), so one step costs nothing for unread units and the
+// order of all frequencies never changes by decaying (kit::DecayScale).
 //
 // Step t: first the units created at t (admit_new = 1: frequency 1, admitted, evicting the
 // least frequent resident when tier 0 is full), then the misses of step t-1 (units read at
@@ -14,7 +14,7 @@
 // Cost per step: O(reads + moves log capacity): a heap of residents whose keys are lower
 // bounds (frequencies only grow in the scaled domain), raised only when they reach the top.
 #include "core/policies/policy.hpp"
-#include "core/policies/policy_structs.hpp"
+#include "core/policies/policy_kit.hpp"
 
 #include <algorithm>
 
@@ -25,16 +25,19 @@ namespace {
 constexpr double kDecay = 0.95;
 constexpr double kAdmitNew = 1;
 
+struct LfuParams {
+    double decay;
+    bool admitNew;
+};
+
 class Lfu final : public Policy {
 public:
-    Lfu(const PolicyContext& ctx, const PolicyParams& params)
-        : cap_(std::max<int64_t>(0, ctx.fast_capacity_units)),
-          admitNew_(detail::paramOr(params, "admit_new", kAdmitNew) != 0)
+    Lfu(const PolicyContext& ctx, const LfuParams& params)
+        : cap_(std::max<int64_t>(0, ctx.fast_capacity_units)), admitNew_(params.admitNew), scale_(params.decay)
     {
         const auto total = static_cast<size_t>(ctx.layout.totalUnits());
-        scale_.decay = detail::paramOr(params, "decay", kDecay);
         f_.assign(total, 0.0);
-        in_.assign(total, 0);
+        in_.reset(total);
         res_.reset(total);
     }
 
@@ -42,7 +45,7 @@ public:
     {
         Policy::initial(prefillUnits, std::min(capacity, cap_), fast);
         for (uint32_t u : fast) {
-            in_[u] = 1;
+            in_.seed(u);
             res_.push(u, 0.0);
         }
     }
@@ -52,7 +55,7 @@ public:
         int64_t room = cap_ - tier0.count();
         arrived_.clear();
         if (admitNew_) {
-            const double now = scale_.weight / scale_.decay;   // weight of one use at step t
+            const double now = scale_.nextWeight();   // weight of one use at step t
             for (uint32_t u : tier0.newUnits()) {
                 f_[u] = now;
                 if (room == 0) {
@@ -61,8 +64,7 @@ public:
                     ++room;
                 }
                 --room;
-                in_[u] = 1;
-                out.admit_new.push_back(u);
+                in_.admit(u, out);
                 arrived_.push_back(u);
             }
         }
@@ -73,13 +75,12 @@ public:
             std::pop_heap(misses_.begin(), end, less);
             const uint32_t u = *(end - 1);
             if (room == 0) {
-                if (res_.empty() || f_[u] < f_[detail::lowestLazy(res_, f_)]) break;   // bypass
+                if (res_.empty() || f_[u] < f_[lowest()]) break;   // bypass
                 evict(popLeast(), out);
                 ++room;
             }
             --room;
-            in_[u] = 1;
-            out.promote.push_back(u);
+            in_.promote(u, out);
             arrived_.push_back(u);
         }
         misses_.clear();
@@ -89,37 +90,32 @@ public:
     void observe(const StepObservation& obs) override
     {
         scale_.advance();
-        const double w = scale_.weight;
+        const double w = scale_.weight();
         for (uint32_t u : obs.read_units) {
             f_[u] += w;   // a resident's heap key is a lower bound, raised when it surfaces
-            if (!in_[u]) misses_.push_back(u);
+            if (!in_.contains(u)) misses_.push_back(u);
         }
-        if (scale_.needsRenormalise()) {
-            const double k = detail::DecayScale::renormaliser(scale_.weight);
+        if (const double k = scale_.renormalise(); k != 1.0) {
             for (double& v : f_) v *= k;
-            scale_.weight *= k;
             res_.scaleKeys(k);
         }
     }
 
 private:
+    uint32_t lowest() { return kit::topLazy(res_, [this](uint32_t u) { return f_[u]; }); }
     uint32_t popLeast()
     {
-        detail::lowestLazy(res_, f_);
+        lowest();
         return res_.pop();
     }
-    void evict(uint32_t u, StepPlan& out)
-    {
-        in_[u] = 0;
-        out.evict.push_back(u);
-    }
+    void evict(uint32_t u, StepPlan& out) { in_.evict(u, out); }
 
     int64_t cap_;
     bool admitNew_;
-    detail::DecayScale scale_;
-    std::vector<double> f_;    // frequency / decay^t (scaled)
-    std::vector<uint8_t> in_;
-    detail::KeyedHeap<detail::LowKeyLowId> res_;   // residents by (frequency lower bound, id)
+    kit::DecayScale scale_;
+    std::vector<double> f_;    // frequency * scale_.weight()
+    kit::ResidentSet in_;
+    kit::IndexedHeap<kit::LowKeyLowId> res_;   // residents by (frequency lower bound, id)
     std::vector<uint32_t> misses_;            // read at the last step from a slower tier
     std::vector<uint32_t> arrived_;
 };
@@ -139,7 +135,7 @@ PolicyEntry lfuPolicy()
                "New units enter HBM with frequency 1 (evicting the least frequent); off: they start "
                "in the slower tier with frequency 0."}}},
             [](const PolicyContext& ctx, const PolicyParams& p) -> std::unique_ptr<Policy> {
-                return std::make_unique<Lfu>(ctx, p);
+                return std::make_unique<Lfu>(ctx, LfuParams{p.at("decay"), p.at("admit_new") != 0});
             }};
 }
 

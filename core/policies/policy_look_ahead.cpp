@@ -4,7 +4,7 @@
 // oldest-admitted residents that step t does not read. New units enter tier 0 only while it
 // has room. Prefill: the units step 0 reads (lowest id first), then the lowest ids.
 #include "core/policies/policy.hpp"
-#include "core/policies/unit_heaps.hpp"
+#include "core/policies/policy_kit.hpp"
 
 #include <algorithm>
 #include <stdexcept>
@@ -13,13 +13,12 @@ namespace kvtier {
 
 namespace {
 
-using heaps::UnitFifo;
-
 class LookAhead final : public Policy {
 public:
     explicit LookAhead(const PolicyContext& ctx) : sel_(*ctx.future), cap_(ctx.fast_capacity_units)
     {
         const auto total = static_cast<size_t>(ctx.layout.totalUnits());
+        res_.reset(total);
         fifo_.reset(total);
         mark_.assign(total, 0);
     }
@@ -40,50 +39,54 @@ public:
                 fast.push_back(u);
             }
         std::sort(fast.begin(), fast.end());
-        for (uint32_t u : fast) fifo_.pushBack(u);
+        for (uint32_t u : fast) {
+            res_.seed(u);
+            fifo_.pushHead(0, u);
+        }
     }
 
     void plan(int64_t t, const FastTierView& tier0, StepPlan& out) override
     {
-        const auto count = static_cast<int64_t>(fifo_.size());
-        if (tier0.count() != count) throw std::logic_error("look-ahead: tier 0 mirror out of step");
+        res_.check(tier0, "look-ahead");
+        const int64_t count = res_.count();
         const auto stamp = static_cast<uint32_t>(t + 1);
         auto reads = sel_.step_units.row(static_cast<size_t>(t));
         int64_t kept = 0;
         missing_.clear();
         for (uint32_t u : reads) {
             mark_[u] = stamp;
-            if (fifo_.contains(u)) ++kept;
+            if (res_.contains(u)) ++kept;
             else missing_.push_back(u);
         }
         const int64_t promote = std::min<int64_t>(static_cast<int64_t>(missing_.size()), cap_ - kept);
         int64_t evict = std::max<int64_t>(0, count + promote - cap_);
         // Oldest first, skipping what step t reads: at most `kept` units are skipped.
-        for (uint32_t u = fifo_.front(); evict > 0 && u != UnitFifo::kNil;) {
-            const uint32_t next = fifo_.next(u);
+        for (uint32_t u = fifo_.tail(); evict > 0 && u != kit::IdLists::kNil;) {
+            const uint32_t newer = fifo_.prev(u);
             if (mark_[u] != stamp) {
-                fifo_.remove(u);
-                out.evict.push_back(u);
+                fifo_.unlink(u);
+                res_.evict(u, out);
                 --evict;
             }
-            u = next;
+            u = newer;
         }
         for (int64_t i = 0; i < promote; ++i) {
             const uint32_t u = missing_[static_cast<size_t>(i)];
-            fifo_.pushBack(u);
-            out.promote.push_back(u);
+            fifo_.pushHead(0, u);
+            res_.promote(u, out);
         }
         for (uint32_t u : tier0.newUnits()) {
-            if (static_cast<int64_t>(fifo_.size()) >= cap_) break;
-            fifo_.pushBack(u);
-            out.admit_new.push_back(u);
+            if (res_.count() >= cap_) break;
+            fifo_.pushHead(0, u);
+            res_.admit(u, out);
         }
     }
 
 private:
     const Selection& sel_;
     int64_t cap_;
-    UnitFifo fifo_;                 // tier 0, oldest admission first
+    kit::ResidentSet res_;          // tier 0
+    kit::IdLists fifo_;             // tier 0 by admission, the oldest at the tail
     std::vector<uint32_t> mark_;    // per unit: t + 1 when step t reads it
     std::vector<uint32_t> missing_;
 };
@@ -104,8 +107,7 @@ const PolicyInfo& lookAheadInfo()
 
 PolicyEntry lookAheadPolicy()
 {
-    return {lookAheadInfo(), [](const PolicyContext& ctx, const PolicyParams& given) -> std::unique_ptr<Policy> {
-                resolveParams(lookAheadInfo(), given, "look-ahead");
+    return {lookAheadInfo(), [](const PolicyContext& ctx, const PolicyParams&) -> std::unique_ptr<Policy> {
                 if (!ctx.future) throw std::logic_error("look-ahead is an oracle and needs the selection");
                 return std::make_unique<LookAhead>(ctx);
             }};

@@ -12,7 +12,7 @@
 //
 // Cost per step: O(reads of t-1 + moves) with one intrusive list of residents.
 #include "core/policies/policy.hpp"
-#include "core/policies/policy_structs.hpp"
+#include "core/policies/policy_kit.hpp"
 
 #include <algorithm>
 
@@ -25,15 +25,15 @@ public:
     explicit Lru(const PolicyContext& ctx) : cap_(std::max<int64_t>(0, ctx.fast_capacity_units))
     {
         const auto total = static_cast<size_t>(ctx.layout.totalUnits());
-        in_.assign(total, 0);
-        list_.reset(total, 1);
+        res_.reset(total);
+        list_.reset(total);
     }
 
     void initial(int64_t prefillUnits, int64_t capacity, std::vector<uint32_t>& fast) override
     {
         Policy::initial(prefillUnits, std::min(capacity, cap_), fast);
         for (uint32_t u : fast) {   // ascending: the highest id ends up most recent
-            in_[u] = 1;
+            res_.seed(u);
             list_.pushHead(0, u);
         }
     }
@@ -52,28 +52,24 @@ public:
                 kept_.push_back(u);
                 --budget;
                 list_.unlink(u);   // re-linked at the head below
-            } else if (in_[u]) {
+            } else if (res_.contains(u)) {
                 evict(u, out);
             }
         };
         for (size_t i = lastNew_.size(); i-- > 0;) consider(lastNew_[i]);
         for (size_t i = reads_.size(); i-- > 0;) consider(reads_[i]);
         // Older residents: keep the most recent ones that still fit.
-        while (static_cast<int64_t>(list_.size(0)) > budget) evict(list_.tail(0), out);
+        while (static_cast<int64_t>(list_.size()) > budget) evict(list_.tail(), out);
         for (size_t i = kept_.size(); i-- > 0;) {   // ascending key: the most recent ends at the head
             const uint32_t u = kept_[i];
-            if (!in_[u]) {
-                in_[u] = 1;
-                out.promote.push_back(u);   // a miss of step t-1
-            }
+            if (!res_.contains(u)) res_.promote(u, out);   // a miss of step t-1
             list_.pushHead(0, u);
         }
         lastNew_.clear();
         for (size_t j = fresh.size() - k; j < fresh.size(); ++j) {   // the k highest ids
             const uint32_t u = fresh[j];
-            in_[u] = 1;
+            res_.admit(u, out);
             list_.pushHead(0, u);
-            out.admit_new.push_back(u);
             lastNew_.push_back(u);
         }
         reads_.clear();
@@ -85,13 +81,12 @@ private:
     void evict(uint32_t u, StepPlan& out)
     {
         list_.unlink(u);
-        in_[u] = 0;
-        out.evict.push_back(u);
+        res_.evict(u, out);
     }
 
     int64_t cap_;
-    std::vector<uint8_t> in_;
-    detail::IdLists list_;            // residents, head = most recent
+    kit::ResidentSet res_;            // tier 0
+    kit::IdLists list_;               // residents, head = most recent
     std::vector<uint32_t> reads_;     // read at the last observed step, ascending
     std::vector<uint32_t> lastNew_;   // created (and admitted) at the last planned step, ascending
     std::vector<uint32_t> kept_;

@@ -27,8 +27,7 @@ const PolicyInfo& pageInfo()
 
 PolicyEntry pagePolicy()
 {
-    return {pageInfo(), [](const PolicyContext& ctx, const PolicyParams& given) -> std::unique_ptr<Policy> {
-                const PolicyParams p = resolveParams(pageInfo(), given, "page");
+    return {pageInfo(), [](const PolicyContext& ctx, const PolicyParams& p) -> std::unique_ptr<Policy> {
                 return makeReactivePolicy(ctx, static_cast<int64_t>(p.at("block_tokens")),
                                           static_cast<int64_t>(p.at("max_promotions_per_step")));
             }};

@@ -23,7 +23,7 @@
 // scored ones in a heap built when needed, candidates in a heap popped at most
 // max_swaps_per_step times.
 #include "core/policies/policy.hpp"
-#include "core/policies/policy_structs.hpp"
+#include "core/policies/policy_kit.hpp"
 
 #include <algorithm>
 
@@ -33,6 +33,10 @@ namespace {
 
 constexpr double kBlockTokens = 16;
 constexpr double kMaxSwaps = 32;
+
+struct QuestParams {
+    int64_t blockTokens, maxSwaps;
+};
 
 class Quest final : public Policy {
     struct HigherFirst {   // std heap order whose top is the lowest (score, id)
@@ -45,15 +49,13 @@ class Quest final : public Policy {
     HigherFirst higherFirst() const { return {&score_}; }
 
 public:
-    Quest(const PolicyContext& ctx, const PolicyParams& params)
-        : lay_(ctx.layout), cap_(std::max<int64_t>(0, ctx.fast_capacity_units)),
-          maxSwaps_(static_cast<int64_t>(detail::paramOr(params, "max_swaps_per_step", kMaxSwaps)))
+    Quest(const PolicyContext& ctx, const QuestParams& params)
+        : lay_(ctx.layout), cap_(std::max<int64_t>(0, ctx.fast_capacity_units)), maxSwaps_(params.maxSwaps)
     {
-        const auto blockTokens = static_cast<int64_t>(detail::paramOr(params, "block_tokens", kBlockTokens));
-        ppb_ = std::max<int64_t>(1, (blockTokens + lay_.page_tokens - 1) / lay_.page_tokens);
+        ppb_ = std::max<int64_t>(1, (params.blockTokens + lay_.page_tokens - 1) / lay_.page_tokens);
         const int64_t pages = lay_.pagesAt(lay_.prefill + lay_.steps);
         const auto blocks = static_cast<size_t>((pages + ppb_ - 1) / ppb_ * lay_.slot_count);
-        in_.assign(static_cast<size_t>(lay_.totalUnits()), 0);
+        in_.reset(static_cast<size_t>(lay_.totalUnits()));
         // Tables instead of divisions on the hot paths.
         blockOfUnit_.resize(static_cast<size_t>(lay_.totalUnits()));
         for (size_t u = 0; u < blockOfUnit_.size(); ++u) {
@@ -76,7 +78,7 @@ public:
     {
         Policy::initial(prefillUnits, std::min(capacity, cap_), fast);
         for (uint32_t u : fast) {
-            in_[u] = 1;
+            in_.seed(u);
             const uint32_t b = blockOf(u);
             ++resident_[b];
             sync(b);
@@ -100,8 +102,7 @@ public:
                 room += evictBlock(v, out);
             }
             --room;
-            in_[u] = 1;
-            out.admit_new.push_back(u);
+            in_.admit(u, out);
         }
 
         // 2. Swaps, highest score first.
@@ -210,7 +211,7 @@ private:
     {
         for (;;) {
             uint32_t v = zero_.first();
-            if (v != detail::IdBitset::kNone) {
+            if (v != kit::IdBitset::kNone) {
                 if (bounded && !(0.0f < below)) return kNoBlock;
                 zero_.remove(v);
             } else {
@@ -238,10 +239,7 @@ private:
         const int64_t n = existing(b);
         for (int64_t p = p0; p < p0 + n; ++p) {
             const uint32_t u = lay_.unit(p, slot);
-            if (in_[u]) {
-                in_[u] = 0;
-                out.evict.push_back(u);
-            }
+            if (in_.contains(u)) in_.evict(u, out);
         }
         const int64_t freed = resident_[b];
         resident_[b] = 0;
@@ -257,10 +255,7 @@ private:
         const int64_t n = existing(b);
         for (int64_t p = p0; p < p0 + n; ++p) {
             const uint32_t u = lay_.unit(p, slot);
-            if (!in_[u]) {
-                in_[u] = 1;
-                out.promote.push_back(u);
-            }
+            if (!in_.contains(u)) in_.promote(u, out);
         }
         resident_[b] = static_cast<int32_t>(n);
         promotedAt_[b] = t_;
@@ -273,14 +268,14 @@ private:
     int64_t ppb_ = 1;            // pages per block
     int64_t t_ = 0, pagesBefore_ = 0;
     bool posBuilt_ = false;
-    std::vector<uint8_t> in_;
+    kit::ResidentSet in_;            // tier 0, by unit
     std::vector<uint32_t> blockOfUnit_;
     std::vector<int64_t> firstPage_;  // per block
     int64_t lastObserved_ = -2;      // scoredAt_ starts at -1: never scored
     std::vector<float> score_;        // per block: best token score at the last observed step
     std::vector<int32_t> resident_;   // per block: units in tier 0
     std::vector<int64_t> protectUntil_, evictedAt_, promotedAt_, scoredAt_;
-    detail::IdBitset zero_;           // resident blocks with score 0
+    kit::IdBitset zero_;           // resident blocks with score 0
     std::vector<uint32_t> pos_;       // heap of resident blocks with a positive score
     std::vector<uint32_t> scored_;    // blocks with a score at the last observed step
     std::vector<uint32_t> last_;      // ... at the one before
@@ -301,7 +296,8 @@ PolicyEntry questPolicy()
               {"max_swaps_per_step", "Block swaps per step", ParamSpec::Type::Int, 0, 1000000, kMaxSwaps,
                "At most this many blocks come into HBM per step (0 = no limit)."}}},
             [](const PolicyContext& ctx, const PolicyParams& p) -> std::unique_ptr<Policy> {
-                return std::make_unique<Quest>(ctx, p);
+                return std::make_unique<Quest>(ctx, QuestParams{static_cast<int64_t>(p.at("block_tokens")),
+                                                                static_cast<int64_t>(p.at("max_swaps_per_step"))});
             }};
 }
 

@@ -5,16 +5,13 @@
 // modelled: a promotion at step t re-reads the unit from its lower tier.
 #include "core/policies/policy_reactive.hpp"
 
-#include "core/policies/unit_heaps.hpp"
+#include "core/policies/policy_kit.hpp"
 
 #include <algorithm>
-#include <stdexcept>
 
 namespace kvtier {
 
 namespace {
-
-using heaps::UnitFifo;
 
 class Reactive final : public Policy {
 public:
@@ -22,6 +19,7 @@ public:
         : lay_(ctx.layout), cap_(ctx.fast_capacity_units), block_(blockTokens), maxProm_(maxPromotions)
     {
         const auto total = static_cast<size_t>(lay_.totalUnits());
+        res_.reset(total);
         fifo_.reset(total);
         mark_.assign(total, 0);
     }
@@ -29,13 +27,16 @@ public:
     void initial(int64_t prefillUnits, int64_t capacity, std::vector<uint32_t>& fast) override
     {
         Policy::initial(prefillUnits, capacity, fast);
-        for (uint32_t u : fast) fifo_.pushBack(u);   // admitted in unit order
+        for (uint32_t u : fast) {   // admitted in unit order
+            res_.seed(u);
+            fifo_.pushHead(0, u);
+        }
     }
 
     void plan(int64_t t, const FastTierView& tier0, StepPlan& out) override
     {
-        const auto count = static_cast<int64_t>(fifo_.size());
-        if (tier0.count() != count) throw std::logic_error("reactive: tier 0 mirror out of step");
+        res_.check(tier0, "reactive");
+        const int64_t count = res_.count();
         const auto before = static_cast<uint32_t>(tier0.unitsBefore());
         const auto stamp = static_cast<uint32_t>(t + 1);
 
@@ -59,7 +60,7 @@ public:
                 const int64_t hi = std::min(pagesNow, ((b + 1) * block_ + g - 1) / g);
                 for (int64_t p = lo; p < hi; ++p) {
                     const uint32_t v = lay_.unit(p, lay_.slotOf(u));
-                    if (mark_[v] == stamp || fifo_.contains(v)) continue;
+                    if (mark_[v] == stamp || res_.contains(v)) continue;
                     mark_[v] = stamp;
                     cand_.push_back(v);
                     if (full()) break;
@@ -73,20 +74,20 @@ public:
         const int64_t evict = std::clamp<int64_t>(count + promote + nNew - cap_, 0, count);
 
         for (int64_t i = 0; i < evict; ++i) {
-            const uint32_t u = fifo_.front();
-            fifo_.remove(u);
-            out.evict.push_back(u);
+            const uint32_t u = fifo_.tail();
+            fifo_.unlink(u);
+            res_.evict(u, out);
         }
         for (int64_t i = 0; i < promote; ++i) {
             const uint32_t u = cand_[static_cast<size_t>(i)];
-            fifo_.pushBack(u);
-            out.promote.push_back(u);
+            fifo_.pushHead(0, u);
+            res_.promote(u, out);
         }
-        const int64_t room = cap_ - static_cast<int64_t>(fifo_.size());
+        const int64_t room = cap_ - res_.count();
         for (uint32_t u : tier0.newUnits()) {
             if (static_cast<int64_t>(out.admit_new.size()) >= room) break;
-            fifo_.pushBack(u);
-            out.admit_new.push_back(u);
+            fifo_.pushHead(0, u);
+            res_.admit(u, out);
         }
     }
 
@@ -94,7 +95,7 @@ public:
     {
         missed_.clear();
         for (uint32_t u : obs.read_units)
-            if (!fifo_.contains(u)) missed_.push_back(u);
+            if (!res_.contains(u)) missed_.push_back(u);
     }
 
 private:
@@ -102,7 +103,8 @@ private:
     int64_t cap_;
     int64_t block_;
     int64_t maxProm_;
-    UnitFifo fifo_;                  // tier 0, oldest admission first
+    kit::ResidentSet res_;           // tier 0
+    kit::IdLists fifo_;              // tier 0 by admission, the oldest at the tail
     std::vector<uint32_t> mark_;     // per unit: step + 1 when listed as a candidate
     std::vector<uint32_t> missed_;   // units the last step read from a lower tier
     std::vector<uint32_t> cand_;
@@ -130,8 +132,7 @@ std::unique_ptr<Policy> makeReactivePolicy(const PolicyContext& ctx, int64_t blo
 
 PolicyEntry reactivePolicy()
 {
-    return {reactiveInfo(), [](const PolicyContext& ctx, const PolicyParams& given) -> std::unique_ptr<Policy> {
-                const PolicyParams p = resolveParams(reactiveInfo(), given, "reactive");
+    return {reactiveInfo(), [](const PolicyContext& ctx, const PolicyParams& p) -> std::unique_ptr<Policy> {
                 return makeReactivePolicy(ctx, 1, static_cast<int64_t>(p.at("max_promotions_per_step")));
             }};
 }

@@ -6,9 +6,9 @@
 // As the window slides, the units that leave it are evicted and new units admitted; the
 // wanted set only gains new units, so nothing is ever promoted. O(changes) per step.
 #include "core/policies/policy.hpp"
+#include "core/policies/policy_kit.hpp"
 
 #include <algorithm>
-#include <stdexcept>
 
 namespace kvtier {
 
@@ -19,7 +19,7 @@ public:
     SinksWindow(const PolicyContext& ctx, int64_t sinks, int64_t window)
         : lay_(ctx.layout), cap_(ctx.fast_capacity_units), window_(window)
     {
-        resident_.assign(static_cast<size_t>(lay_.totalUnits()), 0);
+        res_.reset(static_cast<size_t>(lay_.totalUnits()));
         sinkEnd_ = std::min(lay_.pagesAt(sinks) * lay_.slot_count, cap_);
     }
 
@@ -29,28 +29,19 @@ public:
         for (int64_t u = 0; u < prefillUnits; ++u)
             if (u < sinkEnd_ || u >= lo_) {
                 fast.push_back(static_cast<uint32_t>(u));
-                resident_[static_cast<size_t>(u)] = 1;
+                res_.seed(static_cast<uint32_t>(u));
             }
-        count_ = static_cast<int64_t>(fast.size());
     }
 
     void plan(int64_t t, const FastTierView& tier0, StepPlan& out) override
     {
-        if (tier0.count() != count_) throw std::logic_error("sinks-window: tier 0 mirror out of step");
+        res_.check(tier0, "sinks-window");
         const int64_t lo = windowLo(t);
         for (int64_t u = std::max(lo_, sinkEnd_); u < lo && u < tier0.unitsBefore(); ++u)
-            if (resident_[static_cast<size_t>(u)]) {
-                resident_[static_cast<size_t>(u)] = 0;
-                out.evict.push_back(static_cast<uint32_t>(u));
-                --count_;
-            }
+            if (res_.contains(static_cast<uint32_t>(u))) res_.evict(static_cast<uint32_t>(u), out);
         lo_ = std::max(lo_, lo);
         for (uint32_t u : tier0.newUnits())
-            if ((u < sinkEnd_ || u >= lo_) && count_ < cap_) {
-                resident_[u] = 1;
-                out.admit_new.push_back(u);
-                ++count_;
-            }
+            if ((u < sinkEnd_ || u >= lo_) && res_.count() < cap_) res_.admit(u, out);
     }
 
 private:
@@ -69,8 +60,7 @@ private:
     int64_t cap_, window_;
     int64_t sinkEnd_ = 0;   // sink units are [0, sinkEnd_)
     int64_t lo_ = 0;        // window units below lo_ have left tier 0
-    int64_t count_ = 0;
-    std::vector<uint8_t> resident_;
+    kit::ResidentSet res_;
 };
 
 const PolicyInfo& sinksWindowInfo()
@@ -91,8 +81,7 @@ const PolicyInfo& sinksWindowInfo()
 
 PolicyEntry sinksWindowPolicy()
 {
-    return {sinksWindowInfo(), [](const PolicyContext& ctx, const PolicyParams& given) -> std::unique_ptr<Policy> {
-                const PolicyParams p = resolveParams(sinksWindowInfo(), given, "sinks-window");
+    return {sinksWindowInfo(), [](const PolicyContext& ctx, const PolicyParams& p) -> std::unique_ptr<Policy> {
                 return std::make_unique<SinksWindow>(ctx, static_cast<int64_t>(p.at("sinks_tokens")),
                                                      static_cast<int64_t>(p.at("window_tokens")));
             }};

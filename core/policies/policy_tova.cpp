@@ -13,10 +13,9 @@
 // residents by key (sorted only if ever needed). Nothing is done per unit that was not
 // scored, and no structure keeps all units in order.
 #include "core/policies/policy.hpp"
+#include "core/policies/policy_kit.hpp"
 
 #include <algorithm>
-#include <bit>
-#include <stdexcept>
 
 namespace kvtier {
 
@@ -28,23 +27,23 @@ public:
     {
         const auto total = static_cast<size_t>(ctx.layout.totalUnits());
         u_.assign(total, UnitState{});
-        res_.assign((total + 63) / 64, 0);
+        in_.reset(total);
+        res_.reset(total);
     }
 
     void initial(int64_t prefillUnits, int64_t capacity, std::vector<uint32_t>& fast) override
     {
         Policy::initial(prefillUnits, capacity, fast);
-        for (uint32_t u : fast) u_[u].resident = 1;
-        count_ = static_cast<int64_t>(fast.size());
+        for (uint32_t u : fast) in_.seed(u);
         for (int64_t u = 0; u < prefillUnits; ++u) activate(static_cast<uint32_t>(u));
     }
 
     void plan(int64_t, const FastTierView& tier0, StepPlan& out) override
     {
-        if (tier0.count() != count_) throw std::logic_error("tova: tier 0 mirror out of step");
+        in_.check(tier0, "tova");
         ++planTag_;
         const auto nNew = static_cast<int64_t>(tier0.newUnits().size());
-        const int64_t need = std::max<int64_t>(0, count_ + nNew - cap_);
+        const int64_t need = std::max<int64_t>(0, in_.count() + nNew - cap_);
         // The best `budget` scored non-residents, best first: one pass keeping them in a
         // small heap of (key, unit) with the worst of them on top, then a sort of those.
         const size_t budget = maxSwaps_ == 0 ? nonResScored_.size()
@@ -73,16 +72,14 @@ public:
             evict(w, out);
         }
         for (uint32_t u : tier0.newUnits()) {
-            if (count_ >= cap_) break;
-            u_[u].resident = 1;   // not active yet: protected until it has a score
-            ++count_;
-            out.admit_new.push_back(u);
+            if (in_.count() >= cap_) break;
+            in_.admit(u, out);   // not active yet: protected until it has a score
             admittedNow_.push_back(u);
         }
         uint32_t w = kNone;   // the next resident to give up, once looked at
         for (const Cand& c : best_) {
             const uint32_t b = c.unit;
-            if (count_ < cap_) {   // free room (only when everything else fits)
+            if (in_.count() < cap_) {   // free room (only when everything else fits)
                 promote(b, out);
                 continue;
             }
@@ -93,7 +90,7 @@ public:
             promote(b, out);
         }
         for (uint32_t u : tier0.newUnits())
-            if (!u_[u].resident) activate(u);
+            if (!in_.contains(u)) activate(u);
     }
 
     void observe(const StepObservation& obs) override
@@ -112,7 +109,7 @@ public:
             scored_[n] = u;
             nonResScored_[m] = u;
             n += positive;
-            m += positive & x.active & (x.resident ^ 1u);
+            m += positive & x.active & (in_.contains(u) ? 0u : 1u);
         }
         scored_.resize(n);
         nonResScored_.resize(m);
@@ -133,36 +130,24 @@ private:
         float key = 0;          // score_sum when last scored
         uint32_t scoredAt = 0;  // t + 1 of that step
         uint32_t movedAt = 0;   // plan tag of the last move
-        uint8_t resident = 0;
         uint8_t active = 0;     // not active: created at the last step, unscored, protected
     };
 
     float key(uint32_t u) const { return u_[u].scoredAt == lastTag_ ? u_[u].key : 0.0f; }
-    void setBit(uint32_t u, bool on)
-    {
-        const uint64_t bit = uint64_t{1} << (u % 64);
-        res_[u / 64] = on ? (res_[u / 64] | bit) : (res_[u / 64] & ~bit);
-    }
     // Residents that may be evicted, in order: those with key 0 by id (the bitset of
     // active residents, skipping the ones scored at the last step), then the scored
     // residents by key. Units moved during this plan are skipped.
     uint32_t nextWorst()
     {
-        const auto words = res_.size();
-        while (cursor_ / 64 < words) {
-            const uint64_t word = res_[cursor_ / 64] >> (cursor_ % 64);
-            if (word == 0) {
-                cursor_ = (cursor_ / 64 + 1) * 64;
-                continue;
-            }
-            cursor_ += static_cast<size_t>(std::countr_zero(word));
-            const auto u = static_cast<uint32_t>(cursor_++);
+        for (uint32_t u; (u = res_.next(cursor_)) != kit::IdBitset::kNone;) {
+            cursor_ = size_t{u} + 1;
             if (u_[u].scoredAt != lastTag_ && u_[u].movedAt != planTag_) return u;
         }
+        cursor_ = SIZE_MAX;   // scanned to the end
         if (!lowReady_) {
             low_.clear();
             for (uint32_t u : scored_)
-                if (u_[u].active && u_[u].resident && u_[u].movedAt != planTag_) low_.push_back(u);
+                if (u_[u].active && in_.contains(u) && u_[u].movedAt != planTag_) low_.push_back(u);
             std::sort(low_.begin(), low_.end(), [this](uint32_t a, uint32_t b) {
                 return u_[a].key != u_[b].key ? u_[a].key < u_[b].key : a < b;
             });
@@ -170,35 +155,32 @@ private:
         }
         while (lowNext_ < low_.size()) {
             const uint32_t u = low_[lowNext_++];
-            if (u_[u].resident && u_[u].movedAt != planTag_) return u;
+            if (in_.contains(u) && u_[u].movedAt != planTag_) return u;
         }
         return kNone;
     }
     void activate(uint32_t u)
     {
         u_[u].active = 1;
-        setBit(u, u_[u].resident);
+        res_.set(u, in_.contains(u));
     }
     void evict(uint32_t u, StepPlan& out)
     {
-        u_[u].resident = 0;
         u_[u].movedAt = planTag_;
-        --count_;
-        out.evict.push_back(u);
-        setBit(u, false);
+        in_.evict(u, out);
+        res_.remove(u);
     }
     void promote(uint32_t u, StepPlan& out)
     {
-        u_[u].resident = 1;
         u_[u].movedAt = planTag_;
-        ++count_;
-        out.promote.push_back(u);
-        setBit(u, true);
+        in_.promote(u, out);
+        res_.insert(u);
     }
 
     int64_t cap_, maxSwaps_;
     std::vector<UnitState> u_;
-    std::vector<uint64_t> res_;            // bit u: u is an active resident
+    kit::ResidentSet in_;                  // tier 0
+    kit::IdBitset res_;                    // the active residents
     std::vector<uint32_t> scored_;         // units with a score above 0 at the last step
     std::vector<uint32_t> nonResScored_;   // those of them that were active non-residents
     std::vector<uint32_t> low_;            // scored residents by key, built when needed
@@ -207,7 +189,6 @@ private:
     uint32_t lastTag_ = kNone, planTag_ = 0;   // lastTag_: t + 1 of the last observed step
     size_t cursor_ = 0, lowNext_ = 0;
     bool lowReady_ = false;
-    int64_t count_ = 0;
 };
 
 const PolicyInfo& tovaInfo()
@@ -227,8 +208,7 @@ const PolicyInfo& tovaInfo()
 
 PolicyEntry tovaPolicy()
 {
-    return {tovaInfo(), [](const PolicyContext& ctx, const PolicyParams& given) -> std::unique_ptr<Policy> {
-                const PolicyParams p = resolveParams(tovaInfo(), given, "tova");
+    return {tovaInfo(), [](const PolicyContext& ctx, const PolicyParams& p) -> std::unique_ptr<Policy> {
                 return std::make_unique<Tova>(ctx, static_cast<int64_t>(p.at("max_swaps_per_step")));
             }};
 }

@@ -10,12 +10,13 @@
 //
 // Cost per step: O((reads leaving and entering the window + target changes + moves) *
 // log units). Window counts slide with the window; next reads come from one backward pass
-// over the selection. The target is kept by lazy heaps (target, worst on top; candidates,
+// over the selection. The target is kept by indexed heaps (target, worst on top; candidates,
 // best on top) rebalanced after re-keying only the units whose count changed; two more
 // give the missing target units (best first) and the residents outside the target (worst
-// first). A key change pushes a fresh entry only into the heaps it moves towards the top of.
+// first). A key change updates only the heaps it moves towards the top of; in the others
+// the node lags and is repaired when it surfaces (kit::topLazy).
 #include "core/policies/policy.hpp"
-#include "core/policies/unit_heaps.hpp"
+#include "core/policies/policy_kit.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -25,54 +26,27 @@ namespace kvtier {
 
 namespace {
 
-using heaps::HeapEntry;
-using heaps::HighKeyLowIdFirst;
-using heaps::LazyHeap;
-using heaps::LowKeyHighIdFirst;
+struct WindowedParams {
+    int64_t windowSteps;
+    double promotionRatio;
+};
 
 class WindowedLookAhead final : public Policy {
-    // Heap helpers first: their return types are deduced.
-    auto keyFn() const
-    {
-        return [this](uint32_t u) { return key(u); };
-    }
-    // Worst-first heaps (ta_, er_) check stampLo_, best-first ones (mt_, cb_) stampHi_.
-    auto liveTarget() const
-    {
-        return [this](const HeapEntry& e) { return e.stamp == stampLo_[e.unit] && inTarget_[e.unit]; };
-    }
-    auto liveMissing() const
-    {
-        return [this](const HeapEntry& e) {
-            return e.stamp == stampHi_[e.unit] && inTarget_[e.unit] && !resident_[e.unit];
-        };
-    }
-    auto liveCandidate() const
-    {
-        return [this](const HeapEntry& e) {
-            return e.stamp == stampHi_[e.unit] && !inTarget_[e.unit] && cnt_[e.unit] > 0;
-        };
-    }
-    auto liveResidentOutside() const
-    {
-        return [this](const HeapEntry& e) {
-            return e.stamp == stampLo_[e.unit] && !inTarget_[e.unit] && resident_[e.unit];
-        };
-    }
-
 public:
-    WindowedLookAhead(const PolicyContext& ctx, int64_t window, double ratio)
-        : sel_(*ctx.future), lay_(ctx.layout), cap_(ctx.fast_capacity_units), w_(window), ratio_(ratio)
+    WindowedLookAhead(const PolicyContext& ctx, const WindowedParams& p)
+        : sel_(*ctx.future), lay_(ctx.layout), cap_(ctx.fast_capacity_units), w_(p.windowSteps),
+          ratio_(p.promotionRatio)
     {
         const auto total = static_cast<size_t>(lay_.totalUnits());
-        limit_ = 2 * total + 1024;
         cnt_.assign(total, 0);
         nextUse_.assign(total, kNever);
-        stampHi_.assign(total, 0);
-        stampLo_.assign(total, 0);
         touch_.assign(total, 0);
+        ta_.reset(total);
+        mt_.reset(total);
+        cb_.reset(total);
+        er_.reset(total);
         inTarget_.assign(total, 0);
-        resident_.assign(total, 0);
+        res_.reset(total);
         // Next read of the same unit after each read (scan backwards).
         const auto& su = sel_.step_units;
         nextOcc_.assign(su.items.size(), kNever);
@@ -100,7 +74,7 @@ public:
 
     void plan(int64_t t, const FastTierView& tier0, StepPlan& out) override
     {
-        if (tier0.count() != residents_) throw std::logic_error("windowed-look-ahead: tier 0 mirror out of step");
+        res_.check(tier0, "windowed-look-ahead");
         slide(t);
         for (uint32_t u : tier0.newUnits()) {
             existEnd_ = std::max(existEnd_, u + 1);
@@ -115,19 +89,19 @@ public:
         const int64_t promote = std::clamp<int64_t>(
             static_cast<int64_t>(std::ceil(ratio_ * static_cast<double>(missing) - 1e-9)), 0, missing);
         for (int64_t done = 0; done < promote;) {
-            const uint32_t u = mt_.top(liveMissing(), keyFn());
+            const uint32_t u = top(mt_);
             if (u == kNone) throw std::logic_error("windowed-look-ahead: missing-target heap ran dry");
-            mt_.pop();
+            mt_.erase(u);
             if (u >= before) continue;   // created this step: admitted below
             out.promote.push_back(u);
             setResident(u, true);
             ++done;
         }
-        int64_t evict = residents_ + newInTarget - cap_;
+        int64_t evict = res_.count() + newInTarget - cap_;
         while (evict-- > 0) {
-            const uint32_t u = er_.top(liveResidentOutside(), keyFn());
+            const uint32_t u = top(er_);
             if (u == kNone) throw std::logic_error("windowed-look-ahead: nothing left to evict");
-            er_.pop();
+            er_.erase(u);
             out.evict.push_back(u);
             setResident(u, false);
         }
@@ -137,20 +111,18 @@ public:
                 setResident(u, true);
             }
         for (uint32_t u : tier0.newUnits())
-            if (!inTarget_[u] && residents_ < cap_) {
+            if (!inTarget_[u] && res_.count() < cap_) {
                 out.admit_new.push_back(u);
                 setResident(u, true);
             }
         std::sort(out.admit_new.begin(), out.admit_new.end());
-        ta_.compact(limit_, liveTarget());
-        mt_.compact(limit_, liveMissing());
-        cb_.compact(limit_, liveCandidate());
-        er_.compact(limit_, liveResidentOutside());
     }
 
 private:
     static constexpr uint32_t kNever = 0xffffffffu;
-    static constexpr uint32_t kNone = LazyHeap<HighKeyLowIdFirst>::kNone;
+    static constexpr uint32_t kNone = UINT32_MAX;
+    using Worst = kit::IndexedHeap<kit::LowKeyHighId>;   // lowest rank on top
+    using Best = kit::IndexedHeap<kit::HighKeyLowId>;    // highest rank on top
 
     // Rank key: window count first, then sooner next read (exact in a double).
     double key(uint32_t u) const
@@ -163,43 +135,60 @@ private:
         return ka != kb ? ka > kb : a < b;
     }
 
-    // Re-files u after a change of membership: one exact live entry per heap it is in.
+    // The top of a heap by true key, or kNone.
+    template <class Heap>
+    uint32_t top(Heap& h)
+    {
+        return h.empty() ? kNone : kit::topLazy(h, [this](uint32_t u) { return key(u); });
+    }
+    // Puts u into (or out of) a heap, with its exact key when in.
+    template <class Heap>
+    void file(Heap& h, uint32_t u, bool in)
+    {
+        if (in) h.pushOrSet(u, key(u));
+        else h.eraseIfPresent(u);
+    }
+    // Re-files an existing u after a change of membership: exact keys in the heaps it is in.
     void refresh(uint32_t u)
     {
-        fileHi(u);
-        fileLo(u);
-    }
-    void fileHi(uint32_t u)
-    {
-        const uint32_t s = ++stampHi_[u];
         if (u >= existEnd_) return;
-        if (inTarget_[u] ? !resident_[u] : cnt_[u] > 0) (inTarget_[u] ? mt_ : cb_).push(key(u), u, s);
+        file(ta_, u, inTarget_[u]);
+        file(mt_, u, inTarget_[u] && !res_.contains(u));
+        file(cb_, u, !inTarget_[u] && cnt_[u] > 0);
+        file(er_, u, !inTarget_[u] && res_.contains(u));
     }
-    void fileLo(uint32_t u)
-    {
-        const uint32_t s = ++stampLo_[u];
-        if (u >= existEnd_) return;
-        if (inTarget_[u] || resident_[u]) (inTarget_[u] ? ta_ : er_).push(key(u), u, s);
-    }
-    // After a key change only the heaps the key moved towards the top of need a fresh
-    // entry; the others keep a lagging one that LazyHeap repairs when it surfaces.
+    // After a key change only the heaps the key moved towards the top of are updated; in
+    // the others the node lags (towards the top) and topLazy repairs it when it surfaces.
+    // A count reaching or leaving 0 moves a unit outside the target into or out of cb_.
     void rekey(uint32_t u, double old)
     {
+        if (u >= existEnd_) return;
         const double k = key(u);
-        if (k > old) fileHi(u);
-        else if (k < old) fileLo(u);
+        const bool candidate = !inTarget_[u] && cnt_[u] > 0;
+        if (candidate != cb_.contains(u)) {
+            if (candidate) cb_.push(u, k);
+            else cb_.erase(u);
+        } else if (k > old && candidate) {
+            cb_.set(u, k);
+        }
+        if (k > old) {
+            if (mt_.contains(u)) mt_.set(u, k);
+        } else if (k < old) {
+            if (ta_.contains(u)) ta_.set(u, k);
+            if (er_.contains(u)) er_.set(u, k);
+        }
     }
     void setTarget(uint32_t u, bool in)
     {
         inTarget_[u] = in;
         targetSize_ += in ? 1 : -1;
-        if (!resident_[u]) missing_ += in ? 1 : -1;
+        if (!res_.contains(u)) missing_ += in ? 1 : -1;
         refresh(u);
     }
     void setResident(uint32_t u, bool in)
     {
-        resident_[u] = in;
-        residents_ += in ? 1 : -1;
+        if (in) res_.set(u);
+        else res_.clear(u);
         if (inTarget_[u]) missing_ += in ? -1 : 1;
         refresh(u);
     }
@@ -238,23 +227,19 @@ private:
     void rebalance()
     {
         for (;;) {   // units the window no longer reads leave the target
-            const uint32_t w = ta_.top(liveTarget(), keyFn());
+            const uint32_t w = top(ta_);
             if (w == kNone || cnt_[w] > 0) break;
-            ta_.pop();
             setTarget(w, false);
         }
         while (targetSize_ < cap_) {
-            const uint32_t b = cb_.top(liveCandidate(), keyFn());
+            const uint32_t b = top(cb_);
             if (b == kNone) break;
-            cb_.pop();
             setTarget(b, true);
         }
         for (;;) {
-            const uint32_t b = cb_.top(liveCandidate(), keyFn());
-            const uint32_t w = ta_.top(liveTarget(), keyFn());
+            const uint32_t b = top(cb_);
+            const uint32_t w = top(ta_);
             if (b == kNone || w == kNone || !better(b, w)) break;
-            cb_.pop();
-            ta_.pop();
             setTarget(w, false);
             setTarget(b, true);
         }
@@ -264,22 +249,22 @@ private:
     UnitLayout lay_;
     int64_t cap_, w_;
     double ratio_;
-    size_t limit_ = 0;
     std::vector<uint32_t> nextOcc_;   // per item of step_units: the unit's next read step
     std::vector<uint32_t> cnt_;       // reads in the window
     std::vector<uint32_t> nextUse_;   // first read at or after the window's start
-    std::vector<uint32_t> stampHi_, stampLo_, touch_;
-    std::vector<uint8_t> inTarget_, resident_;
+    std::vector<uint32_t> touch_;
+    std::vector<uint8_t> inTarget_;
+    kit::ResidentSet res_;            // tier 0 (the plan is written next to each change)
     std::vector<uint32_t> changed_;
     std::vector<double> oldKey_;
     uint32_t tag_ = 0;
     uint32_t existEnd_ = 0;           // units 0 .. existEnd_-1 exist
     int64_t winLo_ = 0, winHi_ = 0;
-    int64_t targetSize_ = 0, missing_ = 0, residents_ = 0;
-    LazyHeap<LowKeyHighIdFirst> ta_;  // target, worst first
-    LazyHeap<HighKeyLowIdFirst> mt_;  // target units not in tier 0, best first
-    LazyHeap<HighKeyLowIdFirst> cb_;  // read in the window, not in the target, best first
-    LazyHeap<LowKeyHighIdFirst> er_;  // residents outside the target, worst first
+    int64_t targetSize_ = 0, missing_ = 0;
+    Worst ta_;  // target, worst first
+    Best mt_;   // target units not in tier 0, best first
+    Best cb_;   // read in the window, not in the target, best first
+    Worst er_;  // residents outside the target, worst first
 };
 
 const PolicyInfo& windowedInfo()
@@ -301,11 +286,10 @@ const PolicyInfo& windowedInfo()
 
 PolicyEntry windowedLookAheadPolicy()
 {
-    return {windowedInfo(), [](const PolicyContext& ctx, const PolicyParams& given) -> std::unique_ptr<Policy> {
-                const PolicyParams p = resolveParams(windowedInfo(), given, "windowed-look-ahead");
+    return {windowedInfo(), [](const PolicyContext& ctx, const PolicyParams& p) -> std::unique_ptr<Policy> {
                 if (!ctx.future) throw std::logic_error("windowed-look-ahead is an oracle and needs the selection");
-                return std::make_unique<WindowedLookAhead>(ctx, static_cast<int64_t>(p.at("window_steps")),
-                                                           p.at("promotion_ratio"));
+                return std::make_unique<WindowedLookAhead>(
+                    ctx, WindowedParams{static_cast<int64_t>(p.at("window_steps")), p.at("promotion_ratio")});
             }};
 }
 

@@ -1,0 +1,289 @@
+// The policy kit (core/policies/policy_kit.hpp) against std containers: random operation
+// sequences applied to both, compared after every operation.
+#include "core/policies/policy_kit.hpp"
+
+#include <QtTest>
+
+#include <cmath>
+#include <list>
+#include <random>
+#include <set>
+
+using namespace kvtier;
+using namespace kvtier::kit;
+
+namespace {
+
+uint32_t rnd(std::mt19937& g) { return static_cast<uint32_t>(g()); }
+
+// The (key, id) pairs of a heap in `Before` order, as std::set keeps them.
+template <class Before>
+struct SetOrder {
+    bool operator()(const KeyedNode& a, const KeyedNode& b) const { return Before{}(a, b); }
+};
+
+template <class Before>
+void heapAgainstSet(uint32_t seed)
+{
+    std::mt19937 rng(seed);
+    const uint32_t n = 1 + rnd(rng) % 200;
+    IndexedHeap<Before> heap;
+    heap.reset(n);
+    std::set<KeyedNode, SetOrder<Before>> ref;
+    std::vector<double> keyOf(n, 0);
+    std::vector<uint8_t> in(n, 0);
+    // Few distinct keys, so ties (broken by id) are frequent.
+    auto randomKey = [&] { return static_cast<double>(rnd(rng) % 8) * 0.25; };
+    for (int op = 0; op < 3000; ++op) {
+        const uint32_t id = rnd(rng) % n;
+        switch (rnd(rng) % 6) {
+        case 0:
+        case 1:   // push, or change the key
+            if (in[id]) ref.erase({keyOf[id], id});
+            keyOf[id] = randomKey();
+            heap.pushOrSet(id, keyOf[id]);
+            ref.insert({keyOf[id], id});
+            in[id] = 1;
+            break;
+        case 2:   // erase
+            heap.eraseIfPresent(id);
+            if (in[id]) ref.erase({keyOf[id], id});
+            in[id] = 0;
+            break;
+        case 3:   // pop the top
+            if (!ref.empty()) {
+                const uint32_t top = heap.pop();
+                QCOMPARE(top, ref.begin()->id);
+                in[top] = 0;
+                ref.erase(ref.begin());
+            }
+            break;
+        case 4:   // rescale by a power of two: order unchanged
+            if (rnd(rng) % 50 == 0) {
+                heap.scaleKeys(0.5);
+                std::set<KeyedNode, SetOrder<Before>> scaled;
+                for (KeyedNode nd : ref) {
+                    keyOf[nd.id] = nd.key * 0.5;
+                    scaled.insert({keyOf[nd.id], nd.id});
+                }
+                ref.swap(scaled);
+            }
+            break;
+        default:
+            break;
+        }
+        QCOMPARE(heap.size(), ref.size());
+        QCOMPARE(heap.contains(id), in[id] != 0);
+        if (!ref.empty()) {
+            QCOMPARE(heap.top(), ref.begin()->id);
+            QCOMPARE(heap.topKey(), ref.begin()->key);
+        }
+    }
+}
+
+} // namespace
+
+class TestPolicyKit : public QObject {
+    Q_OBJECT
+
+private slots:
+    void heapMatchesAnOrderedSet()
+    {
+        for (uint32_t seed = 1; seed <= 20; ++seed) {
+            heapAgainstSet<LowKeyLowId>(seed);
+            heapAgainstSet<LowKeyHighId>(seed);
+            heapAgainstSet<HighKeyLowId>(seed);
+            heapAgainstSet<HighKeyHighId>(seed);
+        }
+    }
+
+    // Stored keys that lag behind growing true keys in a lowest-first heap: topLazy() still
+    // returns the lowest (true key, id).
+    void lazyTopFindsTheTrueLowest()
+    {
+        for (uint32_t seed = 1; seed <= 20; ++seed) {
+            std::mt19937 rng(seed);
+            const uint32_t n = 1 + rnd(rng) % 100;
+            std::vector<double> actual(n);
+            IndexedHeap<LowKeyLowId> heap;
+            heap.reset(n);
+            for (uint32_t id = 0; id < n; ++id) {
+                actual[id] = rnd(rng) % 10;
+                heap.push(id, actual[id]);
+            }
+            for (int op = 0; op < 1000; ++op) {
+                actual[rnd(rng) % n] += rnd(rng) % 3;   // grows: the heap is not told
+                uint32_t want = 0;
+                for (uint32_t id = 1; id < n; ++id)
+                    if (actual[id] < actual[want]) want = id;
+                QCOMPARE(topLazy(heap, [&](uint32_t id) { return actual[id]; }), want);
+            }
+        }
+    }
+
+    void listsMatchStdList()
+    {
+        for (uint32_t seed = 1; seed <= 20; ++seed) {
+            std::mt19937 rng(seed);
+            const uint32_t n = 1 + rnd(rng) % 60;
+            IdLists lists;
+            lists.reset(n, 3);
+            std::vector<std::list<uint32_t>> ref(3);   // front = head (most recent)
+            for (int op = 0; op < 2000; ++op) {
+                const uint32_t id = rnd(rng) % n;
+                const auto l = static_cast<uint8_t>(rnd(rng) % 3);
+                for (auto& r : ref) r.remove(id);
+                switch (rnd(rng) % 4) {
+                case 0: lists.moveToHead(l, id); ref[l].push_front(id); break;
+                case 1: lists.unlink(id); lists.pushTail(l, id); ref[l].push_back(id); break;
+                default: lists.unlink(id); break;
+                }
+                for (uint8_t k = 0; k < 3; ++k) {
+                    QCOMPARE(lists.size(k), ref[k].size());
+                    std::vector<uint32_t> fwd, back;
+                    for (uint32_t x = lists.head(k); x != IdLists::kNil; x = lists.next(x)) fwd.push_back(x);
+                    for (uint32_t x = lists.tail(k); x != IdLists::kNil; x = lists.prev(x)) back.push_back(x);
+                    QCOMPARE(fwd, std::vector<uint32_t>(ref[k].begin(), ref[k].end()));
+                    QCOMPARE(back, std::vector<uint32_t>(ref[k].rbegin(), ref[k].rend()));
+                    for (uint32_t x : ref[k]) QCOMPARE(int(lists.listOf(x)), int(k));
+                }
+                bool anywhere = false;
+                for (auto& r : ref) anywhere = anywhere || std::find(r.begin(), r.end(), id) != r.end();
+                QCOMPARE(lists.contains(id), anywhere);
+            }
+        }
+    }
+
+    void bitsetMatchesVectorBool()
+    {
+        for (uint32_t seed = 1; seed <= 20; ++seed) {
+            std::mt19937 rng(seed);
+            // Sizes around the word and summary-level boundaries.
+            const uint32_t n = seed % 4 == 0 ? 64 * 64 + 3 : 1 + rnd(rng) % 300;
+            IdBitset bits;
+            bits.reset(n);
+            std::vector<bool> ref(n, false);
+            for (int op = 0; op < 3000; ++op) {
+                const uint32_t id = rnd(rng) % n;
+                const bool on = rnd(rng) % 3 != 0;
+                bits.set(id, on);
+                ref[id] = on;
+                QCOMPARE(bits.test(id), on);
+                uint32_t first = IdBitset::kNone;
+                for (uint32_t i = 0; i < n; ++i)
+                    if (ref[i]) {
+                        first = i;
+                        break;
+                    }
+                QCOMPARE(bits.first(), first);
+                const size_t from = rnd(rng) % (n + 70);
+                uint32_t next = IdBitset::kNone;
+                for (size_t i = from; i < n; ++i)
+                    if (ref[i]) {
+                        next = static_cast<uint32_t>(i);
+                        break;
+                    }
+                QCOMPARE(bits.next(from), next);
+            }
+        }
+    }
+
+    // A resident set mirrors a std::set and writes each move into the plan.
+    void residentSetMatchesStdSet()
+    {
+        std::mt19937 rng(5);
+        ResidentSet res;
+        res.reset(50);
+        std::set<uint32_t> ref;
+        StepPlan plan;
+        for (int op = 0; op < 2000; ++op) {
+            const uint32_t u = rnd(rng) % 50;
+            plan.clear();
+            if (ref.count(u)) {
+                res.evict(u, plan);
+                ref.erase(u);
+                QCOMPARE(plan.evict, std::vector<uint32_t>{u});
+            } else if (rnd(rng) % 2) {
+                res.promote(u, plan);
+                ref.insert(u);
+                QCOMPARE(plan.promote, std::vector<uint32_t>{u});
+            } else {
+                res.admit(u, plan);
+                ref.insert(u);
+                QCOMPARE(plan.admit_new, std::vector<uint32_t>{u});
+            }
+            QCOMPARE(res.count(), static_cast<int64_t>(ref.size()));
+            for (uint32_t v = 0; v < 50; ++v) QCOMPARE(res.contains(v), ref.count(v) == 1);
+        }
+        const std::vector<uint8_t> flags(50, 0);
+        QVERIFY_THROWS_EXCEPTION(std::logic_error, res.check(FastTierView(flags, res.count() + 1, 50, {}, 50), "x"));
+        res.check(FastTierView(flags, res.count(), 50, {}, 50), "x");
+    }
+
+    // Values stored through the scale, read back as stored / weight, match the decay
+    // computed directly; renormalisations are exact powers of two and keep every order.
+    void decayMatchesDirectComputation_data()
+    {
+        QTest::addColumn<double>("decay");
+        QTest::addColumn<int>("rule");
+        for (int rule : {int(Renormalise::ToHalf), int(Renormalise::By2p500)}) {
+            const char* r = rule == int(Renormalise::ToHalf) ? "to-half" : "by-2^-500";
+            QTest::addRow("0.95 %s", r) << 0.95 << rule;
+            QTest::addRow("0.5 %s", r) << 0.5 << rule;
+            QTest::addRow("0.01 renormalises %s", r) << 0.01 << rule;
+            QTest::addRow("1 plain sum %s", r) << 1.0 << rule;
+        }
+    }
+    void decayMatchesDirectComputation()
+    {
+        QFETCH(double, decay);
+        QFETCH(int, rule);
+        const auto how = static_cast<Renormalise>(rule);
+        std::mt19937 rng(9);
+        const size_t n = 20;
+        DecayScale scale(decay, how);
+        std::vector<double> stored(n, 0), direct(n, 0);
+        int renormalisations = 0;
+        for (int t = 0; t < 400; ++t) {
+            for (double& d : direct) d *= decay;
+            for (size_t u = 0; u < n; ++u)
+                if (rnd(rng) % 3 == 0) {
+                    const double x = 1 + rnd(rng) % 4;
+                    stored[u] += x * scale.weight();
+                    direct[u] += x;
+                }
+            scale.advance();
+            const double before = scale.weight();
+            const double k = scale.renormalise();
+            if (k != 1.0) {
+                ++renormalisations;
+                if (how == Renormalise::ToHalf) {
+                    QVERIFY(before > 1e120);
+                    QVERIFY(scale.weight() >= 0.5 && scale.weight() < 1);
+                } else {
+                    QVERIFY(before > std::ldexp(1.0, 500));
+                    QCOMPARE(k, std::ldexp(1.0, -500));
+                }
+                int e = 0;
+                QCOMPARE(std::frexp(k, &e), 0.5);   // a power of two
+                QCOMPARE(scale.weight(), before * k);
+                for (double& s : stored) s *= k;
+            }
+            // After this step's advance, stored / weight = direct * decay.
+            for (size_t u = 0; u < n; ++u) {
+                const double back = stored[u] / scale.weight() / decay;
+                if (direct[u] > 1e-200) QVERIFY2(std::abs(back - direct[u]) <= 1e-9 * direct[u], qPrintable(QString::number(t)));
+            }
+            for (size_t a = 0; a < n; ++a)
+                for (size_t b = 0; b < n; ++b)
+                    if (direct[a] > 1e-200 && direct[b] > 1e-200 && std::abs(direct[a] - direct[b]) > 1e-9 * direct[a])
+                        QCOMPARE(stored[a] < stored[b], direct[a] < direct[b]);
+        }
+        if (decay == 0.01) QVERIFY(renormalisations >= 3);
+        if (decay == 1.0) QCOMPARE(scale.weight(), 1.0);
+        QCOMPARE(scale.nextWeight(), scale.weight() / decay);
+    }
+};
+
+QTEST_GUILESS_MAIN(TestPolicyKit)
+#include "tst_policy_kit.moc"
