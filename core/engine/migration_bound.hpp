@@ -12,6 +12,7 @@
 #include "core/engine/bounds.hpp"
 #include "core/engine/oracle_schedule.hpp"
 #include "core/engine/schedule_problem.hpp"
+#include "core/model/bound_config.hpp"
 
 #include <memory>
 #include <string>
@@ -19,12 +20,7 @@
 
 namespace kvtier {
 
-struct MigrationBoundParams {
-    double time_budget_s = 10;      // wall-clock cap; the run stops early and says so
-    int64_t iterations = 300;       // subgradient iterations (deterministic when the budget is not hit)
-    double target_gap = 0.002;      // stop once schedule / bound - 1 is below this
-    bool operator==(const MigrationBoundParams&) const = default;
-};
+using MigrationBoundParams = MigrationBoundConfig;   // `enabled` is the pipeline's concern
 
 struct MigrationBoundResult {
     double total_time = 0;          // B = max(lagrangian_time, balanced_time): a lower bound

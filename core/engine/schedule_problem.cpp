@@ -7,14 +7,15 @@
 
 namespace kvtier {
 
-double ScheduleProblem::rowTime(const double* kvRead, const double* migRead, const double* write,
-                                const double* migWrite) const
+double ScheduleProblem::rowTime(const int64_t* kvRead, const int64_t* migRead, const int64_t* write,
+                                const int64_t* migWrite) const
 {
     double tau = 0;
     for (int32_t m = 0; m < tiers; ++m) {
         const auto i = static_cast<size_t>(m);
-        const double r = weights[i] + bytes_per_token * kvRead[m] + bytes_per_token * migRead[m];
-        const double w = bytes_per_token * write[m] + bytes_per_token * migWrite[m];
+        const double r = weights[i] + bytes_per_token * static_cast<double>(kvRead[m]) +
+                         bytes_per_token * static_cast<double>(migRead[m]);
+        const double w = bytes_per_token * static_cast<double>(write[m]) + bytes_per_token * static_cast<double>(migWrite[m]);
         tau = std::max(tau, tierTime(tier[i], r, w));
     }
     return layer_factor * std::max(tau, floor_s);

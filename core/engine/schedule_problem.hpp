@@ -42,7 +42,7 @@ struct ScheduleProblem {
     // Seconds one layer-step row adds to the total (x L for aggregated traces), given its
     // KV token traffic per tier: `read` = selected reads + migrations out, `write` = new
     // token + migrations in. The same operations as computeTiming (exclusive, home route).
-    double rowTime(const double* kvRead, const double* migRead, const double* write, const double* migWrite) const;
+    double rowTime(const int64_t* kvRead, const int64_t* migRead, const int64_t* write, const int64_t* migWrite) const;
 };
 
 // Throws InputError when the problem is beyond the sizes the bound handles
