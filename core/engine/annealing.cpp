@@ -44,7 +44,7 @@ Chain runChain(const ScheduleProblem& p, const TierZeroSchedule& start, const An
     const int64_t T = p.steps();
     const int64_t cap = p.capacity_units[0];
     // Temperature: a share of the mean row time, cooled geometrically to 1/1000 of it.
-    const double rowMean = ev.total() / static_cast<double>(std::max<size_t>(1, static_cast<size_t>(T) * static_cast<size_t>(p.slots())));
+    const double rowMean = ev.total() / static_cast<double>(std::max<size_t>(1, static_cast<size_t>(T) * static_cast<size_t>(p.slotCount())));
     const double temp0 = 0.05 * rowMean;
     double current = ev.total();
     double sinceSnapshot = 0;

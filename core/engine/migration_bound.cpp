@@ -37,7 +37,7 @@ class Relaxation {
 public:
     explicit Relaxation(const ScheduleProblem& p)
         : p_(p), terms_(lagrangianTerms(p)), K_(terms_.size()), M_(static_cast<size_t>(p.tiers)),
-          rows_(static_cast<size_t>(p.steps()) * static_cast<size_t>(p.slots())),
+          rows_(static_cast<size_t>(p.steps()) * static_cast<size_t>(p.slotCount())),
           checkpoints_(static_cast<size_t>(p.steps()) + 1)
     {
         rc_.assign(rows_ * M_, 0);
@@ -126,7 +126,7 @@ public:
         const std::vector<int64_t> occ = occupancy();
         for (int64_t t = 0; t < T; ++t) {
             double s = 0;
-            for (int32_t l = 0; l < p_.slots(); ++l) {
+            for (int32_t l = 0; l < p_.slotCount(); ++l) {
                 const size_t r = p_.row(t, l);
                 s += rowConst_[r];
                 for (size_t m = 0; m < M_; ++m) {
@@ -185,6 +185,13 @@ private:
         const int64_t c = p_.created[u];
         const int32_t l = p_.layout.slotOf(u);
         const auto reads = p_.reads.row(u);
+        const UnitLayout& lay = p_.layout;
+        // The unit's size at step t is min(g, P + t - first token); its new-token writes
+        // are the steps [wBegin, wEnd) (no divisions in the loop).
+        const int64_t first = lay.pageOf(u) * lay.page_tokens;
+        const int64_t g = lay.page_tokens;
+        const int64_t wBegin = first - lay.prefill, wEnd = wBegin + g;
+        const size_t S = static_cast<size_t>(lay.slot_count);
         double V[16] = {}, NV[16] = {};
         for (size_t m = 0; m < M; ++m) {
             V[m] = mu[static_cast<size_t>(c + 1) * M + m];
@@ -192,31 +199,62 @@ private:
         }
         size_t ri = 0;
         while (ri < reads.size() && reads[ri].t <= c) ++ri;
-        for (int64_t t = c + 1; t < T; ++t) {
-            const size_t r = p_.row(t, l);
-            const double* rc = &rc_[r * M];
-            const double* wc = &wc_[r * M];
-            const auto s = static_cast<double>(p_.sizeAt(u, t));
-            double readTok = 0;
-            if (ri < reads.size() && reads[ri].t == t) readTok = reads[ri++].tokens;
-            const double w = p_.writesAt(u, t) ? 1.0 : 0.0;
-            const double* muT = &mu[static_cast<size_t>(t + 1) * M];
-            uint8_t* pr = &pred[static_cast<size_t>(t - c - 1) * M];
-            for (size_t b = 0; b < M; ++b) {
-                double best = V[b];
-                uint8_t arg = static_cast<uint8_t>(b);
-                for (size_t a = 0; a < M; ++a) {
-                    if (a == b) continue;
-                    const double v = V[a] + s * (rc[a] + wc[b]);
-                    if (v < best) {
-                        best = v;
-                        arg = static_cast<uint8_t>(a);
-                    }
+        size_t r = p_.row(c + 1, l);
+        if (M == 2) {
+            // Two tiers: the common case, unrolled.
+            double v0 = V[0], v1 = V[1];
+            for (int64_t t = c + 1; t < T; ++t, r += S) {
+                const double* rc = &rc_[r * 2];
+                const double* wc = &wc_[r * 2];
+                const auto s = static_cast<double>(std::min(g, lay.prefill + t - first));
+                const double a0 = v1 + s * (rc[1] + wc[0]);   // arrive in tier 0 from tier 1
+                const double a1 = v0 + s * (rc[0] + wc[1]);
+                const bool p0 = a0 < v0, p1 = a1 < v1;
+                double n0 = (p0 ? a0 : v0) + mu[static_cast<size_t>(t + 1) * 2];
+                double n1 = (p1 ? a1 : v1) + mu[static_cast<size_t>(t + 1) * 2 + 1];
+                if (ri < reads.size() && reads[ri].t == t) {
+                    const double tok = reads[ri++].tokens;
+                    n0 += tok * rc[0];
+                    n1 += tok * rc[1];
                 }
-                NV[b] = best + muT[b] + readTok * rc[b] + w * wc[b];
-                pr[b] = arg;
+                if (t >= wBegin && t < wEnd) {
+                    n0 += wc[0];
+                    n1 += wc[1];
+                }
+                uint8_t* pr = &pred[static_cast<size_t>(t - c - 1) * 2];
+                pr[0] = p0 ? 1 : 0;
+                pr[1] = p1 ? 0 : 1;
+                v0 = n0;
+                v1 = n1;
             }
-            std::copy(NV, NV + M, V);
+            V[0] = v0;
+            V[1] = v1;
+        } else {
+            for (int64_t t = c + 1; t < T; ++t, r += S) {
+                const double* rc = &rc_[r * M];
+                const double* wc = &wc_[r * M];
+                const auto s = static_cast<double>(std::min(g, lay.prefill + t - first));
+                double readTok = 0;
+                if (ri < reads.size() && reads[ri].t == t) readTok = reads[ri++].tokens;
+                const double w = t >= wBegin && t < wEnd ? 1.0 : 0.0;
+                const double* muT = &mu[static_cast<size_t>(t + 1) * M];
+                uint8_t* pr = &pred[static_cast<size_t>(t - c - 1) * M];
+                for (size_t b = 0; b < M; ++b) {
+                    double best = V[b];
+                    uint8_t arg = static_cast<uint8_t>(b);
+                    for (size_t a = 0; a < M; ++a) {
+                        if (a == b) continue;
+                        const double v = V[a] + s * (rc[a] + wc[b]);
+                        if (v < best) {
+                            best = v;
+                            arg = static_cast<uint8_t>(a);
+                        }
+                    }
+                    NV[b] = best + muT[b] + readTok * rc[b] + w * wc[b];
+                    pr[b] = arg;
+                }
+                std::copy(NV, NV + M, V);
+            }
         }
         size_t b = 0;
         for (size_t m = 1; m < M; ++m)
@@ -241,7 +279,7 @@ private:
                 while (ri < reads.size() && reads[ri].t <= c) ++ri;
                 continue;
             }
-            const size_t r = p_.row(t, l);
+            r = p_.row(t, l);
             const size_t prev = tierAt[static_cast<size_t>(t - c - 1)];
             if (prev != z) {
                 const int64_t s = p_.sizeAt(u, t);
@@ -251,7 +289,7 @@ private:
                 occDiff_[k * M + z].fetch_add(1, std::memory_order_relaxed);
             }
             if (ri < reads.size() && reads[ri].t == t) kvR_[r * M + z].fetch_add(reads[ri++].tokens, std::memory_order_relaxed);
-            if (p_.writesAt(u, t)) wr_[r * M + z].fetch_add(1, std::memory_order_relaxed);
+            if (t >= wBegin && t < wEnd) wr_[r * M + z].fetch_add(1, std::memory_order_relaxed);
         }
         return cost;
     }

@@ -9,7 +9,7 @@ ScheduleEvaluator::ScheduleEvaluator(const ScheduleProblem& p, TierZeroSchedule 
     M_ = static_cast<size_t>(std::max(p.tiers, 2));
     exact_ = p.tiers == 2 || (p.tiers > 2 && p.capacity_units[1] >= p.units);
     const int64_t T = p.steps();
-    const size_t rows = static_cast<size_t>(T) * static_cast<size_t>(p.slots());
+    const size_t rows = static_cast<size_t>(T) * static_cast<size_t>(p.slotCount());
     kvR_.assign(rows * M_, 0);
     migR_.assign(rows * M_, 0);
     wr_.assign(rows * M_, 0);
@@ -34,7 +34,7 @@ ScheduleEvaluator::ScheduleEvaluator(const ScheduleProblem& p, TierZeroSchedule 
     // The engine sums step by step, slots within a step: the same order here.
     for (int64_t t = 0; t < T; ++t) {
         double step = 0;
-        for (int32_t l = 0; l < p.slots(); ++l) step += rowCost_[p.row(t, l)];
+        for (int32_t l = 0; l < p.slotCount(); ++l) step += rowCost_[p.row(t, l)];
         total_ += step;
     }
 }

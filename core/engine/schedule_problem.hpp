@@ -31,7 +31,7 @@ struct ScheduleProblem {
     Csr<ReadEvent> reads;                   // row u: the unit's reads, by step
 
     int64_t steps() const { return layout.steps; }
-    int32_t slots() const { return layout.slot_count; }
+    int32_t slotCount() const { return layout.slot_count; }
     size_t row(int64_t t, int32_t slot) const {
         return static_cast<size_t>(t) * static_cast<size_t>(layout.slot_count) + static_cast<size_t>(slot);
     }
