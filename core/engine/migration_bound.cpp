@@ -1,6 +1,7 @@
 #include "core/engine/migration_bound.hpp"
 
 #include "core/engine/schedule_repair.hpp"
+#include "core/engine/split.hpp"
 #include "core/model/error.hpp"
 #include "core/support/parallel.hpp"
 
@@ -316,6 +317,77 @@ void projectSimplex(double* x, size_t n, std::vector<double>& tmp)
     for (size_t i = 0; i < n; ++i) x[i] = std::max(0.0, x[i] - theta);
 }
 
+// Weights lambda per row from the balanced bound's optimum of that row (MODEL.md §6): the
+// tiers whose time equals the row's tau share the weight in proportion to the bandwidth of
+// their binding term, so reading a byte costs the same on each of them. Rows the compute
+// floor decides put it all on the floor; rows without such a tier fall back to weights in
+// proportion to bandwidth. Any weights are valid; these only start the search well.
+std::vector<double> balancedDual(const Selection& sel, const TimingConfig& c, const ScheduleProblem& p,
+                                 const std::vector<LagrangianTerm>& terms)
+{
+    const size_t M = static_cast<size_t>(p.tiers), K = terms.size();
+    const size_t rows = static_cast<size_t>(p.steps()) * static_cast<size_t>(p.slotCount());
+    std::vector<double> lambda(rows * K, 0.0);
+    std::vector<double> cap = kvCapacityBytes(c);
+    if (p.slotCount() == 1)
+        for (double& x : cap) x /= c.model.layers;
+    const double wb = p.bytes_per_token;
+    double sumB = 0;
+    for (const Tier& t : p.tier) sumB += t.bandwidth;
+    std::vector<TierLoad> load(M);
+    std::vector<double> share, best;
+    for (size_t r = 0; r < rows; ++r) {
+        double* lam = &lambda[r * K];
+        const double volume = wb * static_cast<double>(sel.read_tokens[r]);
+        double tau = std::numeric_limits<double>::infinity();
+        size_t bestWt = 0;
+        for (size_t wt = 0; wt < M; ++wt) {
+            for (size_t m = 0; m < M; ++m) load[m] = {p.weights[m], m == wt ? wb : 0.0};
+            const double x = splitReads(p.tier, load, cap, volume, share);
+            if (x < tau) {
+                tau = x;
+                best = share;
+                bestWt = wt;
+            }
+        }
+        bool done = false;
+        if (std::isfinite(tau) && p.floor_s >= tau) {
+            for (size_t k = 0; k < K; ++k) lam[k] = terms[k].kind == LagrangianTerm::Floor ? 1.0 : 0.0;
+            done = true;
+        } else if (std::isfinite(tau) && tau > 0) {
+            double sum = 0;
+            for (size_t m = 0; m < M; ++m) {
+                const double R = p.weights[m] + (best.empty() ? 0.0 : best[m]);
+                const double W = m == bestWt ? wb : 0.0;
+                // The binding term of tier m and the bandwidth a read byte sees in it.
+                size_t pick = K;
+                double pickValue = 0, perByte = 0;
+                for (size_t k = 0; k < K; ++k) {
+                    if (static_cast<size_t>(terms[k].tier) != m || terms[k].kind == LagrangianTerm::Floor) continue;
+                    const Tier& tier = p.tier[m];
+                    double v = 0, bw = 0;
+                    if (terms[k].kind == LagrangianTerm::Bandwidth) { v = (R + W) / tier.bandwidth; bw = tier.bandwidth; }
+                    else if (terms[k].kind == LagrangianTerm::LinkRead) { v = R / tier.link_read; bw = tier.link_read; }
+                    else continue;   // a write link prices no read
+                    if (v > pickValue) { pickValue = v; pick = k; perByte = bw; }
+                }
+                if (pick < K && pickValue >= tau * (1 - 1e-9)) {
+                    lam[pick] = perByte;
+                    sum += perByte;
+                }
+            }
+            if (sum > 0) {
+                for (size_t k = 0; k < K; ++k) lam[k] /= sum;
+                done = true;
+            }
+        }
+        if (!done)
+            for (size_t k = 0; k < K; ++k)
+                lam[k] = terms[k].kind == LagrangianTerm::Bandwidth ? p.tier[static_cast<size_t>(terms[k].tier)].bandwidth / sumB : 0.0;
+    }
+    return lambda;
+}
+
 using Clock = std::chrono::steady_clock;
 
 } // namespace
@@ -358,17 +430,10 @@ MigrationBoundResult migrationAwareBound(const Selection& selection, const Timin
         consider(simulateSchedule(selection, s, placement, timing, name, job), "policy " + c.name);
     }
 
-    // Start: lambda on the bandwidth terms in proportion to bandwidth (every tier's bytes
-    // cost the same), no capacity prices.
-    std::vector<double> lambda(rows * K, 0.0), mu(C * M, 0.0), nu(C * M, 0.0);
-    {
-        double sumB = 0;
-        for (const Tier& t : p.tier) sumB += t.bandwidth;
-        for (size_t r = 0; r < rows; ++r)
-            for (size_t k = 0; k < K; ++k)
-                if (rel.terms()[k].kind == LagrangianTerm::Bandwidth)
-                    lambda[r * K + k] = p.tier[static_cast<size_t>(rel.terms()[k].tier)].bandwidth / sumB;
-    }
+    // Start from the balanced bound's own dual (balancedDual): with those weights a read
+    // costs the same on every tier the balanced split keeps busy, so the first value is
+    // already close to the balanced bound and the steps start from there.
+    std::vector<double> lambda = balancedDual(selection, timing, p, rel.terms()), mu(C * M, 0.0), nu(C * M, 0.0);
     // mu = sigma * nu: sigma (seconds per unit-step) puts the capacity gradient (units) on
     // the scale of the time terms (seconds).
     const double meanStep = balanced.total_time / static_cast<double>(std::max<int64_t>(1, p.steps()));
