@@ -442,7 +442,8 @@ MigrationBoundResult migrationAwareBound(const Selection& selection, const Timin
     double best = -kInf;
     std::vector<double> bestLambda = lambda, bestMu = mu;
     std::vector<uint8_t> relaxed(static_cast<size_t>(p.units) * C, 0);
-    std::vector<double> gLam(rows * K), gMu(C * M), tmp;
+    std::vector<double> gLam(rows * K), gMu(C * M), tmp, dLam, dMu;
+    constexpr double kDeflect = 0.5;
     double theta = 1.0;
     int sinceImproved = 0;
     int64_t nextRepair = 0;
@@ -492,6 +493,23 @@ MigrationBoundResult migrationAwareBound(const Selection& selection, const Timin
                 norm += gMu[i] * gMu[i];
             }
         if (norm <= 0) break;   // the relaxed solution is optimal for it: no ascent direction
+        // Deflected direction (half the previous one added): damps the zig-zag between
+        // "every unit in tier 0" and "none" that ties in the prices cause.
+        if (it > 0) {
+            norm = 0;
+            for (size_t i = 0; i < gLam.size(); ++i) {
+                gLam[i] += kDeflect * dLam[i];
+                norm += gLam[i] * gLam[i];
+            }
+            for (size_t i = 0; i < gMu.size(); ++i) {
+                gMu[i] += kDeflect * dMu[i];
+                if (nu[i] <= 0 && gMu[i] < 0) gMu[i] = 0;
+                norm += gMu[i] * gMu[i];
+            }
+            if (norm <= 0) break;
+        }
+        dLam = gLam;
+        dMu = gMu;
         const double step = theta * std::max(upper - value, 1e-9 * upper) / norm;
         for (size_t i = 0; i < lambda.size(); ++i) lambda[i] += step * gLam[i];
         for (size_t r = 0; r < rows; ++r) projectSimplex(&lambda[r * K], K, tmp);
