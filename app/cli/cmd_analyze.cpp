@@ -1,4 +1,5 @@
 // kvtier-cli analyze: every policy and bound of one scenario, as a table or JSON.
+#include "bound_json.hpp"
 #include "command.hpp"
 #include "scenario_args.hpp"
 
@@ -35,6 +36,7 @@ nlohmann::json toJson(const AnalysisResult& r)
                     {"throughput_tok_s", b.throughput()}};
     };
     j["bounds"] = {{"balanced", bound(*r.balanced)}, {"paper", bound(*r.paper)}};
+    addHeavyBounds(j["bounds"], r);
     j["relevance"] = {{"mean_turnover", r.relevance->mean_turnover},
                       {"mean_reuse_distance_steps", r.relevance->mean_reuse_distance},
                       {"mean_stay_steps", r.relevance->mean_stay_length}};
@@ -101,6 +103,8 @@ void printTable(const AnalysisResult& r)
                     o.info.online ? "online" : "oracle", t.timePerToken() * 1e3, t.throughput(), t.hbmHitRatio(),
                     t.migrated_bytes / 1e9, o.gapToBound);
     }
+    if (r.migration_bound) std::printf("\n");
+    printHeavyBounds(r);
     std::printf("\n%.1f ms (select %.1f, bounds %.1f, place %.1f, time %.1f)\n", r.stats.total_ms, r.stats.select_ms,
                 r.stats.bound_ms, r.stats.place_ms, r.stats.time_ms);
 }
@@ -131,10 +135,14 @@ void writePerStep(const AnalysisResult& r, AtomicFile& file)
 
 int run(const std::vector<std::string>& argv)
 {
-    Args a(argv, {"scenario", "per-step"}, {"json"}, {"set", "presets"});
+    Args a(argv, {"scenario", "per-step"}, {"json", "migration-bound", "anneal"}, {"set", "presets"});
     if (!a.positional().empty()) throw UsageError("unexpected argument '" + a.positional()[0] + "'");
     const PresetLibrary presets = presetsFrom(a);
-    const Scenario s = scenarioFrom(a, presets);
+    Scenario s = scenarioFrom(a, presets);
+    if (a.has("migration-bound") || a.has("anneal")) s.bounds.migration_aware.enabled = true;
+    if (a.has("anneal")) s.bounds.annealed.enabled = true;
+    if (s.bounds.migration_aware.enabled && s.inclusive)
+        throw UsageError("--migration-bound covers exclusive placement only; this scenario's placement is inclusive");
     // The output is checked (a folder, a missing folder) before the analysis runs.
     std::optional<AtomicFile> perStep;
     if (auto per = a.get("per-step")) perStep.emplace(*per);
@@ -176,7 +184,7 @@ std::string policyHelp()
 Registration reg("analyze",
                  {"run every policy and bound of a scenario",
                   "usage: kvtier-cli analyze --scenario FILE [--set key.path=value ...] [--json] [--per-step CSV]\n"
-                  "                          [--presets FILE ...]\n\n"
+                  "                          [--presets FILE ...] [--migration-bound] [--anneal]\n\n"
                   "Runs the scenario (docs/SCENARIO.md): selection, every listed policy's placement, per-tier\n"
                   "traffic and time, and the balanced and paper bounds (docs/MODEL.md).\n\n"
                   "  --scenario FILE     a *.kvtier.json scenario\n"
@@ -184,7 +192,10 @@ Registration reg("analyze",
                   "                      --set hardware.tiers.0.capacity_bytes=2e10 (repeatable)\n"
                   "  --json              print one JSON object instead of the table\n"
                   "  --per-step CSV      write per-step times (bounds, each policy, tier busy fractions)\n"
-                  "  --presets FILE      add a user preset file (repeatable)\n" +
+                  "  --presets FILE      add a user preset file (repeatable)\n"
+                  "  --migration-bound   also the migration-aware bound and its schedule (docs/BOUNDS.md;\n"
+                  "                      exclusive placement; as scenario bounds.migration_aware.enabled)\n"
+                  "  --anneal            also the annealed schedule (implies --migration-bound)\n" +
                       policyHelp(),
                   run});
 

@@ -175,12 +175,72 @@ void applyOverride(json& doc, const std::string& assignment)
     setPath(doc, key, value);
 }
 
+namespace {
+
+// "bounds": {"migration_aware": {...}, "annealed": {...}} (docs/SCENARIO.md).
+BoundsConfig boundsFromJson(const json& b, const std::string& where, bool inclusive)
+{
+    BoundsConfig c;
+    jc::requireObject(b, where, "bounds");
+    jc::checkKeys(b, where, "bounds", {"migration_aware", "annealed"});
+    if (jc::present(b, "migration_aware")) {
+        const json& m = b.at("migration_aware");
+        const std::string p = "bounds.migration_aware";
+        jc::requireObject(m, where, p);
+        jc::checkKeys(m, where, p, {"enabled", "time_budget_s", "iterations", "target_gap"});
+        auto& x = c.migration_aware;
+        if (m.contains("enabled")) x.enabled = jc::boolean(m.at("enabled"), where, p + ".enabled");
+        if (m.contains("time_budget_s"))
+            x.time_budget_s = jc::between(m.at("time_budget_s"), where, p + ".time_budget_s", 0.001, 86400, "s");
+        if (m.contains("iterations")) {
+            x.iterations = jc::integer(m.at("iterations"), where, p + ".iterations");
+            if (x.iterations < 1 || x.iterations > 1'000'000) jc::fail(where, p + ".iterations", "must be between 1 and 1000000");
+        }
+        if (m.contains("target_gap")) x.target_gap = jc::between(m.at("target_gap"), where, p + ".target_gap", 0, 10, "");
+    }
+    if (jc::present(b, "annealed")) {
+        const json& a = b.at("annealed");
+        const std::string p = "bounds.annealed";
+        jc::requireObject(a, where, p);
+        jc::checkKeys(a, where, p, {"enabled", "time_budget_s", "moves", "chains", "seed", "tune_evaluations"});
+        auto& x = c.annealed;
+        if (a.contains("enabled")) x.enabled = jc::boolean(a.at("enabled"), where, p + ".enabled");
+        if (a.contains("time_budget_s"))
+            x.time_budget_s = jc::between(a.at("time_budget_s"), where, p + ".time_budget_s", 0.001, 86400, "s");
+        if (a.contains("moves")) {
+            x.moves = jc::integer(a.at("moves"), where, p + ".moves");
+            if (x.moves < 0 || x.moves > 1'000'000'000) jc::fail(where, p + ".moves", "must be between 0 and 1000000000");
+        }
+        if (a.contains("chains")) {
+            const int64_t n = jc::integer(a.at("chains"), where, p + ".chains");
+            if (n < 1 || n > 64) jc::fail(where, p + ".chains", "must be between 1 and 64");
+            x.chains = static_cast<int32_t>(n);
+        }
+        if (a.contains("seed")) {
+            x.seed = jc::integer(a.at("seed"), where, p + ".seed");
+            if (x.seed < 0) jc::fail(where, p + ".seed", "must be 0 or more");
+        }
+        if (a.contains("tune_evaluations")) {
+            x.tune_evaluations = jc::integer(a.at("tune_evaluations"), where, p + ".tune_evaluations");
+            if (x.tune_evaluations < 0 || x.tune_evaluations > 100000)
+                jc::fail(where, p + ".tune_evaluations", "must be between 0 and 100000");
+        }
+    }
+    if (c.annealed.enabled && !c.migration_aware.enabled)
+        jc::fail(where, "bounds.annealed", "needs bounds.migration_aware.enabled (it starts from that schedule)");
+    if ((c.migration_aware.enabled || c.annealed.enabled) && inclusive)
+        jc::fail(where, "bounds.migration_aware", "covers exclusive placement only; set placement.inclusive to false");
+    return c;
+}
+
+} // namespace
+
 Scenario scenarioFromJson(const json& input, const std::string& where, const PresetLibrary& presets)
 {
     json doc = input;
     expandPresets(doc, where, presets);
     jc::checkKeys(doc, where, "", {"trace", "model", "hardware", "selection", "placement", "batch", "policies",
-                                   "comment", "kvtier_scenario"});
+                                   "bounds", "comment", "kvtier_scenario"});
     Scenario s;
 
     const json& tr = jc::require(doc, "trace", where, "");
@@ -254,6 +314,8 @@ Scenario scenarioFromJson(const json& input, const std::string& where, const Pre
         if (s.batch < 1 || s.batch > 1'000'000) jc::fail(where, "batch", "must be between 1 and 1000000");
     }
 
+    if (jc::present(doc, "bounds")) s.bounds = boundsFromJson(doc.at("bounds"), where, s.inclusive);
+
     const json& pol = jc::require(doc, "policies", where, "");
     if (pol.is_string()) {
         if (pol.get<std::string>() != "all") jc::fail(where, "policies", "must be \"all\" or a list of policies");
@@ -295,6 +357,17 @@ json scenarioToJson(const Scenario& s)
                         {"compute_floor_s", s.compute_floor_s},
                         {"observe_scores", toString(s.observe_scores)}};
     doc["batch"] = s.batch;
+    // Written only when asked for, so scenarios without it keep their bytes.
+    if (s.bounds != BoundsConfig{}) {
+        const auto& m = s.bounds.migration_aware;
+        const auto& a = s.bounds.annealed;
+        doc["bounds"] = {{"migration_aware",
+                          {{"enabled", m.enabled}, {"time_budget_s", m.time_budget_s}, {"iterations", m.iterations},
+                           {"target_gap", m.target_gap}}},
+                         {"annealed",
+                          {{"enabled", a.enabled}, {"time_budget_s", a.time_budget_s}, {"moves", a.moves},
+                           {"chains", a.chains}, {"seed", a.seed}, {"tune_evaluations", a.tune_evaluations}}}};
+    }
     json pol = json::array();
     for (const auto& p : s.policies) {
         json o = policyParamsToJson(findPolicy(p.name).info, p.params);

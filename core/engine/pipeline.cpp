@@ -218,6 +218,8 @@ struct Pipeline::Impl {
     Lru<PlacementResult> placements{256};
     Lru<TimingResult> timings{512};
     Lru<BoundResult> bounds{64};
+    Lru<MigrationBoundResult> migrationBounds{8};
+    Lru<AnnealResult> annealed{8};
 };
 
 Pipeline::Pipeline() : d(std::make_unique<Impl>()) {}
@@ -231,6 +233,8 @@ void Pipeline::clear()
     d->placements.clear();
     d->timings.clear();
     d->bounds.clear();
+    d->migrationBounds.clear();
+    d->annealed.clear();
 }
 
 std::shared_ptr<const Trace> Pipeline::trace(const std::string& db, const std::string& name, const JobControl& job)
@@ -242,6 +246,68 @@ std::shared_ptr<const Trace> Pipeline::trace(const std::string& db, const std::s
     auto t = std::make_shared<const Trace>(store->load(name));
     d->traces.put(key, t);
     return t;
+}
+
+namespace {
+
+std::string boundParamsKey(const MigrationBoundConfig& m)
+{
+    std::ostringstream o;
+    o.precision(17);
+    o << "|ma:" << m.time_budget_s << ',' << m.iterations << ',' << m.target_gap;
+    return o.str();
+}
+
+std::string annealParamsKey(const AnnealConfig& a)
+{
+    std::ostringstream o;
+    o.precision(17);
+    o << "|sa:" << a.time_budget_s << ',' << a.moves << ',' << a.chains << ',' << a.seed << ',' << a.tune_evaluations;
+    return o.str();
+}
+
+} // namespace
+
+// The migration-aware bound and the annealed schedule (opt-in, cached like the other
+// stages). The policies' placements are starting schedules, so they are part of the key.
+void Pipeline::heavyBounds(const Scenario& s, AnalysisResult& r, const PlacementConfig& pc, const TimingConfig& tc,
+                           const std::string& baseKey, const JobControl& job)
+{
+    std::ostringstream pols;
+    pols.precision(17);
+    for (const PolicyOutcome& o : r.policies) {
+        pols << '|' << o.info.name;
+        for (const auto& [k, v] : o.params) pols << ',' << k << '=' << v;
+    }
+    const std::string key = baseKey + pols.str() + boundParamsKey(s.bounds.migration_aware);
+    auto sub = [&](double a, double b) {
+        JobControl j;
+        j.cancel = job.cancel;
+        if (job.progress) j.progress = [&job, a, b](double f) { job.report(a + (b - a) * f); };
+        return j;
+    };
+    auto t = Clock::now();
+    r.migration_bound = d->migrationBounds.get(key);
+    if (!r.migration_bound) {
+        std::vector<ScheduleCandidate> candidates;
+        for (const PolicyOutcome& o : r.policies) candidates.push_back({o.info.name, o.placement.get()});
+        r.migration_bound = std::make_shared<const MigrationBoundResult>(migrationAwareBound(
+            *r.selection, tc, pc, s.bounds.migration_aware, *r.balanced, candidates, sub(0.3, 0.7)));
+        d->migrationBounds.put(key, r.migration_bound);
+        r.stats.heavy_bounds_computed++;
+    }
+    r.stats.migration_bound_ms = msSince(t);
+    if (!s.bounds.annealed.enabled) return;
+    t = Clock::now();
+    const std::string aKey = key + annealParamsKey(s.bounds.annealed);
+    r.annealed = d->annealed.get(aKey);
+    if (!r.annealed) {
+        r.annealed = std::make_shared<const AnnealResult>(
+            annealSchedule(*r.selection, tc, pc, s.bounds.annealed, r.migration_bound->schedule, sub(0.7, 1.0)));
+        d->annealed.put(aKey, r.annealed);
+        r.stats.heavy_bounds_computed++;
+    }
+    r.stats.anneal_ms = msSince(t);
 }
 
 AnalysisResult Pipeline::run(const Scenario& s, const JobControl& job)
@@ -349,6 +415,7 @@ AnalysisResult Pipeline::run(const Scenario& s, const JobControl& job)
         r.stats.placements_computed += placed[i];
         r.stats.timings_computed += timed[i];
     }
+    if (s.bounds.migration_aware.enabled) heavyBounds(s, r, pc, tc, sKey + '|' + pcKey.str() + '|' + tcKey, job);
     job.report(1.0);
     r.stats.total_ms = msSince(t0);
     return r;

@@ -4,7 +4,9 @@
 // Each stage is a pure function of its inputs and cached by them, so a bandwidth change
 // re-times without re-placing, a capacity change re-places without re-selecting, and a
 // sparsity change re-selects. Thread-safe: the GUI worker and sweeps share one Pipeline.
+#include "core/engine/annealing.hpp"
 #include "core/engine/bounds.hpp"
+#include "core/engine/migration_bound.hpp"
 #include "core/engine/placement.hpp"
 #include "core/engine/relevance.hpp"
 #include "core/engine/timing.hpp"
@@ -32,7 +34,9 @@ struct PolicyOutcome {
 
 struct StageStats {
     double load_ms = 0, select_ms = 0, place_ms = 0, time_ms = 0, bound_ms = 0, total_ms = 0;
+    double migration_bound_ms = 0, anneal_ms = 0;   // the heavy bounds, when enabled
     int selections_computed = 0, placements_computed = 0, timings_computed = 0, bounds_computed = 0;
+    int heavy_bounds_computed = 0;
 };
 
 // Capacities as MODEL.md §4 defines them, with the numbers for messages.
@@ -65,6 +69,10 @@ struct AnalysisResult {
     CapacityPlan capacity;
     std::shared_ptr<const BoundResult> balanced, paper;
     std::vector<PolicyOutcome> policies;
+    // Scenario "bounds" (null unless enabled): the migration-aware bound B with its best
+    // schedule S (an oracle placement, drawable like a policy), and the annealed schedule.
+    std::shared_ptr<const MigrationBoundResult> migration_bound;
+    std::shared_ptr<const AnnealResult> annealed;
     StageStats stats;
 };
 
@@ -95,6 +103,8 @@ public:
     void clear();
 
 private:
+    void heavyBounds(const Scenario& s, AnalysisResult& r, const PlacementConfig& pc, const TimingConfig& tc,
+                     const std::string& baseKey, const JobControl& job);
     struct Impl;
     std::unique_ptr<Impl> d;
 };

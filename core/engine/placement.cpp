@@ -243,9 +243,10 @@ private:
 
 } // namespace
 
-PlacementResult runPlacement(const Selection& selection, const PolicyEntry& policy,
-                             const PolicyParams& params, const PlacementConfig& config,
-                             const JobControl& job)
+namespace {
+
+// Capacity checks of MODEL.md §4/§5 before a run; returns the config the simulator uses.
+PlacementConfig checkedConfig(const Selection& selection, const PlacementConfig& config)
 {
     const auto M = config.capacity_units.size();
     if (M < 1 || M > 16) throw InputError("hardware.tiers", "needs between 1 and 16 tiers");
@@ -262,9 +263,18 @@ PlacementResult runPlacement(const Selection& selection, const PolicyEntry& poli
                               std::to_string(total));
     PlacementConfig cfg = config;
     if (M == 1 && cfg.inclusive) cfg.inclusive = false;   // one tier: nothing to copy
+    return cfg;
+}
 
+} // namespace
+
+PlacementResult runPlacement(const Selection& selection, const PolicyEntry& policy,
+                             const PolicyParams& params, const PlacementConfig& config,
+                             const JobControl& job)
+{
+    const PlacementConfig cfg = checkedConfig(selection, config);
     PolicyContext ctx;
-    ctx.layout = lay;
+    ctx.layout = selection.layout;
     ctx.fast_capacity_units = cfg.capacity_units[0];
     ctx.inclusive = cfg.inclusive;
     ctx.future = policy.info.online ? nullptr : &selection;
@@ -277,9 +287,23 @@ PlacementResult runPlacement(const Selection& selection, const PolicyEntry& poli
     r.online = policy.info.online;
     r.params = resolved;
     r.config = config;
-    r.layout = lay;
+    r.layout = selection.layout;
     Simulator sim(selection, cfg, policy.info.name);
     return sim.run(*instance, job, std::move(r));
+}
+
+PlacementResult runPlacementWith(const Selection& selection, Policy& policy, const PolicyInfo& info,
+                                 const PolicyParams& params, const PlacementConfig& config, const JobControl& job)
+{
+    const PlacementConfig cfg = checkedConfig(selection, config);
+    PlacementResult r;
+    r.policy = info.name;
+    r.online = info.online;
+    r.params = params;
+    r.config = config;
+    r.layout = selection.layout;
+    Simulator sim(selection, cfg, info.name);
+    return sim.run(policy, job, std::move(r));
 }
 
 std::vector<uint8_t> locationsAt(const PlacementResult& p, int64_t t)

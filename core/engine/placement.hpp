@@ -50,6 +50,13 @@ PlacementResult runPlacement(const Selection& selection, const PolicyEntry& poli
                              const PolicyParams& params, const PlacementConfig& config,
                              const JobControl& job = {});
 
+// Runs a policy object the caller built (an oracle replaying a fixed schedule, for the
+// migration-aware bound's schedules): the same simulator, checks and charges as above.
+// `info` names the result; its params are taken as given.
+PlacementResult runPlacementWith(const Selection& selection, Policy& policy, const PolicyInfo& info,
+                                 const PolicyParams& params, const PlacementConfig& config,
+                                 const JobControl& job = {});
+
 // Where every unit is (fastest copy) at the start of step t's reads, i.e. after step t's
 // migrations. Units not yet created are 255. Replays moves: O(units + moves up to t).
 std::vector<uint8_t> locationsAt(const PlacementResult& p, int64_t t);

@@ -1,6 +1,7 @@
 #pragma once
 // A scenario (docs/SCENARIO.md): trace, model, hardware, selection, placement, batch and
 // policies. Read from and written to `*.kvtier.json` by config/scenario_json.hpp.
+#include "core/model/bound_config.hpp"
 #include "core/model/hardware.hpp"
 #include "core/model/placement_config.hpp"
 #include "core/model/selection.hpp"
@@ -32,6 +33,7 @@ struct Scenario {
     double compute_floor_s = 0;
     int64_t batch = 1;
     std::vector<PolicySpec> policies;
+    BoundsConfig bounds;     // the heavy bounds, off unless enabled
 
     TimingConfig timingConfig() const;
     bool operator==(const Scenario&) const = default;

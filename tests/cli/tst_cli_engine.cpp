@@ -4,6 +4,8 @@
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QProcess>
+
+#include <cmath>
 #include <QTemporaryDir>
 #include <QtTest>
 
@@ -165,6 +167,39 @@ private slots:
                                       "first-fit_DRAM_busy_fraction"));
         QVERIFY(lines[1].startsWith("0,"));
         QVERIFY(lines[1].contains(",4,0.15,1"));   // tau = 4 s; HBM busy 0.3 of 2 s per layer
+    }
+
+    // `bound` and `analyze --migration-bound --anneal`: B <= S, the gap is S / B, the
+    // existing keys stay, and inclusive scenarios are refused with one line.
+    void boundAndAnalyzeCarryTheMigrationAwareBound()
+    {
+        const Run plain = cli({"analyze", "--scenario", scenario_, "--json"});
+        QVERIFY2(plain.code == 0, plain.err.constData());
+        const Run r = cli({"analyze", "--scenario", scenario_, "--json", "--migration-bound", "--anneal"});
+        QVERIFY2(r.code == 0, r.err.constData());
+        const QJsonObject j = QJsonDocument::fromJson(r.out).object();
+        const QJsonObject bounds = j["bounds"].toObject();
+        QVERIFY(bounds.contains("balanced") && bounds.contains("paper"));
+        QCOMPARE(bounds["balanced"], QJsonDocument::fromJson(plain.out).object()["bounds"].toObject()["balanced"]);
+        const QJsonObject ma = bounds["migration_aware"].toObject();
+        const double B = ma["total_time_s"].toDouble(), S = ma["schedule_time_s"].toDouble();
+        QVERIFY(B >= bounds["balanced"].toObject()["total_time_s"].toDouble());
+        QVERIFY(B > 0 && B <= S * (1 + 1e-12));
+        QVERIFY(std::abs(ma["gap"].toDouble() - S / B) < 1e-12);
+        QVERIFY(bounds["annealed"].toObject()["total_time_s"].toDouble() >= B);
+        QVERIFY(!QJsonDocument::fromJson(plain.out).object()["bounds"].toObject().contains("migration_aware"));
+
+        const Run b = cli({"bound", "--scenario", scenario_, "--time-budget", "5", "--seed", "3"});
+        QVERIFY2(b.code == 0, b.err.constData());
+        QVERIFY(b.out.contains("migration-aware bound B"));
+        QVERIFY(b.out.contains("certified gap S / B"));
+        const Run bj = cli({"bound", "--scenario", scenario_, "--json", "--seed", "3"});
+        QVERIFY2(bj.code == 0, bj.err.constData());
+        QCOMPARE(QJsonDocument::fromJson(bj.out).object()["bounds"].toObject()["migration_aware"].toObject()["total_time_s"].toDouble(), B);
+        const Run inc = cli({"bound", "--scenario", scenario_, "--set", "placement.inclusive=true"});
+        QCOMPARE(inc.code, 2);
+        QVERIFY(inc.err.contains("exclusive placement only"));
+        QCOMPARE(inc.err.count('\n'), 1);
     }
 
     void sweepWritesEveryPoint()

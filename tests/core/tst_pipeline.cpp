@@ -14,6 +14,8 @@
 
 #include <QtTest>
 
+#include <atomic>
+
 #include <fstream>
 
 using namespace kvtier;
@@ -256,6 +258,60 @@ private slots:
         QCOMPARE(std::count(csv.begin(), csv.end(), '\n'), 5L);
         QCOMPARE(parseSweepAxis("batch=1,2,8").values, (std::vector<double>{1, 2, 8}));
         QVERIFY_THROWS_EXCEPTION(InputError, parseSweepAxis("batch=1:4:0"));
+    }
+
+    // The heavy bounds (docs/BOUNDS.md): opt-in, cached by their parameters, never cached
+    // when cancelled; balanced <= B <= S and B <= every policy and the annealed schedule.
+    void migrationAwareBoundIsAnOptInCachedStage()
+    {
+        Pipeline p;
+        const AnalysisResult off = p.run(scenario());
+        QVERIFY(!off.migration_bound && !off.annealed);
+        const std::vector<std::string> on = {"bounds.migration_aware.enabled=true", "bounds.migration_aware.iterations=40",
+                                             "bounds.annealed.enabled=true", "bounds.annealed.moves=2000"};
+        // Cancelled in the heavy stage: Cancelled, and nothing of it is cached.
+        std::atomic<bool> cancel{false};
+        JobControl job;
+        job.cancel = &cancel;
+        job.progress = [&](double f) { if (f > 0.3) cancel = true; };   // 0.3: the cheap stages are done
+        QVERIFY_THROWS_EXCEPTION(Cancelled, p.run(scenario(on), job));
+        const AnalysisResult r = p.run(scenario(on));
+        QCOMPARE(r.stats.heavy_bounds_computed, 2);
+        QVERIFY(r.migration_bound && r.annealed);
+        QVERIFY(r.balanced->total_time <= r.migration_bound->total_time);
+        QVERIFY(r.migration_bound->total_time <= r.migration_bound->schedule_time() * (1 + 1e-12));
+        QVERIFY(r.migration_bound->total_time <= r.annealed->total_time() * (1 + 1e-12));
+        for (const PolicyOutcome& o : r.policies)
+            QVERIFY2(r.migration_bound->total_time <= o.timing->total_time * (1 + 1e-12), o.info.name.c_str());
+        QVERIFY(!r.migration_bound->schedule.placement->online);
+        QCOMPARE(r.migration_bound->schedule.timing->total_time, r.migration_bound->schedule_time());
+        const AnalysisResult again = p.run(scenario(on));
+        QCOMPARE(again.stats.heavy_bounds_computed, 0);
+        QCOMPARE(again.migration_bound.get(), r.migration_bound.get());
+        // Its own parameters are part of the key.
+        std::vector<std::string> other = on;
+        other.push_back("bounds.annealed.seed=7");
+        QCOMPARE(p.run(scenario(other)).stats.heavy_bounds_computed, 1);
+        // Written back only when set; read back equal.
+        const Scenario withBounds = scenario(on);
+        QVERIFY(!scenarioToJson(scenario()).contains("bounds"));
+        const std::string path = test::writeScratch("b.kvtier.json", scenarioToJson(withBounds).dump());
+        QCOMPARE(loadScenario(path, presets_).bounds, withBounds.bounds);
+    }
+
+    void boundsKeysAreChecked()
+    {
+        json doc = baseDoc();
+        doc["trace"]["db"] = db_;
+        doc["bounds"] = {{"migration_aware", {{"enabled", true}, {"iterations", 0}}}};
+        QVERIFY(errorOf(doc).find("bounds.migration_aware.iterations: must be between 1 and 1000000") != std::string::npos);
+        doc["bounds"] = {{"annealed", {{"enabled", true}}}};
+        QVERIFY(errorOf(doc).find("bounds.annealed: needs bounds.migration_aware.enabled") != std::string::npos);
+        doc["bounds"] = {{"migration_aware", {{"enabled", true}, {"budget", 1}}}};
+        QVERIFY(errorOf(doc).find("bounds.migration_aware") != std::string::npos);
+        doc["bounds"] = {{"migration_aware", {{"enabled", true}}}};
+        doc["placement"]["inclusive"] = true;
+        QVERIFY(errorOf(doc).find("covers exclusive placement only") != std::string::npos);
     }
 };
 

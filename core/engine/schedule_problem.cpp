@@ -1,0 +1,68 @@
+#include "core/engine/schedule_problem.hpp"
+
+#include "core/engine/timing.hpp"
+#include "core/model/error.hpp"
+
+#include <algorithm>
+
+namespace kvtier {
+
+double ScheduleProblem::rowTime(const int64_t* kvRead, const int64_t* migRead, const int64_t* write,
+                                const int64_t* migWrite) const
+{
+    double tau = 0;
+    for (int32_t m = 0; m < tiers; ++m) {
+        const auto i = static_cast<size_t>(m);
+        const double r = weights[i] + bytes_per_token * static_cast<double>(kvRead[m]) +
+                         bytes_per_token * static_cast<double>(migRead[m]);
+        const double w = bytes_per_token * static_cast<double>(write[m]) + bytes_per_token * static_cast<double>(migWrite[m]);
+        tau = std::max(tau, tierTime(tier[i], r, w));
+    }
+    return layer_factor * std::max(tau, floor_s);
+}
+
+ScheduleProblem makeScheduleProblem(const Selection& sel, const TimingConfig& c, const std::vector<int64_t>& cap)
+{
+    ScheduleProblem p;
+    p.layout = sel.layout;
+    const UnitLayout& lay = sel.layout;
+    p.tiers = static_cast<int32_t>(c.hardware.tiers.size());
+    if (p.tiers < 1 || p.tiers > 16 || cap.size() != c.hardware.tiers.size())
+        throw InputError("hardware.tiers", "needs between 1 and 16 tiers, each with a capacity");
+    p.units = lay.totalUnits();
+    if (p.units * (lay.steps + 1) > kMaxScheduleCells)
+        throw InputError("bounds.migration_aware",
+                         "the trace has " + std::to_string(p.units) + " units x " + std::to_string(lay.steps + 1) +
+                             " steps; the migration-aware bound handles at most " +
+                             std::to_string(kMaxScheduleCells) + " (use larger pages: selection.page_tokens)");
+    p.tier = c.hardware.tiers;
+    p.capacity_units = cap;
+    p.weights = weightBytesPerLayer(c);
+    p.bytes_per_token = c.model.kv_bytes_per_token_layer * static_cast<double>(c.batch);
+    p.layer_factor = lay.slot_count == 1 ? static_cast<double>(c.model.layers) : 1.0;
+    p.floor_s = c.compute_floor_s;
+
+    p.created.assign(static_cast<size_t>(p.units), -1);
+    for (int64_t t = 0; t < lay.steps; ++t)
+        if (lay.newPageAt(t))
+            for (int32_t l = 0; l < lay.slot_count; ++l)
+                p.created[lay.unit(lay.pageOfNewToken(t), l)] = static_cast<int32_t>(t);
+
+    // Read events per unit: count, then fill (steps ascend, so every row is sorted).
+    std::vector<size_t> count(static_cast<size_t>(p.units) + 1, 0);
+    for (int64_t t = 0; t < lay.steps; ++t)
+        for (int32_t l = 0; l < lay.slot_count; ++l)
+            for (uint32_t page : sel.pages.row(sel.row(t, l))) count[lay.unit(page, l) + 1]++;
+    for (size_t u = 0; u < static_cast<size_t>(p.units); ++u) count[u + 1] += count[u];
+    p.reads.offset = count;
+    p.reads.items.resize(count.back());
+    std::vector<size_t> fill(count.begin(), count.end() - 1);
+    for (int64_t t = 0; t < lay.steps; ++t)
+        for (int32_t l = 0; l < lay.slot_count; ++l)
+            for (uint32_t page : sel.pages.row(sel.row(t, l)))
+                p.reads.items[fill[lay.unit(page, l)]++] = {
+                    static_cast<int32_t>(t), static_cast<int32_t>(lay.tokensIn(page, lay.prefill + t))};
+    return p;
+}
+
+} // namespace kvtier
