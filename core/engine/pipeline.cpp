@@ -144,7 +144,9 @@ Stage firstStageToRerun(const Scenario& from, const Scenario& to)
         }
     if (c == to) return Stage::Timing;
     // Placement: what planCapacity reads (capacities, reserves, model, batch, omega), the
-    // placement mode, what the policies observe, the policies with their parameters.
+    // placement mode, what the policies observe, the policies with their parameters, and
+    // the heavy bounds (the migration-aware bound and the annealed schedule), which are
+    // computed beside the placements and cost as much.
     // The tiers' other fields are capacities and reserves, or their number changed.
     c.hardware.tiers = to.hardware.tiers;
     c.model = to.model;
@@ -153,6 +155,7 @@ Stage firstStageToRerun(const Scenario& from, const Scenario& to)
     c.inclusive = to.inclusive;
     c.observe_scores = to.observe_scores;
     c.policies = to.policies;
+    c.bounds = to.bounds;
     if (c == to) return Stage::Placement;
     c.selection = to.selection;
     if (c == to) return Stage::Selection;

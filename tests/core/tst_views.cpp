@@ -326,6 +326,7 @@ private slots:
             {"page", [](Scenario& s) { s.selection.page_tokens = 4; }, Stage::Selection},
             {"trace", [](Scenario& s) { s.trace_name = "other"; }, Stage::Trace},
             {"tiers", [](Scenario& s) { s.hardware.tiers.push_back(s.hardware.tiers.back()); }, Stage::Placement},
+            {"bound", [](Scenario& s) { s.bounds.migration_aware.time_budget_s = 3; }, Stage::Placement},
         };
         (void)p.run(a);
         for (const Case& c : cases) {
