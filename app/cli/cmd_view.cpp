@@ -154,16 +154,24 @@ void writeTimeline(const AnalysisResult& r, const Args& a, std::ostream& out)
 
 void writeCompare(const AnalysisResult& r, std::ostream& out)
 {
-    out << "policy,label,kind,time_per_token_s,throughput_tok_s,gap_to_balanced_bound,hbm_hit_ratio,migrated_bytes\n";
-    for (const ComparisonRow& c : comparisonRows(r))
+    // The migration-aware columns only when that bound was computed (--migration-bound or
+    // the scenario's "bounds"), so the plain comparison keeps its columns.
+    const bool band = r.migration_bound != nullptr;
+    out << "policy,label,kind,time_per_token_s,throughput_tok_s,gap_to_balanced_bound,hbm_hit_ratio,migrated_bytes";
+    if (band) out << ",gap_to_migration_bound,gap_to_schedule";
+    out << '\n';
+    for (const ComparisonRow& c : comparisonRows(r)) {
         out << c.name << ",\"" << c.label << "\"," << toString(c.kind) << ',' << num(c.time_per_token) << ','
-            << num(c.throughput) << ',' << num(c.gap) << ',' << num(c.hbm_hit_ratio) << ',' << num(c.migrated_bytes)
-            << '\n';
+            << num(c.throughput) << ',' << num(c.gap) << ',' << num(c.hbm_hit_ratio) << ',' << num(c.migrated_bytes);
+        if (band) out << ',' << num(c.gap_to_migration_bound) << ',' << num(c.gap_to_schedule);
+        out << '\n';
+    }
 }
 
 int run(const std::vector<std::string>& argv)
 {
-    Args a(argv, {"scenario", "kind", "policy", "steps", "rows", "cells", "layer", "step", "token", "out"}, {},
+    Args a(argv, {"scenario", "kind", "policy", "steps", "rows", "cells", "layer", "step", "token", "out"},
+           {"migration-bound", "anneal"},
            {"set", "presets"});
     if (a.positional().size() != 1) throw UsageError("name one view: heatmap, explain, timeline or compare");
     const std::string what = a.positional()[0];
@@ -171,6 +179,13 @@ int run(const std::vector<std::string>& argv)
         throw UsageError("unknown view '" + what + "' (heatmap, explain, timeline, compare)");
     const PresetLibrary presets = presetsFrom(a);
     Scenario s = scenarioFrom(a, presets);
+    if (a.has("migration-bound") || a.has("anneal")) {
+        if (what != "compare") throw UsageError("--migration-bound and --anneal belong to 'view compare'");
+        if (s.inclusive)
+            throw UsageError("--migration-bound covers exclusive placement only; this scenario's placement is inclusive");
+        s.bounds.migration_aware.enabled = true;
+        if (a.has("anneal")) s.bounds.annealed.enabled = true;
+    }
     std::optional<AtomicFile> file;
     if (auto o = a.get("out")) file.emplace(*o);
     // One policy is enough for the views of one policy: only it is placed.
@@ -200,7 +215,8 @@ int run(const std::vector<std::string>& argv)
 
 Registration reg("view",
                  {"export what the GUI's views show, at full resolution",
-                  "usage: kvtier-cli view VIEW --scenario FILE [--set key.path=value ...] [--policy NAME] [--out FILE]\n\n"
+                  "usage: kvtier-cli view VIEW --scenario FILE [--set key.path=value ...] [--policy NAME] [--out FILE]\n"
+                  "                            [--migration-bound] [--anneal]\n\n"
                   "The data the GUI draws (core/engine/view_*.hpp), without a window. VIEW is one of:\n"
                   "  heatmap    the placement or relevance heatmap as CSV, one line per cell\n"
                   "             --kind placement|relevance (default placement)\n"
@@ -212,7 +228,10 @@ Registration reg("view",
                   "  explain    the Explain panel for one step as JSON: each tier's R, W, (R+W)/B, R/Lr, W/Lw,\n"
                   "             time_m and the binding term, tau, the bounds' step times  (--step T)\n"
                   "  timeline   one token's relevance, selection and tier per step as CSV (--token N [--layer N])\n"
-                  "  compare    the comparison table: every policy and both bounds, as CSV\n\n"
+                  "  compare    the comparison table: every policy and both bounds, as CSV\n"
+                  "             --migration-bound  also the migration-aware bound B, its best schedule S and\n"
+                  "                        each row's time / B and time / S (docs/BOUNDS.md)\n"
+                  "             --anneal   also the annealed schedule (implies --migration-bound)\n\n"
                   "  --policy NAME  the policy the view shows (default: the scenario's first)\n"
                   "  --out FILE     write there (atomically) instead of standard output\n",
                   run});

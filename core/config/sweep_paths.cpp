@@ -88,6 +88,10 @@ std::string sweepToCsv(const SweepResult& r)
     o.precision(10);
     for (const auto& a : r.axes) o << a.key << ',';
     o << "balanced_s,paper_s";
+    // The heavy bounds' columns only when the sweep computed them, so a sweep without
+    // them writes the same columns as before.
+    if (r.migration_bound) o << ",migration_bound_s,schedule_s";
+    if (r.annealed) o << ",annealed_s";
     for (const auto& p : r.policies)
         o << ',' << p << "_time_s," << p << "_throughput_tok_s," << p << "_hbm_hit_ratio," << p << "_migrated_bytes";
     o << ",error\n";
@@ -95,6 +99,8 @@ std::string sweepToCsv(const SweepResult& r)
         for (double x : pt.x) o << x << ',';
         if (!pt.error.empty()) {
             o << ',';
+            if (r.migration_bound) o << ",,";
+            if (r.annealed) o << ',';
             for (size_t k = 0; k < r.policies.size(); ++k) o << ",,,,";
             std::string e = pt.error;
             for (char& c : e)
@@ -103,6 +109,8 @@ std::string sweepToCsv(const SweepResult& r)
             continue;
         }
         o << pt.balanced_s << ',' << pt.paper_s;
+        if (r.migration_bound) o << ',' << pt.migration_bound_s << ',' << pt.schedule_s;
+        if (r.annealed) o << ',' << pt.annealed_s;
         for (const auto& p : pt.policies)
             o << ',' << p.total_time_s << ',' << p.throughput_tok_s << ',' << p.hbm_hit_ratio << ',' << p.migrated_bytes;
         o << ",\n";

@@ -22,7 +22,8 @@ SweepResult runSweep(Pipeline& pipeline, const nlohmann::json& scenario, const s
                      const PresetLibrary& presets, const std::vector<SweepAxis>& axes, const JobControl& job = {},
                      const SweepPointSink& onPoint = {});
 
-// CSV: axis columns, then balanced_s, paper_s, then per policy <name>_time_s,
+// CSV: axis columns, then balanced_s, paper_s, (when the scenario enables them)
+// migration_bound_s, schedule_s and annealed_s, then per policy <name>_time_s,
 // <name>_throughput_tok_s, <name>_hbm_hit_ratio, <name>_migrated_bytes, then error.
 std::string sweepToCsv(const SweepResult& r);
 

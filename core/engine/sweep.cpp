@@ -33,6 +33,8 @@ SweepResult runSweep(Pipeline& pipeline, const Scenario& base, const std::vector
     SweepResult r;
     r.axes = axes;
     for (const auto& p : base.policies) r.policies.push_back(p.name);
+    r.migration_bound = base.bounds.migration_aware.enabled;
+    r.annealed = base.bounds.annealed.enabled;
     const size_t total = sweepGridSize(axes, where);
     r.points.resize(total);
     std::atomic<size_t> done{0};
@@ -57,6 +59,19 @@ SweepResult runSweep(Pipeline& pipeline, const Scenario& base, const std::vector
             pt.paper_s = res.paper->total_time;
             pt.balanced_tok_s = res.balanced->throughput();
             pt.paper_tok_s = res.paper->throughput();
+            // Throughput of a bound or schedule: the batch's tokens over its time.
+            const double tokens = static_cast<double>(res.scenario.batch * res.selection->layout.steps);
+            const auto tokS = [tokens](double time) { return time > 0 ? tokens / time : 0.0; };
+            if (res.migration_bound) {
+                pt.migration_bound_s = res.migration_bound->total_time;
+                pt.schedule_s = res.migration_bound->schedule_time();
+                pt.migration_bound_tok_s = tokS(pt.migration_bound_s);
+                pt.schedule_tok_s = tokS(pt.schedule_s);
+            }
+            if (res.annealed) {
+                pt.annealed_s = res.annealed->total_time();
+                pt.annealed_tok_s = tokS(pt.annealed_s);
+            }
             for (const auto& o : res.policies)
                 pt.policies.push_back({o.timing->total_time, o.timing->throughput(), o.timing->hbmHitRatio(),
                                        o.timing->migrated_bytes});

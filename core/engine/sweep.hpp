@@ -25,6 +25,10 @@ struct SweepPoint {
     std::string error;                 // non-empty: infeasible or invalid here
     double balanced_s = 0, paper_s = 0;
     double balanced_tok_s = 0, paper_tok_s = 0;   // the bounds as throughput (batch x T / time)
+    // The heavy bounds (docs/BOUNDS.md), when the scenario enables them; else 0. The
+    // migration-aware bound B, its best achievable schedule S, the annealed schedule.
+    double migration_bound_s = 0, schedule_s = 0, annealed_s = 0;
+    double migration_bound_tok_s = 0, schedule_tok_s = 0, annealed_tok_s = 0;
     std::vector<SweepPolicyPoint> policies;   // same order as SweepResult::policies
 };
 
@@ -32,6 +36,7 @@ struct SweepResult {
     std::vector<SweepAxis> axes;
     std::vector<std::string> policies;
     int64_t steps = 0, batch_of_base = 1;
+    bool migration_bound = false, annealed = false;   // the base scenario enables them
     std::vector<SweepPoint> points;    // cartesian product, last axis fastest
 };
 

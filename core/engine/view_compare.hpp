@@ -17,11 +17,27 @@ struct ComparisonRow {
     double time_per_token = 0;    // seconds
     double throughput = 0;        // output tokens/s over the batch
     double gap = 0;               // total time / the balanced bound's (NaN without it)
+    // The two ends of the certified band (docs/BOUNDS.md), NaN when the migration-aware
+    // bound was not computed: total time / the migration-aware bound B (>= 1), and total
+    // time / the best schedule S (below 1: this row beats the schedule found).
+    double gap_to_migration_bound = 0;
+    double gap_to_schedule = 0;
     double hbm_hit_ratio = 0;     // NaN for a bound
     double migrated_bytes = 0;    // NaN for a bound
 };
 
-// The policies with a timing, in the scenario's order, then the balanced and paper bounds.
+// The policies with a timing, in the scenario's order; then, when computed, the best
+// schedule and the annealed schedule (oracles: found with the whole trace known); then the
+// migration-aware bound ("migration_aware"), the balanced and the paper bound.
 std::vector<ComparisonRow> comparisonRows(const AnalysisResult& result);
+
+// The certified band: no exclusive placement takes less than `bound` (B), and `schedule`
+// (S) is achieved; times per output token. Absent without the migration-aware bound.
+struct BoundBand {
+    bool present = false;
+    double bound_time_per_token = 0, schedule_time_per_token = 0;
+    double gap = 0;               // S / B
+};
+BoundBand boundBand(const AnalysisResult& result);
 
 } // namespace kvtier

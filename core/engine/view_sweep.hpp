@@ -11,6 +11,8 @@ struct SweepSeriesPoint {
     double x = 0;               // the first axis's value
     bool feasible = false;
     double balanced = 0, paper = 0;      // throughput, tokens/s
+    // The heavy bounds as throughput; NaN when the sweep did not compute them.
+    double migration_bound = 0, schedule = 0, annealed = 0;
     std::vector<double> policy;          // throughput per policy, in the sweep's order
 };
 

@@ -306,6 +306,53 @@ private slots:
         QCOMPARE(traffic[kKvRead][0], 200.0);
     }
 
+    // With the migration-aware bound: the schedules are oracle rows, B a bound row, and
+    // every row's two gaps are its time over B and over S (the certified band's ends).
+    void comparisonCarriesTheCertifiedBand()
+    {
+        Pipeline p;
+        Scenario s = generated(64, 4);
+        QVERIFY(!boundBand(p.run(s)).present);
+        s.bounds.migration_aware.enabled = true;
+        s.bounds.migration_aware.iterations = 30;
+        s.bounds.annealed.enabled = true;
+        s.bounds.annealed.moves = 2000;
+        const AnalysisResult r = p.run(s);
+        QVERIFY(r.migration_bound && r.annealed);
+        const double B = r.migration_bound->total_time, S = r.migration_bound->schedule_time();
+        const double steps = static_cast<double>(r.selection->layout.steps);
+        const BoundBand band = boundBand(r);
+        QVERIFY(band.present);
+        QCOMPARE(band.bound_time_per_token, B / steps);
+        QCOMPARE(band.schedule_time_per_token, S / steps);
+        QCOMPARE(band.gap, S / B);
+        QVERIFY(band.gap >= 1.0);
+
+        const std::vector<ComparisonRow> rows = comparisonRows(r);
+        std::vector<std::string> names;
+        for (const ComparisonRow& c : rows) names.push_back(c.name);
+        QCOMPARE(names, (std::vector<std::string>{"lru", "first-fit", "belady", "schedule", "annealed", "migration_aware",
+                                                  "balanced", "paper"}));
+        for (const ComparisonRow& c : rows) {
+            const double total = c.time_per_token * steps;
+            QVERIFY2(std::abs(c.gap_to_migration_bound - total / B) <= 1e-12 * (total / B), c.name.c_str());
+            QVERIFY2(std::abs(c.gap_to_schedule - total / S) <= 1e-12 * (total / S), c.name.c_str());
+            if (c.kind != RowKind::Bound) {
+                // Everything achievable is at or above B (a proven lower bound).
+                QVERIFY2(c.gap_to_migration_bound >= 1.0 - 1e-9, c.name.c_str());
+            }
+        }
+        QCOMPARE(rows[3].kind, RowKind::Oracle);
+        QCOMPARE(rows[3].gap_to_schedule, 1.0);
+        QCOMPARE(rows[4].kind, RowKind::Oracle);
+        QCOMPARE(rows[4].time_per_token, r.annealed->total_time() / steps);
+        QCOMPARE(rows[5].kind, RowKind::Bound);
+        QCOMPARE(rows[5].gap_to_migration_bound, 1.0);
+        QVERIFY(rows[5].gap >= 1.0);                        // B >= the balanced bound
+        QCOMPARE(rows[6].gap, 1.0);
+        QCOMPARE(rows[0].gap, r.policies[0].gapToBound);    // the pipeline's ratio, unchanged
+    }
+
     void stageToRerunFollowsTheCaches()
     {
         Pipeline p;
