@@ -159,6 +159,7 @@ private slots:
     void npzStoredEntrySizeMismatchRefused();
     void npzZipBombOfZerosStaysSmall();
     void npzZipBombOfNonzeroValuesRefused();
+    void npzDirectoryLiesRefused();
     void denseTraceStoresZeroRowsCompactly();
     // 2. Silent nonsense
     void longCsvFromPipeRefusedWhenTwoPassesNeeded();
@@ -377,6 +378,48 @@ void TestImportHostile::npzZipBombOfNonzeroValuesRefused()
     QVERIFY2(err.startsWith(QString::fromStdString(path + " entry 'scores.npy' at [")), qPrintable(err));
     QVERIFY2(err.contains("non-zero scores from") && err.contains("(limit: 8 per compressed byte); a zip bomb?"),
              qPrintable(err));
+    QVERIFY(s->list().empty());
+}
+
+void TestImportHostile::npzDirectoryLiesRefused()
+{
+    // The zip directory is read by libzip; what it declares is still held to the file, and
+    // none of libzip's words reach the user.
+    const std::string good = zipOne("scores.npy", npy("<f4", "(3, 5)", std::string(60, '\0')));
+    const size_t cd = good.find(std::string("PK\x01\x02", 4));
+    QVERIFY(cd != std::string::npos);
+    auto patched = [&](size_t at, uint32_t v) {
+        std::string z = good;
+        std::string le;
+        putLE(le, v, 4);
+        z.replace(cd + at, 4, le);
+        return z;
+    };
+    auto s = freshStore("hostile-npz-lies.kvtr");
+    ImportOptions o;
+    o.prefill = 3;
+    // A compressed size beyond the file would lift the zip-bomb limit (8 non-zero scores
+    // per compressed byte) to whatever the directory says.
+    const std::string big = test::writeScratch("csize.npz", patched(20, 0x7FFFFFF0u));
+    QCOMPARE(errorOf([&] { importNpy(*s, big, o); }),
+             QString::fromStdString(big + " entry 'scores.npy': truncated file: the entry's data runs past the end of the archive"));
+    // A local header offset past the end.
+    const std::string lho = test::writeScratch("lho.npz", patched(42, 0x7FFFFFF0u));
+    QCOMPARE(errorOf([&] { importNpy(*s, lho, o); }),
+             QString::fromStdString(lho + " entry 'scores.npy': corrupt zip: the entry's local header is missing or cut off"));
+    // Compression methods other than stored and deflate (12: bzip2), refused before reading.
+    std::string bzip = patched(0, 0x02014b50u);
+    bzip[cd + 10] = 12;
+    const std::string bz = test::writeScratch("bzip.npz", bzip);
+    QCOMPARE(errorOf([&] { importNpy(*s, bz, o); }),
+             QString::fromStdString(bz + " entry 'scores.npy': unsupported zip compression method 12 (only stored and deflate)"));
+    // A central directory whose entry count does not match: libzip's "inconsistent".
+    std::string count = good;
+    const size_t eocd = count.rfind(std::string("PK\x05\x06", 4));
+    count[eocd + 8] = count[eocd + 10] = 7;
+    const std::string cnt = test::writeScratch("count.npz", count);
+    QCOMPARE(errorOf([&] { importNpy(*s, cnt, o); }),
+             QString::fromStdString(cnt + ": corrupt zip archive (its directory does not match the file: truncated or damaged)"));
     QVERIFY(s->list().empty());
 }
 
