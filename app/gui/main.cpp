@@ -1,5 +1,6 @@
 // kvtier: the explorer GUI. `kvtier [DB]` opens the window; `kvtier --export ...` and
 // `kvtier --bench-latency ...` run without a user (ui/headless.hpp).
+#include "core/config/data_dir.hpp"
 #include "ui/headless.hpp"
 #include "ui/main_window.hpp"
 
@@ -85,6 +86,8 @@ int main(int argc, char** argv)
     QApplication::setOrganizationName(QStringLiteral("kvtier"));
     QApplication::setApplicationName(QStringLiteral("kvtier"));
     QApplication::setApplicationVersion(QStringLiteral(KVTIER_VERSION));
+    // Presets and the default scenario: <bin>/../share/kvtier, installed or in a build tree.
+    kvtier::setDataDir(kvtier::dataDirBesideExecutable(QCoreApplication::applicationDirPath().toStdString()));
 
     if (mode == Export)
         return kvtier::ui::runHeadlessExport(o);

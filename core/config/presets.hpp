@@ -36,8 +36,8 @@ struct ModelPreset {
 
 class PresetLibrary {
 public:
-    // The presets shipped with kvtier. The folder is, first found: $KVTIER_PRESET_DIR,
-    // <executable>/../share/kvtier/presets, <source tree>/resources/presets.
+    // The presets shipped with kvtier. The folder is $KVTIER_PRESET_DIR when set, else
+    // <dataDir()>/presets (core/config/data_dir.hpp).
     // Throws InputError when none holds hardware.json and models.json.
     static PresetLibrary loadBuiltin();
     static std::string builtinDir();
