@@ -1,6 +1,7 @@
 #pragma once
-// Hardware and model presets (DESIGN.md "Presets"): JSON files under resources/presets,
-// each figure with the public source it comes from, plus any files the user adds.
+// Hardware and model presets (DESIGN.md "Presets"): JSON files under resources/presets
+// (installed in share/kvtier/presets, core/config/data_dir.hpp), each figure with the
+// public source it comes from, plus any files the user adds.
 //
 // The JSON shapes are shared with the scenario files: a hardware object is
 // {name, tiers: [{name, capacity_bytes, bandwidth, link_read, link_write, reserve_bytes}]}
