@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # CTest `install`: installs the build into a temporary prefix and checks that the installed
 # kvtier stands alone: the files are where data_dir looks (<prefix>/share/kvtier), the
-# installed kvtier-cli runs the installed default scenario with no environment help, and
-# the checkout's path appears in no installed binary.
+# installed kvtier-cli (and kvtier --export, when the GUI is built) runs the installed
+# default scenario with no environment help, and the checkout's path appears in no
+# installed binary.
 #   tests/install/check_install.sh BUILD_DIR SOURCE_DIR
 set -euo pipefail
 build="${1:?build folder}"
@@ -29,6 +30,16 @@ if ! (cd "$prefix" && env -u KVTIER_DATA_DIR -u KVTIER_PRESET_DIR "$prefix/bin/k
   echo "install: the installed kvtier-cli failed on the installed default scenario"; exit 1
 fi
 grep -q '"policies"' "$out" || { echo "install: no policy results in the analyze output"; exit 1; }
+
+# The GUI, when built: its headless export runs on the installed data as well.
+if [ -x "$prefix/bin/kvtier" ]; then
+  if ! (cd "$prefix" && env -u KVTIER_DATA_DIR -u KVTIER_PRESET_DIR XDG_CONFIG_HOME="$prefix/config" \
+          "$prefix/bin/kvtier" --export "$prefix/figures" --size 400x300 \
+          --scenario "$prefix/share/kvtier/sample_traces/default.kvtier.json" >/dev/null); then
+    echo "install: the installed kvtier --export failed on the installed default scenario"; exit 1
+  fi
+  [ -s "$prefix/figures/comparison.csv" ] || { echo "install: kvtier --export wrote no comparison.csv"; exit 1; }
+fi
 
 for b in "$prefix"/bin/*; do
   if grep -qaF "$src" "$b"; then
