@@ -5,6 +5,7 @@
 // policy, and the wall time of the bound and of the annealing (medians over --runs).
 //   bench_bound [--runs N] [--time-budget S] [--scenario FILE ...]
 // Inclusive scenarios are run as exclusive (the bound covers exclusive placement only).
+#include "core/config/data_dir.hpp"
 #include "core/config/presets.hpp"
 #include "core/config/scenario_json.hpp"
 #include "core/engine/pipeline.hpp"
@@ -50,6 +51,7 @@ int main(int argc, char** argv)
             if (e.path().string().ends_with(".kvtier.json")) files.push_back(e.path().string());
         std::sort(files.begin(), files.end());
     }
+    setDataDir(KVTIER_BUILD_DATA_DIR);
     const PresetLibrary presets = PresetLibrary::loadBuiltin();
     nlohmann::json out = nlohmann::json::array();
     for (const std::string& f : files) {

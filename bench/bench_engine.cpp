@@ -8,6 +8,7 @@
 //   replace_online  the same with the online policies only
 //   reselect        a sparsity change: everything downstream recomputed
 // and full_analysis with 1 and 2 threads for scaling.
+#include "core/config/data_dir.hpp"
 #include "core/config/presets.hpp"
 #include "core/config/scenario_json.hpp"
 #include "core/engine/pipeline.hpp"
@@ -137,6 +138,7 @@ int main(int argc, char** argv)
         }
     }
     try {
+        setDataDir(KVTIER_BUILD_DATA_DIR);
         const PresetLibrary presets = PresetLibrary::loadBuiltin();
         nlohmann::json out;
         out["hardware_threads"] = tbb::global_control::active_value(tbb::global_control::max_allowed_parallelism);

@@ -1,5 +1,6 @@
 #include "ui/main_window.hpp"
 
+#include "core/config/data_dir.hpp"
 #include "core/io/importers.hpp"
 #include "core/model/error.hpp"
 #include "core/store/trace_store.hpp"
@@ -364,7 +365,7 @@ void MainWindow::buildActions()
 Scenario MainWindow::defaultScenario() const
 {
     // The project's default scenario when it exists, else a built-in one.
-    const QString file = QDir(QStringLiteral(KVTIER_SOURCE_DIR)).filePath(QStringLiteral("sample_traces/default.kvtier.json"));
+    const QString file = QString::fromStdString(defaultScenarioPath());
     if (QFileInfo::exists(file)) {
         try {
             Scenario s = loadScenario(file.toStdString(), presets_);

@@ -1,5 +1,6 @@
 #include "ui/scenario_panel.hpp"
 
+#include "ui/scenario_panel_parts.hpp"
 #include "ui/units.hpp"
 #include "ui/value_slider.hpp"
 
@@ -21,39 +22,7 @@
 
 namespace kvtier::ui {
 
-namespace {
-
-constexpr const char* kCustomId = "custom";
-
-QString qs(const std::string& s) { return QString::fromStdString(s); }
-
-std::vector<double> powersOfTwo(double lo, double hi, bool withZero)
-{
-    std::vector<double> v;
-    if (withZero)
-        v.push_back(0);
-    for (double x = lo; x <= hi; x *= 2)
-        v.push_back(x);
-    return v;
-}
-
-QGroupBox* group(const QString& title, QWidget* parent)
-{
-    auto* g = new QGroupBox(title, parent);
-    return g;
-}
-
-// Bandwidth sliders show TB/s for HBM-class figures and GB/s below.
-void configureBandwidth(ValueSlider* s, double value, double min, double max)
-{
-    if (value >= 1e12)
-        s->setUnit(1e12, QStringLiteral(" TB/s"), 2);
-    else
-        s->setUnit(1e9, QStringLiteral(" GB/s"), 1);
-    s->setRange(min, max, ValueSlider::Scale::Log);
-}
-
-} // namespace
+using namespace panel;
 
 ScenarioPanel::ScenarioPanel(const PresetLibrary& presets, QWidget* parent) : QWidget(parent), presets_(presets)
 {
@@ -325,167 +294,11 @@ ScenarioPanel::ScenarioPanel(const PresetLibrary& presets, QWidget* parent) : QW
     syncFromScenario();
 }
 
-QWidget* ScenarioPanel::buildPolicyParams(const PolicyInfo& info)
-{
-    auto* w = new QWidget(policyParamsStack_);
-    auto* form = new QFormLayout(w);
-    form->setContentsMargins(0, 0, 0, 0);
-    const std::string name = info.name;
-    for (const ParamSpec& spec : info.params) {
-        const std::string key = spec.key;
-        QWidget* editor = nullptr;
-        // Every kind of editor stores its value the same way.
-        auto setParam = [this, name, key](double x) {
-            if (syncing_)
-                return;
-            policyParams_[name][key] = x;
-            rebuildPolicySpecs();
-            edited();
-        };
-        switch (spec.type) {
-        case ParamSpec::Type::Int: {
-            auto* sb = new QSpinBox(w);
-            sb->setRange(static_cast<int>(spec.min), static_cast<int>(std::min(spec.max, 2.0e9)));
-            sb->setValue(static_cast<int>(spec.def));
-            sb->setKeyboardTracking(false);
-            connect(sb, &QSpinBox::valueChanged, this, [setParam](int x) { setParam(x); });
-            editor = sb;
-            break;
-        }
-        case ParamSpec::Type::Double: {
-            auto* sb = new QDoubleSpinBox(w);
-            sb->setDecimals(4);
-            sb->setRange(spec.min, spec.max);
-            sb->setSingleStep((spec.max - spec.min) / 100.0);
-            sb->setValue(spec.def);
-            sb->setKeyboardTracking(false);
-            connect(sb, &QDoubleSpinBox::valueChanged, this, setParam);
-            editor = sb;
-            break;
-        }
-        case ParamSpec::Type::Bool: {
-            auto* cb = new QCheckBox(w);
-            cb->setChecked(spec.def != 0);
-            connect(cb, &QCheckBox::toggled, this, [setParam](bool on) { setParam(on ? 1.0 : 0.0); });
-            editor = cb;
-            break;
-        }
-        case ParamSpec::Type::Choice: {
-            auto* co = new QComboBox(w);
-            for (const std::string& c : spec.choices)
-                co->addItem(qs(c));
-            co->setCurrentIndex(static_cast<int>(spec.def));
-            connect(co, &QComboBox::currentIndexChanged, this, [setParam](int i) {
-                if (i >= 0)
-                    setParam(i);
-            });
-            editor = co;
-            break;
-        }
-        }
-        editor->setObjectName(qs("param:" + name + ":" + key));
-        editor->setToolTip(qs(spec.help));
-        paramEditors_[name].push_back(editor);
-        auto* label = new QLabel(qs(spec.label), w);
-        label->setToolTip(qs(spec.help));
-        label->setWordWrap(true);
-        form->addRow(label, editor);
-    }
-    if (info.params.empty())
-        form->addRow(new QLabel(tr("No parameters."), w));
-    return w;
-}
-
-void ScenarioPanel::rebuildPolicySpecs()
-{
-    std::vector<PolicySpec> specs;
-    for (int i = 0; i < policies_->count(); ++i) {
-        QListWidgetItem* item = policies_->item(i);
-        if (item->checkState() != Qt::Checked)
-            continue;
-        const std::string name = item->data(Qt::UserRole).toString().toStdString();
-        specs.push_back({name, policyParams_[name]});
-    }
-    scenario_.policies = std::move(specs);
-}
-
 void ScenarioPanel::edited()
 {
     if (syncing_)
         return;
     emit scenarioChanged();
-}
-
-void ScenarioPanel::markHardwareCustom()
-{
-    scenario_.hardware_preset = kCustomId;
-    scenario_.hardware.name = kCustomId;
-    syncing_ = true;
-    hardware_->setCurrentIndex(hardware_->count() - 1);
-    syncing_ = false;
-}
-
-void ScenarioPanel::buildTierWidgets()
-{
-    for (TierWidgets& tw : tierWidgets_)
-        delete tw.box;
-    tierWidgets_.clear();
-    for (size_t m = 0; m < scenario_.hardware.tiers.size(); ++m) {
-        const Tier& tier = scenario_.hardware.tiers[m];
-        TierWidgets tw;
-        tw.box = new QGroupBox(tr("Tier %1 — %2").arg(m).arg(qs(tier.name)), this);
-        tw.box->setFlat(true);
-        auto* l = new QVBoxLayout(tw.box);
-        l->setContentsMargins(4, 4, 4, 4);
-        tw.capacity = new ValueSlider(tr("Capacity C"), tw.box);
-        tw.capacity->setUnit(1e9, QStringLiteral(" GB"), 2);
-        tw.capacity->setRange(1e8, 4e12, ValueSlider::Scale::Log);
-        tw.capacity->setObjectName(QStringLiteral("capacity%1").arg(m));
-        l->addWidget(tw.capacity);
-        tw.bandwidth = new ValueSlider(tr("Bandwidth B (reads + writes)"), tw.box);
-        configureBandwidth(tw.bandwidth, tier.bandwidth, 1e9, 40e12);
-        tw.bandwidth->setObjectName(QStringLiteral("bandwidth%1").arg(m));
-        l->addWidget(tw.bandwidth);
-        const int mi = static_cast<int>(m);
-        connect(tw.capacity, &ValueSlider::valueChanged, this, [this, mi](double x) {
-            scenario_.hardware.tiers[static_cast<size_t>(mi)].capacity_bytes = x;
-            markHardwareCustom();
-            edited();
-        });
-        connect(tw.bandwidth, &ValueSlider::valueChanged, this, [this, mi](double x) {
-            scenario_.hardware.tiers[static_cast<size_t>(mi)].bandwidth = x;
-            markHardwareCustom();
-            edited();
-        });
-        if (std::isfinite(tier.link_read) || std::isfinite(tier.link_write)) {
-            tw.linkRead = new ValueSlider(tr("Link to GPU, read Lr"), tw.box);
-            tw.linkRead->setUnit(1e9, QStringLiteral(" GB/s"), 1);
-            tw.linkRead->setRange(1e9, 4e12, ValueSlider::Scale::Log);
-            tw.linkRead->setObjectName(QStringLiteral("linkRead%1").arg(m));
-            l->addWidget(tw.linkRead);
-            tw.linkWrite = new ValueSlider(tr("Link from GPU, write Lw"), tw.box);
-            tw.linkWrite->setUnit(1e9, QStringLiteral(" GB/s"), 1);
-            tw.linkWrite->setRange(1e9, 4e12, ValueSlider::Scale::Log);
-            tw.linkWrite->setObjectName(QStringLiteral("linkWrite%1").arg(m));
-            l->addWidget(tw.linkWrite);
-            connect(tw.linkRead, &ValueSlider::valueChanged, this, [this, mi](double x) {
-                scenario_.hardware.tiers[static_cast<size_t>(mi)].link_read = x;
-                markHardwareCustom();
-                edited();
-            });
-            connect(tw.linkWrite, &ValueSlider::valueChanged, this, [this, mi](double x) {
-                scenario_.hardware.tiers[static_cast<size_t>(mi)].link_write = x;
-                markHardwareCustom();
-                edited();
-            });
-        } else {
-            auto* note = new QLabel(tr("On package: no link limit"), tw.box);
-            note->setStyleSheet(QStringLiteral("color: palette(mid);"));
-            l->addWidget(note);
-        }
-        tierLayout_->addWidget(tw.box);
-        tierWidgets_.push_back(tw);
-    }
 }
 
 void ScenarioPanel::configureSparsitySlider()
@@ -584,38 +397,6 @@ void ScenarioPanel::syncFromScenario()
     syncPolicies();
 }
 
-void ScenarioPanel::syncPolicies()
-{
-    syncing_ = true;
-    for (const PolicySpec& p : scenario_.policies)
-        for (const auto& [k, val] : p.params)
-            policyParams_[p.name][k] = val;
-    for (int i = 0; i < policies_->count(); ++i) {
-        QListWidgetItem* item = policies_->item(i);
-        const std::string name = item->data(Qt::UserRole).toString().toStdString();
-        bool on = false;
-        for (const PolicySpec& p : scenario_.policies)
-            on = on || p.name == name;
-        item->setCheckState(on ? Qt::Checked : Qt::Unchecked);
-        const PolicyInfo& info = policyRegistry()[static_cast<size_t>(i)].info;
-        const auto& editors = paramEditors_[name];
-        for (size_t k = 0; k < info.params.size() && k < editors.size(); ++k) {
-            const double val = policyParams_[name][info.params[k].key];
-            if (auto* sb = qobject_cast<QSpinBox*>(editors[k]))
-                sb->setValue(static_cast<int>(val));
-            else if (auto* db = qobject_cast<QDoubleSpinBox*>(editors[k]))
-                db->setValue(val);
-            else if (auto* cb = qobject_cast<QCheckBox*>(editors[k]))
-                cb->setChecked(val != 0);
-            else if (auto* co = qobject_cast<QComboBox*>(editors[k]))
-                co->setCurrentIndex(static_cast<int>(val));
-        }
-    }
-    if (policies_->currentRow() < 0 && policies_->count() > 0)
-        policies_->setCurrentRow(0);
-    syncing_ = false;
-}
-
 void ScenarioPanel::setScenario(const Scenario& s)
 {
     scenario_ = s;
@@ -650,23 +431,6 @@ void ScenarioPanel::setTraces(const QString& dbPath, const std::vector<TraceSumm
         traceInfo_->clear();
     }
     syncing_ = false;
-}
-
-ValueSlider* ScenarioPanel::capacitySlider(int tier) const
-{
-    return tier < tierCount() ? tierWidgets_[static_cast<size_t>(tier)].capacity : nullptr;
-}
-ValueSlider* ScenarioPanel::bandwidthSlider(int tier) const
-{
-    return tier < tierCount() ? tierWidgets_[static_cast<size_t>(tier)].bandwidth : nullptr;
-}
-ValueSlider* ScenarioPanel::linkReadSlider(int tier) const
-{
-    return tier < tierCount() ? tierWidgets_[static_cast<size_t>(tier)].linkRead : nullptr;
-}
-ValueSlider* ScenarioPanel::linkWriteSlider(int tier) const
-{
-    return tier < tierCount() ? tierWidgets_[static_cast<size_t>(tier)].linkWrite : nullptr;
 }
 
 } // namespace kvtier::ui

@@ -2,8 +2,10 @@
 #include "args.hpp"
 #include "command.hpp"
 
+#include "core/config/data_dir.hpp"
 #include "core/model/error.hpp"
 
+#include <filesystem>
 #include <iostream>
 #include <new>
 #include <stdexcept>
@@ -15,6 +17,16 @@ std::map<std::string, Command>& commands()
     return all;
 }
 } // namespace kvtier::cli
+
+// The folder of the running binary (/proc/self/exe: the real file, whatever the working
+// directory or a symlink on PATH); its ../share/kvtier holds the presets and samples.
+static std::string executableDir(const char* argv0)
+{
+    std::error_code ec;
+    std::filesystem::path exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+    if (ec) exe = std::filesystem::absolute(argv0, ec);
+    return exe.parent_path().string();
+}
 
 static void printHelp()
 {
@@ -29,6 +41,7 @@ static void printHelp()
 int main(int argc, char** argv)
 {
     using namespace kvtier::cli;
+    kvtier::setDataDir(kvtier::dataDirBesideExecutable(executableDir(argv[0])));
     if (argc < 2 || std::string(argv[1]) == "--help" || std::string(argv[1]) == "-h" ||
         std::string(argv[1]) == "help") {
         printHelp();

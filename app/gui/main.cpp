@@ -1,99 +1,166 @@
 // kvtier: the explorer GUI. `kvtier [DB]` opens the window; `kvtier --export ...` and
-// `kvtier --bench-latency ...` run without a user (ui/headless.hpp).
+// `kvtier --bench-latency ...` run without a user (ui/headless.hpp). The command line is
+// read with QCommandLineParser (`kvtier --help`).
+#include "core/config/data_dir.hpp"
 #include "ui/headless.hpp"
 #include "ui/main_window.hpp"
 
 #include <QApplication>
+#include <QCommandLineOption>
+#include <QCommandLineParser>
 #include <QFileInfo>
 
 #include <cstdio>
-#include <cstring>
+#include <cstdlib>
 #include <string>
 
 namespace {
 
-void usage(FILE* to)
+// What the command line asks for. Parsed before any QApplication exists: --export must
+// choose the offscreen platform first, and --help/--version must work without a display.
+struct CommandLine {
+    enum Mode { Gui, Export, Bench } mode = Gui;
+    kvtier::ui::HeadlessOptions options;
+    QString db;
+};
+
+QStringList argumentsOf(int argc, char** argv)
 {
-    std::fprintf(to,
-                 "usage: kvtier [DATABASE.sqlite] [--scenario FILE [--set key=value ...]]\n"
-                 "       kvtier --export DIR --scenario FILE [--set key=value ...] [--size WxH] [--policy NAME] [--token I] [--no-sweep]\n"
-                 "       kvtier --bench-latency [DATABASE] [--trace NAME] [--scenario FILE] [--set key=value ...] [--policy NAME] [--runs N]\n");
+    QStringList out;
+    for (int i = 0; i < argc; ++i) out << QString::fromLocal8Bit(argv[i]);
+    return out;
+}
+
+[[noreturn]] void fail(const QString& problem)
+{
+    std::fprintf(stderr, "kvtier: %s (see kvtier --help)\n", qPrintable(problem));
+    std::exit(2);
+}
+
+// Returns the exit code to end with when the command line is answered (--help, --version),
+// or -1 to go on.
+int parseCommandLine(int argc, char** argv, CommandLine& cl)
+{
+    QCommandLineParser p;
+    p.setApplicationDescription(QStringLiteral(
+        "kvtier: KV-cache placement over tiered memory, the explorer.\n"
+        "  kvtier [DATABASE] [--scenario FILE [--set key=value ...]]   open the window\n"
+        "  kvtier --export DIR --scenario FILE [...]                   write every view's figures and CSVs, no window\n"
+        "  kvtier --bench-latency [DATABASE] [...]                     time the views' updates"));
+    const QCommandLineOption help({QStringLiteral("h"), QStringLiteral("help")}, QStringLiteral("Show this help."));
+    const QCommandLineOption version({QStringLiteral("v"), QStringLiteral("version")}, QStringLiteral("Show the version."));
+    const QCommandLineOption scenario(QStringLiteral("scenario"), QStringLiteral("Open this scenario file (*.kvtier.json)."),
+                                      QStringLiteral("FILE"));
+    const QCommandLineOption set(QStringLiteral("set"),
+                                 QStringLiteral("Override a scenario key, e.g. batch=64 or hardware.tiers.0.capacity_bytes=2e10 "
+                                                "(repeatable; docs/SCENARIO.md)."),
+                                 QStringLiteral("key=value"));
+    const QCommandLineOption exportDir(QStringLiteral("export"),
+                                       QStringLiteral("Write the dashboard's figures (PNG, PDF, SVG) and CSVs to DIR "
+                                                      "and exit, without a window (needs --scenario)."),
+                                       QStringLiteral("DIR"));
+    const QCommandLineOption size(QStringLiteral("size"), QStringLiteral("--export: figure size (default 1200x750)."),
+                                  QStringLiteral("WxH"));
+    const QCommandLineOption policy(QStringLiteral("policy"),
+                                    QStringLiteral("--export, --bench-latency: the policy the placement view shows."),
+                                    QStringLiteral("NAME"));
+    const QCommandLineOption token(QStringLiteral("token"), QStringLiteral("--export: follow this token in the relevance view."),
+                                   QStringLiteral("I"));
+    const QCommandLineOption noSweep(QStringLiteral("no-sweep"), QStringLiteral("--export: skip the default sweep."));
+    const QCommandLineOption bench(QStringLiteral("bench-latency"),
+                                   QStringLiteral("Time the views' updates on a database or scenario and exit."));
+    const QCommandLineOption trace(QStringLiteral("trace"), QStringLiteral("--bench-latency: the trace to use."),
+                                   QStringLiteral("NAME"));
+    const QCommandLineOption runs(QStringLiteral("runs"), QStringLiteral("--bench-latency: runs per measurement (default 21)."),
+                                  QStringLiteral("N"));
+    p.addOptions({help, version, scenario, set, exportDir, size, policy, token, noSweep, bench, trace, runs});
+    p.addPositionalArgument(QStringLiteral("DATABASE"), QStringLiteral("A kvtier trace database to open."),
+                            QStringLiteral("[DATABASE]"));
+
+    if (!p.parse(argumentsOf(argc, argv))) {
+        if (!p.unknownOptionNames().isEmpty()) {
+            const QString name = p.unknownOptionNames().constFirst();
+            fail(QStringLiteral("unknown option %1%2").arg(name.size() == 1 ? QStringLiteral("-") : QStringLiteral("--"), name));
+        }
+        fail(p.errorText());   // a missing value: "Missing value after '--scenario'."
+    }
+    if (p.isSet(help) || p.isSet(version)) {
+        // helpText() names the program from the application's arguments.
+        QCoreApplication app(argc, argv);
+        QCoreApplication::setApplicationName(QStringLiteral("kvtier"));
+        QCoreApplication::setApplicationVersion(QStringLiteral(KVTIER_VERSION));
+        if (p.isSet(help))
+            std::fputs(qPrintable(p.helpText()), stdout);
+        else
+            std::printf("kvtier %s\n", KVTIER_VERSION);
+        return 0;
+    }
+
+    auto& o = cl.options;
+    if (p.isSet(exportDir)) {
+        cl.mode = CommandLine::Export;
+        o.exportDir = p.value(exportDir);
+    }
+    if (p.isSet(bench)) {
+        if (cl.mode == CommandLine::Export) fail(QStringLiteral("--export and --bench-latency exclude each other"));
+        cl.mode = CommandLine::Bench;
+    }
+    o.scenario = p.value(scenario);
+    o.overrides = p.values(set);
+    o.policy = p.value(policy);
+    o.trace = p.value(trace);
+    o.sweep = !p.isSet(noSweep);
+    if (p.isSet(runs)) {
+        bool ok = false;
+        const int n = p.value(runs).toInt(&ok);
+        if (!ok || n < 1) fail(QStringLiteral("--runs wants a whole number >= 1, not '%1'").arg(p.value(runs)));
+        o.runs = n;
+    }
+    if (p.isSet(token)) {
+        bool ok = false;
+        const long long t = p.value(token).toLongLong(&ok);
+        if (!ok || t < 0) fail(QStringLiteral("--token wants a token index >= 0, not '%1'").arg(p.value(token)));
+        o.token = t;
+    }
+    if (p.isSet(size)) {
+        const QStringList wh = p.value(size).split(QLatin1Char('x'));
+        bool okW = false, okH = false;
+        const int w = wh.size() == 2 ? wh[0].toInt(&okW) : 0, h = wh.size() == 2 ? wh[1].toInt(&okH) : 0;
+        if (!okW || !okH || w < 16 || h < 16) fail(QStringLiteral("--size wants WIDTHxHEIGHT, e.g. 1200x750"));
+        o.size = QSize(w, h);
+    }
+    const QStringList dbs = p.positionalArguments();
+    if (dbs.size() > 1) fail(QStringLiteral("one database at most, got %1").arg(dbs.size()));
+    if (!dbs.isEmpty()) cl.db = dbs.constFirst();
+    if (cl.mode == CommandLine::Export && o.scenario.isEmpty()) fail(QStringLiteral("--export needs --scenario FILE"));
+    if (cl.mode == CommandLine::Bench && cl.db.isEmpty() && o.scenario.isEmpty())
+        fail(QStringLiteral("--bench-latency needs a database or --scenario FILE"));
+    return -1;
 }
 
 } // namespace
 
 int main(int argc, char** argv)
 {
-    kvtier::ui::HeadlessOptions o;
-    enum { Gui, Export, Bench } mode = Gui;
-    QString db;
-    for (int i = 1; i < argc; ++i) {
-        const std::string a = argv[i];
-        auto next = [&]() -> QString {
-            if (i + 1 >= argc) {
-                std::fprintf(stderr, "kvtier: %s needs a value\n", a.c_str());
-                std::exit(2);
-            }
-            return QString::fromLocal8Bit(argv[++i]);
-        };
-        if (a == "--help" || a == "-h") {
-            usage(stdout);
-            return 0;
-        } else if (a == "--export") {
-            mode = Export;
-            o.exportDir = next();
-        } else if (a == "--bench-latency") {
-            mode = Bench;
-        } else if (a == "--scenario") {
-            o.scenario = next();
-        } else if (a == "--set") {
-            o.overrides << next();
-        } else if (a == "--policy") {
-            o.policy = next();
-        } else if (a == "--trace") {
-            o.trace = next();
-        } else if (a == "--runs") {
-            o.runs = std::max(1, next().toInt());
-        } else if (a == "--token") {
-            o.token = next().toLongLong();
-        } else if (a == "--no-sweep") {
-            o.sweep = false;
-        } else if (a == "--size") {
-            const QStringList wh = next().split(QLatin1Char('x'));
-            if (wh.size() != 2 || wh[0].toInt() < 16 || wh[1].toInt() < 16) {
-                std::fprintf(stderr, "kvtier: --size wants WIDTHxHEIGHT, e.g. 1200x750\n");
-                return 2;
-            }
-            o.size = QSize(wh[0].toInt(), wh[1].toInt());
-        } else if (!a.empty() && a[0] == '-') {
-            std::fprintf(stderr, "kvtier: unknown option %s\n", a.c_str());
-            usage(stderr);
-            return 2;
-        } else {
-            db = QString::fromLocal8Bit(argv[i]);
-        }
-    }
-    if (mode == Export && o.scenario.isEmpty()) {
-        std::fprintf(stderr, "kvtier: --export needs --scenario FILE\n");
-        return 2;
-    }
+    CommandLine cl;
+    if (const int done = parseCommandLine(argc, argv, cl); done >= 0) return done;
+    kvtier::ui::HeadlessOptions& o = cl.options;
+    const QString& db = cl.db;
     // Headless export must not need a display: pick the offscreen platform before the
     // QApplication exists (it reads QT_QPA_PLATFORM when it is constructed).
-    if (mode == Export)
+    if (cl.mode == CommandLine::Export)
         qputenv("QT_QPA_PLATFORM", "offscreen");
     QApplication app(argc, argv);
     QApplication::setOrganizationName(QStringLiteral("kvtier"));
     QApplication::setApplicationName(QStringLiteral("kvtier"));
     QApplication::setApplicationVersion(QStringLiteral(KVTIER_VERSION));
+    // Presets and the default scenario: <bin>/../share/kvtier, installed or in a build tree.
+    kvtier::setDataDir(kvtier::dataDirBesideExecutable(QCoreApplication::applicationDirPath().toStdString()));
 
-    if (mode == Export)
+    if (cl.mode == CommandLine::Export)
         return kvtier::ui::runHeadlessExport(o);
-    if (mode == Bench) {
+    if (cl.mode == CommandLine::Bench) {
         o.db = db;
-        if (o.db.isEmpty() && o.scenario.isEmpty()) {
-            std::fprintf(stderr, "kvtier --bench-latency: give a database or --scenario\n");
-            return 2;
-        }
         return kvtier::ui::runLatencyBench(o);
     }
 

@@ -1,5 +1,6 @@
 #include "core/config/presets.hpp"
 
+#include "core/config/data_dir.hpp"
 #include "core/model/error.hpp"
 #include "core/model/trace.hpp"
 #include "core/support/json_check.hpp"
@@ -293,18 +294,15 @@ std::string PresetLibrary::builtinDir()
             throw InputError(env, "KVTIER_PRESET_DIR does not hold hardware.json and models.json");
         return env;
     }
-    std::error_code ec;
-    const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
-    if (!ec) tried.push_back(exe.parent_path().parent_path() / "share" / "kvtier" / "presets");
-#ifdef KVTIER_SOURCE_DIR
-    tried.push_back(fs::path(KVTIER_SOURCE_DIR) / "resources" / "presets");
-#endif
+    if (const std::string data = dataDir(); !data.empty()) tried.push_back(fs::path(data) / "presets");
     for (const auto& d : tried)
         if (isPresetDir(d)) return d.string();
     std::string list;
     for (const auto& d : tried) list += (list.empty() ? "" : ", ") + d.string();
+    if (list.empty()) list = "no data folder known";
     throw InputError("presets", "built-in presets not found (looked in: " + list +
-                                    "; set KVTIER_PRESET_DIR to the folder holding hardware.json and models.json)");
+                                    "; set KVTIER_DATA_DIR to kvtier's data folder, <prefix>/share/kvtier, or "
+                                    "KVTIER_PRESET_DIR to the folder holding hardware.json and models.json)");
 }
 
 PresetLibrary PresetLibrary::loadBuiltin()

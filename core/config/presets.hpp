@@ -1,6 +1,7 @@
 #pragma once
-// Hardware and model presets (DESIGN.md "Presets"): JSON files under resources/presets,
-// each figure with the public source it comes from, plus any files the user adds.
+// Hardware and model presets (DESIGN.md "Presets"): JSON files under resources/presets
+// (installed in share/kvtier/presets, core/config/data_dir.hpp), each figure with the
+// public source it comes from, plus any files the user adds.
 //
 // The JSON shapes are shared with the scenario files: a hardware object is
 // {name, tiers: [{name, capacity_bytes, bandwidth, link_read, link_write, reserve_bytes}]}
@@ -36,8 +37,8 @@ struct ModelPreset {
 
 class PresetLibrary {
 public:
-    // The presets shipped with kvtier. The folder is, first found: $KVTIER_PRESET_DIR,
-    // <executable>/../share/kvtier/presets, <source tree>/resources/presets.
+    // The presets shipped with kvtier. The folder is $KVTIER_PRESET_DIR when set, else
+    // <dataDir()>/presets (core/config/data_dir.hpp).
     // Throws InputError when none holds hardware.json and models.json.
     static PresetLibrary loadBuiltin();
     static std::string builtinDir();

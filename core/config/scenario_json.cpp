@@ -4,6 +4,7 @@
 
 #include "core/config/presets.hpp"
 #include "core/model/error.hpp"
+#include "core/model/text.hpp"
 #include "core/support/json_check.hpp"
 #include "core/support/json_text.hpp"
 
@@ -52,36 +53,44 @@ void expandOne(json& doc, const char* key, const std::string& where, const Prese
     v = std::move(full);
 }
 
-// Splits "a.b.0.c" into its parts.
-std::vector<std::string> splitPath(const std::string& path)
+// One reference token of a JSON pointer: '~' and '/' escaped (RFC 6901).
+std::string escapeToken(const std::string& key)
 {
-    std::vector<std::string> parts;
-    std::stringstream ss(path);
-    std::string p;
-    while (std::getline(ss, p, '.')) {
-        if (p.empty()) throw InputError("--set " + path, "empty key in the path");
-        parts.push_back(p);
+    std::string out;
+    for (char c : key) {
+        if (c == '~') out += "~0";
+        else if (c == '/') out += "~1";
+        else out += c;
     }
-    if (parts.empty()) throw InputError("--set", "empty key");
-    return parts;
+    return out;
 }
 
-bool isIndex(const std::string& s)
+// The tokens of a pointer, first to last (json_pointer hands out only its last one).
+std::vector<std::string> tokensOf(json::json_pointer ptr)
 {
-    return !s.empty() && s.find_first_not_of("0123456789") == std::string::npos;
+    std::vector<std::string> out;
+    while (!ptr.empty()) {
+        out.push_back(ptr.back());
+        ptr.pop_back();
+    }
+    return {out.rbegin(), out.rend()};
 }
 
-// An array index from a path part that isIndex() accepted. Digits beyond size_t are an
-// index past every array's end, not a library exception: SIZE_MAX says so.
-size_t indexOf(const std::string& s)
+// The step into array `a` that `token` names, through json_pointer's own rules for an
+// index (digits, no leading zero); its exceptions become kvtier's words.
+json& arrayStep(json& a, const std::string& token, const std::string& where)
 {
-    size_t i = 0;
-    for (char c : s) {
-        const auto d = static_cast<size_t>(c - '0');
-        if (i > (SIZE_MAX - d) / 10) return SIZE_MAX;
-        i = i * 10 + d;
+    try {
+        return a.at(json::json_pointer("/" + escapeToken(token)));
+    } catch (const json::exception& e) {
+        const bool digits = !token.empty() && token.find_first_not_of("0123456789") == std::string::npos;
+        if (e.id == 106)   // a leading zero
+            throw InputError(where, "'" + excerpt(token, 40) + "' is not an array index (no leading zeros)");
+        if (digits || token == "-")   // 401 out of range, 404/410 beyond size_t, 402 "-"
+            throw InputError(where, "index " + excerpt(token, 40) + " is past the end (the array has " +
+                                        std::to_string(a.size()) + " entries)");
+        throw InputError(where, "'" + excerpt(token, 40) + "' must be an array index");
     }
-    return i;
 }
 
 PolicyParams paramsFromJson(const json& j, const PolicyInfo& info, const std::string& where, const std::string& path)
@@ -119,52 +128,63 @@ void expandPresets(json& doc, const std::string& where, const PresetLibrary& pre
     expandOne(doc, "hardware", where, presets);
 }
 
-const json* findPath(const json& doc, const std::string& path)
+json::json_pointer scenarioPointer(const std::string& path, const std::string& option)
 {
-    const json* cur = &doc;
-    for (const std::string& p : splitPath(path)) {
-        if (cur->is_array() && isIndex(p)) {
-            const size_t i = indexOf(p);
-            if (i >= cur->size()) return nullptr;
-            cur = &(*cur)[i];
-        } else if (cur->is_object() && cur->contains(p)) {
-            cur = &cur->at(p);
-        } else {
-            return nullptr;
+    const std::string where = option + " " + excerpt(path);
+    if (path.empty()) throw InputError(option, "empty key");
+    std::string text;
+    if (path.front() == '/') {
+        text = path;   // a JSON pointer as typed
+    } else {
+        for (size_t start = 0;;) {
+            const size_t dot = path.find('.', start);
+            const std::string key = path.substr(start, dot == std::string::npos ? std::string::npos : dot - start);
+            if (key.empty()) throw InputError(where, "empty key in the path");
+            text += "/" + escapeToken(key);
+            if (dot == std::string::npos) break;
+            start = dot + 1;
         }
     }
-    return cur;
+    try {
+        return json::json_pointer(text);
+    } catch (const json::exception&) {   // only a bad escape can fail here (parse_error 108)
+        throw InputError(where, "'~' in a JSON pointer must be followed by 0 or 1 (~0 is '~', ~1 is '/')");
+    }
 }
 
-void setPath(json& doc, const std::string& path, const json& value)
+const json* findPath(const json& doc, const std::string& path, const std::string& option)
 {
+    const json::json_pointer ptr = scenarioPointer(path, option);
+    try {
+        return doc.contains(ptr) ? &doc.at(ptr) : nullptr;
+    } catch (const json::exception&) {
+        return nullptr;   // an index beyond size_t (out_of_range 404): past every array's end
+    }
+}
+
+void setPath(json& doc, const std::string& path, const json& value, const std::string& option)
+{
+    const std::string where = option + " " + excerpt(path);
+    // Walked token by token, not with doc[ptr]: that would grow an array to any index named.
     json* cur = &doc;
-    const auto parts = splitPath(path);
-    for (size_t k = 0; k < parts.size(); ++k) {
-        const std::string& p = parts[k];
-        const bool last = k + 1 == parts.size();
+    for (const std::string& token : tokensOf(scenarioPointer(path, option))) {
         if (cur->is_array()) {
-            if (!isIndex(p)) throw InputError("--set " + path, "'" + p + "' must be an array index");
-            const size_t i = indexOf(p);
-            if (i >= cur->size())
-                throw InputError("--set " + path, "index " + p + " is past the end (the array has " +
-                                                      std::to_string(cur->size()) + " entries)");
-            cur = &(*cur)[i];
+            cur = &arrayStep(*cur, token, where);
         } else if (cur->is_object() || cur->is_null()) {
             if (cur->is_null()) *cur = json::object();
-            cur = &(*cur)[p];
+            cur = &(*cur)[token];
         } else {
-            throw InputError("--set " + path, "'" + p + "' is inside a value that is not an object or array");
+            throw InputError(where, "'" + excerpt(token, 40) + "' is inside a value that is not an object or array");
         }
-        if (last) *cur = value;
     }
+    *cur = value;
 }
 
 void applyOverride(json& doc, const std::string& assignment)
 {
     const auto eq = assignment.find('=');
     if (eq == std::string::npos || eq == 0)
-        throw InputError("--set " + assignment, "expected key.path=value");
+        throw InputError("--set " + excerpt(assignment), "expected key.path=value");
     const std::string key = assignment.substr(0, eq);
     const std::string text = assignment.substr(eq + 1);
     // A value that is not JSON is a string, but one nested too deep must not reach the

@@ -27,8 +27,18 @@ void expandPresets(nlohmann::json& doc, const std::string& where, const PresetLi
 // Applies `key.path=value` (numbers index arrays; the value is parsed as JSON when it is
 // valid JSON, else taken as a string). Throws InputError naming the key.
 void applyOverride(nlohmann::json& doc, const std::string& assignment);
-void setPath(nlohmann::json& doc, const std::string& path, const nlohmann::json& value);
-const nlohmann::json* findPath(const nlohmann::json& doc, const std::string& path);
+
+// A key path as users type it after --set/--vary (docs/SCENARIO.md "Key paths"): dotted,
+// "hardware.tiers.0.capacity_bytes" (each part one key or array index), or a JSON pointer,
+// "/hardware/tiers/0/capacity_bytes" (RFC 6901; for keys holding a '.'). Errors are
+// one-line InputErrors "OPTION PATH: problem".
+nlohmann::json_pointer<std::string> scenarioPointer(const std::string& path, const std::string& option);
+// Sets the value at `path`, creating missing object keys; an array index must exist.
+void setPath(nlohmann::json& doc, const std::string& path, const nlohmann::json& value,
+             const std::string& option = "--set");
+// The value at `path`, or nullptr when there is none.
+const nlohmann::json* findPath(const nlohmann::json& doc, const std::string& path,
+                               const std::string& option = "--vary");
 
 // Reads a scenario file, applies the overrides, validates. The trace database path is
 // resolved against the scenario's folder, then the working directory.

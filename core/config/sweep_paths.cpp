@@ -63,19 +63,19 @@ SweepResult runSweep(Pipeline& pipeline, const nlohmann::json& scenario, const s
     // Every key first, so a missing key is reported before the grid's size, which the
     // typed runSweep checks.
     for (const auto& a : axes)
-        if (!findPath(scenario, a.key))
+        if (!findPath(scenario, a.key, "--vary"))
             throw InputError(where, "--vary " + a.key + ": the scenario has no such key");
     // Each point: the scenario JSON with every axis's key set, read like a scenario file.
     const auto scenarioAt = [&](const std::vector<double>& x) {
         nlohmann::json doc = scenario;
         for (size_t k = axes.size(); k-- > 0;) {
             const auto& a = axes[k];
-            const nlohmann::json* cur = findPath(doc, a.key);
+            const nlohmann::json* cur = findPath(doc, a.key, "--vary");
             // Integer-valued keys stay integers in the JSON.
             if (cur && cur->is_number_integer() && x[k] == std::floor(x[k]))
-                setPath(doc, a.key, static_cast<int64_t>(x[k]));
+                setPath(doc, a.key, static_cast<int64_t>(x[k]), "--vary");
             else
-                setPath(doc, a.key, x[k]);
+                setPath(doc, a.key, x[k], "--vary");
         }
         return scenarioFromJson(doc, where, presets);
     };

@@ -1,7 +1,7 @@
 #include "core/io/export_csv.hpp"
 
 #include "core/io/atomic_file.hpp"
-#include "core/io/import_long_csv.hpp"
+#include "core/io/trace_comment.hpp"
 #include "core/model/error.hpp"
 
 #include <charconv>

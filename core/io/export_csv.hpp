@@ -1,7 +1,7 @@
 #pragma once
-// Exports a stored trace as long CSV (docs/TRACE_FORMAT.md): a `# kvtier trace ...`
-// metadata line, the header `step,layer,token,score`, then one row per non-zero entry in
-// (step, layer, token) order; selections have score 1; layer -1 for aggregated traces.
+// Exports a stored trace as long CSV (docs/TRACE_FORMAT.md): a `# kvtier trace {...}`
+// metadata line (core/io/trace_comment.hpp), the header `step,layer,token,score`, then one
+// row per non-zero entry in (step, layer, token) order; selections have score 1; layer -1 for aggregated traces.
 // Scores are written in the shortest form that reads back to the same float32, so
 // importLongCsv restores the trace bit for bit.
 #include "core/model/cancel.hpp"

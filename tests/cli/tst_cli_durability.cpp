@@ -358,7 +358,7 @@ void TestCliDurability::exportLeavesUsersPartFileAlone()
     QVERIFY(part.open(QIODevice::ReadOnly) && tmp.open(QIODevice::ReadOnly) && csv.open(QIODevice::ReadOnly));
     QCOMPARE(part.readAll(), QByteArray("the user's own notes\n"));
     QCOMPARE(tmp.readAll(), QByteArray("more notes\n"));
-    QVERIFY(csv.readAll().startsWith("# kvtier trace paper "));
+    QVERIFY(csv.readAll().startsWith("# kvtier trace {\"name\":\"paper\","));
     QCOMPARE(filesStartingWith("mine.csv"), (QStringList{"mine.csv", "mine.csv.part", "mine.csv.tmp"}));
 }
 

@@ -151,9 +151,10 @@ void TestCliStore::importListInfoExport()
     r = cli({"export", db_, "longbench", "--csv", "-"});
     QCOMPARE(r.code, 0);
     QCOMPARE(r.err, QString());
-    QCOMPARE(r.out, "# kvtier trace longbench prefill=4 steps=3 layers=2 mode=per-layer kind=selection "
-                    "encoding=index_u32 rows=8 head_reduction=mean model= description=three%20steps source=paper-csv%20" +
-                        paper_ + " notes=\n"
+    QCOMPARE(r.out, "# kvtier trace {\"name\":\"longbench\",\"prefill\":4,\"steps\":3,\"layers\":2,"
+                    "\"mode\":\"per-layer\",\"kind\":\"selection\",\"encoding\":\"index_u32\",\"rows\":8,"
+                    "\"head_reduction\":\"mean\",\"model\":\"\",\"description\":\"three steps\","
+                    "\"source\":\"paper-csv " + paper_ + "\",\"notes\":\"\"}\n"
                         "step,layer,token,score\n"
                         "0,0,0,1\n0,0,1,1\n0,1,3,1\n1,0,1,1\n1,0,2,1\n1,0,4,1\n1,1,0,1\n2,0,5,1\n");
 
@@ -185,7 +186,7 @@ void TestCliStore::exportImportRoundTrip()
     QFile f(e1);
     QVERIFY(f.open(QIODevice::ReadOnly));
     const QString text = QString::fromUtf8(f.readAll());
-    QVERIFY(text.contains("model=Llama-3-8B"));
+    QVERIFY(text.contains("\"model\":\"Llama-3-8B\""));
     QVERIFY(text.contains("\n1,-1,3,3.4028235e+38\n"));
     QVERIFY(text.contains("\n0,-1,2,0.33333334\n"));
 }

@@ -63,6 +63,7 @@ private slots:
     void analysisUnitsBeyondTheLimit();
     void sweepGridThatWraps();
     void setPathIndexBeyondSizeT();
+    void keyPathsThroughJsonPointer();
     void numbersInMessagesAreShort();
     void controlCharactersQuotedOnOneLine();
 };
@@ -233,6 +234,44 @@ void TestHostileScenario::setPathIndexBeyondSizeT()
              QString("--set hardware.tiers.99999999999999999999999.bandwidth: index 99999999999999999999999 is past "
                      "the end (the array has 2 entries)"));
     QVERIFY(findPath(doc, "hardware.tiers.99999999999999999999999") == nullptr);
+}
+
+// --set/--vary paths: dotted keys become JSON pointer tokens; a path starting with '/' is a
+// JSON pointer as typed. json_pointer's errors reach the user as one line naming the option.
+void TestHostileScenario::keyPathsThroughJsonPointer()
+{
+    json doc = json::parse(kScenario);
+    QCOMPARE(scenarioPointer("hardware.tiers.0.capacity_bytes", "--set").to_string(),
+             std::string("/hardware/tiers/0/capacity_bytes"));
+    QCOMPARE(scenarioPointer("a/b.c~d", "--set").to_string(), std::string("/a~1b/c~0d"));
+    QCOMPARE(scenarioPointer("/notes/v1.2", "--set").to_string(), std::string("/notes/v1.2"));
+
+    setPath(doc, "hardware.tiers.1.bandwidth", 7.0);
+    QCOMPARE(doc["hardware"]["tiers"][1]["bandwidth"].get<double>(), 7.0);
+    setPath(doc, "/hardware/tiers/0/bandwidth", 9.0);
+    QCOMPARE(doc["hardware"]["tiers"][0]["bandwidth"].get<double>(), 9.0);
+    setPath(doc, "new.key", 1);   // missing object keys are created
+    QCOMPARE(doc["new"]["key"].get<int>(), 1);
+    QVERIFY(findPath(doc, "/hardware/tiers/1/bandwidth") == &doc["hardware"]["tiers"][1]["bandwidth"]);
+    QVERIFY(findPath(doc, "hardware.tiers.2") == nullptr);
+    QVERIFY(findPath(doc, "hardware.tiers.x") == nullptr);
+    QVERIFY(findPath(doc, "batch.x") == nullptr);
+
+    const json before = doc;
+    QCOMPARE(errorOf([&] { setPath(doc, "hardware.tiers.2.bandwidth", 1.0); }),
+             QString("--set hardware.tiers.2.bandwidth: index 2 is past the end (the array has 2 entries)"));
+    QCOMPARE(errorOf([&] { setPath(doc, "/hardware/tiers/-", 1.0); }),
+             QString("--set /hardware/tiers/-: index - is past the end (the array has 2 entries)"));
+    QCOMPARE(errorOf([&] { setPath(doc, "hardware.tiers.01.bandwidth", 1.0); }),
+             QString("--set hardware.tiers.01.bandwidth: '01' is not an array index (no leading zeros)"));
+    QCOMPARE(errorOf([&] { setPath(doc, "hardware.tiers.x.bandwidth", 1.0, "--vary"); }),
+             QString("--vary hardware.tiers.x.bandwidth: 'x' must be an array index"));
+    QCOMPARE(errorOf([&] { setPath(doc, "batch.x", 1.0); }),
+             QString("--set batch.x: 'x' is inside a value that is not an object or array"));
+    QCOMPARE(errorOf([&] { setPath(doc, "hardware..x", 1.0); }), QString("--set hardware..x: empty key in the path"));
+    QCOMPARE(errorOf([&] { findPath(doc, "/hardware/~2", "--vary"); }),
+             QString("--vary /hardware/~2: '~' in a JSON pointer must be followed by 0 or 1 (~0 is '~', ~1 is '/')"));
+    QCOMPARE(doc, before);   // a refused path changes nothing
 }
 
 // SEEN: messages printed doubles with std::to_string: 300 digits for 1e300.

@@ -4,6 +4,7 @@
 #include "core/io/import_long_csv.hpp"
 #include "core/io/import_paper_csv.hpp"
 #include "core/io/importers.hpp"
+#include "core/io/trace_comment.hpp"
 #include "core/model/error.hpp"
 #include "core/store/trace_store.hpp"
 #include "test_support.hpp"
@@ -82,6 +83,8 @@ private slots:
     void longCsvNeedsPrefill();
 
     void traceCommentRoundTrip();
+    void legacyTraceCommentStillRead();
+    void jsonTraceCommentErrorsAreOneLine();
     void exportText();
     void exportImportRoundTrip_data();
     void exportImportRoundTrip();
@@ -412,20 +415,24 @@ void TestImportCsv::longCsvNeedsPrefill()
 void TestImportCsv::traceCommentRoundTrip()
 {
     TraceSummary s;
-    s.meta.name = "a b%c=d";
+    s.meta.name = "a b%c=d \"q\" \u00e9";
     s.meta.prefill = 7;
     s.meta.steps = 9;
     s.meta.layers = 4;
     s.meta.layer_mode = LayerMode::PerLayer;
     s.meta.kind = RecordKind::Scores;
-    s.meta.description = "line\nbreak";
+    s.meta.description = "line\nbreak\ttab";
     s.meta.model_name = "Qwen2.5-7B";
     s.meta.source = "";
+    s.meta.notes = "{\"not\": \"nested\"}";
+    s.entries = 12;
     s.encoding = Encoding::SparseF16;
     const std::string line = formatTraceComment(s);
-    QCOMPARE(line, std::string("# kvtier trace a%20b%25c%3Dd prefill=7 steps=9 layers=4 mode=per-layer kind=scores "
-                               "encoding=sparse_f16 rows=0 head_reduction=mean model=Qwen2.5-7B description=line%0Abreak "
-                               "source= notes="));
+    QCOMPARE(line, std::string("# kvtier trace {\"name\":\"a b%c=d \\\"q\\\" \u00e9\",\"prefill\":7,\"steps\":9,"
+                               "\"layers\":4,\"mode\":\"per-layer\",\"kind\":\"scores\",\"encoding\":\"sparse_f16\","
+                               "\"rows\":12,\"head_reduction\":\"mean\",\"model\":\"Qwen2.5-7B\","
+                               "\"description\":\"line\\nbreak\\ttab\",\"source\":\"\",\"notes\":\"{\\\"not\\\": \\\"nested\\\"}\"}"));
+    QVERIFY(line.find('\n') == std::string::npos);
     QVERIFY(isTraceComment(line));
     QVERIFY(!isTraceComment("# kvtier traces"));
     const TraceComment c = parseTraceComment(line, "x");
@@ -434,10 +441,54 @@ void TestImportCsv::traceCommentRoundTrip()
     QCOMPARE(*c.steps, int64_t{9});
     QCOMPARE(*c.layers, 4);
     QCOMPARE(*c.mode, LayerMode::PerLayer);
+    QCOMPARE(*c.kind, RecordKind::Scores);
+    QCOMPARE(*c.encoding, Encoding::SparseF16);
+    QCOMPARE(*c.rows, int64_t{12});
+    QCOMPARE(*c.head_reduction, std::string("mean"));
+    QCOMPARE(*c.model_name, std::string("Qwen2.5-7B"));
+    QCOMPARE(*c.description, std::string("line\nbreak\ttab"));
+    QCOMPARE(*c.source, std::string());
+    QCOMPARE(*c.notes, s.meta.notes);
+}
+
+void TestImportCsv::legacyTraceCommentStillRead()
+{
+    // What kvtier wrote before the JSON line (users' files and tests/data keep it).
+    const TraceComment c = parseTraceComment("# kvtier trace a%20b%25c%3Dd prefill=7 steps=9 layers=4 mode=per-layer "
+                                             "kind=scores encoding=sparse_f16 rows=0 head_reduction=mean "
+                                             "model=Qwen2.5-7B description=line%0Abreak source= notes= future=1",
+                                             "x");
+    QCOMPARE(c.name, std::string("a b%c=d"));
+    QCOMPARE(*c.prefill, int64_t{7});
+    QCOMPARE(*c.steps, int64_t{9});
+    QCOMPARE(*c.layers, 4);
+    QCOMPARE(*c.mode, LayerMode::PerLayer);
     QCOMPARE(*c.encoding, Encoding::SparseF16);
     QCOMPARE(*c.rows, int64_t{0});
     QCOMPARE(*c.description, std::string("line\nbreak"));
     QCOMPARE(*c.source, std::string());
+    // A hand-written line may give P alone, in either form.
+    QCOMPARE(*parseTraceComment("# kvtier trace prefill=3", "x").prefill, int64_t{3});
+    const TraceComment j = parseTraceComment("# kvtier trace {\"prefill\": 3, \"later_key\": [1]}", "x");
+    QCOMPARE(*j.prefill, int64_t{3});
+    QVERIFY(!j.steps && !j.rows && !j.mode && j.name.empty());
+}
+
+void TestImportCsv::jsonTraceCommentErrorsAreOneLine()
+{
+    QCOMPARE(errorOf([] { parseTraceComment("# kvtier trace {\"prefill\": -1}", "f.csv:1"); }),
+             QString("f.csv:1: 'prefill' in the kvtier comment: expected an integer >= 0"));
+    QCOMPARE(errorOf([] { parseTraceComment("# kvtier trace {\"layers\": 2.5}", "f.csv:1"); }),
+             QString("f.csv:1: 'layers' in the kvtier comment: expected an integer >= 1"));
+    QCOMPARE(errorOf([] { parseTraceComment("# kvtier trace {\"layers\": 4294967296}", "f.csv:1"); }),
+             QString("f.csv:1: 'layers' in the kvtier comment is too large"));
+    QCOMPARE(errorOf([] { parseTraceComment("# kvtier trace {\"name\": 3}", "f.csv:1"); }),
+             QString("f.csv:1: 'name' in the kvtier comment: expected a string"));
+    QCOMPARE(errorOf([] { parseTraceComment("# kvtier trace {\"mode\": \"sideways\"}", "f.csv:1"); }),
+             QString("f.csv:1: unknown layer mode 'sideways' (expected aggregated or per-layer) in the kvtier comment"));
+    const QString syntax = errorOf([] { parseTraceComment("# kvtier trace {\"prefill\": 3", "f.csv:1"); });
+    QVERIFY2(syntax.startsWith("f.csv:1: the kvtier comment: line 1, column "), qPrintable(syntax));
+    QVERIFY2(!syntax.contains('\n') && !syntax.contains("parse_error"), qPrintable(syntax));
 }
 
 void TestImportCsv::exportText()
@@ -464,8 +515,10 @@ void TestImportCsv::exportText()
     w->commit();
     std::ostringstream out;
     QCOMPARE(exportLongCsv(*s, "sel", out), int64_t{4});
-    QCOMPARE(out.str(), std::string("# kvtier trace sel prefill=2 steps=2 layers=2 mode=per-layer kind=selection "
-                                    "encoding=index_u32 rows=4 head_reduction=mean model= description= source=hand notes=\n"
+    QCOMPARE(out.str(), std::string("# kvtier trace {\"name\":\"sel\",\"prefill\":2,\"steps\":2,\"layers\":2,"
+                                    "\"mode\":\"per-layer\",\"kind\":\"selection\",\"encoding\":\"index_u32\",\"rows\":4,"
+                                    "\"head_reduction\":\"mean\",\"model\":\"\",\"description\":\"\",\"source\":\"hand\","
+                                    "\"notes\":\"\"}\n"
                                     "step,layer,token,score\n"
                                     "0,0,1,1\n"
                                     "1,0,0,1\n"

@@ -159,6 +159,7 @@ private slots:
     void npzStoredEntrySizeMismatchRefused();
     void npzZipBombOfZerosStaysSmall();
     void npzZipBombOfNonzeroValuesRefused();
+    void npzDirectoryLiesRefused();
     void denseTraceStoresZeroRowsCompactly();
     // 2. Silent nonsense
     void longCsvFromPipeRefusedWhenTwoPassesNeeded();
@@ -380,6 +381,48 @@ void TestImportHostile::npzZipBombOfNonzeroValuesRefused()
     QVERIFY(s->list().empty());
 }
 
+void TestImportHostile::npzDirectoryLiesRefused()
+{
+    // The zip directory is read by libzip; what it declares is still held to the file, and
+    // none of libzip's words reach the user.
+    const std::string good = zipOne("scores.npy", npy("<f4", "(3, 5)", std::string(60, '\0')));
+    const size_t cd = good.find(std::string("PK\x01\x02", 4));
+    QVERIFY(cd != std::string::npos);
+    auto patched = [&](size_t at, uint32_t v) {
+        std::string z = good;
+        std::string le;
+        putLE(le, v, 4);
+        z.replace(cd + at, 4, le);
+        return z;
+    };
+    auto s = freshStore("hostile-npz-lies.kvtr");
+    ImportOptions o;
+    o.prefill = 3;
+    // A compressed size beyond the file would lift the zip-bomb limit (8 non-zero scores
+    // per compressed byte) to whatever the directory says.
+    const std::string big = test::writeScratch("csize.npz", patched(20, 0x7FFFFFF0u));
+    QCOMPARE(errorOf([&] { importNpy(*s, big, o); }),
+             QString::fromStdString(big + " entry 'scores.npy': truncated file: the entry's data runs past the end of the archive"));
+    // A local header offset past the end.
+    const std::string lho = test::writeScratch("lho.npz", patched(42, 0x7FFFFFF0u));
+    QCOMPARE(errorOf([&] { importNpy(*s, lho, o); }),
+             QString::fromStdString(lho + " entry 'scores.npy': corrupt zip: the entry's local header is missing or cut off"));
+    // Compression methods other than stored and deflate (12: bzip2), refused before reading.
+    std::string bzip = patched(0, 0x02014b50u);
+    bzip[cd + 10] = 12;
+    const std::string bz = test::writeScratch("bzip.npz", bzip);
+    QCOMPARE(errorOf([&] { importNpy(*s, bz, o); }),
+             QString::fromStdString(bz + " entry 'scores.npy': unsupported zip compression method 12 (only stored and deflate)"));
+    // A central directory whose entry count does not match: libzip's "inconsistent".
+    std::string count = good;
+    const size_t eocd = count.rfind(std::string("PK\x05\x06", 4));
+    count[eocd + 8] = count[eocd + 10] = 7;
+    const std::string cnt = test::writeScratch("count.npz", count);
+    QCOMPARE(errorOf([&] { importNpy(*s, cnt, o); }),
+             QString::fromStdString(cnt + ": corrupt zip archive (its directory does not match the file: truncated or damaged)"));
+    QVERIFY(s->list().empty());
+}
+
 void TestImportHostile::denseTraceStoresZeroRowsCompactly()
 {
     // A dense f32 trace: the all-zero record and the record with one score in a 1000-token
@@ -473,7 +516,7 @@ void TestImportHostile::longCsvCutAtLineBoundaryRefused()
     exportLongCsv(*s, "full", full);
     std::ifstream in(full, std::ios::binary);
     std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    QVERIFY(text.find(" rows=3000 ") != std::string::npos);
+    QVERIFY(text.find("\"rows\":3000,") != std::string::npos);
     const size_t cut = text.find("1000,-1,0,0.5\n");
     const std::string path = test::writeScratch("cut.csv", text.substr(0, cut));
     ImportOptions r;

@@ -3,6 +3,7 @@
 // The fixtures are written byte by byte here (numpy is not needed); deflated entries use
 // zlib, which kvtier_core already links.
 #include "core/io/import_npy.hpp"
+#include "core/io/npy_format.hpp"
 #include "core/model/error.hpp"
 #include "core/model/half.hpp"
 #include "core/store/trace_store.hpp"

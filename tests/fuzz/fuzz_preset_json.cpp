@@ -1,6 +1,7 @@
 // libFuzzer harness: a user preset file ({"kind": "hardware"|"models", "presets": [...]})
 // added to the built-in presets with PresetLibrary::addFile, as `--presets FILE` does.
 // Every preset it leaves must survive ...ToJson -> ...FromJson (scenario files embed them).
+#include "core/config/data_dir.hpp"
 #include "core/config/presets.hpp"
 #include "fuzz_common.hpp"
 
@@ -10,7 +11,7 @@ using namespace kvtier;
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
 {
-    static const PresetLibrary builtin = PresetLibrary::loadBuiltin();
+    static const PresetLibrary builtin = (setDataDir(KVTIER_BUILD_DATA_DIR), PresetLibrary::loadBuiltin());
     static const std::string input = fuzz::tempPath("presets.json");
     fuzz::writeFile(input, data, size);
     fuzz::expectOnlyInputErrors([&] {

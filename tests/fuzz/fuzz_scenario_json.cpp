@@ -2,6 +2,7 @@
 // scenarioFromJson, and read from a file with loadScenario, as `kvtier-cli analyze
 // --scenario` does. An accepted scenario must survive scenarioToJson -> text -> parse ->
 // scenarioFromJson unchanged (the GUI saves scenarios that way).
+#include "core/config/data_dir.hpp"
 #include "core/config/presets.hpp"
 #include "core/config/scenario_json.hpp"
 #include "fuzz_common.hpp"
@@ -12,7 +13,7 @@ using namespace kvtier;
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
 {
-    static const PresetLibrary presets = PresetLibrary::loadBuiltin();
+    static const PresetLibrary presets = (setDataDir(KVTIER_BUILD_DATA_DIR), PresetLibrary::loadBuiltin());
     static const std::string input = fuzz::tempPath("input.kvtier.json");
     fuzz::writeFile(input, data, size);
 

@@ -84,6 +84,12 @@ def main():
     put("long_csv", "ok_comment_rows.csv",
         "# kvtier trace t prefill=2 steps=3 layers=2 mode=per-layer kind=scores encoding=sparse_f32 rows=3\n"
         + head + "0,0,1,0.5\n1,1,2,1\n2,0,0,0.125\n")
+    put("long_csv", "ok_json_comment.csv",
+        '# kvtier trace {"name":"t","prefill":2,"steps":3,"layers":2,"mode":"per-layer","kind":"scores",'
+        '"encoding":"sparse_f32","rows":3,"head_reduction":"mean","model":"","description":"a\\nb",'
+        '"source":"","notes":""}\n' + head + "0,0,1,0.5\n1,1,2,1\n2,0,0,0.125\n")
+    put("long_csv", "bad_json_comment_steps_4e9.csv",
+        '# kvtier trace {"prefill":2,"steps":4000000000,"layers":1,"mode":"aggregated"}\n' + head + "0,-1,0,1\n")
     put("long_csv", "bad_declares_4e9_steps.csv",
         "# kvtier trace x prefill=2 steps=4000000000 layers=1 mode=aggregated\n" + head + "0,-1,0,1\n")
     put("long_csv", "bad_step_1e12.csv", head + "1000000000000,-1,0,1\n")

@@ -1,0 +1,50 @@
+#include "core/config/data_dir.hpp"
+
+#include <cstdlib>
+#include <filesystem>
+#include <mutex>
+
+namespace kvtier {
+
+namespace {
+
+std::mutex& dirMutex()
+{
+    static std::mutex m;
+    return m;
+}
+
+std::string& configured()
+{
+    static std::string dir;
+    return dir;
+}
+
+} // namespace
+
+std::string dataDirBesideExecutable(const std::string& exeDir)
+{
+    return (std::filesystem::path(exeDir) / ".." / "share" / "kvtier").lexically_normal().string();
+}
+
+void setDataDir(const std::string& dir)
+{
+    const std::lock_guard lock(dirMutex());
+    configured() = dir;
+}
+
+std::string dataDir()
+{
+    if (const char* env = std::getenv("KVTIER_DATA_DIR"); env && *env) return env;
+    const std::lock_guard lock(dirMutex());
+    return configured();
+}
+
+std::string defaultScenarioPath()
+{
+    const std::string dir = dataDir();
+    if (dir.empty()) return {};
+    return (std::filesystem::path(dir) / "sample_traces" / "default.kvtier.json").string();
+}
+
+} // namespace kvtier

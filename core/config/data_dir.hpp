@@ -1,0 +1,21 @@
+#pragma once
+// Where kvtier's read-only data lives: presets/ (hardware.json, models.json) and
+// sample_traces/ (the sample database and scenarios, the default scenario among them).
+// Installed it is <prefix>/share/kvtier; a build tree holds a copy in <build>/share/kvtier
+// (made at build time), so <the executable's folder>/../share/kvtier finds it in both.
+// The program says where its executable is (the core does not guess); $KVTIER_DATA_DIR
+// overrides. No path of the source checkout is compiled in.
+#include <string>
+
+namespace kvtier {
+
+// <exeDir>/../share/kvtier.
+std::string dataDirBesideExecutable(const std::string& exeDir);
+// Set once by a program at start, before presets are loaded.
+void setDataDir(const std::string& dir);
+// $KVTIER_DATA_DIR when set and not empty, else what setDataDir gave, else "".
+std::string dataDir();
+// <dataDir()>/sample_traces/default.kvtier.json, or "" when there is no data folder.
+std::string defaultScenarioPath();
+
+} // namespace kvtier

@@ -1,0 +1,97 @@
+// Trace rows: the summary query and the checks every stored dimension passes before use.
+#include "core/store/store_sql.hpp"
+
+#include "core/model/error.hpp"
+#include "core/model/text.hpp"
+
+namespace kvtier::store {
+
+std::string recordWhere(const std::string& path, const std::string& trace, int64_t t, int64_t l)
+{
+    return path + " trace '" + trace + "' record (t=" + std::to_string(t) + ", l=" + std::to_string(l) + ")";
+}
+
+std::string traceWhere(const std::string& path, const std::string& trace)
+{
+    return path + " trace '" + trace + "'";
+}
+
+// The trace dimensions every later computation relies on (docs/TRACE_FORMAT.md "Limits"):
+// P, T >= 0, 1 <= L <= kMaxLayers, P + T <= 2^32 (u32 token indices). With them n_t,
+// T x L and page counts cannot overflow, and L is never a zero divisor. `steps` may be
+// -1 for a writer that learns T at commit.
+void checkDimensions(const std::string& where, int64_t prefill, int64_t steps, int64_t layers)
+{
+    if (prefill < 0) throw InputError(where, "prefill P = " + std::to_string(prefill) + " is negative");
+    if (steps < 0) throw InputError(where, "steps T = " + std::to_string(steps) + " is negative");
+    if (layers < 1 || layers > kMaxLayers)
+        throw InputError(where, "layers L = " + std::to_string(layers) + " is outside 1 .. " + std::to_string(kMaxLayers));
+    if (prefill > kMaxContextTokens - steps)   // both >= 0: no overflow
+        throw InputError(where, "prefill P = " + std::to_string(prefill) + " and steps T = " + std::to_string(steps) +
+                                    " exceed the limit P + T <= " + std::to_string(kMaxContextTokens) +
+                                    " (token indices are 32-bit)");
+}
+
+const char* const kSummarySql =
+    "SELECT t.id, t.name, t.description, t.source, t.model_name, t.head_reduction, t.notes, "
+    "t.prefill, t.steps, t.layers, t.layer_mode, t.kind, t.encoding, t.entries, t.created_at, "
+    "(SELECT count(*) FROM records r WHERE r.trace_id = t.id), "
+    "(SELECT coalesce(sum(length(r.data)), 0) FROM records r WHERE r.trace_id = t.id) "
+    "FROM traces t";
+
+Row readRow(const Statement& q, const std::string& path)
+{
+    Row r;
+    r.id = q.int64(0);
+    TraceMeta& m = r.summary.meta;
+    m.name = q.text(1);
+    m.description = q.text(2);
+    m.source = q.text(3);
+    m.model_name = q.text(4);
+    m.head_reduction = q.text(5);
+    m.notes = q.text(6);
+    // Every integer is checked before it is narrowed or used as a size or divisor: a
+    // hand-made file need not honour the schema's CHECK constraints.
+    checkDimensions(traceWhere(path, m.name), q.int64(7), q.int64(8), q.int64(9));
+    m.prefill = q.int64(7);
+    m.steps = q.int64(8);
+    m.layers = static_cast<int32_t>(q.int64(9));
+    try {
+        m.layer_mode = layerModeFromString(q.text(10));
+        m.kind = recordKindFromString(q.text(11));
+        r.summary.encoding = encodingFromString(q.text(12));
+    } catch (const InputError& e) {
+        throw InputError(traceWhere(path, m.name), e.problem());
+    }
+    r.summary.entries = q.int64(13);
+    r.summary.created_at = q.text(14);
+    r.summary.records = q.int64(15);
+    r.summary.blob_bytes = q.int64(16);
+    // `entries` sizes load()'s reservation: it must fit the bytes the records really
+    // hold (no encoding stores an entry in fewer than 2 bytes).
+    const int64_t entries = r.summary.entries;
+    if (entries < 0)
+        throw InputError(traceWhere(path, m.name), "entries = " + std::to_string(entries) + " is negative");
+    if (entries > r.summary.blob_bytes / 2)
+        throw InputError(traceWhere(path, m.name), "entries = " + std::to_string(entries) + ", but its records hold " +
+                                                       std::to_string(r.summary.blob_bytes) + " bytes (at most " +
+                                                       std::to_string(r.summary.blob_bytes / 2) + " entries)");
+    return r;
+}
+
+std::optional<Row> findRow(sqlite3* db, const std::string& path, const std::string& name)
+{
+    Statement q(db, path, (std::string(kSummarySql) + " WHERE t.name = ?1").c_str());
+    q.bind(1, name);
+    if (!q.step()) return std::nullopt;
+    return readRow(q, path);
+}
+
+Row getRow(sqlite3* db, const std::string& path, const std::string& name)
+{
+    auto r = findRow(db, path, name);
+    if (!r) throw InputError(path, "no trace named '" + name + "'");
+    return *r;
+}
+
+} // namespace kvtier::store

@@ -1,0 +1,164 @@
+#pragma once
+// The trace store's insides, shared by its files (not part of the store's interface,
+// core/store/trace_store.hpp): a small RAII layer over the sqlite3 C API
+// (store_sqlite.cpp), the schema, its upgrades and opening a file (store_schema.cpp), trace
+// rows and their checks (store_rows.cpp), the reader (trace_reader.cpp) and the writer
+// (trace_writer.cpp). TraceStore itself: trace_store.cpp.
+#include "core/store/trace_store.hpp"
+
+#include <sqlite3.h>
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace kvtier::store {
+
+// ---- sqlite3 (store_sqlite.cpp) --------------------------------------------------------
+
+std::string sqliteMessage(sqlite3* db);
+// Throws the InputError that SQLite's last error on `db` means, in kvtier's words.
+[[noreturn]] void fail(sqlite3* db, const std::string& path, const std::string& what);
+void exec(sqlite3* db, const std::string& path, const char* sql);
+
+class Statement {
+public:
+    Statement(sqlite3* db, const std::string& path, const char* sql) : db_(db), path_(&path)
+    {
+        if (sqlite3_prepare_v2(db, sql, -1, &s_, nullptr) != SQLITE_OK) fail(db, path, "SQL error");
+    }
+    ~Statement() { sqlite3_finalize(s_); }
+    Statement(const Statement&) = delete;
+    Statement& operator=(const Statement&) = delete;
+
+    // True while there is a row; false when done. Throws on errors.
+    bool step()
+    {
+        const int rc = sqlite3_step(s_);
+        if (rc == SQLITE_ROW) return true;
+        if (rc == SQLITE_DONE) return false;
+        fail(db_, *path_, "SQL error");
+    }
+    void reset()
+    {
+        sqlite3_reset(s_);
+        sqlite3_clear_bindings(s_);
+    }
+    void bind(int i, int64_t v) { check(sqlite3_bind_int64(s_, i, v)); }
+    void bind(int i, const std::string& v)
+    {
+        check(sqlite3_bind_text(s_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT));
+    }
+    void bindBlob(int i, const std::vector<unsigned char>& v)
+    {
+        // A zero-length blob must still be a BLOB, not NULL: give it a valid pointer.
+        static const unsigned char empty = 0;
+        check(sqlite3_bind_blob64(s_, i, v.empty() ? &empty : v.data(), v.size(), SQLITE_STATIC));
+    }
+    int64_t int64(int col) const { return sqlite3_column_int64(s_, col); }
+    std::string text(int col) const
+    {
+        const auto* p = sqlite3_column_text(s_, col);
+        return p ? std::string(reinterpret_cast<const char*>(p), static_cast<size_t>(sqlite3_column_bytes(s_, col)))
+                 : std::string();
+    }
+    std::span<const unsigned char> blob(int col) const
+    {
+        const void* p = sqlite3_column_blob(s_, col);
+        const auto n = static_cast<size_t>(sqlite3_column_bytes(s_, col));
+        return {static_cast<const unsigned char*>(p), p ? n : 0};
+    }
+    bool isNull(int col) const { return sqlite3_column_type(s_, col) == SQLITE_NULL; }
+
+private:
+    void check(int rc)
+    {
+        if (rc != SQLITE_OK) fail(db_, *path_, "SQL bind error");
+    }
+    sqlite3* db_;
+    const std::string* path_;
+    sqlite3_stmt* s_ = nullptr;
+};
+
+struct Connection {
+    sqlite3* db = nullptr;
+    ~Connection() { sqlite3_close_v2(db); }
+    sqlite3* release() { return std::exchange(db, nullptr); }
+};
+
+// `file` is what SQLite opens (the path, or a file: URI); `path` names the file in errors.
+void openConnection(Connection& c, const std::string& path, int flags, const std::string& file = {});
+
+// ---- schema and opening (store_schema.cpp) ----------------------------------------------
+
+// Checks the file is a kvtier database this build reads; upgrades an older one.
+void prepareSchema(sqlite3* db, const std::string& path, TraceStore::Mode mode);
+// Writers switch the file to write-ahead logging.
+void useWriteAheadLog(sqlite3* db, const std::string& path);
+// A read-only connection (read-write with query_only where possible, see the .cpp).
+void openForReading(Connection& c, const std::string& path);
+
+// ---- trace rows (store_rows.cpp) ---------------------------------------------------------
+
+std::string recordWhere(const std::string& path, const std::string& trace, int64_t t, int64_t l);
+std::string traceWhere(const std::string& path, const std::string& trace);
+// P, T >= 0, 1 <= L <= kMaxLayers, P + T <= 2^32 (docs/TRACE_FORMAT.md "Limits").
+void checkDimensions(const std::string& where, int64_t prefill, int64_t steps, int64_t layers);
+
+// The SELECT every summary is read with; append a WHERE or ORDER BY.
+extern const char* const kSummarySql;
+
+struct Row {
+    int64_t id = 0;
+    TraceSummary summary;
+};
+
+// One row of kSummarySql, every integer checked before it is used.
+Row readRow(const Statement& q, const std::string& path);
+std::optional<Row> findRow(sqlite3* db, const std::string& path, const std::string& name);
+Row getRow(sqlite3* db, const std::string& path, const std::string& name);   // throws when absent
+
+// ---- reader (trace_reader.cpp) -------------------------------------------------------------
+
+class SqlTraceReader final : public TraceReader {
+public:
+    SqlTraceReader(sqlite3* db, const std::string& path, Row row);
+    const TraceMeta& meta() const override { return row_.summary.meta; }
+    bool next(Record& out) override;
+    const TraceSummary& summary() const { return row_.summary; }
+
+private:
+    std::string path_;
+    Row row_;
+    Statement q_;
+    int64_t next_ = 0;
+    bool done_ = false;
+};
+
+// ---- writer (trace_writer.cpp) -------------------------------------------------------------
+
+// One transaction, or a savepoint inside an open one (TraceStore::transaction()).
+class Scope {
+public:
+    Scope(sqlite3* db, const std::string& path);
+    ~Scope();
+    Scope(const Scope&) = delete;
+    Scope& operator=(const Scope&) = delete;
+    void commit();
+
+private:
+    sqlite3* db_;
+    std::string path_;
+    bool nested_ = false;
+    bool open_ = true;
+};
+
+std::unique_ptr<StoreTransaction> beginTransaction(sqlite3* db, const std::string& path);
+void checkName(const std::string& path, const std::string& name);
+std::unique_ptr<TraceWriter> beginSqlTrace(sqlite3* db, const std::string& path, const TraceMeta& meta,
+                                           Encoding encoding, bool replace);
+
+} // namespace kvtier::store

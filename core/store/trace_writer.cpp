@@ -1,0 +1,236 @@
+// Writing: transactions and savepoints, and the writer that adds a trace record by record.
+#include "core/store/store_sql.hpp"
+
+#include "core/model/error.hpp"
+#include "core/store/blob_codec.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+namespace kvtier::store {
+
+namespace {
+
+// A read-only store is a read-write connection with PRAGMA query_only (see TraceStore::open).
+bool queryOnly(sqlite3* db, const std::string& path)
+{
+    Statement q(db, path, "PRAGMA query_only");
+    return q.step() && q.int64(0) != 0;
+}
+
+} // namespace
+
+Scope::Scope(sqlite3* db, const std::string& path) : db_(db), path_(path)
+{
+    if (sqlite3_db_readonly(db, "main") == 1 || queryOnly(db, path))
+        throw InputError(path, "opened read-only; cannot write");
+    nested_ = sqlite3_get_autocommit(db) == 0;
+    exec(db, path, nested_ ? "SAVEPOINT kvtier_write" : "BEGIN IMMEDIATE");
+}
+
+Scope::~Scope()
+{
+    if (open_) {
+        sqlite3_exec(db_, nested_ ? "ROLLBACK TO kvtier_write; RELEASE kvtier_write" : "ROLLBACK",
+                     nullptr, nullptr, nullptr);
+    }
+}
+
+void Scope::commit()
+{
+    exec(db_, path_, nested_ ? "RELEASE kvtier_write" : "COMMIT");
+    open_ = false;
+}
+
+void checkName(const std::string& path, const std::string& name)
+{
+    if (name.empty()) throw InputError(path, "trace name is empty");
+    for (unsigned char c : name)
+        if (c < 0x20 || c == 0x7F)
+            throw InputError(path, "trace name '" + name + "' contains a control character");
+}
+
+namespace {
+
+class SqlTransaction final : public StoreTransaction {
+public:
+    SqlTransaction(sqlite3* db, const std::string& path) : scope_(db, path) {}
+    void commit() override { scope_.commit(); }
+
+private:
+    Scope scope_;
+};
+
+class SqlTraceWriter final : public TraceWriter {
+public:
+    SqlTraceWriter(sqlite3* db, const std::string& path, const TraceMeta& meta, Encoding enc, bool replace)
+        : db_(db), path_(path), meta_(meta), enc_(enc), stepsOpen_(meta.steps == -1), scope_(db, path)
+    {
+        const std::string where = traceWhere(path_, meta_.name);
+        checkDimensions(where, meta_.prefill, stepsOpen_ ? 0 : meta_.steps, meta_.layers);
+        if (meta_.kind == RecordKind::Selection && enc_ != Encoding::IndexU32)
+            throw InputError(where, std::string("selection traces are stored as index_u32, not ") + toString(enc_));
+        if (meta_.kind == RecordKind::Scores && enc_ == Encoding::IndexU32)
+            throw InputError(where, "score traces cannot be stored as index_u32 (use f32, f16, sparse_f32 or sparse_f16)");
+        if (auto old = findRow(db_, path_, meta_.name)) {
+            if (!replace)
+                throw InputError(path_, "trace '" + meta_.name + "' already exists (use --replace to overwrite it)");
+            Statement delRecords(db_, path_, "DELETE FROM records WHERE trace_id = ?1");
+            delRecords.bind(1, old->id);
+            delRecords.step();
+            Statement delTrace(db_, path_, "DELETE FROM traces WHERE id = ?1");
+            delTrace.bind(1, old->id);
+            delTrace.step();
+        }
+        Statement ins(db_, path_,
+                      "INSERT INTO traces(name, description, source, model_name, head_reduction, notes, "
+                      "prefill, steps, layers, layer_mode, kind, encoding) "
+                      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)");
+        ins.bind(1, meta_.name);
+        ins.bind(2, meta_.description);
+        ins.bind(3, meta_.source);
+        ins.bind(4, meta_.model_name);
+        ins.bind(5, meta_.head_reduction);
+        ins.bind(6, meta_.notes);
+        ins.bind(7, meta_.prefill);
+        ins.bind(8, std::max<int64_t>(meta_.steps, 0));
+        ins.bind(9, static_cast<int64_t>(meta_.layers));
+        ins.bind(10, std::string(toString(meta_.layer_mode)));
+        ins.bind(11, std::string(toString(meta_.kind)));
+        ins.bind(12, std::string(toString(enc_)));
+        ins.step();
+        id_ = sqlite3_last_insert_rowid(db_);
+        insert_ = std::make_unique<Statement>(
+            db_, path_, "INSERT INTO records(trace_id, step, layer, encoding, count, data) VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
+    }
+
+    ~SqlTraceWriter() override { insert_.reset(); }   // finalize before the scope rolls back
+
+    void add(const Record& r) override
+    {
+        if (committed_) throw InputError(traceWhere(path_, meta_.name), "record added after commit");
+        const int32_t slots = meta_.layerSlots();
+        const std::string where = recordWhere(path_, meta_.name, r.step, r.layer);
+        const bool aggregated = meta_.layer_mode == LayerMode::Aggregated;
+        if (aggregated && r.layer != -1)
+            throw InputError(where, "layer " + std::to_string(r.layer) + " in an aggregated trace (must be -1)");
+        if (!aggregated && (r.layer < 0 || r.layer >= meta_.layers))
+            throw InputError(where, "layer " + std::to_string(r.layer) + " outside 0.." + std::to_string(meta_.layers - 1));
+        if (!stepsOpen_ && next_ >= meta_.recordCount())
+            throw InputError(where, "more records than T=" + std::to_string(meta_.steps) +
+                                        (slots > 1 ? " x L=" + std::to_string(slots) : std::string()));
+        const int64_t wantStep = next_ / slots;
+        const int32_t wantLayer = aggregated ? -1 : static_cast<int32_t>(next_ % slots);
+        if (r.step != wantStep || r.layer != wantLayer)
+            throw InputError(where, "out of order: expected (t=" + std::to_string(wantStep) + ", l=" +
+                                        std::to_string(wantLayer) + ")");
+        const int64_t n = meta_.contextAt(r.step);
+        if (n > int64_t{1} << 32)
+            throw InputError(where, "context n_t = " + std::to_string(n) + " exceeds 2^32 tokens");
+
+        const bool selection = meta_.kind == RecordKind::Selection;
+        if (!(r.index.size() == r.value.size() || (selection && r.value.empty())))
+            throw InputError(where, "index and value lengths differ (" + std::to_string(r.index.size()) +
+                                        " vs " + std::to_string(r.value.size()) + ")");
+        for (size_t k = 0; k < r.index.size(); ++k) {
+            const uint32_t i = r.index[k];
+            if (static_cast<int64_t>(i) >= n)
+                throw InputError(where, "token index " + std::to_string(i) + " >= n_t = " + std::to_string(n));
+            if (k > 0 && i <= r.index[k - 1])
+                throw InputError(where, "token indices not strictly ascending (" + std::to_string(r.index[k - 1]) +
+                                            " then " + std::to_string(i) + ")");
+            if (k >= r.value.size()) continue;
+            const float v = r.value[k];
+            if (std::isnan(v)) throw InputError(where, "score of token " + std::to_string(i) + " is NaN");
+            if (std::isinf(v)) throw InputError(where, "score of token " + std::to_string(i) + " is infinite");
+            if (v < 0)
+                throw InputError(where, "score of token " + std::to_string(i) + " is negative (" + std::to_string(v) + ")");
+            if (selection && v != 1.0f)
+                throw InputError(where, "selection value of token " + std::to_string(i) + " is " +
+                                            std::to_string(v) + ", expected 1");
+        }
+        // A dense trace stores a mostly-zero record in the matching sparse encoding when that
+        // is smaller (readers honour each record's encoding): an all-zero row of a huge
+        // context must not cost 4 bytes per token. Lossless: zeros are dropped either way.
+        Encoding recEnc = enc_;
+        if (enc_ == Encoding::DenseF32 || enc_ == Encoding::DenseF16) {
+            const Encoding sparse = enc_ == Encoding::DenseF32 ? Encoding::SparseF32 : Encoding::SparseF16;
+            const auto k = static_cast<int64_t>(std::count_if(r.value.begin(), r.value.end(), [](float v) { return v != 0.0f; }));
+            if (blobBytes(sparse, k) < blobBytes(enc_, n)) recEnc = sparse;
+        }
+        EncodedRecord enc;
+        try {
+            enc = encodeRecord(recEnc, n, r.index, r.value, blob_);
+        } catch (const InputError& e) {
+            throw InputError(where, e.problem());
+        }
+        insert_->reset();
+        insert_->bind(1, id_);
+        insert_->bind(2, r.step);
+        insert_->bind(3, static_cast<int64_t>(r.layer));
+        insert_->bind(4, std::string(toString(recEnc)));
+        insert_->bind(5, enc.count);
+        insert_->bindBlob(6, blob_);
+        insert_->step();
+        insert_->reset();
+        entries_ += enc.nonzero;
+        ++next_;
+    }
+
+    void commit() override
+    {
+        const std::string where = traceWhere(path_, meta_.name);
+        if (committed_) throw InputError(where, "committed twice");
+        const int32_t slots = meta_.layerSlots();
+        if (stepsOpen_) {
+            if (next_ % slots != 0)
+                throw InputError(where, "incomplete last step t=" + std::to_string(next_ / slots) + ": " +
+                                            std::to_string(next_ % slots) + " of " + std::to_string(slots) +
+                                            " layers");
+            meta_.steps = next_ / slots;
+            checkDimensions(where, meta_.prefill, meta_.steps, meta_.layers);
+        } else if (next_ != meta_.recordCount()) {
+            const int64_t missing = meta_.recordCount() - next_;
+            throw InputError(where, "incomplete trace: " + std::to_string(missing) +
+                                        (missing == 1 ? " record" : " records") + " missing (have " + std::to_string(next_) + " of " +
+                                        std::to_string(meta_.recordCount()) + ")");
+        }
+        Statement upd(db_, path_, "UPDATE traces SET steps = ?1, entries = ?2 WHERE id = ?3");
+        upd.bind(1, meta_.steps);
+        upd.bind(2, entries_);
+        upd.bind(3, id_);
+        upd.step();
+        insert_.reset();
+        scope_.commit();
+        committed_ = true;
+    }
+
+private:
+    sqlite3* db_;
+    std::string path_;
+    TraceMeta meta_;
+    Encoding enc_;
+    bool stepsOpen_;
+    Scope scope_;
+    std::unique_ptr<Statement> insert_;
+    std::vector<unsigned char> blob_;
+    int64_t id_ = 0;
+    int64_t next_ = 0;
+    int64_t entries_ = 0;
+    bool committed_ = false;
+};
+
+} // namespace
+
+std::unique_ptr<StoreTransaction> beginTransaction(sqlite3* db, const std::string& path)
+{
+    return std::make_unique<SqlTransaction>(db, path);
+}
+
+std::unique_ptr<TraceWriter> beginSqlTrace(sqlite3* db, const std::string& path, const TraceMeta& meta,
+                                           Encoding encoding, bool replace)
+{
+    return std::make_unique<SqlTraceWriter>(db, path, meta, encoding, replace);
+}
+
+} // namespace kvtier::store
