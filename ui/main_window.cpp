@@ -9,6 +9,7 @@
 #include "ui/comparison_view.hpp"
 #include "ui/error_sink.hpp"
 #include "ui/explain_panel.hpp"
+#include "ui/job_runner.hpp"
 #include "ui/exporter.hpp"
 #include "ui/placement_view.hpp"
 #include "ui/relevance_view.hpp"
@@ -32,7 +33,6 @@
 #include <QMenuBar>
 #include <QMessageBox>
 #include <QMimeData>
-#include <QPointer>
 #include <QProgressBar>
 #include <QPushButton>
 #include <QScreen>
@@ -41,8 +41,6 @@
 #include <QSplitter>
 #include <QStatusBar>
 #include <QTabWidget>
-#include <QThread>
-#include <QThreadPool>
 #include <QTimer>
 #include <QToolBar>
 #include <QToolButton>
@@ -70,7 +68,13 @@ QIcon icon(const char* name) { return QIcon(QStringLiteral(":/icons/%1.svg").arg
 
 MainWindow::MainWindow(QWidget* parent)
     : QMainWindow(parent), presets_(PresetLibrary::loadBuiltin()), controller_(new AnalysisController(this)),
-      link_(new StepLink(this))
+      link_(new StepLink(this)),
+      libraryJobs_(new JobRunner(QStringLiteral("kvtier-library"), JobRunner::Mode::LatestWins, this)),
+      importJobs_(new JobRunner(QStringLiteral("kvtier-import"), JobRunner::Mode::Queue, this)),
+      tokenJobs_(new JobRunner(QStringLiteral("kvtier-token"), JobRunner::Mode::LatestWins, this)),
+      lister_(std::make_shared<TraceLister>([](const std::string& path) {
+          return TraceStore::open(path, TraceStore::Mode::ReadOnly)->list();
+      }))
 {
     initKvtierResources();
     setWindowTitle(tr("kvtier — KV-cache placement explorer"));
@@ -114,12 +118,14 @@ MainWindow::MainWindow(QWidget* parent)
     connect(controller_, &AnalysisController::partialReady, this, &MainWindow::onResult);
     connect(controller_, &AnalysisController::failed, this, &MainWindow::onFailure);
     connect(controller_, &AnalysisController::busyChanged, this, [this](bool busy) {
-        progress_->setVisible(busy);
         cancelButton_->setVisible(busy);
         cancelAction_->setEnabled(busy);
         if (busy)
             progress_->setRange(0, 0);
+        updateBusy();
     });
+    for (JobRunner* r : {libraryJobs_, importJobs_})
+        connect(r, &JobRunner::busyChanged, this, [this] { updateBusy(); });
     connect(controller_, &AnalysisController::progress, this, [this](double f) {
         progress_->setRange(0, 1000);
         progress_->setValue(static_cast<int>(f * 1000));
@@ -161,7 +167,38 @@ MainWindow::MainWindow(QWidget* parent)
     layout()->activate();
 }
 
-MainWindow::~MainWindow() = default;
+MainWindow::~MainWindow()
+{
+    // The jobs read nothing of the window, but their results must not arrive half-way
+    // through its destruction.
+    for (JobRunner* r : {libraryJobs_, importJobs_, tokenJobs_})
+        r->stop();
+}
+
+bool MainWindow::busy() const
+{
+    return controller_->busy() || libraryJobs_->busy() || importJobs_->busy();
+}
+
+void MainWindow::updateBusy()
+{
+    // One busy indicator for everything in the background; only the analysis has Cancel.
+    const bool library = libraryJobs_->busy() || importJobs_->busy();
+    if (library && !controller_->busy())
+        progress_->setRange(0, 0);
+    progress_->setVisible(library || controller_->busy());
+    if (libraryJobs_->busy())
+        statusBar()->showMessage(tr("Reading the trace database…"));
+    else if (importJobs_->busy())
+        statusBar()->showMessage(tr("Importing traces…"));
+    else
+        statusBar()->clearMessage();
+}
+
+void MainWindow::setTraceLister(TraceLister lister)
+{
+    lister_ = std::make_shared<TraceLister>(std::move(lister));
+}
 
 QList<PlotView*> MainWindow::views() const
 {
@@ -412,73 +449,93 @@ void MainWindow::updatePolicyCombo()
     policy_->setCurrentIndex(std::max(0, i));
 }
 
-bool MainWindow::openDatabase(const QString& path, const QString& trace)
+void MainWindow::openDatabase(const QString& path, const QString& trace)
 {
-    std::vector<TraceSummary> traces;
-    try {
-        auto store = TraceStore::open(QFileInfo(path).absoluteFilePath().toStdString(), TraceStore::Mode::ReadOnly);
-        traces = store->list();
-    } catch (const std::exception& e) {
-        ErrorSink::instance().report(this, tr("Cannot open database"), userMessage(e, path));
-        return false;
+    openDatabaseThen(path, trace, {});
+}
+
+void MainWindow::openDatabaseThen(const QString& path, const QString& trace, std::function<void()> onFailure)
+{
+    const QString db = QFileInfo(path).absoluteFilePath();
+    std::shared_ptr<TraceLister> lister = lister_;
+    auto fail = [this, db, onFailure](const QString& message) {
+        ErrorSink::instance().report(this, tr("Cannot open database"), message);
+        if (onFailure)
+            onFailure();
+        emit databaseOpened(db, false);
+    };
+    libraryJobs_->run([lister, db](const JobContext&) { return (*lister)(db.toStdString()); },
+                      [this, db, trace, fail](const std::vector<TraceSummary>& traces) {
+                          if (traces.empty()) {
+                              fail(tr("%1: the database holds no traces").arg(db));
+                              return;
+                          }
+                          showTraces(db, traces, trace, true);
+                      },
+                      fail, path);
+}
+
+void MainWindow::selectTrace(const QString& name)
+{
+    if (dbPath_.isEmpty())
+        return;
+    const QString db = dbPath_;
+    std::shared_ptr<TraceLister> lister = lister_;
+    libraryJobs_->run([lister, db](const JobContext&) { return (*lister)(db.toStdString()); },
+                      [this, db, name](const std::vector<TraceSummary>& traces) { showTraces(db, traces, name, false); },
+                      [this, db](const QString& message) {
+                          ErrorSink::instance().report(this, tr("Cannot read database"), message);
+                          emit databaseOpened(db, false);
+                      },
+                      db);
+}
+
+// The listing of `db` arrived: choose the trace (`want`, else the scenario's, the last
+// one shown from this database, the first) and show it.
+void MainWindow::showTraces(const QString& db, const std::vector<TraceSummary>& traces, QString want, bool opened)
+{
+    dbPath_ = db;
+    if (opened) {
+        addRecent(dbPath_);
+        if (want.isEmpty() && qs(scenario().trace_name).size() && QFileInfo(qs(scenario().trace_db)) == QFileInfo(dbPath_))
+            want = qs(scenario().trace_name);
+        if (want.isEmpty())
+            want = QSettings().value(QStringLiteral("trace/") + dbPath_).toString();
+        bool found = false;
+        for (const TraceSummary& t : traces)
+            found = found || qs(t.meta.name) == want;
+        if (!found)
+            want = qs(traces.front().meta.name);
+    } else {
+        QSettings().setValue(QStringLiteral("trace/") + dbPath_, want);
     }
-    if (traces.empty()) {
-        ErrorSink::instance().report(this, tr("Cannot open database"), tr("%1: the database holds no traces").arg(path));
-        return false;
-    }
-    dbPath_ = QFileInfo(path).absoluteFilePath();
-    addRecent(dbPath_);
-    QString want = trace;
-    if (want.isEmpty() && qs(scenario().trace_name).size() && QFileInfo(qs(scenario().trace_db)) == QFileInfo(dbPath_))
-        want = qs(scenario().trace_name);
-    if (want.isEmpty())
-        want = QSettings().value(QStringLiteral("trace/") + dbPath_).toString();
-    bool found = false;
-    for (const TraceSummary& t : traces)
-        found = found || qs(t.meta.name) == want;
-    if (!found)
-        want = qs(traces.front().meta.name);
     panel_->setTraces(dbPath_, traces, want);
     Scenario s = scenario();
     s.trace_db = dbPath_.toStdString();
     s.trace_name = want.toStdString();
     setScenario(s);
     setWindowTitle(tr("kvtier — %1 — %2").arg(QFileInfo(dbPath_).fileName(), want));
-    return true;
+    emit databaseOpened(dbPath_, true);
 }
 
-bool MainWindow::selectTrace(const QString& name)
-{
-    if (dbPath_.isEmpty())
-        return false;
-    std::vector<TraceSummary> traces;
-    try {
-        traces = TraceStore::open(dbPath_.toStdString(), TraceStore::Mode::ReadOnly)->list();
-    } catch (const std::exception& e) {
-        ErrorSink::instance().report(this, tr("Cannot read database"), userMessage(e, dbPath_));
-        return false;
-    }
-    panel_->setTraces(dbPath_, traces, name);
-    Scenario s = scenario();
-    s.trace_db = dbPath_.toStdString();
-    s.trace_name = name.toStdString();
-    QSettings().setValue(QStringLiteral("trace/") + dbPath_, name);
-    setScenario(s);
-    setWindowTitle(tr("kvtier — %1 — %2").arg(QFileInfo(dbPath_).fileName(), name));
-    return true;
-}
+namespace {
+
+struct ImportOutcome {
+    QStringList imported;
+    QString error, errorFile;
+};
+
+} // namespace
 
 void MainWindow::importFiles(const QStringList& files, const QString& targetDb)
 {
     const int32_t layers = scenario().model.layers;
-    QPointer<MainWindow> self(this);
-    QThread* t = QThread::create([self, files, targetDb, layers]() {
-        QStringList imported;
-        QString error, errorFile;
+    auto work = [files, targetDb, layers](const JobContext&) {
+        ImportOutcome out;
         try {
             auto store = TraceStore::open(targetDb.toStdString(), TraceStore::Mode::ReadWrite);
             for (const QString& f : files) {
-                errorFile = f;
+                out.errorFile = f;
                 const std::string path = f.toStdString();
                 const ImportFormat format = guessImportFormat(path);
                 ImportOptions opt;
@@ -492,28 +549,26 @@ void MainWindow::importFiles(const QStringList& files, const QString& targetDb)
                     opt.layers = layers;
                 }
                 for (const TraceSummary& s : importFile(*store, path, format, opt))
-                    imported << QString::fromStdString(s.meta.name);
+                    out.imported << QString::fromStdString(s.meta.name);
             }
         } catch (const std::exception& e) {
-            error = userMessage(e, errorFile);
+            // Named by the file that failed, so the message is built here.
+            out.error = userMessage(e, out.errorFile);
         }
-        QMetaObject::invokeMethod(self, [self, imported, error, errorFile, targetDb]() {
-            if (!self)
-                return;
-            if (!error.isEmpty()) {
-                ErrorSink::instance().report(self, tr("Import failed"),
-                                             tr("Could not import %1:\n%2\n\nThe current trace is kept.")
-                                                 .arg(QDir::toNativeSeparators(errorFile), error));
-                emit self->importFinished(false, imported);
-                return;
-            }
-            if (!imported.isEmpty())
-                self->openDatabase(targetDb, imported.front());
-            emit self->importFinished(true, imported);
-        }, Qt::QueuedConnection);
+        return out;
+    };
+    importJobs_->run(std::move(work), [this, targetDb](const ImportOutcome& out) {
+        if (!out.error.isEmpty()) {
+            ErrorSink::instance().report(this, tr("Import failed"),
+                                         tr("Could not import %1:\n%2\n\nThe current trace is kept.")
+                                             .arg(QDir::toNativeSeparators(out.errorFile), out.error));
+            emit importFinished(false, out.imported);
+            return;
+        }
+        if (!out.imported.isEmpty())
+            openDatabase(targetDb, out.imported.front());
+        emit importFinished(true, out.imported);
     });
-    connect(t, &QThread::finished, t, &QObject::deleteLater);
-    t->start();
 }
 
 bool MainWindow::loadScenarioFile(const QString& path, const QStringList& overrides)
@@ -532,8 +587,9 @@ bool MainWindow::loadScenarioFile(const QString& path, const QStringList& overri
     const QString db = QFileInfo(qs(s.trace_db)).absoluteFilePath();
     s.trace_db = db.toStdString();
     panel_->setScenario(s);
-    if (!openDatabase(db, qs(s.trace_name)))
-        setScenario(s);
+    // When the database cannot be opened the scenario is still the one asked for: its
+    // analysis then reports what is wrong with the trace.
+    openDatabaseThen(db, qs(s.trace_name), [this, s] { setScenario(s); });
     return true;
 }
 
@@ -664,11 +720,10 @@ void MainWindow::requestTokenDetail(quint32 token)
         return;
     auto out = last_;
     const std::string policy = policy_->currentData().toString().toStdString();
-    QPointer<MainWindow> self(this);
-    QThreadPool::globalInstance()->start([self, out, token, policy]() {
-        TokenDetail d;
-        d.token = token;
-        try {
+    tokenJobs_->run(
+        [out, token, policy](const JobContext&) {
+            TokenDetail d;
+            d.token = token;
             if (const PolicyOutcome* o = out->outcome(policy); o && o->placement) {
                 const TokenTimeline tl = tokenTimeline(*out->result->trace, *out->result->selection, *o->placement, token);
                 d.policy = o->info.label;
@@ -679,14 +734,11 @@ void MainWindow::requestTokenDetail(quint32 token)
                 d.relevance = tokenRelevance(*out->result->trace, token);
                 d.selected = tokenSelected(*out->result->selection, token);
             }
-        } catch (const std::exception&) {
-            return;
-        }
-        QMetaObject::invokeMethod(self, [self, d]() {
-            if (self)
-                self->relevance_->setTokenDetail(d);
-        }, Qt::QueuedConnection);
-    });
+            return d;
+        },
+        [this](const TokenDetail& d) { relevance_->setTokenDetail(d); },
+        [this](const QString& message) { ErrorSink::instance().report(this, tr("Cannot show the token"), message); },
+        tr("token %1").arg(token));
 }
 
 void MainWindow::togglePlay()
@@ -858,11 +910,20 @@ void MainWindow::dropEvent(QDropEvent* e)
         loadScenarioFile(files.front());
         return;
     }
-    bool isDb = false;
-    try {
-        isDb = files.size() == 1 && guessImportFormat(files.front().toStdString()) == ImportFormat::KvtierDb;
-    } catch (const std::exception&) {
-    }
+    // Whether it is one kvtier database is read from the file's first bytes: off the UI thread.
+    libraryJobs_->run(
+        [files](const JobContext&) {
+            try {
+                return files.size() == 1 && guessImportFormat(files.front().toStdString()) == ImportFormat::KvtierDb;
+            } catch (const std::exception&) {
+                return false;   // not readable: the import reports why
+            }
+        },
+        [this, files](bool isDb) { handleDrop(files, isDb); });
+}
+
+void MainWindow::handleDrop(const QStringList& files, bool isDb)
+{
     switch (dropChooser_ ? dropChooser_(files, isDb) : askDropChoice(files, isDb)) {
     case DropChoice::Open:
         if (isDb)

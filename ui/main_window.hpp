@@ -4,6 +4,7 @@
 // size and the last computation time. All computation goes through AnalysisController.
 #include "core/config/presets.hpp"
 #include "core/config/scenario_json.hpp"
+#include "core/store/trace_store.hpp"
 #include "ui/analysis_worker.hpp"
 
 #include <QMainWindow>
@@ -26,6 +27,7 @@ namespace kvtier::ui {
 class BandwidthView;
 class ComparisonView;
 class ExplainPanel;
+class JobRunner;
 class PlacementView;
 class PlotView;
 class RelevanceView;
@@ -39,10 +41,17 @@ public:
     explicit MainWindow(QWidget* parent = nullptr);
     ~MainWindow() override;
 
-    // Opens a trace database and shows `trace` (or the last/first one). Errors are
-    // reported through ErrorSink; the current trace is kept. Returns success.
-    bool openDatabase(const QString& path, const QString& trace = QString());
-    bool selectTrace(const QString& name);
+    // Opens a trace database and shows `trace` (or the last/first one). The database is
+    // opened and listed on a worker thread (the status bar shows it is busy);
+    // databaseOpened() reports the outcome. Errors are reported through ErrorSink and the
+    // current trace is kept. A newer open or trace choice supersedes a pending one.
+    void openDatabase(const QString& path, const QString& trace = QString());
+    // Shows another trace of the open database (the list is read again, off the UI thread).
+    void selectTrace(const QString& name);
+    // What lists a database's traces, on the library's worker thread (tests slow it down
+    // or watch its thread). The default opens the store read-only and lists it.
+    using TraceLister = std::function<std::vector<TraceSummary>(const std::string& path)>;
+    void setTraceLister(TraceLister lister);
     // Imports files (paper CSV, long CSV, .npy/.npz, kvtier .sqlite) into `targetDb`
     // (created when missing) in the background; importFinished() reports the outcome.
     void importFiles(const QStringList& files, const QString& targetDb);
@@ -67,6 +76,9 @@ public:
     ExplainPanel* explainPanel() const { return explain_; }
     QList<PlotView*> views() const;
     AnalysisController* controller() const { return controller_; }
+    JobRunner* libraryJobs() const { return libraryJobs_; }
+    // Anything in the background: an analysis, a database being opened, an import.
+    bool busy() const;
     StepLink* stepLink() const { return link_; }
     AnalysisOutputPtr lastOutput() const { return last_; }
     QString databasePath() const { return dbPath_; }
@@ -88,6 +100,8 @@ signals:
     // A first answer for the shown policy alone (the comparison waits for the full one).
     void partialShown(const kvtier::ui::AnalysisOutputPtr& out);
     void importFinished(bool ok, const QStringList& traces);
+    // After openDatabase()/selectTrace(): the trace is chosen (ok) or the error reported.
+    void databaseOpened(const QString& path, bool ok);
 
 protected:
     void closeEvent(QCloseEvent* e) override;
@@ -100,6 +114,10 @@ protected:
 
 private:
     DropChoice askDropChoice(const QStringList& files, bool canOpen);
+    void handleDrop(const QStringList& files, bool isDb);
+    void openDatabaseThen(const QString& path, const QString& trace, std::function<void()> onFailure);
+    void showTraces(const QString& db, const std::vector<TraceSummary>& traces, QString want, bool opened);
+    void updateBusy();
     DropChooser dropChooser_;
     void buildActions();
     void buildLayout();
@@ -138,6 +156,10 @@ private:
     QTimer* requestTimer_;
     QTimer* playTimer_;
     QTimer* saveTimer_ = nullptr;   // writes settings shortly after a change
+    JobRunner* libraryJobs_;        // opening and listing databases, sniffing dropped files
+    JobRunner* importJobs_;         // imports, in order, each reporting
+    JobRunner* tokenJobs_;          // a clicked token's story
+    std::shared_ptr<TraceLister> lister_;
     QMenu* recentMenu_;
     QAction *playAction_, *cancelAction_;
     QString dbPath_;
