@@ -1,9 +1,8 @@
 #include "ui/sweep_view.hpp"
 
-#include "core/config/presets.hpp"
-#include "core/config/scenario_json.hpp"
-#include "core/config/sweep_paths.hpp"
+#include "core/engine/sweep.hpp"
 #include "core/engine/view_sweep.hpp"
+#include "core/model/hardware.hpp"
 #include "core/model/error.hpp"
 #include "ui/error_sink.hpp"
 #include "ui/job_runner.hpp"
@@ -29,6 +28,39 @@ namespace kvtier::ui {
 namespace {
 
 enum Knob { HbmCapacity, DramBandwidth, Sparsity, Batch };
+
+const char* const kKnobKeys[] = {"hardware.tiers.0.capacity_bytes", "hardware.tiers.1.bandwidth", "selection.value", "batch"};
+
+// One point's scenario: the base with the knob's field set, checked against the same
+// limits a scenario file is (docs/SCENARIO.md "Limits"); a value outside them makes that
+// point invalid, with the reason, as the core's sweep keeps it.
+Scenario scenarioAt(const Scenario& base, int knob, double x)
+{
+    Scenario s = base;
+    const std::string where = std::string("sweep: ") + kKnobKeys[knob];
+    switch (knob) {
+    case HbmCapacity:
+        if (!(x >= 0 && x <= kMaxBytes))
+            throw InputError(where, "must be between 0 and 1e18 bytes");
+        s.hardware.tiers[0].capacity_bytes = x;
+        break;
+    case DramBandwidth:
+        if (!(x >= kMinBandwidth && x <= kMaxBandwidth))
+            throw InputError(where, "must be between 1 and 1e18 bytes/s");
+        s.hardware.tiers[1].bandwidth = x;
+        break;
+    case Sparsity:
+        s.selection.value = x;
+        validate(s.selection);
+        break;
+    case Batch:
+        if (!(x >= 1 && x <= 1'000'000))
+            throw InputError(where, "must be between 1 and 1000000");
+        s.batch = static_cast<int64_t>(std::llround(x));
+        break;
+    }
+    return s;
+}
 
 } // namespace
 
@@ -209,9 +241,9 @@ void SweepView::run()
     }
     auto pipeline = pipeline_;
     const Scenario base = base_;
-    // The core's sweep (core/engine/sweep.hpp): points in parallel, each through the
-    // shared, cached pipeline; infeasible points come back with their reason.
-    static const char* const keys[] = {"hardware.tiers.0.capacity_bytes", "hardware.tiers.1.bandwidth", "selection.value", "batch"};
+    // The core's typed sweep (core/engine/sweep.hpp) over the scenario as it is: points in
+    // parallel, each through the shared, cached pipeline; infeasible points come back with
+    // their reason.
     auto work = [=](const JobContext& context) {
         // Finished points arrive one by one; a cancelled sweep keeps them (each is complete).
         auto out = std::make_shared<SweepResult>(*res);
@@ -221,9 +253,11 @@ void SweepView::run()
             Scenario sc = base;
             if (knob == Sparsity && sc.selection.mode == SelectionMode::Dense)
                 sc.selection.mode = SelectionMode::Ratio;
-            const PresetLibrary presets = PresetLibrary::loadBuiltin();
-            runSweep(*pipeline, scenarioToJson(sc), "sweep", presets, {SweepAxis{keys[knob], xs}}, context.control(),
-                     [&](size_t i, const kvtier::SweepPoint& p) {
+            if (knob == DramBandwidth && sc.hardware.tiers.size() < 2)
+                throw InputError("sweep", "the hardware has one tier: there is no DRAM bandwidth to vary");
+            runSweep(*pipeline, sc, {SweepAxis{kKnobKeys[knob], xs}},
+                     [&sc, knob](const std::vector<double>& x) { return scenarioAt(sc, knob, x.front()); }, "sweep",
+                     context.control(), [&](size_t i, const kvtier::SweepPoint& p) {
                          std::lock_guard lock(gotMutex);
                          got[i] = p;
                      });

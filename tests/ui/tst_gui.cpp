@@ -3,6 +3,8 @@
 // and the current trace is kept, exports write valid files, and `kvtier --export` works
 // headless. A small generated trace keeps every analysis well under a second.
 #include "core/config/scenario_json.hpp"
+#include "core/config/sweep_paths.hpp"
+#include "core/engine/view_sweep.hpp"
 #include "core/model/error.hpp"
 #include "core/store/trace_store.hpp"
 #include "core/synth/generator.hpp"
@@ -573,6 +575,30 @@ void TestGui::sweepRunsAndCancels()
     QTextStream s(&csv);
     QVERIFY(sweep->writeCsv(s));
     QVERIFY(csv.startsWith(QStringLiteral("knob_value")));
+    // The view sweeps the typed scenario; the same numbers as the CLI's `--vary` over the
+    // scenario's JSON (a fresh pipeline, nothing cached).
+    const auto r = sweep->result();
+    QVERIFY(r && !r->cancelled && r->error.isEmpty());
+    QCOMPARE(static_cast<int>(r->points.size()), r->requested);
+    std::vector<double> xs;
+    for (const auto& pt : r->points)
+        xs.push_back(pt.x);
+    Pipeline fresh;
+    const kvtier::SweepResult ref = runSweep(fresh, scenarioToJson(w.scenario()), "reference", PresetLibrary::loadBuiltin(),
+                                             {SweepAxis{"hardware.tiers.0.capacity_bytes", xs}});
+    QCOMPARE(ref.points.size(), r->points.size());
+    for (size_t i = 0; i < ref.points.size(); ++i) {
+        const SweepSeriesPoint want = sweepSeriesPoint(ref.points[i], 3);
+        const kvtier::ui::SweepPoint& got = r->points[i];
+        QCOMPARE(got.feasible, want.feasible);
+        if (!want.feasible)
+            continue;
+        QCOMPARE(got.balanced, want.balanced);
+        QCOMPARE(got.paper, want.paper);
+        for (size_t k = 0; k < 3; ++k)
+            QCOMPARE(got.policyThroughput[k], want.policy[k]);
+    }
+    QVERIFY(std::any_of(r->points.begin(), r->points.end(), [](const auto& pt) { return pt.feasible; }));
     // Cancel stops early.
     sweep->run();
     sweep->cancel();
