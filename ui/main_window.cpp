@@ -1,8 +1,6 @@
 #include "ui/main_window.hpp"
 
-#include "core/io/importers.hpp"
 #include "core/model/error.hpp"
-#include "core/store/trace_store.hpp"
 #include "core/support/json_text.hpp"
 #include "core/engine/view_timeline.hpp"
 #include "ui/bandwidth_view.hpp"
@@ -10,8 +8,10 @@
 #include "ui/error_sink.hpp"
 #include "ui/explain_panel.hpp"
 #include "ui/job_runner.hpp"
-#include "ui/exporter.hpp"
+#include "ui/export_actions.hpp"
 #include "ui/placement_view.hpp"
+#include "ui/playback.hpp"
+#include "ui/recent_files.hpp"
 #include "ui/relevance_view.hpp"
 #include "ui/scenario_panel.hpp"
 #include "ui/sweep_view.hpp"
@@ -69,12 +69,9 @@ QIcon icon(const char* name) { return QIcon(QStringLiteral(":/icons/%1.svg").arg
 MainWindow::MainWindow(QWidget* parent)
     : QMainWindow(parent), presets_(PresetLibrary::loadBuiltin()), controller_(new AnalysisController(this)),
       link_(new StepLink(this)),
-      libraryJobs_(new JobRunner(QStringLiteral("kvtier-library"), JobRunner::Mode::LatestWins, this)),
-      importJobs_(new JobRunner(QStringLiteral("kvtier-import"), JobRunner::Mode::Queue, this)),
-      tokenJobs_(new JobRunner(QStringLiteral("kvtier-token"), JobRunner::Mode::LatestWins, this)),
-      lister_(std::make_shared<TraceLister>([](const std::string& path) {
-          return TraceStore::open(path, TraceStore::Mode::ReadOnly)->list();
-      }))
+      library_(new TraceLibrary(this)), playback_(new Playback(link_, this)),
+      exports_(new ExportActions([this] { return views(); }, this)),
+      tokenJobs_(new JobRunner(QStringLiteral("kvtier-token"), JobRunner::Mode::LatestWins, this))
 {
     initKvtierResources();
     setWindowTitle(tr("kvtier — KV-cache placement explorer"));
@@ -86,21 +83,6 @@ MainWindow::MainWindow(QWidget* parent)
     requestTimer_ = new QTimer(this);
     requestTimer_->setSingleShot(true);
     connect(requestTimer_, &QTimer::timeout, this, &MainWindow::recompute);
-    playTimer_ = new QTimer(this);
-    playTimer_->setInterval(40);
-    connect(playTimer_, &QTimer::timeout, this, [this] {
-        const int64_t T = link_->steps();
-        if (T <= 0)
-            return;
-        const int64_t stride = std::max<int64_t>(1, T / 400);
-        const int64_t lo = static_cast<int64_t>(std::ceil(link_->lower()));
-        const int64_t hi = static_cast<int64_t>(std::floor(link_->upper()));
-        int64_t next = link_->cursor() + stride;
-        if (next > hi || next < lo)
-            next = std::max<int64_t>(0, lo);
-        link_->setCursor(next);
-    });
-
     buildLayout();
     buildActions();
 
@@ -124,8 +106,17 @@ MainWindow::MainWindow(QWidget* parent)
             progress_->setRange(0, 0);
         updateBusy();
     });
-    for (JobRunner* r : {libraryJobs_, importJobs_})
-        connect(r, &JobRunner::busyChanged, this, [this] { updateBusy(); });
+    connect(library_, &TraceLibrary::busyChanged, this, &MainWindow::updateBusy);
+    connect(library_, &TraceLibrary::traceChosen, this, &MainWindow::showTraces);
+    connect(library_, &TraceLibrary::databaseOpened, this, &MainWindow::databaseOpened);
+    connect(library_, &TraceLibrary::importFinished, this, &MainWindow::importFinished);
+    connect(recent_, &RecentFiles::openRequested, this, [this](const QString& p) { openDatabase(p); });
+    connect(playback_, &Playback::playingChanged, this, [this](bool playing) {
+        playAction_->setChecked(playing);
+        playAction_->setIcon(icon(playing ? "pause" : "play"));
+    });
+    connect(exports_, &ExportActions::lastDirChanged, saveTimer_, qOverload<>(&QTimer::start));
+    connect(exports_, &ExportActions::done, statusBar(), &QStatusBar::showMessage);
     connect(controller_, &AnalysisController::progress, this, [this](double f) {
         progress_->setRange(0, 1000);
         progress_->setValue(static_cast<int>(f * 1000));
@@ -138,7 +129,7 @@ MainWindow::MainWindow(QWidget* parent)
     });
     connect(panel_, &ScenarioPanel::traceSelected, this, [this](const QString& name) { selectTrace(name); });
     connect(panel_, &ScenarioPanel::openDatabaseRequested, this, [this] {
-        const QString p = QFileDialog::getOpenFileName(this, tr("Open trace database"), QFileInfo(dbPath_).absolutePath(),
+        const QString p = QFileDialog::getOpenFileName(this, tr("Open trace database"), QFileInfo(databasePath()).absolutePath(),
                                                        tr("kvtier trace databases (*.sqlite *.db);;All files (*)"));
         if (!p.isEmpty())
             openDatabase(p);
@@ -156,7 +147,7 @@ MainWindow::MainWindow(QWidget* parent)
             policy_->setCurrentIndex(i);
     });
     for (PlotView* v : views())
-        connect(v, &PlotView::exportRequested, this, &MainWindow::exportViewInteractive);
+        connect(v, &PlotView::exportRequested, exports_, &ExportActions::exportViewInteractive);
 
     restoreSettings();
     if (!haveScenario_)
@@ -171,34 +162,33 @@ MainWindow::~MainWindow()
 {
     // The jobs read nothing of the window, but their results must not arrive half-way
     // through its destruction.
-    for (JobRunner* r : {libraryJobs_, importJobs_, tokenJobs_})
-        r->stop();
+    tokenJobs_->stop();
 }
 
 bool MainWindow::busy() const
 {
-    return controller_->busy() || libraryJobs_->busy() || importJobs_->busy();
+    return controller_->busy() || library_->busy();
 }
 
 void MainWindow::updateBusy()
 {
     // One busy indicator for everything in the background; only the analysis has Cancel.
-    const bool library = libraryJobs_->busy() || importJobs_->busy();
+    const bool library = library_->busy();
     if (library && !controller_->busy())
         progress_->setRange(0, 0);
     progress_->setVisible(library || controller_->busy());
-    if (libraryJobs_->busy())
+    if (library_->jobs()->busy())
         statusBar()->showMessage(tr("Reading the trace database…"));
-    else if (importJobs_->busy())
+    else if (library)
         statusBar()->showMessage(tr("Importing traces…"));
     else
         statusBar()->clearMessage();
 }
 
-void MainWindow::setTraceLister(TraceLister lister)
-{
-    lister_ = std::make_shared<TraceLister>(std::move(lister));
-}
+void MainWindow::setTraceLister(TraceLister lister) { library_->setLister(std::move(lister)); }
+void MainWindow::setDropChooser(DropChooser chooser) { library_->setDropChooser(std::move(chooser)); }
+JobRunner* MainWindow::libraryJobs() const { return library_->jobs(); }
+QString MainWindow::databasePath() const { return library_->databasePath(); }
 
 QList<PlotView*> MainWindow::views() const
 {
@@ -293,19 +283,19 @@ void MainWindow::buildActions()
 {
     QMenu* file = menuBar()->addMenu(tr("&File"));
     QAction* open = file->addAction(icon("open"), tr("&Open database…"), this, [this] {
-        const QString p = QFileDialog::getOpenFileName(this, tr("Open trace database"), QFileInfo(dbPath_).absolutePath(),
+        const QString p = QFileDialog::getOpenFileName(this, tr("Open trace database"), QFileInfo(databasePath()).absolutePath(),
                                                        tr("kvtier trace databases (*.sqlite *.db);;All files (*)"));
         if (!p.isEmpty())
             openDatabase(p);
     });
     open->setShortcut(QKeySequence::Open);
-    recentMenu_ = file->addMenu(tr("Open &recent"));
+    recent_ = new RecentFiles(file->addMenu(tr("Open &recent")), this);
     QAction* importAct = file->addAction(tr("&Import traces…"), this, [this] {
         const QStringList files = QFileDialog::getOpenFileNames(this, tr("Import traces"), QString(),
                                                                 tr("Traces (*.csv *.npy *.npz *.sqlite *.db);;All files (*)"));
         if (files.isEmpty())
             return;
-        QString target = dbPath_;
+        QString target = databasePath();
         if (target.isEmpty())
             target = QFileDialog::getSaveFileName(this, tr("New trace database"), QString(), tr("SQLite (*.sqlite)"));
         if (!target.isEmpty())
@@ -339,9 +329,9 @@ void MainWindow::buildActions()
     });
     saveSc->setShortcut(QKeySequence::Save);
     file->addSeparator();
-    QAction* exportAct = file->addAction(icon("export"), tr("&Export all views…"), this, &MainWindow::exportAllInteractive);
+    QAction* exportAct = file->addAction(icon("export"), tr("&Export all views…"), exports_, &ExportActions::exportAllInteractive);
     exportAct->setShortcut(QKeySequence(tr("Ctrl+E")));
-    QAction* exportOne = file->addAction(tr("Export &current comparison view…"), this, [this] { exportViewInteractive(comparison_); });
+    QAction* exportOne = file->addAction(tr("Export &current comparison view…"), this, [this] { exports_->exportViewInteractive(comparison_); });
     exportOne->setShortcut(QKeySequence(tr("Ctrl+Shift+E")));
     file->addSeparator();
     QAction* quit = file->addAction(tr("&Quit"), this, &QWidget::close);
@@ -354,12 +344,12 @@ void MainWindow::buildActions()
     cancelAction_->setShortcut(QKeySequence(Qt::Key_Escape));
     cancelAction_->setEnabled(false);
     analysis->addSeparator();
-    playAction_ = analysis->addAction(icon("play"), tr("&Play decode steps"), this, &MainWindow::togglePlay);
+    playAction_ = analysis->addAction(icon("play"), tr("&Play decode steps"), playback_, &Playback::toggle);
     playAction_->setShortcut(QKeySequence(Qt::Key_Space));
     playAction_->setCheckable(true);
-    QAction* next = analysis->addAction(icon("next"), tr("&Next step"), this, &MainWindow::stepForward);
+    QAction* next = analysis->addAction(icon("next"), tr("&Next step"), playback_, &Playback::stepForward);
     next->setShortcut(QKeySequence(Qt::Key_Period));
-    QAction* prev = analysis->addAction(icon("prev"), tr("&Previous step"), this, &MainWindow::stepBack);
+    QAction* prev = analysis->addAction(icon("prev"), tr("&Previous step"), playback_, &Playback::stepBack);
     prev->setShortcut(QKeySequence(Qt::Key_Comma));
     QAction* resetZoom = analysis->addAction(tr("Show &all steps"), this, [this] {
         link_->setRange(-0.5, static_cast<double>(link_->steps()) - 0.5);
@@ -456,119 +446,30 @@ void MainWindow::openDatabase(const QString& path, const QString& trace)
 
 void MainWindow::openDatabaseThen(const QString& path, const QString& trace, std::function<void()> onFailure)
 {
-    const QString db = QFileInfo(path).absoluteFilePath();
-    std::shared_ptr<TraceLister> lister = lister_;
-    auto fail = [this, db, onFailure](const QString& message) {
-        ErrorSink::instance().report(this, tr("Cannot open database"), message);
-        if (onFailure)
-            onFailure();
-        emit databaseOpened(db, false);
-    };
-    libraryJobs_->run([lister, db](const JobContext&) { return (*lister)(db.toStdString()); },
-                      [this, db, trace, fail](const std::vector<TraceSummary>& traces) {
-                          if (traces.empty()) {
-                              fail(tr("%1: the database holds no traces").arg(db));
-                              return;
-                          }
-                          showTraces(db, traces, trace, true);
-                      },
-                      fail, path);
+    // The scenario's trace is the one to keep when it lives in that database.
+    QString current;
+    if (!scenario().trace_name.empty() && QFileInfo(qs(scenario().trace_db)) == QFileInfo(path))
+        current = qs(scenario().trace_name);
+    library_->open(path, trace, current, std::move(onFailure));
 }
 
-void MainWindow::selectTrace(const QString& name)
-{
-    if (dbPath_.isEmpty())
-        return;
-    const QString db = dbPath_;
-    std::shared_ptr<TraceLister> lister = lister_;
-    libraryJobs_->run([lister, db](const JobContext&) { return (*lister)(db.toStdString()); },
-                      [this, db, name](const std::vector<TraceSummary>& traces) { showTraces(db, traces, name, false); },
-                      [this, db](const QString& message) {
-                          ErrorSink::instance().report(this, tr("Cannot read database"), message);
-                          emit databaseOpened(db, false);
-                      },
-                      db);
-}
+void MainWindow::selectTrace(const QString& name) { library_->select(name); }
 
-// The listing of `db` arrived: choose the trace (`want`, else the scenario's, the last
-// one shown from this database, the first) and show it.
-void MainWindow::showTraces(const QString& db, const std::vector<TraceSummary>& traces, QString want, bool opened)
+// The library chose a trace: list it in the panel and analyse it.
+void MainWindow::showTraces(const QString& db, const std::vector<TraceSummary>& traces, const QString& trace)
 {
-    dbPath_ = db;
-    if (opened) {
-        addRecent(dbPath_);
-        if (want.isEmpty() && qs(scenario().trace_name).size() && QFileInfo(qs(scenario().trace_db)) == QFileInfo(dbPath_))
-            want = qs(scenario().trace_name);
-        if (want.isEmpty())
-            want = QSettings().value(QStringLiteral("trace/") + dbPath_).toString();
-        bool found = false;
-        for (const TraceSummary& t : traces)
-            found = found || qs(t.meta.name) == want;
-        if (!found)
-            want = qs(traces.front().meta.name);
-    } else {
-        QSettings().setValue(QStringLiteral("trace/") + dbPath_, want);
-    }
-    panel_->setTraces(dbPath_, traces, want);
+    recent_->add(db);
+    panel_->setTraces(db, traces, trace);
     Scenario s = scenario();
-    s.trace_db = dbPath_.toStdString();
-    s.trace_name = want.toStdString();
+    s.trace_db = db.toStdString();
+    s.trace_name = trace.toStdString();
     setScenario(s);
-    setWindowTitle(tr("kvtier — %1 — %2").arg(QFileInfo(dbPath_).fileName(), want));
-    emit databaseOpened(dbPath_, true);
+    setWindowTitle(tr("kvtier — %1 — %2").arg(QFileInfo(db).fileName(), trace));
 }
-
-namespace {
-
-struct ImportOutcome {
-    QStringList imported;
-    QString error, errorFile;
-};
-
-} // namespace
 
 void MainWindow::importFiles(const QStringList& files, const QString& targetDb)
 {
-    const int32_t layers = scenario().model.layers;
-    auto work = [files, targetDb, layers](const JobContext&) {
-        ImportOutcome out;
-        try {
-            auto store = TraceStore::open(targetDb.toStdString(), TraceStore::Mode::ReadWrite);
-            for (const QString& f : files) {
-                out.errorFile = f;
-                const std::string path = f.toStdString();
-                const ImportFormat format = guessImportFormat(path);
-                ImportOptions opt;
-                if (format != ImportFormat::KvtierDb) {
-                    // A name that is not taken yet: "qasper", "qasper-2", ...
-                    const std::string base = traceNameFromPath(path);
-                    std::string name = base;
-                    for (int k = 2; store->find(name); ++k)
-                        name = base + "-" + std::to_string(k);
-                    opt.name = name;
-                    opt.layers = layers;
-                }
-                for (const TraceSummary& s : importFile(*store, path, format, opt))
-                    out.imported << QString::fromStdString(s.meta.name);
-            }
-        } catch (const std::exception& e) {
-            // Named by the file that failed, so the message is built here.
-            out.error = userMessage(e, out.errorFile);
-        }
-        return out;
-    };
-    importJobs_->run(std::move(work), [this, targetDb](const ImportOutcome& out) {
-        if (!out.error.isEmpty()) {
-            ErrorSink::instance().report(this, tr("Import failed"),
-                                         tr("Could not import %1:\n%2\n\nThe current trace is kept.")
-                                             .arg(QDir::toNativeSeparators(out.errorFile), out.error));
-            emit importFinished(false, out.imported);
-            return;
-        }
-        if (!out.imported.isEmpty())
-            openDatabase(targetDb, out.imported.front());
-        emit importFinished(true, out.imported);
-    });
+    library_->importFiles(files, targetDb, scenario().model.layers);
 }
 
 bool MainWindow::loadScenarioFile(const QString& path, const QStringList& overrides)
@@ -741,84 +642,13 @@ void MainWindow::requestTokenDetail(quint32 token)
         tr("token %1").arg(token));
 }
 
-void MainWindow::togglePlay()
-{
-    if (playTimer_->isActive()) {
-        playTimer_->stop();
-        playAction_->setChecked(false);
-        playAction_->setIcon(icon("play"));
-    } else {
-        playTimer_->start();
-        playAction_->setChecked(true);
-        playAction_->setIcon(icon("pause"));
-    }
-}
-
-void MainWindow::stepForward() { link_->setCursor(link_->cursor() + 1); }
-void MainWindow::stepBack() { link_->setCursor(link_->cursor() - 1); }
+void MainWindow::togglePlay() { playback_->toggle(); }
+void MainWindow::stepForward() { playback_->stepForward(); }
+void MainWindow::stepBack() { playback_->stepBack(); }
 
 QStringList MainWindow::exportAll(const QString& dir, QSize size, QString* error)
 {
-    QStringList written;
-    for (PlotView* v : views()) {
-        QString err;
-        const QStringList files = exportViewAllFormats(v, dir, size, &err);
-        written << files;
-        if (!err.isEmpty() && error && error->isEmpty())
-            *error = err;
-    }
-    return written;
-}
-
-void MainWindow::exportViewInteractive(PlotView* view)
-{
-    ExportDialog dlg(view, lastExportDir_, this);
-    if (dlg.exec() != QDialog::Accepted)
-        return;
-    QString error;
-    if (!exportView(view, dlg.path(), dlg.format(), dlg.size(), &error)) {
-        ErrorSink::instance().report(this, tr("Export failed"), error);
-        return;
-    }
-    lastExportDir_ = QFileInfo(dlg.path()).absolutePath();
-    saveTimer_->start();
-    statusBar()->showMessage(tr("Wrote %1").arg(dlg.path()), 4000);
-}
-
-void MainWindow::exportAllInteractive()
-{
-    const QString dir = QFileDialog::getExistingDirectory(this, tr("Export every view to"), lastExportDir_);
-    if (dir.isEmpty())
-        return;
-    lastExportDir_ = dir;
-    saveTimer_->start();
-    QString error;
-    const QStringList files = exportAll(dir, QSize(1200, 750), &error);
-    if (!error.isEmpty())
-        ErrorSink::instance().report(this, tr("Export incomplete"), error);
-    statusBar()->showMessage(tr("Wrote %1 files to %2").arg(files.size()).arg(dir), 5000);
-}
-
-void MainWindow::addRecent(const QString& path)
-{
-    QSettings settings;
-    QStringList recent = settings.value(QStringLiteral("recentFiles")).toStringList();
-    recent.removeAll(path);
-    recent.prepend(path);
-    while (recent.size() > 10)
-        recent.removeLast();
-    settings.setValue(QStringLiteral("recentFiles"), recent);
-    rebuildRecentMenu();
-}
-
-void MainWindow::rebuildRecentMenu()
-{
-    recentMenu_->clear();
-    const QStringList recent = QSettings().value(QStringLiteral("recentFiles")).toStringList();
-    for (const QString& p : recent)
-        recentMenu_->addAction(QFileInfo(p).fileName() + QStringLiteral("  —  ") + QFileInfo(p).absolutePath(), this,
-                               [this, p] { openDatabase(p); });
-    recentMenu_->setEnabled(!recent.isEmpty());
+    return exports_->exportAll(dir, size, error);
 }
 
 void MainWindow::restoreSettings()
@@ -836,8 +666,8 @@ void MainWindow::restoreSettings()
     splittersRestored_ = rows_->restoreState(s.value(QStringLiteral("window/rows")).toByteArray());
     splittersRestored_ = top_->restoreState(s.value(QStringLiteral("window/top")).toByteArray()) && splittersRestored_;
     splittersRestored_ = bottom_->restoreState(s.value(QStringLiteral("window/bottom")).toByteArray()) && splittersRestored_;
-    lastExportDir_ = s.value(QStringLiteral("exportDir")).toString();
-    rebuildRecentMenu();
+    exports_->setLastDir(s.value(QStringLiteral("exportDir")).toString());
+    recent_->rebuild();
     const QByteArray json = s.value(QStringLiteral("scenario")).toByteArray();
     if (!json.isEmpty()) {
         try {
@@ -859,7 +689,7 @@ void MainWindow::saveSettings()
     s.setValue(QStringLiteral("window/rows"), rows_->saveState());
     s.setValue(QStringLiteral("window/top"), top_->saveState());
     s.setValue(QStringLiteral("window/bottom"), bottom_->saveState());
-    s.setValue(QStringLiteral("exportDir"), lastExportDir_);
+    s.setValue(QStringLiteral("exportDir"), exports_->lastDir());
     s.setValue(QStringLiteral("policy"), policy_->currentData().toString());
     try {
         s.setValue(QStringLiteral("scenario"), QByteArray::fromStdString(scenarioToJson(scenario()).dump()));
@@ -910,58 +740,7 @@ void MainWindow::dropEvent(QDropEvent* e)
         loadScenarioFile(files.front());
         return;
     }
-    // Whether it is one kvtier database is read from the file's first bytes: off the UI thread.
-    libraryJobs_->run(
-        [files](const JobContext&) {
-            try {
-                return files.size() == 1 && guessImportFormat(files.front().toStdString()) == ImportFormat::KvtierDb;
-            } catch (const std::exception&) {
-                return false;   // not readable: the import reports why
-            }
-        },
-        [this, files](bool isDb) { handleDrop(files, isDb); });
-}
-
-void MainWindow::handleDrop(const QStringList& files, bool isDb)
-{
-    switch (dropChooser_ ? dropChooser_(files, isDb) : askDropChoice(files, isDb)) {
-    case DropChoice::Open:
-        if (isDb)
-            openDatabase(files.front());
-        break;
-    case DropChoice::IntoCurrent:
-        if (!dbPath_.isEmpty())
-            importFiles(files, dbPath_);
-        break;
-    case DropChoice::IntoNew: {
-        const QString target = QFileDialog::getSaveFileName(this, tr("New trace database"), QString(), tr("SQLite (*.sqlite)"));
-        if (!target.isEmpty())
-            importFiles(files, target);
-        break;
-    }
-    case DropChoice::Cancel:
-        break;
-    }
-}
-
-// Asks where dropped traces should go; a single kvtier database may also just be opened.
-MainWindow::DropChoice MainWindow::askDropChoice(const QStringList& files, bool canOpen)
-{
-    QMessageBox box(QMessageBox::Question, tr("Import traces"),
-                    tr("Import %n file(s)?", nullptr, static_cast<int>(files.size())), QMessageBox::Cancel, this);
-    box.setInformativeText(files.join(QLatin1Char('\n')));
-    QPushButton* current = dbPath_.isEmpty() ? nullptr : box.addButton(tr("Into %1").arg(QFileInfo(dbPath_).fileName()), QMessageBox::AcceptRole);
-    QPushButton* fresh = box.addButton(tr("Into a new database…"), QMessageBox::AcceptRole);
-    QPushButton* openIt = canOpen ? box.addButton(tr("Open it"), QMessageBox::AcceptRole) : nullptr;
-    box.exec();
-    const QAbstractButton* clicked = box.clickedButton();
-    if (clicked && clicked == openIt)
-        return DropChoice::Open;
-    if (clicked && clicked == current)
-        return DropChoice::IntoCurrent;
-    if (clicked && clicked == fresh)
-        return DropChoice::IntoNew;
-    return DropChoice::Cancel;
+    library_->drop(files, scenario().model.layers);
 }
 
 void MainWindow::showEvent(QShowEvent* e)

@@ -1,10 +1,12 @@
 #pragma once
 // The explorer window: scenario dock on the left, the views in a grid with the policy
 // comparison most prominent, the Explain dock on the right, a status bar with the trace
-// size and the last computation time. All computation goes through AnalysisController.
+// size and the last computation time. All computation goes through AnalysisController;
+// the trace library (TraceLibrary), recent files (RecentFiles), playback (Playback) and
+// export (ExportActions) are their own classes: the window keeps layout, actions and wiring.
 #include "core/config/presets.hpp"
 #include "core/config/scenario_json.hpp"
-#include "core/store/trace_store.hpp"
+#include "ui/trace_library.hpp"
 #include "ui/analysis_worker.hpp"
 
 #include <QMainWindow>
@@ -27,7 +29,10 @@ namespace kvtier::ui {
 class BandwidthView;
 class ComparisonView;
 class ExplainPanel;
+class ExportActions;
 class JobRunner;
+class Playback;
+class RecentFiles;
 class PlacementView;
 class PlotView;
 class RelevanceView;
@@ -50,16 +55,16 @@ public:
     void selectTrace(const QString& name);
     // What lists a database's traces, on the library's worker thread (tests slow it down
     // or watch its thread). The default opens the store read-only and lists it.
-    using TraceLister = std::function<std::vector<TraceSummary>(const std::string& path)>;
+    using TraceLister = TraceLibrary::Lister;
     void setTraceLister(TraceLister lister);
     // Imports files (paper CSV, long CSV, .npy/.npz, kvtier .sqlite) into `targetDb`
     // (created when missing) in the background; importFinished() reports the outcome.
     void importFiles(const QStringList& files, const QString& targetDb);
     // What to do with dropped trace files. The default asks in a dialog; tests (and
     // embedders) may answer instead. `canOpen`: the drop is one kvtier database.
-    enum class DropChoice { Cancel, IntoCurrent, IntoNew, Open };
-    using DropChooser = std::function<DropChoice(const QStringList& files, bool canOpen)>;
-    void setDropChooser(DropChooser chooser) { dropChooser_ = std::move(chooser); }
+    using DropChoice = TraceLibrary::DropChoice;
+    using DropChooser = TraceLibrary::DropChooser;
+    void setDropChooser(DropChooser chooser);
     bool loadScenarioFile(const QString& path, const QStringList& overrides = {});
     bool saveScenarioFile(const QString& path);
     void setScenario(const Scenario& s);
@@ -76,12 +81,13 @@ public:
     ExplainPanel* explainPanel() const { return explain_; }
     QList<PlotView*> views() const;
     AnalysisController* controller() const { return controller_; }
-    JobRunner* libraryJobs() const { return libraryJobs_; }
+    JobRunner* libraryJobs() const;
+    TraceLibrary* library() const { return library_; }
     // Anything in the background: an analysis, a database being opened, an import.
     bool busy() const;
     StepLink* stepLink() const { return link_; }
     AnalysisOutputPtr lastOutput() const { return last_; }
-    QString databasePath() const { return dbPath_; }
+    QString databasePath() const;
     QComboBox* policyCombo() const { return policy_; }
     const PresetLibrary& presets() const { return presets_; }
 
@@ -113,26 +119,19 @@ protected:
     void showEvent(QShowEvent* e) override;
 
 private:
-    DropChoice askDropChoice(const QStringList& files, bool canOpen);
-    void handleDrop(const QStringList& files, bool isDb);
     void openDatabaseThen(const QString& path, const QString& trace, std::function<void()> onFailure);
-    void showTraces(const QString& db, const std::vector<TraceSummary>& traces, QString want, bool opened);
+    void showTraces(const QString& db, const std::vector<TraceSummary>& traces, const QString& trace);
     void updateBusy();
-    DropChooser dropChooser_;
     void buildActions();
     void buildLayout();
     void restoreSettings();
     void saveSettings();
-    void addRecent(const QString& path);
-    void rebuildRecentMenu();
     void scheduleRequest(int delayMs);
     ViewParams viewParams() const;
     void onResult(const AnalysisOutputPtr& out);
     void onFailure(const QString& message, bool infeasible);
     void updatePolicyCombo();
     void requestTokenDetail(quint32 token);
-    void exportViewInteractive(PlotView* view);
-    void exportAllInteractive();
     void applyThemeFromPalette();
     void updateStatus();
     Scenario defaultScenario() const;
@@ -154,16 +153,13 @@ private:
     QProgressBar* progress_;
     QToolButton* cancelButton_;
     QTimer* requestTimer_;
-    QTimer* playTimer_;
     QTimer* saveTimer_ = nullptr;   // writes settings shortly after a change
-    JobRunner* libraryJobs_;        // opening and listing databases, sniffing dropped files
-    JobRunner* importJobs_;         // imports, in order, each reporting
+    TraceLibrary* library_;
+    Playback* playback_;
+    ExportActions* exports_;
+    RecentFiles* recent_ = nullptr;
     JobRunner* tokenJobs_;          // a clicked token's story
-    std::shared_ptr<TraceLister> lister_;
-    QMenu* recentMenu_;
     QAction *playAction_, *cancelAction_;
-    QString dbPath_;
-    QString lastExportDir_;
     AnalysisOutputPtr last_;
     bool haveScenario_ = false;
     bool splittersRestored_ = false;
