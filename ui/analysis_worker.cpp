@@ -3,10 +3,9 @@
 #include "core/engine/view_explain.hpp"
 #include "core/model/error.hpp"
 #include "ui/error_sink.hpp"
+#include "ui/job_runner.hpp"
 
 #include <QElapsedTimer>
-#include <QPointer>
-#include <QThread>
 
 #include <chrono>
 
@@ -107,9 +106,11 @@ AnalysisOutputPtr AnalysisWorker::process(const AnalysisRequest& r, const JobCon
         t.restart();
         addHeatmaps(*out, r, job);
         out->heatmap_ms = static_cast<double>(t.nsecsElapsed()) / 1e6;
+        // A request cancelled while its last stage ran without a check is still cancelled:
+        // Cancel means nothing of it is shown.
+        job.check();
     } catch (const Cancelled&) {
-        out->cancelled = true;
-        out->result.reset();
+        throw;   // the runner drops the request: nothing to show
     } catch (const InfeasibleError& e) {
         out->error = QString::fromStdString(e.what());
         out->infeasible = true;
@@ -124,103 +125,51 @@ AnalysisOutputPtr AnalysisWorker::process(const AnalysisRequest& r, const JobCon
 }
 
 AnalysisController::AnalysisController(QObject* parent)
-    : QObject(parent), pipeline_(std::make_shared<Pipeline>()), thread_(new QThread(this)),
-      worker_(new AnalysisWorker(pipeline_))
+    : QObject(parent), pipeline_(std::make_shared<Pipeline>()), worker_(std::make_shared<AnalysisWorker>(pipeline_)),
+      runner_(new JobRunner(QStringLiteral("kvtier-analysis"), JobRunner::Mode::LatestWins, this))
 {
     qRegisterMetaType<AnalysisOutputPtr>();
-    thread_->setObjectName(QStringLiteral("kvtier-analysis"));
-    worker_->moveToThread(thread_);
-    connect(thread_, &QThread::finished, worker_, &QObject::deleteLater);
-    thread_->start();
+    connect(runner_, &JobRunner::busyChanged, this, &AnalysisController::busyChanged);
+    connect(runner_, &JobRunner::progress, this, &AnalysisController::progress);
 }
 
 AnalysisController::~AnalysisController()
 {
-    if (running_)
-        running_->cancel->store(true);
-    pending_.reset();
-    thread_->quit();
-    thread_->wait();
+    runner_->stop();
 }
+
+bool AnalysisController::busy() const { return runner_->busy(); }
+
+uint64_t AnalysisController::latestId() const { return runner_->latest(); }
 
 uint64_t AnalysisController::submit(Scenario scenario, ViewParams view, bool fresh)
 {
-    AnalysisRequest r{++counter_, std::move(scenario), std::move(view), fresh};
     // A fresh request that supersedes another must stay fresh even if the pending slot
     // is later taken by an ordinary request (a slider moved right after Recompute).
-    if (pending_ && pending_->fresh)
-        r.fresh = true;
-    const uint64_t id = r.id;
-    if (running_) {
-        running_->cancel->store(true);   // superseded: core stops at its next check
-        pending_ = std::move(r);         // at most one waits; older pending ones are dropped
-    } else {
-        start(std::move(r));
-    }
-    return id;
+    if (runner_->hasPending() && lastFresh_)
+        fresh = true;
+    lastFresh_ = fresh;
+    AnalysisRequest request{0, std::move(scenario), std::move(view), fresh};
+    std::shared_ptr<AnalysisWorker> worker = worker_;
+    return runner_->run(
+        [this, worker, request](const JobContext& job) {
+            AnalysisRequest r = request;
+            r.id = job.generation();
+            // The first answer reaches the UI only while its request is still the newest.
+            auto partial = [this, &job](AnalysisOutputPtr first) { job.post([this, first] { emit partialReady(first); }); };
+            return worker->process(r, job.control(), partial);
+        },
+        [this](AnalysisOutputPtr out) {
+            if (!out->result)
+                emit failed(out->error, out->infeasible);
+            else
+                emit resultReady(out);
+        });
 }
 
 void AnalysisController::cancel()
 {
-    pending_.reset();
-    if (running_)
-        running_->cancel->store(true);
-}
-
-void AnalysisController::start(AnalysisRequest r)
-{
-    auto flag = std::make_shared<std::atomic<bool>>(false);
-    running_ = Running{r.id, flag};
-    emit busyChanged(true);
-    QPointer<AnalysisController> self(this);
-    AnalysisWorker* worker = worker_;
-    QMetaObject::invokeMethod(worker_, [self, worker, r = std::move(r), flag]() {
-        JobControl job;
-        job.cancel = flag.get();
-        auto lastReport = std::make_shared<std::atomic<int>>(-1);
-        job.progress = [self, lastReport](double f) {
-            const int pct = static_cast<int>(f * 100);
-            if (pct == lastReport->exchange(pct))
-                return;
-            QMetaObject::invokeMethod(self, [self, f]() { if (self) emit self->progress(f); }, Qt::QueuedConnection);
-        };
-        auto partial = [self](AnalysisOutputPtr first) {
-            QMetaObject::invokeMethod(self, [self, first]() {
-                // Only while it is still the newest request: a superseded one shows nothing.
-                if (self && first->id == self->latestId())
-                    emit self->partialReady(first);
-            }, Qt::QueuedConnection);
-        };
-        AnalysisOutputPtr out = worker->process(r, job, partial);
-        QMetaObject::invokeMethod(self, [self, out]() { if (self) self->finished(out); }, Qt::QueuedConnection);
-    }, Qt::QueuedConnection);
-}
-
-void AnalysisController::finished(const AnalysisOutputPtr& out)
-{
-    running_.reset();
-    const bool stale = out->id != counter_;
-    if (pending_) {
-        AnalysisRequest next = std::move(*pending_);
-        pending_.reset();
-        start(std::move(next));
-    } else {
-        emit busyChanged(false);
-    }
-    if (stale || out->cancelled)
-        return;   // a newer request is on its way; this one no longer matches the sliders
-    if (!out->result) {
-        emit failed(out->error, out->infeasible);
-        return;
-    }
-    emit resultReady(out);
-}
-
-AnalysisOutputPtr AnalysisController::runNow(Scenario scenario, ViewParams view)
-{
-    AnalysisWorker local(pipeline_);
-    AnalysisRequest r{++counter_, std::move(scenario), std::move(view)};
-    return local.process(r, JobControl{});
+    runner_->cancel();
 }
 
 } // namespace kvtier::ui

@@ -1,8 +1,8 @@
 #pragma once
-// One worker thread runs every core job of the GUI (DESIGN.md "Threads"). The newest
-// request wins: each request gets an id; a new one raises the running job's cancel flag
-// (core stops at its next check) and waits as the single pending request; results whose
-// id is stale are dropped. Results and progress reach the UI thread by queued calls.
+// The analysis runs on a JobRunner (ui/job_runner.hpp): the newest request wins; a new
+// one raises the running job's cancel flag (the core stops at its next check and throws
+// Cancelled) and waits as the single pending request; results of superseded requests are
+// dropped. Results and progress reach the UI thread by queued calls.
 #include "core/engine/pipeline.hpp"
 #include "core/engine/view_heatmap.hpp"
 #include "core/model/scenario.hpp"
@@ -11,14 +11,12 @@
 #include <QObject>
 #include <QString>
 
-#include <atomic>
 #include <functional>
 #include <memory>
-#include <optional>
-
-class QThread;
 
 namespace kvtier::ui {
+
+class JobRunner;
 
 // What the views need besides the scenario: the visible windows and their pixel sizes.
 struct ViewParams {
@@ -44,7 +42,6 @@ struct AnalysisOutput {
     std::shared_ptr<const AnalysisResult> result;    // null on error
     QString error;                                   // set on failure (infeasible, bad input)
     bool infeasible = false;
-    bool cancelled = false;                          // superseded or cancelled: nothing to show
     // A first, partial answer: only the policy the placement view shows, so the views
     // that depend on it repaint before every other policy is re-placed.
     bool partial = false;
@@ -66,12 +63,12 @@ public:
     // Returns the id given to the request. `fresh` recomputes every stage from the trace
     // up, ignoring the caches (Recompute); otherwise cached stages are reused.
     uint64_t submit(Scenario scenario, ViewParams view, bool fresh = false);
+    // Stops the running request; nothing of it is shown, the last result stays.
     void cancel();
-    bool busy() const { return running_.has_value(); }
-    uint64_t latestId() const { return counter_; }
+    bool busy() const;
+    uint64_t latestId() const;
+    JobRunner* runner() const { return runner_; }
     std::shared_ptr<Pipeline> pipeline() const { return pipeline_; }
-    // Runs a request on the calling thread (headless export): same code, no thread.
-    AnalysisOutputPtr runNow(Scenario scenario, ViewParams view);
 
 signals:
     void resultReady(const kvtier::ui::AnalysisOutputPtr& output);
@@ -81,29 +78,20 @@ signals:
     void progress(double fraction);
 
 private:
-    struct Running {
-        uint64_t id;
-        std::shared_ptr<std::atomic<bool>> cancel;
-    };
-    void start(AnalysisRequest r);
-    void finished(const AnalysisOutputPtr& out);
-
     std::shared_ptr<Pipeline> pipeline_;
-    QThread* thread_;
-    AnalysisWorker* worker_;
-    uint64_t counter_ = 0;
-    std::optional<Running> running_;
-    std::optional<AnalysisRequest> pending_;
+    std::shared_ptr<AnalysisWorker> worker_;   // used by the runner's thread only
+    JobRunner* runner_;
+    bool lastFresh_ = false;   // the newest submitted request was a Recompute
 };
 
-// Lives in the worker thread. Keeps the last result and heatmaps so a zoom or a change
-// that leaves them valid costs nothing.
-class AnalysisWorker : public QObject {
-    Q_OBJECT
+// Used on the runner's thread, one request at a time. Keeps the last result and heatmaps
+// so a zoom or a change that leaves them valid costs nothing.
+class AnalysisWorker {
 public:
     explicit AnalysisWorker(std::shared_ptr<Pipeline> pipeline) : pipeline_(std::move(pipeline)) {}
     // `partial`, when given, receives a first answer for the shown policy alone when the
-    // request needs new placements for several policies.
+    // request needs new placements for several policies. Throws Cancelled when `job` is
+    // cancelled; every other failure is reported in the output.
     AnalysisOutputPtr process(const AnalysisRequest& r, const JobControl& job,
                               const std::function<void(AnalysisOutputPtr)>& partial = {});
 

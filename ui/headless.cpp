@@ -45,6 +45,38 @@ bool waitForAnalysis(MainWindow& w, int timeoutMs, QString* error)
     return ok;
 }
 
+// Waits until the window shows the analysis of its current scenario: the database opens in
+// the background, and an earlier request (the start-up scenario) may answer first.
+// Returns false on a failure or timeout.
+bool waitForCurrent(MainWindow& w, int timeoutMs, QString* error)
+{
+    QElapsedTimer timer;
+    timer.start();
+    while (!(w.lastOutput() && w.lastOutput()->scenario == w.scenario() && !w.busy())) {
+        QEventLoop loop;
+        bool failed = false;
+        auto c1 = QObject::connect(&w, &MainWindow::analysisShown, &loop, &QEventLoop::quit);
+        auto c2 = QObject::connect(&w, &MainWindow::analysisFailed, &loop, [&](const QString& m) {
+            if (error)
+                *error = m;
+            failed = true;
+            loop.quit();
+        });
+        auto c3 = QObject::connect(&w, &MainWindow::databaseOpened, &loop, [&](const QString&, bool ok) {
+            failed = failed || !ok;
+            loop.quit();
+        });
+        QTimer::singleShot(100, &loop, &QEventLoop::quit);
+        loop.exec();
+        QObject::disconnect(c1);
+        QObject::disconnect(c2);
+        QObject::disconnect(c3);
+        if ((failed && !w.busy()) || timer.elapsed() > timeoutMs)
+            return false;
+    }
+    return true;
+}
+
 void settle(int ms)
 {
     QEventLoop loop;
@@ -68,18 +100,9 @@ int runHeadlessExport(const HeadlessOptions& o)
     w.show();
     QApplication::processEvents();
     QString error;
-    bool ok = false;
-    {
-        QEventLoop loop;
-        bool done = false;
-        QObject::connect(&w, &MainWindow::analysisShown, &loop, [&] { ok = done = true; loop.quit(); });
-        QObject::connect(&w, &MainWindow::analysisFailed, &loop, [&](const QString& m) { error = m; done = true; loop.quit(); });
-        if (!w.loadScenarioFile(o.scenario, o.overrides))
-            return 1;
-        QTimer::singleShot(300000, &loop, &QEventLoop::quit);
-        if (!done)
-            loop.exec();
-    }
+    if (!w.loadScenarioFile(o.scenario, o.overrides))
+        return 1;
+    const bool ok = waitForCurrent(w, 300000, &error);
     if (!ok) {
         std::fprintf(stderr, "kvtier --export: analysis failed: %s\n", qPrintable(error.isEmpty() ? firstError : error));
         return 1;
@@ -133,14 +156,13 @@ int runLatencyBench(const HeadlessOptions& o)
     w.show();
     QApplication::processEvents();
     QString error;
-    bool started = false;
-    if (!o.scenario.isEmpty())
-        started = w.loadScenarioFile(o.scenario, o.overrides);
-    else
-        started = w.openDatabase(o.db, o.trace);
-    if (!started)
-        return 1;
-    if (!waitForAnalysis(w, 600000, &error)) {
+    if (!o.scenario.isEmpty()) {
+        if (!w.loadScenarioFile(o.scenario, o.overrides))
+            return 1;
+    } else {
+        w.openDatabase(o.db, o.trace);
+    }
+    if (!waitForCurrent(w, 600000, &error)) {
         std::fprintf(stderr, "kvtier --bench-latency: first analysis failed: %s\n", qPrintable(error));
         return 1;
     }

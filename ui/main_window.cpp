@@ -1,17 +1,18 @@
 #include "ui/main_window.hpp"
 
 #include "core/config/data_dir.hpp"
-#include "core/io/importers.hpp"
 #include "core/model/error.hpp"
-#include "core/store/trace_store.hpp"
 #include "core/support/json_text.hpp"
 #include "core/engine/view_timeline.hpp"
 #include "ui/bandwidth_view.hpp"
 #include "ui/comparison_view.hpp"
 #include "ui/error_sink.hpp"
 #include "ui/explain_panel.hpp"
-#include "ui/exporter.hpp"
+#include "ui/job_runner.hpp"
+#include "ui/export_actions.hpp"
 #include "ui/placement_view.hpp"
+#include "ui/playback.hpp"
+#include "ui/recent_files.hpp"
 #include "ui/relevance_view.hpp"
 #include "ui/scenario_panel.hpp"
 #include "ui/sweep_view.hpp"
@@ -33,7 +34,6 @@
 #include <QMenuBar>
 #include <QMessageBox>
 #include <QMimeData>
-#include <QPointer>
 #include <QProgressBar>
 #include <QPushButton>
 #include <QScreen>
@@ -42,8 +42,6 @@
 #include <QSplitter>
 #include <QStatusBar>
 #include <QTabWidget>
-#include <QThread>
-#include <QThreadPool>
 #include <QTimer>
 #include <QToolBar>
 #include <QToolButton>
@@ -71,7 +69,10 @@ QIcon icon(const char* name) { return QIcon(QStringLiteral(":/icons/%1.svg").arg
 
 MainWindow::MainWindow(QWidget* parent)
     : QMainWindow(parent), presets_(PresetLibrary::loadBuiltin()), controller_(new AnalysisController(this)),
-      link_(new StepLink(this))
+      link_(new StepLink(this)),
+      library_(new TraceLibrary(this)), playback_(new Playback(link_, this)),
+      exports_(new ExportActions([this] { return views(); }, this)),
+      tokenJobs_(new JobRunner(QStringLiteral("kvtier-token"), JobRunner::Mode::LatestWins, this))
 {
     initKvtierResources();
     setWindowTitle(tr("kvtier — KV-cache placement explorer"));
@@ -83,21 +84,6 @@ MainWindow::MainWindow(QWidget* parent)
     requestTimer_ = new QTimer(this);
     requestTimer_->setSingleShot(true);
     connect(requestTimer_, &QTimer::timeout, this, &MainWindow::recompute);
-    playTimer_ = new QTimer(this);
-    playTimer_->setInterval(40);
-    connect(playTimer_, &QTimer::timeout, this, [this] {
-        const int64_t T = link_->steps();
-        if (T <= 0)
-            return;
-        const int64_t stride = std::max<int64_t>(1, T / 400);
-        const int64_t lo = static_cast<int64_t>(std::ceil(link_->lower()));
-        const int64_t hi = static_cast<int64_t>(std::floor(link_->upper()));
-        int64_t next = link_->cursor() + stride;
-        if (next > hi || next < lo)
-            next = std::max<int64_t>(0, lo);
-        link_->setCursor(next);
-    });
-
     buildLayout();
     buildActions();
 
@@ -115,12 +101,23 @@ MainWindow::MainWindow(QWidget* parent)
     connect(controller_, &AnalysisController::partialReady, this, &MainWindow::onResult);
     connect(controller_, &AnalysisController::failed, this, &MainWindow::onFailure);
     connect(controller_, &AnalysisController::busyChanged, this, [this](bool busy) {
-        progress_->setVisible(busy);
         cancelButton_->setVisible(busy);
         cancelAction_->setEnabled(busy);
         if (busy)
             progress_->setRange(0, 0);
+        updateBusy();
     });
+    connect(library_, &TraceLibrary::busyChanged, this, &MainWindow::updateBusy);
+    connect(library_, &TraceLibrary::traceChosen, this, &MainWindow::showTraces);
+    connect(library_, &TraceLibrary::databaseOpened, this, &MainWindow::databaseOpened);
+    connect(library_, &TraceLibrary::importFinished, this, &MainWindow::importFinished);
+    connect(recent_, &RecentFiles::openRequested, this, [this](const QString& p) { openDatabase(p); });
+    connect(playback_, &Playback::playingChanged, this, [this](bool playing) {
+        playAction_->setChecked(playing);
+        playAction_->setIcon(icon(playing ? "pause" : "play"));
+    });
+    connect(exports_, &ExportActions::lastDirChanged, saveTimer_, qOverload<>(&QTimer::start));
+    connect(exports_, &ExportActions::done, statusBar(), &QStatusBar::showMessage);
     connect(controller_, &AnalysisController::progress, this, [this](double f) {
         progress_->setRange(0, 1000);
         progress_->setValue(static_cast<int>(f * 1000));
@@ -133,7 +130,7 @@ MainWindow::MainWindow(QWidget* parent)
     });
     connect(panel_, &ScenarioPanel::traceSelected, this, [this](const QString& name) { selectTrace(name); });
     connect(panel_, &ScenarioPanel::openDatabaseRequested, this, [this] {
-        const QString p = QFileDialog::getOpenFileName(this, tr("Open trace database"), QFileInfo(dbPath_).absolutePath(),
+        const QString p = QFileDialog::getOpenFileName(this, tr("Open trace database"), QFileInfo(databasePath()).absolutePath(),
                                                        tr("kvtier trace databases (*.sqlite *.db);;All files (*)"));
         if (!p.isEmpty())
             openDatabase(p);
@@ -151,7 +148,7 @@ MainWindow::MainWindow(QWidget* parent)
             policy_->setCurrentIndex(i);
     });
     for (PlotView* v : views())
-        connect(v, &PlotView::exportRequested, this, &MainWindow::exportViewInteractive);
+        connect(v, &PlotView::exportRequested, exports_, &ExportActions::exportViewInteractive);
 
     restoreSettings();
     if (!haveScenario_)
@@ -162,7 +159,37 @@ MainWindow::MainWindow(QWidget* parent)
     layout()->activate();
 }
 
-MainWindow::~MainWindow() = default;
+MainWindow::~MainWindow()
+{
+    // The jobs read nothing of the window, but their results must not arrive half-way
+    // through its destruction.
+    tokenJobs_->stop();
+}
+
+bool MainWindow::busy() const
+{
+    return controller_->busy() || library_->busy();
+}
+
+void MainWindow::updateBusy()
+{
+    // One busy indicator for everything in the background; only the analysis has Cancel.
+    const bool library = library_->busy();
+    if (library && !controller_->busy())
+        progress_->setRange(0, 0);
+    progress_->setVisible(library || controller_->busy());
+    if (library_->jobs()->busy())
+        statusBar()->showMessage(tr("Reading the trace database…"));
+    else if (library)
+        statusBar()->showMessage(tr("Importing traces…"));
+    else
+        statusBar()->clearMessage();
+}
+
+void MainWindow::setTraceLister(TraceLister lister) { library_->setLister(std::move(lister)); }
+void MainWindow::setDropChooser(DropChooser chooser) { library_->setDropChooser(std::move(chooser)); }
+JobRunner* MainWindow::libraryJobs() const { return library_->jobs(); }
+QString MainWindow::databasePath() const { return library_->databasePath(); }
 
 QList<PlotView*> MainWindow::views() const
 {
@@ -257,19 +284,19 @@ void MainWindow::buildActions()
 {
     QMenu* file = menuBar()->addMenu(tr("&File"));
     QAction* open = file->addAction(icon("open"), tr("&Open database…"), this, [this] {
-        const QString p = QFileDialog::getOpenFileName(this, tr("Open trace database"), QFileInfo(dbPath_).absolutePath(),
+        const QString p = QFileDialog::getOpenFileName(this, tr("Open trace database"), QFileInfo(databasePath()).absolutePath(),
                                                        tr("kvtier trace databases (*.sqlite *.db);;All files (*)"));
         if (!p.isEmpty())
             openDatabase(p);
     });
     open->setShortcut(QKeySequence::Open);
-    recentMenu_ = file->addMenu(tr("Open &recent"));
+    recent_ = new RecentFiles(file->addMenu(tr("Open &recent")), this);
     QAction* importAct = file->addAction(tr("&Import traces…"), this, [this] {
         const QStringList files = QFileDialog::getOpenFileNames(this, tr("Import traces"), QString(),
                                                                 tr("Traces (*.csv *.npy *.npz *.sqlite *.db);;All files (*)"));
         if (files.isEmpty())
             return;
-        QString target = dbPath_;
+        QString target = databasePath();
         if (target.isEmpty())
             target = QFileDialog::getSaveFileName(this, tr("New trace database"), QString(), tr("SQLite (*.sqlite)"));
         if (!target.isEmpty())
@@ -303,9 +330,9 @@ void MainWindow::buildActions()
     });
     saveSc->setShortcut(QKeySequence::Save);
     file->addSeparator();
-    QAction* exportAct = file->addAction(icon("export"), tr("&Export all views…"), this, &MainWindow::exportAllInteractive);
+    QAction* exportAct = file->addAction(icon("export"), tr("&Export all views…"), exports_, &ExportActions::exportAllInteractive);
     exportAct->setShortcut(QKeySequence(tr("Ctrl+E")));
-    QAction* exportOne = file->addAction(tr("Export &current comparison view…"), this, [this] { exportViewInteractive(comparison_); });
+    QAction* exportOne = file->addAction(tr("Export &current comparison view…"), this, [this] { exports_->exportViewInteractive(comparison_); });
     exportOne->setShortcut(QKeySequence(tr("Ctrl+Shift+E")));
     file->addSeparator();
     QAction* quit = file->addAction(tr("&Quit"), this, &QWidget::close);
@@ -318,12 +345,12 @@ void MainWindow::buildActions()
     cancelAction_->setShortcut(QKeySequence(Qt::Key_Escape));
     cancelAction_->setEnabled(false);
     analysis->addSeparator();
-    playAction_ = analysis->addAction(icon("play"), tr("&Play decode steps"), this, &MainWindow::togglePlay);
+    playAction_ = analysis->addAction(icon("play"), tr("&Play decode steps"), playback_, &Playback::toggle);
     playAction_->setShortcut(QKeySequence(Qt::Key_Space));
     playAction_->setCheckable(true);
-    QAction* next = analysis->addAction(icon("next"), tr("&Next step"), this, &MainWindow::stepForward);
+    QAction* next = analysis->addAction(icon("next"), tr("&Next step"), playback_, &Playback::stepForward);
     next->setShortcut(QKeySequence(Qt::Key_Period));
-    QAction* prev = analysis->addAction(icon("prev"), tr("&Previous step"), this, &MainWindow::stepBack);
+    QAction* prev = analysis->addAction(icon("prev"), tr("&Previous step"), playback_, &Playback::stepBack);
     prev->setShortcut(QKeySequence(Qt::Key_Comma));
     QAction* resetZoom = analysis->addAction(tr("Show &all steps"), this, [this] {
         link_->setRange(-0.5, static_cast<double>(link_->steps()) - 0.5);
@@ -413,108 +440,37 @@ void MainWindow::updatePolicyCombo()
     policy_->setCurrentIndex(std::max(0, i));
 }
 
-bool MainWindow::openDatabase(const QString& path, const QString& trace)
+void MainWindow::openDatabase(const QString& path, const QString& trace)
 {
-    std::vector<TraceSummary> traces;
-    try {
-        auto store = TraceStore::open(QFileInfo(path).absoluteFilePath().toStdString(), TraceStore::Mode::ReadOnly);
-        traces = store->list();
-    } catch (const std::exception& e) {
-        ErrorSink::instance().report(this, tr("Cannot open database"), userMessage(e, path));
-        return false;
-    }
-    if (traces.empty()) {
-        ErrorSink::instance().report(this, tr("Cannot open database"), tr("%1: the database holds no traces").arg(path));
-        return false;
-    }
-    dbPath_ = QFileInfo(path).absoluteFilePath();
-    addRecent(dbPath_);
-    QString want = trace;
-    if (want.isEmpty() && qs(scenario().trace_name).size() && QFileInfo(qs(scenario().trace_db)) == QFileInfo(dbPath_))
-        want = qs(scenario().trace_name);
-    if (want.isEmpty())
-        want = QSettings().value(QStringLiteral("trace/") + dbPath_).toString();
-    bool found = false;
-    for (const TraceSummary& t : traces)
-        found = found || qs(t.meta.name) == want;
-    if (!found)
-        want = qs(traces.front().meta.name);
-    panel_->setTraces(dbPath_, traces, want);
-    Scenario s = scenario();
-    s.trace_db = dbPath_.toStdString();
-    s.trace_name = want.toStdString();
-    setScenario(s);
-    setWindowTitle(tr("kvtier — %1 — %2").arg(QFileInfo(dbPath_).fileName(), want));
-    return true;
+    openDatabaseThen(path, trace, {});
 }
 
-bool MainWindow::selectTrace(const QString& name)
+void MainWindow::openDatabaseThen(const QString& path, const QString& trace, std::function<void()> onFailure)
 {
-    if (dbPath_.isEmpty())
-        return false;
-    std::vector<TraceSummary> traces;
-    try {
-        traces = TraceStore::open(dbPath_.toStdString(), TraceStore::Mode::ReadOnly)->list();
-    } catch (const std::exception& e) {
-        ErrorSink::instance().report(this, tr("Cannot read database"), userMessage(e, dbPath_));
-        return false;
-    }
-    panel_->setTraces(dbPath_, traces, name);
+    // The scenario's trace is the one to keep when it lives in that database.
+    QString current;
+    if (!scenario().trace_name.empty() && QFileInfo(qs(scenario().trace_db)) == QFileInfo(path))
+        current = qs(scenario().trace_name);
+    library_->open(path, trace, current, std::move(onFailure));
+}
+
+void MainWindow::selectTrace(const QString& name) { library_->select(name); }
+
+// The library chose a trace: list it in the panel and analyse it.
+void MainWindow::showTraces(const QString& db, const std::vector<TraceSummary>& traces, const QString& trace)
+{
+    recent_->add(db);
+    panel_->setTraces(db, traces, trace);
     Scenario s = scenario();
-    s.trace_db = dbPath_.toStdString();
-    s.trace_name = name.toStdString();
-    QSettings().setValue(QStringLiteral("trace/") + dbPath_, name);
+    s.trace_db = db.toStdString();
+    s.trace_name = trace.toStdString();
     setScenario(s);
-    setWindowTitle(tr("kvtier — %1 — %2").arg(QFileInfo(dbPath_).fileName(), name));
-    return true;
+    setWindowTitle(tr("kvtier — %1 — %2").arg(QFileInfo(db).fileName(), trace));
 }
 
 void MainWindow::importFiles(const QStringList& files, const QString& targetDb)
 {
-    const int32_t layers = scenario().model.layers;
-    QPointer<MainWindow> self(this);
-    QThread* t = QThread::create([self, files, targetDb, layers]() {
-        QStringList imported;
-        QString error, errorFile;
-        try {
-            auto store = TraceStore::open(targetDb.toStdString(), TraceStore::Mode::ReadWrite);
-            for (const QString& f : files) {
-                errorFile = f;
-                const std::string path = f.toStdString();
-                const ImportFormat format = guessImportFormat(path);
-                ImportOptions opt;
-                if (format != ImportFormat::KvtierDb) {
-                    // A name that is not taken yet: "qasper", "qasper-2", ...
-                    const std::string base = traceNameFromPath(path);
-                    std::string name = base;
-                    for (int k = 2; store->find(name); ++k)
-                        name = base + "-" + std::to_string(k);
-                    opt.name = name;
-                    opt.layers = layers;
-                }
-                for (const TraceSummary& s : importFile(*store, path, format, opt))
-                    imported << QString::fromStdString(s.meta.name);
-            }
-        } catch (const std::exception& e) {
-            error = userMessage(e, errorFile);
-        }
-        QMetaObject::invokeMethod(self, [self, imported, error, errorFile, targetDb]() {
-            if (!self)
-                return;
-            if (!error.isEmpty()) {
-                ErrorSink::instance().report(self, tr("Import failed"),
-                                             tr("Could not import %1:\n%2\n\nThe current trace is kept.")
-                                                 .arg(QDir::toNativeSeparators(errorFile), error));
-                emit self->importFinished(false, imported);
-                return;
-            }
-            if (!imported.isEmpty())
-                self->openDatabase(targetDb, imported.front());
-            emit self->importFinished(true, imported);
-        }, Qt::QueuedConnection);
-    });
-    connect(t, &QThread::finished, t, &QObject::deleteLater);
-    t->start();
+    library_->importFiles(files, targetDb, scenario().model.layers);
 }
 
 bool MainWindow::loadScenarioFile(const QString& path, const QStringList& overrides)
@@ -533,8 +489,9 @@ bool MainWindow::loadScenarioFile(const QString& path, const QStringList& overri
     const QString db = QFileInfo(qs(s.trace_db)).absoluteFilePath();
     s.trace_db = db.toStdString();
     panel_->setScenario(s);
-    if (!openDatabase(db, qs(s.trace_name)))
-        setScenario(s);
+    // When the database cannot be opened the scenario is still the one asked for: its
+    // analysis then reports what is wrong with the trace.
+    openDatabaseThen(db, qs(s.trace_name), [this, s] { setScenario(s); });
     return true;
 }
 
@@ -665,11 +622,10 @@ void MainWindow::requestTokenDetail(quint32 token)
         return;
     auto out = last_;
     const std::string policy = policy_->currentData().toString().toStdString();
-    QPointer<MainWindow> self(this);
-    QThreadPool::globalInstance()->start([self, out, token, policy]() {
-        TokenDetail d;
-        d.token = token;
-        try {
+    tokenJobs_->run(
+        [out, token, policy](const JobContext&) {
+            TokenDetail d;
+            d.token = token;
             if (const PolicyOutcome* o = out->outcome(policy); o && o->placement) {
                 const TokenTimeline tl = tokenTimeline(*out->result->trace, *out->result->selection, *o->placement, token);
                 d.policy = o->info.label;
@@ -680,94 +636,20 @@ void MainWindow::requestTokenDetail(quint32 token)
                 d.relevance = tokenRelevance(*out->result->trace, token);
                 d.selected = tokenSelected(*out->result->selection, token);
             }
-        } catch (const std::exception&) {
-            return;
-        }
-        QMetaObject::invokeMethod(self, [self, d]() {
-            if (self)
-                self->relevance_->setTokenDetail(d);
-        }, Qt::QueuedConnection);
-    });
+            return d;
+        },
+        [this](const TokenDetail& d) { relevance_->setTokenDetail(d); },
+        [this](const QString& message) { ErrorSink::instance().report(this, tr("Cannot show the token"), message); },
+        tr("token %1").arg(token));
 }
 
-void MainWindow::togglePlay()
-{
-    if (playTimer_->isActive()) {
-        playTimer_->stop();
-        playAction_->setChecked(false);
-        playAction_->setIcon(icon("play"));
-    } else {
-        playTimer_->start();
-        playAction_->setChecked(true);
-        playAction_->setIcon(icon("pause"));
-    }
-}
-
-void MainWindow::stepForward() { link_->setCursor(link_->cursor() + 1); }
-void MainWindow::stepBack() { link_->setCursor(link_->cursor() - 1); }
+void MainWindow::togglePlay() { playback_->toggle(); }
+void MainWindow::stepForward() { playback_->stepForward(); }
+void MainWindow::stepBack() { playback_->stepBack(); }
 
 QStringList MainWindow::exportAll(const QString& dir, QSize size, QString* error)
 {
-    QStringList written;
-    for (PlotView* v : views()) {
-        QString err;
-        const QStringList files = exportViewAllFormats(v, dir, size, &err);
-        written << files;
-        if (!err.isEmpty() && error && error->isEmpty())
-            *error = err;
-    }
-    return written;
-}
-
-void MainWindow::exportViewInteractive(PlotView* view)
-{
-    ExportDialog dlg(view, lastExportDir_, this);
-    if (dlg.exec() != QDialog::Accepted)
-        return;
-    QString error;
-    if (!exportView(view, dlg.path(), dlg.format(), dlg.size(), &error)) {
-        ErrorSink::instance().report(this, tr("Export failed"), error);
-        return;
-    }
-    lastExportDir_ = QFileInfo(dlg.path()).absolutePath();
-    saveTimer_->start();
-    statusBar()->showMessage(tr("Wrote %1").arg(dlg.path()), 4000);
-}
-
-void MainWindow::exportAllInteractive()
-{
-    const QString dir = QFileDialog::getExistingDirectory(this, tr("Export every view to"), lastExportDir_);
-    if (dir.isEmpty())
-        return;
-    lastExportDir_ = dir;
-    saveTimer_->start();
-    QString error;
-    const QStringList files = exportAll(dir, QSize(1200, 750), &error);
-    if (!error.isEmpty())
-        ErrorSink::instance().report(this, tr("Export incomplete"), error);
-    statusBar()->showMessage(tr("Wrote %1 files to %2").arg(files.size()).arg(dir), 5000);
-}
-
-void MainWindow::addRecent(const QString& path)
-{
-    QSettings settings;
-    QStringList recent = settings.value(QStringLiteral("recentFiles")).toStringList();
-    recent.removeAll(path);
-    recent.prepend(path);
-    while (recent.size() > 10)
-        recent.removeLast();
-    settings.setValue(QStringLiteral("recentFiles"), recent);
-    rebuildRecentMenu();
-}
-
-void MainWindow::rebuildRecentMenu()
-{
-    recentMenu_->clear();
-    const QStringList recent = QSettings().value(QStringLiteral("recentFiles")).toStringList();
-    for (const QString& p : recent)
-        recentMenu_->addAction(QFileInfo(p).fileName() + QStringLiteral("  —  ") + QFileInfo(p).absolutePath(), this,
-                               [this, p] { openDatabase(p); });
-    recentMenu_->setEnabled(!recent.isEmpty());
+    return exports_->exportAll(dir, size, error);
 }
 
 void MainWindow::restoreSettings()
@@ -785,8 +667,8 @@ void MainWindow::restoreSettings()
     splittersRestored_ = rows_->restoreState(s.value(QStringLiteral("window/rows")).toByteArray());
     splittersRestored_ = top_->restoreState(s.value(QStringLiteral("window/top")).toByteArray()) && splittersRestored_;
     splittersRestored_ = bottom_->restoreState(s.value(QStringLiteral("window/bottom")).toByteArray()) && splittersRestored_;
-    lastExportDir_ = s.value(QStringLiteral("exportDir")).toString();
-    rebuildRecentMenu();
+    exports_->setLastDir(s.value(QStringLiteral("exportDir")).toString());
+    recent_->rebuild();
     const QByteArray json = s.value(QStringLiteral("scenario")).toByteArray();
     if (!json.isEmpty()) {
         try {
@@ -808,7 +690,7 @@ void MainWindow::saveSettings()
     s.setValue(QStringLiteral("window/rows"), rows_->saveState());
     s.setValue(QStringLiteral("window/top"), top_->saveState());
     s.setValue(QStringLiteral("window/bottom"), bottom_->saveState());
-    s.setValue(QStringLiteral("exportDir"), lastExportDir_);
+    s.setValue(QStringLiteral("exportDir"), exports_->lastDir());
     s.setValue(QStringLiteral("policy"), policy_->currentData().toString());
     try {
         s.setValue(QStringLiteral("scenario"), QByteArray::fromStdString(scenarioToJson(scenario()).dump()));
@@ -859,49 +741,7 @@ void MainWindow::dropEvent(QDropEvent* e)
         loadScenarioFile(files.front());
         return;
     }
-    bool isDb = false;
-    try {
-        isDb = files.size() == 1 && guessImportFormat(files.front().toStdString()) == ImportFormat::KvtierDb;
-    } catch (const std::exception&) {
-    }
-    switch (dropChooser_ ? dropChooser_(files, isDb) : askDropChoice(files, isDb)) {
-    case DropChoice::Open:
-        if (isDb)
-            openDatabase(files.front());
-        break;
-    case DropChoice::IntoCurrent:
-        if (!dbPath_.isEmpty())
-            importFiles(files, dbPath_);
-        break;
-    case DropChoice::IntoNew: {
-        const QString target = QFileDialog::getSaveFileName(this, tr("New trace database"), QString(), tr("SQLite (*.sqlite)"));
-        if (!target.isEmpty())
-            importFiles(files, target);
-        break;
-    }
-    case DropChoice::Cancel:
-        break;
-    }
-}
-
-// Asks where dropped traces should go; a single kvtier database may also just be opened.
-MainWindow::DropChoice MainWindow::askDropChoice(const QStringList& files, bool canOpen)
-{
-    QMessageBox box(QMessageBox::Question, tr("Import traces"),
-                    tr("Import %n file(s)?", nullptr, static_cast<int>(files.size())), QMessageBox::Cancel, this);
-    box.setInformativeText(files.join(QLatin1Char('\n')));
-    QPushButton* current = dbPath_.isEmpty() ? nullptr : box.addButton(tr("Into %1").arg(QFileInfo(dbPath_).fileName()), QMessageBox::AcceptRole);
-    QPushButton* fresh = box.addButton(tr("Into a new database…"), QMessageBox::AcceptRole);
-    QPushButton* openIt = canOpen ? box.addButton(tr("Open it"), QMessageBox::AcceptRole) : nullptr;
-    box.exec();
-    const QAbstractButton* clicked = box.clickedButton();
-    if (clicked && clicked == openIt)
-        return DropChoice::Open;
-    if (clicked && clicked == current)
-        return DropChoice::IntoCurrent;
-    if (clicked && clicked == fresh)
-        return DropChoice::IntoNew;
-    return DropChoice::Cancel;
+    library_->drop(files, scenario().model.layers);
 }
 
 void MainWindow::showEvent(QShowEvent* e)

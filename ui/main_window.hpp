@@ -1,9 +1,12 @@
 #pragma once
 // The explorer window: scenario dock on the left, the views in a grid with the policy
 // comparison most prominent, the Explain dock on the right, a status bar with the trace
-// size and the last computation time. All computation goes through AnalysisController.
+// size and the last computation time. All computation goes through AnalysisController;
+// the trace library (TraceLibrary), recent files (RecentFiles), playback (Playback) and
+// export (ExportActions) are their own classes: the window keeps layout, actions and wiring.
 #include "core/config/presets.hpp"
 #include "core/config/scenario_json.hpp"
+#include "ui/trace_library.hpp"
 #include "ui/analysis_worker.hpp"
 
 #include <QMainWindow>
@@ -26,6 +29,10 @@ namespace kvtier::ui {
 class BandwidthView;
 class ComparisonView;
 class ExplainPanel;
+class ExportActions;
+class JobRunner;
+class Playback;
+class RecentFiles;
 class PlacementView;
 class PlotView;
 class RelevanceView;
@@ -39,18 +46,25 @@ public:
     explicit MainWindow(QWidget* parent = nullptr);
     ~MainWindow() override;
 
-    // Opens a trace database and shows `trace` (or the last/first one). Errors are
-    // reported through ErrorSink; the current trace is kept. Returns success.
-    bool openDatabase(const QString& path, const QString& trace = QString());
-    bool selectTrace(const QString& name);
+    // Opens a trace database and shows `trace` (or the last/first one). The database is
+    // opened and listed on a worker thread (the status bar shows it is busy);
+    // databaseOpened() reports the outcome. Errors are reported through ErrorSink and the
+    // current trace is kept. A newer open or trace choice supersedes a pending one.
+    void openDatabase(const QString& path, const QString& trace = QString());
+    // Shows another trace of the open database (the list is read again, off the UI thread).
+    void selectTrace(const QString& name);
+    // What lists a database's traces, on the library's worker thread (tests slow it down
+    // or watch its thread). The default opens the store read-only and lists it.
+    using TraceLister = TraceLibrary::Lister;
+    void setTraceLister(TraceLister lister);
     // Imports files (paper CSV, long CSV, .npy/.npz, kvtier .sqlite) into `targetDb`
     // (created when missing) in the background; importFinished() reports the outcome.
     void importFiles(const QStringList& files, const QString& targetDb);
     // What to do with dropped trace files. The default asks in a dialog; tests (and
     // embedders) may answer instead. `canOpen`: the drop is one kvtier database.
-    enum class DropChoice { Cancel, IntoCurrent, IntoNew, Open };
-    using DropChooser = std::function<DropChoice(const QStringList& files, bool canOpen)>;
-    void setDropChooser(DropChooser chooser) { dropChooser_ = std::move(chooser); }
+    using DropChoice = TraceLibrary::DropChoice;
+    using DropChooser = TraceLibrary::DropChooser;
+    void setDropChooser(DropChooser chooser);
     bool loadScenarioFile(const QString& path, const QStringList& overrides = {});
     bool saveScenarioFile(const QString& path);
     void setScenario(const Scenario& s);
@@ -67,9 +81,13 @@ public:
     ExplainPanel* explainPanel() const { return explain_; }
     QList<PlotView*> views() const;
     AnalysisController* controller() const { return controller_; }
+    JobRunner* libraryJobs() const;
+    TraceLibrary* library() const { return library_; }
+    // Anything in the background: an analysis, a database being opened, an import.
+    bool busy() const;
     StepLink* stepLink() const { return link_; }
     AnalysisOutputPtr lastOutput() const { return last_; }
-    QString databasePath() const { return dbPath_; }
+    QString databasePath() const;
     QComboBox* policyCombo() const { return policy_; }
     const PresetLibrary& presets() const { return presets_; }
 
@@ -88,6 +106,8 @@ signals:
     // A first answer for the shown policy alone (the comparison waits for the full one).
     void partialShown(const kvtier::ui::AnalysisOutputPtr& out);
     void importFinished(bool ok, const QStringList& traces);
+    // After openDatabase()/selectTrace(): the trace is chosen (ok) or the error reported.
+    void databaseOpened(const QString& path, bool ok);
 
 protected:
     void closeEvent(QCloseEvent* e) override;
@@ -99,22 +119,19 @@ protected:
     void showEvent(QShowEvent* e) override;
 
 private:
-    DropChoice askDropChoice(const QStringList& files, bool canOpen);
-    DropChooser dropChooser_;
+    void openDatabaseThen(const QString& path, const QString& trace, std::function<void()> onFailure);
+    void showTraces(const QString& db, const std::vector<TraceSummary>& traces, const QString& trace);
+    void updateBusy();
     void buildActions();
     void buildLayout();
     void restoreSettings();
     void saveSettings();
-    void addRecent(const QString& path);
-    void rebuildRecentMenu();
     void scheduleRequest(int delayMs);
     ViewParams viewParams() const;
     void onResult(const AnalysisOutputPtr& out);
     void onFailure(const QString& message, bool infeasible);
     void updatePolicyCombo();
     void requestTokenDetail(quint32 token);
-    void exportViewInteractive(PlotView* view);
-    void exportAllInteractive();
     void applyThemeFromPalette();
     void updateStatus();
     Scenario defaultScenario() const;
@@ -136,12 +153,13 @@ private:
     QProgressBar* progress_;
     QToolButton* cancelButton_;
     QTimer* requestTimer_;
-    QTimer* playTimer_;
     QTimer* saveTimer_ = nullptr;   // writes settings shortly after a change
-    QMenu* recentMenu_;
+    TraceLibrary* library_;
+    Playback* playback_;
+    ExportActions* exports_;
+    RecentFiles* recent_ = nullptr;
+    JobRunner* tokenJobs_;          // a clicked token's story
     QAction *playAction_, *cancelAction_;
-    QString dbPath_;
-    QString lastExportDir_;
     AnalysisOutputPtr last_;
     bool haveScenario_ = false;
     bool splittersRestored_ = false;

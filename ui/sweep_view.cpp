@@ -1,11 +1,11 @@
 #include "ui/sweep_view.hpp"
 
-#include "core/config/presets.hpp"
-#include "core/config/scenario_json.hpp"
-#include "core/config/sweep_paths.hpp"
+#include "core/engine/sweep.hpp"
 #include "core/engine/view_sweep.hpp"
+#include "core/model/hardware.hpp"
 #include "core/model/error.hpp"
 #include "ui/error_sink.hpp"
+#include "ui/job_runner.hpp"
 #include "ui/theme.hpp"
 #include "ui/units.hpp"
 
@@ -13,12 +13,10 @@
 #include <QDoubleSpinBox>
 #include <QHBoxLayout>
 #include <QLabel>
-#include <QPointer>
 #include <QProgressBar>
 #include <QPushButton>
 #include <QSpinBox>
 #include <QTextStream>
-#include <QThread>
 #include <qcustomplot.h>
 
 #include <cmath>
@@ -31,11 +29,46 @@ namespace {
 
 enum Knob { HbmCapacity, DramBandwidth, Sparsity, Batch };
 
+const char* const kKnobKeys[] = {"hardware.tiers.0.capacity_bytes", "hardware.tiers.1.bandwidth", "selection.value", "batch"};
+
+// One point's scenario: the base with the knob's field set, checked against the same
+// limits a scenario file is (docs/SCENARIO.md "Limits"); a value outside them makes that
+// point invalid, with the reason, as the core's sweep keeps it.
+Scenario scenarioAt(const Scenario& base, int knob, double x)
+{
+    Scenario s = base;
+    const std::string where = std::string("sweep: ") + kKnobKeys[knob];
+    switch (knob) {
+    case HbmCapacity:
+        if (!(x >= 0 && x <= kMaxBytes))
+            throw InputError(where, "must be between 0 and 1e18 bytes");
+        s.hardware.tiers[0].capacity_bytes = x;
+        break;
+    case DramBandwidth:
+        if (!(x >= kMinBandwidth && x <= kMaxBandwidth))
+            throw InputError(where, "must be between 1 and 1e18 bytes/s");
+        s.hardware.tiers[1].bandwidth = x;
+        break;
+    case Sparsity:
+        s.selection.value = x;
+        validate(s.selection);
+        break;
+    case Batch:
+        if (!(x >= 1 && x <= 1'000'000))
+            throw InputError(where, "must be between 1 and 1000000");
+        s.batch = static_cast<int64_t>(std::llround(x));
+        break;
+    }
+    return s;
+}
+
 } // namespace
 
 SweepView::SweepView(std::shared_ptr<Pipeline> pipeline, QWidget* parent)
-    : PlotView(QStringLiteral("sweep"), tr("Sweep"), parent), pipeline_(std::move(pipeline))
+    : PlotView(QStringLiteral("sweep"), tr("Sweep"), parent), pipeline_(std::move(pipeline)),
+      runner_(new JobRunner(QStringLiteral("kvtier-sweep"), JobRunner::Mode::LatestWins, this))
 {
+    runner_->setDeliverCancelled(true);   // Cancel keeps the finished points
     auto* h = headerLayout();
     int at = 0;
     h->insertWidget(at++, new QLabel(tr("Knob:"), this));
@@ -79,6 +112,10 @@ SweepView::SweepView(std::shared_ptr<Pipeline> pipeline, QWidget* parent)
     connect(run_, &QPushButton::clicked, this, &SweepView::run);
     connect(cancel_, &QPushButton::clicked, this, &SweepView::cancel);
     connect(knob_, &QComboBox::currentIndexChanged, this, [this] { configureKnob(); });
+    connect(runner_, &JobRunner::progress, this, [this](double f) {
+        progress_->setValue(static_cast<int>(f * 1000));
+        emit progressChanged(f);
+    });
 
     plot_->xAxis->setLabel(tr("knob"));
     plot_->yAxis->setLabel(tr("throughput (output tokens/s)"));
@@ -103,13 +140,10 @@ SweepView::SweepView(std::shared_ptr<Pipeline> pipeline, QWidget* parent)
 
 SweepView::~SweepView()
 {
-    if (cancelFlag_)
-        cancelFlag_->store(true);
-    if (thread_) {
-        thread_->wait();
-        delete thread_;
-    }
+    runner_->stop();
 }
+
+bool SweepView::running() const { return runner_->busy(); }
 
 void SweepView::applyTheme()
 {
@@ -169,7 +203,7 @@ void SweepView::showResult(const AnalysisOutputPtr& out)
 
 void SweepView::run()
 {
-    if (!haveBase_ || thread_)
+    if (!haveBase_ || runner_->busy())
         return;
     const int knob = knob_->currentIndex();
     const int n = points_->value();
@@ -205,81 +239,67 @@ void SweepView::run()
         res->labels.push_back(info.label);
         res->online.push_back(info.online);
     }
-    cancelFlag_ = std::make_shared<std::atomic<bool>>(false);
-    auto flag = cancelFlag_;
     auto pipeline = pipeline_;
     const Scenario base = base_;
-    QPointer<SweepView> self(this);
-    // The core's sweep (core/sweep.hpp): points in parallel, each through the shared,
-    // cached pipeline; infeasible points come back with their reason.
-    static const char* const keys[] = {"hardware.tiers.0.capacity_bytes", "hardware.tiers.1.bandwidth", "selection.value", "batch"};
-    thread_ = QThread::create([=]() {
-        JobControl job;
-        job.cancel = flag.get();
-        job.progress = [self](double f) {
-            QMetaObject::invokeMethod(self, [self, f]() {
-                if (!self)
-                    return;
-                self->progress_->setValue(static_cast<int>(f * 1000));
-                emit self->progressChanged(f);
-            }, Qt::QueuedConnection);
-        };
+    // The core's typed sweep (core/engine/sweep.hpp) over the scenario as it is: points in
+    // parallel, each through the shared, cached pipeline; infeasible points come back with
+    // their reason.
+    auto work = [=](const JobContext& context) {
         // Finished points arrive one by one; a cancelled sweep keeps them (each is complete).
+        auto out = std::make_shared<SweepResult>(*res);
         std::mutex gotMutex;
         std::vector<std::optional<kvtier::SweepPoint>> got(xs.size());
         try {
             Scenario sc = base;
             if (knob == Sparsity && sc.selection.mode == SelectionMode::Dense)
                 sc.selection.mode = SelectionMode::Ratio;
-            const PresetLibrary presets = PresetLibrary::loadBuiltin();
-            runSweep(*pipeline, scenarioToJson(sc), "sweep", presets, {SweepAxis{keys[knob], xs}}, job,
-                     [&](size_t i, const kvtier::SweepPoint& p) {
+            if (knob == DramBandwidth && sc.hardware.tiers.size() < 2)
+                throw InputError("sweep", "the hardware has one tier: there is no DRAM bandwidth to vary");
+            runSweep(*pipeline, sc, {SweepAxis{kKnobKeys[knob], xs}},
+                     [&sc, knob](const std::vector<double>& x) { return scenarioAt(sc, knob, x.front()); }, "sweep",
+                     context.control(), [&](size_t i, const kvtier::SweepPoint& p) {
                          std::lock_guard lock(gotMutex);
                          got[i] = p;
                      });
         } catch (const Cancelled&) {
-            res->cancelled = true;
+            out->cancelled = true;
         } catch (const std::exception& e) {
-            res->error = userMessage(e);
+            out->error = userMessage(e);
         }
         for (const auto& cp : got) {
             if (!cp)
                 continue;
-            const SweepSeriesPoint c = sweepSeriesPoint(*cp, res->policies.size());
+            const SweepSeriesPoint c = sweepSeriesPoint(*cp, out->policies.size());
             SweepPoint pt;
             pt.x = c.x;
             pt.feasible = c.feasible;
             pt.balanced = c.balanced;
             pt.paper = c.paper;
             pt.policyThroughput = c.policy;
-            res->points.push_back(pt);
+            out->points.push_back(pt);
         }
-        QMetaObject::invokeMethod(self, [self, res]() {
-            if (!self)
-                return;
-            self->result_ = res;
-            self->plotResult();
-        }, Qt::QueuedConnection);
-    });
-    connect(thread_, &QThread::finished, this, [this] {
-        thread_->deleteLater();
-        thread_ = nullptr;
-        run_->setEnabled(true);
-        cancel_->setEnabled(false);
-        emit finished();
-    });
-    result_ = std::make_shared<SweepResult>(*res);   // axes and names now, points when done
+        return out;
+    };
+    result_ = res;   // axes and names now, points when done
     plotResult();
     progress_->setValue(0);
     run_->setEnabled(false);
     cancel_->setEnabled(true);
-    thread_->start();
+    runner_->run(std::move(work), [this](std::shared_ptr<SweepResult> r) { sweepDone(std::move(r)); });
+}
+
+void SweepView::sweepDone(std::shared_ptr<SweepResult> result)
+{
+    result_ = std::move(result);
+    plotResult();
+    run_->setEnabled(true);
+    cancel_->setEnabled(false);
+    emit finished();
 }
 
 void SweepView::cancel()
 {
-    if (cancelFlag_)
-        cancelFlag_->store(true);
+    runner_->cancel();
 }
 
 void SweepView::plotResult()

@@ -1,10 +1,9 @@
 #pragma once
 // View 5: one knob on the x axis (HBM capacity, DRAM bandwidth, sparsity, batch), every
-// policy and bound as a curve. Runs in its own background thread with progress and
-// cancel; it shares the analysis Pipeline (thread-safe), so cached stages are reused.
+// policy and bound as a curve. Runs on its own JobRunner with progress and cancel; it
+// shares the analysis Pipeline (thread-safe), so cached stages are reused.
 #include "ui/plot_view.hpp"
 
-#include <atomic>
 #include <memory>
 
 class QComboBox;
@@ -12,9 +11,10 @@ class QDoubleSpinBox;
 class QSpinBox;
 class QProgressBar;
 class QPushButton;
-class QThread;
 
 namespace kvtier::ui {
+
+class JobRunner;
 
 struct SweepPoint {
     double x = 0;
@@ -42,7 +42,7 @@ public:
     bool writeCsv(QTextStream& out) const override;
     void showResult(const AnalysisOutputPtr& out) override;   // keeps the base scenario
     void applyTheme() override;
-    bool running() const { return thread_ != nullptr; }
+    bool running() const;
     // What the plot shows: the last sweep's finished points (null before the first run).
     std::shared_ptr<const SweepResult> result() const { return result_; }
 
@@ -57,6 +57,7 @@ signals:
 private:
     void configureKnob();
     void plotResult();
+    void sweepDone(std::shared_ptr<SweepResult> result);
     std::shared_ptr<Pipeline> pipeline_;
     Scenario base_;
     bool haveBase_ = false;
@@ -65,8 +66,7 @@ private:
     QSpinBox* points_;
     QPushButton *run_, *cancel_;
     QProgressBar* progress_;
-    QThread* thread_ = nullptr;
-    std::shared_ptr<std::atomic<bool>> cancelFlag_;
+    JobRunner* runner_;
     std::shared_ptr<SweepResult> result_;
 };
 

@@ -3,6 +3,8 @@
 // and the current trace is kept, exports write valid files, and `kvtier --export` works
 // headless. A small generated trace keeps every analysis well under a second.
 #include "core/config/scenario_json.hpp"
+#include "core/config/sweep_paths.hpp"
+#include "core/engine/view_sweep.hpp"
 #include "core/model/error.hpp"
 #include "core/store/trace_store.hpp"
 #include "core/synth/generator.hpp"
@@ -12,6 +14,7 @@
 #include "ui/explain_panel.hpp"
 #include "ui/exporter.hpp"
 #include "ui/heatmaps.hpp"
+#include "ui/job_runner.hpp"
 #include "ui/main_window.hpp"
 #include "ui/placement_view.hpp"
 #include "ui/relevance_view.hpp"
@@ -29,12 +32,15 @@
 #include <QMimeData>
 #include <QFile>
 #include <QProcess>
+#include <QSemaphore>
 #include <QSettings>
 #include <QSignalSpy>
 #include <QSpinBox>
+#include <QStatusBar>
 #include <QStandardPaths>
 #include <QTableWidget>
 #include <QTemporaryDir>
+#include <QThread>
 #include <QTest>
 #include <qcustomplot.h>
 
@@ -119,9 +125,14 @@ private slots:
     void settingsSavedWhenTheyChange();
     void rapidSessionSurvivesAndShowsTheTruth();
     void userMessagesNeverShowLibraryText();
+    void staleJobResultIsDropped();
+    void cancelledJobDeliversNothing();
+    void cancelKeepsLastResultOnScreen();
+    void databaseOpensOffTheUiThread();
 
 private:
     bool waitShown(MainWindow& w, int timeoutMs = 60000);
+    bool waitCurrent(MainWindow& w, int timeoutMs = 60000);
     QTemporaryDir dir_;
     QString db_, scenarioFile_;
     std::unique_ptr<MainWindow> w_;
@@ -179,18 +190,27 @@ bool TestGui::waitShown(MainWindow& w, int timeoutMs)
     return true;
 }
 
+// Until the window shows the full analysis of its current scenario: the database opens
+// in the background, and the start-up scenario's request may answer first.
+bool TestGui::waitCurrent(MainWindow& w, int timeoutMs)
+{
+    const bool settled = QTest::qWaitFor(
+        [&] { return !w.busy() && w.lastOutput() && !w.lastOutput()->partial && w.lastOutput()->scenario == w.scenario(); },
+        timeoutMs);
+    QCoreApplication::processEvents();
+    return settled;
+}
+
 void TestGui::init()
 {
     errors_.clear();
     w_ = std::make_unique<MainWindow>();
     w_->resize(1400, 900);
-    QSignalSpy spy(w_.get(), &MainWindow::analysisShown);
     QVERIFY(w_->loadScenarioFile(scenarioFile_));
-    QVERIFY(spy.wait(60000));
     // The first answer may be the partial one (the shown policy alone): start every test
     // from the settled window, whatever the machine's speed (ASan runs this suite too).
-    QTRY_VERIFY_WITH_TIMEOUT(!w_->controller()->busy(), 60000);
-    QCoreApplication::processEvents();
+    QVERIFY(waitCurrent(*w_));
+    QCOMPARE(w_->scenario().trace_name, std::string("small"));
     QVERIFY2(errors_.isEmpty(), qPrintable(errors_.join('\n')));
 }
 
@@ -428,7 +448,10 @@ void TestGui::badDatabaseKeepsTrace()
     QVERIFY(f.open(QIODevice::WriteOnly));
     f.write("this is not an SQLite database, just text\n");
     f.close();
-    QVERIFY(!w.openDatabase(bad));
+    QSignalSpy opened(&w, &MainWindow::databaseOpened);
+    w.openDatabase(bad);
+    QVERIFY(opened.wait(30000));
+    QCOMPARE(opened.last().at(1).toBool(), false);
     QCOMPARE(errors_.size(), 1);
     QVERIFY2(errors_.front().contains(QStringLiteral("not-a-db.sqlite")), qPrintable(errors_.front()));
     QCOMPARE(w.scenario().trace_name, std::string("small"));
@@ -473,7 +496,8 @@ void TestGui::goodCsvImport()
     w.importFiles({csv}, target);
     QVERIFY(done.wait(30000));
     QVERIFY2(done.last().at(0).toBool(), qPrintable(errors_.join('\n')));
-    QCOMPARE(w.databasePath(), QFileInfo(target).absoluteFilePath());
+    // The imported database then opens in the background.
+    QTRY_COMPARE_WITH_TIMEOUT(w.databasePath(), QFileInfo(target).absoluteFilePath(), 30000);
     QCOMPARE(w.scenario().trace_name, std::string("paper-trace"));
 }
 
@@ -551,6 +575,30 @@ void TestGui::sweepRunsAndCancels()
     QTextStream s(&csv);
     QVERIFY(sweep->writeCsv(s));
     QVERIFY(csv.startsWith(QStringLiteral("knob_value")));
+    // The view sweeps the typed scenario; the same numbers as the CLI's `--vary` over the
+    // scenario's JSON (a fresh pipeline, nothing cached).
+    const auto r = sweep->result();
+    QVERIFY(r && !r->cancelled && r->error.isEmpty());
+    QCOMPARE(static_cast<int>(r->points.size()), r->requested);
+    std::vector<double> xs;
+    for (const auto& pt : r->points)
+        xs.push_back(pt.x);
+    Pipeline fresh;
+    const kvtier::SweepResult ref = runSweep(fresh, scenarioToJson(w.scenario()), "reference", PresetLibrary::loadBuiltin(),
+                                             {SweepAxis{"hardware.tiers.0.capacity_bytes", xs}});
+    QCOMPARE(ref.points.size(), r->points.size());
+    for (size_t i = 0; i < ref.points.size(); ++i) {
+        const SweepSeriesPoint want = sweepSeriesPoint(ref.points[i], 3);
+        const kvtier::ui::SweepPoint& got = r->points[i];
+        QCOMPARE(got.feasible, want.feasible);
+        if (!want.feasible)
+            continue;
+        QCOMPARE(got.balanced, want.balanced);
+        QCOMPARE(got.paper, want.paper);
+        for (size_t k = 0; k < 3; ++k)
+            QCOMPARE(got.policyThroughput[k], want.policy[k]);
+    }
+    QVERIFY(std::any_of(r->points.begin(), r->points.end(), [](const auto& pt) { return pt.feasible; }));
     // Cancel stops early.
     sweep->run();
     sweep->cancel();
@@ -707,16 +755,16 @@ void TestGui::droppedCsvImportsIntoCurrentDatabase()
     QDropEvent drop(QPointF(200, 200), Qt::CopyAction, &mime, Qt::LeftButton, Qt::NoModifier);
     QApplication::sendEvent(&w, &drop);
     QVERIFY(drop.isAccepted());
-    QCOMPARE(asked, QStringList{csv});
+    // The file's kind is read off the UI thread; the question comes when it is known.
+    QTRY_COMPARE_WITH_TIMEOUT(asked, QStringList{csv}, 30000);
     QVERIFY(!offeredOpen);   // a CSV cannot be opened as a database
     QVERIFY(done.count() > 0 || done.wait(30000));
     QVERIFY2(done.last().at(0).toBool(), qPrintable(errors_.join('\n')));
     const auto traces = TraceStore::open(db_.toStdString(), TraceStore::Mode::ReadOnly)->list();
     QCOMPARE(traces.size(), size_t(3));
-    QCOMPARE(w.scenario().trace_name, std::string("dropped"));
+    QTRY_COMPARE_WITH_TIMEOUT(w.scenario().trace_name, std::string("dropped"), 30000);
 }
 
-#include "tst_gui.moc"
 
 void TestGui::sweepCancelKeepsFinishedPoints()
 {
@@ -877,3 +925,137 @@ void TestGui::userMessagesNeverShowLibraryText()
     QCOMPARE(userMessage(std::logic_error("policy lru moved unit 3 twice")),
              QStringLiteral("internal error, please report it: policy lru moved unit 3 twice"));
 }
+
+// One runner, two requests: the first ignores its cancel flag and finishes after the
+// second was made. Its result is stale and never reaches the UI; the newest one does.
+void TestGui::staleJobResultIsDropped()
+{
+    JobRunner runner(QStringLiteral("test-stale"));
+    QSemaphore release;
+    QStringList shown;
+    QSignalSpy dropped(&runner, &JobRunner::dropped);
+    QSignalSpy delivered(&runner, &JobRunner::delivered);
+    const uint64_t first = runner.run(
+        [&release](const JobContext&) {
+            release.tryAcquire(1, 30000);   // still running when the newer request comes
+            return QStringLiteral("old");
+        },
+        [&shown](const QString& v) { shown << v; });
+    QVERIFY(runner.busy());
+    const uint64_t second = runner.run([](const JobContext&) { return QStringLiteral("new"); },
+                                       [&shown](const QString& v) { shown << v; });
+    QVERIFY(second > first);
+    QCOMPARE(runner.latest(), second);
+    release.release();
+    QTRY_VERIFY_WITH_TIMEOUT(!runner.busy(), 30000);
+    QCOMPARE(shown, QStringList{QStringLiteral("new")});
+    QCOMPARE(dropped.size(), 1);
+    QCOMPARE(dropped.front().at(0).toULongLong(), first);
+    QCOMPARE(delivered.size(), 1);
+    QCOMPARE(delivered.front().at(0).toULongLong(), second);
+}
+
+// Cancel goes through the core's JobControl: a job that checks it throws Cancelled and
+// delivers nothing, not even its error callback; the runner says so by a signal.
+void TestGui::cancelledJobDeliversNothing()
+{
+    JobRunner runner(QStringLiteral("test-cancel"));
+    QSignalSpy cancelled(&runner, &JobRunner::cancelled);
+    QSemaphore started;
+    QThread* jobThread = nullptr;
+    bool delivered = false, failed = false;
+    const uint64_t id = runner.run(
+        [&](const JobContext& job) {
+            jobThread = QThread::currentThread();
+            started.release();
+            for (;;) {
+                job.control().check();
+                QThread::msleep(1);
+            }
+            return 0;
+        },
+        [&](int) { delivered = true; }, [&](const QString&) { failed = true; });
+    QVERIFY(started.tryAcquire(1, 30000));
+    runner.cancel();
+    QVERIFY(cancelled.wait(30000));
+    QCOMPARE(cancelled.front().at(0).toULongLong(), id);
+    QVERIFY(!runner.busy());
+    QVERIFY(!delivered && !failed);
+    QVERIFY(jobThread && jobThread != QCoreApplication::instance()->thread());
+    QCOMPARE(jobThread, runner.thread());
+}
+
+// The window's Cancel during a computation: the views keep the last complete result.
+void TestGui::cancelKeepsLastResultOnScreen()
+{
+    MainWindow& w = *w_;
+    const AnalysisOutputPtr before = w.lastOutput();
+    const Signature shown = signature(w);
+    QSignalSpy cancelled(w.controller()->runner(), &JobRunner::cancelled);
+    QSignalSpy results(&w, &MainWindow::analysisShown);
+    QSignalSpy partials(&w, &MainWindow::partialShown);
+    w.scenarioPanel()->capacitySlider(0)->setValue(2.4e9);   // a new placement: not instant
+    QVERIFY(w.controller()->busy());
+    const uint64_t id = w.controller()->latestId();
+    w.cancelComputation();
+    QTRY_VERIFY_WITH_TIMEOUT(!w.controller()->busy(), 30000);
+    QCoreApplication::processEvents();
+    // The running request was stopped through its JobControl, even one whose answer was
+    // already on its way (the slider's, or one it waited behind; then the slider's was
+    // dropped unstarted); nothing of the slider's was shown ...
+    QVERIFY(!cancelled.isEmpty());
+    for (const QSignalSpy* spy : {&results, &partials})
+        for (const auto& r : *spy)
+            QVERIFY(r.at(0).value<AnalysisOutputPtr>()->id != id);
+    // ... so the views show the last complete result (or, when a view's resize asked for
+    // new heatmaps after the Cancel, that newer request's result, never the cancelled one).
+    if (results.isEmpty()) {
+        QCOMPARE(w.lastOutput(), before);
+        QVERIFY(signature(w) == shown);
+    } else {
+        QVERIFY(w.lastOutput()->id > id);
+        QCOMPARE(w.lastOutput()->scenario.hardware.tiers[0].capacity_bytes, before->scenario.hardware.tiers[0].capacity_bytes);
+    }
+    QVERIFY(errors_.isEmpty());
+}
+
+// Opening a database lists it on the library's worker thread. While a slow listing is
+// pending the window keeps serving events; the trace is shown once the list arrives.
+void TestGui::databaseOpensOffTheUiThread()
+{
+    MainWindow& w = *w_;
+    QSemaphore release;
+    std::atomic<QThread*> listedOn{nullptr};
+    w.setTraceLister([&](const std::string& path) {
+        listedOn = QThread::currentThread();
+        release.tryAcquire(1, 30000);   // slow storage; on the UI thread this would hang the test
+        return TraceStore::open(path, TraceStore::Mode::ReadOnly)->list();
+    });
+    QSignalSpy opened(&w, &MainWindow::databaseOpened);
+    w.openDatabase(db_, QStringLiteral("other"));
+    QVERIFY(w.busy());
+    QTRY_VERIFY_WITH_TIMEOUT(listedOn.load() != nullptr, 30000);
+    // Responsive meanwhile: timers fire, the busy indicator shows, nothing has changed yet.
+    bool ticked = false;
+    QTimer::singleShot(10, &w, [&] { ticked = true; });
+    QTRY_VERIFY_WITH_TIMEOUT(ticked, 5000);
+    QVERIFY(opened.isEmpty());
+    QVERIFY(w.statusBar()->currentMessage().contains(QStringLiteral("Reading")));
+    QCOMPARE(w.scenario().trace_name, std::string("small"));
+    release.release();
+    QVERIFY(opened.wait(30000));
+    QCOMPARE(opened.last().at(1).toBool(), true);
+    QVERIFY(listedOn.load() != QCoreApplication::instance()->thread());
+    QCOMPARE(listedOn.load(), w.libraryJobs()->thread());
+    QCOMPARE(w.scenario().trace_name, std::string("other"));
+    // Choosing a trace lists again, also off the UI thread.
+    listedOn = nullptr;
+    release.release();   // no wait this time
+    w.scenarioPanel()->traceCombo()->setCurrentIndex(w.scenarioPanel()->traceCombo()->findData(QStringLiteral("small")));
+    QVERIFY(opened.wait(30000));
+    QCOMPARE(listedOn.load(), w.libraryJobs()->thread());
+    QCOMPARE(w.scenario().trace_name, std::string("small"));
+    QVERIFY(waitCurrent(w));
+}
+
+#include "tst_gui.moc"
