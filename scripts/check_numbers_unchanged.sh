@@ -9,8 +9,10 @@
 #   scripts/check_numbers_unchanged.sh --save DIR CLI
 #       writes CLI's outputs to DIR/<scenario>.json, to compare against later
 #
-# The only thing removed before comparing is "stats_ms", the run's own stage timings
-# (replaced by a placeholder line, so the rest stays byte for byte what the CLI printed).
+# Two things are normalised before comparing: "stats_ms", the run's own stage timings
+# (replaced by a placeholder line), and the checkout's own path in the trace's "db" (written
+# as <checkout>/...), so outputs from two checkouts compare; the rest stays byte for byte
+# what the CLI printed.
 # Exits 0 when every scenario matches, 1 on any difference, 2 on a usage error.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -23,7 +25,7 @@ analyze() {
     skip && /^  }/ { skip = 0; sub(/^  }/, ""); print "  \"stats_ms\": \"(run timings removed)\"" $0; next }
     skip { next }
     /^  "stats_ms": \{$/ { skip = 1; next }
-    { print }'
+    { print }' | sed "s|\"$root/|\"<checkout>/|g"
 }
 
 scenarios=("$root"/sample_traces/*.kvtier.json)
