@@ -1,0 +1,132 @@
+"""python3 -m kvtier_capture --model SPEC --prompts FILE --out DB [options]
+
+Exit status: 0 done, 1 failed (one line on stderr), 2 bad command line, 130 interrupted
+(the committed steps are kept: the same command resumes)."""
+import argparse
+import json
+import os
+import sys
+
+from . import blob_codec, capture, hooks, models, reduce, trace_db
+from .errors import CaptureError
+from .progress import Progress
+
+PROG = "kvtier-capture"
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):   # one line, not argparse's usage block
+        sys.stderr.write(f"{PROG}: {message} (see --help)\n")
+        sys.exit(2)
+
+
+def parser():
+    p = _Parser(prog="python3 -m kvtier_capture", description=(
+        "Record the decode attention of a PyTorch causal LM into a kvtier trace database "
+        "(capture/README.md)."))
+    p.add_argument("--model", required=True, metavar="SPEC",
+                   help="a Hugging Face model folder (needs transformers), or module:function / file.py:function "
+                        "returning a model (e.g. kvtier_capture.tiny_llama:build)")
+    p.add_argument("--prompts", required=True, metavar="FILE",
+                   help="one prompt per line: token ids separated by spaces, or text (Hugging Face models)")
+    p.add_argument("--out", required=True, metavar="DB", help="the kvtier database to write (created or added to)")
+    p.add_argument("--steps", type=int, default=32, metavar="T", help="decode steps per prompt (default 32)")
+    p.add_argument("--name", default="capture",
+                   help="trace name (several prompts: NAME-1, NAME-2, ...; default capture)")
+    p.add_argument("--description", default="", help="one line shown in trace lists")
+    p.add_argument("--layer-mode", choices=["per-layer", "aggregated"], default="per-layer",
+                   help="one record per layer, or one per step averaged over layers (default per-layer)")
+    p.add_argument("--head-reduction", choices=list(reduce.HEAD_REDUCTIONS), default="mean",
+                   help="mean or max over query heads, or kv-group: mean within each KV head's group of query "
+                        "heads, then the groups' max (selections: the union of each group's) (default mean)")
+    sel = p.add_mutually_exclusive_group()
+    sel.add_argument("--topk", type=int, metavar="K", help="record selections: the K highest scores")
+    sel.add_argument("--ratio", type=float, metavar="RHO", help="record selections: ceil(RHO * n_t) highest")
+    sel.add_argument("--mass", type=float, metavar="TAU", help="record selections: fewest highest reaching TAU of the mass")
+    p.add_argument("--encoding", choices=list(blob_codec.SCORE_ENCODINGS), default="sparse_f16",
+                   help="score encoding without --topk/--ratio/--mass (default sparse_f16)")
+    p.add_argument("--hook", choices=["hf", "qk"], default="hf",
+                   help="hf: the model returns attention weights (output_attentions=True, eager attention); "
+                        "qk: compute softmax(q K^T / sqrt(d)) in hooks on --qk-modules (default hf)")
+    p.add_argument("--qk-modules", metavar="REGEX",
+                   help="with --hook qk: full dotted names of the modules called as (q, k, ...) once per layer, "
+                        r"e.g. 'layers\.\d+\.self_attn\.core'")
+    p.add_argument("--seed", type=int, default=0, help="torch.manual_seed before the model is built (default 0)")
+    p.add_argument("--dtype", choices=["float32", "float16", "bfloat16"], help="cast the model to this dtype")
+    p.add_argument("--device", default="cpu", help="torch device (default cpu)")
+    p.add_argument("--max-prompts", type=int, metavar="N", help="only the first N prompts")
+    p.add_argument("--commit-every", type=int, default=16, metavar="N",
+                   help="commit every N decode steps; an interrupted capture resumes from the last commit (default 16)")
+    p.add_argument("--scenario-out", metavar="FILE",
+                   help="also write a scenario (*.kvtier.json) naming the first trace and the model's sizes")
+    p.add_argument("--replace", action="store_true", help="overwrite traces of the same name in DB")
+    p.add_argument("--restart", action="store_true", help="discard an interrupted capture's work file (DB.kvtier-capture)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    return p
+
+
+def settings_of(a):
+    select, value = "full", 0.0
+    for mode in ("topk", "ratio", "mass"):
+        if getattr(a, mode) is not None:
+            select, value = mode, float(getattr(a, mode))
+    return capture.Settings(steps=a.steps, layer_mode=a.layer_mode, head_reduction=a.head_reduction,
+                            select=select, select_value=value, encoding=a.encoding, name=a.name,
+                            description=a.description, commit_every=a.commit_every)
+
+
+def write_scenario(path, out, name, info, s):
+    folder = os.path.dirname(os.path.abspath(path))
+    selection = {"mode": "dense"} if s.select != "full" else {"mode": "ratio", "value": 0.2}
+    scenario = {"comment": f"written by kvtier-capture for {info.name}", "trace": {
+        "db": os.path.relpath(os.path.abspath(out), folder), "name": name},
+        "model": info.scenario_model(), "hardware": "gh200-hbm3", "selection": selection, "batch": 1,
+        "policies": "all"}
+    tmp = path + ".kvtier-capture-tmp"
+    with open(tmp, "w", encoding="utf-8") as f:
+        json.dump(scenario, f, indent=2)
+        f.write("\n")
+    os.replace(tmp, path)
+
+
+def main(argv=None):
+    a = parser().parse_args(argv)
+    s = settings_of(a)
+    try:
+        capture.check_settings(s)
+        if a.hook == "qk" and not a.qk_modules:
+            raise CaptureError("--hook qk", "needs --qk-modules REGEX")
+        if a.qk_modules and a.hook != "qk":
+            raise CaptureError("--qk-modules", "only with --hook qk")
+        if a.max_prompts is not None and a.max_prompts < 1:
+            raise CaptureError("--max-prompts", f"{a.max_prompts} must be at least 1")
+        capture.check_out(a.out)
+        if not os.path.exists(a.prompts):
+            raise CaptureError(a.prompts, "no such file")
+        if a.scenario_out and not os.path.isdir(os.path.dirname(os.path.abspath(a.scenario_out))):
+            raise CaptureError(a.scenario_out, "folder does not exist")
+        import torch
+        torch.manual_seed(a.seed)
+        loaded = models.load_model(a.model, a.dtype, a.device)
+        info = models.describe(loaded, a.model, a.seed, a.hook)
+        if s.head_reduction == "kv-group" and info.q_heads % info.kv_heads:
+            raise CaptureError("--head-reduction kv-group", f"{info.q_heads} query heads do not split into "
+                                                            f"{info.kv_heads} KV head groups")
+        vocab = getattr(getattr(loaded.model, "config", None), "vocab_size", None)
+        prompts = models.read_prompts(a.prompts, loaded.tokenizer, vocab, a.max_prompts)
+        source = hooks.QKSource(loaded.model, a.qk_modules) if a.hook == "qk" else hooks.HFAttentionSource(loaded.model)
+        names = capture.run(source, prompts, a.out, s, info, Progress(s.steps * len(prompts), quiet=a.quiet),
+                            restart=a.restart, replace=a.replace)
+        if a.scenario_out:
+            write_scenario(a.scenario_out, a.out, names[0], info, s)
+        for n, prompt in zip(names, prompts):
+            print(f"{a.out}: trace '{n}' (P={len(prompt.ids)} T={s.steps} L={info.layers}, {s.layer_mode}, "
+                  f"{'scores' if s.select == 'full' else 'selection'})")
+        return 0
+    except CaptureError as e:
+        sys.stderr.write(f"{PROG}: {e}\n")
+        return 1
+    except KeyboardInterrupt:
+        sys.stderr.write(f"\n{PROG}: interrupted; the committed steps are kept in {a.out}{trace_db.WORK_SUFFIX}: "
+                         "run the same command again to resume\n")
+        return 130

@@ -1,0 +1,27 @@
+"""A plain-text progress bar on stderr: redrawn in place on a terminal, one line per tenth
+of the work otherwise (logs, CI)."""
+import sys
+import time
+
+
+class Progress:
+    def __init__(self, total, stream=None, quiet=False):
+        self.total = max(total, 1)
+        self.stream = stream or sys.stderr
+        self.quiet = quiet
+        self.tty = hasattr(self.stream, "isatty") and self.stream.isatty()
+        self.last_tenth = -1
+        self.start = time.monotonic()
+
+    def update(self, done, what):
+        if self.quiet:
+            return
+        frac = min(done / self.total, 1.0)
+        bar = "#" * int(frac * 30)
+        line = f"kvtier-capture [{bar:<30}] {100 * frac:5.1f}% {what} ({time.monotonic() - self.start:.0f} s)"
+        if self.tty:
+            self.stream.write("\r" + line + ("\n" if done >= self.total else ""))
+        elif int(frac * 10) > self.last_tenth:
+            self.last_tenth = int(frac * 10)
+            self.stream.write(line + "\n")
+        self.stream.flush()
