@@ -52,7 +52,8 @@ class HFAttentionSource:
 
 
 def decode_query_probs(q, k):
-    """softmax(q K^T / sqrt(d)) of the last query position, float32, [q_heads, n]. GQA: KV
+    """softmax(q K^T / sqrt(d)) of the last query position, [q_heads, n], in float32 (float64
+    for a float64 model). GQA: KV
     head j serves query heads j*g .. j*g+g-1 (Hugging Face's repeat_kv order)."""
     if q.dim() != 4 or k.dim() != 4 or q.shape[0] != k.shape[0] or q.shape[-1] != k.shape[-1]:
         raise CaptureError(f"q/k hook: expected q [batch, heads, seq, d] and k [batch, kv_heads, n, d], "
@@ -60,8 +61,9 @@ def decode_query_probs(q, k):
     if q.shape[1] % k.shape[1]:
         raise CaptureError(f"q/k hook: {q.shape[1]} query heads do not split into {k.shape[1]} KV heads")
     group = q.shape[1] // k.shape[1]
-    qd = q[0, :, -1, :].to(torch.float32)                                  # [Hq, d]
-    kk = k[0].to(torch.float32).repeat_interleave(group, dim=0)            # [Hq, n, d]
+    dt = torch.float64 if q.dtype == torch.float64 else torch.float32     # at least float32
+    qd = q[0, :, -1, :].to(dt)                                             # [Hq, d]
+    kk = k[0].to(dt).repeat_interleave(group, dim=0)                       # [Hq, n, d]
     logits = torch.einsum("hd,hnd->hn", qd, kk) / math.sqrt(q.shape[-1])
     return torch.softmax(logits, dim=-1)
 

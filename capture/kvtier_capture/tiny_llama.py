@@ -62,7 +62,8 @@ class EagerAttention(nn.Module):
         if s > 1:   # query i sits at position n - s + i and sees keys 0 .. n - s + i
             mask = torch.ones(s, n, dtype=torch.bool).triu(n - s + 1)
             logits = logits.masked_fill(mask, float("-inf"))
-        probs = torch.softmax(logits.float(), dim=-1).to(q.dtype)
+        # Half-precision models take the softmax in float32, as Hugging Face's eager path does.
+        probs = torch.softmax(logits.float() if q.element_size() < 4 else logits, dim=-1).to(q.dtype)
         return probs @ v, probs
 
 
