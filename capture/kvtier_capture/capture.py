@@ -3,8 +3,8 @@ and layer, committed every few steps into the work file, resumed from the last c
 step after an interruption.
 
 Memory is bounded by the model and its KV cache plus one step's attention rows ([heads,
-n_t + 1] per layer) and the records of at most `commit_every` steps: no score matrix, no
-whole trace. The work file is a kvtier database (trace_db.py)."""
+n_t + 1] per layer) and the records of at most `commit_every` steps (fewer when they reach
+COMMIT_BYTES): no score matrix, no whole trace. The work file is a kvtier database (trace_db.py)."""
 import hashlib
 import json
 import os
@@ -14,6 +14,9 @@ import torch
 
 from . import blob_codec, reduce, trace_db
 from .errors import CaptureError
+
+# At most about this many bytes of records are held before they are committed.
+COMMIT_BYTES = 64 << 20
 
 
 @dataclass
@@ -103,7 +106,7 @@ class Recorder:
                 raise CaptureError(f"step t={t} layer {l}", f"attention row of shape {tuple(r.shape)}, expected "
                                    f"[{info.q_heads} heads, P + t + 1 = {n_t + 1} keys] (a model with a "
                                    "sliding window or a cache it prunes is not supported)")
-            groups.append(reduce.reduce_heads(r, n_t, self.s.head_reduction, info.kv_heads))
+            groups.append(reduce.reduce_heads(r, n_t, self.s.head_reduction, info.kv_heads).cpu())
         if self.s.layer_mode == "aggregated":   # the mean over layers, one record per step
             return [(t, -1) + self.encode(n_t, torch.stack(groups).mean(dim=0))]
         return [(t, l) + self.encode(n_t, g) for l, g in enumerate(groups)]
@@ -162,17 +165,21 @@ def run(source, prompts, out, s, info, progress=None, restart=False, replace=Fal
                 continue
             trace_id = work.begin_trace(_trace_meta(s, info, prompt, name, i, len(prompts)))
             with torch.no_grad():
-                logits, past = source.prefill(torch.tensor([prompt.ids], dtype=torch.long))
-                batch = []
+                logits, past = source.prefill(torch.tensor([prompt.ids], dtype=torch.long, device=getattr(source, "device", "cpu")))
+                batch, batch_bytes, batch_first = [], 0, first
                 for t in range(s.steps):
                     token = torch.argmax(logits).reshape(1, 1)   # greedy
                     logits, past, rows = source.step(token, past, t >= first)
                     if t < first:   # replayed to rebuild the KV cache of a resumed trace
                         continue
-                    batch += recorder.records(t, len(prompt.ids) + t, rows)
-                    if (t + 1 - first) % s.commit_every == 0 or t + 1 == s.steps:
+                    step = recorder.records(t, len(prompt.ids) + t, rows)
+                    batch += step
+                    batch_bytes += sum(len(r[4]) for r in step)
+                    # Whole steps per commit: every commit_every steps, or sooner when the
+                    # records held reach COMMIT_BYTES (long contexts, many layers).
+                    if t + 1 - batch_first == s.commit_every or batch_bytes >= COMMIT_BYTES or t + 1 == s.steps:
                         work.commit_records(trace_id, batch)
-                        batch = []
+                        batch, batch_bytes, batch_first = [], 0, t + 1
                         if progress:   # every earlier prompt is complete
                             progress.update(s.steps * i + t + 1, f"prompt {i + 1}/{len(prompts)} step {t + 1}/{s.steps}")
                         if on_commit:

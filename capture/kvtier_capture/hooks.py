@@ -34,6 +34,7 @@ class HFAttentionSource:
 
     def __init__(self, model):
         self.model = model
+        self.device = next(model.parameters()).device
 
     def prefill(self, ids):
         out = self.model(input_ids=ids, use_cache=True, output_attentions=False, return_dict=True)
@@ -60,12 +61,13 @@ def decode_query_probs(q, k):
                            f"got {tuple(q.shape)} and {tuple(k.shape)}")
     if q.shape[1] % k.shape[1]:
         raise CaptureError(f"q/k hook: {q.shape[1]} query heads do not split into {k.shape[1]} KV heads")
-    group = q.shape[1] // k.shape[1]
+    kv_heads, d = k.shape[1], q.shape[-1]
     dt = torch.float64 if q.dtype == torch.float64 else torch.float32     # at least float32
-    qd = q[0, :, -1, :].to(dt)                                             # [Hq, d]
-    kk = k[0].to(dt).repeat_interleave(group, dim=0)                       # [Hq, n, d]
-    logits = torch.einsum("hd,hnd->hn", qd, kk) / math.sqrt(q.shape[-1])
-    return torch.softmax(logits, dim=-1)
+    qd = q[0, :, -1, :].to(dt).reshape(kv_heads, -1, d)                    # [Hkv, g, d]
+    # Grouped, not repeat_kv: K is never copied per query head (at 128k tokens that copy
+    # would be gigabytes).
+    logits = torch.einsum("hgd,hnd->hgn", qd, k[0].to(dt)) / math.sqrt(d)
+    return torch.softmax(logits, dim=-1).reshape(q.shape[1], -1)
 
 
 class QKSource:
@@ -77,6 +79,7 @@ class QKSource:
         except re.error as e:
             raise CaptureError(f"--qk-modules '{pattern}'", f"not a regular expression ({e})") from None
         self.model = model
+        self.device = next(model.parameters()).device
         self.modules = [(n, m) for n, m in model.named_modules() if n and rx.fullmatch(n)]
         if not self.modules:
             raise CaptureError(f"--qk-modules '{pattern}'", "matches no module of the model "
