@@ -53,10 +53,16 @@ class ModelInfo:
     weight_bytes: int
     seed: int
     hook: str
+    kv_latent_dim: int = 0   # MLA: the cached latent per token and layer (kv_lora_rank + qk_rope_head_dim)
 
     def scenario_model(self):
-        return {"name": self.name, "layers": self.layers, "kv_heads": self.kv_heads, "head_dim": self.head_dim,
-                "dtype_bytes": self.dtype_bytes, "weight_bytes": self.weight_bytes}
+        m = {"name": self.name, "layers": self.layers}
+        if self.kv_latent_dim:   # a latent cache is sized by it, not by heads (resources/presets/models.json)
+            m["kv_latent_dim"] = self.kv_latent_dim
+        else:
+            m.update(kv_heads=self.kv_heads, head_dim=self.head_dim)
+        m.update(dtype_bytes=self.dtype_bytes, weight_bytes=self.weight_bytes)
+        return m
 
 
 def check_settings(s):

@@ -65,7 +65,8 @@ def load_model(spec, dtype=None, device="cpu"):
 
 def describe(loaded, spec, seed, hook):
     """The header from the model's Hugging Face-style config (num_hidden_layers,
-    num_attention_heads, num_key_value_heads, head_dim or hidden_size) and its parameters."""
+    num_attention_heads, num_key_value_heads, head_dim or hidden_size; kv_lora_rank and
+    qk_rope_head_dim for a latent cache) and its parameters."""
     c = getattr(loaded.model, "config", None)
 
     def field(*names):
@@ -85,7 +86,9 @@ def describe(loaded, spec, seed, hook):
     floating = [p for p in params if p.is_floating_point()]
     dt = floating[0].dtype if floating else torch.float32
     name = field("name_or_path", "_name_or_path") or loaded.name
-    return ModelInfo(name=str(name), spec=spec, layers=int(layers), q_heads=int(q_heads), kv_heads=int(kv_heads),
+    # Multi-head latent attention (DeepSeek-V2/V3 configs) caches kv_lora_rank + qk_rope_head_dim.
+    latent = (field("kv_lora_rank") or 0) + (field("qk_rope_head_dim") or 0) if field("kv_lora_rank") else 0
+    return ModelInfo(kv_latent_dim=int(latent), name=str(name), spec=spec, layers=int(layers), q_heads=int(q_heads), kv_heads=int(kv_heads),
                      head_dim=int(head_dim), dtype=str(dt).replace("torch.", ""),
                      dtype_bytes=torch.tensor([], dtype=dt).element_size(),
                      weight_bytes=int(sum(p.numel() * p.element_size() for p in params)), seed=seed, hook=hook)

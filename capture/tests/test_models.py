@@ -40,6 +40,12 @@ class HuggingFaceStandInTest(TempDirTest):
         info = models.describe(models.Loaded(Model(), None, "x"), "spec", 3, "hf")
         self.assertEqual((info.layers, info.q_heads, info.kv_heads, info.head_dim, info.dtype, info.dtype_bytes,
                           info.weight_bytes, info.name), (2, 4, 4, 16, "float16", 2, 64 * 64 * 2, "mha"))
+        self.assertEqual(info.scenario_model(), {"name": "mha", "layers": 2, "kv_heads": 4, "head_dim": 16,
+                                                 "dtype_bytes": 2, "weight_bytes": 64 * 64 * 2})
+        Config.kv_lora_rank, Config.qk_rope_head_dim = 512, 64   # DeepSeek-V3's latent cache
+        info = models.describe(models.Loaded(Model(), None, "x"), "spec", 3, "hf")
+        self.assertEqual(info.scenario_model(), {"name": "mha", "layers": 2, "kv_latent_dim": 576, "dtype_bytes": 2,
+                                                 "weight_bytes": 64 * 64 * 2})
         with self.assertRaisesRegex(CaptureError, "no config with num_hidden_layers"):
             models.describe(models.Loaded(support.torch.nn.Linear(2, 2), None, "x"), "spec", 0, "hf")
 
