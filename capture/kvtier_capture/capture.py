@@ -17,6 +17,8 @@ from .errors import CaptureError
 
 # At most about this many bytes of records are held before they are committed.
 COMMIT_BYTES = 64 << 20
+# Records per trace that kvtier accepts (docs/TRACE_FORMAT.md section 10).
+MAX_RECORDS = 1 << 26
 
 
 @dataclass
@@ -147,10 +149,14 @@ def run(source, prompts, out, s, info, progress=None, restart=False, replace=Fal
     if not prompts:
         raise CaptureError("no prompts")
     names = trace_names(s, prompts)
-    if os.path.exists(out) and not replace:
+    if os.path.exists(out):   # checked before any work: a file kvtier would refuse, a clash
         clash = [n for n in names if n in trace_db.existing_names(out)]
-        if clash:
+        if clash and not replace:
             raise CaptureError(out, f"trace '{clash[0]}' already exists (use --replace to overwrite it)")
+    slots = info.layers if s.layer_mode == "per-layer" else 1
+    if s.steps * slots > MAX_RECORDS:
+        raise CaptureError("--steps", f"{s.steps} steps x {slots} layers exceed kvtier's limit of {MAX_RECORDS} "
+                                      "records per trace (use --layer-mode aggregated or fewer steps)")
     for p in prompts:
         if not p.ids:
             raise CaptureError(p.where, "empty prompt")
@@ -160,7 +166,6 @@ def run(source, prompts, out, s, info, progress=None, restart=False, replace=Fal
                                    "sources": [p.where for p in prompts]}, restart)
     try:
         recorder = Recorder(s, info)
-        slots = info.layers if s.layer_mode == "per-layer" else 1
         done_at = [work.resume_point(n, slots, s.steps) for n in names]
         total, done = s.steps * len(prompts), sum(done_at)
         if progress:

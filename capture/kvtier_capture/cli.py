@@ -127,6 +127,6 @@ def main(argv=None):
         sys.stderr.write(f"{PROG}: {e}\n")
         return 1
     except KeyboardInterrupt:
-        sys.stderr.write(f"\n{PROG}: interrupted; the committed steps are kept in {a.out}{trace_db.WORK_SUFFIX}: "
+        sys.stderr.write(f"{chr(10) if sys.stderr.isatty() else ''}{PROG}: interrupted; the committed steps are kept in {a.out}{trace_db.WORK_SUFFIX}: "
                          "run the same command again to resume\n")
         return 130

@@ -7,6 +7,7 @@ when OUT does not exist (never replacing a file), or its traces are copied into 
 existing OUT in one transaction; either way OUT holds complete traces only, never half a
 capture. An interrupted capture leaves the work file, and the same command resumes from its
 last committed step."""
+import fcntl
 import json
 import os
 import sqlite3
@@ -117,18 +118,36 @@ class WorkFile:
         self.out = out
         self.path = out + WORK_SUFFIX
         self.settings = json.dumps(settings, sort_keys=True)
-        if restart:
-            self._remove()
-        fresh = not os.path.exists(self.path)
-        self.db = _connect(self.path)
+        self.lock = None
+        self.db = None
         try:
+            self._lock()
+            if restart:
+                self._remove()
+                self._lock()
+            fresh = os.fstat(self.lock).st_size == 0
+            self.db = _connect(self.path)
+            # Killed while creating the schema: a header and no tables (the transaction
+            # never committed) is a fresh file too.
+            fresh = fresh or self.db.execute("SELECT count(*) FROM sqlite_master").fetchone()[0] == 0
             if fresh:
                 self._create()
             else:
                 self._check_resumable()
         except BaseException:
-            self.db.close()
+            self.close()
             raise
+
+    def _lock(self):
+        """One capture per work file: an exclusive flock (independent of SQLite's own POSIX
+        locks) held until the work file is gone."""
+        if self.lock is not None:
+            os.close(self.lock)
+        self.lock = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(self.lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            raise CaptureError(self.path, "another capture is writing it") from None
 
     def _create(self):
         db = self.db
@@ -227,11 +246,19 @@ class WorkFile:
         return names
 
     def _copy_into_out(self, replace):
+        # The settings go back first: should the copy fail, the same command resumes (and
+        # finds every step done) instead of refusing a work file without settings.
+        work = _connect(self.path)
+        try:
+            work.execute("INSERT OR REPLACE INTO kvtier_meta(key, value) VALUES (?, ?)", (SETTINGS_KEY, self.settings))
+        finally:
+            work.close()
         out = _connect(self.out)
         try:
             check_kvtier(out, self.out)
             out.execute("PRAGMA journal_mode = WAL")
             out.execute("ATTACH DATABASE ? AS capture", (self.path,))
+            out.execute("DELETE FROM capture.kvtier_meta WHERE key = ?", (SETTINGS_KEY,))
             out.execute("BEGIN IMMEDIATE")
             try:
                 cols = ", ".join(TRACE_COLUMNS)
@@ -258,7 +285,12 @@ class WorkFile:
             out.close()
 
     def close(self):
-        try:
-            self.db.close()
-        except sqlite3.Error:
-            pass
+        if self.db is not None:
+            try:
+                self.db.close()
+            except sqlite3.Error:
+                pass
+            self.db = None
+        if self.lock is not None:
+            os.close(self.lock)
+            self.lock = None

@@ -270,8 +270,10 @@ class OutputTest(TempDirTest):
         db.execute("CREATE TABLE t (x)")
         db.commit()
         db.close()
-        with self.assertRaisesRegex(CaptureError, "not a kvtier trace database"):
-            run(out, settings())
+        for replace in (False, True):   # refused before any work, --replace or not
+            with self.assertRaisesRegex(CaptureError, "not a kvtier trace database"):
+                run(out, settings(), replace=replace)
+            self.assertFalse(os.path.exists(out + trace_db.WORK_SUFFIX))
 
 
 if __name__ == "__main__":

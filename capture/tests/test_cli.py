@@ -129,6 +129,7 @@ class ErrorsTest(CliTestBase):
             (base + ["--ratio", "1.5"], 1, "--ratio: 1.5 must be in (0, 1]"),
             (base + ["--mass", "0"], 1, "--mass: 0 must be in (0, 1]"),
             (base + ["--commit-every", "0"], 1, "--commit-every: 0 must be at least 1"),
+            (base + ["--steps", "30000000"], 1, "--steps: 30000000 steps x 3 layers exceed kvtier's limit of 67108864"),
             (base + ["--name", "a\tb"], 1, "contains a control character"),
             (base + ["--hook", "qk"], 1, "--hook qk: needs --qk-modules REGEX"),
             (base + ["--qk-modules", "x"], 1, "--qk-modules: only with --hook qk"),
@@ -162,12 +163,32 @@ class ErrorsTest(CliTestBase):
 
 class KillTest(CliTestBase):
     def test_killed_capture_resumes_to_the_same_database(self):
+        self.interrupt_and_resume(signal.SIGKILL, -signal.SIGKILL)
+
+    def test_ctrl_c_keeps_the_committed_steps_and_says_so(self):
+        err = self.interrupt_and_resume(signal.SIGINT, 130)
+        self.assertEqual(len(err.splitlines()), 1, err)
+        self.assertIn("interrupted; the committed steps are kept in", err)
+        self.assertIn("run the same command again to resume", err)
+
+    def test_a_second_capture_into_the_same_work_file_is_refused(self):
+        out = self.path("busy.kvtr")
+        from kvtier_capture.trace_db import WorkFile
+        w = WorkFile(out, {"x": 1})
+        try:
+            r = self.capture("--out", out, "--quiet", check=False)
+            self.assertEqual(r.returncode, 1)
+            self.assertEqual(r.stderr, f"kvtier-capture: {out}.kvtier-capture: another capture is writing it\n")
+        finally:
+            w.close()
+
+    def interrupt_and_resume(self, sig, code):
         args = ["--steps", "30", "--commit-every", "5", "--quiet", "--seed", "7"]
         slow = [sys.executable, "-m", "kvtier_capture", "--model", "slow_model:build", "--prompts", self.prompts, *args]
         whole = self.path("whole.kvtr")
         subprocess.run(slow + ["--out", whole], env=ENV, check=True, stdout=subprocess.DEVNULL)
         out = self.path("killed.kvtr")
-        p = subprocess.Popen(slow + ["--out", out], env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        p = subprocess.Popen(slow + ["--out", out], env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
         work = out + trace_db.WORK_SUFFIX
         try:
             while p.poll() is None:   # until the first commit of the second prompt
@@ -182,9 +203,9 @@ class KillTest(CliTestBase):
                         break
                 time.sleep(0.01)
         finally:
-            p.send_signal(signal.SIGKILL)
-            p.wait()
-        self.assertEqual(p.returncode, -signal.SIGKILL, "the capture ended before it could be killed")
+            p.send_signal(sig)
+            _, err = p.communicate()
+        self.assertEqual(p.returncode, code, f"the capture ended before the signal: {err}")
         self.assertFalse(os.path.exists(out))
         self.assertTrue(os.path.exists(work))
         r = subprocess.run(slow + ["--out", out], env=ENV, capture_output=True, text=True)
@@ -192,6 +213,7 @@ class KillTest(CliTestBase):
         self.assertEqual(support.without_volatile(read_db(out)), support.without_volatile(read_db(whole)))
         self.assertFalse(os.path.exists(work))
         self.assertEqual(r.stderr, "")
+        return err
 
 
 if __name__ == "__main__":
