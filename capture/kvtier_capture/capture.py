@@ -169,14 +169,15 @@ def run(source, prompts, out, s, info, progress=None, restart=False, replace=Fal
         done_at = [work.resume_point(n, slots, s.steps) for n in names]
         total, done = s.steps * len(prompts), sum(done_at)
         if progress:
-            progress.update(done, "resuming" if done else "prefill")
+            progress.update(done, f"resuming at step {done}" if done else "prefill")
         for i, (prompt, name) in enumerate(zip(prompts, names)):
             first = done_at[i]
             if first == s.steps:
                 continue
             trace_id = work.begin_trace(_trace_meta(s, info, prompt, name, i, len(prompts)))
             with torch.no_grad():
-                logits, past = source.prefill(torch.tensor([prompt.ids], dtype=torch.long, device=getattr(source, "device", "cpu")))
+                ids = torch.tensor([prompt.ids], dtype=torch.long, device=getattr(source, "device", "cpu"))
+                logits, past = source.prefill(ids)
                 batch, batch_bytes, batch_first = [], 0, first
                 for t in range(s.steps):
                     token = torch.argmax(logits).reshape(1, 1)   # greedy

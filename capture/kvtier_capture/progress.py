@@ -14,14 +14,15 @@ class Progress:
         self.start = time.monotonic()
 
     def update(self, done, what):
-        if self.quiet:
+        if self.quiet or self.last_tenth > 10:
             return
         frac = min(done / self.total, 1.0)
         bar = "#" * int(frac * 30)
         line = f"kvtier-capture [{bar:<30}] {100 * frac:5.1f}% {what} ({time.monotonic() - self.start:.0f} s)"
-        if self.tty:
-            self.stream.write("\r" + line + ("\n" if done >= self.total else ""))
+        if self.tty:   # padded: a shorter line must cover the longer one before it
+            self.width = max(getattr(self, "width", 0), len(line))
+            self.stream.write("\r" + line.ljust(self.width) + ("\n" if done >= self.total else ""))
         elif int(frac * 10) > self.last_tenth:
-            self.last_tenth = int(frac * 10)
             self.stream.write(line + "\n")
+        self.last_tenth = max(self.last_tenth, int(frac * 10)) + (done >= self.total)   # 11: finished
         self.stream.flush()
