@@ -183,7 +183,7 @@ class KillTest(CliTestBase):
             w.close()
 
     def interrupt_and_resume(self, sig, code):
-        args = ["--steps", "30", "--commit-every", "5", "--quiet", "--seed", "7"]
+        args = ["--steps", "60", "--commit-every", "5", "--quiet", "--seed", "7"]
         slow = [sys.executable, "-m", "kvtier_capture", "--model", "slow_model:build", "--prompts", self.prompts, *args]
         whole = self.path("whole.kvtr")
         subprocess.run(slow + ["--out", whole], env=ENV, check=True, stdout=subprocess.DEVNULL)
