@@ -256,7 +256,10 @@ class WorkFile:
         out = _connect(self.out)
         try:
             check_kvtier(out, self.out)
-            out.execute("PRAGMA journal_mode = WAL")
+            try:   # as the core: a reader holding the file in rollback mode only postpones the switch
+                out.execute("PRAGMA journal_mode = WAL")
+            except sqlite3.OperationalError:
+                pass
             out.execute("ATTACH DATABASE ? AS capture", (self.path,))
             out.execute("DELETE FROM capture.kvtier_meta WHERE key = ?", (SETTINGS_KEY,))
             out.execute("BEGIN IMMEDIATE")
