@@ -54,32 +54,53 @@ SweepAxis parseSweepAxis(const std::string& spec)
     return a;
 }
 
-SweepResult runSweep(Pipeline& pipeline, const nlohmann::json& scenario, const std::string& where,
-                     const PresetLibrary& presets, const std::vector<SweepAxis>& axes, const JobControl& job,
-                     const SweepPointSink& onPoint)
+void checkSweepAxes(const nlohmann::json& scenario, const std::vector<SweepAxis>& axes, const std::string& where)
 {
-    if (axes.empty()) throw InputError(where, "a sweep needs at least one --vary axis");
-    const Scenario base = scenarioFromJson(scenario, where, presets);
-    // Every key first, so a missing key is reported before the grid's size, which the
-    // typed runSweep checks.
+    // Every key first, so a missing key is reported before the grid's size.
     for (const auto& a : axes)
         if (!findPath(scenario, a.key, "--vary"))
             throw InputError(where, "--vary " + a.key + ": the scenario has no such key");
+    sweepGridSize(axes, where);
+}
+
+SweepResult runSweep(Pipeline& pipeline, const nlohmann::json& scenario, const std::string& where,
+                     const PresetLibrary& presets, const std::vector<SweepAxis>& axes, const JobControl& job,
+                     const SweepPointSink& onPoint, const std::vector<size_t>& only)
+{
+    if (axes.empty()) throw InputError(where, "a sweep needs at least one --vary axis");
+    const Scenario base = scenarioFromJson(scenario, where, presets);
+    checkSweepAxes(scenario, axes, where);
     // Each point: the scenario JSON with every axis's key set, read like a scenario file.
     const auto scenarioAt = [&](const std::vector<double>& x) {
-        nlohmann::json doc = scenario;
-        for (size_t k = axes.size(); k-- > 0;) {
-            const auto& a = axes[k];
-            const nlohmann::json* cur = findPath(doc, a.key, "--vary");
-            // Integer-valued keys stay integers in the JSON.
-            if (cur && cur->is_number_integer() && x[k] == std::floor(x[k]))
-                setPath(doc, a.key, static_cast<int64_t>(x[k]), "--vary");
-            else
-                setPath(doc, a.key, x[k], "--vary");
-        }
-        return scenarioFromJson(doc, where, presets);
+        return scenarioFromJson(sweepPointScenario(scenario, axes, x), where, presets);
     };
-    return runSweep(pipeline, base, axes, scenarioAt, where, job, onPoint);
+    return runSweep(pipeline, base, axes, scenarioAt, where, job, onPoint, only);
+}
+
+nlohmann::json sweepPointScenario(const nlohmann::json& scenario, const std::vector<SweepAxis>& axes,
+                                  const std::vector<double>& x)
+{
+    nlohmann::json doc = scenario;
+    for (size_t k = axes.size(); k-- > 0;) {
+        const auto& a = axes[k];
+        const nlohmann::json* cur = findPath(doc, a.key, "--vary");
+        // Integer-valued keys stay integers in the JSON.
+        if (cur && cur->is_number_integer() && x[k] == std::floor(x[k]))
+            setPath(doc, a.key, static_cast<int64_t>(x[k]), "--vary");
+        else
+            setPath(doc, a.key, x[k], "--vary");
+    }
+    return doc;
+}
+
+std::vector<double> sweepPointValues(const std::vector<SweepAxis>& axes, size_t index)
+{
+    std::vector<double> x(axes.size(), 0);
+    for (size_t k = axes.size(); k-- > 0;) {
+        x[k] = axes[k].values[index % axes[k].values.size()];
+        index /= axes[k].values.size();
+    }
+    return x;
 }
 
 std::string sweepToCsv(const SweepResult& r)

@@ -17,10 +17,21 @@ class PresetLibrary;
 // "key=start:stop:step" (inclusive of stop within 1e-9 of a step) or "key=v1,v2,v3".
 SweepAxis parseSweepAxis(const std::string& spec);
 
+// Checks the axes against `scenario` before any work: every key exists (InputError(where,
+// "--vary KEY: the scenario has no such key")), then the grid's size (sweepGridSize).
+void checkSweepAxes(const nlohmann::json& scenario, const std::vector<SweepAxis>& axes, const std::string& where);
+
 // `scenario` is the scenario JSON with presets expanded and the trace db resolved.
 SweepResult runSweep(Pipeline& pipeline, const nlohmann::json& scenario, const std::string& where,
                      const PresetLibrary& presets, const std::vector<SweepAxis>& axes, const JobControl& job = {},
-                     const SweepPointSink& onPoint = {});
+                     const SweepPointSink& onPoint = {}, const std::vector<size_t>& only = {});
+
+// The scenario JSON of one grid point: `scenario` with every axis's key set to x[k]
+// (a key holding an integer stays an integer when x[k] is whole).
+nlohmann::json sweepPointScenario(const nlohmann::json& scenario, const std::vector<SweepAxis>& axes,
+                                  const std::vector<double>& x);
+// The axis values of grid point `index` (last axis fastest).
+std::vector<double> sweepPointValues(const std::vector<SweepAxis>& axes, size_t index);
 
 // CSV: axis columns, then balanced_s, paper_s, (when the scenario enables them)
 // migration_bound_s, schedule_s and annealed_s, then per policy <name>_time_s,
