@@ -14,6 +14,7 @@
 #include <iostream>
 #include <mutex>
 #include <optional>
+#include <sstream>
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -64,7 +65,7 @@ std::vector<std::optional<SweepPoint>> resumeFrom(const std::string& out, const 
 
 int run(const std::vector<std::string>& argv)
 {
-    Args a(argv, {"scenario", "csv", "out", "shard"}, {"quiet", "resume"}, {"set", "vary", "presets"});
+    Args a(argv, {"scenario", "csv", "out", "shard", "traces"}, {"quiet", "resume"}, {"set", "vary", "presets"});
     if (!a.positional().empty()) throw UsageError("unexpected argument '" + a.positional()[0] + "'");
     const std::optional<std::string> csv = a.get("csv"), out = a.get("out");
     const bool resume = a.has("resume"), quiet = a.has("quiet");
@@ -77,14 +78,29 @@ int run(const std::vector<std::string>& argv)
     if (out && *out == "-") throw UsageError("--out needs a file (a result file is appended to and resumed)");
     std::vector<SweepAxis> axes;
     for (const auto& v : a.all("vary")) axes.push_back(parseSweepAxis(v));
-    if (axes.empty()) throw UsageError("give at least one --vary key.path=start:stop:step");
+    if (axes.empty() && !a.has("traces")) throw UsageError("give at least one --vary key.path=start:stop:step");
+    const PresetLibrary presets = presetsFrom(a);
+    const Scenario s = scenarioFrom(a, presets);
+    // --traces: the trace as the outermost axis, each trace's points together.
+    if (const auto traces = a.get("traces")) {
+        std::vector<std::string> names;
+        if (*traces == "all") {
+            for (const auto& t : TraceStore::open(s.trace_db, TraceStore::Mode::ReadOnly)->list()) names.push_back(t.meta.name);
+            if (names.empty()) throw InputError(s.trace_db, "holds no traces");
+        } else {
+            std::stringstream list(*traces);
+            std::string name;
+            while (std::getline(list, name, ',')) names.push_back(name);
+            if (names.empty() || std::count(names.begin(), names.end(), "") > 0)
+                throw UsageError("--traces takes trace names, a,b,c, or all");
+        }
+        axes.insert(axes.begin(), categoricalSweepAxis("trace.name", names));
+    }
     // A result file names each point's axis values by key: one key, one axis.
     if (out)
         for (size_t k = 0; k < axes.size(); ++k)
             for (size_t m = 0; m < k; ++m)
                 if (axes[k].key == axes[m].key) throw UsageError("--vary " + axes[k].key + " given twice");
-    const PresetLibrary presets = presetsFrom(a);
-    const Scenario s = scenarioFrom(a, presets);
     const nlohmann::json scenario = scenarioToJson(s);
     const std::string where = a.require("scenario");
     // The outputs are checked (a folder, a missing folder) before the sweep runs.
@@ -189,13 +205,16 @@ int run(const std::vector<std::string>& argv)
 
 Registration reg("sweep",
                  {"run every policy and bound over a grid of scenario values",
-                  "usage: kvtier-cli sweep --scenario FILE --vary key.path=start:stop:step [--vary ...]\n"
+                  "usage: kvtier-cli sweep --scenario FILE --vary key.path=start:stop:step [--vary ...] [--traces a,b|all]\n"
                   "                        (--csv OUT | --out FILE [--shard i/N] [--resume])\n"
                   "                        [--set key.path=value ...] [--presets FILE ...] [--quiet]\n\n"
                   "Evaluates the scenario at every point of the grid (the cartesian product of the --vary\n"
                   "axes; a list v1,v2,v3 works too), in parallel, with a progress line on stderr.\n"
                   "Infeasible points are kept, with the reason in the error column.\n\n"
-                  "  --vary k.path=a:b:s  e.g. hardware.tiers.0.capacity_bytes=2e10:9.6e10:1e10\n"
+                  "  --vary k.path=a:b:s  e.g. hardware.tiers.0.capacity_bytes=2e10:9.6e10:1e10; a list of\n"
+                  "                       text (trace.name=a,b,c) for a key that holds text\n"
+                  "  --traces a,b,c|all   the trace as an axis: these traces, or every trace in the\n"
+                  "                       scenario's database (the first column, trace.name)\n"
                   "  --csv OUT            the result table ('-' for stdout)\n"
                   "  --out FILE           the self-describing result file (JSON lines: a header with the\n"
                   "                       base scenario, the axes, the grid's size, the shard and the kvtier\n"

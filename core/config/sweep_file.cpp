@@ -93,6 +93,12 @@ SweepFileHeader headerFrom(const nlohmann::json& j, const std::string& path)
             SweepAxis axis;
             axis.key = a.at("key").get<std::string>();
             for (const auto& v : a.at("values")) axis.values.push_back(v.get<double>());
+            if (a.contains("labels")) {
+                for (const auto& l : a.at("labels")) axis.labels.push_back(l.get<std::string>());
+                if (axis.labels.size() != axis.values.size()) throw bad("the axis " + axis.key + " has not one label per value");
+                for (size_t i = 0; i < axis.values.size(); ++i)
+                    if (axis.values[i] != static_cast<double>(i)) throw bad("the axis " + axis.key + "'s values are not 0, 1, ...");
+            }
             h.axes.push_back(std::move(axis));
         }
         for (const auto& p : j.at("policies")) h.policies.push_back(p.get<std::string>());
@@ -136,7 +142,10 @@ SweepPoint pointFrom(const SweepFileHeader& h, const nlohmann::json& j, uint64_t
     const std::string name = sweepPointName(h, p.index, id);
     for (size_t k = 0; k < h.axes.size(); ++k) {
         const auto v = j.find(h.axes[k].key);
-        if (v == j.end() || !v->is_number() || v->get<double>() != p.x[k])
+        const bool same = v != j.end() && (h.axes[k].labels.empty()
+                                               ? v->is_number() && v->get<double>() == p.x[k]
+                                               : v->is_string() && *v == h.axes[k].labels[static_cast<size_t>(p.x[k])]);
+        if (!same)
             throw InputError(where, name + ": its " + h.axes[k].key + " is not the grid's value there");
     }
     const auto err = j.find("error");
@@ -181,7 +190,8 @@ std::string sweepDifference(const SweepFileHeader& a, const SweepFileHeader& b)
     if (a.scenario != b.scenario) return "the base scenario";
     if (a.axes.size() != b.axes.size()) return "the number of axes";
     for (size_t k = 0; k < a.axes.size(); ++k)
-        if (a.axes[k].key != b.axes[k].key || a.axes[k].values != b.axes[k].values) return "the axis " + a.axes[k].key;
+        if (a.axes[k].key != b.axes[k].key || a.axes[k].values != b.axes[k].values || a.axes[k].labels != b.axes[k].labels)
+            return "the axis " + a.axes[k].key;
     if (a.policies != b.policies) return "the policies";
     if (a.migration_bound != b.migration_bound || a.annealed != b.annealed) return "the heavy bounds";
     return "";
@@ -195,7 +205,11 @@ std::string sweepHeaderLine(const SweepFileHeader& h)
     j["shard"] = sweepShardText(h.shard);
     j["grid_points"] = h.grid_points;
     ojson axes = ojson::array();
-    for (const auto& a : h.axes) axes.push_back({{"key", a.key}, {"values", a.values}});
+    for (const auto& a : h.axes) {
+        ojson axis = {{"key", a.key}, {"values", a.values}};
+        if (!a.labels.empty()) axis["labels"] = a.labels;
+        axes.push_back(axis);
+    }
     j["axes"] = axes;
     j["policies"] = h.policies;
     j["migration_bound"] = h.migration_bound;
@@ -215,7 +229,10 @@ std::string sweepPointLine(const SweepFileHeader& h, const SweepPoint& p, uint64
     ojson j;
     j["index"] = p.index;
     j["id"] = sweepIdText(id);
-    for (size_t k = 0; k < h.axes.size(); ++k) j[h.axes[k].key] = p.x[k];
+    for (size_t k = 0; k < h.axes.size(); ++k) {
+        if (h.axes[k].labels.empty()) j[h.axes[k].key] = p.x[k];
+        else j[h.axes[k].key] = h.axes[k].labels.at(static_cast<size_t>(p.x[k]));
+    }
     const std::vector<std::string> columns = resultColumns(h);
     const std::vector<double> values = resultValues(h, p);
     for (size_t k = 0; k < columns.size(); ++k) j[columns[k]] = p.error.empty() ? numberJson(values[k]) : ojson();
@@ -227,7 +244,7 @@ std::string sweepPointName(const SweepFileHeader& h, size_t index, uint64_t id)
 {
     std::string s = "point #" + std::to_string(index) + " (id " + sweepIdText(id);
     const std::vector<double> x = sweepPointValues(h.axes, index);
-    for (size_t k = 0; k < h.axes.size(); ++k) s += ", " + h.axes[k].key + "=" + readableNumber(x[k]);
+    for (size_t k = 0; k < h.axes.size(); ++k) s += ", " + h.axes[k].key + "=" + sweepAxisValueText(h.axes[k], x[k]);
     return s + ")";
 }
 

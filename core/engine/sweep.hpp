@@ -14,6 +14,10 @@ namespace kvtier {
 struct SweepAxis {
     std::string key;               // what varies, e.g. the scenario path "selection.value"
     std::vector<double> values;
+    // A categorical axis (e.g. trace.name over several traces): the values are 0..n-1 and
+    // name labels[value], which the point's scenario holds and the CSV shows. Empty: numbers.
+    // (A default member initializer: SweepAxis{key, values} stays warning-free.)
+    std::vector<std::string> labels = {};
 };
 
 struct SweepPolicyPoint {

@@ -313,6 +313,53 @@ private slots:
         QCOMPARE(read(out), after);
     }
 
+    // The trace as an axis: every trace in the database, or a list; sharded like any axis.
+    void sweepOverTraces()
+    {
+        const QString csv = path("example2.csv");
+        write(csv, "step,layer,token,score\n"
+                   "0,-1,0,0.5\n0,-1,1,0.1\n0,-1,2,0.3\n0,-1,3,0.1\n"
+                   "1,-1,0,0.1\n1,-1,1,0.1\n1,-1,2,0.1\n1,-1,3,0.3\n1,-1,4,0.4\n");
+        const QString db = path("traces.sqlite");
+        QVERIFY(QFile::copy(path("example.sqlite"), db));
+        Run r = cli({"import", db, csv, "--format", "long-csv", "--name", "example2", "--prefill", "4"});
+        QVERIFY2(r.code == 0, r.err.constData());
+        const QString sc = path("traces.kvtier.json");
+        write(sc, read(scenario_).replace("\"example.sqlite\"", "\"traces.sqlite\""));
+        r = cli(sweep(sc) << "--traces" << "all" << "--csv" << "-");
+        QVERIFY2(r.code == 0, r.err.constData());
+        const QByteArray all = r.out;
+        const QList<QByteArray> rows = all.split('\n');
+        QCOMPARE(rows.size(), 1 + 24 + 1);
+        QVERIFY(rows[0].startsWith("trace.name,hardware.tiers.0.capacity_bytes,hardware.tiers.1.link_read,balanced_s"));
+        // The first trace's rows are the single-trace sweep's, behind the trace's name.
+        const QList<QByteArray> one = full_.split('\n');
+        for (int k = 1; k <= 12; ++k) QCOMPARE(rows[k], "example," + one[k]);
+        for (int k = 13; k <= 24; ++k) QVERIFY(rows[k].startsWith("example2,"));
+        QVERIFY(rows[13 + 5] != "example2," + one[1 + 5]);   // another trace, other numbers
+        // The same as a list on the key, and as 4 shards merged.
+        r = cli(sweep(sc) << "--vary" << "trace.name=example,example2" << "--csv" << "-");
+        QCOMPARE(r.code, 0);
+        QCOMPARE(r.out.split('\n')[0].split(',')[2], QByteArray("trace.name"));
+        r = cli(sweep(sc) << "--traces" << "example,example2" << "--csv" << "-");
+        QCOMPARE(r.out, all);
+        QStringList files;
+        for (int i = 1; i <= 4; ++i) {
+            files << path(QString("traces-%1.jsonl").arg(i));
+            r = cli(sweep(sc) << "--traces" << "all" << "--shard" << QString("%1/4").arg(i) << "--out" << files.back());
+            QVERIFY2(r.code == 0, r.err.constData());
+        }
+        QVERIFY(read(files[0]).contains("\"labels\":[\"example\",\"example2\"]"));
+        r = cli(QStringList{"merge", "-", "--quiet"} + files);
+        QVERIFY2(r.code == 0, r.err.constData());
+        QCOMPARE(r.out, all);
+        // Text on a key that holds a number, a trace that is not there (a point's error).
+        oneLineError(cli(sweep(sc) << "--vary" << "batch=1,two" << "--csv" << "-"), "--vary batch: 'two' is not a number");
+        r = cli(QStringList{"sweep", "--scenario", sc, "--quiet", "--traces", "example,nope", "--vary", "batch=1", "--csv", "-"});
+        QCOMPARE(r.code, 0);
+        QVERIFY2(r.out.contains("\nnope,1,") && r.out.contains("nope"), r.out.constData());
+    }
+
     void usageErrors_data()
     {
         QTest::addColumn<QStringList>("extra");
