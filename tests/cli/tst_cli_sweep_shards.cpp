@@ -353,6 +353,14 @@ private slots:
         r = cli(QStringList{"merge", "-", "--quiet"} + files);
         QVERIFY2(r.code == 0, r.err.constData());
         QCOMPARE(r.out, all);
+        // Several databases holding the trace: one row per database, the same numbers here.
+        r = cli({"sweep", "--scenario", sc, "--quiet", "--vary", "trace.db=" + path("example.sqlite") + "," + db,
+                 "--vary", "batch=1", "--csv", "-"});
+        QVERIFY2(r.code == 0, r.err.constData());
+        const QList<QByteArray> dbRows = r.out.split('\n');
+        QCOMPARE(dbRows.size(), 4);
+        QVERIFY(dbRows[1].startsWith(path("example.sqlite").toUtf8() + ",1,"));
+        QCOMPARE(dbRows[1].mid(dbRows[1].indexOf(',')), dbRows[2].mid(dbRows[2].indexOf(',')));
         // Text on a key that holds a number, a trace that is not there (a point's error).
         oneLineError(cli(sweep(sc) << "--vary" << "batch=1,two" << "--csv" << "-"), "--vary batch: 'two' is not a number");
         r = cli(QStringList{"sweep", "--scenario", sc, "--quiet", "--traces", "example,nope", "--vary", "batch=1", "--csv", "-"});
