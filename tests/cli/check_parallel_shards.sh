@@ -27,4 +27,22 @@ for i in 1 2 3 4; do
   n=$(($(wc -l < "$work/shard-$i.jsonl") - 1))
   [ "$n" -eq 2 ] || { echo "shard $i/4 holds $n points, expected 2" >&2; exit 1; }
 done
-echo "4 shards through GNU parallel merge to the unsharded sweep ($points points)"
+# A larger sweep as a journal (--resume), killed at some moment (whenever it lands: before
+# the header, between points, mid-line or after the last point), then run again with
+# --resume: the same table as a run without interruption.
+# All 14 policies of the sample scenario: a few seconds, so the kill lands mid-run here.
+big=(sweep --scenario "$src/sample_traces/default.kvtier.json" --quiet
+  --vary hardware.tiers.0.capacity_bytes=2e10:3.5e10:5e9 --vary batch=1,2)
+"$cli" "${big[@]}" --csv "$work/big.csv"
+"$cli" "${big[@]}" --out "$work/killed.jsonl" --resume &
+pid=$!
+sleep 1.5
+kill -9 "$pid" 2>/dev/null || true
+wait "$pid" 2>/dev/null || true
+kept=0
+[ -f "$work/killed.jsonl" ] && kept=$(($(wc -l < "$work/killed.jsonl") - 1))
+"$cli" "${big[@]}" --out "$work/killed.jsonl" --resume --csv "$work/big-resumed.csv"
+cmp "$work/big.csv" "$work/big-resumed.csv"
+"$cli" merge - "$work/killed.jsonl" --quiet | cmp "$work/big.csv" -
+echo "4 shards through GNU parallel merge to the unsharded sweep ($points points);" \
+  "a $(($(wc -l < "$work/big.csv") - 1))-point sweep killed after $kept points and resumed too"
