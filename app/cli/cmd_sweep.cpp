@@ -106,7 +106,6 @@ int run(const std::vector<std::string>& argv)
     // The outputs are checked (a folder, a missing folder) before the sweep runs.
     std::optional<AtomicFile> csvFile, outFile;
     if (csv && *csv != "-") csvFile.emplace(*csv);
-    const bool appending = resume;
     const bool resuming = resume && std::filesystem::exists(*out);
     if (out && !resuming) outFile.emplace(*out);
 
@@ -131,7 +130,7 @@ int run(const std::vector<std::string>& argv)
     // A resumed file is a journal: its header now, each point appended as it completes, so
     // a killed run keeps every finished point. Otherwise the file appears whole at the end.
     std::ofstream journal;
-    if (appending) {
+    if (resume) {
         if (outFile) {
             outFile->stream() << sweepHeaderLine(header);
             outFile->commit();
@@ -156,7 +155,7 @@ int run(const std::vector<std::string>& argv)
         }
     };
     const SweepPointSink onPoint = [&](size_t, const SweepPoint& pt) {
-        if (!appending) return;
+        if (!resume) return;
         const std::string line = sweepPointLine(header, pt, ids[pt.index]);
         std::lock_guard lock(m);
         journal << line << std::flush;
@@ -170,7 +169,7 @@ int run(const std::vector<std::string>& argv)
         throw tooLargeForMemory(s);
     }
     if (!quiet) std::cerr << "\rsweep: 100% (" << r.points.size() << " points)\n";
-    if (appending) {
+    if (resume) {
         journal.close();
         if (journalFailed || !journal) throw InputError(*out, "cannot be written (disk full?); rerun with --resume");
         syncFile(*out);
@@ -206,7 +205,7 @@ int run(const std::vector<std::string>& argv)
 Registration reg("sweep",
                  {"run every policy and bound over a grid of scenario values",
                   "usage: kvtier-cli sweep --scenario FILE --vary key.path=start:stop:step [--vary ...] [--traces a,b|all]\n"
-                  "                        (--csv OUT | --out FILE [--shard i/N] [--resume])\n"
+                  "                        [--csv OUT] [--out FILE [--shard i/N] [--resume]]   (one or both)\n"
                   "                        [--set key.path=value ...] [--presets FILE ...] [--quiet]\n\n"
                   "Evaluates the scenario at every point of the grid (the cartesian product of the --vary\n"
                   "axes; a list v1,v2,v3 works too), in parallel, with a progress line on stderr.\n"
