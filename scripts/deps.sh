@@ -8,7 +8,8 @@
 #     package (capture/README.md) and its tests; test.sh asks for them.
 set -euo pipefail
 KVTIER_PACKAGES=(build-essential cmake pkg-config qt6-base-dev qt6-svg-dev libqcustomplot-dev
-  libqcustomplot2.1-qt6 libtbb-dev libsqlite3-dev nlohmann-json3-dev zlib1g-dev libzip-dev)
+  libqcustomplot2.1-qt6 libtbb-dev libsqlite3-dev nlohmann-json3-dev zlib1g-dev libzip-dev
+  parallel)   # GNU parallel: the sharded-sweep test (tests/cli/check_parallel_shards.sh)
 gui_tools="${KVTIER_GUI_TOOLS:-0}"
 fuzz_tools="${KVTIER_FUZZ_TOOLS:-0}"
 capture_tools="${KVTIER_CAPTURE_TOOLS:-0}"

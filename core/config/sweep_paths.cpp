@@ -48,38 +48,98 @@ SweepAxis parseSweepAxis(const std::string& spec)
     } else {
         std::stringstream ss(range);
         std::string p;
-        while (std::getline(ss, p, ',')) a.values.push_back(parseNumber(p, spec));
+        std::vector<std::string> items;
+        while (std::getline(ss, p, ',')) items.push_back(p);
+        bool numbers = true;
+        for (const auto& item : items) {
+            try {
+                a.values.push_back(parseNumber(item, spec));
+            } catch (const InputError&) {
+                numbers = false;
+            }
+        }
+        if (!numbers) {
+            if (items.size() > 100000) throw InputError("--vary " + spec, "more than 100000 points");
+            return categoricalSweepAxis(a.key, items);
+        }
     }
     if (a.values.empty()) throw InputError("--vary " + spec, "no values");
     return a;
 }
 
-SweepResult runSweep(Pipeline& pipeline, const nlohmann::json& scenario, const std::string& where,
-                     const PresetLibrary& presets, const std::vector<SweepAxis>& axes, const JobControl& job,
-                     const SweepPointSink& onPoint)
+SweepAxis categoricalSweepAxis(const std::string& key, const std::vector<std::string>& labels)
 {
-    if (axes.empty()) throw InputError(where, "a sweep needs at least one --vary axis");
-    const Scenario base = scenarioFromJson(scenario, where, presets);
-    // Every key first, so a missing key is reported before the grid's size, which the
-    // typed runSweep checks.
+    SweepAxis a;
+    a.key = key;
+    a.labels = labels;
+    for (size_t i = 0; i < labels.size(); ++i) a.values.push_back(static_cast<double>(i));
+    return a;
+}
+
+std::string sweepAxisValueText(const SweepAxis& axis, double x)
+{
+    if (axis.labels.empty()) {
+        std::ostringstream o;
+        o.precision(10);
+        o << x;
+        return o.str();
+    }
+    return axis.labels.at(static_cast<size_t>(x));
+}
+
+void checkSweepAxes(const nlohmann::json& scenario, const std::vector<SweepAxis>& axes, const std::string& where)
+{
+    // Every key first, so a missing key is reported before the grid's size.
     for (const auto& a : axes)
         if (!findPath(scenario, a.key, "--vary"))
             throw InputError(where, "--vary " + a.key + ": the scenario has no such key");
+    // A list that is not all numbers is text: only for a key that holds text.
+    for (const auto& a : axes)
+        if (!a.labels.empty() && !findPath(scenario, a.key, "--vary")->is_string())
+            for (const auto& l : a.labels) parseNumber(l, a.key);
+    sweepGridSize(axes, where);
+}
+
+SweepResult runSweep(Pipeline& pipeline, const nlohmann::json& scenario, const std::string& where,
+                     const PresetLibrary& presets, const std::vector<SweepAxis>& axes, const JobControl& job,
+                     const SweepPointSink& onPoint, const std::vector<size_t>& only)
+{
+    if (axes.empty()) throw InputError(where, "a sweep needs at least one --vary axis");
+    const Scenario base = scenarioFromJson(scenario, where, presets);
+    checkSweepAxes(scenario, axes, where);
     // Each point: the scenario JSON with every axis's key set, read like a scenario file.
     const auto scenarioAt = [&](const std::vector<double>& x) {
-        nlohmann::json doc = scenario;
-        for (size_t k = axes.size(); k-- > 0;) {
-            const auto& a = axes[k];
-            const nlohmann::json* cur = findPath(doc, a.key, "--vary");
-            // Integer-valued keys stay integers in the JSON.
-            if (cur && cur->is_number_integer() && x[k] == std::floor(x[k]))
-                setPath(doc, a.key, static_cast<int64_t>(x[k]), "--vary");
-            else
-                setPath(doc, a.key, x[k], "--vary");
-        }
-        return scenarioFromJson(doc, where, presets);
+        return scenarioFromJson(sweepPointScenario(scenario, axes, x), where, presets);
     };
-    return runSweep(pipeline, base, axes, scenarioAt, where, job, onPoint);
+    return runSweep(pipeline, base, axes, scenarioAt, where, job, onPoint, only);
+}
+
+nlohmann::json sweepPointScenario(const nlohmann::json& scenario, const std::vector<SweepAxis>& axes,
+                                  const std::vector<double>& x)
+{
+    nlohmann::json doc = scenario;
+    for (size_t k = axes.size(); k-- > 0;) {
+        const auto& a = axes[k];
+        const nlohmann::json* cur = findPath(doc, a.key, "--vary");
+        if (!a.labels.empty())
+            setPath(doc, a.key, a.labels.at(static_cast<size_t>(x[k])), "--vary");
+        // Integer-valued keys stay integers in the JSON.
+        else if (cur && cur->is_number_integer() && x[k] == std::floor(x[k]))
+            setPath(doc, a.key, static_cast<int64_t>(x[k]), "--vary");
+        else
+            setPath(doc, a.key, x[k], "--vary");
+    }
+    return doc;
+}
+
+std::vector<double> sweepPointValues(const std::vector<SweepAxis>& axes, size_t index)
+{
+    std::vector<double> x(axes.size(), 0);
+    for (size_t k = axes.size(); k-- > 0;) {
+        x[k] = axes[k].values[index % axes[k].values.size()];
+        index /= axes[k].values.size();
+    }
+    return x;
 }
 
 std::string sweepToCsv(const SweepResult& r)
@@ -96,7 +156,20 @@ std::string sweepToCsv(const SweepResult& r)
         o << ',' << p << "_time_s," << p << "_throughput_tok_s," << p << "_hbm_hit_ratio," << p << "_migrated_bytes";
     o << ",error\n";
     for (const auto& pt : r.points) {
-        for (double x : pt.x) o << x << ',';
+        for (size_t k = 0; k < pt.x.size(); ++k) {
+            if (r.axes[k].labels.empty()) {
+                o << pt.x[k] << ',';
+                continue;
+            }
+            // A label (a trace's name) quoted when it holds a comma or a quote.
+            std::string l = r.axes[k].labels.at(static_cast<size_t>(pt.x[k]));
+            if (l.find_first_of(",\"\n\r") != std::string::npos) {
+                std::string q = "\"";
+                for (char c : l) q += c == '"' ? std::string("\"\"") : std::string(1, c);
+                l = q + "\"";
+            }
+            o << l << ',';
+        }
         if (!pt.error.empty()) {
             o << ',';
             if (r.migration_bound) o << ",,";

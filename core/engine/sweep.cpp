@@ -27,7 +27,7 @@ size_t sweepGridSize(const std::vector<SweepAxis>& axes, const std::string& wher
 
 SweepResult runSweep(Pipeline& pipeline, const Scenario& base, const std::vector<SweepAxis>& axes,
                      const SweepScenarioAt& scenarioAt, const std::string& where, const JobControl& job,
-                     const SweepPointSink& onPoint)
+                     const SweepPointSink& onPoint, const std::vector<size_t>& only)
 {
     if (axes.empty()) throw InputError(where, "a sweep needs at least one --vary axis");
     SweepResult r;
@@ -35,7 +35,10 @@ SweepResult runSweep(Pipeline& pipeline, const Scenario& base, const std::vector
     for (const auto& p : base.policies) r.policies.push_back(p.name);
     r.migration_bound = base.bounds.migration_aware.enabled;
     r.annealed = base.bounds.annealed.enabled;
-    const size_t total = sweepGridSize(axes, where);
+    const size_t grid = sweepGridSize(axes, where);
+    for (size_t g : only)
+        if (g >= grid) throw InputError(where, "sweep point #" + std::to_string(g) + " is beyond the grid's " + std::to_string(grid) + " points");
+    const size_t total = only.empty() ? grid : only.size();
     r.points.resize(total);
     std::atomic<size_t> done{0};
     // Every feasible point has the trace's step count; an infeasible first point has none.
@@ -43,7 +46,8 @@ SweepResult runSweep(Pipeline& pipeline, const Scenario& base, const std::vector
     parallelFor(size_t(0), total, [&](size_t i) {
         job.check();
         SweepPoint& pt = r.points[i];
-        size_t rest = i;
+        pt.index = only.empty() ? i : only[i];
+        size_t rest = pt.index;
         pt.x.assign(axes.size(), 0);
         for (size_t k = axes.size(); k-- > 0;) {
             const auto& a = axes[k];

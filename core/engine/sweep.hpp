@@ -14,6 +14,10 @@ namespace kvtier {
 struct SweepAxis {
     std::string key;               // what varies, e.g. the scenario path "selection.value"
     std::vector<double> values;
+    // A categorical axis (e.g. trace.name over several traces): the values are 0..n-1 and
+    // name labels[value], which the point's scenario holds and the CSV shows. Empty: numbers.
+    // (A default member initializer: SweepAxis{key, values} stays warning-free.)
+    std::vector<std::string> labels = {};
 };
 
 struct SweepPolicyPoint {
@@ -21,6 +25,7 @@ struct SweepPolicyPoint {
 };
 
 struct SweepPoint {
+    size_t index = 0;                  // its place in the grid (cartesian product, last axis fastest)
     std::vector<double> x;             // one value per axis
     std::string error;                 // non-empty: infeasible or invalid here
     double balanced_s = 0, paper_s = 0;
@@ -37,7 +42,7 @@ struct SweepResult {
     std::vector<std::string> policies;
     int64_t steps = 0, batch_of_base = 1;
     bool migration_bound = false, annealed = false;   // the base scenario enables them
-    std::vector<SweepPoint> points;    // cartesian product, last axis fastest
+    std::vector<SweepPoint> points;    // cartesian product, last axis fastest (or the points asked for)
 };
 
 // Receives each point as soon as it is complete (index into SweepResult::points), from a
@@ -59,9 +64,11 @@ size_t sweepGridSize(const std::vector<SweepAxis>& axes, const std::string& wher
 using SweepScenarioAt = std::function<Scenario(const std::vector<double>& x)>;
 
 // Runs `base`'s policies at every point of the grid (cartesian product, last axis fastest).
-// `where` names the sweep in errors.
+// `where` names the sweep in errors. `only` (grid indices, each below the grid's size) runs
+// just those points, for a shard or a resumed sweep: r.points then holds them in that order
+// and onPoint's index is a position in r.points. Empty runs the whole grid.
 SweepResult runSweep(Pipeline& pipeline, const Scenario& base, const std::vector<SweepAxis>& axes,
                      const SweepScenarioAt& scenarioAt, const std::string& where, const JobControl& job = {},
-                     const SweepPointSink& onPoint = {});
+                     const SweepPointSink& onPoint = {}, const std::vector<size_t>& only = {});
 
 } // namespace kvtier
