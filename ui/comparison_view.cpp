@@ -204,7 +204,7 @@ ComparisonView::ComparisonView(QWidget* parent) : PlotView(QStringLiteral("compa
     oracle_->setBrush(QBrush(oc, Qt::BDiagPattern));
     // The shown policy: an outline over its bar.
     shown_ = new QCPBars(y, x);
-    shown_->setName(tr("shown in placement / bandwidth"));
+    shown_->setName(tr("shown policy (▸)"));
     shown_->setWidth(0.8);
     shown_->setBrush(Qt::NoBrush);
     // The certified band: a region from B to S behind the bars; its legend entry is an
@@ -214,7 +214,7 @@ ComparisonView::ComparisonView(QWidget* parent) : PlotView(QStringLiteral("compa
     band_->setClipToAxisRect(true);
     band_->setVisible(false);
     bandEntry_ = new QCPBars(y, x);
-    bandEntry_->setName(tr("certified band: no exclusive placement is faster than B; S is achieved"));
+    bandEntry_->setName(tr("certified band: no exclusive placement\nis faster than B; S is achieved"));
     bandEntry_->removeFromLegend();
     // Legend entries for the bound lines (empty graphs: only their pen shows).
     balancedEntry_ = p->addGraph(x, y);
@@ -245,9 +245,10 @@ void ComparisonView::applyTheme()
     for (QCPItemText* l : labels_)
         l->setColor(t.foreground);
     shown_->setPen(QPen(t.foreground, 2.2));
-    QColor fill = boundColor(false, t.dark);
-    fill.setAlpha(t.dark ? 70 : 55);
-    QColor edge = boundColor(false, t.dark);
+    // Green: "certified", apart from the grey bound lines and the blue/pink bars.
+    QColor edge = t.dark ? QColor(0x55, 0xBB, 0x66) : QColor(0x22, 0x88, 0x33);
+    QColor fill = edge;
+    fill.setAlpha(t.dark ? 80 : 60);
     band_->setBrush(fill);
     band_->setPen(QPen(edge, 1.2, Qt::SolidLine));
     bandEntry_->setBrush(fill);
@@ -307,7 +308,7 @@ void ComparisonView::updateNote()
         return;
     const Scenario& s = last_->scenario;
     const bool tput = metric_->currentIndex() == 1;
-    QStringList parts;
+    QStringList parts, details;
     const BoundBand band = boundBand(*last_->result);
     const bool wanted = s.bounds.migration_aware.enabled || s.bounds.annealed.enabled;
     if (s.inclusive) {
@@ -320,18 +321,22 @@ void ComparisonView::updateNote()
             const double tokens = static_cast<double>(s.batch);
             return tput ? formatThroughput(perToken > 0 ? tokens / perToken : 0) : formatSeconds(perToken);
         };
-        QString text = tr("<b>Certified:</b> no exclusive placement is faster than B = %1; the best schedule found, "
-                          "S = %2, is achieved (gap S/B = ×%3).")
+        QString text = tr("<b>Certified</b> (exclusive placement only): no placement is faster than B = %1; "
+                          "S = %2 is achieved; gap S/B ×%3")
                            .arg(show(band.bound_time_per_token), show(band.schedule_time_per_token))
                            .arg(band.gap, 0, 'f', 3);
         if (last_->result->annealed)
-            text += tr(" Annealed schedule: %1.").arg(show(last_->result->annealed->total_time() / steps));
+            text += tr(" · annealed %1").arg(show(last_->result->annealed->total_time() / steps));
         if (mb.budget_hit)
-            text += tr(" The time budget stopped the search (%1 iterations): B and S are valid, the gap may close "
-                       "further with a larger budget.")
-                        .arg(mb.iterations);
-        text += tr(" Exclusive placement only.");
+            text += tr(" · time budget hit after %1 iterations").arg(mb.iterations);
         parts << text;
+        details << tr("B is a proven lower bound on the time of every exclusive placement of this trace on this "
+                      "hardware (docs/BOUNDS.md); S is a real schedule (an oracle: it knows the future) that the "
+                      "engine simulated exactly. Every policy's distance to both ends is in the table (× B, × S) "
+                      "and in the bar's tooltip.");
+        if (mb.budget_hit)
+            details << tr("The time budget stopped the search: B and S stay valid, the gap may close with a larger "
+                          "budget (scenario bounds.migration_aware.time_budget_s).");
     } else if (!last_->boundsNote.isEmpty()) {
         parts << tr("<b>Certified bound:</b> ") + last_->boundsNote.toHtmlEscaped();
     } else if (wanted && boundsState_ == QLatin1String("pending")) {
@@ -343,11 +348,14 @@ void ComparisonView::updateNote()
         parts << last_->boundsNote.toHtmlEscaped();
     const auto& r = *last_->result;
     if (r.balanced && r.paper && r.balanced->total_time > 0 &&
-        std::abs(r.paper->total_time / r.balanced->total_time - 1.0) < 1e-9)
-        parts << tr("Balanced and paper bounds coincide: HBM has room for its bandwidth share of every step's "
-                    "reads, and the weights and new tokens do not shift that split, so the capacity the balanced "
-                    "bound keeps never binds.");
+        std::abs(r.paper->total_time / r.balanced->total_time - 1.0) < 1e-9) {
+        parts << tr("Balanced = paper bound: HBM capacity never binds here (hover for why).");
+        details << tr("Balanced and paper bounds coincide: HBM has room for its bandwidth share of every step's "
+                      "reads, and the weights and new tokens do not shift that split, so the capacity the balanced "
+                      "bound keeps never binds.");
+    }
     note_->setText(parts.join(QStringLiteral("<br>")));
+    note_->setToolTip(details.join(QStringLiteral("\n\n")));
     note_->setVisible(!parts.isEmpty());
 }
 
@@ -416,7 +424,7 @@ void ComparisonView::plotBars()
             if (const Row* r = findRow(rows, it->data(Qt::UserRole + 2).toString()))
                 bars.push_back(r);
     const bool banded = boundBand(*last_->result).present;
-    QSharedPointer<QCPAxisTickerText> ticker(new QCPAxisTickerText);
+    tickTexts_.clear();
     QVector<double> ok, ov, xk, xv, sk, sv;
     double vmax = 0, vmin = qInf();
     for (size_t i = 0; i < bars.size(); ++i) {
@@ -430,8 +438,7 @@ void ComparisonView::plotBars()
             sv.append(v);
         }
         barNames_ << r.name;
-        ticker->addTick(key, (r.name == shownPolicy_ ? QStringLiteral("▸ ") : QString()) + r.label +
-                                 (r.online ? QString() : tr(" ◆")));
+        tickTexts_ << (r.name == shownPolicy_ ? QStringLiteral("▸ ") : QString()) + r.label + (r.online ? QString() : tr(" ◆"));
         vmax = std::max(vmax, v);
         vmin = std::min(vmin, v);
         auto* label = new QCPItemText(p);
@@ -459,6 +466,10 @@ void ComparisonView::plotBars()
     balancedEntry_->removeFromLegend();
     paperEntry_->removeFromLegend();
     double bandLo = qQNaN(), bandHi = qQNaN();
+    // Coinciding balanced and paper bounds share one legend entry that says so.
+    const auto& res = *last_->result;
+    const bool coincide = res.balanced && res.paper && res.balanced->total_time > 0 &&
+                          std::abs(res.paper->total_time / res.balanced->total_time - 1.0) < 1e-9;
     for (const Row& r : rows) {
         if (r.name == QLatin1String("migration_aware"))
             bandLo = value(r);
@@ -475,9 +486,11 @@ void ComparisonView::plotBars()
         line->setPen(QPen(boundColor(paper, Theme::current().dark), 1.5, paper ? Qt::DotLine : Qt::DashLine));
         boundLines_.push_back(line);
         QCPGraph* entry = paper ? paperEntry_ : balancedEntry_;
-        entry->setName(r.label + QStringLiteral(": ") + (tput ? formatThroughput(r.throughput) : formatSeconds(r.time)));
+        const QString shown = tput ? formatThroughput(r.throughput) : formatSeconds(r.time);
+        entry->setName(coincide ? tr("balanced = paper bound: %1").arg(shown) : r.label + QStringLiteral(": ") + shown);
         entry->setPen(line->pen());
-        entry->addToLegend();
+        if (!(coincide && paper))
+            entry->addToLegend();
     }
     if (banded && std::isfinite(bandLo) && std::isfinite(bandHi)) {
         band_->topLeft->setCoords(std::min(bandLo, bandHi), -1e6);
@@ -491,14 +504,13 @@ void ComparisonView::plotBars()
         band_->setVisible(false);
         bandEntry_->removeFromLegend();
     }
-    p->yAxis->setTicker(ticker);
     p->yAxis->setRange(-0.7, std::max(nbars, 1) - 0.3);
     if (zoom_->isChecked() && std::isfinite(vmin) && vmax > vmin) {
         // Near the closest bar or bound: differences of a fraction of a percent show.
         const double span = vmax - vmin;
         p->xAxis->setRange(std::max(0.0, vmin - 0.15 * span), vmax + 0.45 * span);
     } else {
-        p->xAxis->setRange(0, vmax > 0 ? vmax * 1.3 : 1);
+        p->xAxis->setRange(0, vmax > 0 ? vmax * (banded && !tput ? 1.45 : 1.3) : 1);   // room for the labels
     }
     p->xAxis->setLabel(tput ? tr("throughput (output tokens/s, batch %1)").arg(last_->scenario.batch)
                             : tr("time per output token (ms)"));
@@ -521,14 +533,20 @@ void ComparisonView::plotBars()
 // every k-th one (the shown policy's always); hovering a bar still gives its values.
 void ComparisonView::thinLabels()
 {
-    if (labels_.empty())
+    if (labels_.empty()) {
+        plot_->yAxis->setTicker(QSharedPointer<QCPAxisTickerText>(new QCPAxisTickerText));
         return;
+    }
     const double perBar = plot_->axisRect()->height() / std::max<double>(1, static_cast<double>(labels_.size()));
     const double line = QFontMetricsF(labels_.front()->font()).height();
     const int every = perBar >= line ? 1 : static_cast<int>(std::ceil(line / std::max(perBar, 1.0)));
-    for (size_t i = 0; i < labels_.size(); ++i)
-        labels_[i]->setVisible(i % static_cast<size_t>(every) == 0 ||
-                               (i < static_cast<size_t>(barNames_.size()) && barNames_[static_cast<int>(i)] == shownPolicy_));
+    QSharedPointer<QCPAxisTickerText> ticker(new QCPAxisTickerText);
+    for (int i = 0; i < static_cast<int>(labels_.size()); ++i) {
+        const bool keep = i % every == 0 || (i < barNames_.size() && barNames_[i] == shownPolicy_);
+        labels_[static_cast<size_t>(i)]->setVisible(keep);
+        ticker->addTick(i, keep && i < tickTexts_.size() ? tickTexts_[i] : QString());
+    }
+    plot_->yAxis->setTicker(ticker);
 }
 
 QString ComparisonView::barToolTip(const QString& name) const

@@ -68,7 +68,7 @@ private:
     QCPItemRect* band_ = nullptr;
     std::vector<QCPItemStraightLine*> boundLines_;
     std::vector<QCPItemText*> labels_;
-    QStringList barNames_;
+    QStringList barNames_, tickTexts_;   // bar i's policy and its axis label
     QString shownPolicy_;
     QString boundsState_;   // "", "pending", "cancelled"
     AnalysisOutputPtr last_;
