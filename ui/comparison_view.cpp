@@ -541,8 +541,10 @@ void ComparisonView::thinLabels()
     const double line = QFontMetricsF(labels_.front()->font()).height();
     const int every = perBar >= line ? 1 : static_cast<int>(std::ceil(line / std::max(perBar, 1.0)));
     QSharedPointer<QCPAxisTickerText> ticker(new QCPAxisTickerText);
+    // The shown policy's label always; the others every k-th, none within k of it.
+    const int shown = static_cast<int>(barNames_.indexOf(shownPolicy_));
     for (int i = 0; i < static_cast<int>(labels_.size()); ++i) {
-        const bool keep = i % every == 0 || (i < barNames_.size() && barNames_[i] == shownPolicy_);
+        const bool keep = i == shown || (i % every == 0 && (shown < 0 || std::abs(i - shown) >= every));
         labels_[static_cast<size_t>(i)]->setVisible(keep);
         ticker->addTick(i, keep && i < tickTexts_.size() ? tickTexts_[i] : QString());
     }

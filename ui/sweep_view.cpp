@@ -409,8 +409,9 @@ void SweepView::plotResult()
              [](const SweepPoint& pt) { return pt.balanced; }, QCPScatterStyle::ssNone);
     if (r.migrationBound) {
         // B and S with the certified band between them (throughput: B is the upper end).
-        QColor band = boundColor(false, dark);
-        addCurve(tr("migration-aware bound B"), QPen(band.darker(dark ? 60 : 130), 2.2, Qt::SolidLine),
+        // Green as in the comparison's certified band.
+        QColor band = dark ? QColor(0x55, 0xBB, 0x66) : QColor(0x22, 0x88, 0x33);
+        addCurve(tr("migration-aware bound B"), QPen(band.darker(dark ? 60 : 140), 2.2, Qt::SolidLine),
                  [](const SweepPoint& pt) { return pt.migrationBound; }, QCPScatterStyle::ssNone);
         QCPGraph* b = p->graph(p->graphCount() - 1);
         addCurve(tr("best schedule S ◆ (certified band B–S)"), QPen(band, 2.2, Qt::SolidLine),

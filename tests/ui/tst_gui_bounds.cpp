@@ -374,7 +374,6 @@ void TestGuiBounds::sweepBoundCurvesAreTheCoresPoints()
     sweep->pointCount()->setValue(3);
     sweep->boundCurves()->setChecked(true);
     QSignalSpy done(sweep, &SweepView::finished);
-    QSignalSpy live(sweep, &SweepView::pointsShown);
     sweep->run();
     QVERIFY(done.wait(120000));
     const auto r = sweep->result();
