@@ -7,16 +7,28 @@
 
 #include <QElapsedTimer>
 
+#include <atomic>
 #include <chrono>
+#include <thread>
 
 namespace kvtier::ui {
 
 const PolicyOutcome* AnalysisOutput::outcome(const std::string& policy) const
 {
+    for (const PolicyOutcome& o : schedules)
+        if (o.info.name == policy)
+            return &o;
     return result ? findOutcome(*result, policy) : nullptr;
 }
 
 namespace {
+
+std::atomic<int> boundsSettleMs{250};
+
+bool heavyBoundsEnabled(const Scenario& s)
+{
+    return s.bounds.migration_aware.enabled || s.bounds.annealed.enabled;
+}
 
 // A cache key for an image: the stage key of its source, the clamped window.
 std::string imageKey(const std::string& stageKey, const HeatmapWindow& w)
@@ -56,20 +68,72 @@ void AnalysisWorker::addHeatmaps(AnalysisOutput& out, const AnalysisRequest& r, 
     }
 }
 
-AnalysisOutputPtr AnalysisWorker::process(const AnalysisRequest& r, const JobControl& job,
-                                          const std::function<void(AnalysisOutputPtr)>& partial)
+void AnalysisWorker::setBoundsSettleMs(int ms) { boundsSettleMs = ms; }
+
+// The second phase: the same scenario with the heavy bounds on. Every other stage comes
+// from the pipeline's caches; a failure of the bounds alone keeps the first answer.
+AnalysisOutputPtr AnalysisWorker::withHeavyBounds(const AnalysisOutput& light, const AnalysisRequest& r, const JobControl& job)
 {
+    auto out = std::make_shared<AnalysisOutput>(light);
+    out->boundsPending = false;
+    if (r.scenario.inclusive) {
+        out->boundsNote = QObject::tr("The certified bound covers exclusive placement only (docs/BOUNDS.md); "
+                                      "this scenario is inclusive.");
+        return out;
+    }
+    // Settle first: a slider drag sends a newer request within this time, which cancels
+    // this one before any heavy work starts.
+    for (int waited = 0; waited < boundsSettleMs; waited += 10) {
+        job.check();
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    job.check();
+    QElapsedTimer t;
+    t.start();
+    try {
+        if (lastHeavy_ && lastHeavy_->scenario == r.scenario) {
+            out->result = lastHeavy_;
+        } else {
+            auto res = std::make_shared<AnalysisResult>(pipeline_->run(r.scenario, job));
+            lastHeavy_ = res;
+            out->result = res;
+        }
+        out->schedules = scheduleOutcomes(*out->result);
+        // The heatmap of a shown schedule (the first answer could not have it).
+        if (!out->schedules.empty())
+            addHeatmaps(*out, r, job);
+        job.check();
+    } catch (const Cancelled&) {
+        throw;
+    } catch (const std::exception& e) {
+        out->result = light.result;
+        out->boundsNote = QObject::tr("The certified bound failed: %1").arg(userMessage(e));
+    }
+    out->pipeline_ms += static_cast<double>(t.nsecsElapsed()) / 1e6;
+    return out;
+}
+
+AnalysisOutputPtr AnalysisWorker::process(const AnalysisRequest& request, const JobControl& job,
+                                          const std::function<void(AnalysisOutputPtr)>& partial,
+                                          const std::function<void(AnalysisOutputPtr)>& light)
+{
+    // The first answer never waits for the heavy bounds: it runs without them.
+    AnalysisRequest r = request;
+    const bool heavy = heavyBoundsEnabled(r.scenario);
+    r.scenario.bounds.migration_aware.enabled = false;
+    r.scenario.bounds.annealed.enabled = false;
     QElapsedTimer total;
     total.start();
     auto out = std::make_shared<AnalysisOutput>();
     out->id = r.id;
-    out->scenario = r.scenario;
+    out->scenario = request.scenario;
     out->view = r.view;
     try {
         QElapsedTimer t;
         t.start();
         if (r.fresh) {
             last_.reset();
+            lastHeavy_.reset();
             lastRelevance_.reset();
             lastPlacement_.reset();
             pipeline_->clear();
@@ -86,7 +150,7 @@ AnalysisOutputPtr AnalysisWorker::process(const AnalysisRequest& r, const JobCon
                 std::erase_if(one.policies, [&](const PolicySpec& p) { return p.name != r.view.policy; });
                 auto first = std::make_shared<AnalysisOutput>();
                 first->id = r.id;
-                first->scenario = r.scenario;
+                first->scenario = request.scenario;
                 first->view = r.view;
                 first->partial = true;
                 first->result = std::make_shared<AnalysisResult>(pipeline_->run(one, job));
@@ -121,7 +185,16 @@ AnalysisOutputPtr AnalysisWorker::process(const AnalysisRequest& r, const JobCon
         out->result.reset();
     }
     out->total_ms = static_cast<double>(total.nsecsElapsed()) / 1e6;
-    return out;
+    if (!heavy || !out->result)
+        return out;
+    out->boundsPending = !request.scenario.inclusive;
+    if (!out->boundsPending)
+        return withHeavyBounds(*out, request, job);   // only the note: nothing to compute
+    if (light)
+        light(out);
+    AnalysisOutputPtr full = withHeavyBounds(*out, request, job);
+    full->total_ms = static_cast<double>(total.nsecsElapsed()) / 1e6;
+    return full;
 }
 
 AnalysisController::AnalysisController(QObject* parent)
@@ -131,6 +204,15 @@ AnalysisController::AnalysisController(QObject* parent)
     qRegisterMetaType<AnalysisOutputPtr>();
     connect(runner_, &JobRunner::busyChanged, this, &AnalysisController::busyChanged);
     connect(runner_, &JobRunner::progress, this, &AnalysisController::progress);
+    // A request stopped in its heavy phase: its first answer shows, its bounds never do.
+    auto stopped = [this](quint64 generation) {
+        if (heavyGeneration_ != 0 && generation == heavyGeneration_) {
+            heavyGeneration_ = 0;
+            emit boundsCancelled();
+        }
+    };
+    connect(runner_, &JobRunner::cancelled, this, stopped);
+    connect(runner_, &JobRunner::dropped, this, stopped);
 }
 
 AnalysisController::~AnalysisController()
@@ -157,9 +239,17 @@ uint64_t AnalysisController::submit(Scenario scenario, ViewParams view, bool fre
             r.id = job.generation();
             // The first answer reaches the UI only while its request is still the newest.
             auto partial = [this, &job](AnalysisOutputPtr first) { job.post([this, first] { emit partialReady(first); }); };
-            return worker->process(r, job.control(), partial);
+            // The answer without the heavy bounds; the job goes on with them.
+            auto light = [this, &job](AnalysisOutputPtr out) {
+                job.post([this, out] {
+                    heavyGeneration_ = out->id;
+                    emit resultReady(out);
+                });
+            };
+            return worker->process(r, job.control(), partial, light);
         },
         [this](AnalysisOutputPtr out) {
+            heavyGeneration_ = 0;
             if (!out->result)
                 emit failed(out->error, out->infeasible);
             else

@@ -45,6 +45,13 @@ struct AnalysisOutput {
     // A first, partial answer: only the policy the placement view shows, so the views
     // that depend on it repaint before every other policy is re-placed.
     bool partial = false;
+    // The heavy bounds (scenario "bounds": migration-aware bound and annealed schedule)
+    // run as a second phase of the same request, after the first answer was shown:
+    // `boundsPending` marks that first answer when the second phase follows.
+    bool boundsPending = false;
+    QString boundsNote;     // why the heavy bounds are absent (inclusive) or what failed
+    // The heavy bounds' schedules, shown like a policy ("schedule", "annealed"; oracles).
+    std::vector<PolicyOutcome> schedules;
     std::shared_ptr<RelevanceHeatmap> relevance;     // the view takes its data (ownership)
     std::shared_ptr<PlacementHeatmap> placement;
     double pipeline_ms = 0, heatmap_ms = 0, total_ms = 0;
@@ -76,12 +83,15 @@ signals:
     void failed(const QString& message, bool infeasible);
     void busyChanged(bool busy);
     void progress(double fraction);
+    // A request's heavy phase was cancelled (a newer request, Cancel): nothing of it shows.
+    void boundsCancelled();
 
 private:
     std::shared_ptr<Pipeline> pipeline_;
     std::shared_ptr<AnalysisWorker> worker_;   // used by the runner's thread only
     JobRunner* runner_;
     bool lastFresh_ = false;   // the newest submitted request was a Recompute
+    uint64_t heavyGeneration_ = 0;   // the request whose heavy phase runs (its first answer shown)
 };
 
 // Used on the runner's thread, one request at a time. Keeps the last result and heatmaps
@@ -92,13 +102,20 @@ public:
     // `partial`, when given, receives a first answer for the shown policy alone when the
     // request needs new placements for several policies. Throws Cancelled when `job` is
     // cancelled; every other failure is reported in the output.
+    // `light`, when given, receives the answer without the heavy bounds when the scenario
+    // enables them; they are then computed (after a short settle that a newer request
+    // cancels, so slider drags never start them) and returned.
     AnalysisOutputPtr process(const AnalysisRequest& r, const JobControl& job,
-                              const std::function<void(AnalysisOutputPtr)>& partial = {});
+                              const std::function<void(AnalysisOutputPtr)>& partial = {},
+                              const std::function<void(AnalysisOutputPtr)>& light = {});
+    // How long the heavy phase waits for a newer request before it starts (tests set 0).
+    static void setBoundsSettleMs(int ms);
 
 private:
     void addHeatmaps(AnalysisOutput& out, const AnalysisRequest& r, const JobControl& job);
+    AnalysisOutputPtr withHeavyBounds(const AnalysisOutput& light, const AnalysisRequest& r, const JobControl& job);
     std::shared_ptr<Pipeline> pipeline_;
-    std::shared_ptr<const AnalysisResult> last_;
+    std::shared_ptr<const AnalysisResult> last_, lastHeavy_;
     std::shared_ptr<RelevanceHeatmap> lastRelevance_;
     std::shared_ptr<PlacementHeatmap> lastPlacement_;
     // What the cached images show: the stage keys of their sources and the window.

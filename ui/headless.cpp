@@ -119,6 +119,11 @@ int runHeadlessExport(const HeadlessOptions& o)
     }
     w.recompute();
     waitForAnalysis(w, 300000, &error);
+    // The heavy bounds (scenario "bounds") follow the first answer in the same request.
+    QElapsedTimer heavy;
+    heavy.start();
+    while (w.controller()->busy() && heavy.elapsed() < 300000)
+        settle(50);
     if (o.token >= 0) {
         QEventLoop loop;
         QObject::connect(w.relevanceView(), &RelevanceView::tokenDetailShown, &loop, &QEventLoop::quit);

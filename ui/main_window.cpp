@@ -124,7 +124,11 @@ MainWindow::MainWindow(QWidget* parent)
     });
     connect(panel_, &ScenarioPanel::scenarioChanged, this, [this] {
         saveTimer_->start();
-        if (policy_->count() != static_cast<int>(scenario().policies.size()))
+        if (scenario().inclusive && (scenario().bounds.migration_aware.enabled || scenario().bounds.annealed.enabled)) {
+            setScenario(scenario());   // turns the certified bound off (exclusive placement only)
+            return;
+        }
+        if (policy_->count() != static_cast<int>(scenario().policies.size()) + scheduleEntries())
             updatePolicyCombo();   // the policy list changed
         scheduleRequest(0);
     });
@@ -142,6 +146,16 @@ MainWindow::MainWindow(QWidget* parent)
     connect(relevance_, &RelevanceView::windowChanged, this, [this] { scheduleRequest(120); });
     connect(placement_, &PlacementView::windowChanged, this, [this] { scheduleRequest(120); });
     connect(relevance_, &RelevanceView::tokenClicked, this, &MainWindow::requestTokenDetail);
+    connect(comparison_, &ComparisonView::boundsRequested, this, [this](bool bound, bool annealed) {
+        Scenario s = scenario();
+        s.bounds.migration_aware.enabled = bound && !s.inclusive;
+        s.bounds.annealed.enabled = annealed && bound && !s.inclusive;
+        if (s.bounds == scenario().bounds)
+            return;
+        saveTimer_->start();
+        setScenario(s);
+    });
+    connect(controller_, &AnalysisController::boundsCancelled, comparison_, &ComparisonView::boundsCancelled);
     connect(comparison_, &ComparisonView::policyActivated, this, [this](const QString& name) {
         const int i = policy_->findData(name);
         if (i >= 0)
@@ -376,6 +390,7 @@ void MainWindow::buildActions()
     policy_->setToolTip(tr("The policy the placement, bandwidth and explain views show"));
     tb->addWidget(policy_);
     connect(policy_, &QComboBox::currentIndexChanged, this, [this] {
+        comparison_->setShownPolicy(policy_->currentData().toString());
         if (policy_->signalsBlocked())
             return;
         scheduleRequest(0);
@@ -417,9 +432,14 @@ Scenario MainWindow::defaultScenario() const
 
 const Scenario& MainWindow::scenario() const { return panel_->scenario(); }
 
-void MainWindow::setScenario(const Scenario& s)
+void MainWindow::setScenario(const Scenario& given)
 {
     haveScenario_ = true;
+    // The certified bound covers exclusive placement only (a scenario asking for both is
+    // refused on load): inclusive placement turns it off; the comparison says why.
+    Scenario s = given;
+    if (s.inclusive)
+        s.bounds.migration_aware.enabled = s.bounds.annealed.enabled = false;
     panel_->setScenario(s);
     updatePolicyCombo();
     scheduleRequest(0);
@@ -434,10 +454,24 @@ void MainWindow::updatePolicyCombo()
         const PolicyInfo& info = findPolicy(p.name).info;
         policy_->addItem(qs(info.label) + (info.online ? QString() : tr("  ◆ oracle")), qs(p.name));
     }
+    // The heavy bounds' schedules, shown like a policy once computed (names as in
+    // scheduleOutcomes(), core/engine/view_explain.hpp).
+    const BoundsConfig& b = scenario().bounds;
+    if (b.migration_aware.enabled && !scenario().inclusive)
+        policy_->addItem(tr("best schedule S  ◆ oracle"), QStringLiteral("schedule"));
+    if (b.annealed.enabled && !scenario().inclusive)
+        policy_->addItem(tr("annealed schedule  ◆ oracle"), QStringLiteral("annealed"));
     int i = policy_->findData(keep);
     if (i < 0)
         i = policy_->findData(QSettings().value(QStringLiteral("policy")).toString());
     policy_->setCurrentIndex(std::max(0, i));
+    comparison_->setShownPolicy(policy_->currentData().toString());
+}
+
+int MainWindow::scheduleEntries() const
+{
+    const BoundsConfig& b = scenario().bounds;
+    return scenario().inclusive ? 0 : int(b.migration_aware.enabled) + int(b.annealed.enabled);
 }
 
 void MainWindow::openDatabase(const QString& path, const QString& trace)
@@ -574,6 +608,10 @@ void MainWindow::onResult(const AnalysisOutputPtr& out)
                      out->result->stats.place_ms, out->result->stats.time_ms, out->result->stats.bound_ms, out->heatmap_ms);
     explain_->showResult(out);
     explain_->setStep(link_->cursor());
+    if (out->boundsPending)
+        statusBar()->showMessage(tr("Computing the certified bound in the background…"));
+    else if (out->scenario.bounds.migration_aware.enabled)
+        statusBar()->clearMessage();
     if (out->partial) {
         timeStatus_->setText(tr("%1 shown in %2 ms; other policies…").arg(QString::fromStdString(out->view.policy)).arg(out->total_ms, 0, 'f', 1));
         emit partialShown(out);

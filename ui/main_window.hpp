@@ -131,6 +131,7 @@ private:
     void onResult(const AnalysisOutputPtr& out);
     void onFailure(const QString& message, bool infeasible);
     void updatePolicyCombo();
+    int scheduleEntries() const;   // the schedules the policy chooser offers
     void requestTokenDetail(quint32 token);
     void applyThemeFromPalette();
     void updateStatus();

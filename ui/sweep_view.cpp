@@ -9,6 +9,7 @@
 #include "ui/theme.hpp"
 #include "ui/units.hpp"
 
+#include <QCheckBox>
 #include <QComboBox>
 #include <QDoubleSpinBox>
 #include <QHBoxLayout>
@@ -16,8 +17,12 @@
 #include <QProgressBar>
 #include <QPushButton>
 #include <QSpinBox>
+#include <QMouseEvent>
 #include <QTextStream>
+#include <QToolTip>
 #include <qcustomplot.h>
+
+#include <QElapsedTimer>
 
 #include <cmath>
 #include <mutex>
@@ -62,6 +67,44 @@ Scenario scenarioAt(const Scenario& base, int knob, double x)
     return s;
 }
 
+// Curve i's pen: colour and dash both vary (15 colours x 4 dashes), so 14+ curves stay
+// apart in colour, in print and for colour-blind readers.
+QPen curvePen(int i)
+{
+    static const Qt::PenStyle dash[] = {Qt::SolidLine, Qt::DashLine, Qt::DashDotLine, Qt::DashDotDotLine};
+    return QPen(seriesColor(i), 1.6, dash[static_cast<size_t>(i) % 4]);
+}
+
+QCPScatterStyle::ScatterShape curveShape(int i, bool online)
+{
+    static const QCPScatterStyle::ScatterShape shapes[] = {QCPScatterStyle::ssCircle, QCPScatterStyle::ssSquare,
+                                                            QCPScatterStyle::ssTriangle, QCPScatterStyle::ssCross,
+                                                            QCPScatterStyle::ssTriangleInverted, QCPScatterStyle::ssPlus};
+    return online ? shapes[static_cast<size_t>(i) % 6] : QCPScatterStyle::ssDiamond;
+}
+
+// The finished points of a sweep, in x order, as the plot takes them.
+std::shared_ptr<SweepResult> collectPoints(const SweepResult& proto, const std::vector<std::optional<kvtier::SweepPoint>>& got)
+{
+    auto out = std::make_shared<SweepResult>(proto);
+    for (const auto& cp : got) {
+        if (!cp)
+            continue;
+        const SweepSeriesPoint c = sweepSeriesPoint(*cp, out->policies.size());
+        SweepPoint pt;
+        pt.x = c.x;
+        pt.feasible = c.feasible;
+        pt.balanced = c.balanced;
+        pt.paper = c.paper;
+        pt.migrationBound = c.migration_bound;
+        pt.schedule = c.schedule;
+        pt.annealed = c.annealed;
+        pt.policyThroughput = c.policy;
+        out->points.push_back(pt);
+    }
+    return out;
+}
+
 } // namespace
 
 SweepView::SweepView(std::shared_ptr<Pipeline> pipeline, QWidget* parent)
@@ -96,6 +139,16 @@ SweepView::SweepView(std::shared_ptr<Pipeline> pipeline, QWidget* parent)
     points_->setValue(9);
     points_->setSuffix(tr(" points"));
     rangeRow->addWidget(points_);
+    logX_ = new QCheckBox(tr("Log x"), this);
+    logX_->setToolTip(tr("Logarithmic knob axis (the default for bandwidth and batch)"));
+    rangeRow->addWidget(logX_);
+    connect(logX_, &QCheckBox::toggled, this, [this] { plotResult(); });
+    boundCurves_ = new QCheckBox(tr("Certified bound curves"), this);
+    boundCurves_->setObjectName(QStringLiteral("sweepBoundCurves"));
+    boundCurves_->setToolTip(tr("Also compute, at every point, the migration-aware bound B and its best schedule S "
+                                "(and the annealed schedule when the comparison has it on): seconds per point, in the "
+                                "background; exclusive placement only"));
+    rangeRow->addWidget(boundCurves_);
     rangeRow->addStretch(1);
     bodyLayout()->insertLayout(0, rangeRow);
     run_ = new QPushButton(tr("Run sweep"), this);
@@ -134,6 +187,8 @@ SweepView::SweepView(std::shared_ptr<Pipeline> pipeline, QWidget* parent)
     plot_->legend->setMargins(QMargins(6, 4, 6, 4));
     plot_->legend->setRowSpacing(0);
     plot_->setInteractions(QCP::iRangeDrag | QCP::iRangeZoom);
+    plot_->setMouseTracking(true);
+    plot_->installEventFilter(this);
     setPlotTitle(tr("Sweep — press “Run sweep” to compute every policy and bound over a knob"));
     applyTheme();
 }
@@ -155,6 +210,11 @@ void SweepView::configureKnob()
     if (!haveBase_)
         return;
     const auto& tiers = base_.hardware.tiers;
+    {
+        // Capacity, bandwidth and batch act multiplicatively: log x by default for the latter two.
+        const QSignalBlocker block(logX_);
+        logX_->setChecked(knob_->currentIndex() == DramBandwidth || knob_->currentIndex() == Batch);
+    }
     switch (knob_->currentIndex()) {
     case HbmCapacity:
         from_->setSuffix(QStringLiteral(" GB"));
@@ -197,6 +257,9 @@ void SweepView::showResult(const AnalysisOutputPtr& out)
     const bool first = !haveBase_;
     base_ = out->scenario;
     haveBase_ = true;
+    boundCurves_->setEnabled(!base_.inclusive);
+    if (base_.inclusive)
+        boundCurves_->setChecked(false);
     if (first)
         configureKnob();
 }
@@ -240,15 +303,27 @@ void SweepView::run()
         res->online.push_back(info.online);
     }
     auto pipeline = pipeline_;
-    const Scenario base = base_;
+    // The heavy bounds only when asked for here (the comparison's setting turns on the
+    // annealed schedule too); never for inclusive placement, which they do not cover.
+    Scenario base = base_;
+    const bool heavy = boundCurves_->isChecked() && !base.inclusive;
+    base.bounds.annealed.enabled = heavy && base.bounds.annealed.enabled;
+    base.bounds.migration_aware.enabled = heavy;
+    res->migrationBound = heavy;
+    res->annealed = base.bounds.annealed.enabled;
     // The core's typed sweep (core/engine/sweep.hpp) over the scenario as it is: points in
     // parallel, each through the shared, cached pipeline; infeasible points come back with
     // their reason.
-    auto work = [=](const JobContext& context) {
-        // Finished points arrive one by one; a cancelled sweep keeps them (each is complete).
-        auto out = std::make_shared<SweepResult>(*res);
+    auto work = [=, this](const JobContext& context) {
+        // Finished points arrive one by one and reach the plot as they come (at most every
+        // 150 ms); a cancelled sweep keeps them (each is complete).
+        std::shared_ptr<SweepResult> out;
         std::mutex gotMutex;
         std::vector<std::optional<kvtier::SweepPoint>> got(xs.size());
+        QElapsedTimer sincePost;
+        sincePost.start();
+        std::string error;
+        bool cancelled = false;
         try {
             Scenario sc = base;
             if (knob == Sparsity && sc.selection.mode == SelectionMode::Dense)
@@ -260,24 +335,24 @@ void SweepView::run()
                      context.control(), [&](size_t i, const kvtier::SweepPoint& p) {
                          std::lock_guard lock(gotMutex);
                          got[i] = p;
+                         if (sincePost.elapsed() >= 150) {
+                             sincePost.restart();
+                             std::shared_ptr<SweepResult> now = collectPoints(*res, got);
+                             context.post([this, now] {
+                                 result_ = now;
+                                 plotResult();
+                             });
+                         }
                      });
         } catch (const Cancelled&) {
-            out->cancelled = true;
+            cancelled = true;
         } catch (const std::exception& e) {
-            out->error = userMessage(e);
+            error = userMessage(e).toStdString();
         }
-        for (const auto& cp : got) {
-            if (!cp)
-                continue;
-            const SweepSeriesPoint c = sweepSeriesPoint(*cp, out->policies.size());
-            SweepPoint pt;
-            pt.x = c.x;
-            pt.feasible = c.feasible;
-            pt.balanced = c.balanced;
-            pt.paper = c.paper;
-            pt.policyThroughput = c.policy;
-            out->points.push_back(pt);
-        }
+        std::lock_guard lock(gotMutex);
+        out = collectPoints(*res, got);
+        out->cancelled = cancelled;
+        out->error = QString::fromStdString(error);
         return out;
     };
     result_ = res;   // axes and names now, points when done
@@ -332,13 +407,31 @@ void SweepView::plotResult()
              QCPScatterStyle::ssNone);
     addCurve(tr("balanced bound"), QPen(boundColor(false, dark), 1.8, Qt::DashLine),
              [](const SweepPoint& pt) { return pt.balanced; }, QCPScatterStyle::ssNone);
+    if (r.migrationBound) {
+        // B and S with the certified band between them (throughput: B is the upper end).
+        // Green as in the comparison's certified band.
+        QColor band = dark ? QColor(0x55, 0xBB, 0x66) : QColor(0x22, 0x88, 0x33);
+        addCurve(tr("migration-aware bound B"), QPen(band.darker(dark ? 60 : 140), 2.2, Qt::SolidLine),
+                 [](const SweepPoint& pt) { return pt.migrationBound; }, QCPScatterStyle::ssNone);
+        QCPGraph* b = p->graph(p->graphCount() - 1);
+        addCurve(tr("best schedule S ◆ (certified band B–S)"), QPen(band, 2.2, Qt::SolidLine),
+                 [](const SweepPoint& pt) { return pt.schedule; }, QCPScatterStyle::ssDiamond);
+        band.setAlpha(dark ? 70 : 55);
+        p->graph(p->graphCount() - 1)->setBrush(band);
+        p->graph(p->graphCount() - 1)->setChannelFillGraph(b);
+        if (r.annealed)
+            addCurve(tr("annealed schedule ◆"), QPen(seriesColor(5), 1.8, Qt::DashDotLine),
+                     [](const SweepPoint& pt) { return pt.annealed; }, QCPScatterStyle::ssDiamond);
+    }
     for (size_t i = 0; i < r.policies.size(); ++i) {
-        QPen pen(seriesColor(static_cast<int>(i)), 1.6, r.online[i] ? Qt::SolidLine : Qt::DashDotLine);
+        const QPen pen = curvePen(static_cast<int>(i));
         addCurve(QString::fromStdString(r.labels[i]) + (r.online[i] ? QString() : tr(" ◆")), pen,
                  [i](const SweepPoint& pt) { return i < pt.policyThroughput.size() ? pt.policyThroughput[i] : qQNaN(); },
-                 r.online[i] ? QCPScatterStyle::ssCircle : QCPScatterStyle::ssDiamond);
+                 curveShape(static_cast<int>(i), r.online[i]));
     }
-    const bool logx = r.knob == tr("DRAM bandwidth") || r.knob == tr("batch");
+    bool logx = logX_->isChecked();
+    for (double v : x)
+        logx = logx && v > 0;
     p->xAxis->setScaleType(logx ? QCPAxis::stLogarithmic : QCPAxis::stLinear);
     if (logx)
         p->xAxis->setTicker(QSharedPointer<QCPAxisTickerLog>(new QCPAxisTickerLog));
@@ -356,6 +449,57 @@ void SweepView::plotResult()
     setPlotTitle(title);
     applyTheme();
     p->replot(QCustomPlot::rpQueuedReplot);
+    emit pointsShown(static_cast<int>(r.points.size()));
+}
+
+QString SweepView::pointToolTip(QPoint pixel) const
+{
+    if (!result_ || !plot_->axisRect()->rect().contains(pixel))
+        return {};
+    const QCPGraph* best = nullptr;
+    double bestD = 10 * 10, bx = 0, by = 0;   // within 10 px
+    for (int g = 0; g < plot_->graphCount(); ++g) {
+        const QCPGraph* graph = plot_->graph(g);
+        for (auto it = graph->data()->constBegin(); it != graph->data()->constEnd(); ++it) {
+            if (!std::isfinite(it->value))
+                continue;
+            const double dx = graph->keyAxis()->coordToPixel(it->key) - pixel.x();
+            const double dy = graph->valueAxis()->coordToPixel(it->value) - pixel.y();
+            if (dx * dx + dy * dy < bestD) {
+                bestD = dx * dx + dy * dy;
+                best = graph;
+                bx = it->key;
+                by = it->value;
+            }
+        }
+    }
+    if (!best)
+        return {};
+    const SweepResult& r = *result_;
+    return tr("%1\n%2 = %3%4\n%5 tokens/s")
+        .arg(best->name(), r.knob)
+        .arg(bx, 0, 'g', 6)
+        .arg(r.unit.isEmpty() ? QString() : QStringLiteral(" ") + r.unit)
+        .arg(by, 0, 'f', 1);
+}
+
+bool SweepView::eventFilter(QObject* watched, QEvent* event)
+{
+    if (watched == plot_ && event->type() == QEvent::MouseMove) {
+        const QPoint pos = static_cast<QMouseEvent*>(event)->position().toPoint();
+        const QString text = pointToolTip(pos);
+        if (text.isEmpty())
+            QToolTip::hideText();
+        else
+            QToolTip::showText(plot_->mapToGlobal(pos), text, plot_);
+    }
+    return PlotView::eventFilter(watched, event);
+}
+
+void SweepView::setRange(double from, double to)
+{
+    from_->setValue(from);
+    to_->setValue(to);
 }
 
 bool SweepView::writeCsv(QTextStream& s) const
@@ -365,12 +509,20 @@ bool SweepView::writeCsv(QTextStream& s) const
     const SweepResult& r = *result_;
     s << "knob_value" << (r.unit.isEmpty() ? QString() : QStringLiteral("_") + QString(r.unit).replace('/', "per"))
       << ",feasible,balanced_bound_tok_s,paper_bound_tok_s";
+    if (r.migrationBound)
+        s << ",migration_bound_tok_s,schedule_tok_s";
+    if (r.annealed)
+        s << ",annealed_tok_s";
     for (const std::string& p : r.policies)
         s << ',' << QString::fromStdString(p) << "_tok_s";
     s << '\n';
     auto num = [](double v) { return std::isfinite(v) ? QString::number(v, 'g', 10) : QString(); };
     for (const SweepPoint& pt : r.points) {
         s << num(pt.x / r.unitScale) << ',' << (pt.feasible ? 1 : 0) << ',' << num(pt.balanced) << ',' << num(pt.paper);
+        if (r.migrationBound)
+            s << ',' << num(pt.migrationBound) << ',' << num(pt.schedule);
+        if (r.annealed)
+            s << ',' << num(pt.annealed);
         for (double v : pt.policyThroughput)
             s << ',' << num(v);
         s << '\n';

@@ -1,11 +1,14 @@
 #pragma once
 // View 5: one knob on the x axis (HBM capacity, DRAM bandwidth, sparsity, batch), every
-// policy and bound as a curve. Runs on its own JobRunner with progress and cancel; it
-// shares the analysis Pipeline (thread-safe), so cached stages are reused.
+// policy and bound as a curve; optionally the certified bound B and its schedule S (and
+// the annealed schedule) too, which cost seconds per point. Runs on its own JobRunner with
+// progress and cancel; points appear as they finish and Cancel keeps them. It shares the
+// analysis Pipeline (thread-safe), so cached stages are reused.
 #include "ui/plot_view.hpp"
 
 #include <memory>
 
+class QCheckBox;
 class QComboBox;
 class QDoubleSpinBox;
 class QSpinBox;
@@ -21,6 +24,8 @@ struct SweepPoint {
     bool feasible = true;
     std::vector<double> policyThroughput;   // per policy, same order as SweepResult::policies
     double balanced = qQNaN(), paper = qQNaN();
+    // The heavy bounds as throughput, NaN when the sweep did not compute them.
+    double migrationBound = qQNaN(), schedule = qQNaN(), annealed = qQNaN();
 };
 
 struct SweepResult {
@@ -30,6 +35,7 @@ struct SweepResult {
     std::vector<bool> online;
     std::vector<SweepPoint> points;         // the finished points, in x order
     int requested = 0;                      // points asked for
+    bool migrationBound = false, annealed = false;   // the heavy bounds are curves
     bool cancelled = false;                 // stopped by Cancel: `points` are the finished ones
     QString error;                          // the base scenario itself failed
 };
@@ -45,6 +51,14 @@ public:
     bool running() const;
     // What the plot shows: the last sweep's finished points (null before the first run).
     std::shared_ptr<const SweepResult> result() const { return result_; }
+    QCheckBox* boundCurves() const { return boundCurves_; }
+    QCheckBox* logX() const { return logX_; }
+    QComboBox* knob() const { return knob_; }
+    QSpinBox* pointCount() const { return points_; }
+    void setRange(double from, double to);   // in the knob's unit (GB, GB/s, ...)
+    // What hovering at `pixel` (plot coordinates) shows: the nearest curve's name and
+    // point, empty when no point is within a few pixels.
+    QString pointToolTip(QPoint pixel) const;
 
 public slots:
     void run();
@@ -53,6 +67,10 @@ public slots:
 signals:
     void finished();
     void progressChanged(double f);
+    void pointsShown(int points);   // finished points reached the plot (during the run too)
+
+protected:
+    bool eventFilter(QObject* watched, QEvent* event) override;
 
 private:
     void configureKnob();
@@ -64,6 +82,7 @@ private:
     QComboBox* knob_;
     QDoubleSpinBox *from_, *to_;
     QSpinBox* points_;
+    QCheckBox *boundCurves_, *logX_;
     QPushButton *run_, *cancel_;
     QProgressBar* progress_;
     JobRunner* runner_;

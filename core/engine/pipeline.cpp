@@ -299,6 +299,7 @@ void Pipeline::heavyBounds(const Scenario& s, AnalysisResult& r, const Placement
         d->migrationBounds.put(key, r.migration_bound);
         r.stats.heavy_bounds_computed++;
     }
+    r.migration_bound_key = key;
     r.stats.migration_bound_ms = msSince(t);
     if (!s.bounds.annealed.enabled) return;
     t = Clock::now();
@@ -310,6 +311,7 @@ void Pipeline::heavyBounds(const Scenario& s, AnalysisResult& r, const Placement
         d->annealed.put(aKey, r.annealed);
         r.stats.heavy_bounds_computed++;
     }
+    r.annealed_key = aKey;
     r.stats.anneal_ms = msSince(t);
 }
 

@@ -73,6 +73,8 @@ struct AnalysisResult {
     // schedule S (an oracle placement, drawable like a policy), and the annealed schedule.
     std::shared_ptr<const MigrationBoundResult> migration_bound;
     std::shared_ptr<const AnnealResult> annealed;
+    // Their cache keys (empty when absent): equal keys, identical schedules (views cache by it).
+    std::string migration_bound_key, annealed_key;
     StageStats stats;
 };
 

@@ -16,6 +16,37 @@ const PolicyOutcome* findOutcome(const AnalysisResult& result, const std::string
     return result.policies.empty() ? nullptr : &result.policies.front();
 }
 
+std::vector<PolicyOutcome> scheduleOutcomes(const AnalysisResult& result)
+{
+    std::vector<PolicyOutcome> out;
+    auto add = [&](const char* name, const char* label, const char* description, const ScheduleOutcome& s,
+                   const std::string& key) {
+        if (!s.placement || !s.timing)
+            return;
+        PolicyOutcome o;
+        o.info.name = name;
+        o.info.label = label;
+        o.info.description = description;
+        o.info.online = false;
+        o.placement = s.placement;
+        o.timing = s.timing;
+        o.gapToBound = result.balanced && result.balanced->total_time > 0 ? s.total_time() / result.balanced->total_time : 1.0;
+        o.placement_key = key + '|' + name;
+        out.push_back(std::move(o));
+    };
+    if (result.migration_bound)
+        add("schedule", "best schedule found",
+            "The best exclusive schedule the migration-aware bound's run found (docs/BOUNDS.md): it knows the "
+            "whole trace, so it is an oracle; it is the upper end S of the certified band.",
+            result.migration_bound->schedule, result.migration_bound_key);
+    if (result.annealed)
+        add("annealed", "annealed schedule",
+            "Simulated annealing over exclusive placements with the whole trace known, started from the best "
+            "schedule (docs/BOUNDS.md): an oracle.",
+            result.annealed->schedule, result.annealed_key);
+    return out;
+}
+
 StepExplanation explainStep(const AnalysisResult& r, const PolicyOutcome& o, int64_t t)
 {
     if (!o.timing)

@@ -59,4 +59,9 @@ StepExplanation explainStep(const AnalysisResult& result, const PolicyOutcome& o
 // The outcome of the named policy, or the first one (what the views fall back to); null when none.
 const PolicyOutcome* findOutcome(const AnalysisResult& result, const std::string& policy);
 
+// The heavy bounds' schedules as outcomes the views show like a policy's (oracles,
+// online = false): "schedule" (the best schedule S of the migration-aware bound) and
+// "annealed", in that order, each when computed. Names match comparisonRows().
+std::vector<PolicyOutcome> scheduleOutcomes(const AnalysisResult& result);
+
 } // namespace kvtier

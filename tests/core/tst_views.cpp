@@ -351,6 +351,21 @@ private slots:
         QVERIFY(rows[5].gap >= 1.0);                        // B >= the balanced bound
         QCOMPARE(rows[6].gap, 1.0);
         QCOMPARE(rows[0].gap, r.policies[0].gapToBound);    // the pipeline's ratio, unchanged
+
+        // The schedules as outcomes the placement and bandwidth views show like a policy's.
+        const std::vector<PolicyOutcome> shown = scheduleOutcomes(r);
+        QCOMPARE(shown.size(), size_t(2));
+        QCOMPARE(shown[0].info.name, std::string("schedule"));
+        QCOMPARE(shown[1].info.name, std::string("annealed"));
+        QVERIFY(!shown[0].info.online && !shown[1].info.online);
+        QCOMPARE(shown[0].placement, r.migration_bound->schedule.placement);
+        QCOMPARE(shown[0].timing->total_time, S);
+        QCOMPARE(shown[1].timing->total_time, r.annealed->total_time());
+        QCOMPARE(shown[0].timing->timePerToken(), rows[3].time_per_token);
+        QCOMPARE(shown[0].gapToBound, S / r.balanced->total_time);
+        QVERIFY(!shown[0].placement_key.empty() && shown[0].placement_key != shown[1].placement_key);
+        s.bounds = BoundsConfig{};
+        QVERIFY(scheduleOutcomes(p.run(s)).empty());
     }
 
     void stageToRerunFollowsTheCaches()
