@@ -131,6 +131,28 @@ AnalysisController::AnalysisController(QObject* parent)
     qRegisterMetaType<AnalysisOutputPtr>();
     connect(runner_, &JobRunner::busyChanged, this, &AnalysisController::busyChanged);
     connect(runner_, &JobRunner::progress, this, &AnalysisController::progress);
+    // A drag's waiting value runs once the running request has shown something.
+    connect(runner_, &JobRunner::busyChanged, this, [this](bool busy) {
+        if (!busy)
+            runLive();
+    });
+    connect(this, &AnalysisController::partialReady, this, &AnalysisController::runLive, Qt::QueuedConnection);
+}
+
+void AnalysisController::submitLive(Scenario scenario, ViewParams view)
+{
+    live_ = Live{std::move(scenario), std::move(view)};
+    if (!runner_->busy())
+        runLive();
+}
+
+void AnalysisController::runLive()
+{
+    if (!live_)
+        return;
+    Live l = std::move(*live_);
+    live_.reset();
+    submit(std::move(l.scenario), std::move(l.view));
 }
 
 AnalysisController::~AnalysisController()
@@ -148,6 +170,7 @@ uint64_t AnalysisController::submit(Scenario scenario, ViewParams view, bool fre
     // is later taken by an ordinary request (a slider moved right after Recompute).
     if (runner_->hasPending() && lastFresh_)
         fresh = true;
+    live_.reset();   // this request is newer than a drag's waiting value
     lastFresh_ = fresh;
     AnalysisRequest request{0, std::move(scenario), std::move(view), fresh};
     std::shared_ptr<AnalysisWorker> worker = worker_;
@@ -169,6 +192,7 @@ uint64_t AnalysisController::submit(Scenario scenario, ViewParams view, bool fre
 
 void AnalysisController::cancel()
 {
+    live_.reset();
     runner_->cancel();
 }
 
