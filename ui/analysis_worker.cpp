@@ -213,6 +213,28 @@ AnalysisController::AnalysisController(QObject* parent)
     };
     connect(runner_, &JobRunner::cancelled, this, stopped);
     connect(runner_, &JobRunner::dropped, this, stopped);
+    // A drag's waiting value runs once the running request has shown something.
+    connect(runner_, &JobRunner::busyChanged, this, [this](bool busy) {
+        if (!busy)
+            runLive();
+    });
+    connect(this, &AnalysisController::partialReady, this, &AnalysisController::runLive, Qt::QueuedConnection);
+}
+
+void AnalysisController::submitLive(Scenario scenario, ViewParams view)
+{
+    live_ = Live{std::move(scenario), std::move(view)};
+    if (!runner_->busy())
+        runLive();
+}
+
+void AnalysisController::runLive()
+{
+    if (!live_)
+        return;
+    Live l = std::move(*live_);
+    live_.reset();
+    submit(std::move(l.scenario), std::move(l.view));
 }
 
 AnalysisController::~AnalysisController()
@@ -230,6 +252,7 @@ uint64_t AnalysisController::submit(Scenario scenario, ViewParams view, bool fre
     // is later taken by an ordinary request (a slider moved right after Recompute).
     if (runner_->hasPending() && lastFresh_)
         fresh = true;
+    live_.reset();   // this request is newer than a drag's waiting value
     lastFresh_ = fresh;
     AnalysisRequest request{0, std::move(scenario), std::move(view), fresh};
     std::shared_ptr<AnalysisWorker> worker = worker_;
@@ -259,6 +282,7 @@ uint64_t AnalysisController::submit(Scenario scenario, ViewParams view, bool fre
 
 void AnalysisController::cancel()
 {
+    live_.reset();
     runner_->cancel();
 }
 

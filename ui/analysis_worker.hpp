@@ -13,6 +13,7 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 
 namespace kvtier::ui {
 
@@ -70,6 +71,11 @@ public:
     // Returns the id given to the request. `fresh` recomputes every stage from the trace
     // up, ignoring the caches (Recompute); otherwise cached stages are reused.
     uint64_t submit(Scenario scenario, ViewParams view, bool fresh = false);
+    // For a slider being dragged: a running request is not cancelled but let finish (or
+    // reach its first answer, the shown policy); the newest value waits and then runs.
+    // So a drag shows results at the pace the engine computes them instead of none until
+    // release. A later submit() or cancel() drops the waiting value.
+    void submitLive(Scenario scenario, ViewParams view);
     // Stops the running request; nothing of it is shown, the last result stays.
     void cancel();
     bool busy() const;
@@ -92,6 +98,12 @@ private:
     JobRunner* runner_;
     bool lastFresh_ = false;   // the newest submitted request was a Recompute
     uint64_t heavyGeneration_ = 0;   // the request whose heavy phase runs (its first answer shown)
+    struct Live {
+        Scenario scenario;
+        ViewParams view;
+    };
+    std::optional<Live> live_;   // submitLive()'s value waiting for the running request
+    void runLive();
 };
 
 // Used on the runner's thread, one request at a time. Keeps the last result and heatmaps

@@ -130,8 +130,21 @@ MainWindow::MainWindow(QWidget* parent)
         }
         if (policy_->count() != static_cast<int>(scenario().policies.size()) + scheduleEntries())
             updatePolicyCombo();   // the policy list changed
+        // During a drag the running analysis is let finish, so results keep coming.
+        if (panel_->dragging() && !scenario().trace_name.empty()) {
+            requestTimer_->stop();
+            controller_->submitLive(scenario(), viewParams());
+            return;
+        }
         scheduleRequest(0);
     });
+    connect(panel_, &ScenarioPanel::notice, this, [this](const QString& m) { statusBar()->showMessage(m, 10000); });
+    connect(panel_, &ScenarioPanel::policyFocused, this, [this](const QString& name) {
+        const int i = policy_->findData(name);
+        if (i >= 0)
+            policy_->setCurrentIndex(i);
+    });
+    connect(recentScenarios_, &RecentFiles::openRequested, this, [this](const QString& p) { loadScenarioFile(p); });
     connect(panel_, &ScenarioPanel::traceSelected, this, [this](const QString& name) { selectTrace(name); });
     connect(panel_, &ScenarioPanel::openDatabaseRequested, this, [this] {
         const QString p = QFileDialog::getOpenFileName(this, tr("Open trace database"), QFileInfo(databasePath()).absolutePath(),
@@ -305,6 +318,7 @@ void MainWindow::buildActions()
     });
     open->setShortcut(QKeySequence::Open);
     recent_ = new RecentFiles(file->addMenu(tr("Open &recent")), this);
+    recentScenarios_ = new RecentFiles(file->addMenu(tr("Recent &scenarios")), this, QStringLiteral("recentScenarios"));
     QAction* importAct = file->addAction(tr("&Import traces…"), this, [this] {
         const QStringList files = QFileDialog::getOpenFileNames(this, tr("Import traces"), QString(),
                                                                 tr("Traces (*.csv *.npy *.npz *.sqlite *.db);;All files (*)"));
@@ -352,6 +366,21 @@ void MainWindow::buildActions()
     QAction* quit = file->addAction(tr("&Quit"), this, &QWidget::close);
     quit->setShortcut(QKeySequence::Quit);
 
+    // Scenario history (ui/scenario_panel_history.cpp): every change, a drag as one step.
+    QMenu* edit = menuBar()->addMenu(tr("&Edit"));
+    QAction* undo = panel_->history()->createUndoAction(this, tr("&Undo"));
+    undo->setShortcuts({QKeySequence(Qt::CTRL | Qt::Key_Z)});
+    undo->setObjectName(QStringLiteral("undoAction"));
+    QAction* redo = panel_->history()->createRedoAction(this, tr("&Redo"));
+    redo->setShortcuts({QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_Z), QKeySequence(Qt::CTRL | Qt::Key_Y)});
+    redo->setObjectName(QStringLiteral("redoAction"));
+    edit->addAction(undo);
+    edit->addAction(redo);
+    edit->addSeparator();
+    edit->addAction(tr("Reset to &preset"), panel_, &ScenarioPanel::resetToPreset);
+    addAction(undo);
+    addAction(redo);
+
     QMenu* analysis = menuBar()->addMenu(tr("&Analysis"));
     QAction* recomputeAct = analysis->addAction(icon("run"), tr("&Recompute"), this, &MainWindow::recomputeFresh);
     recomputeAct->setShortcut(QKeySequence(Qt::Key_F5));
@@ -391,6 +420,7 @@ void MainWindow::buildActions()
     tb->addWidget(policy_);
     connect(policy_, &QComboBox::currentIndexChanged, this, [this] {
         comparison_->setShownPolicy(policy_->currentData().toString());
+        panel_->showPolicy(policy_->currentData().toString());
         if (policy_->signalsBlocked())
             return;
         scheduleRequest(0);
@@ -476,24 +506,34 @@ int MainWindow::scheduleEntries() const
 
 void MainWindow::openDatabase(const QString& path, const QString& trace)
 {
+    pendingScenario_.reset();
     openDatabaseThen(path, trace, {});
 }
 
-void MainWindow::openDatabaseThen(const QString& path, const QString& trace, std::function<void()> onFailure)
+void MainWindow::openDatabaseThen(const QString& path, const QString& trace, std::function<void()> onFailure,
+                                  std::function<void()> onMissing)
 {
     // The scenario's trace is the one to keep when it lives in that database.
     QString current;
     if (!scenario().trace_name.empty() && QFileInfo(qs(scenario().trace_db)) == QFileInfo(path))
         current = qs(scenario().trace_name);
-    library_->open(path, trace, current, std::move(onFailure));
+    library_->open(path, trace, current, std::move(onFailure), std::move(onMissing));
 }
 
-void MainWindow::selectTrace(const QString& name) { library_->select(name); }
+void MainWindow::selectTrace(const QString& name)
+{
+    pendingScenario_.reset();
+    library_->select(name);
+}
 
 // The library chose a trace: list it in the panel and analyse it.
 void MainWindow::showTraces(const QString& db, const std::vector<TraceSummary>& traces, const QString& trace)
 {
     recent_->add(db);
+    if (pendingScenario_) {
+        panel_->setScenario(*pendingScenario_);
+        pendingScenario_.reset();
+    }
     panel_->setTraces(db, traces, trace);
     Scenario s = scenario();
     s.trace_db = db.toStdString();
@@ -522,17 +562,31 @@ bool MainWindow::loadScenarioFile(const QString& path, const QStringList& overri
     }
     const QString db = QFileInfo(qs(s.trace_db)).absoluteFilePath();
     s.trace_db = db.toStdString();
-    panel_->setScenario(s);
-    // When the database cannot be opened the scenario is still the one asked for: its
-    // analysis then reports what is wrong with the trace.
-    openDatabaseThen(db, qs(s.trace_name), [this, s] { setScenario(s); });
+    recentScenarios_->add(QFileInfo(path).absoluteFilePath());
+    // Applied when its trace is listed (showTraces). When the database cannot be opened
+    // the scenario is still the one asked for: its analysis then reports what is wrong
+    // with the trace. A trace the database does not hold is an error, as in the CLI,
+    // never another trace silently: the current scenario stays.
+    pendingScenario_ = s;
+    openDatabaseThen(db, qs(s.trace_name),
+                     [this, s] {
+                         pendingScenario_.reset();
+                         setScenario(s);
+                     },
+                     [this] { pendingScenario_.reset(); });
     return true;
 }
 
 bool MainWindow::saveScenarioFile(const QString& path)
 {
     try {
-        saveScenario(scenario(), path.toStdString());
+        // The database is written relative to the scenario's folder, so the two can move
+        // together (loading resolves it against that folder first).
+        Scenario s = scenario();
+        if (!s.trace_db.empty() && QFileInfo(qs(s.trace_db)).isAbsolute())
+            s.trace_db = QDir::fromNativeSeparators(QFileInfo(path).absoluteDir().relativeFilePath(qs(s.trace_db))).toStdString();
+        saveScenario(s, path.toStdString());
+        recentScenarios_->add(QFileInfo(path).absoluteFilePath());
     } catch (const std::exception& e) {
         ErrorSink::instance().report(this, tr("Cannot save scenario"), userMessage(e, path));
         return false;
@@ -707,6 +761,7 @@ void MainWindow::restoreSettings()
     splittersRestored_ = bottom_->restoreState(s.value(QStringLiteral("window/bottom")).toByteArray()) && splittersRestored_;
     exports_->setLastDir(s.value(QStringLiteral("exportDir")).toString());
     recent_->rebuild();
+    recentScenarios_->rebuild();
     const QByteArray json = s.value(QStringLiteral("scenario")).toByteArray();
     if (!json.isEmpty()) {
         try {

@@ -13,6 +13,7 @@
 #include <QStringList>
 
 #include <functional>
+#include <optional>
 
 class QAction;
 class QComboBox;
@@ -119,7 +120,8 @@ protected:
     void showEvent(QShowEvent* e) override;
 
 private:
-    void openDatabaseThen(const QString& path, const QString& trace, std::function<void()> onFailure);
+    void openDatabaseThen(const QString& path, const QString& trace, std::function<void()> onFailure,
+                          std::function<void()> onMissing = {});
     void showTraces(const QString& db, const std::vector<TraceSummary>& traces, const QString& trace);
     void updateBusy();
     void buildActions();
@@ -159,9 +161,11 @@ private:
     Playback* playback_;
     ExportActions* exports_;
     RecentFiles* recent_ = nullptr;
+    RecentFiles* recentScenarios_ = nullptr;   // scenario files loaded or saved
     JobRunner* tokenJobs_;          // a clicked token's story
     QAction *playAction_, *cancelAction_;
     AnalysisOutputPtr last_;
+    std::optional<Scenario> pendingScenario_;   // a loaded scenario, applied once its trace opens
     bool haveScenario_ = false;
     bool splittersRestored_ = false;
     bool firstShow_ = true;

@@ -8,28 +8,27 @@
 namespace kvtier::ui {
 
 namespace {
-const QString kKey = QStringLiteral("recentFiles");
 constexpr int kKept = 10;
 } // namespace
 
-RecentFiles::RecentFiles(QMenu* menu, QObject* parent) : QObject(parent), menu_(menu) {}
+RecentFiles::RecentFiles(QMenu* menu, QObject* parent, const QString& key) : QObject(parent), menu_(menu), key_(key) {}
 
 void RecentFiles::add(const QString& path)
 {
     QSettings settings;
-    QStringList recent = settings.value(kKey).toStringList();
+    QStringList recent = settings.value(key_).toStringList();
     recent.removeAll(path);
     recent.prepend(path);
     while (recent.size() > kKept)
         recent.removeLast();
-    settings.setValue(kKey, recent);
+    settings.setValue(key_, recent);
     rebuild();
 }
 
 void RecentFiles::rebuild()
 {
     menu_->clear();
-    const QStringList recent = QSettings().value(kKey).toStringList();
+    const QStringList recent = QSettings().value(key_).toStringList();
     for (const QString& p : recent)
         menu_->addAction(QFileInfo(p).fileName() + QStringLiteral("  —  ") + QFileInfo(p).absolutePath(), this,
                          [this, p] { emit openRequested(p); });

@@ -1,5 +1,6 @@
 #pragma once
-// The File > Open recent menu: the last ten databases opened, kept in the settings.
+// A File > Open recent menu: the last ten files (databases, or scenarios) opened, kept in
+// the settings under `key`.
 #include <QObject>
 #include <QString>
 
@@ -10,7 +11,7 @@ namespace kvtier::ui {
 class RecentFiles : public QObject {
     Q_OBJECT
 public:
-    RecentFiles(QMenu* menu, QObject* parent);
+    RecentFiles(QMenu* menu, QObject* parent, const QString& key = QStringLiteral("recentFiles"));
     // Puts `path` first (once), keeps ten, rebuilds the menu.
     void add(const QString& path);
     // Rebuilds the menu from the settings.
@@ -21,6 +22,7 @@ signals:
 
 private:
     QMenu* menu_;
+    QString key_;
 };
 
 } // namespace kvtier::ui

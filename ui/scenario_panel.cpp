@@ -3,6 +3,7 @@
 #include "ui/scenario_panel_parts.hpp"
 #include "ui/units.hpp"
 #include "ui/value_slider.hpp"
+#include "ui/wheel_guard.hpp"
 
 #include <QCheckBox>
 #include <QComboBox>
@@ -16,6 +17,7 @@
 #include <QScrollArea>
 #include <QSpinBox>
 #include <QStackedWidget>
+#include <QUndoStack>
 #include <QVBoxLayout>
 
 #include <cmath>
@@ -24,7 +26,8 @@ namespace kvtier::ui {
 
 using namespace panel;
 
-ScenarioPanel::ScenarioPanel(const PresetLibrary& presets, QWidget* parent) : QWidget(parent), presets_(presets)
+ScenarioPanel::ScenarioPanel(const PresetLibrary& presets, QWidget* parent)
+    : QWidget(parent), presets_(presets), history_(new QUndoStack(this))
 {
     auto* outer = new QVBoxLayout(this);
     outer->setContentsMargins(0, 0, 0, 0);
@@ -84,7 +87,9 @@ ScenarioPanel::ScenarioPanel(const PresetLibrary& presets, QWidget* parent) : QW
     pf->addRow(tr("Model"), model_);
     modelInfo_ = new QLabel(presetBox);
     modelInfo_->setWordWrap(true);
+    modelInfo_->setStyleSheet(QStringLiteral("color: palette(mid);"));
     pf->addRow(QString(), modelInfo_);
+    buildModelEditors(presetBox, pf);
     hardware_ = new QComboBox(presetBox);
     hardware_->setObjectName(QStringLiteral("hardwareCombo"));
     hardware_->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
@@ -95,6 +100,11 @@ ScenarioPanel::ScenarioPanel(const PresetLibrary& presets, QWidget* parent) : QW
     }
     hardware_->addItem(tr("Custom (edited)"), QStringLiteral("__edited__"));
     pf->addRow(tr("Hardware"), hardware_);
+    reset_ = new QPushButton(tr("Reset to preset"), presetBox);
+    reset_->setObjectName(QStringLiteral("resetToPreset"));
+    reset_->setToolTip(tr("Put the model and every tier back to the presets last chosen (undo with Ctrl+Z)"));
+    pf->addRow(QString(), reset_);
+    connect(reset_, &QPushButton::clicked, this, &ScenarioPanel::resetToPreset);
     v->addWidget(presetBox);
     connect(model_, &QComboBox::currentIndexChanged, this, [this](int i) {
         if (syncing_ || i < 0)
@@ -105,7 +115,9 @@ ScenarioPanel::ScenarioPanel(const PresetLibrary& presets, QWidget* parent) : QW
         } else {
             scenario_.model = presets_.modelById(id).model;
             scenario_.model_preset = id;
+            modelBase_ = id;
         }
+        modelNote_->clear();
         syncFromScenario();
         edited();
     });
@@ -117,6 +129,7 @@ ScenarioPanel::ScenarioPanel(const PresetLibrary& presets, QWidget* parent) : QW
             return;
         scenario_.hardware = presets_.hardwareById(id).hardware;
         scenario_.hardware_preset = id;
+        hardwareBase_ = id;
         syncFromScenario();
         edited();
     });
@@ -146,22 +159,28 @@ ScenarioPanel::ScenarioPanel(const PresetLibrary& presets, QWidget* parent) : QW
     sinks_->setInteger(true);
     sinks_->setSteps(powersOfTwo(1, 1024, true));
     sinks_->setUnit(1, QStringLiteral(" tok"), 0);
+    sinks_->setQuantity(Quantity::Count);
     sl->addWidget(sinks_);
     window_ = new ValueSlider(tr("Recent window (always read)"), selBox);
     window_->setInteger(true);
     window_->setSteps(powersOfTwo(1, 16384, true));
     window_->setUnit(1, QStringLiteral(" tok"), 0);
+    window_->setQuantity(Quantity::Count);
     sl->addWidget(window_);
     page_ = new ValueSlider(tr("Page size g"), selBox);
     page_->setInteger(true);
     page_->setSteps(powersOfTwo(1, 1024, false));
     page_->setUnit(1, QStringLiteral(" tok"), 0);
+    page_->setQuantity(Quantity::Count);
     page_->setToolTipText(tr("Placement and migration move pages of g consecutive tokens (MODEL.md §2)"));
     sl->addWidget(page_);
     v->addWidget(selBox);
     connect(mode_, &QComboBox::currentIndexChanged, this, [this](int i) {
         if (syncing_ || i < 0)
             return;
+        // Each mode keeps its last budget: top-K 512 -> ratio -> top-K is 512 again.
+        if (scenario_.selection.mode != SelectionMode::Dense)
+            modeValues_[scenario_.selection.mode] = scenario_.selection.value;
         scenario_.selection.mode = selectionModeFromString(mode_->itemData(i).toString().toStdString());
         switch (scenario_.selection.mode) {
         case SelectionMode::Dense: break;
@@ -169,11 +188,14 @@ ScenarioPanel::ScenarioPanel(const PresetLibrary& presets, QWidget* parent) : QW
         case SelectionMode::Ratio: scenario_.selection.value = 0.3; break;
         case SelectionMode::Mass: scenario_.selection.value = 0.9; break;
         }
+        if (const auto it = modeValues_.find(scenario_.selection.mode); it != modeValues_.end())
+            scenario_.selection.value = it->second;
         syncFromScenario();
         edited();
     });
     connect(sparsity_, &ValueSlider::valueChanged, this, [this](double x) {
         scenario_.selection.value = x;
+        modeValues_[scenario_.selection.mode] = x;
         edited();
     });
     connect(sinks_, &ValueSlider::valueChanged, this, [this](double x) {
@@ -214,6 +236,7 @@ ScenarioPanel::ScenarioPanel(const PresetLibrary& presets, QWidget* parent) : QW
     pl->addLayout(observeRow);
     omega_ = new ValueSlider(tr("Weights in HBM (ω)"), plBox);
     omega_->setUnit(1, QString(), 2);
+    omega_->setQuantity(Quantity::Fraction);
     omega_->setRange(0, 1, ValueSlider::Scale::Linear);
     omega_->setToolTipText(tr("Fraction of the model weights kept in tier 0; the rest lives in the last tier"));
     pl->addWidget(omega_);
@@ -221,6 +244,7 @@ ScenarioPanel::ScenarioPanel(const PresetLibrary& presets, QWidget* parent) : QW
     batch_->setInteger(true);
     batch_->setSteps(powersOfTwo(1, 1024, false));
     batch_->setUnit(1, QString(), 0);
+    batch_->setQuantity(Quantity::Plain);
     pl->addWidget(batch_);
     v->addWidget(plBox);
     connect(inclusive_, &QCheckBox::toggled, this, [this](bool on) {
@@ -257,6 +281,12 @@ ScenarioPanel::ScenarioPanel(const PresetLibrary& presets, QWidget* parent) : QW
     policies_ = new QListWidget(polBox);
     policies_->setObjectName(QStringLiteral("policyList"));
     policies_->setMaximumHeight(170);
+    auto* policyHint = new QLabel(tr("Click a policy to show it in the views and edit its parameters; "
+                                     "tick it to include it in the comparison. The shown one is bold."),
+                                  polBox);
+    policyHint->setWordWrap(true);
+    policyHint->setStyleSheet(QStringLiteral("color: palette(mid);"));
+    pv->addWidget(policyHint);
     pv->addWidget(policies_);
     policyHelp_ = new QLabel(polBox);
     policyHelp_->setWordWrap(true);
@@ -280,6 +310,11 @@ ScenarioPanel::ScenarioPanel(const PresetLibrary& presets, QWidget* parent) : QW
             return;
         policyParamsStack_->setCurrentIndex(row);
         policyHelp_->setText(qs(policyRegistry()[static_cast<size_t>(row)].info.description));
+        // One gesture: the policy clicked for editing is also the one shown, when it is
+        // in the comparison (ticked).
+        QListWidgetItem* item = policies_->item(row);
+        if (!syncing_ && item && item->checkState() == Qt::Checked)
+            emit policyFocused(item->data(Qt::UserRole).toString());
     });
     connect(policies_, &QListWidget::itemChanged, this, [this](QListWidgetItem*) {
         if (syncing_)
@@ -290,14 +325,36 @@ ScenarioPanel::ScenarioPanel(const PresetLibrary& presets, QWidget* parent) : QW
     v->addWidget(polBox);
     v->addStretch(1);
 
+    for (ValueSlider* s : content->findChildren<ValueSlider*>())
+        wireSlider(s);
+    WheelGuard::guard(content);
     setMinimumWidth(320);
     syncFromScenario();
+}
+
+void ScenarioPanel::wireSlider(ValueSlider* s)
+{
+    connect(s, &ValueSlider::dragFinished, this, &ScenarioPanel::commit, Qt::UniqueConnection);
+    connect(s, &ValueSlider::inputRefused, this, &ScenarioPanel::notice, Qt::UniqueConnection);
+}
+
+bool ScenarioPanel::dragging() const
+{
+    for (const ValueSlider* s : findChildren<ValueSlider*>())
+        if (s->dragging())
+            return true;
+    return false;
 }
 
 void ScenarioPanel::edited()
 {
     if (syncing_)
         return;
+    matchPresets();
+    // A drag is one step: it is committed when the handle is released.
+    if (!dragging())
+        commit();
+    updateResetButton();
     emit scenarioChanged();
 }
 
@@ -311,18 +368,21 @@ void ScenarioPanel::configureSparsitySlider()
         break;
     case SelectionMode::TopK:
         sparsity_->setInteger(true);
+        sparsity_->setQuantity(Quantity::Count);
         sparsity_->setUnit(1, QStringLiteral(" tok"), 0);
         sparsity_->setRange(1, 131072, ValueSlider::Scale::Log);
         sparsity_->setEnabled(true);
         break;
     case SelectionMode::Ratio:
         sparsity_->setInteger(false);
+        sparsity_->setQuantity(Quantity::Fraction);
         sparsity_->setUnit(1, QString(), 4);
         sparsity_->setRange(0.001, 1, ValueSlider::Scale::Log);
         sparsity_->setEnabled(true);
         break;
     case SelectionMode::Mass:
         sparsity_->setInteger(false);
+        sparsity_->setQuantity(Quantity::Fraction);
         sparsity_->setUnit(1, QString(), 4);
         sparsity_->setRange(0.5, 1, ValueSlider::Scale::Linear);
         sparsity_->setEnabled(true);
@@ -339,10 +399,9 @@ void ScenarioPanel::syncFromScenario()
     if (mi < 0)
         mi = model_->count() - 1;
     model_->setCurrentIndex(mi);
-    modelInfo_->setText(tr("L = %1 layers, κ = %2 per token and layer, W = %3 of weights")
-                            .arg(s.model.layers)
-                            .arg(formatBytes(s.model.kv_bytes_per_token_layer))
-                            .arg(formatBytes(s.model.weight_bytes)));
+    modelInfo_->setText(mi == model_->count() - 1 ? tr("Custom: edit L, κ and W below")
+                                                  : tr("Editing a value below makes the model Custom"));
+    syncModelEditors();
     // Hardware
     int hi = hardware_->findData(qs(s.hardware_preset));
     if (hi < 0) {
@@ -393,16 +452,32 @@ void ScenarioPanel::syncFromScenario()
     observe_->setCurrentIndex(observe_->findData(QString::fromLatin1(toString(s.observe_scores))));
     omega_->setValueSilently(s.weights_in_fast_tier);
     batch_->setValueSilently(static_cast<double>(s.batch));
+    // Trace (an undo may go back to another trace of the list)
+    if (const int ti = trace_->findData(qs(s.trace_name)); ti >= 0)
+        trace_->setCurrentIndex(ti);
     syncing_ = false;
     syncPolicies();
+    updateResetButton();
 }
 
 void ScenarioPanel::setScenario(const Scenario& s)
 {
     scenario_ = s;
+    if (s.hardware_preset != kCustomId && !s.hardware_preset.empty())
+        hardwareBase_ = s.hardware_preset;
+    if (s.model_preset != kCustomId && !s.model_preset.empty())
+        modelBase_ = s.model_preset;
+    if (s.selection.mode != SelectionMode::Dense)
+        modeValues_[s.selection.mode] = s.selection.value;
     if (tierWidgets_.size() != s.hardware.tiers.size())
         buildTierWidgets();
     syncFromScenario();
+    // A scenario set from outside (a trace opened, a file loaded) is a step of its own;
+    // the first one is where the history starts.
+    if (haveCommitted_ && !committed_.trace_name.empty())
+        commit();
+    committed_ = scenario_;
+    haveCommitted_ = true;
 }
 
 void ScenarioPanel::setTraces(const QString& dbPath, const std::vector<TraceSummary>& traces, const QString& current)
@@ -431,6 +506,11 @@ void ScenarioPanel::setTraces(const QString& dbPath, const std::vector<TraceSumm
         traceInfo_->clear();
     }
     syncing_ = false;
+    if (i >= 0) {
+        const QString note = adaptModelToTrace(traces[static_cast<size_t>(i)].meta);
+        if (!note.isEmpty())
+            emit notice(note);
+    }
 }
 
 } // namespace kvtier::ui

@@ -2,6 +2,7 @@
 
 #include "ui/scenario_panel_parts.hpp"
 #include "ui/units.hpp"
+#include "ui/wheel_guard.hpp"
 
 #include <QCheckBox>
 #include <QComboBox>
@@ -44,11 +45,13 @@ void ScenarioPanel::buildTierWidgets()
         l->setContentsMargins(4, 4, 4, 4);
         tw.capacity = new ValueSlider(tr("Capacity C"), tw.box);
         tw.capacity->setUnit(1e9, QStringLiteral(" GB"), 2);
+        tw.capacity->setQuantity(Quantity::Bytes);
         tw.capacity->setRange(1e8, 4e12, ValueSlider::Scale::Log);
         tw.capacity->setObjectName(QStringLiteral("capacity%1").arg(m));
         l->addWidget(tw.capacity);
         tw.bandwidth = new ValueSlider(tr("Bandwidth B (reads + writes)"), tw.box);
         configureBandwidth(tw.bandwidth, tier.bandwidth, 1e9, 40e12);
+        tw.bandwidth->setQuantity(Quantity::Bandwidth);
         tw.bandwidth->setObjectName(QStringLiteral("bandwidth%1").arg(m));
         l->addWidget(tw.bandwidth);
         const int mi = static_cast<int>(m);
@@ -65,11 +68,13 @@ void ScenarioPanel::buildTierWidgets()
         if (std::isfinite(tier.link_read) || std::isfinite(tier.link_write)) {
             tw.linkRead = new ValueSlider(tr("Link to GPU, read Lr"), tw.box);
             tw.linkRead->setUnit(1e9, QStringLiteral(" GB/s"), 1);
+            tw.linkRead->setQuantity(Quantity::Bandwidth);
             tw.linkRead->setRange(1e9, 4e12, ValueSlider::Scale::Log);
             tw.linkRead->setObjectName(QStringLiteral("linkRead%1").arg(m));
             l->addWidget(tw.linkRead);
             tw.linkWrite = new ValueSlider(tr("Link from GPU, write Lw"), tw.box);
             tw.linkWrite->setUnit(1e9, QStringLiteral(" GB/s"), 1);
+            tw.linkWrite->setQuantity(Quantity::Bandwidth);
             tw.linkWrite->setRange(1e9, 4e12, ValueSlider::Scale::Log);
             tw.linkWrite->setObjectName(QStringLiteral("linkWrite%1").arg(m));
             l->addWidget(tw.linkWrite);
@@ -89,6 +94,9 @@ void ScenarioPanel::buildTierWidgets()
             l->addWidget(note);
         }
         tierLayout_->addWidget(tw.box);
+        for (ValueSlider* s : tw.box->findChildren<ValueSlider*>())
+            wireSlider(s);
+        WheelGuard::guard(tw.box);
         tierWidgets_.push_back(tw);
     }
 }

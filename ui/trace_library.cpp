@@ -67,11 +67,12 @@ void TraceLibrary::list(const QString& db, std::function<void(const std::vector<
                db);
 }
 
-void TraceLibrary::open(const QString& path, const QString& trace, const QString& current, std::function<void()> onFailure)
+void TraceLibrary::open(const QString& path, const QString& trace, const QString& current, std::function<void()> onFailure,
+                        std::function<void()> onMissing)
 {
     const QString db = QFileInfo(path).absoluteFilePath();
     list(db,
-         [this, db, trace, current, onFailure](const std::vector<TraceSummary>& traces) {
+         [this, db, trace, current, onFailure, onMissing](const std::vector<TraceSummary>& traces) {
              if (traces.empty()) {
                  ErrorSink::instance().report(dialogParent_, tr("Cannot open database"),
                                               tr("%1: the database holds no traces").arg(db));
@@ -79,6 +80,22 @@ void TraceLibrary::open(const QString& path, const QString& trace, const QString
                      onFailure();
                  emit databaseOpened(db, false);
                  return;
+             }
+             if (onMissing && !trace.isEmpty()) {
+                 bool held = false;
+                 QStringList names;
+                 for (const TraceSummary& t : traces) {
+                     held = held || QString::fromStdString(t.meta.name) == trace;
+                     names << QString::fromStdString(t.meta.name);
+                 }
+                 if (!held) {
+                     ErrorSink::instance().report(dialogParent_, tr("Cannot open trace"),
+                                                  tr("%1: no trace named '%2' (the database holds: %3)")
+                                                      .arg(db, trace, names.join(QStringLiteral(", "))));
+                     onMissing();
+                     emit databaseOpened(db, false);
+                     return;
+                 }
              }
              QString want = trace;
              if (want.isEmpty())

@@ -35,9 +35,11 @@ public:
     // Lists `path` in the background and chooses `trace`, else `current` (the trace the
     // scenario shows, when it is in this database), else the last one shown from it, else
     // the first. `onFailure` runs after the error was reported. A newer open or choice
-    // supersedes a pending one.
+    // supersedes a pending one. With `onMissing` (a scenario file names the trace) a
+    // `trace` the database does not hold is an error, as in the CLI, not a reason to show
+    // another: it is reported, then `onMissing` runs.
     void open(const QString& path, const QString& trace, const QString& current = QString(),
-              std::function<void()> onFailure = {});
+              std::function<void()> onFailure = {}, std::function<void()> onMissing = {});
     // Another trace of the open database (its list is read again).
     void select(const QString& name);
     // Imports into `targetDb` (created when missing), in order, each reporting; the first

@@ -19,3 +19,32 @@ QString formatPercent(double fraction, int decimals = 1);
 QString formatNumber(double v, int precision = 4);
 
 } // namespace kvtier::ui
+
+namespace kvtier::ui {
+
+// What a typed value measures: decides which unit suffixes it may carry.
+enum class Quantity { Bytes, Bandwidth, Count, Fraction, Plain };
+
+// A typed value read by parseQuantity(). `value` is in the core's units (bytes, bytes/s,
+// a count, a fraction). `hadUnit`: the text named its unit (else it is in the shown one).
+struct ParsedQuantity {
+    bool ok = false;
+    double value = 0;
+    bool hadUnit = false;
+    QString error;   // when !ok: what is wrong, one short phrase for a tooltip or status line
+};
+
+// Reads what a user types into a value field: a number (decimal or scientific: "4e11",
+// "1.5E3"), optionally followed by a unit that fits `q`:
+//   Bytes      B, kB, MB, GB, TB, PB (decimal) and KiB, MiB, GiB, TiB, PiB (binary)
+//   Bandwidth  the same with "/s" ("1.2 TB/s", "450 GiB/s")
+//   Count      "tok", "tokens" (or nothing)
+//   Fraction   "%" ("30 %" = 0.3)
+// Units are case-sensitive where it matters (k vs K are both accepted for kilo; "Mb"
+// and "mB" are refused, bits are not bytes). A number without a unit is in the unit the
+// field shows (`shownScale`, e.g. 1e9 for GB/s) and is returned as such. Anything else
+// (letters, a second number, a unit of another quantity, NaN, inf) is refused with the
+// reason; nothing is ever guessed.
+ParsedQuantity parseQuantity(const QString& text, Quantity q, double shownScale = 1);
+
+} // namespace kvtier::ui
