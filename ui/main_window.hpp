@@ -27,6 +27,9 @@ class QToolButton;
 namespace kvtier::ui {
 
 class BandwidthView;
+class Baseline;
+class InfeasibleBanner;
+class LayerLink;
 class ComparisonView;
 class ExplainPanel;
 class ExportActions;
@@ -86,6 +89,8 @@ public:
     // Anything in the background: an analysis, a database being opened, an import.
     bool busy() const;
     StepLink* stepLink() const { return link_; }
+    LayerLink* layerLink() const { return layers_; }
+    Baseline* baseline() const { return baseline_; }
     AnalysisOutputPtr lastOutput() const { return last_; }
     QString databasePath() const;
     QComboBox* policyCombo() const { return policy_; }
@@ -149,7 +154,8 @@ private:
     QSplitter *rows_, *top_, *bottom_;
     QTabWidget *topLeft_, *topRight_;
     QComboBox* policy_;
-    QLabel *banner_, *traceStatus_, *timeStatus_, *stepStatus_;
+    InfeasibleBanner* banner_;
+    QLabel *traceStatus_, *timeStatus_, *stepStatus_;
     QProgressBar* progress_;
     QToolButton* cancelButton_;
     QTimer* requestTimer_;
@@ -161,6 +167,9 @@ private:
     JobRunner* tokenJobs_;          // a clicked token's story
     QAction *playAction_, *cancelAction_;
     AnalysisOutputPtr last_;
+    AnalysisOutputPtr lastFull_;   // the last complete result (what an infeasible change keeps)
+    LayerLink* layers_ = nullptr;   // the layer the heatmaps and Explain show
+    Baseline* baseline_ = nullptr;  // a pinned result to compare with
     bool haveScenario_ = false;
     bool splittersRestored_ = false;
     bool firstShow_ = true;
