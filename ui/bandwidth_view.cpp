@@ -9,8 +9,10 @@
 #include <QHBoxLayout>
 #include <QLabel>
 #include <QTextStream>
+#include <QToolTip>
 #include <qcustomplot.h>
 
+#include <algorithm>
 #include <cmath>
 
 namespace kvtier::ui {
@@ -98,10 +100,17 @@ BandwidthView::BandwidthView(StepLink* link, QWidget* parent)
         addToLegend(timeLegend_, g);
     }
 
-    // Traffic: stacked areas, each graph filled down to the one below it.
-    const QString kinds[] = {tr("weights read"), tr("KV read"), tr("KV write"), tr("migration")};
+    baseline_ = p->addGraph(tx, ty);
+    baseline_->setName(tr("baseline (pinned)"));
+    baseline_->setPen(QPen(QColor(0xCC, 0x33, 0x11), 1.2, Qt::DashLine));
+    baseline_->removeFromLegend();
+    baseline_->setVisible(false);
+
+    // Traffic: stacked areas, each graph filled down to the one below it; migrations are
+    // a line on their own (right) axis, since they are often far smaller than KV reads.
+    const QString kinds[] = {tr("weights read"), tr("KV read"), tr("KV write")};
     QCPGraph* below = nullptr;
-    for (int k = 0; k < 4; ++k) {
+    for (int k = 0; k < 3; ++k) {
         QCPGraph* g = p->addGraph(trafficRect_->axis(QCPAxis::atBottom), trafficRect_->axis(QCPAxis::atLeft));
         g->setName(kinds[k]);
         QColor c = trafficColor(k);
@@ -114,6 +123,20 @@ BandwidthView::BandwidthView(StepLink* link, QWidget* parent)
         traffic_.push_back(g);
         below = g;
     }
+    QCPAxis* my = trafficRect_->axis(QCPAxis::atRight);
+    my->setVisible(true);
+    my->setLabel(tr("migration MB/step"));
+    migration_ = p->addGraph(trafficRect_->axis(QCPAxis::atBottom), my);
+    migration_->setName(tr("migration (right axis)"));
+    migration_->setPen(QPen(trafficColor(kMigration).darker(120), 1.4));
+    migration_->removeFromLegend();
+    // What line styles mean, as legend entries of their own (empty graphs).
+    solidKey_ = p->addGraph(useRect_->axis(QCPAxis::atBottom), useRect_->axis(QCPAxis::atLeft));
+    solidKey_->setName(tr("solid: bandwidth use"));
+    dashedKey_ = p->addGraph(useRect_->axis(QCPAxis::atBottom), useRect_->axis(QCPAxis::atLeft));
+    dashedKey_->setName(tr("dashed: busy time"));
+    for (QCPGraph* g : {solidKey_, dashedKey_})
+        g->removeFromLegend();
     connect(link_, &StepLink::cursorChanged, this, [this](qint64 t) {
         for (QCPItemStraightLine* c : cursors_) {
             c->setVisible(true);
@@ -127,9 +150,19 @@ BandwidthView::BandwidthView(StepLink* link, QWidget* parent)
             return;
         for (QCPAxisRect* r : {timeRect_, useRect_, trafficRect_})
             if (r->rect().contains(e->pos())) {
-                link_->setCursor(std::lround(r->axis(QCPAxis::atBottom)->pixelToCoord(e->pos().x())));
+                const int64_t t = std::lround(r->axis(QCPAxis::atBottom)->pixelToCoord(e->pos().x()));
+                link_->setCursor(t);
+                const QString text = valuesAt(t);
+                if (!text.isEmpty())
+                    QToolTip::showText(e->globalPosition().toPoint(), text, plot_);
                 return;
             }
+    });
+    // A zoom or a resize draws the visible steps again at the new resolution.
+    connect(link_, &StepLink::rangeChanged, this, [this] { redraw(); });
+    connect(p, &QCustomPlot::afterLayout, this, [this] {
+        if (timeRect_->width() != lastRedrawWidth_)
+            QMetaObject::invokeMethod(this, [this] { redraw(); }, Qt::QueuedConnection);
     });
     setPlotTitle(tr("Bandwidth"));
     applyTheme();
@@ -145,6 +178,50 @@ void BandwidthView::applyTheme()
     }
     balanced_->setPen(QPen(boundColor(false, Theme::current().dark), 1.2, Qt::DashLine));
     paper_->setPen(QPen(boundColor(true, Theme::current().dark), 1.2, Qt::DotLine));
+    solidKey_->setPen(QPen(Theme::current().foreground, 1.3));
+    dashedKey_->setPen(QPen(Theme::current().foreground, 1, Qt::DashLine));
+}
+
+void BandwidthView::setBaseline(const AnalysisOutputPtr& baseline)
+{
+    baselineOut_ = baseline;
+    rebuild();
+}
+
+QStringList BandwidthView::legendLabels() const
+{
+    QStringList out;
+    for (int i = 0; i < plot_->legend->itemCount(); ++i)
+        if (auto* item = qobject_cast<QCPPlottableLegendItem*>(plot_->legend->item(i)))
+            out << item->plottable()->name();
+    return out;
+}
+
+int BandwidthView::drawnPoints() const { return stepTime_->dataCount(); }
+
+QString BandwidthView::valuesAt(int64_t t) const
+{
+    if (!last_ || !last_->result || t < 0 || t >= static_cast<int64_t>(series_.step_time.size()))
+        return {};
+    const auto i = static_cast<size_t>(t);
+    const auto& tiers = last_->scenario.hardware.tiers;
+    QString s = tr("step %1 · %2\nstep time %3").arg(t).arg(policy_, formatSeconds(series_.step_time[i]));
+    if (std::isfinite(series_.balanced[i]))
+        s += tr(" · balanced bound %1").arg(formatSeconds(series_.balanced[i]));
+    if (std::isfinite(series_.paper[i]))
+        s += tr(" · paper bound %1").arg(formatSeconds(series_.paper[i]));
+    if (i < baselineTime_.size() && std::isfinite(baselineTime_[i]))
+        s += tr("\nbaseline %1 (%2%3)")
+                 .arg(formatSeconds(baselineTime_[i]))
+                 .arg(series_.step_time[i] >= baselineTime_[i] ? QStringLiteral("+") : QStringLiteral("−"))
+                 .arg(formatSeconds(std::abs(series_.step_time[i] - baselineTime_[i])));
+    for (size_t m = 0; m < tiers.size() && m < series_.tier_use.size(); ++m)
+        s += tr("\n%1: use %2, busy %3")
+                 .arg(QString::fromStdString(tiers[m].name), formatPercent(series_.tier_use[m][i]), formatPercent(series_.tier_busy[m][i]));
+    s += tr("\n%1: weights %2, KV read %3, KV write %4, migration %5")
+             .arg(trafficTier_->currentText(), formatBytes(traffic_series_[kWeightRead][i]), formatBytes(traffic_series_[kKvRead][i]),
+                  formatBytes(traffic_series_[kKvWrite][i]), formatBytes(traffic_series_[kMigration][i]));
+    return s;
 }
 
 void BandwidthView::showResult(const AnalysisOutputPtr& out)
@@ -174,26 +251,26 @@ void BandwidthView::rebuild()
         return;
     const TimingResult& tm = *o->timing;
     const auto& tiers = out.scenario.hardware.tiers;
-    const auto T = static_cast<int>(tm.steps);
-    const StepSeries series = stepSeries(*out.result, *o);
-    QVector<double> x(T), tau(T), bal(T), pap(T);
-    for (int t = 0; t < T; ++t) {
-        const auto i = static_cast<size_t>(t);
-        x[t] = t;
-        tau[t] = series.step_time[i] * 1e3;
-        bal[t] = series.balanced[i] * 1e3;
-        pap[t] = series.paper[i] * 1e3;
+    policy_ = QString::fromStdString(o->info.label);
+    series_ = stepSeries(*out.result, *o);
+    traffic_series_ = trafficSeries(tm, trafficTier_->currentData().toInt());
+    stacked_.assign(3, std::vector<double>(series_.step_time.size(), 0.0));
+    for (size_t t = 0; t < series_.step_time.size(); ++t) {
+        double acc = 0;
+        for (size_t k = 0; k < 3; ++k) {
+            acc += traffic_series_[k][t] / 1e9;
+            stacked_[k][t] = acc;
+        }
     }
-    stepTime_->setName(tr("step time"));
-    stepTime_->setData(x, tau, true);
+    baselineTime_.clear();
+    if (baselineOut_ && baselineOut_->result)
+        if (const PolicyOutcome* b = baselineOut_->outcome(o->info.name); b && b->timing && b->info.name == o->info.name)
+            baselineTime_ = b->timing->step_time;
+    baseline_->setVisible(!baselineTime_.empty());
+    baseline_->setName(tr("baseline %1 (pinned, dashed)").arg(policy_));
+    stepTime_->setName(tr("step time (solid)"));
     balanced_->setName(tr("balanced bound"));
-    balanced_->setData(x, bal, true);
     paper_->setName(tr("paper bound"));
-    paper_->setData(x, pap, true);
-    double tmax = 0;
-    for (int t = 0; t < T; ++t)
-        tmax = std::max({tmax, tau[t], std::isfinite(bal[t]) ? bal[t] : 0.0, std::isfinite(pap[t]) ? pap[t] : 0.0});
-    timeRect_->axis(QCPAxis::atLeft)->setRange(0, tmax > 0 ? tmax * 1.25 : 1);
 
     // Per-tier use: solid = bandwidth use (R+W)/(B tau), dashed = busy fraction time_m / tau.
     QCustomPlot* p = plot_;
@@ -208,65 +285,112 @@ void BandwidthView::rebuild()
             QCPGraph* use = p->addGraph(useRect_->axis(QCPAxis::atBottom), useRect_->axis(QCPAxis::atLeft));
             use->setPen(QPen(tierColor(static_cast<int>(m)), 1.3));
             use->removeFromLegend();
-            addToLegend(useLegend_, use);
             QCPGraph* busy = p->addGraph(useRect_->axis(QCPAxis::atBottom), useRect_->axis(QCPAxis::atLeft));
             busy->setPen(QPen(tierColor(static_cast<int>(m)).lighter(130), 1, Qt::DashLine));
-            busy->removeFromLegend();   // dashed twin of the use curve, named in the axis label
+            busy->removeFromLegend();   // dashed twin of the use curve: the legend's "dashed" entry says so
             tierUse_.push_back(use);
             tierBusy_.push_back(busy);
         }
     }
     for (size_t m = 0; m < tiers.size(); ++m) {
-        QVector<double> use(T), busy(T);
-        for (int t = 0; t < T; ++t) {
-            use[t] = 100.0 * series.tier_use[m][static_cast<size_t>(t)];
-            busy[t] = 100.0 * series.tier_busy[m][static_cast<size_t>(t)];
-        }
         const QString name = QString::fromStdString(tiers[m].name);
         tierUse_[m]->setName(name);
         tierBusy_[m]->setName(tr("%1 busy").arg(name));
-        tierUse_[m]->setData(x, use, true);
-        tierBusy_[m]->setData(x, busy, true);
     }
 
-    // Legend in panel order: step time and bounds, tiers, traffic kinds.
+    // Legend in panel order: step time, baseline and bounds; tiers and what solid and
+    // dashed mean; traffic kinds and migrations.
     QCPLegend* legend = plot_->legend;
     legend->clearItems();
-    for (QCPGraph* g : {stepTime_, balanced_, paper_})
+    addToLegend(legend, stepTime_);
+    if (baseline_->visible())
+        addToLegend(legend, baseline_);
+    for (QCPGraph* g : {balanced_, paper_})
         addToLegend(legend, g);
     for (QCPGraph* g : tierUse_)
         addToLegend(legend, g);
+    addToLegend(legend, solidKey_);
+    addToLegend(legend, dashedKey_);
     for (QCPGraph* g : traffic_)
         addToLegend(legend, g);
+    addToLegend(legend, migration_);
 
-    // Traffic of the chosen tier (or all), stacked.
-    const auto traffic = trafficSeries(tm, trafficTier_->currentData().toInt());
-    QVector<double> acc(T, 0.0);
-    double peak = 0;
-    for (int k = 0; k < kTrafficKinds; ++k) {
-        QVector<double> y(T);
-        for (int t = 0; t < T; ++t) {
-            acc[t] += traffic[static_cast<size_t>(k)][static_cast<size_t>(t)] / 1e9;
-            y[t] = acc[t];
-            peak = std::max(peak, acc[t]);
-        }
-        traffic_[static_cast<size_t>(k)]->setData(x, y, true);
-    }
-    trafficRect_->axis(QCPAxis::atLeft)->setRange(0, peak > 0 ? peak * 1.35 : 1);
     QString use;
     for (size_t m = 0; m < tm.tier_totals.size(); ++m)
         use += tr("%1%2 %3 of bandwidth used").arg(m ? QStringLiteral(", ") : QString()).arg(QString::fromStdString(tm.tier_totals[m].name)).arg(formatPercent(tm.tier_totals[m].bandwidth_use, 0));
-    setPlotTitle(tr("Bandwidth — %1: %2/token, bound %3 (×%4)\n%5")
-                     .arg(QString::fromStdString(o->info.label))
+    const TraceMeta& meta = out.result->trace->meta();
+    const QString layers = tr(" · sums over %1 layers%2").arg(out.scenario.model.layers)
+                               .arg(meta.layer_mode == LayerMode::Aggregated ? tr(" (aggregated trace)") : QString());
+    setPlotTitle(tr("Bandwidth — %1: %2/token, bound %3 (×%4)%6\n%5")
+                     .arg(policy_)
                      .arg(formatSeconds(tm.timePerToken()))
                      .arg(out.result->balanced ? formatSeconds(out.result->balanced->timePerToken()) : QStringLiteral("–"))
                      .arg(o->gapToBound, 0, 'f', 2)
-                     .arg(use));
+                     .arg(use)
+                     .arg(layers));
     for (QCPItemStraightLine* c : cursors_) {
         c->point1->setCoords(static_cast<double>(link_->cursor()), 0);
         c->point2->setCoords(static_cast<double>(link_->cursor()), 1);
     }
     applyTheme();
+    redraw();
+}
+
+void BandwidthView::redraw()
+{
+    if (series_.step_time.empty())
+        return;
+    const auto T = static_cast<int64_t>(series_.step_time.size());
+    // The visible steps (with one step of margin) at about two points per pixel column.
+    const int64_t t0 = std::clamp<int64_t>(static_cast<int64_t>(std::floor(link_->lower())) - 1, 0, T);
+    const int64_t t1 = std::clamp<int64_t>(static_cast<int64_t>(std::ceil(link_->upper())) + 2, t0, T);
+    lastRedrawWidth_ = timeRect_->width();
+    const int buckets = std::max(50, lastRedrawWidth_);
+    auto draw = [&](QCPGraph* g, const std::vector<double>& y, double scale) {
+        const DecimatedCurve d = decimateMinMax(y, t0, t1, buckets);
+        QVector<double> x(static_cast<qsizetype>(d.x.size())), v(static_cast<qsizetype>(d.y.size()));
+        for (size_t i = 0; i < d.x.size(); ++i) {
+            x[static_cast<qsizetype>(i)] = d.x[i];
+            v[static_cast<qsizetype>(i)] = d.y[i] * scale;
+        }
+        g->setData(x, v, true);
+    };
+    draw(stepTime_, series_.step_time, 1e3);
+    draw(balanced_, series_.balanced, 1e3);
+    draw(paper_, series_.paper, 1e3);
+    if (!baselineTime_.empty())
+        draw(baseline_, baselineTime_, 1e3);
+    for (size_t m = 0; m < tierUse_.size() && m < series_.tier_use.size(); ++m) {
+        draw(tierUse_[m], series_.tier_use[m], 100);
+        draw(tierBusy_[m], series_.tier_busy[m], 100);
+    }
+    draw(migration_, traffic_series_[kMigration], 1e-6);
+    // Stacked areas share their steps (each keeps its extremes), so fills line up.
+    const std::vector<int64_t> steps = decimatedSteps({&stacked_[0], &stacked_[1], &stacked_[2]}, t0, t1, buckets);
+    QVector<double> x(static_cast<qsizetype>(steps.size()));
+    for (size_t i = 0; i < steps.size(); ++i)
+        x[static_cast<qsizetype>(i)] = static_cast<double>(steps[i]);
+    for (size_t k = 0; k < 3; ++k) {
+        QVector<double> y(static_cast<qsizetype>(steps.size()));
+        for (size_t i = 0; i < steps.size(); ++i)
+            y[static_cast<qsizetype>(i)] = stacked_[k][static_cast<size_t>(steps[i])];
+        traffic_[k]->setData(x, y, true);
+    }
+
+    // Value axes fit what is visible: a policy change or a zoom rescales them.
+    double tmax = 0, peak = 0, mig = 0;
+    for (int64_t t = t0; t < t1; ++t) {
+        const auto i = static_cast<size_t>(t);
+        for (double v : {series_.step_time[i], series_.balanced[i], series_.paper[i],
+                         i < baselineTime_.size() ? baselineTime_[i] : 0.0})
+            if (std::isfinite(v))
+                tmax = std::max(tmax, v * 1e3);
+        peak = std::max(peak, stacked_[2][i]);
+        mig = std::max(mig, traffic_series_[kMigration][i] / 1e6);
+    }
+    timeRect_->axis(QCPAxis::atLeft)->setRange(0, tmax > 0 ? tmax * 1.15 : 1);
+    trafficRect_->axis(QCPAxis::atLeft)->setRange(0, peak > 0 ? peak * 1.15 : 1);
+    trafficRect_->axis(QCPAxis::atRight)->setRange(0, mig > 0 ? mig * 1.15 : 1);
     plot_->replot(QCustomPlot::rpQueuedReplot);
 }
 

@@ -1,9 +1,15 @@
 #include "ui/explain_panel.hpp"
 
+#include "core/config/scenario_diff.hpp"
+#include "core/engine/view_baseline.hpp"
 #include "core/engine/view_explain.hpp"
+#include "ui/layer_link.hpp"
 #include "ui/theme.hpp"
 #include "ui/units.hpp"
 
+#include <QComboBox>
+#include <QHBoxLayout>
+#include <QLabel>
 #include <QScrollBar>
 #include <QTextBrowser>
 #include <QVBoxLayout>
@@ -25,6 +31,57 @@ ExplainPanel::ExplainPanel(QWidget* parent) : QWidget(parent), text_(new QTextBr
 
 QString ExplainPanel::html() const { return text_->toHtml(); }
 
+void ExplainPanel::setLayerLink(LayerLink* layers)
+{
+    layers_ = layers;
+    auto* row = new QHBoxLayout;
+    row->addWidget(new QLabel(tr("Layer:"), this));
+    row->addWidget(layers->makeSelector(this), 1);
+    static_cast<QVBoxLayout*>(layout())->insertLayout(0, row);
+    connect(layers, &LayerLink::layerChanged, this, [this] { render(); });
+}
+
+void ExplainPanel::setBaseline(const AnalysisOutputPtr& baseline)
+{
+    baseline_ = baseline;
+    render();
+}
+
+QString ExplainPanel::baselineHtml() const
+{
+    if (!baseline_ || !baseline_->result || !last_ || !last_->result)
+        return {};
+    QString h = tr("<p><b>Against the pinned baseline</b> (total time of the run; − is faster now)</p>");
+    const std::vector<ScenarioChange> changes = scenarioChanges(baseline_->scenario, last_->scenario);
+    if (changes.empty())
+        h += tr("<p style='color:gray'>Same scenario as the baseline.</p>");
+    else {
+        QStringList items;
+        for (const ScenarioChange& c : changes)
+            items << QStringLiteral("<span class='f'>%1</span>: %2 → %3")
+                         .arg(QString::fromStdString(c.path).toHtmlEscaped(),
+                              QString::fromStdString(c.before.empty() ? "–" : c.before).toHtmlEscaped(),
+                              QString::fromStdString(c.after.empty() ? "–" : c.after).toHtmlEscaped());
+        h += tr("<p>Changed: %1</p>").arg(items.join(QStringLiteral("; ")));
+    }
+    h += QStringLiteral("<table cellspacing=0 border=0><tr><th></th><th>%1</th><th>%2</th><th>Δ</th></tr>")
+             .arg(tr("now"), tr("baseline"));
+    for (const BaselineDelta& d : baselineDeltas(*last_->result, *baseline_->result)) {
+        const QString delta = std::isfinite(d.delta)
+                                  ? QStringLiteral("%1%2 (×%3)")
+                                        .arg(d.delta > 0 ? QStringLiteral("+") : d.delta < 0 ? QStringLiteral("−") : QString())
+                                        .arg(formatSeconds(std::abs(d.delta)))
+                                        .arg(d.ratio, 0, 'f', 3)
+                                  : QStringLiteral("–");
+        h += QStringLiteral("<tr><td>%1</td><td align=right>%2</td><td align=right>%3</td><td align=right>%4</td></tr>")
+                 .arg(QString::fromStdString(d.label).toHtmlEscaped(),
+                      d.in_now ? formatSeconds(d.total_now) : QStringLiteral("–"),
+                      d.in_baseline ? formatSeconds(d.total_baseline) : QStringLiteral("–"), delta);
+    }
+    h += QStringLiteral("</table>");
+    return h;
+}
+
 void ExplainPanel::showResult(const AnalysisOutputPtr& out)
 {
     last_ = out;
@@ -45,7 +102,8 @@ void ExplainPanel::render()
     const PolicyOutcome* o = out.outcome(out.view.policy);
     if (!o || !o->timing || o->timing->steps <= 0)
         return;
-    const StepExplanation e = explainStep(*out.result, *o, std::clamp<int64_t>(step_, 0, o->timing->steps - 1));
+    const int layer = layers_ && out.result->trace->meta().layer_mode == LayerMode::PerLayer ? layers_->layer() : -1;
+    const StepExplanation e = explainStep(*out.result, *o, std::clamp<int64_t>(step_, 0, o->timing->steps - 1), layer);
     auto esc = [](const std::string& s) { return QString::fromStdString(s).toHtmlEscaped(); };
 
     QString h;
@@ -59,7 +117,9 @@ void ExplainPanel::render()
              .arg(e.context)
              .arg(e.batch)
              .arg(e.layers)
-             .arg(e.aggregated ? tr(" (aggregated trace: every layer the same)") : tr(" (per-layer trace: mean layer shown)"));
+             .arg(e.aggregated ? tr(" (aggregated trace: every layer the same)")
+                  : e.layer >= 0 ? tr(" (per-layer trace: <b>layer %1</b> shown)").arg(e.layer)
+                                 : tr(" (per-layer trace: <b>mean layer</b> shown — choose a layer above)"));
     h += tr("<p><b>§4 Time of tier m in one layer-step</b><br><span class='f'>time<sub>m</sub>(R, W) = max( (R+W)/B<sub>m</sub>, "
             "R/Lr<sub>m</sub>, W/Lw<sub>m</sub> )</span></p>");
     // One column per tier (a handful), one row per quantity: fits a narrow dock.
@@ -114,6 +174,7 @@ void ExplainPanel::render()
              .arg(formatThroughput(e.throughput))
              .arg(formatPercent(e.hbm_hit_ratio))
              .arg(formatBytes(e.migrated_bytes));
+    h += baselineHtml();
     const int scroll = text_->verticalScrollBar() ? text_->verticalScrollBar()->value() : 0;
     text_->setHtml(h);
     if (text_->verticalScrollBar())

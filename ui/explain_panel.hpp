@@ -12,6 +12,8 @@ class QLabel;
 
 namespace kvtier::ui {
 
+class LayerLink;
+
 class ExplainPanel : public QWidget {
     Q_OBJECT
 public:
@@ -19,11 +21,19 @@ public:
     void showResult(const AnalysisOutputPtr& out);
     void setStep(int64_t step);
     QString html() const;
+    AnalysisOutputPtr shownOutput() const { return last_; }
+    // A per-layer trace's layer (or the mean layer), chosen with the heatmaps.
+    void setLayerLink(LayerLink* layers);
+    // A pinned result: the panel adds each policy's total time then and now, and the
+    // scenario keys that changed. Null removes it.
+    void setBaseline(const AnalysisOutputPtr& baseline);
 
 private:
     void render();
+    QString baselineHtml() const;
     QTextBrowser* text_;
-    AnalysisOutputPtr last_;
+    LayerLink* layers_ = nullptr;
+    AnalysisOutputPtr last_, baseline_;
     int64_t step_ = 0;
 };
 

@@ -1,5 +1,7 @@
 #include "ui/heatmaps.hpp"
 
+#include "ui/theme.hpp"
+
 #include <qcustomplot.h>
 
 namespace kvtier::ui {
@@ -45,7 +47,8 @@ std::unique_ptr<PlacementHeatmap> toHeatmap(const PlacementGrid& p)
     for (int64_t by = 0; by < p.grid.ny; ++by)
         for (int64_t bx = 0; bx < p.grid.nx; ++bx) {
             const size_t c = p.grid.index(bx, by);
-            out->categories->setCell(static_cast<int>(bx), static_cast<int>(by), p.category[c]);
+            out->categories->setCell(static_cast<int>(bx), static_cast<int>(by),
+                                     placementClass(p.category[c], c < p.tier.size() ? p.tier[c] : 0));
             if (p.promoted[c])
                 out->promotions.append(QPointF(p.grid.centreX(bx), p.grid.centreY(by)));
             if (p.evicted[c])

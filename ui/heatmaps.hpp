@@ -26,7 +26,7 @@ struct RelevanceHeatmap {
 
 struct PlacementHeatmap {
     PooledGrid grid;
-    std::unique_ptr<QCPColorMapData> categories;  // PlacementCategory per cell
+    std::unique_ptr<QCPColorMapData> categories;  // placementClass (ui/theme.hpp) per cell: category and tier
     QVector<QPointF> promotions, evictions;       // (step, page) marks, one per pooled cell
     std::string policy;
     uint64_t key = 0;

@@ -5,6 +5,9 @@
 #include "core/support/json_text.hpp"
 #include "core/engine/view_timeline.hpp"
 #include "ui/bandwidth_view.hpp"
+#include "ui/baseline.hpp"
+#include "ui/infeasible_banner.hpp"
+#include "ui/layer_link.hpp"
 #include "ui/comparison_view.hpp"
 #include "ui/error_sink.hpp"
 #include "ui/explain_panel.hpp"
@@ -81,6 +84,8 @@ MainWindow::MainWindow(QWidget* parent)
     setDockOptions(QMainWindow::AnimatedDocks | QMainWindow::AllowTabbedDocks);
     Theme::setCurrent(Theme::fromPalette());
 
+    layers_ = new LayerLink(this);
+    baseline_ = new Baseline([this] { return lastFull_; }, this);
     requestTimer_ = new QTimer(this);
     requestTimer_->setSingleShot(true);
     connect(requestTimer_, &QTimer::timeout, this, &MainWindow::recompute);
@@ -169,6 +174,12 @@ MainWindow::MainWindow(QWidget* parent)
         setScenario(s);
     });
     connect(controller_, &AnalysisController::boundsCancelled, comparison_, &ComparisonView::boundsCancelled);
+    connect(layers_, &LayerLink::layerChanged, this, [this] { scheduleRequest(0); });
+    connect(baseline_, &Baseline::changed, this, [this](const AnalysisOutputPtr& b) {
+        bandwidth_->setBaseline(b);
+        explain_->setBaseline(b);
+        statusBar()->showMessage(baseline_->summary(), 6000);
+    });
     connect(comparison_, &ComparisonView::policyActivated, this, [this](const QString& name) {
         const int i = policy_->findData(name);
         if (i >= 0)
@@ -251,12 +262,6 @@ void MainWindow::buildLayout()
     auto* v = new QVBoxLayout(central);
     v->setContentsMargins(0, 0, 0, 0);
     v->setSpacing(0);
-    banner_ = new QLabel(central);
-    banner_->setWordWrap(true);
-    banner_->setTextInteractionFlags(Qt::TextSelectableByMouse);
-    banner_->setStyleSheet(QStringLiteral("QLabel { background: #FBE3D6; color: #7A2A00; padding: 6px; border-bottom: 1px solid #D55E00; }"));
-    banner_->hide();
-    v->addWidget(banner_);
 
     rows_ = new QSplitter(Qt::Vertical, central);
     top_ = new QSplitter(Qt::Horizontal, rows_);
@@ -287,6 +292,10 @@ void MainWindow::buildLayout()
     rows_->setSizes({520, 480});
     v->addWidget(rows_, 1);
     setCentralWidget(central);
+    banner_ = new InfeasibleBanner(central);   // floats over the views: the layout never moves
+    relevance_->setLayerLink(layers_);
+    placement_->setLayerLink(layers_);
+    explain_->setLayerLink(layers_);
 
     traceStatus_ = new QLabel(this);
     timeStatus_ = new QLabel(this);
@@ -388,6 +397,9 @@ void MainWindow::buildActions()
     cancelAction_->setShortcut(QKeySequence(Qt::Key_Escape));
     cancelAction_->setEnabled(false);
     analysis->addSeparator();
+    analysis->addAction(baseline_->pinAction());
+    analysis->addAction(baseline_->clearAction());
+    analysis->addSeparator();
     playAction_ = analysis->addAction(icon("play"), tr("&Play decode steps"), playback_, &Playback::toggle);
     playAction_->setShortcut(QKeySequence(Qt::Key_Space));
     playAction_->setCheckable(true);
@@ -432,6 +444,8 @@ void MainWindow::buildActions()
     tb->addSeparator();
     tb->addAction(recomputeAct);
     tb->addAction(cancelAction_);
+    tb->addSeparator();
+    tb->addAction(baseline_->pinAction());
 }
 
 Scenario MainWindow::defaultScenario() const
@@ -641,9 +655,12 @@ void MainWindow::cancelComputation()
 void MainWindow::onResult(const AnalysisOutputPtr& out)
 {
     last_ = out;
+    if (!out->partial)
+        lastFull_ = out;
     banner_->hide();
     const TraceMeta& meta = out->result->trace->meta();
     link_->setSteps(meta.steps);
+    layers_->setSlots(meta.layerSlots());
     static const bool debugTiming = qEnvironmentVariableIsSet("KVTIER_DEBUG_TIMING");
     QElapsedTimer timer;
     timer.start();
@@ -677,9 +694,15 @@ void MainWindow::onResult(const AnalysisOutputPtr& out)
 
 void MainWindow::onFailure(const QString& message, bool infeasible)
 {
-    banner_->setText((infeasible ? tr("<b>Infeasible scenario.</b> ") : tr("<b>Cannot compute.</b> ")) + message.toHtmlEscaped() +
-                     tr(" — the views show the last feasible result."));
-    banner_->show();
+    // A first answer for the shown policy may have reached some views: every view goes
+    // back to the last complete result, so they all show the same one.
+    if (lastFull_ && last_ != lastFull_) {
+        last_ = lastFull_;
+        for (PlotView* v : views())
+            v->showResult(lastFull_);
+        explain_->showResult(lastFull_);
+    }
+    banner_->showFailure(message, infeasible, lastFull_ ? &lastFull_->scenario : nullptr, scenario());
     emit analysisFailed(message);
 }
 

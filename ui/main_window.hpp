@@ -28,6 +28,9 @@ class QToolButton;
 namespace kvtier::ui {
 
 class BandwidthView;
+class Baseline;
+class InfeasibleBanner;
+class LayerLink;
 class ComparisonView;
 class ExplainPanel;
 class ExportActions;
@@ -87,6 +90,8 @@ public:
     // Anything in the background: an analysis, a database being opened, an import.
     bool busy() const;
     StepLink* stepLink() const { return link_; }
+    LayerLink* layerLink() const { return layers_; }
+    Baseline* baseline() const { return baseline_; }
     AnalysisOutputPtr lastOutput() const { return last_; }
     QString databasePath() const;
     QComboBox* policyCombo() const { return policy_; }
@@ -152,7 +157,8 @@ private:
     QSplitter *rows_, *top_, *bottom_;
     QTabWidget *topLeft_, *topRight_;
     QComboBox* policy_;
-    QLabel *banner_, *traceStatus_, *timeStatus_, *stepStatus_;
+    InfeasibleBanner* banner_;
+    QLabel *traceStatus_, *timeStatus_, *stepStatus_;
     QProgressBar* progress_;
     QToolButton* cancelButton_;
     QTimer* requestTimer_;
@@ -166,6 +172,9 @@ private:
     QAction *playAction_, *cancelAction_;
     AnalysisOutputPtr last_;
     std::optional<Scenario> pendingScenario_;   // a loaded scenario, applied once its trace opens
+    AnalysisOutputPtr lastFull_;   // the last complete result (what an infeasible change keeps)
+    LayerLink* layers_ = nullptr;   // the layer the heatmaps and Explain show
+    Baseline* baseline_ = nullptr;  // a pinned result to compare with
     bool haveScenario_ = false;
     bool splittersRestored_ = false;
     bool firstShow_ = true;

@@ -1,7 +1,8 @@
 #pragma once
 // View 2: where every page lives at every step for the chosen policy, and whether the
-// step read it: read from HBM, read from DRAM (lower tiers), resident but idle in
-// either, not yet created; promotions and evictions marked. Legend always visible.
+// step read it: read from each tier or resident there but idle (every tier in its own
+// colour, theme.hpp's placementClass), not yet created; promotions and evictions marked.
+// Legend always visible; hovering a cell tells its steps, pages, tier and whether read.
 #include "ui/plot_view.hpp"
 
 class QCPColorMap;
@@ -11,6 +12,8 @@ class QCPItemStraightLine;
 class QLabel;
 
 namespace kvtier::ui {
+
+class LayerLink;
 
 class PlacementView : public PlotView {
     Q_OBJECT
@@ -22,17 +25,29 @@ public:
     HeatmapWindow wantedWindow() const;
     QCPColorMap* colorMap() const { return map_; }
     uint64_t shownKey() const { return shownKey_; }
+    // The output the view shows (the last feasible one after an infeasible change).
+    AnalysisOutputPtr shownOutput() const { return last_; }
+    // Shows one layer of a per-layer trace or all (the maximum over layers).
+    void setLayerLink(LayerLink* layers);
+    // What hovering (step, page) in plot coordinates tells: steps, pages, tier, read or not.
+    QString cellText(double step, double page) const;
+    // The legend's entries (one per tier and state shown), in order.
+    QStringList legendLabels() const;
 
 signals:
     void windowChanged();
 
 private:
     void updateCursor();
+    void updateLegend();
     QCPColorMap* map_;
     QCPGraph* promotions_;
     QCPGraph* evictions_;
     QCPItemStraightLine* cursor_;
     std::vector<QCPGraph*> legendSwatches_;
+    QStringList tierNames_;
+    PooledGrid grid_;
+    LayerLink* layers_ = nullptr;
     StepLink* link_;
     uint64_t shownKey_ = 0;
     int64_t pages_ = 0;

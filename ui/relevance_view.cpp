@@ -1,15 +1,22 @@
 #include "ui/relevance_view.hpp"
 
+#include "ui/layer_link.hpp"
 #include "ui/theme.hpp"
 
 #include <QCheckBox>
 #include <QComboBox>
 #include <QHBoxLayout>
+#include <QCursor>
+#include <QIntValidator>
 #include <QLabel>
+#include <QLineEdit>
+#include <QToolButton>
+#include <QToolTip>
 #include <QTextStream>
 #include <qcustomplot.h>
 
 #include <cmath>
+#include <limits>
 
 namespace kvtier::ui {
 
@@ -25,9 +32,25 @@ RelevanceView::RelevanceView(StepLink* link, QWidget* parent)
     dim_->setChecked(true);
     dim_->setToolTip(tr("Darken every token the selection did not read, so the selected set stands out"));
     headerLayout()->insertWidget(2, dim_);
-    auto* hint = new QLabel(tr("Click a token to follow it"), this);
-    hint->setStyleSheet(QStringLiteral("color: palette(mid);"));
-    headerLayout()->insertWidget(3, hint);
+    headerLayout()->insertWidget(3, new QLabel(tr("Follow token:"), this));
+    tokenEdit_ = new QLineEdit(this);
+    tokenEdit_->setObjectName(QStringLiteral("followToken"));
+    tokenEdit_->setPlaceholderText(tr("index, or click"));
+    tokenEdit_->setMaximumWidth(110);
+    tokenEdit_->setValidator(new QIntValidator(0, std::numeric_limits<int>::max(), tokenEdit_));
+    tokenEdit_->setToolTip(tr("Type a token index and press Enter to plot its relevance, selection and tier over time "
+                              "(or click a token in the heatmap)"));
+    headerLayout()->insertWidget(4, tokenEdit_);
+    auto* reset = new QToolButton(this);
+    reset->setObjectName(QStringLiteral("resetZoom"));
+    reset->setText(tr("Reset zoom"));
+    reset->setToolTip(tr("Show every step and every token"));
+    headerLayout()->insertWidget(5, reset);
+    statsHelp_ = new QLabel(tr("<a href='#'>turnover · reuse · stay?</a>"), this);
+    statsHelp_->setToolTip(statisticsHelp());
+    statsHelp_->setTextInteractionFlags(Qt::LinksAccessibleByMouse);
+    connect(statsHelp_, &QLabel::linkActivated, this, [this] { QToolTip::showText(QCursor::pos(), statisticsHelp(), statsHelp_); });
+    headerLayout()->insertWidget(6, statsHelp_);
 
     QCustomPlot* p = plot_;
     mapRect_ = p->axisRect();
@@ -107,6 +130,13 @@ RelevanceView::RelevanceView(StepLink* link, QWidget* parent)
     tokenHint_->setText(tr("Click a token in the heatmap to plot its relevance over time"));
     tokenHint_->setColor(QColor(128, 128, 128));
 
+    followLine_ = new QCPItemStraightLine(p);
+    followLine_->setClipAxisRect(mapRect_);
+    followLine_->point1->setAxes(mapRect_->axis(QCPAxis::atBottom), mapRect_->axis(QCPAxis::atLeft));
+    followLine_->point2->setAxes(mapRect_->axis(QCPAxis::atBottom), mapRect_->axis(QCPAxis::atLeft));
+    followLine_->setPen(QPen(QColor(0xEE, 0x33, 0x77), 1.5, Qt::DashLine));
+    followLine_->setVisible(false);
+
     p->setInteractions(QCP::iRangeDrag | QCP::iRangeZoom);
     linkStepAxis(link_, mapRect_->axis(QCPAxis::atBottom));
     linkStepAxis(link_, tx);
@@ -122,10 +152,25 @@ RelevanceView::RelevanceView(StepLink* link, QWidget* parent)
         const double y = mapRect_->axis(QCPAxis::atLeft)->pixelToCoord(e->pos().y());
         if (y < -0.5 || tokens_ <= 0)
             return;
-        const auto token = static_cast<int64_t>(std::lround(y));
-        if (token >= 0 && token < tokens_)
-            emit tokenClicked(static_cast<quint32>(token));
+        followToken(std::lround(y));
     });
+    connect(p, &QCustomPlot::mouseMove, this, [this](QMouseEvent* e) {
+        if (e->buttons() != Qt::NoButton || !mapRect_->rect().contains(e->pos()))
+            return;
+        const QString text = cellText(mapRect_->axis(QCPAxis::atBottom)->pixelToCoord(e->pos().x()),
+                                      mapRect_->axis(QCPAxis::atLeft)->pixelToCoord(e->pos().y()));
+        if (!text.isEmpty())
+            QToolTip::showText(e->globalPosition().toPoint(), text, plot_);
+    });
+    connect(tokenEdit_, &QLineEdit::returnPressed, this, [this] {
+        bool ok = false;
+        const qint64 t = tokenEdit_->text().toLongLong(&ok);
+        if (!ok || !followToken(t))
+            tokenEdit_->setStyleSheet(QStringLiteral("QLineEdit { border: 1px solid #D55E00; }"));
+        else
+            tokenEdit_->setStyleSheet(QString());
+    });
+    connect(reset, &QToolButton::clicked, this, &RelevanceView::resetZoom);
     connect(gradient_, &QComboBox::currentIndexChanged, this, [this] {
         updateGradient();
         plot_->replot(QCustomPlot::rpQueuedReplot);
@@ -139,8 +184,128 @@ RelevanceView::RelevanceView(StepLink* link, QWidget* parent)
     applyTheme();
 }
 
+QString RelevanceView::statisticsHelp() const
+{
+    return tr("<b>turnover</b>: the share of the selected set that is new at a step (tokens read now but not "
+              "at the step before), averaged over steps.<br><b>reuse distance</b>: steps between two reads of "
+              "the same token.<br><b>stay</b>: how many consecutive steps a token stays selected once it is.<br>"
+              "High turnover and long reuse distances make placement hard; long stays make it easy.");
+}
+
+bool RelevanceView::followToken(qint64 token)
+{
+    if (tokens_ <= 0 || token < 0 || token >= tokens_)
+        return false;
+    followed_ = token;
+    tokenEdit_->setText(QString::number(token));
+    markFollowed();
+    plot_->replot(QCustomPlot::rpQueuedReplot);
+    emit tokenClicked(static_cast<quint32>(token));
+    return true;
+}
+
+void RelevanceView::markFollowed()
+{
+    followLine_->setVisible(followed_ >= 0);
+    const double y = static_cast<double>(followed_);
+    followLine_->point1->setCoords(0, y);
+    followLine_->point2->setCoords(1, y);
+}
+
+void RelevanceView::resetZoom()
+{
+    link_->setRange(-0.5, static_cast<double>(link_->steps()) - 0.5);
+    if (tokens_ > 0)
+        mapRect_->axis(QCPAxis::atLeft)->setRange(-0.5, static_cast<double>(tokens_) - 0.5);
+    plot_->replot(QCustomPlot::rpQueuedReplot);
+}
+
+void RelevanceView::setLayerLink(LayerLink* layers)
+{
+    layers_ = layers;
+    headerLayout()->insertWidget(0, new QLabel(tr("Layer:"), this));
+    headerLayout()->insertWidget(1, layers->makeSelector(this));
+}
+
+QString RelevanceView::cellText(double step, double token) const
+{
+    QCPColorMapData* v = map_->data();
+    QCPColorMapData* sel = mask_->data();
+    if (!last_ || !v || v->keySize() < 2 || grid_.nx < 2)
+        return {};
+    int i = 0, j = 0;
+    v->coordToCell(step, token, &i, &j);
+    if (i < 0 || j < 0 || i >= v->keySize() || j >= v->valueSize() || i >= grid_.nx || j >= grid_.ny)
+        return {};
+    const int64_t s0 = grid_.firstStepOf(i), s1 = grid_.firstStepOf(i + 1) - 1;
+    const int64_t k0 = grid_.firstRowOf(j), k1 = grid_.firstRowOf(j + 1) - 1;
+    QString text = (s0 >= s1 ? tr("step %1").arg(s0) : tr("steps %1–%2").arg(s0).arg(s1)) + QStringLiteral(", ") +
+                   (k0 >= k1 ? tr("token %1").arg(k0) : tr("tokens %1–%2").arg(k0).arg(k1));
+    const double z = v->cell(i, j);
+    if (std::isnan(z))
+        return text + tr("\nnot yet generated");
+    const bool read = sel && sel->cell(i, j) > 0.5;
+    if (categorical_)
+        text += read ? tr("\nread (selected)") : tr("\nnot read");
+    else
+        text += tr("\nrelevance %1%2\n%3")
+                    .arg(z <= map_->dataRange().lower ? QStringLiteral("≤ ") : QString())
+                    .arg(QString::number(z, 'g', 4))
+                    .arg(read ? tr("read (selected)") : tr("not read"));
+    if (s0 < s1 || k0 < k1)
+        text += tr("\n(pooled cell: the largest relevance of the steps and tokens it covers)");
+    return text;
+}
+
+void RelevanceView::setCategorical(bool on)
+{
+    categorical_ = on;
+    QCPAxis* ty = tokenRect_->axis(QCPAxis::atLeft);
+    if (on) {
+        // 0/1 data: two colours and a two-entry legend on the colour bar, linear axes.
+        QCPColorGradient g;
+        g.clearColorStops();
+        const QColor notRead = Theme::current().dark ? QColor(60, 62, 70) : QColor(225, 228, 235);
+        g.setColorStopAt(0, notRead);
+        g.setColorStopAt(0.4999, notRead);
+        g.setColorStopAt(0.5001, QColor(0xE6, 0x9F, 0x00));
+        g.setColorStopAt(1, QColor(0xE6, 0x9F, 0x00));
+        g.setNanHandling(QCPColorGradient::nhTransparent);
+        map_->setGradient(g);
+        map_->setDataScaleType(QCPAxis::stLinear);
+        scale_->setDataScaleType(QCPAxis::stLinear);
+        QSharedPointer<QCPAxisTickerText> ticks(new QCPAxisTickerText);
+        ticks->addTick(0.25, tr("not read"));
+        ticks->addTick(0.75, tr("read"));
+        scale_->axis()->setTicker(ticks);
+        scale_->axis()->setLabel(tr("selection trace"));
+        map_->setDataRange(QCPRange(0, 1));
+        ty->setScaleType(QCPAxis::stLinear);
+        QSharedPointer<QCPAxisTickerText> tt(new QCPAxisTickerText);
+        tt->addTick(0, tr("not read"));
+        tt->addTick(1, tr("read"));
+        ty->setTicker(tt);
+        ty->setRange(-0.2, 1.2);
+    } else {
+        updateGradient();
+        map_->setDataScaleType(QCPAxis::stLogarithmic);
+        scale_->setDataScaleType(QCPAxis::stLogarithmic);
+        scale_->axis()->setTicker(QSharedPointer<QCPAxisTickerLog>(new QCPAxisTickerLog));
+        scale_->axis()->setNumberFormat(QStringLiteral("eb"));
+        scale_->axis()->setLabel(tr("relevance (log scale)"));
+        ty->setScaleType(QCPAxis::stLogarithmic);
+        QSharedPointer<QCPAxisTickerLog> logTicker(new QCPAxisTickerLog);
+        logTicker->setTickCount(3);
+        logTicker->setSubTickCount(0);
+        ty->setTicker(logTicker);
+    }
+    gradient_->setEnabled(!on);
+}
+
 void RelevanceView::updateGradient()
 {
+    if (categorical_)
+        return;
     map_->setGradient(gradient_->currentIndex() == 1 ? cividisGradient() : viridisGradient());
 }
 
@@ -161,6 +326,7 @@ HeatmapWindow RelevanceView::wantedWindow() const
     w.y1 = static_cast<int64_t>(std::ceil(yr.upper + 0.5));
     if (tokens_ > 0 && w.y0 == 0 && w.y1 >= tokens_)
         w.y1 = 0;   // everything
+    w.layer = layers_ ? layers_->layer() : -1;
     w.width = std::max(200, mapRect_->width());
     w.height = std::max(150, mapRect_->height());
     return w;
@@ -178,26 +344,33 @@ void RelevanceView::showResult(const AnalysisOutputPtr& out)
         y->setRange(-0.5, static_cast<double>(tokens) - 0.5);
         plot_->setProperty("applyingLink", false);
     }
+    const int32_t layer = out->view.relevance.layer;
+    QString layers;
+    if (meta.layer_mode == LayerMode::PerLayer)
+        layers = layer < 0 ? tr(", max over %1 layers").arg(meta.layers) : tr(", layer %1 of %2").arg(layer).arg(meta.layers);
     QString title = tr("Relevance — %1 (P = %2, T = %3%4)")
                         .arg(QString::fromStdString(meta.name))
                         .arg(meta.prefill)
                         .arg(meta.steps)
-                        .arg(meta.layer_mode == LayerMode::PerLayer ? tr(", max over layers") : QString());
+                        .arg(layers);
     if (const auto& st = out->result->relevance)
         title += tr("\nturnover %1 %/step · reuse distance %2 · stay %3 steps (means)")
                      .arg(100 * st->mean_turnover, 0, 'f', 1)
                      .arg(st->mean_reuse_distance, 0, 'f', 1)
                      .arg(st->mean_stay_length, 0, 'f', 1);
     setPlotTitle(title);
-    scale_->axis()->setLabel(meta.kind == RecordKind::Selection ? tr("selected (selection trace: 1 = read)")
-                                                                : tr("relevance (log scale)"));
+    const bool selectionTrace = meta.kind == RecordKind::Selection;
+    if (selectionTrace != categorical_)
+        setCategorical(selectionTrace);
     if (out->relevance && out->relevance->values && out->relevance->key != shownKey_) {
         RelevanceHeatmap& h = *out->relevance;
+        grid_ = h.grid;
         map_->setData(h.values.release(), false);
         mask_->setData(h.selected.release(), false);
-        map_->setDataRange(QCPRange(h.vmin, h.vmax));
+        map_->setDataRange(categorical_ ? QCPRange(0, 1) : QCPRange(h.vmin, h.vmax));
         shownKey_ = h.key;
     }
+    markFollowed();
     plot_->replot(QCustomPlot::rpQueuedReplot);
 }
 
@@ -210,7 +383,7 @@ void RelevanceView::setTokenDetail(const TokenDetail& d)
         const double v = d.relevance[t];
         if (!std::isfinite(v))
             continue;
-        const double shown = std::max(v, 1e-9);
+        const double shown = categorical_ ? v : std::max(v, 1e-9);
         x.append(static_cast<double>(t));
         y.append(shown);
         if (v > 0) {
@@ -225,8 +398,15 @@ void RelevanceView::setTokenDetail(const TokenDetail& d)
     tokenGraph_->setData(x, y, true);
     tokenSelected_->setData(sx, sy, true);
     QCPAxis* ty = tokenRect_->axis(QCPAxis::atLeft);
-    if (hi > 0)
+    if (categorical_)
+        ty->setRange(-0.2, 1.2);
+    else if (hi > 0)
         ty->setRange(lo / 2, hi * 2);
+    if (followed_ != static_cast<qint64>(d.token)) {
+        followed_ = d.token;
+        tokenEdit_->setText(QString::number(d.token));
+        markFollowed();
+    }
     ty->setLabel(tr("relevance of token %1").arg(d.token));
     for (QCPItemRect* r : tierSpans_)
         plot_->removeItem(r);

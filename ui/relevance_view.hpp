@@ -14,8 +14,13 @@ class QCPAxisRect;
 class QCPGraph;
 class QCPItemText;
 class QCPItemRect;
+class QCPItemStraightLine;
+class QLabel;
+class QLineEdit;
 
 namespace kvtier::ui {
+
+class LayerLink;
 
 struct TokenDetail {
     uint32_t token = 0;
@@ -37,6 +42,21 @@ public:
     HeatmapWindow wantedWindow() const;
     QCPColorMap* colorMap() const { return map_; }
     uint64_t shownKey() const { return shownKey_; }
+    AnalysisOutputPtr shownOutput() const { return last_; }
+    void setLayerLink(LayerLink* layers);
+    // Follows a token typed by index (as a click on it does); false when out of range.
+    bool followToken(qint64 token);
+    // The token the view follows and marks, -1 for none.
+    qint64 followedToken() const { return followed_; }
+    // Shows every step and every token (both axes).
+    void resetZoom();
+    // What hovering (step, token) tells: the steps and tokens of the cell, its largest
+    // relevance and whether the selection read it.
+    QString cellText(double step, double token) const;
+    // Selection traces (0/1 data) get a categorical read / not read legend, not a log scale.
+    bool categorical() const { return categorical_; }
+    QLineEdit* tokenEdit() const { return tokenEdit_; }
+    QString statisticsHelp() const;
 
 signals:
     void tokenClicked(quint32 token);
@@ -45,6 +65,8 @@ signals:
 
 private:
     void updateGradient();
+    void setCategorical(bool on);
+    void markFollowed();
     QCPAxisRect* mapRect_;
     QCPAxisRect* tokenRect_;
     QCPColorMap* map_;
@@ -61,6 +83,13 @@ private:
     AnalysisOutputPtr last_;
     TokenDetail detail_;
     std::vector<QCPItemRect*> tierSpans_;
+    QLineEdit* tokenEdit_;
+    QLabel* statsHelp_;
+    QCPItemStraightLine* followLine_;
+    LayerLink* layers_ = nullptr;
+    PooledGrid grid_;
+    qint64 followed_ = -1;
+    bool categorical_ = false;
 };
 
 } // namespace kvtier::ui

@@ -2,6 +2,8 @@
 
 #include <QApplication>
 #include <QPalette>
+
+#include <algorithm>
 #include <qcustomplot.h>
 
 namespace kvtier::ui {
@@ -192,6 +194,62 @@ QCPColorGradient placementGradient(bool dark)
         g.setColorStopAt(hi - 1e-6, placementColor(c, dark));
     }
     g.setLevelCount(kCategoryCount * 64);
+    g.setNanHandling(QCPColorGradient::nhTransparent);
+    return g;
+}
+
+int placementClass(int category, int tier)
+{
+    switch (category) {
+    case kFastIdle: return 1;
+    case kFastRead: return 2;
+    case kLowerIdle: return 1 + 2 * std::max(1, tier);
+    case kLowerRead: return 2 + 2 * std::max(1, tier);
+    default: return 0;
+    }
+}
+
+int placementClassCount(int tiers) { return 1 + 2 * std::max(1, tiers); }
+bool placementClassIsRead(int cls) { return cls > 0 && cls % 2 == 0; }
+int placementClassTier(int cls) { return cls <= 0 ? -1 : (cls - 1) / 2; }
+
+QColor placementClassColor(int cls, bool dark)
+{
+    if (cls <= 0)
+        return dark ? QColor(58, 59, 64) : QColor(240, 240, 240);
+    const QColor c = tierColor(placementClassTier(cls));
+    if (placementClassIsRead(cls))
+        return dark ? c.lighter(115) : c;
+    // Idle: half the tier colour over the background (apart from every other class).
+    const QColor bg = dark ? QColor(30, 31, 34) : QColor(255, 255, 255);
+    const double a = 0.5;
+    return QColor::fromRgbF(static_cast<float>(a * c.redF() + (1 - a) * bg.redF()),
+                            static_cast<float>(a * c.greenF() + (1 - a) * bg.greenF()),
+                            static_cast<float>(a * c.blueF() + (1 - a) * bg.blueF()));
+}
+
+QString placementClassLabel(int cls, const QStringList& tierNames)
+{
+    if (cls <= 0)
+        return QObject::tr("not yet created");
+    const int m = placementClassTier(cls);
+    const QString name = m < tierNames.size() ? tierNames[m] : QObject::tr("tier %1").arg(m);
+    return placementClassIsRead(cls) ? QObject::tr("read from %1").arg(name) : QObject::tr("in %1, not read").arg(name);
+}
+
+QCPColorGradient placementClassGradient(int tiers, bool dark)
+{
+    const int n = placementClassCount(tiers);
+    QCPColorGradient g;
+    g.clearColorStops();
+    // Data values are the class ids 0..n-1 over the data range [-0.5, n - 0.5]: each class
+    // maps to the middle of its own band; two stops per band edge keep the steps sharp.
+    for (int c = 0; c < n; ++c) {
+        const double lo = static_cast<double>(c) / n, hi = static_cast<double>(c + 1) / n;
+        g.setColorStopAt(lo + 1e-6, placementClassColor(c, dark));
+        g.setColorStopAt(hi - 1e-6, placementClassColor(c, dark));
+    }
+    g.setLevelCount(std::min(350, n * 64));
     g.setNanHandling(QCPColorGradient::nhTransparent);
     return g;
 }

@@ -5,6 +5,7 @@
 #include "core/engine/view_heatmap.hpp"
 
 #include <QColor>
+#include <QStringList>
 #include <QVector>
 
 class QCustomPlot;
@@ -30,10 +31,24 @@ struct Theme {
     void apply(QCustomPlot* plot) const;
 };
 
-// Okabe–Ito colours, safe for the common colour-vision deficiencies.
+// Okabe–Ito colours, safe for the common colour-vision deficiencies; one per tier, the
+// same in every view (placement, bandwidth, explain, the token strip).
 QColor tierColor(int tier);
 QColor placementColor(int category, bool dark);
 QString placementLabel(int category);
+
+// The placement heatmap's classes: each tier in its own colour (HBM, DDR5 and CXL never
+// merge). Class 0: not yet created; 1 + 2 m: in tier m, not read; 2 + 2 m: read from
+// tier m. A cell's class comes from the core's category and tier (PlacementGrid).
+int placementClass(int category, int tier);
+int placementClassCount(int tiers);
+bool placementClassIsRead(int cls);
+int placementClassTier(int cls);   // -1 for "not created"
+// Read: the tier colour; idle: the tier colour faded toward the plot background, so both
+// stay legible (and apart) in light and dark themes.
+QColor placementClassColor(int cls, bool dark);
+QString placementClassLabel(int cls, const QStringList& tierNames);
+QCPColorGradient placementClassGradient(int tiers, bool dark);
 // Distinct curves: policies in plots (Tol's "bright" + Okabe–Ito extras).
 QColor seriesColor(int i);
 QColor boundColor(bool paper, bool dark);

@@ -21,11 +21,19 @@ namespace {
 using Clock = std::chrono::steady_clock;
 double msSince(Clock::time_point t0) { return std::chrono::duration<double, std::milli>(Clock::now() - t0).count(); }
 
+// Bytes in the unit that reads best (decimal, MODEL.md): "131 kB", not "0.0001311 GB".
 std::string gb(double bytes)
 {
+    static const char* units[] = {"B", "kB", "MB", "GB", "TB", "PB"};
+    int u = 0;
+    double v = bytes;
+    while (u < 5 && std::abs(v) >= 1000) {
+        v /= 1000;
+        ++u;
+    }
     std::ostringstream o;
     o.precision(4);
-    o << bytes / 1e9 << " GB";
+    o << v << ' ' << units[u];
     return o.str();
 }
 
@@ -180,11 +188,15 @@ CapacityPlan planCapacity(const Scenario& s, const UnitLayout& layout)
         if (plan.kv_bytes[m] < 0) {
             if (weights > 0)
                 throw InfeasibleError("infeasible: " + gb(weights) + " of weights must live in " + tiers[m].name +
-                                      " (weights_in_fast_tier = " + readableNumber(s.weights_in_fast_tier) +
-                                      ") but it has " + gb(tiers[m].capacity_bytes) + " less " +
-                                      gb(tiers[m].reserve_bytes) + " reserved");
+                                          " (weights_in_fast_tier = " + readableNumber(s.weights_in_fast_tier) +
+                                          ") but it has " + gb(tiers[m].capacity_bytes) + " less " +
+                                          gb(tiers[m].reserve_bytes) + " reserved",
+                                      "raise " + tiers[m].name + " capacity to at least " +
+                                          gb(weights + tiers[m].reserve_bytes) +
+                                          (M > 1 ? std::string(m == 0 ? " or lower" : " or raise") + " weights_in_fast_tier" : std::string()));
             throw InfeasibleError("infeasible: " + tiers[m].name + " reserves " + gb(tiers[m].reserve_bytes) +
-                                  " but has only " + gb(tiers[m].capacity_bytes));
+                                      " but has only " + gb(tiers[m].capacity_bytes),
+                                  "lower " + tiers[m].name + "'s reserve to at most " + gb(tiers[m].capacity_bytes));
         }
         // Saturated, not cast: a double beyond int64 has no defined conversion. 2^53 units
         // exceed any trace's units, and 16 tiers of them still sum inside int64.
@@ -193,11 +205,21 @@ CapacityPlan planCapacity(const Scenario& s, const UnitLayout& layout)
     }
     plan.units_needed = layout.totalUnits();
     const double needBytes = static_cast<double>(plan.units_needed) * plan.unit_bytes * static_cast<double>(s.batch);
+    // The largest batch that fits (0: not even one sequence), for the message's fix.
+    const double perSequence = static_cast<double>(plan.units_needed) * plan.unit_bytes;
+    auto fixText = [&](int64_t largestBatch, double missing, const std::string& where) {
+        std::string f = largestBatch >= 1 ? "lower batch to " + std::to_string(largestBatch) + " or " : std::string();
+        return f + "add " + gb(missing) + " of capacity" + where;
+    };
     if (s.inclusive && M > 1) {
-        if (plan.units.back() < plan.units_needed)
+        if (plan.units.back() < plan.units_needed) {
+            const double fits = perSequence > 0 ? std::floor(plan.kv_bytes.back() / perSequence) : 0;
             throw InfeasibleError("infeasible: inclusive placement keeps all KV in " + tiers.back().name + ", " +
-                                  gb(needBytes) + " for batch " + std::to_string(s.batch) + ", but it has " +
-                                  gb(plan.kv_bytes.back()) + " left after weights and reserve");
+                                      gb(needBytes) + " for batch " + std::to_string(s.batch) + ", but it has " +
+                                      gb(plan.kv_bytes.back()) + " left after weights and reserve",
+                                  fixText(static_cast<int64_t>(std::min<double>(fits, static_cast<double>(s.batch) - 1)),
+                                          needBytes - plan.kv_bytes.back(), " to " + tiers.back().name));
+        }
     } else {
         int64_t sum = 0;
         double bytes = 0;
@@ -205,11 +227,24 @@ CapacityPlan planCapacity(const Scenario& s, const UnitLayout& layout)
             sum += plan.units[m];
             bytes += plan.kv_bytes[m];
         }
-        if (sum < plan.units_needed)
+        if (sum < plan.units_needed) {
+            // Units are whole per tier: count down from the byte estimate to a batch that fits.
+            int64_t largest = perSequence > 0 ? static_cast<int64_t>(std::min<double>(std::floor(bytes / perSequence),
+                                                                                     static_cast<double>(s.batch) - 1))
+                                              : 0;
+            for (; largest >= 1; --largest) {
+                double units = 0;
+                for (size_t m = 0; m < M; ++m)
+                    units += std::floor(plan.kv_bytes[m] / (static_cast<double>(largest) * plan.unit_bytes));
+                if (units >= static_cast<double>(plan.units_needed))
+                    break;
+            }
             throw InfeasibleError("infeasible: the KV cache needs " + gb(needBytes) + " (" +
-                                  std::to_string(plan.units_needed) + " units of " + gb(plan.unit_bytes) +
-                                  " x batch " + std::to_string(s.batch) + ") but the tiers have " + gb(bytes) +
-                                  " left after weights and reserve");
+                                      std::to_string(plan.units_needed) + " units of " + gb(plan.unit_bytes) +
+                                      " x batch " + std::to_string(s.batch) + ") but the tiers have " + gb(bytes) +
+                                      " left after weights and reserve",
+                                  fixText(largest, needBytes - bytes, ""));
+        }
     }
     return plan;
 }

@@ -21,6 +21,64 @@ std::vector<double> weightBytesPerLayer(const TimingConfig& c)
     return w;
 }
 
+namespace {
+
+// The KV bytes each tier serves in one slot (row) of one step, after routing: the reads
+// of copies kept in several tiers go where the balanced route sends them, or to tier 0.
+// computeTiming and slotBytes share it, so the Explain panel's layer is the timed one.
+void routedKvRead(const std::vector<Tier>& tiers, const PlacementResult& placement, size_t row,
+                  const std::vector<double>& weights, double bytesPerToken, bool balanced, std::vector<TierLoad>& load,
+                  std::vector<double>& flex, std::vector<double>& fromFast, double* kvRead)
+{
+    const auto M = static_cast<int32_t>(tiers.size());
+    double flexTotal = 0;
+    for (int32_t m = 0; m < M; ++m) {
+        const SlotTraffic& st = placement.at(row, m);
+        auto& ld = load[static_cast<size_t>(m)];
+        ld.read = weights[static_cast<size_t>(m)] + bytesPerToken * (st.kv_read + st.mig_read);
+        ld.write = bytesPerToken * (st.write + st.mig_write);
+        flex[static_cast<size_t>(m)] = bytesPerToken * st.flex_read;
+        flexTotal += flex[static_cast<size_t>(m)];
+    }
+    if (balanced && flexTotal > 0) routeBalanced(tiers, load, flex, fromFast);
+    else fromFast = flex;   // home: every copy in tier 0 serves its reads
+    for (int32_t m = 0; m < M; ++m) {
+        const SlotTraffic& st = placement.at(row, m);
+        kvRead[m] = bytesPerToken * st.kv_read + flex[static_cast<size_t>(m)] - fromFast[static_cast<size_t>(m)];
+    }
+    for (int32_t m = 1; m < M; ++m) kvRead[0] += fromFast[static_cast<size_t>(m)];
+}
+
+} // namespace
+
+SlotBytes slotBytes(const Selection& selection, const PlacementResult& placement, const TimingConfig& config,
+                    int64_t t, int32_t slot)
+{
+    const auto& tiers = config.hardware.tiers;
+    const auto M = static_cast<int32_t>(tiers.size());
+    const UnitLayout& lay = selection.layout;
+    if (M != placement.tiers || M > 16)
+        throw InputError("hardware.tiers", "the placement was computed for " + std::to_string(placement.tiers) + " tiers");
+    if (t < 0 || t >= lay.steps || slot < 0 || slot >= lay.slot_count)
+        throw InputError("step " + std::to_string(t) + ", layer " + std::to_string(slot),
+                         "outside the run (" + std::to_string(lay.steps) + " steps, " + std::to_string(lay.slot_count) + " layer slots)");
+    const double bytesPerToken = config.model.kv_bytes_per_token_layer * static_cast<double>(config.batch);
+    const std::vector<double> weights = weightBytesPerLayer(config);
+    const bool balanced = config.route == Route::Balanced && placement.config.inclusive;
+    std::vector<TierLoad> load(static_cast<size_t>(M));
+    std::vector<double> flex(static_cast<size_t>(M)), fromFast;
+    double kvRead[16];
+    const size_t row = selection.row(t, slot);
+    routedKvRead(tiers, placement, row, weights, bytesPerToken, balanced, load, flex, fromFast, kvRead);
+    SlotBytes b;
+    for (int32_t m = 0; m < M; ++m) {
+        const SlotTraffic& st = placement.at(row, m);
+        b.read.push_back(weights[static_cast<size_t>(m)] + kvRead[m] + bytesPerToken * st.mig_read);
+        b.write.push_back(bytesPerToken * st.write + bytesPerToken * st.mig_write);
+    }
+    return b;
+}
+
 TimingResult computeTiming(const Selection& selection, const PlacementResult& placement,
                            const TimingConfig& config, const JobControl& job)
 {
@@ -54,24 +112,8 @@ TimingResult computeTiming(const Selection& selection, const PlacementResult& pl
             TierStep* ts = &r.tier_step[static_cast<size_t>(t * M)];
             for (int32_t l = 0; l < slots; ++l) {
                 const size_t row = selection.row(t, l);
-                double flexTotal = 0;
-                for (int32_t m = 0; m < M; ++m) {
-                    const SlotTraffic& st = placement.at(row, m);
-                    auto& ld = load[static_cast<size_t>(m)];
-                    ld.read = weights[static_cast<size_t>(m)] + bytesPerToken * (st.kv_read + st.mig_read);
-                    ld.write = bytesPerToken * (st.write + st.mig_write);
-                    flex[static_cast<size_t>(m)] = bytesPerToken * st.flex_read;
-                    flexTotal += flex[static_cast<size_t>(m)];
-                }
-                if (balanced && flexTotal > 0) routeBalanced(tiers, load, flex, fromFast);
-                else fromFast = flex;   // home: every copy in tier 0 serves its reads
-                // Apply the route, then time every tier with its final load.
                 double kvRead[16];
-                for (int32_t m = 0; m < M; ++m) {
-                    const SlotTraffic& st = placement.at(row, m);
-                    kvRead[m] = bytesPerToken * st.kv_read + flex[static_cast<size_t>(m)] - fromFast[static_cast<size_t>(m)];
-                }
-                for (int32_t m = 1; m < M; ++m) kvRead[0] += fromFast[static_cast<size_t>(m)];
+                routedKvRead(tiers, placement, row, weights, bytesPerToken, balanced, load, flex, fromFast, kvRead);
                 double slotTau = 0;
                 for (int32_t m = 0; m < M; ++m) {
                     const SlotTraffic& st = placement.at(row, m);

@@ -53,6 +53,15 @@ struct TimingResult {
 // Weight bytes per layer on each tier: omega * W / L on tier 0, the rest on the last.
 std::vector<double> weightBytesPerLayer(const TimingConfig& c);
 
+// One layer slot of one step (a per-layer trace's layer; slot 0 of an aggregated trace is
+// every layer): each tier's bytes read and written for the whole batch, after routing,
+// exactly what computeTiming gives tierTime. Throws InputError outside the run.
+struct SlotBytes {
+    std::vector<double> read, write;   // per tier
+};
+SlotBytes slotBytes(const Selection& selection, const PlacementResult& placement, const TimingConfig& config,
+                    int64_t t, int32_t slot);
+
 TimingResult computeTiming(const Selection& selection, const PlacementResult& placement,
                            const TimingConfig& config, const JobControl& job = {});
 

@@ -1,5 +1,6 @@
 #include "core/engine/view_explain.hpp"
 
+#include "core/engine/timing.hpp"
 #include "core/model/error.hpp"
 
 #include <algorithm>
@@ -47,7 +48,7 @@ std::vector<PolicyOutcome> scheduleOutcomes(const AnalysisResult& result)
     return out;
 }
 
-StepExplanation explainStep(const AnalysisResult& r, const PolicyOutcome& o, int64_t t)
+StepExplanation explainStep(const AnalysisResult& r, const PolicyOutcome& o, int64_t t, int32_t layer)
 {
     if (!o.timing)
         throw InputError("policy " + o.info.name, "has no timing");
@@ -67,6 +68,14 @@ StepExplanation explainStep(const AnalysisResult& r, const PolicyOutcome& o, int
     e.batch = s.batch;
     e.layers = std::max<int32_t>(1, s.model.layers);
     e.aggregated = meta.layer_mode == LayerMode::Aggregated;
+    if (layer != -1 && (e.aggregated || layer < 0 || layer >= meta.layerSlots() || !o.placement || !r.selection))
+        throw InputError("layer " + std::to_string(layer),
+                         e.aggregated ? std::string("an aggregated trace has no separate layers (-1 shows the mean layer)")
+                                      : "the trace has layers 0.." + std::to_string(meta.layerSlots() - 1));
+    e.layer = layer;
+    SlotBytes one;
+    if (layer >= 0)
+        one = slotBytes(*r.selection, *o.placement, s.timingConfig(), t, layer);
     e.compute_floor = s.compute_floor_s;
     const double perLayer = 1.0 / e.layers;
     for (size_t m = 0; m < tiers.size(); ++m) {
@@ -74,8 +83,8 @@ StepExplanation explainStep(const AnalysisResult& r, const PolicyOutcome& o, int
         const Tier& tier = tiers[m];
         TierTerms c;
         c.name = tier.name;
-        c.read = st.readBytes() * perLayer;
-        c.write = st.writeBytes() * perLayer;
+        c.read = layer >= 0 ? one.read[m] : st.readBytes() * perLayer;
+        c.write = layer >= 0 ? one.write[m] : st.writeBytes() * perLayer;
         c.by_bandwidth = (c.read + c.write) / tier.bandwidth;
         c.has_read_link = std::isfinite(tier.link_read);
         c.has_write_link = std::isfinite(tier.link_write);

@@ -34,6 +34,9 @@ struct StepExplanation {
     // Aggregated traces have identical layers, so the step's sums / L are each layer's R
     // and W exactly; a per-layer trace shows the mean layer.
     bool aggregated = true;
+    // The layer shown: -1 the mean layer (sums / L); a per-layer trace's layer l: that
+    // layer's own R, W and time (its share of tau[t]).
+    int32_t layer = -1;
     std::vector<TierTerms> tiers;
     double layer_time = 0;      // max over tiers of time_m (of the layer shown)
     int32_t limiting_tier = -1; // the tier reaching layer_time first, -1 when every time is 0
@@ -53,8 +56,9 @@ struct StepExplanation {
     double time_per_token = 0, bound_time_per_token = 0, throughput = 0, hbm_hit_ratio = 0, migrated_bytes = 0;
 };
 
-// Throws InputError when the policy has no timing or t is outside [0, steps).
-StepExplanation explainStep(const AnalysisResult& result, const PolicyOutcome& outcome, int64_t t);
+// Throws InputError when the policy has no timing, t is outside [0, steps) or the layer is
+// neither -1 nor a layer of a per-layer trace (an aggregated trace has no layer of its own).
+StepExplanation explainStep(const AnalysisResult& result, const PolicyOutcome& outcome, int64_t t, int32_t layer = -1);
 
 // The outcome of the named policy, or the first one (what the views fall back to); null when none.
 const PolicyOutcome* findOutcome(const AnalysisResult& result, const std::string& policy);

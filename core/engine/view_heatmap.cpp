@@ -169,11 +169,15 @@ PlacementGrid placementGrid(const Selection& sel, const PlacementResult& p, Heat
     std::vector<uint32_t> rowOffset(static_cast<size_t>(std::max<int64_t>(0, uHi - uLo)));
     for (int64_t u = uLo; u < uHi; ++u)
         rowOffset[static_cast<size_t>(u - uLo)] = static_cast<uint32_t>(g.cellOfRow(u / nslots) * g.nx);
-    // Category by (location, read): 0 = HBM, 1..254 = a lower tier, 255 = not created.
+    // Code by (location, read): 0 = HBM, 1..254 = a lower tier, 255 = not created. The
+    // code is category * 32 + tier, so the pooled maximum is the highest category and,
+    // among equals, the deepest tier; it is split into category and tier at the end.
+    constexpr int kTierBits = 32;
     uint8_t code[256][2];
     for (int loc = 0; loc < 256; ++loc) {
-        code[loc][0] = loc == 255 ? kNotCreated : (loc == 0 ? kFastIdle : kLowerIdle);
-        code[loc][1] = loc == 255 ? kNotCreated : (loc == 0 ? kFastRead : kLowerRead);
+        const int tierPart = std::min(loc, kTierBits - 1);
+        code[loc][0] = static_cast<uint8_t>(loc == 255 ? 0 : (loc == 0 ? kFastIdle : kLowerIdle) * kTierBits + tierPart);
+        code[loc][1] = static_cast<uint8_t>(loc == 255 ? 0 : (loc == 0 ? kFastRead : kLowerRead) * kTierBits + tierPart);
     }
 
     // Each block of columns replays the moves from step 0 to its own first step (cheap:
@@ -226,6 +230,13 @@ PlacementGrid placementGrid(const Selection& sel, const PlacementResult& p, Heat
             }
         }
     }, job);
+    out.tier.assign(g.cells(), 255);
+    for (size_t c = 0; c < g.cells(); ++c) {
+        const uint8_t v = out.category[c];
+        out.category[c] = static_cast<uint8_t>(v / kTierBits);
+        if (out.category[c] != kNotCreated)
+            out.tier[c] = static_cast<uint8_t>(v % kTierBits);
+    }
     return out;
 }
 

@@ -76,6 +76,10 @@ struct PlacementGrid {
     PooledGrid grid;
     std::string policy;
     std::vector<uint8_t> category;   // PlacementCategory per cell
+    // Per cell, the tier of the unit that decided its category (the deepest tier among
+    // equals, so a read from CXL outranks one from DRAM); 255 where nothing exists yet.
+    // Idle and read categories of tiers 1.. are told apart by this, not by the category.
+    std::vector<uint8_t> tier;
     std::vector<uint8_t> promoted;   // 1: some unit of the cell moved into tier 0 at one of its steps
     std::vector<uint8_t> evicted;    // 1: some unit of the cell left tier 0
 };

@@ -57,9 +57,17 @@ inline std::string readableNumber(double v)
 }
 
 // A scenario that cannot be run on the chosen hardware (weights or KV do not fit).
+// The message names the value that does not fit; when the caller knows what would fix it,
+// `fix` says so ("lower batch to 3 or add 1.2 GB of capacity") and is appended to what().
 class InfeasibleError : public std::runtime_error {
 public:
     using std::runtime_error::runtime_error;
+    InfeasibleError(const std::string& problem, const std::string& fix)
+        : std::runtime_error(fix.empty() ? problem : problem + "; to fix: " + fix), fix_(fix) {}
+    const std::string& fix() const { return fix_; }
+
+private:
+    std::string fix_;
 };
 
 // Thrown from inside long loops when the caller's cancellation flag was raised.

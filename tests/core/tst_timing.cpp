@@ -206,6 +206,9 @@ private slots:
             QFAIL("weights larger than HBM must be infeasible");
         } catch (const InfeasibleError& e) {
             QVERIFY2(QString(e.what()).contains("weights"), e.what());
+            // Readable units and what would fix it.
+            QVERIFY2(QString(e.what()).contains("500 B of weights"), e.what());
+            QCOMPARE(QString::fromStdString(e.fix()), QStringLiteral("raise HBM capacity to at least 500 B or lower weights_in_fast_tier"));
         }
         sc.model.weight_bytes = 0;
         sc.hardware.tiers[1].capacity_bytes = 10;   // 6 units x 10 B need 60 B; 40 + 10 = 50
@@ -214,8 +217,23 @@ private slots:
             planCapacity(sc, s.layout);
             QFAIL("KV larger than all tiers must be infeasible");
         } catch (const InfeasibleError& e) {
-            QVERIFY2(QString(e.what()).contains("needs"), e.what());
+            QVERIFY2(QString(e.what()).contains("needs 60 B"), e.what());
+            QCOMPARE(QString::fromStdString(e.fix()), QStringLiteral("add 10 B of capacity"));   // batch 1 already
         }
+        // Batch 4 needs 6 units of 40 B; 100 B + 100 B hold 2 + 2. Batch 3: 3 + 3 fit.
+        sc.batch = 4;
+        sc.hardware.tiers[0].capacity_bytes = 100;
+        sc.hardware.tiers[1].capacity_bytes = 100;
+        try {
+            planCapacity(sc, s.layout);
+            QFAIL("batch 4 must be infeasible");
+        } catch (const InfeasibleError& e) {
+            QVERIFY2(QString(e.what()).contains("needs 240 B"), e.what());
+            QCOMPARE(QString::fromStdString(e.fix()), QStringLiteral("lower batch to 3 or add 40 B of capacity"));
+            QVERIFY(QString(e.what()).endsWith(QStringLiteral("; to fix: lower batch to 3 or add 40 B of capacity")));
+        }
+        sc.batch = 3;
+        QCOMPARE(planCapacity(sc, s.layout).units[0] + planCapacity(sc, s.layout).units[1], int64_t(6));
     }
 
     void policyBugsAreCaught()

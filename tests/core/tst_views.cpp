@@ -8,6 +8,7 @@
 #include "core/engine/pipeline.hpp"
 #include "core/engine/selection.hpp"
 #include "core/engine/timing.hpp"
+#include "core/engine/view_baseline.hpp"
 #include "core/engine/view_compare.hpp"
 #include "core/engine/view_explain.hpp"
 #include "core/engine/view_heatmap.hpp"
@@ -19,6 +20,9 @@
 #include <QtTest>
 
 #include <cmath>
+#include <limits>
+#include <random>
+#include <tuple>
 
 using namespace kvtier;
 
@@ -97,6 +101,56 @@ private slots:
         auto w = store->beginTrace(meta, Encoding::SparseF32);
         generate(g, [&](const Record& r) { w->add(r); });
         w->commit();
+        // The same shape with a record per layer.
+        g.per_layer = true;
+        TraceMeta perLayer = generatorMeta(g);
+        perLayer.name = "layers";
+        auto w2 = store->beginTrace(perLayer, Encoding::SparseF32);
+        generate(g, [&](const Record& r) { w2->add(r); });
+        w2->commit();
+    }
+
+    void explanationOfOneLayer()
+    {
+        // A per-layer trace: each layer's terms come from its own bytes; the layers' own
+        // times (with the compute floor) add up to tau[t], and the busy times to busy_s.
+        Pipeline p;
+        Scenario s = generated(64, 4);
+        s.trace_name = "layers";
+        s.compute_floor_s = 1e-9;
+        const AnalysisResult r = p.run(s);
+        QCOMPARE(r.trace->meta().layerSlots(), 4);
+        for (const PolicyOutcome& o : r.policies) {
+            const TimingResult& tm = *o.timing;
+            bool differ = false;   // the layers are not copies of one another
+            for (int64_t t = 0; t < tm.steps; t += 7) {
+                double tau = 0;
+                std::vector<double> busy(static_cast<size_t>(tm.tiers), 0.0), read(static_cast<size_t>(tm.tiers), 0.0);
+                const StepExplanation l0 = explainStep(r, o, t, 0);
+                for (int32_t l = 0; l < 4; ++l) {
+                    const StepExplanation e = explainStep(r, o, t, l);
+                    QCOMPARE(e.layer, l);
+                    QCOMPARE(e.step_time, tm.step_time[static_cast<size_t>(t)]);
+                    tau += std::max(e.layer_time, e.compute_floor);
+                    for (size_t m = 0; m < e.tiers.size(); ++m) {
+                        busy[m] += e.tiers[m].time;
+                        read[m] += e.tiers[m].read;
+                        differ = differ || e.tiers[m].read != l0.tiers[m].read;
+                    }
+                }
+                QVERIFY(std::abs(tau - tm.step_time[static_cast<size_t>(t)]) <= 1e-12 * tau);
+                for (int32_t m = 0; m < tm.tiers; ++m) {
+                    QVERIFY(std::abs(busy[static_cast<size_t>(m)] - tm.at(t, m).busy_s) <= 1e-12 * std::max(1e-30, busy[static_cast<size_t>(m)]));
+                    QVERIFY(std::abs(read[static_cast<size_t>(m)] - tm.at(t, m).readBytes()) <= 1e-9 * std::max(1.0, read[static_cast<size_t>(m)]));
+                }
+            }
+            QVERIFY(differ);
+            QVERIFY(test::errorOf([&] { explainStep(r, o, 0, 4); }).contains("layer 4"));
+        }
+        // An aggregated trace has no layer of its own.
+        Scenario agg = generated(64, 4);
+        const AnalysisResult ra = p.run(agg);
+        QVERIFY(test::errorOf([&] { explainStep(ra, ra.policies[0], 0, 0); }).contains("aggregated"));
     }
 
     void relevanceGridHandComputed()
@@ -166,10 +220,24 @@ private slots:
         QCOMPARE(all.vmax, double(bruteMax));
     }
 
+    void placementGridMatchesLocationsAt_data()
+    {
+        QTest::addColumn<int>("tiers");
+        QTest::newRow("HBM + LPDDR5X") << 2;
+        QTest::newRow("HBM + DDR5 + CXL") << 3;
+    }
+
     void placementGridMatchesLocationsAt()
     {
+        QFETCH(int, tiers);
         Pipeline p;
-        const AnalysisResult r = p.run(generated(64, 4));
+        Scenario sc = generated(64, 4);
+        if (tiers == 3)   // a small DDR5, so the rest of the KV lands in CXL
+            sc.hardware.tiers = {{"HBM", 1.0e6, 4.0e12, kNoLink, kNoLink, 0},
+                                 {"DDR5", 4.0e5, 5.0e11, 4.5e11, 4.5e11, 0},
+                                 {"CXL", 1e9, 1.0e11, 6.4e10, 6.4e10, 0}};
+        const AnalysisResult r = p.run(sc);
+        bool sawDeepest = false;
         for (const PolicyOutcome& o : r.policies) {
             const PlacementResult& pl = *o.placement;
             const UnitLayout& L = pl.layout;
@@ -188,22 +256,32 @@ private slots:
                                    : loc == 0   ? (isRead ? kFastRead : kFastIdle)
                                                 : (isRead ? kLowerRead : kLowerIdle);
                     QCOMPARE(int(fine.category[fine.grid.index(t, page)]), want);
+                    // Every tier keeps its own identity (host DDR5 and CXL do not merge).
+                    QCOMPARE(int(fine.tier[fine.grid.index(t, page)]), int(loc));
+                    sawDeepest = sawDeepest || loc == tiers - 1;
                 }
             }
             // Pooled: the highest category of the cells covered (brute force over the fine grid).
             const PlacementGrid g = placementGrid(*r.selection, pl, HeatmapWindow{5, 60, 10, 300, 9, 17, -1});
-            std::vector<uint8_t> want(g.grid.cells(), kNotCreated);
+            std::vector<uint8_t> want(g.grid.cells(), kNotCreated), wantTier(g.grid.cells(), 255);
             for (int64_t t = g.grid.window.t0; t < g.grid.window.t1; ++t)
                 for (int64_t y = g.grid.window.y0; y < g.grid.window.y1; ++y) {
-                    uint8_t& c = want[g.grid.index(g.grid.cellOfStep(t), g.grid.cellOfRow(y))];
-                    c = std::max(c, fine.category[fine.grid.index(t, y)]);
+                    const size_t cell = g.grid.index(g.grid.cellOfStep(t), g.grid.cellOfRow(y));
+                    const uint8_t fc = fine.category[fine.grid.index(t, y)], ft = fine.tier[fine.grid.index(t, y)];
+                    // The highest category; among equals the deepest tier.
+                    if (fc > want[cell] || (fc == want[cell] && fc != kNotCreated && (wantTier[cell] == 255 || ft > wantTier[cell]))) {
+                        want[cell] = fc;
+                        wantTier[cell] = ft;
+                    }
                 }
             QCOMPARE(g.category, want);
+            QCOMPARE(g.tier, wantTier);
             // Layer 0 of an aggregated trace is the whole trace; there is no layer 1.
             const PlacementGrid l0 = placementGrid(*r.selection, pl, HeatmapWindow{5, 60, 10, 300, 9, 17, 0});
             QCOMPARE(l0.category, g.category);
             QVERIFY(test::errorOf([&] { placementGrid(*r.selection, pl, HeatmapWindow{0, 0, 0, 0, 9, 9, 1}); }).contains("layer 1"));
         }
+        QVERIFY2(sawDeepest, "the scenario should put some KV in its last tier");
     }
 
     void unitTimelineMatchesLocationsAt()
@@ -304,6 +382,109 @@ private slots:
         const auto traffic = trafficSeries(*r.policies[0].timing, 0);
         QCOMPARE(traffic[kWeightRead][0], 400.0);
         QCOMPARE(traffic[kKvRead][0], 200.0);
+    }
+
+    void decimationKeepsEveryExtreme()
+    {
+        std::mt19937 rng(7);
+        std::uniform_real_distribution<double> u(0, 1);
+        std::vector<double> y(100'003);
+        for (double& v : y)
+            v = u(rng);
+        y[500] = 9;            // a single spike
+        y[70'001] = -3;        // a single dip
+        for (size_t t = 20'000; t < 20'400; ++t)
+            y[t] = std::numeric_limits<double>::quiet_NaN();   // a gap
+        for (const auto& [t0, t1, buckets] : {std::tuple<int64_t, int64_t, int>{0, 100'003, 800}, {1'000, 90'000, 333}, {0, 100'003, 7}}) {
+            const DecimatedCurve d = decimateMinMax(y, t0, t1, buckets);
+            QVERIFY(d.x.size() <= size_t(4 * buckets));
+            QCOMPARE(d.x.size(), d.y.size());
+            // Every point is a real point of the curve, in step order.
+            for (size_t i = 0; i < d.x.size(); ++i) {
+                if (i)
+                    QVERIFY(d.x[i] > d.x[i - 1]);
+                const double want = y[static_cast<size_t>(d.x[i])];
+                QVERIFY(std::isnan(d.y[i]) ? std::isnan(want) : d.y[i] == want);
+            }
+            // Brute force: each column's min and max appear among the column's points.
+            for (int64_t k = 0; k < buckets; ++k) {
+                const int64_t s = t0 + (t1 - t0) * k / buckets, e = t0 + (t1 - t0) * (k + 1) / buckets;
+                double lo = INFINITY, hi = -INFINITY, dlo = INFINITY, dhi = -INFINITY;
+                for (int64_t t = s; t < e; ++t)
+                    if (!std::isnan(y[static_cast<size_t>(t)])) {
+                        lo = std::min(lo, y[static_cast<size_t>(t)]);
+                        hi = std::max(hi, y[static_cast<size_t>(t)]);
+                    }
+                for (size_t i = 0; i < d.x.size(); ++i)
+                    if (d.x[i] >= double(s) && d.x[i] < double(e) && !std::isnan(d.y[i])) {
+                        dlo = std::min(dlo, d.y[i]);
+                        dhi = std::max(dhi, d.y[i]);
+                    }
+                QCOMPARE(dlo, lo);
+                QCOMPARE(dhi, hi);
+            }
+        }
+        // The whole curve's extremes survive, and the gap is still drawn as one.
+        const DecimatedCurve d = decimateMinMax(y, 0, 100'003, 800);
+        QCOMPARE(*std::max_element(d.y.begin(), d.y.end(), [](double a, double b) { return std::isnan(a) || (!std::isnan(b) && a < b); }), 9.0);
+        QVERIFY(std::find(d.y.begin(), d.y.end(), -3.0) != d.y.end());
+        QVERIFY(std::any_of(d.y.begin(), d.y.end(), [](double v) { return std::isnan(v); }));
+        // Shared steps for stacked curves: every curve's own extremes are among them.
+        std::vector<double> z(y.size());
+        for (size_t t = 0; t < z.size(); ++t)
+            z[t] = static_cast<double>((t * 7919) % 1009);
+        const std::vector<int64_t> shared = decimatedSteps({&y, &z}, 0, 100'003, 200);
+        QVERIFY(std::is_sorted(shared.begin(), shared.end()));
+        for (const std::vector<double>* c : {&y, &z})
+            for (double x : decimateMinMax(*c, 0, 100'003, 200).x)
+                QVERIFY(std::binary_search(shared.begin(), shared.end(), static_cast<int64_t>(x)));
+        QVERIFY(shared.size() <= size_t(2 * 4 * 200));
+        // Few points per column: nothing is dropped.
+        const DecimatedCurve all = decimateMinMax(y, 10, 410, 100);
+        QCOMPARE(all.x.size(), size_t(400));
+        QCOMPARE(all.x.front(), 10.0);
+        QCOMPARE(all.y.back(), y[409]);
+    }
+
+    void baselineDeltasPerPolicy()
+    {
+        // The worked example (first-fit: 2 steps of 4 s) against itself and against
+        // results whose timings differ; every figure is the TimingResults' own.
+        const AnalysisResult base = exampleResult();
+        AnalysisResult now = exampleResult();
+        const AnalysisResult same = exampleResult();
+        const std::vector<BaselineDelta> d0 = baselineDeltas(now, same);
+        QCOMPARE(d0.size(), size_t(2));   // first-fit, balanced
+        QCOMPARE(d0[0].name, std::string("first-fit"));
+        QCOMPARE(d0[0].delta, 0.0);
+        QCOMPARE(d0[0].ratio, 1.0);
+        QCOMPARE(d0[0].total_now, 8.0);
+        QCOMPARE(d0[0].per_token_baseline, 4.0);
+        QCOMPARE(d0[1].name, std::string("balanced"));
+        // A policy only the baseline has, and one only the new result has.
+        PolicyOutcome extra = now.policies[0];
+        extra.info.name = "other";
+        TimingResult faster = *extra.timing;
+        faster.total_time = 5.0;
+        extra.timing = std::make_shared<const TimingResult>(faster);
+        now.policies.push_back(extra);
+        const std::vector<BaselineDelta> d1 = baselineDeltas(now, base);
+        QCOMPARE(d1.size(), size_t(3));
+        QCOMPARE(d1[1].name, std::string("other"));
+        QVERIFY(d1[1].in_now && !d1[1].in_baseline);
+        QVERIFY(std::isnan(d1[1].delta));
+        const std::vector<BaselineDelta> d2 = baselineDeltas(base, now);
+        QCOMPARE(d2[1].name, std::string("other"));
+        QVERIFY(!d2[1].in_now && d2[1].in_baseline);
+        QCOMPARE(d2[1].total_baseline, 5.0);
+        // A real change: the same policy, its total time from the new timing.
+        AnalysisResult slower = exampleResult();
+        TimingResult t = *slower.policies[0].timing;
+        t.total_time = 10.0;
+        slower.policies[0].timing = std::make_shared<const TimingResult>(t);
+        const std::vector<BaselineDelta> d3 = baselineDeltas(slower, base);
+        QCOMPARE(d3[0].delta, 2.0);
+        QCOMPARE(d3[0].ratio, 1.25);
     }
 
     // With the migration-aware bound: the schedules are oracle rows, B a bound row, and
