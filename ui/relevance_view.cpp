@@ -106,6 +106,7 @@ RelevanceView::RelevanceView(StepLink* link, QWidget* parent)
     tokenHint_->position->setCoords(0.5, 0.45);
     tokenHint_->setText(tr("Click a token in the heatmap to plot its relevance over time"));
     tokenHint_->setColor(QColor(128, 128, 128));
+    markScreenOnly(tokenHint_);
 
     p->setInteractions(QCP::iRangeDrag | QCP::iRangeZoom);
     linkStepAxis(link_, mapRect_->axis(QCPAxis::atBottom));
