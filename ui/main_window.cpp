@@ -41,6 +41,7 @@
 #include <QPushButton>
 #include <QScreen>
 #include <QScrollArea>
+#include <QScrollBar>
 #include <QSettings>
 #include <QShowEvent>
 #include <QSplitter>
@@ -166,6 +167,12 @@ MainWindow::MainWindow(QWidget* parent)
     restoreSettings();
     if (!haveScenario_)
         setScenario(defaultScenario());
+    // The Scenario panel scrolls vertically only: its dock is as wide as its content, so
+    // nothing is clipped at the right edge.
+    if (auto* area = panel_->findChild<QScrollArea*>(); area && area->widget()) {
+        const int need = area->widget()->minimumSizeHint().width() + area->verticalScrollBar()->sizeHint().width() + 4;
+        panel_->setMinimumWidth(std::max(panel_->minimumWidth(), need));
+    }
     // Settle the minimum size before the native window exists: platforms without size
     // hints (offscreen, used by tests and --export) warn when it changes after show().
     ensurePolished();
@@ -271,27 +278,34 @@ void MainWindow::buildLayout()
     top_->setSizes({660, 560});
     bottom_->setSizes({610, 610});
     rows_->setSizes({520, 480});
-    // A trivial result says why (the KV cache fits in HBM); informative, not an error.
-    note_ = new QLabel(central);
+    // A trivial result says why (the KV cache fits in HBM); informative, not an error. It
+    // sits in the scrolled area above the views, so showing it never changes the window's
+    // minimum size.
+    auto* scrolled = new QWidget(central);
+    auto* sv = new QVBoxLayout(scrolled);
+    sv->setContentsMargins(0, 0, 0, 0);
+    sv->setSpacing(0);
+    note_ = new QLabel(scrolled);
     note_->setObjectName(QStringLiteral("fitNote"));
     note_->setWordWrap(true);
     note_->setStyleSheet(QStringLiteral("QLabel { background: #DCEBF7; color: #0B3C61; padding: 5px; border-bottom: 1px solid #0072B2; }"));
     note_->hide();
-    v->addWidget(note_);
+    sv->addWidget(note_);
     // The grid of views, or all of them as tabs (small screens): one stack, the same views.
-    tabs_ = new QTabWidget(central);
+    tabs_ = new QTabWidget(scrolled);
     tabs_->setObjectName(QStringLiteral("viewTabs"));
     tabs_->setDocumentMode(true);
-    viewStack_ = new QStackedWidget(central);
+    viewStack_ = new QStackedWidget(scrolled);
     viewStack_->addWidget(rows_);
     viewStack_->addWidget(tabs_);
+    sv->addWidget(viewStack_, 1);
     // Below the views' own minimum (a small screen, 150 % scaling) the views scroll rather
     // than push the window off the screen or clip.
     auto* scroll = new QScrollArea(central);
     scroll->setObjectName(QStringLiteral("viewScroll"));
     scroll->setFrameShape(QFrame::NoFrame);
     scroll->setWidgetResizable(true);
-    scroll->setWidget(viewStack_);
+    scroll->setWidget(scrolled);
     v->addWidget(scroll, 1);
     setCentralWidget(central);
 
@@ -722,8 +736,7 @@ void MainWindow::setTabbedViews(bool tabs)
     QWidget* current = tabs ? topLeft_->currentWidget() : tabs_->currentWidget();
     for (const Place& p : places) {
         QTabWidget* to = tabs ? tabs_ : p.grid;
-        to->addTab(p.view, p.title);
-        p.view->show();
+        to->addTab(p.view, p.title);   // the tab widget shows its current page only
     }
     if (current && tabs)
         tabs_->setCurrentWidget(current);
