@@ -120,6 +120,27 @@ namespace {
 // Everything a figure changes on the view for the time of one export, undone in reverse:
 // the light theme, screen-only parts hidden, the figure title, fonts at the figure's
 // point size, a caption row, the legend's columns for the figure's width.
+// Greedy word wrap of each line of `text` to `width` (layout units) in `font`.
+QString wrapText(const QString& text, const QFont& font, int width)
+{
+    const QFontMetrics fm(font);
+    QStringList out;
+    for (const QString& line : text.split(QLatin1Char('\n'))) {
+        QString current;
+        for (const QString& word : line.split(QLatin1Char(' '), Qt::SkipEmptyParts)) {
+            const QString tried = current.isEmpty() ? word : current + QLatin1Char(' ') + word;
+            if (!current.isEmpty() && fm.horizontalAdvance(tried) > width) {
+                out << current;
+                current = word;
+            } else {
+                current = tried;
+            }
+        }
+        out << current;
+    }
+    return out.join(QLatin1Char('\n'));
+}
+
 class FigureScope {
 public:
     FigureScope(PlotView* v, const ExportOptions& o) : view_(v), plot_(v->plot()), saved_(Theme::current())
@@ -142,8 +163,12 @@ public:
             setFonts(o.size.font_pt);
         if (!o.caption.isEmpty())
             addCaption(o);
+        wrapTexts(o.size.layoutSize().toSize().width());
+        roomForCategories();
         fitLegends(o.size.layoutSize().toSize());
     }
+    // The height everything needs at the figure's width and fonts (legend rows included).
+    int neededHeight() const { return plot_->plotLayout()->minimumOuterSizeHint().height(); }
     ~FigureScope()
     {
         for (auto it = undo_.rbegin(); it != undo_.rend(); ++it)
@@ -228,6 +253,38 @@ private:
             }
     }
 
+    // A vertical axis of named rows (the comparison's policies) needs a line per row: its
+    // axis rect is given that much height at least, so the names never overlap.
+    void roomForCategories()
+    {
+        for (QCPAxisRect* r : plot_->axisRects()) {
+            int want = 0;
+            for (QCPAxis* a : r->axes(QCPAxis::atLeft | QCPAxis::atRight))
+                if (auto t = a->ticker().dynamicCast<QCPAxisTickerText>(); t && a->visible() && a->tickLabels())
+                    want = std::max(want, static_cast<int>(std::ceil(static_cast<double>(t->ticks().size()) *
+                                                                     QFontMetrics(a->tickLabelFont()).lineSpacing() * 1.15)));
+            if (want > r->minimumSize().height()) {
+                const QSize old = r->minimumSize();
+                r->setMinimumSize(old.width(), want);
+                undo_.push_back([r, old] { r->setMinimumSize(old); });
+            }
+        }
+    }
+
+    // Titles and the caption wrap at the figure's width rather than run off it.
+    void wrapTexts(int width)
+    {
+        for (QCPLayoutElement* e : plot_->plotLayout()->elements(true))
+            if (auto* t = qobject_cast<QCPTextElement*>(e)) {
+                const QString text = t->text();
+                const QString wrapped = wrapText(text, t->font(), width - t->margins().left() - t->margins().right() - 8);
+                if (wrapped != text) {
+                    t->setText(wrapped);
+                    undo_.push_back([t, text] { t->setText(text); });
+                }
+            }
+    }
+
     void addCaption(const ExportOptions& o)
     {
         QCPLayoutGrid* grid = plot_->plotLayout();
@@ -289,7 +346,8 @@ bool exportView(PlotView* view, const QString& path, ExportFormat format, QSize 
     return exportView(view, path, format, ExportOptions::pixels(size), error);
 }
 
-bool exportView(PlotView* view, const QString& path, ExportFormat format, const ExportOptions& options, QString* error)
+bool exportView(PlotView* view, const QString& path, ExportFormat format, const ExportOptions& options, QString* error,
+                int* heightRaised)
 {
     auto fail = [&](const QString& why) {
         if (error)
@@ -313,7 +371,7 @@ bool exportView(PlotView* view, const QString& path, ExportFormat format, const 
             return fail(f.errorString());
         return true;
     }
-    const QSize layout = options.size.layoutSize().toSize();
+    QSize layout = options.size.layoutSize().toSize();
     if (layout.width() < 16 || layout.height() < 16)
         return fail(QObject::tr("figure size %1 x %2 is too small").arg(layout.width()).arg(layout.height()));
     const double scale = options.size.physical() && format == ExportFormat::Png ? options.size.dpi / 72.0 : 1.0;
@@ -329,6 +387,13 @@ bool exportView(PlotView* view, const QString& path, ExportFormat format, const 
     }
     const QString temporary = QString::fromStdString(file->temporaryPath());
     FigureScope figure(view, options);
+    // Never clipped: at a small size or a large font the figure grows taller (its width,
+    // the column, stays) until every row (title, panels, legend, caption) has its minimum.
+    if (const int need = figure.neededHeight(); need > layout.height()) {
+        if (heightRaised)
+            *heightRaised = need;
+        layout.setHeight(need);
+    }
     QCustomPlot* plot = view->plot();
     bool ok = false;
     switch (format) {

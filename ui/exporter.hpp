@@ -69,8 +69,11 @@ struct ExportOptions {
 };
 
 // Writes one file. Returns false with a message naming the file on failure: an existing
-// file without overwrite, a missing folder, nothing to write.
-bool exportView(PlotView* view, const QString& path, ExportFormat format, const ExportOptions& options, QString* error);
+// file without overwrite, a missing folder, nothing to write. Titles and the caption wrap
+// to the width; when the rows need more height than given the figure is made taller (in
+// layout units: `heightRaised`, else left alone), so nothing is clipped or overlaps.
+bool exportView(PlotView* view, const QString& path, ExportFormat format, const ExportOptions& options, QString* error,
+                int* heightRaised = nullptr);
 // Pixel size, overwriting (the earlier interface).
 bool exportView(PlotView* view, const QString& path, ExportFormat format, QSize size, QString* error);
 // Writes DIR/<view id>.png/.pdf/.svg/.csv; returns the files written.

@@ -342,20 +342,34 @@ void TestGuiScreen::physicalSizeAndPointText()
     MainWindow& w = *w_;
     QTemporaryDir out;
     ExportOptions o;
-    o.size = FigureSize::inches(3.5, 2.2, 8);
+    o.size = FigureSize::inches(3.5, 2.8, 8);
+    const int height = qRound(2.8 * 72);   // the layout is whole points: 202
     QString error;
+    // The comparison (3 policies and a legend) fits 2.8 in at 8 pt: the page is exactly the
+    // size asked for.
     const QString pdf = QDir(out.path()).filePath(QStringLiteral("c.pdf"));
-    QVERIFY2(exportView(w.comparisonView(), pdf, ExportFormat::Pdf, o, &error), qPrintable(error));
+    int raised = 0;
+    QVERIFY2(exportView(w.comparisonView(), pdf, ExportFormat::Pdf, o, &error, &raised), qPrintable(error));
+    QCOMPARE(raised, 0);
     const QSizeF page = pdfPageSize(pdf);
-    QVERIFY2(std::abs(page.width() - 252) < 0.6 && std::abs(page.height() - 158.4) < 0.6,
+    QVERIFY2(std::abs(page.width() - 252) < 0.6 && std::abs(page.height() - height) < 0.6,
              qPrintable(QStringLiteral("%1 x %2").arg(page.width()).arg(page.height())));
     // PNG at 300 dpi: 3.5 in = 1050 pixels, and the file says 300 dpi.
     const QString png = QDir(out.path()).filePath(QStringLiteral("c.png"));
-    QVERIFY2(exportView(w.placementView(), png, ExportFormat::Png, o, &error), qPrintable(error));
+    QVERIFY2(exportView(w.placementView(), png, ExportFormat::Png, o, &error, &raised), qPrintable(error));
     const QImage image(png);
-    // (The layout is whole points: 2.2 in = 158 pt, so 658 pixels.)
     QCOMPARE(image.width(), 1050);
-    QCOMPARE(image.height(), qRound(qRound(2.2 * 72) * 300 / 72.0));
+    QCOMPARE(image.height(), qRound((raised > 0 ? raised : height) * 300 / 72.0));
+    // Too little height for the rows at this font: the figure grows taller, never clips; the
+    // width (the column) stays.
+    ExportOptions tiny = o;
+    tiny.size = FigureSize::inches(3.5, 0.8, 8);
+    const QString tall = QDir(out.path()).filePath(QStringLiteral("tall.pdf"));
+    raised = 0;
+    QVERIFY2(exportView(w.bandwidthView(), tall, ExportFormat::Pdf, tiny, &error, &raised), qPrintable(error));
+    QVERIFY(raised > qRound(0.8 * 72));
+    QVERIFY(std::abs(pdfPageSize(tall).width() - 252) < 0.6);
+    QVERIFY(std::abs(pdfPageSize(tall).height() - raised) < 0.6);
     QCOMPARE(qRound(image.dotsPerMeterX() * 0.0254), 300);
     // SVG: 3.5 inches wide, every text at 8 pt (the title at 9).
     const QString svg = QDir(out.path()).filePath(QStringLiteral("c.svg"));
