@@ -120,7 +120,7 @@ void ExplainPanel::render()
              .arg(e.aggregated ? tr(" (aggregated trace: every layer the same)")
                   : e.layer >= 0 ? tr(" (per-layer trace: <b>layer %1</b> shown)").arg(e.layer)
                                  : tr(" (per-layer trace: <b>mean layer</b> shown — choose a layer above)"));
-    h += tr("<p><b>§4 Time of tier m in one layer-step</b><br><span class='f'>time<sub>m</sub>(R, W) = max( (R+W)/B<sub>m</sub>, "
+    h += tr("<p><b><a href='doc:MODEL.md#4'>MODEL.md §4</a> Time of tier m in one layer-step</b><br><span class='f'>time<sub>m</sub>(R, W) = max( (R+W)/B<sub>m</sub>, "
             "R/Lr<sub>m</sub>, W/Lw<sub>m</sub> )</span></p>");
     // One column per tier (a handful), one row per quantity: fits a narrow dock.
     h += QStringLiteral("<table cellspacing=0 border=0><tr><th></th>");
@@ -155,7 +155,7 @@ void ExplainPanel::render()
     if (!e.aggregated)
         h += tr("<p style='color:gray'>Per-layer trace: layers differ, so τ[t] sums each layer's own maximum.</p>");
 
-    h += tr("<p><b>§6 Balanced bound</b> (placement free and instantaneous)<br>");
+    h += tr("<p><b><a href='doc:MODEL.md#6'>MODEL.md §6</a> Balanced bound</b> (placement free and instantaneous)<br>");
     if (std::isfinite(e.balanced_step_time))
         h += tr("τ<sub>bound</sub>[t] = %1: HBM serves %2 of the KV read bytes, the other tiers the rest, "
                 "each within its capacity left after weights.<br>The policy takes <b>×%3</b> the bound at this step.")

@@ -1,52 +1,165 @@
 #include "ui/export_actions.hpp"
 
+#include "core/engine/view_heatmap.hpp"
+#include "core/engine/view_heatmap_csv.hpp"
+#include "core/io/atomic_file.hpp"
+#include "core/model/error.hpp"
 #include "ui/error_sink.hpp"
-#include "ui/exporter.hpp"
+#include "ui/job_runner.hpp"
 #include "ui/plot_view.hpp"
 
+#include <QDir>
 #include <QFileDialog>
 #include <QFileInfo>
+#include <QMessageBox>
 #include <QWidget>
 
 namespace kvtier::ui {
 
 ExportActions::ExportActions(std::function<QList<PlotView*>()> views, QWidget* dialogParent)
-    : QObject(dialogParent), views_(std::move(views)), dialogParent_(dialogParent)
+    : QObject(dialogParent), views_(std::move(views)), dialogParent_(dialogParent),
+      jobs_(new JobRunner(QStringLiteral("kvtier-export"), JobRunner::Mode::Queue, this))
 {
 }
 
-QStringList ExportActions::exportAll(const QString& dir, QSize size, QString* error)
+bool ExportActions::confirmOverwrite(const QStringList& existing)
 {
+    if (existing.isEmpty())
+        return true;
+    if (confirm_)
+        return confirm_(existing);
+    QStringList names;
+    for (const QString& f : existing.mid(0, 6))
+        names << QFileInfo(f).fileName();
+    const QString list = names.join(QStringLiteral(", ")) + (existing.size() > 6 ? tr(", …") : QString());
+    return QMessageBox::question(dialogParent_, tr("Replace files?"),
+                                 existing.size() == 1 ? tr("%1 exists. Replace it?").arg(QDir::toNativeSeparators(existing.front()))
+                                                      : tr("%1 files exist in %2 (%3). Replace them?")
+                                                            .arg(existing.size())
+                                                            .arg(QDir::toNativeSeparators(QFileInfo(existing.front()).absolutePath()), list),
+                                 QMessageBox::Yes | QMessageBox::No, QMessageBox::No) == QMessageBox::Yes;
+}
+
+QStringList ExportActions::exportViews(const QList<PlotView*>& views, const QString& dir, ExportOptions options, QString* error)
+{
+    if (options.caption.isEmpty() && caption_)
+        options.caption = caption_();
     QStringList written;
-    for (PlotView* v : views_()) {
+    if (!QFileInfo(dir).isDir()) {
+        if (error)
+            *error = tr("%1: folder does not exist").arg(QDir::toNativeSeparators(dir));
+        return written;
+    }
+    for (PlotView* v : views) {
         QString err;
-        const QStringList files = exportViewAllFormats(v, dir, size, &err);
-        written << files;
+        written << exportViewAllFormats(v, dir, options, &err);
         if (!err.isEmpty() && error && error->isEmpty())
             *error = err;
     }
     return written;
 }
 
+QStringList ExportActions::exportAll(const QString& dir, QSize size, QString* error)
+{
+    return exportViews(views_(), dir, ExportOptions::pixels(size, true), error);
+}
+
+namespace {
+
+// The heatmap behind the view at one cell per step and row, for the policy it shows.
+void writeFullHeatmap(const AnalysisOutput& out, const QString& viewId, const QString& path, const JobControl& job)
+{
+    const AnalysisResult& r = *out.result;
+    AtomicFile file(path.toStdString());
+    if (viewId == QLatin1String("relevance")) {
+        writeRelevanceCsv(file.stream(), relevanceGrid(*r.trace, *r.selection, fullResolutionWindow(), job), r.trace->meta().name);
+    } else {
+        const PolicyOutcome* o = out.outcome(out.view.policy);
+        if (!o || !o->placement)
+            throw InputError(path.toStdString(), "the shown policy has no placement");
+        writePlacementCsv(file.stream(), placementGrid(*r.selection, *o->placement, fullResolutionWindow(), job), o->info.name);
+    }
+    job.check();
+    file.commit();
+}
+
+} // namespace
+
+bool ExportActions::exportOne(PlotView* view, const QString& path, ExportFormat format, const FigureSize& size, bool fullResolution,
+                              QString* error)
+{
+    if (QFileInfo::exists(path) && !confirmOverwrite({path})) {
+        if (error)
+            *error = tr("%1: exists, not replaced").arg(path);
+        return false;
+    }
+    if (!QFileInfo(path).absoluteDir().exists()) {
+        if (error)
+            *error = tr("%1: folder %2 does not exist").arg(path, QDir::toNativeSeparators(QFileInfo(path).absolutePath()));
+        return false;
+    }
+    if (format == ExportFormat::Csv && fullResolution) {
+        const AnalysisOutputPtr out = output_ ? output_() : nullptr;
+        if (!out || !out->result) {
+            if (error)
+                *error = tr("%1: the %2 view has no data yet").arg(path, view->viewId());
+            return false;
+        }
+        const QString id = view->viewId();
+        jobs_->run(
+            [out, id, path](const JobContext& c) {
+                writeFullHeatmap(*out, id, path, c.control());
+                return true;
+            },
+            [this, path](bool) {
+                emit done(tr("Wrote %1 (full resolution)").arg(path), 5000);
+                emit fullResolutionWritten(path, true, QString());
+            },
+            [this, path](const QString& message) {
+                ErrorSink::instance().report(dialogParent_, tr("Export failed"), message);
+                emit fullResolutionWritten(path, false, message);
+            },
+            path);
+        emit done(tr("Writing %1 at full resolution…").arg(path), 0);
+        return true;
+    }
+    ExportOptions o;
+    o.size = size;
+    o.overwrite = true;   // asked above
+    if (caption_)
+        o.caption = caption_();
+    return exportView(view, path, format, o, error);
+}
+
 void ExportActions::exportViewInteractive(PlotView* view)
 {
-    ExportDialog dlg(view, lastDir_, dialogParent_);
+    const bool heatmap = view->viewId() == QLatin1String("placement") || view->viewId() == QLatin1String("relevance");
+    ExportDialog dlg(view, lastDir_, heatmap, dialogParent_);
     if (dlg.exec() != QDialog::Accepted)
         return;
     QString error;
-    if (!exportView(view, dlg.path(), dlg.format(), dlg.size(), &error)) {
-        ErrorSink::instance().report(dialogParent_, tr("Export failed"), error);
+    if (!exportOne(view, dlg.path(), dlg.format(), dlg.figureSize(), dlg.fullResolutionCsv(), &error)) {
+        if (!error.endsWith(tr("exists, not replaced")))
+            ErrorSink::instance().report(dialogParent_, tr("Export failed"), error);
         return;
     }
     lastDir_ = QFileInfo(dlg.path()).absolutePath();
     emit lastDirChanged();
-    emit done(tr("Wrote %1").arg(dlg.path()), 4000);
+    if (!dlg.fullResolutionCsv())
+        emit done(tr("Wrote %1").arg(dlg.path()), 4000);
 }
 
 void ExportActions::exportAllInteractive()
 {
     const QString dir = QFileDialog::getExistingDirectory(dialogParent_, tr("Export every view to"), lastDir_);
     if (dir.isEmpty())
+        return;
+    QStringList existing;
+    for (PlotView* v : views_())
+        for (const QString& f : exportFileNames(v, dir))
+            if (QFileInfo::exists(f))
+                existing << f;
+    if (!confirmOverwrite(existing))
         return;
     lastDir_ = dir;
     emit lastDirChanged();

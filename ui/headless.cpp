@@ -3,6 +3,7 @@
 #include "ui/bandwidth_view.hpp"
 #include "ui/comparison_view.hpp"
 #include "ui/error_sink.hpp"
+#include "ui/export_actions.hpp"
 #include "ui/main_window.hpp"
 #include "ui/placement_view.hpp"
 #include "ui/relevance_view.hpp"
@@ -15,6 +16,7 @@
 #include <QDir>
 #include <QElapsedTimer>
 #include <QEventLoop>
+#include <QFileInfo>
 #include <QTimer>
 
 #include <algorithm>
@@ -94,7 +96,41 @@ int runHeadlessExport(const HeadlessOptions& o)
         if (firstError.isEmpty())
             firstError = message;
     });
+    // The folder and the files, before any work: a named folder is made when its parent
+    // exists; files are replaced only when asked.
+    const QFileInfo dir(o.exportDir);
+    if (!dir.exists()) {
+        if (!dir.absoluteDir().exists()) {
+            std::fprintf(stderr, "kvtier --export: %s: folder %s does not exist\n", qPrintable(o.exportDir),
+                         qPrintable(QDir::toNativeSeparators(dir.absolutePath())));
+            return 1;
+        }
+        if (!QDir().mkdir(dir.absoluteFilePath())) {
+            std::fprintf(stderr, "kvtier --export: %s: cannot create the folder\n", qPrintable(o.exportDir));
+            return 1;
+        }
+        std::fprintf(stderr, "kvtier: created folder %s\n", qPrintable(QDir::toNativeSeparators(dir.absoluteFilePath())));
+    } else if (!dir.isDir()) {
+        std::fprintf(stderr, "kvtier --export: %s: is not a folder\n", qPrintable(o.exportDir));
+        return 1;
+    }
     MainWindow w;
+    QList<PlotView*> views = w.views();
+    if (!o.sweep)
+        views.removeAll(w.sweepView());
+    if (!o.overwrite) {
+        QStringList existing;
+        for (PlotView* v : views)
+            for (const QString& f : exportFileNames(v, o.exportDir))
+                if (QFileInfo::exists(f))
+                    existing << f;
+        if (!existing.isEmpty()) {
+            std::fprintf(stderr, "kvtier --export: %s exists%s; pass --overwrite to replace\n",
+                         qPrintable(QDir::toNativeSeparators(existing.front())),
+                         existing.size() > 1 ? qPrintable(QStringLiteral(" (and %1 more files)").arg(existing.size() - 1)) : "");
+            return 1;
+        }
+    }
     w.setAttribute(Qt::WA_DontShowOnScreen);
     w.resize(1600, 1000);
     w.show();
@@ -140,7 +176,10 @@ int runHeadlessExport(const HeadlessOptions& o)
     }
     settle(50);
     QString exportError;
-    const QStringList files = w.exportAll(o.exportDir, o.size, &exportError);
+    ExportOptions options;
+    options.size = o.figure;
+    options.overwrite = true;   // checked above
+    const QStringList files = w.exportActions()->exportViews(views, o.exportDir, options, &exportError);
     for (const QString& f : files)
         std::printf("%s\n", qPrintable(QDir::toNativeSeparators(f)));
     if (!exportError.isEmpty()) {

@@ -13,6 +13,9 @@
 #include "ui/explain_panel.hpp"
 #include "ui/job_runner.hpp"
 #include "ui/export_actions.hpp"
+#include "ui/help_menu.hpp"
+#include "ui/window_fit.hpp"
+#include "core/engine/view_capacity.hpp"
 #include "ui/placement_view.hpp"
 #include "ui/playback.hpp"
 #include "ui/recent_files.hpp"
@@ -40,9 +43,13 @@
 #include <QProgressBar>
 #include <QPushButton>
 #include <QScreen>
+#include <QScrollArea>
+#include <QScrollBar>
 #include <QSettings>
 #include <QShowEvent>
 #include <QSplitter>
+#include <QStackedWidget>
+#include <QTextBrowser>
 #include <QStatusBar>
 #include <QTabWidget>
 #include <QTimer>
@@ -187,10 +194,23 @@ MainWindow::MainWindow(QWidget* parent)
     });
     for (PlotView* v : views())
         connect(v, &PlotView::exportRequested, exports_, &ExportActions::exportViewInteractive);
+    exports_->setOutput([this] { return last_; });
+    exports_->setCaption([this] { return figureCaption(); });
+    // The Explain panel's section references ("doc:MODEL.md#4") open the shipped document.
+    if (auto* browser = explain_->findChild<QTextBrowser*>()) {
+        browser->setOpenLinks(false);
+        connect(browser, &QTextBrowser::anchorClicked, this, [this](const QUrl& url) { openDocReference(url.toString()); });
+    }
 
     restoreSettings();
     if (!haveScenario_)
         setScenario(defaultScenario());
+    // The Scenario panel scrolls vertically only: its dock is as wide as its content, so
+    // nothing is clipped at the right edge.
+    if (auto* area = panel_->findChild<QScrollArea*>(); area && area->widget()) {
+        const int need = area->widget()->minimumSizeHint().width() + area->verticalScrollBar()->sizeHint().width() + 4;
+        panel_->setMinimumWidth(std::max(panel_->minimumWidth(), need));
+    }
     // Settle the minimum size before the native window exists: platforms without size
     // hints (offscreen, used by tests and --export) warn when it changes after show().
     ensurePolished();
@@ -273,12 +293,12 @@ void MainWindow::buildLayout()
     topRight_ = new QTabWidget(top_);
     topRight_->setDocumentMode(true);
     topRight_->addTab(placement_, tr("Placement"));
-    auto* bl = new QTabWidget(bottom_);
-    bl->setDocumentMode(true);
-    bl->addTab(bandwidth_, tr("Bandwidth"));
-    auto* br = new QTabWidget(bottom_);
-    br->setDocumentMode(true);
-    br->addTab(relevance_, tr("Relevance"));
+    bottomLeft_ = new QTabWidget(bottom_);
+    bottomLeft_->setDocumentMode(true);
+    bottomLeft_->addTab(bandwidth_, tr("Bandwidth"));
+    bottomRight_ = new QTabWidget(bottom_);
+    bottomRight_->setDocumentMode(true);
+    bottomRight_->addTab(relevance_, tr("Relevance"));
     top_->setStretchFactor(0, 3);
     top_->setStretchFactor(1, 2);
     rows_->setStretchFactor(0, 11);
@@ -290,7 +310,35 @@ void MainWindow::buildLayout()
     top_->setSizes({660, 560});
     bottom_->setSizes({610, 610});
     rows_->setSizes({520, 480});
-    v->addWidget(rows_, 1);
+    // A trivial result says why (the KV cache fits in HBM); informative, not an error. It
+    // sits in the scrolled area above the views, so showing it never changes the window's
+    // minimum size.
+    auto* scrolled = new QWidget(central);
+    auto* sv = new QVBoxLayout(scrolled);
+    sv->setContentsMargins(0, 0, 0, 0);
+    sv->setSpacing(0);
+    note_ = new QLabel(scrolled);
+    note_->setObjectName(QStringLiteral("fitNote"));
+    note_->setWordWrap(true);
+    note_->setStyleSheet(QStringLiteral("QLabel { background: #DCEBF7; color: #0B3C61; padding: 5px; border-bottom: 1px solid #0072B2; }"));
+    note_->hide();
+    sv->addWidget(note_);
+    // The grid of views, or all of them as tabs (small screens): one stack, the same views.
+    tabs_ = new QTabWidget(scrolled);
+    tabs_->setObjectName(QStringLiteral("viewTabs"));
+    tabs_->setDocumentMode(true);
+    viewStack_ = new QStackedWidget(scrolled);
+    viewStack_->addWidget(rows_);
+    viewStack_->addWidget(tabs_);
+    sv->addWidget(viewStack_, 1);
+    // Below the views' own minimum (a small screen, 150 % scaling) the views scroll rather
+    // than push the window off the screen or clip.
+    auto* scroll = new QScrollArea(central);
+    scroll->setObjectName(QStringLiteral("viewScroll"));
+    scroll->setFrameShape(QFrame::NoFrame);
+    scroll->setWidgetResizable(true);
+    scroll->setWidget(scrolled);
+    v->addWidget(scroll, 1);
     setCentralWidget(central);
     banner_ = new InfeasibleBanner(central);   // floats over the views: the layout never moves
     relevance_->setLayerLink(layers_);
@@ -415,6 +463,16 @@ void MainWindow::buildActions()
     QMenu* view = menuBar()->addMenu(tr("&View"));
     for (QDockWidget* d : findChildren<QDockWidget*>())
         view->addAction(d->toggleViewAction());
+    view->addSeparator();
+    tabbedAction_ = view->addAction(tr("Views in &tabs"), this, [this](bool on) {
+        setTabbedViews(on);
+        saveTimer_->start();
+    });
+    tabbedAction_->setObjectName(QStringLiteral("tabbedViewsAction"));
+    tabbedAction_->setCheckable(true);
+    tabbedAction_->setShortcut(QKeySequence(tr("Ctrl+T")));
+    tabbedAction_->setToolTip(tr("Show one view at a time in tabs (more room per plot), or the grid of four"));
+    addHelpMenu(menuBar(), this, [this](const QString& m) { statusBar()->showMessage(m, 6000); });
 
     QToolBar* tb = addToolBar(tr("Main"));
     tb->setObjectName(QStringLiteral("mainToolBar"));
@@ -658,6 +716,11 @@ void MainWindow::onResult(const AnalysisOutputPtr& out)
     if (!out->partial)
         lastFull_ = out;
     banner_->hide();
+    if (!out->partial) {
+        const FastTierFit fit = fastTierFit(out->result->scenario, out->result->capacity);
+        note_->setText(QString::fromStdString(fastTierFitNote(fit, out->result->scenario.batch)));
+        note_->setVisible(!note_->text().isEmpty());
+    }
     const TraceMeta& meta = out->result->trace->meta();
     link_->setSteps(meta.steps);
     layers_->setSlots(meta.layerSlots());
@@ -767,17 +830,87 @@ QStringList MainWindow::exportAll(const QString& dir, QSize size, QString* error
     return exports_->exportAll(dir, size, error);
 }
 
+bool MainWindow::tabbedViews() const { return viewStack_->currentWidget() == tabs_; }
+
+void MainWindow::setTabbedViews(bool tabs)
+{
+    // The same view widgets move between the grid's tab widgets and the single row of tabs.
+    struct Place {
+        PlotView* view;
+        QTabWidget* grid;
+        QString title;
+    };
+    const Place places[] = {{comparison_, topLeft_, tr("Comparison")}, {placement_, topRight_, tr("Placement")},
+                            {bandwidth_, bottomLeft_, tr("Bandwidth")}, {relevance_, bottomRight_, tr("Relevance")},
+                            {sweep_, topLeft_, tr("Sweep")}};
+    if (tabs == tabbedViews()) {
+        if (tabbedAction_)
+            tabbedAction_->setChecked(tabs);
+        return;
+    }
+    QWidget* current = tabs ? topLeft_->currentWidget() : tabs_->currentWidget();
+    for (const Place& p : places) {
+        QTabWidget* to = tabs ? tabs_ : p.grid;
+        to->addTab(p.view, p.title);   // the tab widget shows its current page only
+    }
+    if (current && tabs)
+        tabs_->setCurrentWidget(current);
+    else if (current && topLeft_->indexOf(current) >= 0)
+        topLeft_->setCurrentWidget(current);
+    viewStack_->setCurrentWidget(tabs ? static_cast<QWidget*>(tabs_) : rows_);
+    if (tabbedAction_)
+        tabbedAction_->setChecked(tabs);
+    // The heatmaps are pooled to their plots' size: ask again at the new size.
+    scheduleRequest(150);
+}
+
+void MainWindow::fitLayoutToScreen()
+{
+    if (QSettings().contains(QStringLiteral("window/tabbedViews")))
+        return;   // the user's choice
+    if (const QScreen* screen = QGuiApplication::primaryScreen())
+        setTabbedViews(preferTabbedViews(screen->availableGeometry().size()));
+}
+
+QString MainWindow::figureCaption() const
+{
+    // Trace, model and hardware, as the presets name them; every figure carries it.
+    const Scenario& s = scenario();
+    QString model = qs(s.model.name), hardware = qs(s.hardware.name);
+    for (const ModelPreset& m : presets_.models())
+        if (m.id == s.model_preset && m.model == s.model)
+            model = qs(m.name);
+    for (const HardwarePreset& h : presets_.hardware())
+        if (h.id == s.hardware_preset && h.hardware == s.hardware)
+            hardware = qs(h.name);
+    QStringList tiers;
+    for (const Tier& t : s.hardware.tiers)
+        tiers << qs(t.name);
+    return tr("trace %1 · %2 · %3 (%4) · batch %5")
+        .arg(qs(s.trace_name), model.isEmpty() ? tr("custom model") : model, hardware.isEmpty() ? tr("custom hardware") : hardware,
+             tiers.join(QStringLiteral(" + ")))
+        .arg(s.batch);
+}
+
+QString MainWindow::fitNote() const { return note_->text(); }
+
+void MainWindow::openDocReference(const QString& reference)
+{
+    openDocument(this, reference, [this](const QString& m) { statusBar()->showMessage(m, 6000); });
+}
+
 void MainWindow::restoreSettings()
 {
     QSettings s;
-    if (!restoreGeometry(s.value(QStringLiteral("window/geometry")).toByteArray())) {
-        // First start: 1560 x 960, or the screen's available area when that is smaller (a
-        // 1366 x 768 laptop), so no part of the window starts off screen.
-        QSize size(1560, 960);
-        if (const QScreen* screen = QGuiApplication::primaryScreen())
-            size = size.boundedTo(screen->availableGeometry().size());
-        resize(size);
-    }
+    // A saved geometry only when it fits the screen it would open on (saved on a larger
+    // monitor or at another scaling it would start partly off screen); else most of the
+    // available area, centred. Logical pixels: at 150 % the area is smaller.
+    const QScreen* screen = QGuiApplication::primaryScreen();
+    const QRect available = screen ? screen->availableGeometry() : QRect(0, 0, 1560, 960);
+    const QByteArray saved = s.value(QStringLiteral("window/geometry")).toByteArray();
+    if (saved.isEmpty() || !restoreGeometry(saved) || !geometryFits(geometry(), available))
+        setGeometry(firstStartGeometry(available));
+    setTabbedViews(s.value(QStringLiteral("window/tabbedViews"), false).toBool());
     restoreState(s.value(QStringLiteral("window/state")).toByteArray());
     splittersRestored_ = rows_->restoreState(s.value(QStringLiteral("window/rows")).toByteArray());
     splittersRestored_ = top_->restoreState(s.value(QStringLiteral("window/top")).toByteArray()) && splittersRestored_;
@@ -806,6 +939,7 @@ void MainWindow::saveSettings()
     s.setValue(QStringLiteral("window/rows"), rows_->saveState());
     s.setValue(QStringLiteral("window/top"), top_->saveState());
     s.setValue(QStringLiteral("window/bottom"), bottom_->saveState());
+    s.setValue(QStringLiteral("window/tabbedViews"), tabbedViews());
     s.setValue(QStringLiteral("exportDir"), exports_->lastDir());
     s.setValue(QStringLiteral("policy"), policy_->currentData().toString());
     try {

@@ -21,6 +21,7 @@ class QLabel;
 class QMenu;
 class QProgressBar;
 class QSplitter;
+class QStackedWidget;
 class QTabWidget;
 class QTimer;
 class QToolButton;
@@ -96,6 +97,23 @@ public:
     QString databasePath() const;
     QComboBox* policyCombo() const { return policy_; }
     const PresetLibrary& presets() const { return presets_; }
+    // The views in one row of tabs (small screens) or the grid of four (the default when
+    // the screen has room); View → "Views in tabs" toggles it, the choice is saved.
+    void setTabbedViews(bool tabs);
+    bool tabbedViews() const;
+    // First start of the interactive program: tabs when the screen is small (1366 x 768,
+    // or 150 % scaling), unless a choice was saved. Not called by --export or tests.
+    void fitLayoutToScreen();
+    // "The KV cache fits in HBM: raise batch above N" when every policy keeps it all in
+    // HBM (core fastTierFit), else empty; shown above the views.
+    QString fitNote() const;
+    // "trace long-context · Llama 3 8B · GH200 (HBM3 + LPDDR5X) · batch 128": what every
+    // exported figure names under it.
+    QString figureCaption() const;
+    ExportActions* exportActions() const { return exports_; }
+    // Opens a shipped document at a reference: "MODEL.md §4" or a "doc:MODEL.md#4" link
+    // (the Explain panel's section references end here).
+    void openDocReference(const QString& reference);
 
 public slots:
     void recompute();
@@ -155,7 +173,11 @@ private:
     SweepView* sweep_;
     ExplainPanel* explain_;
     QSplitter *rows_, *top_, *bottom_;
-    QTabWidget *topLeft_, *topRight_;
+    QTabWidget *topLeft_, *topRight_, *bottomLeft_, *bottomRight_;
+    QTabWidget* tabs_;              // every view, when tabbed
+    QStackedWidget* viewStack_;     // the grid (rows_) or the tabs
+    QAction* tabbedAction_ = nullptr;
+    QLabel* note_;                  // why a result is trivial (fits in HBM)
     QComboBox* policy_;
     InfeasibleBanner* banner_;
     QLabel *traceStatus_, *timeStatus_, *stepStatus_;

@@ -90,15 +90,27 @@ QString PlotView::plotTitle() const
     return titleElement_ ? titleElement_->text() : QString();
 }
 
-void PlotView::setPlotTitle(const QString& text)
+void PlotView::markScreenOnly(QObject* layerable) { screenOnly_ << QPointer<QObject>(layerable); }
+
+QList<QObject*> PlotView::screenOnly() const
 {
+    QList<QObject*> out;
+    for (const QPointer<QObject>& o : screenOnly_)
+        if (o)
+            out << o.data();
+    return out;
+}
+
+void PlotView::setPlotTitle(const QString& text, const QString& screenOnly)
+{
+    figureTitle_ = text;
     if (!titleElement_) {
         plot_->plotLayout()->insertRow(0);
         titleElement_ = new QCPTextElement(plot_, text, QFont(font().family(), font().pointSize() + 1, QFont::Bold));
         plot_->plotLayout()->addElement(0, 0, titleElement_);
         plot_->plotLayout()->setRowSpacing(0);
     }
-    titleElement_->setText(text);
+    titleElement_->setText(text + screenOnly);
     titleElement_->setTextColor(Theme::current().foreground);
 }
 

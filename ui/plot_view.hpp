@@ -3,6 +3,8 @@
 // and the export interface (figure as PNG/PDF/SVG, the data behind it as CSV).
 #include "ui/analysis_worker.hpp"
 
+#include <QList>
+#include <QPointer>
 #include <QWidget>
 
 class QCustomPlot;
@@ -51,9 +53,16 @@ public:
     virtual void showResult(const AnalysisOutputPtr& out) = 0;
     // Re-applies the current theme's colours.
     virtual void applyTheme();
-    // Sets the plot's fixed title line (shown in exports too).
-    void setPlotTitle(const QString& text);
+    // Sets the plot's fixed title line (shown in exports too). `screenOnly` is appended on
+    // screen and left out of figures (progress such as "9 of 9 points").
+    void setPlotTitle(const QString& text, const QString& screenOnly = QString());
     QString plotTitle() const;
+    // The title a figure shows: plotTitle() without the screen-only part.
+    QString figureTitle() const { return figureTitle_; }
+    QCPTextElement* titleElement() const { return titleElement_; }
+    // Parts of the plot that talk to the user ("Click a token…"): hidden in figures.
+    void markScreenOnly(QObject* layerable);
+    QList<QObject*> screenOnly() const;
     // Number of replots since creation; the latency benchmark and tests watch it.
     int replots() const { return replots_; }
 
@@ -74,7 +83,8 @@ protected:
     QCPTextElement* titleElement_ = nullptr;
 
 private:
-    QString id_, title_;
+    QString id_, title_, figureTitle_;
+    QList<QPointer<QObject>> screenOnly_;
     QHBoxLayout* header_;
     QVBoxLayout* body_;
     int replots_ = 0;

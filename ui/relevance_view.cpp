@@ -129,6 +129,7 @@ RelevanceView::RelevanceView(StepLink* link, QWidget* parent)
     tokenHint_->position->setCoords(0.5, 0.45);
     tokenHint_->setText(tr("Click a token in the heatmap to plot its relevance over time"));
     tokenHint_->setColor(QColor(128, 128, 128));
+    markScreenOnly(tokenHint_);
 
     followLine_ = new QCPItemStraightLine(p);
     followLine_->setClipAxisRect(mapRect_);

@@ -189,7 +189,7 @@ SweepView::SweepView(std::shared_ptr<Pipeline> pipeline, QWidget* parent)
     plot_->setInteractions(QCP::iRangeDrag | QCP::iRangeZoom);
     plot_->setMouseTracking(true);
     plot_->installEventFilter(this);
-    setPlotTitle(tr("Sweep — press “Run sweep” to compute every policy and bound over a knob"));
+    setPlotTitle(tr("Sweep"), tr(" — press “Run sweep” to compute every policy and bound over a knob"));
     applyTheme();
 }
 
@@ -441,12 +441,14 @@ void SweepView::plotResult()
     if (!x.isEmpty())
         p->xAxis->setRange(x.front() / (logx ? 1.1 : 1), x.back() * (logx ? 1.1 : 1));
     p->yAxis->setRange(0, ymax > 0 ? ymax * 1.1 : 1);
-    QString title = tr("Sweep over %1 (%2 of %3 points)").arg(r.knob).arg(r.points.size()).arg(r.requested);
+    // The point count is progress on screen, not part of a figure.
+    QString title = tr("Sweep over %1").arg(r.knob);
+    QString progress = tr(" (%1 of %2 points)").arg(r.points.size()).arg(r.requested);
     if (r.cancelled)
-        title += tr(" — cancelled; the finished points are kept");
+        progress += tr(" — cancelled; the finished points are kept");
     else if (!r.error.isEmpty())
-        title += tr(" — failed: %1").arg(r.error);
-    setPlotTitle(title);
+        progress += tr(" — failed: %1").arg(r.error);
+    setPlotTitle(title, progress);
     applyTheme();
     p->replot(QCustomPlot::rpQueuedReplot);
     emit pointsShown(static_cast<int>(r.points.size()));

@@ -7,6 +7,7 @@
 #include "core/engine/view_compare.hpp"
 #include "core/engine/view_explain.hpp"
 #include "core/engine/view_heatmap.hpp"
+#include "core/engine/view_heatmap_csv.hpp"
 #include "core/engine/view_timeline.hpp"
 #include "core/io/atomic_file.hpp"
 
@@ -66,7 +67,7 @@ void writeHeatmap(const AnalysisResult& r, const Args& a, std::ostream& out)
     HeatmapWindow w;
     std::tie(w.t0, w.t1) = rangeOf(a, "steps");
     std::tie(w.y0, w.y1) = rangeOf(a, "rows");
-    w.width = w.height = 8192;   // one cell per step and row (up to 8192 of each)
+    w.width = w.height = kFullResolutionCells;   // one cell per step and row (up to 8192 of each)
     if (auto cells = a.get("cells")) {
         int cw = 0, ch = 0;
         char x = 0;
@@ -76,31 +77,11 @@ void writeHeatmap(const AnalysisResult& r, const Args& a, std::ostream& out)
         w.height = ch;
     }
     w.layer = static_cast<int32_t>(a.getInt("layer", -1));
-    out.precision(9);
     if (kind == "relevance") {
-        const RelevanceGrid g = relevanceGrid(*r.trace, *r.selection, w);
-        out << "# relevance of trace '" << r.trace->meta().name << "', " << (w.layer < 0 ? "max over layers" : "layer " + std::to_string(w.layer))
-            << "; cell (x, y) covers steps [step_first, next cell's) and tokens [token_first, next cell's)\n";
-        out << "x,y,step_first,token_first,max_relevance,selected,exists\n";
-        for (int64_t by = 0; by < g.grid.ny; ++by)
-            for (int64_t bx = 0; bx < g.grid.nx; ++bx) {
-                const size_t c = g.grid.index(bx, by);
-                out << bx << ',' << by << ',' << g.grid.firstStepOf(bx) << ',' << g.grid.firstRowOf(by) << ','
-                    << g.max_value[c] << ',' << int(g.selected[c]) << ',' << int(g.exists[c]) << '\n';
-            }
+        writeRelevanceCsv(out, relevanceGrid(*r.trace, *r.selection, w), r.trace->meta().name);
     } else if (kind == "placement") {
         const PolicyOutcome& o = outcomeOf(r, a);
-        const PlacementGrid g = placementGrid(*r.selection, *o.placement, w);
-        out << "# placement of policy " << o.info.name << ", " << (w.layer < 0 ? "max over layers" : "layer " + std::to_string(w.layer))
-            << "; cell (x, y) covers steps [step_first, next cell's) and pages [page_first, next cell's)\n";
-        out << "x,y,step_first,page_first,category,promoted,evicted\n";
-        for (int64_t by = 0; by < g.grid.ny; ++by)
-            for (int64_t bx = 0; bx < g.grid.nx; ++bx) {
-                const size_t c = g.grid.index(bx, by);
-                out << bx << ',' << by << ',' << g.grid.firstStepOf(bx) << ',' << g.grid.firstRowOf(by) << ','
-                    << toString(static_cast<PlacementCategory>(g.category[c])) << ',' << int(g.promoted[c]) << ','
-                    << int(g.evicted[c]) << '\n';
-            }
+        writePlacementCsv(out, placementGrid(*r.selection, *o.placement, w), o.info.name);
     } else {
         throw UsageError("--kind must be placement or relevance, not '" + kind + "'");
     }

@@ -10,6 +10,7 @@
 #include <QCommandLineParser>
 #include <QFileInfo>
 
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <string>
@@ -59,8 +60,14 @@ int parseCommandLine(int argc, char** argv, CommandLine& cl)
                                        QStringLiteral("Write the dashboard's figures (PNG, PDF, SVG) and CSVs to DIR "
                                                       "and exit, without a window (needs --scenario)."),
                                        QStringLiteral("DIR"));
-    const QCommandLineOption size(QStringLiteral("size"), QStringLiteral("--export: figure size (default 1200x750)."),
+    const QCommandLineOption size(QStringLiteral("size"),
+                                  QStringLiteral("--export: figure size in pixels (default 1200x750), or physical: 3.5x2.2in, "
+                                                 "89x55mm (text at --font-pt)."),
                                   QStringLiteral("WxH"));
+    const QCommandLineOption fontPt(QStringLiteral("font-pt"),
+                                    QStringLiteral("--export with a physical --size: text size in points (default 8)."),
+                                    QStringLiteral("N"));
+    const QCommandLineOption overwrite(QStringLiteral("overwrite"), QStringLiteral("--export: replace existing files in DIR."));
     const QCommandLineOption policy(QStringLiteral("policy"),
                                     QStringLiteral("--export, --bench-latency: the policy the placement view shows."),
                                     QStringLiteral("NAME"));
@@ -73,7 +80,7 @@ int parseCommandLine(int argc, char** argv, CommandLine& cl)
                                    QStringLiteral("NAME"));
     const QCommandLineOption runs(QStringLiteral("runs"), QStringLiteral("--bench-latency: runs per measurement (default 21)."),
                                   QStringLiteral("N"));
-    p.addOptions({help, version, scenario, set, exportDir, size, policy, token, noSweep, bench, trace, runs});
+    p.addOptions({help, version, scenario, set, exportDir, size, fontPt, overwrite, policy, token, noSweep, bench, trace, runs});
     p.addPositionalArgument(QStringLiteral("DATABASE"), QStringLiteral("A kvtier trace database to open."),
                             QStringLiteral("[DATABASE]"));
 
@@ -122,12 +129,36 @@ int parseCommandLine(int argc, char** argv, CommandLine& cl)
         if (!ok || t < 0) fail(QStringLiteral("--token wants a token index >= 0, not '%1'").arg(p.value(token)));
         o.token = t;
     }
+    o.overwrite = p.isSet(overwrite);
+    double font = 8;
+    if (p.isSet(fontPt)) {
+        bool ok = false;
+        font = p.value(fontPt).toDouble(&ok);
+        if (!ok || font < 4 || font > 48) fail(QStringLiteral("--font-pt wants a size in points from 4 to 48, not '%1'").arg(p.value(fontPt)));
+    }
     if (p.isSet(size)) {
-        const QStringList wh = p.value(size).split(QLatin1Char('x'));
+        // WxH in pixels, or WxHin / WxHmm for a physical figure.
+        QString v = p.value(size).trimmed();
+        kvtier::ui::SizeUnit unit = kvtier::ui::SizeUnit::Pixels;
+        if (v.endsWith(QLatin1String("in"))) unit = kvtier::ui::SizeUnit::Inches;
+        if (v.endsWith(QLatin1String("mm"))) unit = kvtier::ui::SizeUnit::Millimetres;
+        if (unit != kvtier::ui::SizeUnit::Pixels) v.chop(2);
+        const QStringList wh = v.split(QLatin1Char('x'));
         bool okW = false, okH = false;
-        const int w = wh.size() == 2 ? wh[0].toInt(&okW) : 0, h = wh.size() == 2 ? wh[1].toInt(&okH) : 0;
-        if (!okW || !okH || w < 16 || h < 16) fail(QStringLiteral("--size wants WIDTHxHEIGHT, e.g. 1200x750"));
-        o.size = QSize(w, h);
+        const double w = wh.size() == 2 ? wh[0].toDouble(&okW) : 0, h = wh.size() == 2 ? wh[1].toDouble(&okH) : 0;
+        kvtier::ui::FigureSize f;
+        f.unit = unit;
+        f.width = w;
+        f.height = h;
+        f.font_pt = font;
+        const QSizeF layout = f.layoutSize();
+        if (!okW || !okH || layout.width() < 16 || layout.height() < 16 || layout.width() > 20000 || layout.height() > 20000 ||
+            (unit == kvtier::ui::SizeUnit::Pixels && (w != std::floor(w) || h != std::floor(h))))
+            fail(QStringLiteral("--size wants WIDTHxHEIGHT, e.g. 1200x750 (pixels), 3.5x2.2in or 89x55mm"));
+        o.figure = f;
+        if (unit == kvtier::ui::SizeUnit::Pixels) o.size = QSize(static_cast<int>(w), static_cast<int>(h));
+    } else if (p.isSet(fontPt)) {
+        fail(QStringLiteral("--font-pt needs a physical --size (e.g. 3.5x2.2in)"));
     }
     const QStringList dbs = p.positionalArguments();
     if (dbs.size() > 1) fail(QStringLiteral("one database at most, got %1").arg(dbs.size()));
@@ -165,6 +196,7 @@ int main(int argc, char** argv)
     }
 
     kvtier::ui::MainWindow w;
+    w.fitLayoutToScreen();
     w.show();
     if (!o.scenario.isEmpty()) {
         w.loadScenarioFile(o.scenario, o.overrides);

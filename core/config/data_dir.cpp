@@ -47,4 +47,19 @@ std::string defaultScenarioPath()
     return (std::filesystem::path(dir) / "sample_traces" / "default.kvtier.json").string();
 }
 
+std::string docDir()
+{
+    if (const char* env = std::getenv("KVTIER_DOC_DIR"); env && *env) return env;
+    const std::string dir = dataDir();
+    if (dir.empty()) return {};
+    return (std::filesystem::path(dir) / ".." / "doc" / "kvtier").lexically_normal().string();
+}
+
+std::string docPath(const std::string& name)
+{
+    const std::string dir = docDir();
+    if (dir.empty()) return {};
+    return (std::filesystem::path(dir) / name).string();
+}
+
 } // namespace kvtier

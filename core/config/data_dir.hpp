@@ -17,5 +17,11 @@ void setDataDir(const std::string& dir);
 std::string dataDir();
 // <dataDir()>/sample_traces/default.kvtier.json, or "" when there is no data folder.
 std::string defaultScenarioPath();
+// The shipped documents (MODEL.md, POLICIES.md, BOUNDS.md, GUI.md, SCENARIO.md):
+// $KVTIER_DOC_DIR when set, else <dataDir()>/../doc/kvtier (<prefix>/share/doc/kvtier
+// installed, <build>/share/doc/kvtier in a build tree), or "" when there is no data folder.
+std::string docDir();
+// <docDir()>/<name>, e.g. docPath("MODEL.md"), or "" when docDir() is "".
+std::string docPath(const std::string& name);
 
 } // namespace kvtier

@@ -75,7 +75,7 @@ private slots:
                               << QStringLiteral("kvtier: --runs wants a whole number >= 1, not 'many' (see kvtier --help)\n");
         QTest::newRow("size") << QStringList{QStringLiteral("--export"), QStringLiteral("out"), QStringLiteral("--scenario"),
                                              QStringLiteral("s.json"), QStringLiteral("--size"), QStringLiteral("big")}
-                              << QStringLiteral("kvtier: --size wants WIDTHxHEIGHT, e.g. 1200x750 (see kvtier --help)\n");
+                              << QStringLiteral("kvtier: --size wants WIDTHxHEIGHT, e.g. 1200x750 (pixels), 3.5x2.2in or 89x55mm (see kvtier --help)\n");
         QTest::newRow("export without scenario")
             << QStringList{QStringLiteral("--export"), QStringLiteral("out")}
             << QStringLiteral("kvtier: --export needs --scenario FILE (see kvtier --help)\n");

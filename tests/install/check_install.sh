@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # CTest `install`: installs the build into a temporary prefix and checks that the installed
-# kvtier stands alone: the files are where data_dir looks (<prefix>/share/kvtier), the
+# kvtier stands alone: the files are where data_dir looks (<prefix>/share/kvtier, the Help
+# menu's documents in <prefix>/share/doc/kvtier), the
 # installed kvtier-cli (and kvtier --export, when the GUI is built) runs the installed
 # default scenario with no environment help, and the checkout's path appears in no
 # installed binary.
@@ -17,7 +18,8 @@ cmake --install "$build" --prefix "$prefix" --strip >/dev/null
 status=0
 for f in bin/kvtier-cli share/kvtier/presets/hardware.json share/kvtier/presets/models.json \
          share/kvtier/sample_traces/default.kvtier.json share/kvtier/sample_traces/kvtier-samples.sqlite \
-         share/applications/kvtier.desktop share/icons/hicolor/scalable/apps/kvtier.svg; do
+         share/applications/kvtier.desktop share/icons/hicolor/scalable/apps/kvtier.svg \
+         share/doc/kvtier/MODEL.md share/doc/kvtier/POLICIES.md share/doc/kvtier/BOUNDS.md share/doc/kvtier/GUI.md; do
   [ -f "$prefix/$f" ] || { echo "install: missing $f"; status=1; }
 done
 [ "$status" -eq 0 ] || exit 1
