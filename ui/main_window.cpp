@@ -134,6 +134,8 @@ MainWindow::MainWindow(QWidget* parent)
         }
         scheduleRequest(0);
     });
+    // The value a drag ends on is computed in full (the drag showed the shown policy).
+    connect(panel_, &ScenarioPanel::dragEnded, this, [this] { scheduleRequest(0); });
     connect(panel_, &ScenarioPanel::notice, this, [this](const QString& m) { statusBar()->showMessage(m, 10000); });
     connect(panel_, &ScenarioPanel::policyFocused, this, [this](const QString& name) {
         const int i = policy_->findData(name);
