@@ -144,6 +144,21 @@ AnalysisOutputPtr AnalysisWorker::process(const AnalysisRequest& request, const 
             bool shown = false;
             for (const PolicySpec& p : r.scenario.policies)
                 shown = shown || p.name == r.view.policy;
+            if (r.shownOnly && shown && r.scenario.policies.size() > 1) {
+                // A drag's intermediate value: the shown policy only, nothing cached as
+                // the full result.
+                Scenario one = r.scenario;
+                std::erase_if(one.policies, [&](const PolicySpec& p) { return p.name != r.view.policy; });
+                out->partial = true;
+                out->result = std::make_shared<AnalysisResult>(pipeline_->run(one, job));
+                out->pipeline_ms = static_cast<double>(t.nsecsElapsed()) / 1e6;
+                t.restart();
+                addHeatmaps(*out, r, job);
+                out->heatmap_ms = static_cast<double>(t.nsecsElapsed()) / 1e6;
+                job.check();
+                out->total_ms = static_cast<double>(total.nsecsElapsed()) / 1e6;
+                return out;
+            }
             if (partial && shown && r.scenario.policies.size() > 1 && !(last_ && firstStageToRerun(last_->scenario, r.scenario) <= Stage::Timing)) {
                 // First the shown policy alone; its placement is cached for the full run.
                 Scenario one = r.scenario;
@@ -234,7 +249,7 @@ void AnalysisController::runLive()
         return;
     Live l = std::move(*live_);
     live_.reset();
-    submit(std::move(l.scenario), std::move(l.view));
+    submit(std::move(l.scenario), std::move(l.view), false, true);
 }
 
 AnalysisController::~AnalysisController()
@@ -246,7 +261,7 @@ bool AnalysisController::busy() const { return runner_->busy(); }
 
 uint64_t AnalysisController::latestId() const { return runner_->latest(); }
 
-uint64_t AnalysisController::submit(Scenario scenario, ViewParams view, bool fresh)
+uint64_t AnalysisController::submit(Scenario scenario, ViewParams view, bool fresh, bool shownOnly)
 {
     // A fresh request that supersedes another must stay fresh even if the pending slot
     // is later taken by an ordinary request (a slider moved right after Recompute).
@@ -254,7 +269,7 @@ uint64_t AnalysisController::submit(Scenario scenario, ViewParams view, bool fre
         fresh = true;
     live_.reset();   // this request is newer than a drag's waiting value
     lastFresh_ = fresh;
-    AnalysisRequest request{0, std::move(scenario), std::move(view), fresh};
+    AnalysisRequest request{0, std::move(scenario), std::move(view), fresh, shownOnly};
     std::shared_ptr<AnalysisWorker> worker = worker_;
     return runner_->run(
         [this, worker, request](const JobContext& job) {
@@ -275,6 +290,8 @@ uint64_t AnalysisController::submit(Scenario scenario, ViewParams view, bool fre
             heavyGeneration_ = 0;
             if (!out->result)
                 emit failed(out->error, out->infeasible);
+            else if (out->partial)
+                emit partialReady(out);   // a drag's intermediate value
             else
                 emit resultReady(out);
         });

@@ -34,6 +34,9 @@ struct AnalysisRequest {
     Scenario scenario;
     ViewParams view;
     bool fresh = false;     // drop every cached stage first (the Recompute command)
+    // A slider drag's intermediate value: the shown policy alone, answered as a partial
+    // result (the comparison waits for the value the drag ends on).
+    bool shownOnly = false;
 };
 
 struct AnalysisOutput {
@@ -70,11 +73,12 @@ public:
 
     // Returns the id given to the request. `fresh` recomputes every stage from the trace
     // up, ignoring the caches (Recompute); otherwise cached stages are reused.
-    uint64_t submit(Scenario scenario, ViewParams view, bool fresh = false);
+    uint64_t submit(Scenario scenario, ViewParams view, bool fresh = false, bool shownOnly = false);
     // For a slider being dragged: a running request is not cancelled but let finish (or
-    // reach its first answer, the shown policy); the newest value waits and then runs.
-    // So a drag shows results at the pace the engine computes them instead of none until
-    // release. A later submit() or cancel() drops the waiting value.
+    // reach its first answer, the shown policy); the newest value waits and then runs,
+    // for the shown policy alone. So a drag shows results at the pace the engine computes
+    // them instead of none until release. A later submit() or cancel() drops the waiting
+    // value; the window submits the final value in full when the drag ends.
     void submitLive(Scenario scenario, ViewParams view);
     // Stops the running request; nothing of it is shown, the last result stays.
     void cancel();

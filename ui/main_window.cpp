@@ -150,7 +150,13 @@ MainWindow::MainWindow(QWidget* parent)
         }
         scheduleRequest(0);
     });
-    connect(panel_, &ScenarioPanel::notice, this, [this](const QString& m) { statusBar()->showMessage(m, 10000); });
+    // The value a drag ends on is computed in full (the drag showed the shown policy).
+    connect(panel_, &ScenarioPanel::dragEnded, this, [this] { scheduleRequest(0); });
+    // After the current event: a notice raised while a database is listed must outlive the
+    // busy indicator's clearMessage() that follows it.
+    connect(panel_, &ScenarioPanel::notice, this, [this](const QString& m) {
+        QTimer::singleShot(0, this, [this, m] { statusBar()->showMessage(m, 10000); });
+    });
     connect(panel_, &ScenarioPanel::policyFocused, this, [this](const QString& name) {
         const int i = policy_->findData(name);
         if (i >= 0)
@@ -236,12 +242,13 @@ void MainWindow::updateBusy()
     if (library && !controller_->busy())
         progress_->setRange(0, 0);
     progress_->setVisible(library || controller_->busy());
+    const QString reading = tr("Reading the trace database…"), importing = tr("Importing traces…");
     if (library_->jobs()->busy())
-        statusBar()->showMessage(tr("Reading the trace database…"));
+        statusBar()->showMessage(reading);
     else if (library)
-        statusBar()->showMessage(tr("Importing traces…"));
-    else
-        statusBar()->clearMessage();
+        statusBar()->showMessage(importing);
+    else if (const QString m = statusBar()->currentMessage(); m == reading || m == importing)
+        statusBar()->clearMessage();   // only its own message: a notice (a refused value, a model switch) stays
 }
 
 void MainWindow::setTraceLister(TraceLister lister) { library_->setLister(std::move(lister)); }

@@ -234,6 +234,12 @@ ScenarioPanel::ScenarioPanel(const PresetLibrary& presets, QWidget* parent)
                             "step read, or, as a what-if, of every unit the trace scores, even unread ones"));
     observeRow->addWidget(observe_, 1);
     pl->addLayout(observeRow);
+    // Combo boxes as wide as the panel allows, not as their longest item: the panel must
+    // fit its dock without a horizontal scroll bar.
+    for (QComboBox* c : {mode_, route_, observe_}) {
+        c->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
+        c->setMinimumContentsLength(8);
+    }
     omega_ = new ValueSlider(tr("Weights in HBM (ω)"), plBox);
     omega_->setUnit(1, QString(), 2);
     omega_->setQuantity(Quantity::Fraction);
@@ -335,6 +341,7 @@ ScenarioPanel::ScenarioPanel(const PresetLibrary& presets, QWidget* parent)
 void ScenarioPanel::wireSlider(ValueSlider* s)
 {
     connect(s, &ValueSlider::dragFinished, this, &ScenarioPanel::commit, Qt::UniqueConnection);
+    connect(s, &ValueSlider::dragFinished, this, &ScenarioPanel::dragEnded, Qt::UniqueConnection);
     connect(s, &ValueSlider::inputRefused, this, &ScenarioPanel::notice, Qt::UniqueConnection);
 }
 

@@ -86,6 +86,8 @@ signals:
     void policyFocused(const QString& name);
     // Something the user should read in the status bar (a refused entry, a model switch).
     void notice(const QString& message);
+    // A slider's handle was released (its value was already sent by scenarioChanged).
+    void dragEnded();
 
 private:
     struct TierWidgets {
