@@ -109,6 +109,8 @@ void ExplainPanel::render()
     QString h;
     h += QStringLiteral("<style>td,th{padding:1px 5px;} th{text-align:left;} .lim{font-weight:bold; color:#D55E00;}"
                         " .f{font-family:monospace;} h3{margin:6px 0 2px 0;}</style>");
+    // A pinned baseline answers "what changed?": first, above the step's formulas.
+    h += baselineHtml();
     h += tr("<h3>Step t = %1 &nbsp;·&nbsp; %2%3</h3>")
              .arg(e.step)
              .arg(esc(e.policy_label))
@@ -174,7 +176,6 @@ void ExplainPanel::render()
              .arg(formatThroughput(e.throughput))
              .arg(formatPercent(e.hbm_hit_ratio))
              .arg(formatBytes(e.migrated_bytes));
-    h += baselineHtml();
     const int scroll = text_->verticalScrollBar() ? text_->verticalScrollBar()->value() : 0;
     text_->setHtml(h);
     if (text_->verticalScrollBar())

@@ -73,6 +73,9 @@ void InfeasibleBanner::showFailure(const QString& message, bool infeasible, cons
     if (shown) {
         QStringList kept;
         for (const ScenarioChange& c : scenarioChanges(*shown, asked)) {
+            // Preset ids and names follow the values ("custom" once edited): not values themselves.
+            if (c.path == "hardware.preset" || c.path == "hardware.name" || c.path == "model.preset" || c.path == "model.name")
+                continue;
             if (kept.size() == 4) {
                 kept << tr("…");
                 break;
