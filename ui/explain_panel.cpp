@@ -3,6 +3,7 @@
 #include "core/config/scenario_diff.hpp"
 #include "core/engine/view_baseline.hpp"
 #include "core/engine/view_explain.hpp"
+#include "ui/baseline.hpp"
 #include "ui/layer_link.hpp"
 #include "ui/theme.hpp"
 #include "ui/units.hpp"
@@ -58,10 +59,8 @@ QString ExplainPanel::baselineHtml() const
     else {
         QStringList items;
         for (const ScenarioChange& c : changes)
-            items << QStringLiteral("<span class='f'>%1</span>: %2 → %3")
-                         .arg(QString::fromStdString(c.path).toHtmlEscaped(),
-                              QString::fromStdString(c.before.empty() ? "–" : c.before).toHtmlEscaped(),
-                              QString::fromStdString(c.after.empty() ? "–" : c.after).toHtmlEscaped());
+            if (!isLabelKey(c.path))
+                items << changeText(c, false).toHtmlEscaped();
         h += tr("<p>Changed: %1</p>").arg(items.join(QStringLiteral("; ")));
     }
     h += QStringLiteral("<table cellspacing=0 border=0><tr><th></th><th>%1</th><th>%2</th><th>Δ</th></tr>")
