@@ -132,9 +132,9 @@ BandwidthView::BandwidthView(StepLink* link, QWidget* parent)
     migration_->removeFromLegend();
     // What line styles mean, as legend entries of their own (empty graphs).
     solidKey_ = p->addGraph(useRect_->axis(QCPAxis::atBottom), useRect_->axis(QCPAxis::atLeft));
-    solidKey_->setName(tr("solid: bandwidth use"));
+    solidKey_->setName(tr("tiers: solid = bandwidth use"));
     dashedKey_ = p->addGraph(useRect_->axis(QCPAxis::atBottom), useRect_->axis(QCPAxis::atLeft));
-    dashedKey_->setName(tr("dashed: busy time"));
+    dashedKey_->setName(tr("dashed = busy time"));
     for (QCPGraph* g : {solidKey_, dashedKey_})
         g->removeFromLegend();
     connect(link_, &StepLink::cursorChanged, this, [this](qint64 t) {
@@ -315,19 +315,17 @@ void BandwidthView::rebuild()
         addToLegend(legend, g);
     addToLegend(legend, migration_);
 
-    QString use;
+    QString use = tr("bandwidth used:");
     for (size_t m = 0; m < tm.tier_totals.size(); ++m)
-        use += tr("%1%2 %3 of bandwidth used").arg(m ? QStringLiteral(", ") : QString()).arg(QString::fromStdString(tm.tier_totals[m].name)).arg(formatPercent(tm.tier_totals[m].bandwidth_use, 0));
-    const TraceMeta& meta = out.result->trace->meta();
-    const QString layers = tr(" · sums over %1 layers%2").arg(out.scenario.model.layers)
-                               .arg(meta.layer_mode == LayerMode::Aggregated ? tr(" (aggregated trace)") : QString());
-    setPlotTitle(tr("Bandwidth — %1: %2/token, bound %3 (×%4)%6\n%5")
+        use += tr("%1 %2 %3").arg(m ? QStringLiteral(",") : QString()).arg(QString::fromStdString(tm.tier_totals[m].name)).arg(formatPercent(tm.tier_totals[m].bandwidth_use, 0));
+    // Every curve sums the step's layers; the axis says so (and how many).
+    trafficRect_->axis(QCPAxis::atLeft)->setLabel(tr("GB/step, %1 layers").arg(out.scenario.model.layers));
+    setPlotTitle(tr("Bandwidth — %1: %2/token, bound %3 (×%4)\n%5")
                      .arg(policy_)
                      .arg(formatSeconds(tm.timePerToken()))
                      .arg(out.result->balanced ? formatSeconds(out.result->balanced->timePerToken()) : QStringLiteral("–"))
                      .arg(o->gapToBound, 0, 'f', 2)
-                     .arg(use)
-                     .arg(layers));
+                     .arg(use));
     for (QCPItemStraightLine* c : cursors_) {
         c->point1->setCoords(static_cast<double>(link_->cursor()), 0);
         c->point2->setCoords(static_cast<double>(link_->cursor()), 1);

@@ -1,10 +1,53 @@
 #include "ui/baseline.hpp"
 
+#include "core/config/scenario_diff.hpp"
 #include "ui/units.hpp"
 
 #include <QAction>
 
 namespace kvtier::ui {
+
+namespace {
+
+bool endsWith(const std::string& s, const char* tail)
+{
+    const std::string t(tail);
+    return s.size() >= t.size() && s.compare(s.size() - t.size(), t.size(), t) == 0;
+}
+
+QString unquoted(const std::string& json)
+{
+    QString v = QString::fromStdString(json.empty() ? "–" : json);
+    if (v.size() >= 2 && v.startsWith(QChar('"')) && v.endsWith(QChar('"')))
+        v = v.mid(1, v.size() - 2);
+    return v;
+}
+
+} // namespace
+
+QString readableSetting(const std::string& path, double value)
+{
+    if (endsWith(path, "_bytes"))
+        return formatBytes(value);
+    if (endsWith(path, "bandwidth") || endsWith(path, "link_read") || endsWith(path, "link_write"))
+        return formatBandwidth(value);
+    if (endsWith(path, "_s"))
+        return formatSeconds(value);
+    return formatNumber(value, 6);
+}
+
+bool isLabelKey(const std::string& path)
+{
+    return path == "hardware.preset" || path == "hardware.name" || path == "model.preset" || path == "model.name";
+}
+
+QString changeText(const ScenarioChange& c, bool youSet)
+{
+    const QString path = QString::fromStdString(c.path);
+    const QString before = c.numeric ? readableSetting(c.path, c.before_number) : unquoted(c.before);
+    const QString after = c.numeric ? readableSetting(c.path, c.after_number) : unquoted(c.after);
+    return youSet ? QObject::tr("%1 = %2 (you set %3)").arg(path, before, after) : QObject::tr("%1: %2 → %3").arg(path, before, after);
+}
 
 Baseline::Baseline(std::function<AnalysisOutputPtr()> current, QObject* parent)
     : QObject(parent), current_(std::move(current)), pin_(new QAction(tr("Pin result as &baseline"), this)),

@@ -10,7 +10,19 @@
 
 class QAction;
 
+namespace kvtier {
+struct ScenarioChange;
+}
+
 namespace kvtier::ui {
+
+// A scenario value in the units the scenario panel uses ("80 GB", "3.35 TB/s").
+QString readableSetting(const std::string& path, double value);
+// Preset ids and names follow the values ("custom" once edited): not values themselves.
+bool isLabelKey(const std::string& path);
+// "hardware.tiers.0.capacity_bytes = 80 GB (you set 10 GB)" when `youSet`, else
+// "hardware.tiers.2.bandwidth: 76.8 GB/s → 38.4 GB/s".
+QString changeText(const ScenarioChange& c, bool youSet);
 
 class Baseline : public QObject {
     Q_OBJECT

@@ -3,6 +3,7 @@
 #include "core/config/scenario_diff.hpp"
 #include "core/engine/view_baseline.hpp"
 #include "core/engine/view_explain.hpp"
+#include "ui/baseline.hpp"
 #include "ui/layer_link.hpp"
 #include "ui/theme.hpp"
 #include "ui/units.hpp"
@@ -58,10 +59,8 @@ QString ExplainPanel::baselineHtml() const
     else {
         QStringList items;
         for (const ScenarioChange& c : changes)
-            items << QStringLiteral("<span class='f'>%1</span>: %2 → %3")
-                         .arg(QString::fromStdString(c.path).toHtmlEscaped(),
-                              QString::fromStdString(c.before.empty() ? "–" : c.before).toHtmlEscaped(),
-                              QString::fromStdString(c.after.empty() ? "–" : c.after).toHtmlEscaped());
+            if (!isLabelKey(c.path))
+                items << changeText(c, false).toHtmlEscaped();
         h += tr("<p>Changed: %1</p>").arg(items.join(QStringLiteral("; ")));
     }
     h += QStringLiteral("<table cellspacing=0 border=0><tr><th></th><th>%1</th><th>%2</th><th>Δ</th></tr>")
@@ -109,6 +108,8 @@ void ExplainPanel::render()
     QString h;
     h += QStringLiteral("<style>td,th{padding:1px 5px;} th{text-align:left;} .lim{font-weight:bold; color:#D55E00;}"
                         " .f{font-family:monospace;} h3{margin:6px 0 2px 0;}</style>");
+    // A pinned baseline answers "what changed?": first, above the step's formulas.
+    h += baselineHtml();
     h += tr("<h3>Step t = %1 &nbsp;·&nbsp; %2%3</h3>")
              .arg(e.step)
              .arg(esc(e.policy_label))
@@ -174,7 +175,6 @@ void ExplainPanel::render()
              .arg(formatThroughput(e.throughput))
              .arg(formatPercent(e.hbm_hit_ratio))
              .arg(formatBytes(e.migrated_bytes));
-    h += baselineHtml();
     const int scroll = text_->verticalScrollBar() ? text_->verticalScrollBar()->value() : 0;
     text_->setHtml(h);
     if (text_->verticalScrollBar())

@@ -1,32 +1,12 @@
 #include "ui/infeasible_banner.hpp"
 
 #include "core/config/scenario_diff.hpp"
+#include "ui/baseline.hpp"
 #include "ui/units.hpp"
 
 #include <QEvent>
 
 namespace kvtier::ui {
-
-namespace {
-
-bool endsWith(const std::string& s, const char* tail)
-{
-    const std::string t(tail);
-    return s.size() >= t.size() && s.compare(s.size() - t.size(), t.size(), t) == 0;
-}
-
-} // namespace
-
-QString readableSetting(const std::string& path, double value)
-{
-    if (endsWith(path, "_bytes") || endsWith(path, "weight_bytes"))
-        return formatBytes(value);
-    if (endsWith(path, "bandwidth") || endsWith(path, "link_read") || endsWith(path, "link_write"))
-        return formatBandwidth(value);
-    if (endsWith(path, "_s"))
-        return formatSeconds(value);
-    return formatNumber(value, 6);
-}
 
 InfeasibleBanner::InfeasibleBanner(QWidget* over) : QLabel(over)
 {
@@ -73,19 +53,9 @@ void InfeasibleBanner::showFailure(const QString& message, bool infeasible, cons
     if (shown) {
         QStringList kept;
         for (const ScenarioChange& c : scenarioChanges(*shown, asked)) {
-            if (kept.size() == 4) {
-                kept << tr("…");
-                break;
-            }
-            const QString path = QString::fromStdString(c.path);
-            if (c.numeric)
-                kept << tr("%1 = %2 (you set %3)").arg(path, readableSetting(c.path, c.before_number), readableSetting(c.path, c.after_number));
-            else {
-                QString v = QString::fromStdString(c.before.empty() ? "–" : c.before);
-                if (v.size() >= 2 && v.startsWith(QChar('"')) && v.endsWith(QChar('"')))
-                    v = v.mid(1, v.size() - 2);
-                kept << tr("%1 = %2").arg(path, v);
-            }
+            if (isLabelKey(c.path))
+                continue;
+            kept << changeText(c, true);
         }
         html += QStringLiteral("<br>") + (kept.isEmpty() ? tr("Every view shows the last feasible result.")
                                                        : tr("Every view shows the last feasible result: %1.").arg(kept.join(QStringLiteral(", ")).toHtmlEscaped()));

@@ -24,7 +24,4 @@ private:
     void place();
 };
 
-// "hardware.tiers.0.capacity_bytes = 131 kB" in the units the scenario panel uses.
-QString readableSetting(const std::string& path, double value);
-
 } // namespace kvtier::ui

@@ -30,16 +30,17 @@ void LayerLink::setLayer(int layer)
 QComboBox* LayerLink::makeSelector(QWidget* parent)
 {
     auto* combo = new QComboBox(parent);
+    combo->setSizeAdjustPolicy(QComboBox::AdjustToContents);
     combo->setObjectName(QStringLiteral("layerSelector"));
     auto fill = [this, combo] {
         const QSignalBlocker block(combo);
         combo->clear();
         if (slots_ <= 1) {
-            combo->addItem(tr("all layers (aggregated trace)"), -1);
+            combo->addItem(tr("all layers"), -1);
             combo->setEnabled(false);
-            combo->setToolTip(tr("The trace has one record per step for every layer: there is no layer to choose"));
+            combo->setToolTip(tr("An aggregated trace: one record per step stands for every layer, so there is no layer to choose"));
         } else {
-            combo->addItem(tr("all %1 layers").arg(slots_), -1);
+            combo->addItem(tr("all %1").arg(slots_), -1);
             for (int l = 0; l < slots_; ++l)
                 combo->addItem(tr("layer %1").arg(l), l);
             combo->setEnabled(true);

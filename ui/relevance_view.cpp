@@ -23,34 +23,36 @@ namespace kvtier::ui {
 RelevanceView::RelevanceView(StepLink* link, QWidget* parent)
     : PlotView(QStringLiteral("relevance"), tr("Relevance"), parent), link_(link)
 {
-    headerLayout()->insertWidget(0, new QLabel(tr("Colours:"), this));
+    // A compact header: the view shares its row with the bandwidth view.
     gradient_ = new QComboBox(this);
+    gradient_->setToolTip(tr("Colour scale of the relevance heatmap"));
     gradient_->addItem(QStringLiteral("viridis"));
     gradient_->addItem(QStringLiteral("cividis"));
-    headerLayout()->insertWidget(1, gradient_);
-    dim_ = new QCheckBox(tr("Dim tokens not read"), this);
+    headerLayout()->insertWidget(0, gradient_);
+    dim_ = new QCheckBox(tr("Dim unread"), this);
     dim_->setChecked(true);
     dim_->setToolTip(tr("Darken every token the selection did not read, so the selected set stands out"));
-    headerLayout()->insertWidget(2, dim_);
-    headerLayout()->insertWidget(3, new QLabel(tr("Follow token:"), this));
+    headerLayout()->insertWidget(1, dim_);
+    headerLayout()->insertWidget(2, new QLabel(tr("Token:"), this));
     tokenEdit_ = new QLineEdit(this);
     tokenEdit_->setObjectName(QStringLiteral("followToken"));
-    tokenEdit_->setPlaceholderText(tr("index, or click"));
-    tokenEdit_->setMaximumWidth(110);
+    tokenEdit_->setPlaceholderText(tr("follow…"));
+    tokenEdit_->setMaximumWidth(70);
     tokenEdit_->setValidator(new QIntValidator(0, std::numeric_limits<int>::max(), tokenEdit_));
     tokenEdit_->setToolTip(tr("Type a token index and press Enter to plot its relevance, selection and tier over time "
                               "(or click a token in the heatmap)"));
-    headerLayout()->insertWidget(4, tokenEdit_);
+    headerLayout()->insertWidget(3, tokenEdit_);
     auto* reset = new QToolButton(this);
     reset->setObjectName(QStringLiteral("resetZoom"));
     reset->setText(tr("Reset zoom"));
+    reset->setAutoRaise(true);
     reset->setToolTip(tr("Show every step and every token"));
-    headerLayout()->insertWidget(5, reset);
-    statsHelp_ = new QLabel(tr("<a href='#'>turnover · reuse · stay?</a>"), this);
+    headerLayout()->insertWidget(4, reset);
+    statsHelp_ = new QLabel(tr("<a href='#'>(?)</a>"), this);
     statsHelp_->setToolTip(statisticsHelp());
     statsHelp_->setTextInteractionFlags(Qt::LinksAccessibleByMouse);
     connect(statsHelp_, &QLabel::linkActivated, this, [this] { QToolTip::showText(QCursor::pos(), statisticsHelp(), statsHelp_); });
-    headerLayout()->insertWidget(6, statsHelp_);
+    headerLayout()->insertWidget(5, statsHelp_);
 
     QCustomPlot* p = plot_;
     mapRect_ = p->axisRect();

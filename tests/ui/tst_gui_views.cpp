@@ -439,8 +439,8 @@ void TestGuiViews::bandwidthDecimatesAndExplainsStyles()
     w.stepLink()->setRange(-0.5, 5999.5);
     // The legend says what solid and dashed mean; migrations have their own axis.
     const QStringList legend = bv->legendLabels();
-    QVERIFY(legend.contains(QStringLiteral("solid: bandwidth use")));
-    QVERIFY(legend.contains(QStringLiteral("dashed: busy time")));
+    QVERIFY(legend.contains(QStringLiteral("tiers: solid = bandwidth use")));
+    QVERIFY(legend.contains(QStringLiteral("dashed = busy time")));
     QVERIFY(legend.contains(QStringLiteral("migration (right axis)")));
     QCOMPARE(bv->migrationGraph()->valueAxis()->axisType(), QCPAxis::atRight);
     // Another policy: the step-time axis fits that policy's curve.
