@@ -144,6 +144,8 @@ void ExportActions::exportViewInteractive(PlotView* view)
         return;
     }
     lastDir_ = QFileInfo(dlg.path()).absolutePath();
+    if (dlg.format() != ExportFormat::Csv)
+        lastFigure_ = dlg.figureSize();
     emit lastDirChanged();
     if (!dlg.fullResolutionCsv())
         emit done(tr("Wrote %1").arg(dlg.path()), 4000);
@@ -164,7 +166,10 @@ void ExportActions::exportAllInteractive()
     lastDir_ = dir;
     emit lastDirChanged();
     QString error;
-    const QStringList files = exportAll(dir, QSize(1200, 750), &error);
+    ExportOptions options;
+    options.size = lastFigure_;   // the size last chosen for one view (1200 x 750 px at first)
+    options.overwrite = true;     // asked above
+    const QStringList files = exportViews(views_(), dir, options, &error);
     if (!error.isEmpty())
         ErrorSink::instance().report(dialogParent_, tr("Export incomplete"), error);
     emit done(tr("Wrote %1 files to %2").arg(files.size()).arg(dir), 5000);

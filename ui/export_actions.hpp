@@ -65,6 +65,7 @@ private:
     std::function<QString()> caption_;
     std::function<AnalysisOutputPtr()> output_;
     Confirm confirm_;
+    FigureSize lastFigure_ = FigureSize::pixels(QSize(1200, 750));   // the dialog's last size: Export all uses it
     JobRunner* jobs_;   // full-resolution heatmap CSVs
 };
 

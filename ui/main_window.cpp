@@ -334,6 +334,12 @@ void MainWindow::buildLayout()
     tabs_ = new QTabWidget(scrolled);
     tabs_->setObjectName(QStringLiteral("viewTabs"));
     tabs_->setDocumentMode(true);
+    // A heatmap is pooled to its plot's size; a tab shown for the first time at another size
+    // asks for its cells again (the stages are cached: only the pooling reruns).
+    connect(tabs_, &QTabWidget::currentChanged, this, [this] {
+        if (tabbedViews())
+            scheduleRequest(60);
+    });
     viewStack_ = new QStackedWidget(scrolled);
     viewStack_->addWidget(rows_);
     viewStack_->addWidget(tabs_);
