@@ -221,6 +221,12 @@ MainWindow::MainWindow(QWidget* parent)
     // hints (offscreen, used by tests and --export) warn when it changes after show().
     ensurePolished();
     layout()->activate();
+    // ...and keep it: made explicit, the layout no longer moves it when a dock's content
+    // changes later (a trace opened in the background fills the Scenario panel after show).
+    // (Setting an unchanged size is ignored and would not make it explicit, hence the reset.)
+    const QSize settled = minimumSize();
+    setMinimumSize(0, 0);
+    setMinimumSize(settled);
 }
 
 MainWindow::~MainWindow()
