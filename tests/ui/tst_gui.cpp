@@ -23,6 +23,7 @@
 #include "ui/theme.hpp"
 #include "ui/value_slider.hpp"
 
+#include "gui_test_main.hpp"
 #include <QApplication>
 #include <QCheckBox>
 #include <QComboBox>
@@ -709,26 +710,7 @@ void TestGui::headlessExportRuns()
     QCOMPARE(proc.exitCode(), 2);
 }
 
-// QTEST_MAIN, plus a private XDG_RUNTIME_DIR when the environment has none: Qt warns
-// about it otherwise, and warnings are fatal in these tests.
-int main(int argc, char** argv)
-{
-    QByteArray runtime;
-    if (qEnvironmentVariableIsEmpty("XDG_RUNTIME_DIR")) {
-        runtime = QDir::tempPath().toUtf8() + "/kvtier-tst-gui-" + QByteArray::number(QCoreApplication::applicationPid());
-        QDir().mkpath(QString::fromUtf8(runtime));
-        QFile::setPermissions(QString::fromUtf8(runtime), QFileDevice::ReadOwner | QFileDevice::WriteOwner | QFileDevice::ExeOwner);
-        qputenv("XDG_RUNTIME_DIR", runtime);
-    }
-    QApplication app(argc, argv);
-    QApplication::setOrganizationName(QStringLiteral("kvtier-test"));
-    QApplication::setApplicationName(QStringLiteral("tst_gui"));
-    TestGui t;
-    const int rc = QTest::qExec(&t, argc, argv);
-    if (!runtime.isEmpty())
-        QDir(QString::fromUtf8(runtime)).removeRecursively();
-    return rc;
-}
+int main(int argc, char** argv) { return runGuiSuite<TestGui>(argc, argv, "tst_gui"); }
 // Last: it adds a trace to the shared test database.
 void TestGui::droppedCsvImportsIntoCurrentDatabase()
 {

@@ -21,6 +21,7 @@
 #include "ui/sweep_view.hpp"
 #include "ui/value_slider.hpp"
 
+#include "gui_test_main.hpp"
 #include <QApplication>
 #include <QCheckBox>
 #include <QComboBox>
@@ -457,25 +458,6 @@ void TestGuiBounds::sweepCurvesAreDistinguishableAndHoverable()
     QVERIFY(sweep->pointToolTip(QPoint(-50, -50)).isEmpty());
 }
 
-// QTEST_MAIN, plus a private XDG_RUNTIME_DIR when the environment has none: Qt warns
-// about it otherwise, and warnings are fatal in these tests.
-int main(int argc, char** argv)
-{
-    QByteArray runtime;
-    if (qEnvironmentVariableIsEmpty("XDG_RUNTIME_DIR")) {
-        runtime = QDir::tempPath().toUtf8() + "/kvtier-tst-gui-bounds-" + QByteArray::number(QCoreApplication::applicationPid());
-        QDir().mkpath(QString::fromUtf8(runtime));
-        QFile::setPermissions(QString::fromUtf8(runtime), QFileDevice::ReadOwner | QFileDevice::WriteOwner | QFileDevice::ExeOwner);
-        qputenv("XDG_RUNTIME_DIR", runtime);
-    }
-    QApplication app(argc, argv);
-    QApplication::setOrganizationName(QStringLiteral("kvtier-test"));
-    QApplication::setApplicationName(QStringLiteral("tst_gui_bounds"));
-    TestGuiBounds t;
-    const int rc = QTest::qExec(&t, argc, argv);
-    if (!runtime.isEmpty())
-        QDir(QString::fromUtf8(runtime)).removeRecursively();
-    return rc;
-}
+int main(int argc, char** argv) { return runGuiSuite<TestGuiBounds>(argc, argv, "tst_gui_bounds"); }
 
 #include "tst_gui_bounds.moc"

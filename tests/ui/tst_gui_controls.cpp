@@ -13,6 +13,7 @@
 #include "ui/scenario_panel.hpp"
 #include "ui/value_slider.hpp"
 
+#include "gui_test_main.hpp"
 #include <QAction>
 #include <QApplication>
 #include <QComboBox>
@@ -569,25 +570,6 @@ void TestGuiControls::sparsityDragShowsIntermediateResults()
     QCOMPARE(w.scenarioPanel()->history()->count() >= 1, true);
 }
 
-// QTEST_MAIN, plus a private XDG_RUNTIME_DIR when the environment has none: Qt warns
-// about it otherwise, and warnings are fatal in these tests.
-int main(int argc, char** argv)
-{
-    QByteArray runtime;
-    if (qEnvironmentVariableIsEmpty("XDG_RUNTIME_DIR")) {
-        runtime = QDir::tempPath().toUtf8() + "/kvtier-tst-gui-controls-" + QByteArray::number(QCoreApplication::applicationPid());
-        QDir().mkpath(QString::fromUtf8(runtime));
-        QFile::setPermissions(QString::fromUtf8(runtime), QFileDevice::ReadOwner | QFileDevice::WriteOwner | QFileDevice::ExeOwner);
-        qputenv("XDG_RUNTIME_DIR", runtime);
-    }
-    QApplication app(argc, argv);
-    QApplication::setOrganizationName(QStringLiteral("kvtier-test"));
-    QApplication::setApplicationName(QStringLiteral("tst_gui_controls"));
-    TestGuiControls t;
-    const int rc = QTest::qExec(&t, argc, argv);
-    if (!runtime.isEmpty())
-        QDir(QString::fromUtf8(runtime)).removeRecursively();
-    return rc;
-}
+int main(int argc, char** argv) { return runGuiSuite<TestGuiControls>(argc, argv, "tst_gui_controls"); }
 
 #include "tst_gui_controls.moc"

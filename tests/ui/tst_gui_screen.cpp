@@ -24,6 +24,7 @@
 #include "ui/sweep_view.hpp"
 #include "ui/window_fit.hpp"
 
+#include "gui_test_main.hpp"
 #include <QAction>
 #include <QApplication>
 #include <QComboBox>
@@ -583,24 +584,6 @@ void TestGuiScreen::headlessNoSweepAndOverwrite()
     QVERIFY(!QFileInfo::exists(QDir(tmp.path()).filePath(QStringLiteral("a"))));
 }
 
-// QTEST_MAIN with a private XDG_RUNTIME_DIR when the environment has none (as tst_gui).
-int main(int argc, char** argv)
-{
-    QByteArray runtime;
-    if (qEnvironmentVariableIsEmpty("XDG_RUNTIME_DIR")) {
-        runtime = QDir::tempPath().toUtf8() + "/kvtier-tst-gui-screen-" + QByteArray::number(QCoreApplication::applicationPid());
-        QDir().mkpath(QString::fromUtf8(runtime));
-        QFile::setPermissions(QString::fromUtf8(runtime), QFileDevice::ReadOwner | QFileDevice::WriteOwner | QFileDevice::ExeOwner);
-        qputenv("XDG_RUNTIME_DIR", runtime);
-    }
-    QApplication app(argc, argv);
-    QApplication::setOrganizationName(QStringLiteral("kvtier-test"));
-    QApplication::setApplicationName(QStringLiteral("tst_gui_screen"));
-    TestGuiScreen t;
-    const int rc = QTest::qExec(&t, argc, argv);
-    if (!runtime.isEmpty())
-        QDir(QString::fromUtf8(runtime)).removeRecursively();
-    return rc;
-}
+int main(int argc, char** argv) { return runGuiSuite<TestGuiScreen>(argc, argv, "tst_gui_screen"); }
 
 #include "tst_gui_screen.moc"

@@ -18,6 +18,7 @@
 #include "ui/units.hpp"
 #include "ui/value_slider.hpp"
 
+#include "gui_test_main.hpp"
 #include <QAction>
 #include <QApplication>
 #include <QComboBox>
@@ -453,24 +454,5 @@ void TestGuiViews::bandwidthDecimatesAndExplainsStyles()
     QCOMPARE(bv->plot()->axisRect()->axis(QCPAxis::atLeft)->range().upper, bpeak * 1.15);
 }
 
-// QTEST_MAIN, plus a private XDG_RUNTIME_DIR when the environment has none: Qt warns
-// about it otherwise, and warnings are fatal in these tests.
-int main(int argc, char** argv)
-{
-    QByteArray runtime;
-    if (qEnvironmentVariableIsEmpty("XDG_RUNTIME_DIR")) {
-        runtime = QDir::tempPath().toUtf8() + "/kvtier-tst-gui-views-" + QByteArray::number(QCoreApplication::applicationPid());
-        QDir().mkpath(QString::fromUtf8(runtime));
-        QFile::setPermissions(QString::fromUtf8(runtime), QFileDevice::ReadOwner | QFileDevice::WriteOwner | QFileDevice::ExeOwner);
-        qputenv("XDG_RUNTIME_DIR", runtime);
-    }
-    QApplication app(argc, argv);
-    QApplication::setOrganizationName(QStringLiteral("kvtier-test"));
-    QApplication::setApplicationName(QStringLiteral("tst_gui_views"));
-    TestGuiViews t;
-    const int rc = QTest::qExec(&t, argc, argv);
-    if (!runtime.isEmpty())
-        QDir(QString::fromUtf8(runtime)).removeRecursively();
-    return rc;
-}
+int main(int argc, char** argv) { return runGuiSuite<TestGuiViews>(argc, argv, "tst_gui_views"); }
 #include "tst_gui_views.moc"
