@@ -46,7 +46,9 @@ fi
 for b in "$prefix"/bin/*; do
   if grep -qaF "$src" "$b"; then
     echo "install: $(basename "$b") contains the source path $src:"
-    grep -aoF "$src" "$b" | head -3
+    # The printable text around each occurrence says what put it there.
+    grep -aoE "[[:print:]]{0,80}$(printf '%s' "$src" | sed 's/[][\.*^$/]/\\&/g')[[:print:]]{0,80}" "$b" | head -5
+    readelf -S -W "$b" 2>/dev/null | grep -E '\.debug|\.comment' | head -3 || true
     status=1
   fi
 done
