@@ -454,6 +454,7 @@ void ComparisonView::plotBars()
             text += banded ? tr("  (×%1 B)").arg(r.gapB, 0, 'f', 3) : tr("  (×%1)").arg(r.gap, 0, 'f', 2);
         label->setText(text);
         label->setClipToAxisRect(true);
+        label->setLayer(QStringLiteral("axes"));   // above the bound lines drawn across the bars
         labels_.push_back(label);
         labelFit_.push_back({v, text, brief, true, r.online});
     }
@@ -581,18 +582,20 @@ void ComparisonView::fitValueLabels()
         const QFontMetricsF fm(l->font());
         const double end = p->xAxis->coordToPixel(f.value);
         bool placed = false;
-        for (const QString& text : {f.full, f.brief}) {
-            const double w = fm.horizontalAdvance(text);
-            if (end + pad + w <= rect.right()) {
-                l->setText(text);
+        // After the bar (whole, then the value alone), else inside its end.
+        const std::pair<const QString*, bool> tries[] = {{&f.full, false}, {&f.brief, false}, {&f.full, true}, {&f.brief, true}};
+        for (const auto& [text, inside] : tries) {
+            const double w = fm.horizontalAdvance(*text);
+            if (!inside && end + pad + w <= rect.right()) {
+                l->setText(*text);
                 l->setPositionAlignment(Qt::AlignLeft | Qt::AlignVCenter);
                 l->setPadding(QMargins(4, 0, 0, 0));
                 l->setColor(outside);
                 placed = true;
-            } else if (end - base >= w + 2 * pad) {
-                // Inside the bar's end, in the colour that reads on the bar.
+            } else if (inside && end - base >= w + 2 * pad) {
+                // In the colour that reads on the bar.
                 const QColor bar = (f.online ? online_ : oracle_)->brush().color();
-                l->setText(text);
+                l->setText(*text);
                 l->setPositionAlignment(Qt::AlignRight | Qt::AlignVCenter);
                 l->setPadding(QMargins(0, 0, 4, 0));
                 l->setColor(bar.lightness() > 150 ? QColor(Qt::black) : QColor(Qt::white));
