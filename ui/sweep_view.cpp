@@ -625,11 +625,13 @@ void SweepView::plotGrid()
             const double t = g.best_time_s[g.cell(static_cast<size_t>(i), static_cast<size_t>(j))];
             map_->data()->setCell(i, j, std::isfinite(t) ? t * tscale : qQNaN());
         }
-    QCPColorGradient gradient = viridisGradient();
-    gradient.setNanHandling(QCPColorGradient::nhTransparent);
-    map_->setGradient(gradient);
+    // The scale hands its gradient to the map it is joined to: set it on both, after.
     map_->setInterpolate(false);
     map_->setColorScale(colorScale_);
+    QCPColorGradient gradient = viridisGradient();
+    gradient.setNanHandling(QCPColorGradient::nhTransparent);   // cells not computed stay blank
+    colorScale_->setGradient(gradient);
+    map_->setGradient(gradient);
     if (g.max_time_s > 0)
         map_->setDataRange(g.min_time_s < g.max_time_s ? QCPRange(g.min_time_s * tscale, g.max_time_s * tscale)
                                                         : QCPRange(g.min_time_s * tscale * 0.999, g.max_time_s * tscale * 1.001));

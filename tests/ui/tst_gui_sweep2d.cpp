@@ -134,6 +134,8 @@ void TestGuiSweep2d::twoKnobsFillTheHeatMap()
     // Every time of this small trace is below a second: the scale is in ms.
     QVERIFY(r->grid.max_time_s > 0 && r->grid.max_time_s < 1);
     QCOMPARE(sweep->colorScale()->axis()->label(), QStringLiteral("best policy's time (ms)"));
+    QCOMPARE(map->gradient().nanHandling(), QCPColorGradient::nhTransparent);   // blank until computed
+    QCOMPARE(map->gradient(), sweep->colorScale()->gradient());
     QCOMPARE(map->data()->keySize(), 3);
     QCOMPARE(map->data()->valueSize(), 3);
     QVERIFY(shown.count() >= 1);
