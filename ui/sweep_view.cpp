@@ -286,6 +286,7 @@ SweepView::SweepView(std::shared_ptr<Pipeline> pipeline, QWidget* parent)
     // Legend to the right of the plot: many policies, and curves reach every corner.
     plot_->axisRect()->insetLayout()->take(plot_->legend);
     auto* side = new QCPLayoutGrid;
+    legendSide_ = side;
     plot_->plotLayout()->addElement(0, 1, side);
     plot_->plotLayout()->setColumnStretchFactor(1, 0.001);
     side->addElement(0, 0, plot_->legend);
@@ -500,6 +501,8 @@ void SweepView::plotResult()
         p->plotLayout()->simplify();
         colorScale_ = nullptr;
     }
+    if (!legendSide_->hasElement(0, 0))
+        legendSide_->addElement(0, 0, p->legend);
     p->legend->setVisible(true);
     p->yAxis->setTicker(QSharedPointer<QCPAxisTicker>(new QCPAxisTicker));
     p->yAxis->setLabel(tr("throughput (output tokens/s)"));
@@ -598,7 +601,10 @@ void SweepView::plotGrid()
     QCustomPlot* p = plot_;
     const SweepResult& r = *result_;
     const SweepGrid2d& g = r.grid;
+    // The legend leaves its column (a hidden element still takes its width there).
     p->legend->setVisible(false);
+    if (legendSide_->hasElement(0, 0))
+        legendSide_->take(p->legend);
     if (!colorScale_) {
         colorScale_ = new QCPColorScale(p);
         colorScale_->setType(QCPAxis::atRight);

@@ -13,6 +13,7 @@
 class QCheckBox;
 class QCPColorMap;
 class QCPColorScale;
+class QCPLayoutGrid;
 class QComboBox;
 class QDoubleSpinBox;
 class QSpinBox;
@@ -104,6 +105,7 @@ private:
     QDoubleSpinBox *from_, *to_, *from2_, *to2_;
     QCPColorMap* map_ = nullptr;
     QCPColorScale* colorScale_ = nullptr;
+    QCPLayoutGrid* legendSide_ = nullptr;   // the legend's column (the curves' legend; out of it for a heat map)
     QSpinBox* points_;
     QCheckBox *boundCurves_, *logX_;
     QPushButton *run_, *cancel_;

@@ -134,6 +134,7 @@ void TestGuiSweep2d::twoKnobsFillTheHeatMap()
     // Every time of this small trace is below a second: the scale is in ms.
     QVERIFY(r->grid.max_time_s > 0 && r->grid.max_time_s < 1);
     QCOMPARE(sweep->colorScale()->axis()->label(), QStringLiteral("best policy's time (ms)"));
+    QVERIFY(!sweep->plot()->legend->visible() && !sweep->plot()->legend->layout());   // no room kept for it
     QCOMPARE(map->gradient().nanHandling(), QCPColorGradient::nhTransparent);   // blank until computed
     QCOMPARE(map->gradient(), sweep->colorScale()->gradient());
     QCOMPARE(map->data()->keySize(), 3);
@@ -190,6 +191,7 @@ void TestGuiSweep2d::twoKnobsFillTheHeatMap()
     QVERIFY(!sweep->colorMap());
     QVERIFY(!sweep->colorScale());
     QCOMPARE(sweep->plot()->graphCount(), 5);   // 2 bounds + 3 policies
+    QVERIFY(sweep->plot()->legend->visible() && sweep->plot()->legend->layout());   // back in its column
     QVERIFY2(errors_.isEmpty(), qPrintable(errors_.join('\n')));
 }
 
