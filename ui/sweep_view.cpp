@@ -80,8 +80,9 @@ double knobScale(int knob, QString* unit)
 }
 
 // n values from a to b (scenario units): geometric for bandwidth and batch (their effect is
-// multiplicative), batch rounded to whole sequences, repeats dropped.
-std::vector<double> knobValues(int knob, double a, double b, int n)
+// multiplicative), whole numbers where the knob takes only those (the batch, a top-k
+// budget), repeats dropped.
+std::vector<double> knobValues(int knob, double a, double b, int n, bool whole)
 {
     const bool geometric = (knob == DramBandwidth || knob == Batch) && a > 0 && b > 0;
     std::vector<double> xs;
@@ -90,6 +91,8 @@ std::vector<double> knobValues(int knob, double a, double b, int n)
         double x = geometric ? a * std::pow(b / a, f) : a + (b - a) * f;
         if (knob == Batch)
             x = std::max(1.0, std::round(x));
+        else if (whole)
+            x = std::round(x);
         if (xs.empty() || x != xs.back())
             xs.push_back(x);
     }
@@ -373,7 +376,8 @@ void SweepView::run()
     const int n = points_->value();
     QString unit, unit2;
     const double scale = knobScale(knob, &unit);
-    const std::vector<double> xs = knobValues(knob, from_->value() * scale, to_->value() * scale, n);
+    const bool topK = base_.selection.mode == SelectionMode::TopK;
+    const std::vector<double> xs = knobValues(knob, from_->value() * scale, to_->value() * scale, n, knob == Sparsity && topK);
     auto res = std::make_shared<SweepResult>();
     res->knob = knob_->currentText();
     res->unit = unit;
@@ -386,7 +390,8 @@ void SweepView::run()
             return;
         }
         const double scale2 = knobScale(knob2, &unit2);
-        const std::vector<double> ys = knobValues(knob2, from2_->value() * scale2, to2_->value() * scale2, n);
+        const std::vector<double> ys =
+            knobValues(knob2, from2_->value() * scale2, to2_->value() * scale2, n, knob2 == Sparsity && topK);
         res->twoD = true;
         res->knob2 = knob2_->currentText();
         res->unit2 = unit2;
