@@ -234,6 +234,7 @@ ComparisonView::ComparisonView(QWidget* parent) : PlotView(QStringLiteral("compa
     p->legend->setIconSize(16, 10);
     p->setMouseTracking(true);
     p->installEventFilter(this);
+    connect(p, &QCustomPlot::beforeReplot, this, [this] { fitValueLabels(); });
     setPlotTitle(tr("Policies against the bounds"));
     applyTheme();
 }
@@ -411,6 +412,7 @@ void ComparisonView::plotBars()
     QCustomPlot* p = plot_;
     for (QCPItemStraightLine* l : boundLines_)
         p->removeItem(l);
+    labelFit_.clear();
     for (QCPItemText* t : labels_)
         p->removeItem(t);
     boundLines_.clear();
@@ -446,12 +448,15 @@ void ComparisonView::plotBars()
         label->position->setCoords(v, key);
         label->setPositionAlignment(Qt::AlignLeft | Qt::AlignVCenter);
         label->setPadding(QMargins(4, 0, 0, 0));
-        QString text = tput ? formatThroughput(r.throughput) : formatSeconds(r.time);
+        const QString brief = tput ? formatThroughput(r.throughput) : formatSeconds(r.time);
+        QString text = brief;
         if (!tput)
             text += banded ? tr("  (×%1 B)").arg(r.gapB, 0, 'f', 3) : tr("  (×%1)").arg(r.gap, 0, 'f', 2);
         label->setText(text);
         label->setClipToAxisRect(true);
+        label->setLayer(QStringLiteral("axes"));   // above the bound lines drawn across the bars
         labels_.push_back(label);
+        labelFit_.push_back({v, text, brief, true, r.online});
     }
     online_->setData(ok, ov);
     oracle_->setData(xk, xv);
@@ -546,9 +551,61 @@ void ComparisonView::thinLabels()
     for (int i = 0; i < static_cast<int>(labels_.size()); ++i) {
         const bool keep = i == shown || (i % every == 0 && (shown < 0 || std::abs(i - shown) >= every));
         labels_[static_cast<size_t>(i)]->setVisible(keep);
+        if (static_cast<size_t>(i) < labelFit_.size())
+            labelFit_[static_cast<size_t>(i)].kept = keep;
         ticker->addTick(i, keep && i < tickTexts_.size() ? tickTexts_[i] : QString());
     }
     plot_->yAxis->setTicker(ticker);
+}
+
+void ComparisonView::fitValueLabels()
+{
+    if (labels_.empty() || labelFit_.size() != labels_.size())
+        return;
+    QCustomPlot* p = plot_;
+    // The layout at the size about to be drawn (what QCustomPlot does before drawing).
+    p->plotLayout()->setOuterRect(p->viewport());
+    p->plotLayout()->update(QCPLayoutElement::upPreparation);
+    p->plotLayout()->update(QCPLayoutElement::upMargins);
+    p->plotLayout()->update(QCPLayoutElement::upLayout);
+    const QRect rect = p->axisRect()->rect();
+    const double pad = 4;
+    const double base = std::max(static_cast<double>(rect.left()), p->xAxis->coordToPixel(0));
+    const QColor outside = Theme::current().foreground;
+    for (size_t i = 0; i < labels_.size(); ++i) {
+        QCPItemText* l = labels_[i];
+        const LabelFit& f = labelFit_[i];
+        if (!f.kept) {
+            l->setVisible(false);
+            continue;
+        }
+        const QFontMetricsF fm(l->font());
+        const double end = p->xAxis->coordToPixel(f.value);
+        bool placed = false;
+        // After the bar (whole, then the value alone), else inside its end.
+        const std::pair<const QString*, bool> tries[] = {{&f.full, false}, {&f.brief, false}, {&f.full, true}, {&f.brief, true}};
+        for (const auto& [text, inside] : tries) {
+            const double w = fm.horizontalAdvance(*text);
+            if (!inside && end + pad + w <= rect.right()) {
+                l->setText(*text);
+                l->setPositionAlignment(Qt::AlignLeft | Qt::AlignVCenter);
+                l->setPadding(QMargins(4, 0, 0, 0));
+                l->setColor(outside);
+                placed = true;
+            } else if (inside && end - base >= w + 2 * pad) {
+                // In the colour that reads on the bar.
+                const QColor bar = (f.online ? online_ : oracle_)->brush().color();
+                l->setText(*text);
+                l->setPositionAlignment(Qt::AlignRight | Qt::AlignVCenter);
+                l->setPadding(QMargins(0, 0, 4, 0));
+                l->setColor(bar.lightness() > 150 ? QColor(Qt::black) : QColor(Qt::white));
+                placed = true;
+            }
+            if (placed)
+                break;
+        }
+        l->setVisible(placed);
+    }
 }
 
 QString ComparisonView::barToolTip(const QString& name) const

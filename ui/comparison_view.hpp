@@ -57,6 +57,10 @@ private:
     void fillTable();
     void plotBars();
     void thinLabels();
+    // Each kept value label where it fits at the size about to be drawn (the screen's, or
+    // a figure's during an export): after its bar, else inside it, else shortened (the
+    // value without the gap), else hidden (hover still gives it). Runs before every replot.
+    void fitValueLabels();
     void updateNote();
     void hover(QPoint pos);
     QComboBox* metric_;
@@ -68,6 +72,13 @@ private:
     QCPItemRect* band_ = nullptr;
     std::vector<QCPItemStraightLine*> boundLines_;
     std::vector<QCPItemText*> labels_;
+    struct LabelFit {
+        double value = 0;          // the bar's end (axis units)
+        QString full, brief;       // with and without the gap
+        bool kept = true;          // thinLabels keeps it
+        bool online = true;        // which bar colour it may sit on
+    };
+    std::vector<LabelFit> labelFit_;   // one per labels_ entry
     QStringList barNames_, tickTexts_;   // bar i's policy and its axis label
     QString shownPolicy_;
     QString boundsState_;   // "", "pending", "cancelled"

@@ -2,6 +2,7 @@
 
 #include "core/engine/sweep.hpp"
 #include "core/engine/view_sweep.hpp"
+#include "core/engine/view_sweep2d.hpp"
 #include "core/model/hardware.hpp"
 #include "core/model/error.hpp"
 #include "ui/error_sink.hpp"
@@ -67,6 +68,85 @@ Scenario scenarioAt(const Scenario& base, int knob, double x)
     return s;
 }
 
+// The unit a knob's range is typed in, and the factor to scenario units.
+double knobScale(int knob, QString* unit)
+{
+    if (knob == HbmCapacity || knob == DramBandwidth) {
+        *unit = knob == HbmCapacity ? QStringLiteral("GB") : QStringLiteral("GB/s");
+        return 1e9;
+    }
+    *unit = QString();
+    return 1;
+}
+
+// n values from a to b (scenario units): geometric for bandwidth and batch (their effect is
+// multiplicative), whole numbers where the knob takes only those (the batch, a top-k
+// budget), repeats dropped.
+std::vector<double> knobValues(int knob, double a, double b, int n, bool whole)
+{
+    const bool geometric = (knob == DramBandwidth || knob == Batch) && a > 0 && b > 0;
+    std::vector<double> xs;
+    for (int i = 0; i < n; ++i) {
+        const double f = static_cast<double>(i) / (n - 1);
+        double x = geometric ? a * std::pow(b / a, f) : a + (b - a) * f;
+        if (knob == Batch)
+            x = std::max(1.0, std::round(x));
+        else if (whole)
+            x = std::round(x);
+        if (xs.empty() || x != xs.back())
+            xs.push_back(x);
+    }
+    return xs;
+}
+
+// A knob's default range around the base scenario, in its unit, and the suffix shown.
+void defaultRange(const Scenario& base, int knob, double* from, double* to, QString* suffix)
+{
+    const auto& tiers = base.hardware.tiers;
+    switch (knob) {
+    case HbmCapacity:
+        *suffix = QStringLiteral(" GB");
+        // From just above the weights kept in HBM (below that nothing fits) to 1.5x today.
+        *from = std::ceil(base.model.weight_bytes * base.weights_in_fast_tier / 1e9 + 0.5);
+        *to = std::max(*from + 1, std::ceil(tiers[0].capacity_bytes / 1e9 * 1.5));
+        break;
+    case DramBandwidth:
+        *suffix = QStringLiteral(" GB/s");
+        *from = tiers.size() > 1 ? tiers[1].bandwidth / 1e9 * 0.25 : 50;
+        *to = tiers.size() > 1 ? tiers[1].bandwidth / 1e9 * 4 : 2000;
+        break;
+    case Sparsity:
+        *suffix = QString();
+        if (base.selection.mode == SelectionMode::TopK) {
+            *from = 64;
+            *to = 8192;
+        } else if (base.selection.mode == SelectionMode::Mass) {
+            *from = 0.5;
+            *to = 0.99;
+        } else {
+            *from = 0.02;
+            *to = 1.0;
+        }
+        break;
+    default:
+        *suffix = QString();
+        *from = 1;
+        *to = 64;
+        break;
+    }
+}
+
+// A time in readable units for the heat map's scale: the factor from seconds and its name.
+double timeScale(double maxSeconds, QString* unit)
+{
+    if (maxSeconds > 0 && maxSeconds < 1) {
+        *unit = QStringLiteral("ms");
+        return 1e3;
+    }
+    *unit = QStringLiteral("s");
+    return 1;
+}
+
 // Curve i's pen: colour and dash both vary (15 colours x 4 dashes), so 14+ curves stay
 // apart in colour, in print and for colour-blind readers.
 QPen curvePen(int i)
@@ -87,6 +167,13 @@ QCPScatterStyle::ScatterShape curveShape(int i, bool online)
 std::shared_ptr<SweepResult> collectPoints(const SweepResult& proto, const std::vector<std::optional<kvtier::SweepPoint>>& got)
 {
     auto out = std::make_shared<SweepResult>(proto);
+    if (out->twoD) {
+        for (const auto& cp : got)
+            if (cp)
+                out->sweep2d.points.push_back(*cp);
+        out->grid = sweepGrid2d(out->sweep2d);
+        return out;
+    }
     for (const auto& cp : got) {
         if (!cp)
             continue;
@@ -151,6 +238,32 @@ SweepView::SweepView(std::shared_ptr<Pipeline> pipeline, QWidget* parent)
     rangeRow->addWidget(boundCurves_);
     rangeRow->addStretch(1);
     bodyLayout()->insertLayout(0, rangeRow);
+    // A second knob makes the sweep 2-D: a heat map of the best policy's time.
+    auto* row2 = new QHBoxLayout;
+    row2->addWidget(new QLabel(tr("Second knob:"), this));
+    knob2_ = new QComboBox(this);
+    knob2_->setObjectName(QStringLiteral("sweepKnob2"));
+    knob2_->setToolTip(tr("A second knob makes a 2-D sweep: a heat map of the best policy's time over both knobs "
+                          "(points per knob as set above)"));
+    knob2_->addItem(tr("none (curves)"));
+    for (int k = 0; k < knob_->count(); ++k)
+        knob2_->addItem(knob_->itemText(k));
+    row2->addWidget(knob2_);
+    from2_ = new QDoubleSpinBox(this);
+    to2_ = new QDoubleSpinBox(this);
+    for (QDoubleSpinBox* sb : {from2_, to2_}) {
+        sb->setRange(0, 1e9);
+        sb->setDecimals(3);
+        sb->setKeyboardTracking(false);
+        sb->setEnabled(false);
+    }
+    row2->addWidget(new QLabel(tr("from"), this));
+    row2->addWidget(from2_);
+    row2->addWidget(new QLabel(tr("to"), this));
+    row2->addWidget(to2_);
+    row2->addStretch(1);
+    bodyLayout()->insertLayout(1, row2);
+    connect(knob2_, &QComboBox::currentIndexChanged, this, [this] { configureKnob2(); });
     run_ = new QPushButton(tr("Run sweep"), this);
     run_->setIcon(QIcon(QStringLiteral(":/icons/run.svg")));
     cancel_ = new QPushButton(tr("Cancel"), this);
@@ -176,6 +289,7 @@ SweepView::SweepView(std::shared_ptr<Pipeline> pipeline, QWidget* parent)
     // Legend to the right of the plot: many policies, and curves reach every corner.
     plot_->axisRect()->insetLayout()->take(plot_->legend);
     auto* side = new QCPLayoutGrid;
+    legendSide_ = side;
     plot_->plotLayout()->addElement(0, 1, side);
     plot_->plotLayout()->setColumnStretchFactor(1, 0.001);
     side->addElement(0, 0, plot_->legend);
@@ -209,47 +323,34 @@ void SweepView::configureKnob()
 {
     if (!haveBase_)
         return;
-    const auto& tiers = base_.hardware.tiers;
     {
         // Capacity, bandwidth and batch act multiplicatively: log x by default for the latter two.
         const QSignalBlocker block(logX_);
         logX_->setChecked(knob_->currentIndex() == DramBandwidth || knob_->currentIndex() == Batch);
     }
-    switch (knob_->currentIndex()) {
-    case HbmCapacity:
-        from_->setSuffix(QStringLiteral(" GB"));
-        to_->setSuffix(QStringLiteral(" GB"));
-        // From just above the weights kept in HBM (below that nothing fits) to 1.5x today.
-        from_->setValue(std::ceil(base_.model.weight_bytes * base_.weights_in_fast_tier / 1e9 + 0.5));
-        to_->setValue(std::max(from_->value() + 1, std::ceil(tiers[0].capacity_bytes / 1e9 * 1.5)));
-        break;
-    case DramBandwidth:
-        from_->setSuffix(QStringLiteral(" GB/s"));
-        to_->setSuffix(QStringLiteral(" GB/s"));
-        from_->setValue(tiers.size() > 1 ? tiers[1].bandwidth / 1e9 * 0.25 : 50);
-        to_->setValue(tiers.size() > 1 ? tiers[1].bandwidth / 1e9 * 4 : 2000);
-        break;
-    case Sparsity:
-        from_->setSuffix(QString());
-        to_->setSuffix(QString());
-        if (base_.selection.mode == SelectionMode::TopK) {
-            from_->setValue(64);
-            to_->setValue(8192);
-        } else if (base_.selection.mode == SelectionMode::Mass) {
-            from_->setValue(0.5);
-            to_->setValue(0.99);
-        } else {
-            from_->setValue(0.02);
-            to_->setValue(1.0);
-        }
-        break;
-    case Batch:
-        from_->setSuffix(QString());
-        to_->setSuffix(QString());
-        from_->setValue(1);
-        to_->setValue(64);
-        break;
-    }
+    double from = 0, to = 0;
+    QString suffix;
+    defaultRange(base_, knob_->currentIndex(), &from, &to, &suffix);
+    from_->setSuffix(suffix);
+    to_->setSuffix(suffix);
+    from_->setValue(from);
+    to_->setValue(to);
+}
+
+void SweepView::configureKnob2()
+{
+    const int k = knob2_->currentIndex() - 1;
+    from2_->setEnabled(k >= 0);
+    to2_->setEnabled(k >= 0);
+    if (!haveBase_ || k < 0)
+        return;
+    double from = 0, to = 0;
+    QString suffix;
+    defaultRange(base_, k, &from, &to, &suffix);
+    from2_->setSuffix(suffix);
+    to2_->setSuffix(suffix);
+    from2_->setValue(from);
+    to2_->setValue(to);
 }
 
 void SweepView::showResult(const AnalysisOutputPtr& out)
@@ -260,8 +361,10 @@ void SweepView::showResult(const AnalysisOutputPtr& out)
     boundCurves_->setEnabled(!base_.inclusive);
     if (base_.inclusive)
         boundCurves_->setChecked(false);
-    if (first)
+    if (first) {
         configureKnob();
+        configureKnob2();
+    }
 }
 
 void SweepView::run()
@@ -269,33 +372,33 @@ void SweepView::run()
     if (!haveBase_ || runner_->busy())
         return;
     const int knob = knob_->currentIndex();
+    const int knob2 = knob2_->currentIndex() - 1;   // -1: a 1-D sweep
     const int n = points_->value();
-    double scale = 1;
-    QString unit;
-    if (knob == HbmCapacity) {
-        scale = 1e9;
-        unit = QStringLiteral("GB");
-    } else if (knob == DramBandwidth) {
-        scale = 1e9;
-        unit = QStringLiteral("GB/s");
-    }
-    const double a = from_->value() * scale, b = to_->value() * scale;
-    // Capacity, bandwidth and batch are swept geometrically (their effect is multiplicative).
-    const bool geometric = (knob == DramBandwidth || knob == Batch) && a > 0 && b > 0;
-    std::vector<double> xs;
-    for (int i = 0; i < n; ++i) {
-        const double f = static_cast<double>(i) / (n - 1);
-        double x = geometric ? a * std::pow(b / a, f) : a + (b - a) * f;
-        if (knob == Batch)
-            x = std::max(1.0, std::round(x));
-        if (xs.empty() || x != xs.back())
-            xs.push_back(x);
-    }
+    QString unit, unit2;
+    const double scale = knobScale(knob, &unit);
+    const bool topK = base_.selection.mode == SelectionMode::TopK;
+    const std::vector<double> xs = knobValues(knob, from_->value() * scale, to_->value() * scale, n, knob == Sparsity && topK);
     auto res = std::make_shared<SweepResult>();
     res->knob = knob_->currentText();
     res->unit = unit;
     res->unitScale = scale;
     res->requested = static_cast<int>(xs.size());
+    std::vector<SweepAxis> axes{SweepAxis{kKnobKeys[knob], xs}};
+    if (knob2 >= 0) {
+        if (knob2 == knob) {
+            setPlotTitle(tr("Sweep"), tr(" — choose two different knobs for a 2-D sweep"));
+            return;
+        }
+        const double scale2 = knobScale(knob2, &unit2);
+        const std::vector<double> ys =
+            knobValues(knob2, from2_->value() * scale2, to2_->value() * scale2, n, knob2 == Sparsity && topK);
+        res->twoD = true;
+        res->knob2 = knob2_->currentText();
+        res->unit2 = unit2;
+        res->unitScale2 = scale2;
+        axes.push_back(SweepAxis{kKnobKeys[knob2], ys});
+        res->requested = static_cast<int>(xs.size() * ys.size());
+    }
     for (const PolicySpec& p : base_.policies) {
         const PolicyInfo& info = findPolicy(p.name).info;
         res->policies.push_back(p.name);
@@ -311,6 +414,11 @@ void SweepView::run()
     base.bounds.migration_aware.enabled = heavy;
     res->migrationBound = heavy;
     res->annealed = base.bounds.annealed.enabled;
+    if (res->twoD) {
+        res->sweep2d.axes = axes;
+        res->sweep2d.policies = res->policies;
+        res->grid = sweepGrid2d(res->sweep2d);
+    }
     // The core's typed sweep (core/engine/sweep.hpp) over the scenario as it is: points in
     // parallel, each through the shared, cached pipeline; infeasible points come back with
     // their reason.
@@ -319,19 +427,23 @@ void SweepView::run()
         // 150 ms); a cancelled sweep keeps them (each is complete).
         std::shared_ptr<SweepResult> out;
         std::mutex gotMutex;
-        std::vector<std::optional<kvtier::SweepPoint>> got(xs.size());
+        std::vector<std::optional<kvtier::SweepPoint>> got(static_cast<size_t>(res->requested));
         QElapsedTimer sincePost;
         sincePost.start();
         std::string error;
         bool cancelled = false;
         try {
             Scenario sc = base;
-            if (knob == Sparsity && sc.selection.mode == SelectionMode::Dense)
+            if ((knob == Sparsity || knob2 == Sparsity) && sc.selection.mode == SelectionMode::Dense)
                 sc.selection.mode = SelectionMode::Ratio;
-            if (knob == DramBandwidth && sc.hardware.tiers.size() < 2)
+            if ((knob == DramBandwidth || knob2 == DramBandwidth) && sc.hardware.tiers.size() < 2)
                 throw InputError("sweep", "the hardware has one tier: there is no DRAM bandwidth to vary");
-            runSweep(*pipeline, sc, {SweepAxis{kKnobKeys[knob], xs}},
-                     [&sc, knob](const std::vector<double>& x) { return scenarioAt(sc, knob, x.front()); }, "sweep",
+            runSweep(*pipeline, sc, axes,
+                     [&sc, knob, knob2](const std::vector<double>& x) {
+                         const Scenario s1 = scenarioAt(sc, knob, x[0]);
+                         return knob2 >= 0 ? scenarioAt(s1, knob2, x[1]) : s1;
+                     },
+                     "sweep",
                      context.control(), [&](size_t i, const kvtier::SweepPoint& p) {
                          std::lock_guard lock(gotMutex);
                          got[i] = p;
@@ -380,10 +492,25 @@ void SweepView::cancel()
 void SweepView::plotResult()
 {
     QCustomPlot* p = plot_;
-    p->clearGraphs();
+    p->clearPlottables();   // the curves, or the heat map
+    map_ = nullptr;
     if (!result_)
         return;
     const SweepResult& r = *result_;
+    if (r.twoD) {
+        plotGrid();
+        return;
+    }
+    if (colorScale_) {
+        p->plotLayout()->remove(colorScale_);
+        p->plotLayout()->simplify();
+        colorScale_ = nullptr;
+    }
+    if (!legendSide_->hasElement(0, 0))
+        legendSide_->addElement(0, 0, p->legend);
+    p->legend->setVisible(true);
+    p->yAxis->setTicker(QSharedPointer<QCPAxisTicker>(new QCPAxisTicker));
+    p->yAxis->setLabel(tr("throughput (output tokens/s)"));
     QVector<double> x;
     for (const SweepPoint& pt : r.points)
         x.append(pt.x / r.unitScale);
@@ -454,10 +581,118 @@ void SweepView::plotResult()
     emit pointsShown(static_cast<int>(r.points.size()));
 }
 
+namespace {
+
+// Tick labels at the cells of a knob's values (the map's coordinates are cell indices, so
+// geometric and linear knobs alike get square cells), at most about eight of them.
+QSharedPointer<QCPAxisTickerText> cellTicker(const std::vector<double>& values, double scale)
+{
+    QSharedPointer<QCPAxisTickerText> t(new QCPAxisTickerText);
+    const size_t step = std::max<size_t>(1, (values.size() + 7) / 8);
+    for (size_t i = 0; i < values.size(); i += step)
+        t->addTick(static_cast<double>(i), QString::number(values[i] / scale, 'g', 4));
+    return t;
+}
+
+QString knobTitle(const QString& knob, const QString& unit)
+{
+    return unit.isEmpty() ? knob : QStringLiteral("%1 (%2)").arg(knob, unit);
+}
+
+} // namespace
+
+void SweepView::plotGrid()
+{
+    QCustomPlot* p = plot_;
+    const SweepResult& r = *result_;
+    const SweepGrid2d& g = r.grid;
+    // The legend leaves its column (a hidden element still takes its width there).
+    p->legend->setVisible(false);
+    if (legendSide_->hasElement(0, 0))
+        legendSide_->take(p->legend);
+    if (!colorScale_) {
+        colorScale_ = new QCPColorScale(p);
+        colorScale_->setType(QCPAxis::atRight);
+        colorScale_->setBarWidth(12);
+        // Beside the plot and the (hidden) legend column, in the axis rect's row (the title
+        // has a row above).
+        int row = 0;
+        for (int k = 0; k < p->plotLayout()->rowCount(); ++k)
+            if (p->plotLayout()->element(k, 0) == p->axisRect())
+                row = k;
+        p->plotLayout()->addElement(row, 2, colorScale_);
+        p->plotLayout()->setColumnStretchFactor(2, 0.001);
+    }
+    QString tunit;
+    const double tscale = timeScale(g.max_time_s, &tunit);
+    colorScale_->axis()->setLabel(tr("best policy's time (%1)").arg(tunit));
+    map_ = new QCPColorMap(p->xAxis, p->yAxis);
+    map_->setName(tr("best policy's time"));
+    const int nx = static_cast<int>(g.x.size()), ny = static_cast<int>(g.y.size());
+    map_->data()->setSize(nx, ny);
+    map_->data()->setRange(QCPRange(0, std::max(1, nx - 1)), QCPRange(0, std::max(1, ny - 1)));
+    for (int i = 0; i < nx; ++i)
+        for (int j = 0; j < ny; ++j) {
+            const double t = g.best_time_s[g.cell(static_cast<size_t>(i), static_cast<size_t>(j))];
+            map_->data()->setCell(i, j, std::isfinite(t) ? t * tscale : qQNaN());
+        }
+    // The scale hands its gradient to the map it is joined to: set it on both, after.
+    map_->setInterpolate(false);
+    map_->setColorScale(colorScale_);
+    QCPColorGradient gradient = viridisGradient();
+    gradient.setNanHandling(QCPColorGradient::nhTransparent);   // cells not computed stay blank
+    colorScale_->setGradient(gradient);
+    map_->setGradient(gradient);
+    if (g.max_time_s > 0)
+        map_->setDataRange(g.min_time_s < g.max_time_s ? QCPRange(g.min_time_s * tscale, g.max_time_s * tscale)
+                                                        : QCPRange(g.min_time_s * tscale * 0.999, g.max_time_s * tscale * 1.001));
+    p->xAxis->setScaleType(QCPAxis::stLinear);
+    p->xAxis->setTicker(cellTicker(g.x, r.unitScale));
+    p->yAxis->setTicker(cellTicker(g.y, r.unitScale2));
+    p->xAxis->setLabel(knobTitle(r.knob, r.unit));
+    p->yAxis->setLabel(knobTitle(r.knob2, r.unit2));
+    p->xAxis->setRange(-0.5, nx - 0.5);
+    p->yAxis->setRange(-0.5, ny - 0.5);
+    QString progress = tr(" (%1 of %2 points)").arg(r.finished()).arg(r.requested);
+    if (r.cancelled)
+        progress += tr(" — cancelled; the finished points are kept");
+    else if (!r.error.isEmpty())
+        progress += tr(" — failed: %1").arg(r.error);
+    setPlotTitle(tr("Best policy's time over %1 and %2").arg(r.knob, r.knob2), progress);
+    applyTheme();
+    p->replot(QCustomPlot::rpQueuedReplot);
+    emit pointsShown(r.finished());
+}
+
 QString SweepView::pointToolTip(QPoint pixel) const
 {
     if (!result_ || !plot_->axisRect()->rect().contains(pixel))
         return {};
+    if (result_->twoD) {
+        const SweepResult& r = *result_;
+        const SweepGrid2d& g = r.grid;
+        const long i = std::lround(plot_->xAxis->pixelToCoord(pixel.x()));
+        const long j = std::lround(plot_->yAxis->pixelToCoord(pixel.y()));
+        if (i < 0 || j < 0 || i >= static_cast<long>(g.x.size()) || j >= static_cast<long>(g.y.size()))
+            return {};
+        const size_t c = g.cell(static_cast<size_t>(i), static_cast<size_t>(j));
+        const auto value = [](double v, double scale, const QString& unit) {
+            return QString::number(v / scale, 'g', 6) + (unit.isEmpty() ? QString() : QStringLiteral(" ") + unit);
+        };
+        QString text = tr("%1 = %2\n%3 = %4")
+                           .arg(r.knob, value(g.x[static_cast<size_t>(i)], r.unitScale, r.unit), r.knob2,
+                                value(g.y[static_cast<size_t>(j)], r.unitScale2, r.unit2));
+        if (!g.done[c])
+            return text + tr("\nnot computed yet");
+        if (g.best_policy[c] < 0)
+            return text + tr("\ninfeasible: %1").arg(QString::fromStdString(g.error[c]));
+        QString tunit;
+        const double tscale = timeScale(g.best_time_s[c], &tunit);
+        return text + tr("\nbest: %1, %2 %3")
+                          .arg(QString::fromStdString(r.labels[static_cast<size_t>(g.best_policy[c])]))
+                          .arg(g.best_time_s[c] * tscale, 0, 'g', 6)
+                          .arg(tunit);
+    }
     const QCPGraph* best = nullptr;
     double bestD = 10 * 10, bx = 0, by = 0;   // within 10 px
     for (int g = 0; g < plot_->graphCount(); ++g) {
@@ -498,6 +733,12 @@ bool SweepView::eventFilter(QObject* watched, QEvent* event)
     return PlotView::eventFilter(watched, event);
 }
 
+void SweepView::setRange2(double from, double to)
+{
+    from2_->setValue(from);
+    to2_->setValue(to);
+}
+
 void SweepView::setRange(double from, double to)
 {
     from_->setValue(from);
@@ -506,9 +747,14 @@ void SweepView::setRange(double from, double to)
 
 bool SweepView::writeCsv(QTextStream& s) const
 {
-    if (!result_ || result_->points.empty())
+    if (!result_ || result_->finished() == 0)
         return false;
     const SweepResult& r = *result_;
+    if (r.twoD) {
+        // The grid of best times, in seconds, axes in scenario units (the CLI's --grid-csv).
+        s << QString::fromStdString(sweepGrid2dToCsv(r.sweep2d, r.grid));
+        return true;
+    }
     s << "knob_value" << (r.unit.isEmpty() ? QString() : QStringLiteral("_") + QString(r.unit).replace('/', "per"))
       << ",feasible,balanced_bound_tok_s,paper_bound_tok_s";
     if (r.migrationBound)

@@ -5,6 +5,7 @@
 
 #include "core/config/sweep_file.hpp"
 #include "core/config/sweep_paths.hpp"
+#include "core/engine/view_sweep2d.hpp"
 #include "core/io/atomic_file.hpp"
 
 #include <algorithm>
@@ -63,17 +64,35 @@ std::vector<std::optional<SweepPoint>> resumeFrom(const std::string& out, const 
     return kept;
 }
 
+// One of the tables, into its file or ('-') to stdout.
+template <class Format>
+void writeTable(const std::optional<std::string>& name, std::optional<AtomicFile>& file, Format format, const SweepResult& r)
+{
+    if (!name) return;
+    const std::string text = format(r);
+    if (file) {
+        file->stream() << text;
+        file->commit();
+    } else {
+        std::cout << text;
+    }
+}
+
 int run(const std::vector<std::string>& argv)
 {
-    Args a(argv, {"scenario", "csv", "out", "shard", "traces"}, {"quiet", "resume"}, {"set", "vary", "presets"});
+    Args a(argv, {"scenario", "csv", "long-csv", "grid-csv", "out", "shard", "traces"}, {"quiet", "resume"},
+           {"set", "vary", "presets"});
     if (!a.positional().empty()) throw UsageError("unexpected argument '" + a.positional()[0] + "'");
-    const std::optional<std::string> csv = a.get("csv"), out = a.get("out");
+    const std::optional<std::string> csv = a.get("csv"), out = a.get("out"), longCsv = a.get("long-csv"),
+                                     gridCsv = a.get("grid-csv");
     const bool resume = a.has("resume"), quiet = a.has("quiet");
-    if (!csv && !out) throw UsageError("give --csv OUT (the table) or --out FILE (the result file)");
+    if (!csv && !out && !longCsv && !gridCsv)
+        throw UsageError("give --csv OUT (the table), --long-csv OUT, --grid-csv OUT or --out FILE (the result file)");
     const SweepShard shard = a.has("shard") ? parseSweepShard(*a.get("shard")) : SweepShard{};
     if (!shard.whole() && !out) throw UsageError("a shard writes a result file: give --out FILE");
-    if (!shard.whole() && csv)
-        throw UsageError("--csv is the whole sweep's table; a shard writes --out FILE and kvtier-cli merge makes the table");
+    if (!shard.whole() && (csv || longCsv || gridCsv))
+        throw UsageError("--csv, --long-csv and --grid-csv are the whole sweep's tables; a shard writes --out FILE and "
+                         "kvtier-cli merge makes the tables");
     if (resume && !out) throw UsageError("--resume continues a result file: give --out FILE");
     if (out && *out == "-") throw UsageError("--out needs a file (a result file is appended to and resumed)");
     std::vector<SweepAxis> axes;
@@ -96,6 +115,9 @@ int run(const std::vector<std::string>& argv)
         }
         axes.insert(axes.begin(), categoricalSweepAxis("trace.name", names));
     }
+    if (gridCsv && axes.size() != 2)
+        throw UsageError("--grid-csv needs exactly two axes (two --vary, or --traces and one --vary); this sweep has " +
+                         std::to_string(axes.size()));
     // A result file names each point's axis values by key: one key, one axis.
     if (out)
         for (size_t k = 0; k < axes.size(); ++k)
@@ -104,8 +126,10 @@ int run(const std::vector<std::string>& argv)
     const nlohmann::json scenario = scenarioToJson(s);
     const std::string where = a.require("scenario");
     // The outputs are checked (a folder, a missing folder) before the sweep runs.
-    std::optional<AtomicFile> csvFile, outFile;
+    std::optional<AtomicFile> csvFile, outFile, longFile, gridFile;
     if (csv && *csv != "-") csvFile.emplace(*csv);
+    if (longCsv && *longCsv != "-") longFile.emplace(*longCsv);
+    if (gridCsv && *gridCsv != "-") gridFile.emplace(*gridCsv);
     const bool resuming = resume && std::filesystem::exists(*out);
     if (out && !resuming) outFile.emplace(*out);
 
@@ -187,15 +211,9 @@ int run(const std::vector<std::string>& argv)
         }
         r = sweepResultOf(header, std::move(points));
     }
-    if (csv) {
-        const std::string text = sweepToCsv(r);
-        if (csvFile) {
-            csvFile->stream() << text;
-            csvFile->commit();
-        } else {
-            std::cout << text;
-        }
-    }
+    writeTable(csv, csvFile, sweepToCsv, r);
+    writeTable(longCsv, longFile, sweepToLongCsv, r);
+    writeTable(gridCsv, gridFile, [](const SweepResult& res) { return sweepGrid2dToCsv(res, sweepGrid2d(res)); }, r);
     size_t bad = 0;
     for (const auto& p : r.points) bad += !p.error.empty();
     if (bad && !quiet) std::cerr << "sweep: " << bad << " of " << r.points.size() << " points infeasible (see the error column)\n";
@@ -205,7 +223,8 @@ int run(const std::vector<std::string>& argv)
 Registration reg("sweep",
                  {"run every policy and bound over a grid of scenario values",
                   "usage: kvtier-cli sweep --scenario FILE --vary key.path=start:stop:step [--vary ...] [--traces a,b|all]\n"
-                  "                        [--csv OUT] [--out FILE [--shard i/N] [--resume]]   (one or both)\n"
+                  "                        [--csv OUT] [--long-csv OUT] [--grid-csv OUT]\n"
+                  "                        [--out FILE [--shard i/N] [--resume]]   (one or more)\n"
                   "                        [--set key.path=value ...] [--presets FILE ...] [--quiet]\n\n"
                   "Evaluates the scenario at every point of the grid (the cartesian product of the --vary\n"
                   "axes; a list v1,v2,v3 works too), in parallel, with a progress line on stderr.\n"
@@ -214,7 +233,12 @@ Registration reg("sweep",
                   "                       text (trace.name=a,b,c) for a key that holds text\n"
                   "  --traces a,b,c|all   the trace as an axis: these traces, or every trace in the\n"
                   "                       scenario's database (the first column, trace.name)\n"
-                  "  --csv OUT            the result table ('-' for stdout)\n"
+                  "  --csv OUT            the result table, one row per point ('-' for stdout)\n"
+                  "  --long-csv OUT       the long table: one row per point per policy (axis columns, policy,\n"
+                  "                       time_s, throughput_tok_s, hbm_hit_ratio, migrated_bytes, balanced_s,\n"
+                  "                       paper_s, error)\n"
+                  "  --grid-csv OUT       with exactly two axes: the best policy's time (s) as a grid, a row\n"
+                  "                       per value of the second axis, a column per value of the first\n"
                   "  --out FILE           the self-describing result file (JSON lines: a header with the\n"
                   "                       base scenario, the axes, the grid's size, the shard and the kvtier\n"
                   "                       version; then per point its index, id, axis values and results\n"

@@ -142,6 +142,54 @@ std::vector<double> sweepPointValues(const std::vector<SweepAxis>& axes, size_t 
     return x;
 }
 
+namespace {
+
+// A CSV cell of axis a's value x: the number, or the label quoted when it holds a comma
+// or a quote.
+std::string axisCell(const SweepAxis& a, double x)
+{
+    if (a.labels.empty()) {
+        std::ostringstream o;
+        o.precision(10);
+        o << x;
+        return o.str();
+    }
+    std::string l = a.labels.at(static_cast<size_t>(x));
+    if (l.find_first_of(",\"\n\r") == std::string::npos)
+        return l;
+    std::string q = "\"";
+    for (char c : l) q += c == '"' ? std::string("\"\"") : std::string(1, c);
+    return q + "\"";
+}
+
+} // namespace
+
+std::string sweepToLongCsv(const SweepResult& r)
+{
+    std::ostringstream o;
+    o.precision(10);
+    for (const auto& a : r.axes) o << a.key << ',';
+    o << "policy,time_s,throughput_tok_s,hbm_hit_ratio,migrated_bytes,balanced_s,paper_s,error\n";
+    for (const auto& pt : r.points) {
+        std::string axes;
+        for (size_t k = 0; k < pt.x.size(); ++k) axes += axisCell(r.axes[k], pt.x[k]) + ',';
+        std::string e = pt.error;
+        for (char& c : e)
+            if (c == '"') c = '\'';
+        for (size_t k = 0; k < r.policies.size(); ++k) {
+            o << axes << r.policies[k] << ',';
+            if (!pt.error.empty() || k >= pt.policies.size()) {
+                o << ",,,,,,\"" << e << "\"\n";
+                continue;
+            }
+            const SweepPolicyPoint& p = pt.policies[k];
+            o << p.total_time_s << ',' << p.throughput_tok_s << ',' << p.hbm_hit_ratio << ',' << p.migrated_bytes << ','
+              << pt.balanced_s << ',' << pt.paper_s << ",\n";
+        }
+    }
+    return o.str();
+}
+
 std::string sweepToCsv(const SweepResult& r)
 {
     std::ostringstream o;

@@ -46,4 +46,10 @@ std::vector<double> sweepPointValues(const std::vector<SweepAxis>& axes, size_t 
 // <name>_throughput_tok_s, <name>_hbm_hit_ratio, <name>_migrated_bytes, then error.
 std::string sweepToCsv(const SweepResult& r);
 
+// The long CSV (a 2-D sweep's usual form; any number of axes): one row per point per
+// policy. Axis columns, then policy, time_s, throughput_tok_s, hbm_hit_ratio,
+// migrated_bytes, balanced_s, paper_s, error; an infeasible point has one row per policy
+// with the numbers empty and its reason in error.
+std::string sweepToLongCsv(const SweepResult& r);
+
 } // namespace kvtier

@@ -221,6 +221,89 @@ private slots:
         QCOMPARE(h["columns"].toArray().last().toString(), QString("error"));
     }
 
+    // A 2-D sweep's tables: the long CSV (one row per point per policy, both axis columns)
+    // holds the wide table's numbers; the grid holds, per cell, the smallest policy time of
+    // that point (empty where infeasible); merge of the shards writes the same tables.
+    void twoAxisLongAndGridTables()
+    {
+        Run r = cli(sweep() << "--long-csv" << path("long.csv") << "--grid-csv" << path("grid.csv"));
+        QVERIFY2(r.code == 0, r.err.constData());
+        const QByteArray longCsv = read(path("long.csv")), grid = read(path("grid.csv"));
+        // The wide table's rows by their two axis cells.
+        std::map<QString, QList<QByteArray>> wide;
+        const QList<QByteArray> wideLines = full_.split('\n');
+        const QList<QByteArray> head = wideLines[0].split(',');
+        QCOMPARE(head[4], QByteArray("first-fit_time_s"));
+        QCOMPARE(head[8], QByteArray("lru_time_s"));
+        QCOMPARE(head[12], QByteArray("belady_time_s"));
+        for (int k = 1; k < wideLines.size(); ++k)
+            if (!wideLines[k].isEmpty()) {
+                const QList<QByteArray> c = wideLines[k].split(',');
+                wide[QString(c[0] + "," + c[1])] = c;
+            }
+        QCOMPARE(wide.size(), size_t(12));
+        const QList<QByteArray> lines = longCsv.split('\n');
+        QCOMPARE(lines[0], QByteArray("hardware.tiers.0.capacity_bytes,hardware.tiers.1.link_read,policy,time_s,"
+                                      "throughput_tok_s,hbm_hit_ratio,migrated_bytes,balanced_s,paper_s,error"));
+        QCOMPARE(longCsv.count('\n'), 1 + 12 * 3);
+        const std::map<QByteArray, int> timeColumn{{"first-fit", 4}, {"lru", 8}, {"belady", 12}};
+        std::map<QString, double> best;   // the smallest time per point, from the long table
+        int infeasible = 0;
+        for (int k = 1; k < lines.size(); ++k) {
+            if (lines[k].isEmpty()) continue;
+            const QList<QByteArray> c = lines[k].split(',');
+            const QString point = QString(c[0] + "," + c[1]);
+            QVERIFY2(wide.count(point), qPrintable(point));
+            const QList<QByteArray>& w = wide[point];
+            QVERIFY(timeColumn.count(c[2]));
+            QCOMPARE(c[3], w[timeColumn.at(c[2])]);                 // time_s
+            QCOMPARE(c[4], w[timeColumn.at(c[2]) + 1]);             // throughput
+            QCOMPARE(c[7], w[2]);                                   // balanced_s
+            if (c[3].isEmpty()) {
+                ++infeasible;
+                QVERIFY(lines[k].contains("infeasible"));
+                continue;
+            }
+            const double t = c[3].toDouble();
+            best[point] = best.count(point) ? std::min(best[point], t) : t;
+        }
+        QCOMPARE(infeasible, 4 * 3);   // the 300 B column, every policy
+        QCOMPARE(best.size(), size_t(8));
+        // The grid: a row per link speed, a column per HBM size.
+        const QList<QByteArray> g = grid.split('\n');
+        QCOMPARE(grid.count('\n'), 1 + 4);
+        QCOMPARE(g[0], QByteArray("\"hardware.tiers.1.link_read \\ hardware.tiers.0.capacity_bytes (best policy time, s)\","
+                                  "300,800,1600"));
+        const QList<QByteArray> caps{"300", "800", "1600"};
+        for (int j = 1; j <= 4; ++j) {
+            const QList<QByteArray> c = g[j].split(',');
+            QCOMPARE(c.size(), 4);
+            QCOMPARE(c[0], QByteArray::number(25 * j));
+            QVERIFY(c[1].isEmpty());   // infeasible
+            for (int i = 1; i < 3; ++i) {
+                const QString point = QString(caps[i] + "," + c[0]);
+                QVERIFY2(best.count(point), qPrintable(point));
+                QCOMPARE(c[i + 1].toDouble(), best[point]);
+            }
+        }
+        // The worked example's cell (800 B, 50 B/s): first-fit's 2 steps of 4 s
+        // (MODEL_EXAMPLE.md), no more than the other two policies.
+        QCOMPARE(g[2].split(',')[2], QByteArray("8"));
+        QCOMPARE(wide["800,50"][4], QByteArray("8"));
+        // Shards merged write the same two tables.
+        const QStringList files = shardFiles(3, "grid");
+        r = cli(QStringList{"merge", path("m.csv"), "--long-csv", path("m-long.csv"), "--grid-csv", path("m-grid.csv")} + files);
+        QVERIFY2(r.code == 0, r.err.constData());
+        QCOMPARE(read(path("m.csv")), full_);
+        QCOMPARE(read(path("m-long.csv")), longCsv);
+        QCOMPARE(read(path("m-grid.csv")), grid);
+        // A grid needs exactly two axes; refused before anything is written.
+        r = cli({"sweep", "--scenario", scenario_, "--vary", "batch=1,2", "--grid-csv", path("one.csv")});
+        QCOMPARE(r.code, 2);
+        QVERIFY2(QString(r.err).contains("--grid-csv needs exactly two axes"), r.err.constData());
+        QVERIFY(!QFile::exists(path("one.csv")));
+    }
+
     void mergeRefusesOverlapsGapsAndOtherSweeps()
     {
         const QStringList files = shardFiles(4, "refuse");

@@ -13,6 +13,7 @@
 #include "core/engine/view_explain.hpp"
 #include "core/engine/view_heatmap.hpp"
 #include "core/engine/view_steps.hpp"
+#include "core/engine/view_sweep2d.hpp"
 #include "core/engine/view_timeline.hpp"
 #include "core/model/error.hpp"
 #include "core/synth/generator.hpp"
@@ -21,7 +22,9 @@
 
 #include <cmath>
 #include <limits>
+#include <optional>
 #include <random>
+#include <sstream>
 #include <tuple>
 
 using namespace kvtier;
@@ -358,6 +361,99 @@ private slots:
                 }
             }
         }
+    }
+
+    // A 2-D sweep's grid against each point's analysis run directly: per cell the smallest
+    // policy time and its policy, the chosen policy's time, NaN where infeasible or not yet
+    // computed; a partial sweep (cancelled) keeps exactly its finished cells.
+    void sweepGridAgainstDirectRuns()
+    {
+        const Scenario base = generated(64, 4);
+        // 1e5 B of HBM cannot hold the 4e5 B of weights: an infeasible column.
+        const std::vector<SweepAxis> axes{{"hbm", {1e5, 6e5, 1.0e6}}, {"ratio", {0.1, 0.3}}};
+        const auto at = [&](const std::vector<double>& x) {
+            Scenario s = base;
+            s.hardware.tiers[0].capacity_bytes = x[0];
+            s.selection.value = x[1];
+            return s;
+        };
+        Pipeline pipeline;
+        const SweepResult r = runSweep(pipeline, base, axes, at, "test");
+        const SweepGrid2d g = sweepGrid2d(r, 2);   // belady chosen
+        QCOMPARE(g.x, axes[0].values);
+        QCOMPARE(g.y, axes[1].values);
+        QCOMPARE(g.finished, size_t(6));
+        int feasible = 0;
+        double lo = std::numeric_limits<double>::infinity(), hi = 0;
+        for (size_t i = 0; i < 3; ++i)
+            for (size_t j = 0; j < 2; ++j) {
+                const size_t c = g.cell(i, j);
+                QVERIFY(g.done[c]);
+                Pipeline fresh;
+                std::optional<AnalysisResult> direct;
+                try {
+                    direct = fresh.run(at({axes[0].values[i], axes[1].values[j]}));
+                } catch (const InfeasibleError&) {
+                }
+                if (!direct) {
+                    QVERIFY(std::isnan(g.best_time_s[c]));
+                    QCOMPARE(g.best_policy[c], -1);
+                    QVERIFY(std::isnan(g.policy_time_s[c]));
+                    QVERIFY(!g.error[c].empty());
+                    continue;
+                }
+                ++feasible;
+                double best = std::numeric_limits<double>::infinity();
+                int who = -1;
+                for (size_t k = 0; k < direct->policies.size(); ++k)
+                    if (direct->policies[k].timing->total_time < best) {
+                        best = direct->policies[k].timing->total_time;
+                        who = static_cast<int>(k);
+                    }
+                QCOMPARE(g.best_time_s[c], best);
+                QCOMPARE(g.best_policy[c], who);
+                QCOMPARE(g.policy_time_s[c], direct->policies[2].timing->total_time);
+                QVERIFY(g.best_time_s[c] <= g.policy_time_s[c]);   // belady is one of the three
+                QVERIFY(g.error[c].empty());
+                lo = std::min(lo, best);
+                hi = std::max(hi, best);
+            }
+        QCOMPARE(feasible, 4);   // the 1e5 B column is infeasible, the rest is not
+        QCOMPARE(g.min_time_s, lo);
+        QCOMPARE(g.max_time_s, hi);
+        QVERIFY(lo < hi);   // the knobs matter: the heat map is not flat
+        // A partial sweep: the points finished so far, at their grid places.
+        SweepResult part = r;
+        part.points = {r.points[5], r.points[2]};
+        const SweepGrid2d p = sweepGrid2d(part);
+        QCOMPARE(p.finished, size_t(2));
+        for (size_t c = 0; c < 6; ++c) {
+            QCOMPARE(bool(p.done[c]), c == 5 || c == 2);
+            if (c == 5 || c == 2)
+                QCOMPARE(p.best_time_s[c], g.best_time_s[c]);
+            else
+                QVERIFY(std::isnan(p.best_time_s[c]));
+            QVERIFY(std::isnan(p.policy_time_s[c]));   // none chosen
+        }
+        // The grid CSV: a row per ratio, a column per HBM size, the best times.
+        const std::string csv = sweepGrid2dToCsv(r, g);
+        std::ostringstream want;
+        want.precision(10);
+        want << "\"ratio \\ hbm (best policy time, s)\",100000,600000,1000000\n";
+        for (size_t j = 0; j < 2; ++j) {
+            want << axes[1].values[j] << ',';
+            for (size_t i = 0; i < 3; ++i) {
+                if (std::isfinite(g.best_time_s[g.cell(i, j)]))
+                    want << g.best_time_s[g.cell(i, j)];
+                want << (i + 1 < 3 ? "," : "\n");
+            }
+        }
+        QCOMPARE(csv, want.str());
+        // One axis, or a policy that is not in the sweep: refused.
+        SweepResult one = r;
+        one.axes.pop_back();
+        QVERIFY_THROWS_EXCEPTION(InputError, sweepGrid2d(one));
+        QVERIFY_THROWS_EXCEPTION(InputError, sweepGrid2d(r, 3));
     }
 
     void comparisonAndStepSeries()
