@@ -238,6 +238,40 @@ INSERT INTO records VALUES (7, 1, -1, 'index_u32', 2, x'0000000002000000');
         QVERIFY2(e.contains("newer kvtier (schema version 3"), qPrintable(e));
     }
 
+    // A damaged trace_sequences table is named, never trusted: a gap in the numbering,
+    // sequence 0's prefill differing from the trace's, a record of a sequence that is not there.
+    void damagedSequencesRefused_data()
+    {
+        QTest::addColumn<QString>("damage");
+        QTest::addColumn<QString>("message");
+        QTest::newRow("gap") << "UPDATE trace_sequences SET sequence = 2 WHERE sequence = 1"
+                             << "sequence 1 missing from trace_sequences (found 2 next)";
+        QTest::newRow("prefill 0") << "UPDATE trace_sequences SET prefill = 9 WHERE sequence = 0"
+                                   << "sequence 0 has prefill 9, but the trace's P is 4";
+        QTest::newRow("one sequence") << "DELETE FROM trace_sequences WHERE sequence = 1"
+                                      << "more records than the trace's T=2";
+    }
+
+    void damagedSequencesRefused()
+    {
+        QFETCH(QString, damage);
+        QFETCH(QString, message);
+        const std::string in = writeScratch("seed-damaged.csv", kSeed);
+        const std::string path = scratchPath("damaged.sqlite");
+        std::remove(path.c_str());
+        {
+            auto store = TraceStore::open(path, TraceStore::Mode::ReadWrite);
+            importSeedCsv(*store, in, named("b"));
+        }
+        sqlite3* db = nullptr;
+        QCOMPARE(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+        sql(db, damage.toUtf8().constData());
+        sqlite3_close(db);
+        auto store = TraceStore::open(path, TraceStore::Mode::ReadOnly);
+        const QString e = errorOf([&] { store->load("b"); });
+        QVERIFY2(e.contains(message), qPrintable(e));
+    }
+
     // The seed's sparsifier, max(1, ceil(len * (1 - s))) of the list as written, is what
     // ratio rho = 1 - s selects on the imported trace, row by row.
     void seedSparsifierReproduced()
