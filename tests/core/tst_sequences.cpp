@@ -249,7 +249,7 @@ INSERT INTO records VALUES (7, 1, -1, 'index_u32', 2, x'0000000002000000');
         QTest::newRow("prefill 0") << "UPDATE trace_sequences SET prefill = 9 WHERE sequence = 0"
                                    << "sequence 0 has prefill 9, but the trace's P is 4";
         QTest::newRow("one sequence") << "DELETE FROM trace_sequences WHERE sequence = 1"
-                                      << "more records than the trace's T=2";
+                                      << "record (t=1, l=0): record missing or misplaced (found (t=0, s=1, l=0) next)";
     }
 
     void damagedSequencesRefused()
