@@ -50,7 +50,7 @@ Stats scan(const TraceStore& store, const std::string& name)
         s.entries += n;
         s.minEntries = std::min(s.minEntries, n);
         s.maxEntries = std::max(s.maxEntries, n);
-        const int64_t ctx = m.contextAt(r.step);
+        const int64_t ctx = m.contextAt(r.sequence, r.step);
         if (ctx > 0) s.shareSum += static_cast<double>(n) / static_cast<double>(ctx);
         for (float v : r.value) s.scoreSum += static_cast<double>(v);
     }
@@ -69,7 +69,7 @@ int run(const std::vector<std::string>& argv)
     const double records = static_cast<double>(std::max<int64_t>(st.records, 1));
     const double meanEntries = static_cast<double>(st.entries) / records;
     const double meanShare = st.shareSum / records;
-    const bool selection = m.kind == RecordKind::Selection;
+    const bool selection = m.kind != RecordKind::Scores;   // no scores to sum (ranked: ranks)
 
     if (a.has("json")) {
         nlohmann::json j = {{"name", m.name},
@@ -81,6 +81,7 @@ int run(const std::vector<std::string>& argv)
                             {"kind", toString(m.kind)},
                             {"layer_mode", toString(m.layer_mode)},
                             {"prefill", m.prefill},
+                            {"sequences", m.sequenceCount()},
                             {"steps", m.steps},
                             {"layers", m.layers},
                             {"records", sum.records},
@@ -91,6 +92,7 @@ int run(const std::vector<std::string>& argv)
                             {"entries_per_record", {{"mean", meanEntries}, {"min", st.minEntries}, {"max", st.maxEntries}}},
                             {"mean_context_share", meanShare}};
         if (!selection) j["mean_score_sum_per_record"] = st.scoreSum / records;
+        if (m.sequenceCount() > 1) j["sequence_prefill"] = m.sequence_prefill;
         std::cout << j.dump(2) << "\n";
         return 0;
     }
@@ -104,7 +106,15 @@ int run(const std::vector<std::string>& argv)
     row("notes", m.notes);
     row("kind", toString(m.kind));
     row("layer mode", toString(m.layer_mode));
-    row("prefill P", std::to_string(m.prefill));
+    row("sequences S", std::to_string(m.sequenceCount()));
+    if (m.sequenceCount() > 1) {
+        std::string list;
+        for (size_t q = 0; q < m.sequence_prefill.size(); ++q)
+            list += (q ? ", " : "") + std::to_string(m.sequence_prefill[q]);
+        row("prefill P_s", list);
+    } else {
+        row("prefill P", std::to_string(m.prefill));
+    }
     row("steps T", std::to_string(m.steps));
     row("layers L", std::to_string(m.layers));
     std::snprintf(buf, sizeof buf, "%lld of %lld", static_cast<long long>(sum.records),

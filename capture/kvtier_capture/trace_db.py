@@ -14,13 +14,14 @@ import sqlite3
 
 from .errors import CaptureError
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 APPLICATION_ID = 0x4B565452   # "KVTR"
 WORK_SUFFIX = ".kvtier-capture"
 SETTINGS_KEY = "capture_settings"   # work file only; removed before the file becomes OUT
 
-# Schema version 1, as core/store/store_schema.cpp creates it.
-SCHEMA_V1 = """
+# Schema version 2, as core/store/store_schema.cpp leaves it (version 1 upgraded by
+# upgradeToV2Sequences): a capture writes one sequence per trace.
+SCHEMA_V2 = """
 CREATE TABLE kvtier_meta (
     key   TEXT PRIMARY KEY,
     value TEXT NOT NULL
@@ -37,7 +38,7 @@ CREATE TABLE traces (
     steps          INTEGER NOT NULL CHECK (steps >= 0),
     layers         INTEGER NOT NULL CHECK (layers >= 1),
     layer_mode     TEXT NOT NULL CHECK (layer_mode IN ('aggregated', 'per-layer')),
-    kind           TEXT NOT NULL CHECK (kind IN ('scores', 'selection')),
+    kind           TEXT NOT NULL CHECK (kind IN ('scores', 'selection', 'ranked')),
     encoding       TEXT NOT NULL,
     entries        INTEGER NOT NULL DEFAULT 0,
     created_at     TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))
@@ -45,11 +46,18 @@ CREATE TABLE traces (
 CREATE TABLE records (
     trace_id INTEGER NOT NULL REFERENCES traces(id),
     step     INTEGER NOT NULL,
+    sequence INTEGER NOT NULL DEFAULT 0,
     layer    INTEGER NOT NULL,
     encoding TEXT NOT NULL,
     count    INTEGER NOT NULL,
     data     BLOB NOT NULL,
-    PRIMARY KEY (trace_id, step, layer)
+    PRIMARY KEY (trace_id, step, sequence, layer)
+) WITHOUT ROWID;
+CREATE TABLE trace_sequences (
+    trace_id INTEGER NOT NULL REFERENCES traces(id),
+    sequence INTEGER NOT NULL CHECK (sequence >= 0),
+    prefill  INTEGER NOT NULL CHECK (prefill >= 0),
+    PRIMARY KEY (trace_id, sequence)
 ) WITHOUT ROWID;
 """
 
@@ -154,7 +162,7 @@ class WorkFile:
         db.execute("PRAGMA journal_mode = WAL")
         # One transaction (executescript leaves the BEGIN open): a killed start leaves no
         # half schema that a later run would take for a work file.
-        db.executescript("BEGIN IMMEDIATE;" + SCHEMA_V1)
+        db.executescript("BEGIN IMMEDIATE;" + SCHEMA_V2)
         db.execute("INSERT INTO kvtier_meta(key, value) VALUES ('schema_version', ?), ('application', 'kvtier'), "
                    "(?, ?)", (str(SCHEMA_VERSION), SETTINGS_KEY, self.settings))
         db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
@@ -199,6 +207,8 @@ class WorkFile:
         cols = [c for c in TRACE_COLUMNS if c in meta]
         cur = self.db.execute(f"INSERT INTO traces({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})",
                               [meta[c] for c in cols])
+        self.db.execute("INSERT INTO trace_sequences(trace_id, sequence, prefill) VALUES (?, 0, ?)",
+                        (cur.lastrowid, meta["prefill"]))
         return cur.lastrowid
 
     def commit_records(self, trace_id, records):
@@ -271,12 +281,16 @@ class WorkFile:
                         raise CaptureError(self.out, f"trace '{name}' already exists (use --replace to overwrite it)")
                     if clash:
                         out.execute("DELETE FROM main.records WHERE trace_id = ?", clash)
+                        out.execute("DELETE FROM main.trace_sequences WHERE trace_id = ?", clash)
                         out.execute("DELETE FROM main.traces WHERE id = ?", clash)
                     new_id = out.execute(f"INSERT INTO main.traces({cols}) SELECT {cols} FROM capture.traces "
                                          "WHERE id = ?", (old_id,)).lastrowid
                     out.execute("INSERT INTO main.records(trace_id, step, layer, encoding, count, data) "
                                 "SELECT ?, step, layer, encoding, count, data FROM capture.records "
                                 "WHERE trace_id = ? ORDER BY step, layer", (new_id, old_id))
+                    out.execute("INSERT INTO main.trace_sequences(trace_id, sequence, prefill) "
+                                "SELECT ?, sequence, prefill FROM capture.trace_sequences WHERE trace_id = ?",
+                                (new_id, old_id))
                 out.execute("COMMIT")
             except BaseException:
                 out.execute("ROLLBACK")

@@ -90,6 +90,9 @@ std::vector<uint32_t> selectTokens(std::span<const uint32_t> index, std::span<co
                                    int64_t n, RecordKind kind, const SelectionConfig& c)
 {
     std::vector<uint32_t> out;
+    // A ranked record's budget counts its own entries (MODEL.md §8: the first K /
+    // ceil(rho * len) of the list); a score record's counts the whole context.
+    const int64_t len = kind == RecordKind::Ranked ? static_cast<int64_t>(index.size()) : n;
     if (kind == RecordKind::Selection) {
         out.assign(index.begin(), index.end());
     } else {
@@ -99,11 +102,11 @@ std::vector<uint32_t> selectTokens(std::span<const uint32_t> index, std::span<co
             std::iota(out.begin(), out.end(), 0u);
             return out;   // extras cannot add anything
         case SelectionMode::TopK:
-            topTokens(index, value, n, std::min<int64_t>(static_cast<int64_t>(c.value), n), out);
+            topTokens(index, value, n, std::min<int64_t>(static_cast<int64_t>(c.value), len), out);
             break;
         case SelectionMode::Ratio: {
-            const auto k = static_cast<int64_t>(std::ceil(c.value * static_cast<double>(n) - 1e-9));
-            topTokens(index, value, n, std::clamp<int64_t>(k, 0, n), out);
+            const auto k = static_cast<int64_t>(std::ceil(c.value * static_cast<double>(len) - 1e-9));
+            topTokens(index, value, n, std::clamp<int64_t>(k, 0, len), out);
             break;
         }
         case SelectionMode::Mass: massTokens(index, value, c.value, out); break;
@@ -152,6 +155,14 @@ Selection computeSelection(const Trace& trace, const SelectionConfig& c, const J
     if (m.kind == RecordKind::Selection && c.mode != SelectionMode::Dense)
         throw InputError("selection.mode", std::string(toString(c.mode)) + " needs scores, but trace '" + m.name +
                                                "' holds selections, which are read as given: use \"dense\"");
+    if (m.kind == RecordKind::Ranked && c.mode == SelectionMode::Mass)
+        throw InputError("selection.mode", "mass needs scores, but trace '" + m.name +
+                                               "' holds ranked records (an order without scores): use topk, ratio or dense");
+    if (m.sequenceCount() > 1)
+        throw InputError("trace '" + m.name + "'",
+                         "holds S = " + std::to_string(m.sequenceCount()) +
+                             " sequences; this build stores, imports and exports batches of distinct sequences "
+                             "(MODEL.md §8) but analyses only traces of one sequence");
     Selection s;
     s.config = c;
     s.layout = UnitLayout{m.prefill, m.steps, m.layerSlots(), c.page_tokens};

@@ -60,6 +60,19 @@ bool CsvReader::readLine()
     }
 }
 
+void CsvReader::seek(int64_t offset, int64_t lineNumber)
+{
+    in_.clear();
+    in_.seekg(static_cast<std::streamoff>(offset));
+    if (!in_) throw InputError(shown_ + ":" + std::to_string(lineNumber), "cannot seek in the file");
+    pos_ = end_ = 0;
+    eof_ = false;
+    bytes_ = offset;
+    lineNo_ = lineNumber - 1;
+    split_ = false;
+    line_.clear();
+}
+
 bool CsvReader::next()
 {
     while (readLine()) {

@@ -34,6 +34,9 @@ public:
     bool isRegularFile() const { return regular_; }
     // Bytes consumed so far and the file size, for progress reports.
     int64_t bytesRead() const { return bytes_; }
+    // Continues reading at byte `offset` of a regular file, where line `lineNumber` starts
+    // (a value of bytesRead() and lineNumber() + 1 seen before a next()).
+    void seek(int64_t offset, int64_t lineNumber);
     int64_t fileSize() const { return size_; }
 
 private:

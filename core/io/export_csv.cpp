@@ -13,6 +13,10 @@ int64_t exportLongCsv(const TraceStore& store, const std::string& name, std::ost
                       const JobControl& control)
 {
     const TraceSummary s = store.get(name);
+    // The long CSV has no sequence column: a batch of several sequences would lose them.
+    if (s.meta.sequenceCount() > 1)
+        throw InputError("trace '" + name + "'", "holds S = " + std::to_string(s.meta.sequenceCount()) +
+                                                     " sequences, which the long CSV cannot hold; export it with --seed-csv");
     auto reader = store.reader(name);
     out << formatTraceComment(s) << "\nstep,layer,token,score\n";
     const bool selection = s.meta.kind == RecordKind::Selection;

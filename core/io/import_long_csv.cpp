@@ -173,7 +173,9 @@ TraceSummary importLongCsv(TraceStore& store, const std::string& path, const Imp
                                     " records more than rows may be empty (limit)");
 
     const Encoding enc = opt.encoding.value_or(
-        c.encoding.value_or(meta.kind == RecordKind::Selection ? Encoding::IndexU32 : Encoding::SparseF32));
+        c.encoding.value_or(meta.kind == RecordKind::Selection ? Encoding::IndexU32
+                            : meta.kind == RecordKind::Ranked  ? Encoding::RankedU32
+                                                               : Encoding::SparseF32));
     meta.name = !opt.name.empty() ? opt.name : !c.name.empty() ? c.name : traceNameFromPath(shown);
     meta.description = opt.description.value_or(c.description.value_or(""));
     meta.source = c.source.value_or("long-csv " + shown);

@@ -4,6 +4,7 @@
 #include "core/io/import_long_csv.hpp"
 #include "core/io/import_npy.hpp"
 #include "core/io/import_paper_csv.hpp"
+#include "core/io/import_seed_csv.hpp"
 #include "core/model/error.hpp"
 
 #include <algorithm>
@@ -28,16 +29,18 @@ const char* toString(ImportFormat f)
     case ImportFormat::LongCsv: return "long-csv";
     case ImportFormat::Npy: return "npy";
     case ImportFormat::KvtierDb: return "kvtier";
+    case ImportFormat::SeedCsv: return "seed-csv";
     }
     return "?";
 }
 
 ImportFormat importFormatFromString(const std::string& s)
 {
-    for (ImportFormat f : {ImportFormat::PaperCsv, ImportFormat::LongCsv, ImportFormat::Npy, ImportFormat::KvtierDb})
+    for (ImportFormat f : {ImportFormat::PaperCsv, ImportFormat::LongCsv, ImportFormat::Npy, ImportFormat::KvtierDb,
+                           ImportFormat::SeedCsv})
         if (s == toString(f)) return f;
     if (s == "npz") return ImportFormat::Npy;
-    throw InputError("", "unknown import format '" + s + "' (expected paper-csv, long-csv, npy or kvtier)");
+    throw InputError("", "unknown import format '" + s + "' (expected paper-csv, long-csv, seed-csv, npy or kvtier)");
 }
 
 std::string traceNameFromPath(const std::string& path)
@@ -81,6 +84,7 @@ ImportFormat guessImportFormat(const std::string& path, const std::string& shown
                 if (c != ' ' && c != '\t') h.push_back(c);
             if (h == "n,l,read_kv") return ImportFormat::PaperCsv;
             if (h == "step,layer,token,score") return ImportFormat::LongCsv;
+            if (h == "query_id,token_id,layer_id,experts,attention") return ImportFormat::SeedCsv;
             break;
         }
     }
@@ -91,7 +95,7 @@ ImportFormat guessImportFormat(const std::string& path, const std::string& shown
         return ImportFormat::KvtierDb;
     if (!why.empty()) throw InputError(shown, "cannot tell the format: " + why);
     throw InputError(shown, "cannot tell the format (not a kvtier database, .npy/.npz, or a CSV with the header "
-                            "'n,l,read_kv' or 'step,layer,token,score'); name it with --format");
+                            "'n,l,read_kv', 'step,layer,token,score' or 'query_id,token_id,layer_id,experts,attention'); name it with --format");
 }
 
 // ---- stdin and pipes -------------------------------------------------------------------
@@ -177,6 +181,7 @@ std::vector<TraceSummary> importFile(TraceStore& store, const std::string& path,
         case ImportFormat::LongCsv: return {importLongCsv(store, path, options)};
         case ImportFormat::Npy: return {importNpy(store, path, options)};
         case ImportFormat::KvtierDb: return importKvtierDb(store, path, options);
+        case ImportFormat::SeedCsv: return {importSeedCsv(store, path, options)};
         }
     } catch (const InputError& e) {
         // A spooled pipe: the importers that open the copy by name (kvtier databases) would

@@ -11,9 +11,9 @@
 
 namespace kvtier {
 
-enum class ImportFormat { PaperCsv, LongCsv, Npy, KvtierDb };
+enum class ImportFormat { PaperCsv, LongCsv, Npy, KvtierDb, SeedCsv };
 
-const char* toString(ImportFormat f);                      // paper-csv, long-csv, npy, kvtier
+const char* toString(ImportFormat f);                      // paper-csv, long-csv, npy, kvtier, seed-csv
 ImportFormat importFormatFromString(const std::string& s); // throws InputError
 // By content first (SQLite header, .npy/.zip magic, CSV header line), then extension.
 // Throws InputError(shownAs, ...) when it cannot tell, saying why when it can see it (a

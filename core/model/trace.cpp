@@ -7,7 +7,15 @@
 
 namespace kvtier {
 
-const char* toString(RecordKind k) { return k == RecordKind::Scores ? "scores" : "selection"; }
+const char* toString(RecordKind k)
+{
+    switch (k) {
+    case RecordKind::Scores: return "scores";
+    case RecordKind::Selection: return "selection";
+    case RecordKind::Ranked: return "ranked";
+    }
+    return "?";
+}
 const char* toString(LayerMode m) { return m == LayerMode::Aggregated ? "aggregated" : "per-layer"; }
 const char* toString(Encoding e)
 {
@@ -17,6 +25,7 @@ const char* toString(Encoding e)
     case Encoding::SparseF32: return "sparse_f32";
     case Encoding::SparseF16: return "sparse_f16";
     case Encoding::IndexU32: return "index_u32";
+    case Encoding::RankedU32: return "ranked_u32";
     }
     return "?";
 }
@@ -25,7 +34,8 @@ RecordKind recordKindFromString(const std::string& s)
 {
     if (s == "scores") return RecordKind::Scores;
     if (s == "selection") return RecordKind::Selection;
-    throw InputError("", "unknown record kind '" + s + "' (expected scores or selection)");
+    if (s == "ranked") return RecordKind::Ranked;
+    throw InputError("", "unknown record kind '" + s + "' (expected scores, selection or ranked)");
 }
 
 LayerMode layerModeFromString(const std::string& s)
@@ -38,10 +48,73 @@ LayerMode layerModeFromString(const std::string& s)
 Encoding encodingFromString(const std::string& s)
 {
     for (Encoding e : {Encoding::DenseF32, Encoding::DenseF16, Encoding::SparseF32,
-                       Encoding::SparseF16, Encoding::IndexU32})
+                       Encoding::SparseF16, Encoding::IndexU32, Encoding::RankedU32})
         if (s == toString(e)) return e;
     throw InputError("", "unknown encoding '" + s +
-                             "' (expected f32, f16, sparse_f32, sparse_f16 or index_u32)");
+                             "' (expected f32, f16, sparse_f32, sparse_f16, index_u32 or ranked_u32)");
+}
+
+std::string sequenceProblem(const TraceMeta& m)
+{
+    const auto& p = m.sequence_prefill;
+    if (p.empty()) return {};
+    if (static_cast<int64_t>(p.size()) > kMaxSequences)
+        return "S = " + std::to_string(p.size()) + " sequences exceed the limit of " + std::to_string(kMaxSequences);
+    if (p[0] != m.prefill)
+        return "sequence 0 has prefill " + std::to_string(p[0]) + ", but the trace's P is " + std::to_string(m.prefill);
+    const int64_t steps = std::max<int64_t>(m.steps, 0);
+    for (size_t s = 0; s < p.size(); ++s) {
+        if (p[s] < 0) return "sequence " + std::to_string(s) + " has a negative prefill " + std::to_string(p[s]);
+        if (p[s] > kMaxContextTokens - steps)
+            return "sequence " + std::to_string(s) + ": prefill " + std::to_string(p[s]) + " and steps T = " +
+                   std::to_string(steps) + " exceed the limit P + T <= " + std::to_string(kMaxContextTokens);
+    }
+    return {};
+}
+
+void rankScoresFromOrder(std::span<const uint32_t> order, std::vector<uint32_t>& index, std::vector<float>& value)
+{
+    if (static_cast<int64_t>(order.size()) > kMaxRankedEntries)
+        throw InputError("", "a ranked record of " + std::to_string(order.size()) + " entries exceeds the limit of " +
+                                 std::to_string(kMaxRankedEntries));
+    const size_t len = order.size();
+    std::vector<std::pair<uint32_t, float>> pairs(len);
+    for (size_t k = 0; k < len; ++k) pairs[k] = {order[k], static_cast<float>(len - k)};
+    std::sort(pairs.begin(), pairs.end());
+    for (size_t k = 1; k < len; ++k)
+        if (pairs[k].first == pairs[k - 1].first)
+            throw InputError("", "token index " + std::to_string(pairs[k].first) + " appears twice in the ranked list");
+    index.resize(len);
+    value.resize(len);
+    for (size_t k = 0; k < len; ++k) {
+        index[k] = pairs[k].first;
+        value[k] = pairs[k].second;
+    }
+}
+
+std::vector<uint32_t> orderFromRankScores(std::span<const uint32_t> index, std::span<const float> value)
+{
+    const size_t len = index.size();
+    std::vector<uint32_t> order(len);
+    for (size_t k = 0; k < len; ++k) order[len - static_cast<size_t>(value[k])] = index[k];
+    return order;
+}
+
+std::string rankScoreProblem(std::span<const float> value)
+{
+    const size_t len = value.size();
+    if (static_cast<int64_t>(len) > kMaxRankedEntries)
+        return "a ranked record of " + std::to_string(len) + " entries exceeds the limit of " +
+               std::to_string(kMaxRankedEntries);
+    std::vector<uint8_t> seen(len + 1, 0);
+    for (float v : value) {
+        if (!(v >= 1.0f && v <= static_cast<float>(len)) || v != std::floor(v))
+            return "rank score " + std::to_string(v) + " is not an integer in 1.." + std::to_string(len);
+        const auto r = static_cast<size_t>(v);
+        if (seen[r]) return "rank score " + std::to_string(r) + " appears twice";
+        seen[r] = 1;
+    }
+    return {};
 }
 
 Trace::Trace(TraceMeta meta) : meta_(std::move(meta)) {}
@@ -53,26 +126,41 @@ void Trace::reserve(size_t records, size_t entries)
     value_.reserve(entries);
 }
 
-void Trace::append(const Record& r) { append(r.step, r.layer, r.index, r.value); }
+void Trace::append(const Record& r) { append(r.step, r.sequence, r.layer, r.index, r.value); }
 
 void Trace::append(int64_t step, int32_t layer, std::span<const uint32_t> index,
                    std::span<const float> value)
 {
+    append(step, 0, layer, index, value);
+}
+
+void Trace::append(int64_t step, int32_t sequence, int32_t layer, std::span<const uint32_t> index,
+                   std::span<const float> value)
+{
     const int64_t next = recordCount();
     const int32_t slots = meta_.layerSlots();
-    const int64_t wantStep = next / slots;
-    const int32_t wantLayer = meta_.layer_mode == LayerMode::Aggregated ? -1 : static_cast<int32_t>(next % slots);
+    const int32_t S = meta_.sequenceCount();
+    const int64_t wantStep = meta_.stepOfRecord(next);
+    const int32_t wantSeq = meta_.sequenceOfRecord(next);
+    const int32_t wantLayer = meta_.layerOfRecord(next);
     const std::string where = "trace '" + meta_.name + "' record (t=" + std::to_string(step) +
+                              (S > 1 ? ", s=" + std::to_string(sequence) : std::string()) +
                               ", l=" + std::to_string(layer) + ")";
     if (next >= meta_.recordCount())
         throw InputError(where, "more records than T=" + std::to_string(meta_.steps) +
+                                    (S > 1 ? " x S=" + std::to_string(S) : std::string()) +
                                     (slots > 1 ? " x L=" + std::to_string(slots) : std::string()));
-    if (step != wantStep || layer != wantLayer)
+    if (step != wantStep || sequence != wantSeq || layer != wantLayer)
         throw InputError(where, "out of order: expected (t=" + std::to_string(wantStep) +
+                                    (S > 1 ? ", s=" + std::to_string(wantSeq) : std::string()) +
                                     ", l=" + std::to_string(wantLayer) + ")");
     if (index.size() != value.size())
         throw InputError(where, "index and value lengths differ");
-    const int64_t n = meta_.contextAt(step);
+    if (meta_.kind == RecordKind::Ranked) {
+        const std::string problem = rankScoreProblem(value);
+        if (!problem.empty()) throw InputError(where, problem);
+    }
+    const int64_t n = meta_.contextAt(sequence, step);
     for (size_t k = 0; k < index.size(); ++k) {
         if (static_cast<int64_t>(index[k]) >= n)
             throw InputError(where, "token index " + std::to_string(index[k]) +

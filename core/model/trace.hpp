@@ -1,9 +1,12 @@
 #pragma once
-// A Trace (MODEL.md §1): one decode run of one sequence. Metadata plus one record per
-// (step, layer) — scores or an explicit selection. In memory a record is sparse: the
-// tokens with a non-zero score (or the selected tokens, value 1), ascending index.
-// Zero scores are implicit, which is exact for every selection rule of MODEL.md §2
-// (ties break by lower index, so the zero-score tail is in index order).
+// A Trace (MODEL.md §1, §8): one decode run of S >= 1 sequences in lock step. Metadata
+// plus one record per (step, sequence, layer) — scores, an explicit selection or a ranked
+// list. In memory a record is sparse: the tokens with a non-zero score (or the selected
+// tokens, value 1), ascending index. Zero scores are implicit, which is exact for every
+// selection rule of MODEL.md §2 (ties break by lower index, so the zero-score tail is in
+// index order). A ranked record (MODEL.md §8) is held as rank scores: the entry ranked
+// first of `len` scores len, the last scores 1 (rankScoresFromOrder), so the §2 order of
+// its scores is exactly its ranking.
 #include <cstdint>
 #include <span>
 #include <string>
@@ -11,7 +14,7 @@
 
 namespace kvtier {
 
-enum class RecordKind { Scores, Selection };
+enum class RecordKind { Scores, Selection, Ranked };
 enum class LayerMode { Aggregated, PerLayer };
 
 // How a record's BLOB is stored (docs/TRACE_FORMAT.md).
@@ -21,6 +24,7 @@ enum class Encoding {
     SparseF32,  // count x (uint32 index, float32 score), ascending index
     SparseF16,  // count x uint32 index, then count x half score, ascending index
     IndexU32,   // count x uint32 index (selections), ascending
+    RankedU32,  // count x uint32 index (ranked records), in rank order (MODEL.md §8)
 };
 
 const char* toString(RecordKind k);
@@ -36,6 +40,10 @@ inline constexpr int64_t kMaxContextTokens = int64_t{1} << 32;
 // Layers: real models have at most a few hundred; the bound keeps per-step buffers (one
 // list per layer) small whatever a file claims. The same bound as a scenario's model.layers.
 inline constexpr int64_t kMaxLayers = 65536;
+// Sequences of one trace (MODEL.md §8): serving batches hold tens to thousands of requests.
+inline constexpr int64_t kMaxSequences = 65536;
+// Entries of one ranked record: rank scores are float and exact up to 2^24.
+inline constexpr int64_t kMaxRankedEntries = int64_t{1} << 24;
 
 struct TraceMeta {
     std::string name;
@@ -44,21 +52,50 @@ struct TraceMeta {
     std::string model_name;
     std::string head_reduction = "mean";
     std::string notes;
-    int64_t prefill = 0;           // P
+    int64_t prefill = 0;           // P (P_0 when the trace holds several sequences)
     int64_t steps = 0;             // T
     int32_t layers = 1;            // L
     LayerMode layer_mode = LayerMode::Aggregated;
     RecordKind kind = RecordKind::Scores;
+    // MODEL.md §8: P_s of every sequence when the trace holds S > 1 sequences (then
+    // sequence_prefill[0] == prefill); empty for S = 1.
+    std::vector<int64_t> sequence_prefill;
 
-    // Records a complete trace has: T (aggregated) or T * L (per layer).
-    int64_t recordCount() const { return layer_mode == LayerMode::Aggregated ? steps : steps * layers; }
+    int32_t sequenceCount() const { return sequence_prefill.empty() ? 1 : static_cast<int32_t>(sequence_prefill.size()); }
+    int64_t prefillOf(int32_t s) const { return sequence_prefill.empty() ? prefill : sequence_prefill[static_cast<size_t>(s)]; }
+    // Records a complete trace has: T (aggregated) or T * L (per layer), times S.
+    int64_t recordCount() const {
+        return (layer_mode == LayerMode::Aggregated ? steps : steps * layers) * sequenceCount();
+    }
     int32_t layerSlots() const { return layer_mode == LayerMode::Aggregated ? 1 : layers; }
-    int64_t contextAt(int64_t t) const { return prefill + t; }   // n_t
+    int64_t contextAt(int64_t t) const { return prefill + t; }   // n_t (of sequence 0)
+    int64_t contextAt(int32_t s, int64_t t) const { return prefillOf(s) + t; }   // n_t^s
+    // The k-th record of a complete trace, in storage order (step, sequence, layer slot).
+    int64_t stepOfRecord(int64_t k) const { return k / (int64_t{layerSlots()} * sequenceCount()); }
+    int32_t sequenceOfRecord(int64_t k) const { return static_cast<int32_t>((k / layerSlots()) % sequenceCount()); }
+    int32_t layerOfRecord(int64_t k) const {
+        return layer_mode == LayerMode::Aggregated ? -1 : static_cast<int32_t>(k % layerSlots());
+    }
 };
 
-// One record. `layer` is -1 for an aggregated trace.
+// Checks the sequence list of a trace (S <= kMaxSequences, P_s >= 0, P_s + T <= 2^32,
+// sequence_prefill[0] == prefill); returns the problem, empty when none. `steps` may be -1.
+std::string sequenceProblem(const TraceMeta& m);
+
+// Rank scores of a ranked record given in rank order (first = most attended): ascending
+// index and value len - rank. Throws InputError("", problem) on a repeated index or more
+// than kMaxRankedEntries entries.
+void rankScoresFromOrder(std::span<const uint32_t> order, std::vector<uint32_t>& index,
+                         std::vector<float>& value);
+// The ranking back from rank scores (index ascending, values a permutation of 1..len).
+std::vector<uint32_t> orderFromRankScores(std::span<const uint32_t> index, std::span<const float> value);
+// Empty when `value` is a permutation of 1..len (what a ranked record holds), else why not.
+std::string rankScoreProblem(std::span<const float> value);
+
+// One record. `layer` is -1 for an aggregated trace; `sequence` is 0 unless S > 1.
 struct Record {
     int64_t step = 0;
+    int32_t sequence = 0;
     int32_t layer = -1;
     std::vector<uint32_t> index;  // ascending, each < n_t
     std::vector<float> value;     // same length as index; scores > 0 (selection: all 1)
@@ -74,9 +111,11 @@ public:
     const TraceMeta& meta() const { return meta_; }
     TraceMeta& meta() { return meta_; }
 
-    // Appends the next record; must come in (step, layer-slot) order. Validates it.
+    // Appends the next record; must come in (step, sequence, layer-slot) order. Validates it.
     void append(const Record& r);
     void append(int64_t step, int32_t layer, std::span<const uint32_t> index,
+                std::span<const float> value);
+    void append(int64_t step, int32_t sequence, int32_t layer, std::span<const uint32_t> index,
                 std::span<const float> value);
     void reserve(size_t records, size_t entries);
 
@@ -84,9 +123,12 @@ public:
     int64_t recordCount() const { return static_cast<int64_t>(offsets_.size()) - 1; }
     size_t entryCount() const { return index_.size(); }
 
-    // slot = layer for per-layer traces, 0 for aggregated.
-    size_t recordId(int64_t step, int32_t slot) const {
-        return static_cast<size_t>(step) * static_cast<size_t>(meta_.layerSlots()) + static_cast<size_t>(slot);
+    // slot = layer for per-layer traces, 0 for aggregated. The first form is sequence 0's.
+    size_t recordId(int64_t step, int32_t slot) const { return recordId(step, 0, slot); }
+    size_t recordId(int64_t step, int32_t sequence, int32_t slot) const {
+        return (static_cast<size_t>(step) * static_cast<size_t>(meta_.sequenceCount()) + static_cast<size_t>(sequence)) *
+                   static_cast<size_t>(meta_.layerSlots()) +
+               static_cast<size_t>(slot);
     }
     std::span<const uint32_t> indices(size_t record) const {
         return {index_.data() + offsets_[record], offsets_[record + 1] - offsets_[record]};

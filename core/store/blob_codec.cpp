@@ -89,6 +89,7 @@ size_t entryBytes(Encoding e)
     case Encoding::SparseF32: return 8;
     case Encoding::SparseF16: return 6;
     case Encoding::IndexU32: return 4;
+    case Encoding::RankedU32: return 4;
     }
     return 0;
 }
@@ -160,6 +161,16 @@ EncodedRecord encodeRecord(Encoding e, int64_t n_t, std::span<const uint32_t> in
         out.resize(4 * index.size());
         for (size_t k = 0; k < index.size(); ++k) putU32(out.data() + 4 * k, index[k]);
         r.count = r.nonzero = static_cast<int64_t>(index.size());
+        return r;
+    }
+    case Encoding::RankedU32: {
+        const std::string problem = rankScoreProblem(value);
+        if (!problem.empty() || value.size() != index.size())
+            throw InputError("", problem.empty() ? "ranked record without rank scores" : problem);
+        const std::vector<uint32_t> order = orderFromRankScores(index, value);
+        out.resize(4 * order.size());
+        for (size_t k = 0; k < order.size(); ++k) putU32(out.data() + 4 * k, order[k]);
+        r.count = r.nonzero = static_cast<int64_t>(order.size());
         return r;
     }
     }
@@ -234,6 +245,16 @@ void decodeRecord(Encoding e, int64_t n_t, int64_t count, std::span<const unsign
         }
         value.assign(c, 1.0f);
         return;
+    case Encoding::RankedU32: {
+        std::vector<uint32_t> order(c);
+        for (size_t k = 0; k < c; ++k) {
+            order[k] = getU32(p + 4 * k);
+            if (order[k] >= n_t)
+                throw InputError("", "token index " + std::to_string(order[k]) + " >= n_t = " + std::to_string(n_t));
+        }
+        rankScoresFromOrder(order, index, value);
+        return;
+    }
     }
 }
 

@@ -11,6 +11,14 @@ std::string recordWhere(const std::string& path, const std::string& trace, int64
     return path + " trace '" + trace + "' record (t=" + std::to_string(t) + ", l=" + std::to_string(l) + ")";
 }
 
+std::string recordWhere(const std::string& path, const std::string& trace, int64_t t, int64_t s, int64_t l,
+                        int32_t sequences)
+{
+    if (sequences <= 1) return recordWhere(path, trace, t, l);
+    return path + " trace '" + trace + "' record (t=" + std::to_string(t) + ", s=" + std::to_string(s) +
+           ", l=" + std::to_string(l) + ")";
+}
+
 std::string traceWhere(const std::string& path, const std::string& trace)
 {
     return path + " trace '" + trace + "'";
@@ -79,12 +87,43 @@ Row readRow(const Statement& q, const std::string& path)
     return r;
 }
 
+void readSequences(sqlite3* db, const std::string& path, Row& row)
+{
+    TraceMeta& m = row.summary.meta;
+    const std::string where = traceWhere(path, m.name);
+    Statement q(db, path, "SELECT sequence, prefill FROM trace_sequences WHERE trace_id = ?1 ORDER BY sequence");
+    q.bind(1, row.id);
+    std::vector<int64_t> prefill;
+    while (q.step()) {
+        const int64_t s = q.int64(0);
+        if (s != static_cast<int64_t>(prefill.size()))
+            throw InputError(where, "sequence " + std::to_string(prefill.size()) + " missing from trace_sequences (found " +
+                                        std::to_string(s) + " next)");
+        if (s >= kMaxSequences)
+            throw InputError(where, "more than " + std::to_string(kMaxSequences) + " sequences");
+        prefill.push_back(q.int64(1));
+    }
+    // No row (a hand-made file): one sequence, the trace's own P.
+    if (prefill.size() <= 1) {
+        if (prefill.size() == 1 && prefill[0] != m.prefill)
+            throw InputError(where, "sequence 0 has prefill " + std::to_string(prefill[0]) + ", but the trace's P is " +
+                                        std::to_string(m.prefill));
+        m.sequence_prefill.clear();
+        return;
+    }
+    m.sequence_prefill = std::move(prefill);
+    const std::string problem = sequenceProblem(m);
+    if (!problem.empty()) throw InputError(where, problem);
+}
+
 std::optional<Row> findRow(sqlite3* db, const std::string& path, const std::string& name)
 {
     Statement q(db, path, (std::string(kSummarySql) + " WHERE t.name = ?1").c_str());
     q.bind(1, name);
     if (!q.step()) return std::nullopt;
-    return readRow(q, path);
+    Row r = readRow(q, path);
+    readSequences(db, path, r);
+    return r;
 }
 
 Row getRow(sqlite3* db, const std::string& path, const std::string& name)

@@ -52,9 +52,64 @@ CREATE TABLE records (
 )SQL");
 }
 
-// kMigrations[v] upgrades a file at schema version v to v + 1. A v2 adds one step here.
+// Version 2, batches of distinct sequences (MODEL.md §8): each trace's sequences and
+// their prefill (table trace_sequences, one row per sequence, also for S = 1), a sequence
+// column in every record's key, and the ranked record kind. SQLite cannot change a key or
+// a CHECK in place, so `traces` and `records` are rebuilt and copied row for row (ids
+// kept); the caller runs every step in one transaction, so an upgrade that fails leaves
+// the version-1 file as it was. Foreign keys are on: the new records reference the new
+// traces table from the start (renaming it renames the reference), so no table is dropped
+// while rows still point at it.
+void upgradeToV2Sequences(sqlite3* db, const std::string& path)
+{
+    exec(db, path, R"SQL(
+CREATE TABLE traces_v2 (
+    id             INTEGER PRIMARY KEY,
+    name           TEXT NOT NULL UNIQUE,
+    description    TEXT NOT NULL DEFAULT '',
+    source         TEXT NOT NULL DEFAULT '',
+    model_name     TEXT NOT NULL DEFAULT '',
+    head_reduction TEXT NOT NULL DEFAULT 'mean',
+    notes          TEXT NOT NULL DEFAULT '',
+    prefill        INTEGER NOT NULL CHECK (prefill >= 0),
+    steps          INTEGER NOT NULL CHECK (steps >= 0),
+    layers         INTEGER NOT NULL CHECK (layers >= 1),
+    layer_mode     TEXT NOT NULL CHECK (layer_mode IN ('aggregated', 'per-layer')),
+    kind           TEXT NOT NULL CHECK (kind IN ('scores', 'selection', 'ranked')),
+    encoding       TEXT NOT NULL,
+    entries        INTEGER NOT NULL DEFAULT 0,
+    created_at     TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))
+);
+INSERT INTO traces_v2 SELECT id, name, description, source, model_name, head_reduction, notes,
+    prefill, steps, layers, layer_mode, kind, encoding, entries, created_at FROM traces;
+CREATE TABLE records_v2 (
+    trace_id INTEGER NOT NULL REFERENCES traces_v2(id),
+    step     INTEGER NOT NULL,
+    sequence INTEGER NOT NULL DEFAULT 0,
+    layer    INTEGER NOT NULL,
+    encoding TEXT NOT NULL,
+    count    INTEGER NOT NULL,
+    data     BLOB NOT NULL,
+    PRIMARY KEY (trace_id, step, sequence, layer)
+) WITHOUT ROWID;
+INSERT INTO records_v2 SELECT trace_id, step, 0, layer, encoding, count, data FROM records;
+DROP TABLE records;
+DROP TABLE traces;
+ALTER TABLE traces_v2 RENAME TO traces;
+ALTER TABLE records_v2 RENAME TO records;
+CREATE TABLE trace_sequences (
+    trace_id INTEGER NOT NULL REFERENCES traces(id),
+    sequence INTEGER NOT NULL CHECK (sequence >= 0),
+    prefill  INTEGER NOT NULL CHECK (prefill >= 0),
+    PRIMARY KEY (trace_id, sequence)
+) WITHOUT ROWID;
+INSERT INTO trace_sequences SELECT id, 0, prefill FROM traces;
+)SQL");
+}
+
+// kMigrations[v] upgrades a file at schema version v to v + 1.
 using Migration = void (*)(sqlite3*, const std::string&);
-constexpr Migration kMigrations[] = {&createSchemaV1};
+constexpr Migration kMigrations[] = {&createSchemaV1, &upgradeToV2Sequences};
 static_assert(std::size(kMigrations) == kSchemaVersion, "one migration step per schema version");
 
 int32_t applicationId(sqlite3* db, const std::string& path)
@@ -176,7 +231,7 @@ void prepareSchema(sqlite3* db, const std::string& path, TraceStore::Mode mode)
         }
         version = readSchemaVersion(db, path);
     }
-    for (const char* t : {"traces", "records"})
+    for (const char* t : {"traces", "records", "trace_sequences"})
         if (!hasTable(db, path, t))
             throw InputError(path, std::string("not a kvtier trace database (table '") + t + "' missing)");
 }

@@ -104,6 +104,9 @@ void openForReading(Connection& c, const std::string& path);
 // ---- trace rows (store_rows.cpp) ---------------------------------------------------------
 
 std::string recordWhere(const std::string& path, const std::string& trace, int64_t t, int64_t l);
+// With the sequence when the trace holds more than one.
+std::string recordWhere(const std::string& path, const std::string& trace, int64_t t, int64_t s, int64_t l,
+                        int32_t sequences);
 std::string traceWhere(const std::string& path, const std::string& trace);
 // P, T >= 0, 1 <= L <= kMaxLayers, P + T <= 2^32 (docs/TRACE_FORMAT.md "Limits").
 void checkDimensions(const std::string& where, int64_t prefill, int64_t steps, int64_t layers);
@@ -118,6 +121,8 @@ struct Row {
 
 // One row of kSummarySql, every integer checked before it is used.
 Row readRow(const Statement& q, const std::string& path);
+// Reads the trace's sequences (trace_sequences) into row.summary.meta, checked.
+void readSequences(sqlite3* db, const std::string& path, Row& row);
 std::optional<Row> findRow(sqlite3* db, const std::string& path, const std::string& name);
 Row getRow(sqlite3* db, const std::string& path, const std::string& name);   // throws when absent
 

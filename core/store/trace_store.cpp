@@ -40,7 +40,11 @@ std::vector<TraceSummary> TraceStore::list() const
 {
     std::vector<TraceSummary> out;
     Statement q(db_, path_, (std::string(kSummarySql) + " ORDER BY t.name").c_str());
-    while (q.step()) out.push_back(readRow(q, path_).summary);
+    while (q.step()) {
+        Row r = readRow(q, path_);
+        readSequences(db_, path_, r);
+        out.push_back(std::move(r.summary));
+    }
     return out;
 }
 
@@ -73,7 +77,7 @@ Trace TraceStore::load(const std::string& name) const
         Record rec;
         while (reader.next(rec)) {
             try {
-                trace.append(rec.step, rec.layer, rec.index, rec.value);
+                trace.append(rec);
             } catch (const InputError& e) {
                 throw InputError(path_ + " " + e.where(), e.problem());
             }
@@ -100,6 +104,9 @@ void TraceStore::remove(const std::string& name)
     Statement delRecords(db_, path_, "DELETE FROM records WHERE trace_id = ?1");
     delRecords.bind(1, row.id);
     delRecords.step();
+    Statement delSequences(db_, path_, "DELETE FROM trace_sequences WHERE trace_id = ?1");
+    delSequences.bind(1, row.id);
+    delSequences.step();
     Statement delTrace(db_, path_, "DELETE FROM traces WHERE id = ?1");
     delTrace.bind(1, row.id);
     delTrace.step();

@@ -16,7 +16,7 @@ struct sqlite3_stmt;
 
 namespace kvtier {
 
-inline constexpr int kSchemaVersion = 1;
+inline constexpr int kSchemaVersion = 2;
 // PRAGMA application_id of every kvtier trace database: "KVTR" as a big-endian int.
 inline constexpr int32_t kApplicationId = 0x4B565452;
 
@@ -61,7 +61,8 @@ public:
     // so several traces can be written all-or-nothing.
     // meta.steps may be -1 when a streaming importer does not know T in advance: commit()
     // then takes T from the records added (the last step must be complete).
-    // Selection traces must use Encoding::IndexU32, score traces any other encoding.
+    // Selection traces must use Encoding::IndexU32, ranked traces Encoding::RankedU32, score
+    // traces any other encoding. meta.sequence_prefill lists the sequences (MODEL.md §8).
     // The writer must not outlive the store.
     std::unique_ptr<TraceWriter> beginTrace(const TraceMeta& meta, Encoding encoding,
                                             bool replace = false);
@@ -78,7 +79,7 @@ private:
     sqlite3* db_ = nullptr;
 };
 
-// Iterates records in (step, layer) order.
+// Iterates records in (step, sequence, layer) order.
 class TraceReader {
 public:
     virtual ~TraceReader() = default;

@@ -70,14 +70,24 @@ public:
         checkDimensions(where, meta_.prefill, stepsOpen_ ? 0 : meta_.steps, meta_.layers);
         if (meta_.kind == RecordKind::Selection && enc_ != Encoding::IndexU32)
             throw InputError(where, std::string("selection traces are stored as index_u32, not ") + toString(enc_));
-        if (meta_.kind == RecordKind::Scores && enc_ == Encoding::IndexU32)
-            throw InputError(where, "score traces cannot be stored as index_u32 (use f32, f16, sparse_f32 or sparse_f16)");
+        if (meta_.kind == RecordKind::Ranked && enc_ != Encoding::RankedU32)
+            throw InputError(where, std::string("ranked traces are stored as ranked_u32, not ") + toString(enc_));
+        if (meta_.kind == RecordKind::Scores && (enc_ == Encoding::IndexU32 || enc_ == Encoding::RankedU32))
+            throw InputError(where, std::string("score traces cannot be stored as ") + toString(enc_) +
+                                        " (use f32, f16, sparse_f32 or sparse_f16)");
+        {
+            const std::string problem = sequenceProblem(meta_);
+            if (!problem.empty()) throw InputError(where, problem);
+        }
         if (auto old = findRow(db_, path_, meta_.name)) {
             if (!replace)
                 throw InputError(path_, "trace '" + meta_.name + "' already exists (use --replace to overwrite it)");
             Statement delRecords(db_, path_, "DELETE FROM records WHERE trace_id = ?1");
             delRecords.bind(1, old->id);
             delRecords.step();
+            Statement delSequences(db_, path_, "DELETE FROM trace_sequences WHERE trace_id = ?1");
+            delSequences.bind(1, old->id);
+            delSequences.step();
             Statement delTrace(db_, path_, "DELETE FROM traces WHERE id = ?1");
             delTrace.bind(1, old->id);
             delTrace.step();
@@ -100,8 +110,17 @@ public:
         ins.bind(12, std::string(toString(enc_)));
         ins.step();
         id_ = sqlite3_last_insert_rowid(db_);
+        Statement seq(db_, path_, "INSERT INTO trace_sequences(trace_id, sequence, prefill) VALUES (?1, ?2, ?3)");
+        for (int32_t q = 0; q < meta_.sequenceCount(); ++q) {
+            seq.reset();
+            seq.bind(1, id_);
+            seq.bind(2, static_cast<int64_t>(q));
+            seq.bind(3, meta_.prefillOf(q));
+            seq.step();
+        }
         insert_ = std::make_unique<Statement>(
-            db_, path_, "INSERT INTO records(trace_id, step, layer, encoding, count, data) VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
+            db_, path_, "INSERT INTO records(trace_id, step, sequence, layer, encoding, count, data) "
+                        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
     }
 
     ~SqlTraceWriter() override { insert_.reset(); }   // finalize before the scope rolls back
@@ -110,21 +129,27 @@ public:
     {
         if (committed_) throw InputError(traceWhere(path_, meta_.name), "record added after commit");
         const int32_t slots = meta_.layerSlots();
-        const std::string where = recordWhere(path_, meta_.name, r.step, r.layer);
+        const int32_t S = meta_.sequenceCount();
+        const std::string where = recordWhere(path_, meta_.name, r.step, r.sequence, r.layer, S);
         const bool aggregated = meta_.layer_mode == LayerMode::Aggregated;
+        if (r.sequence < 0 || r.sequence >= S)
+            throw InputError(where, "sequence " + std::to_string(r.sequence) + " outside 0.." + std::to_string(S - 1));
         if (aggregated && r.layer != -1)
             throw InputError(where, "layer " + std::to_string(r.layer) + " in an aggregated trace (must be -1)");
         if (!aggregated && (r.layer < 0 || r.layer >= meta_.layers))
             throw InputError(where, "layer " + std::to_string(r.layer) + " outside 0.." + std::to_string(meta_.layers - 1));
         if (!stepsOpen_ && next_ >= meta_.recordCount())
             throw InputError(where, "more records than T=" + std::to_string(meta_.steps) +
+                                        (S > 1 ? " x S=" + std::to_string(S) : std::string()) +
                                         (slots > 1 ? " x L=" + std::to_string(slots) : std::string()));
-        const int64_t wantStep = next_ / slots;
-        const int32_t wantLayer = aggregated ? -1 : static_cast<int32_t>(next_ % slots);
-        if (r.step != wantStep || r.layer != wantLayer)
-            throw InputError(where, "out of order: expected (t=" + std::to_string(wantStep) + ", l=" +
+        const int64_t wantStep = meta_.stepOfRecord(next_);
+        const int32_t wantSeq = meta_.sequenceOfRecord(next_);
+        const int32_t wantLayer = meta_.layerOfRecord(next_);
+        if (r.step != wantStep || r.sequence != wantSeq || r.layer != wantLayer)
+            throw InputError(where, "out of order: expected (t=" + std::to_string(wantStep) +
+                                        (S > 1 ? ", s=" + std::to_string(wantSeq) : std::string()) + ", l=" +
                                         std::to_string(wantLayer) + ")");
-        const int64_t n = meta_.contextAt(r.step);
+        const int64_t n = meta_.contextAt(r.sequence, r.step);
         if (n > int64_t{1} << 32)
             throw InputError(where, "context n_t = " + std::to_string(n) + " exceeds 2^32 tokens");
 
@@ -149,6 +174,11 @@ public:
                 throw InputError(where, "selection value of token " + std::to_string(i) + " is " +
                                             std::to_string(v) + ", expected 1");
         }
+        if (meta_.kind == RecordKind::Ranked) {
+            const std::string problem = r.value.size() == r.index.size() ? rankScoreProblem(r.value)
+                                                                         : "ranked record without rank scores";
+            if (!problem.empty()) throw InputError(where, problem);
+        }
         // A dense trace stores a mostly-zero record in the matching sparse encoding when that
         // is smaller (readers honour each record's encoding): an all-zero row of a huge
         // context must not cost 4 bytes per token. Lossless: zeros are dropped either way.
@@ -167,10 +197,11 @@ public:
         insert_->reset();
         insert_->bind(1, id_);
         insert_->bind(2, r.step);
-        insert_->bind(3, static_cast<int64_t>(r.layer));
-        insert_->bind(4, std::string(toString(recEnc)));
-        insert_->bind(5, enc.count);
-        insert_->bindBlob(6, blob_);
+        insert_->bind(3, static_cast<int64_t>(r.sequence));
+        insert_->bind(4, static_cast<int64_t>(r.layer));
+        insert_->bind(5, std::string(toString(recEnc)));
+        insert_->bind(6, enc.count);
+        insert_->bindBlob(7, blob_);
         insert_->step();
         insert_->reset();
         entries_ += enc.nonzero;
@@ -181,14 +212,16 @@ public:
     {
         const std::string where = traceWhere(path_, meta_.name);
         if (committed_) throw InputError(where, "committed twice");
-        const int32_t slots = meta_.layerSlots();
+        const int64_t perStep = int64_t{meta_.layerSlots()} * meta_.sequenceCount();
         if (stepsOpen_) {
-            if (next_ % slots != 0)
-                throw InputError(where, "incomplete last step t=" + std::to_string(next_ / slots) + ": " +
-                                            std::to_string(next_ % slots) + " of " + std::to_string(slots) +
-                                            " layers");
-            meta_.steps = next_ / slots;
+            if (next_ % perStep != 0)
+                throw InputError(where, "incomplete last step t=" + std::to_string(next_ / perStep) + ": " +
+                                            std::to_string(next_ % perStep) + " of " + std::to_string(perStep) +
+                                            (meta_.sequenceCount() > 1 ? " records (sequences x layers)" : " layers"));
+            meta_.steps = next_ / perStep;
             checkDimensions(where, meta_.prefill, meta_.steps, meta_.layers);
+            const std::string problem = sequenceProblem(meta_);
+            if (!problem.empty()) throw InputError(where, problem);
         } else if (next_ != meta_.recordCount()) {
             const int64_t missing = meta_.recordCount() - next_;
             throw InputError(where, "incomplete trace: " + std::to_string(missing) +

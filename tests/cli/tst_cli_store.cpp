@@ -29,6 +29,7 @@ private slots:
     void helpForEachCommand();
     void importListInfoExport();
     void exportImportRoundTrip();
+    void seedCsvThroughCli();
     void importNpyWithPrefill();
     void copyFromAnotherDatabase();
     void errors_data();
@@ -103,7 +104,7 @@ void TestCliStore::helpForEachCommand_data()
     QTest::newRow("traces") << "traces" << "usage: kvtier-cli traces DB";
     QTest::newRow("info") << "info" << "usage: kvtier-cli info DB NAME";
     QTest::newRow("import") << "import" << "usage: kvtier-cli import DB FILE [options]";
-    QTest::newRow("export") << "export" << "usage: kvtier-cli export DB NAME --csv OUT";
+    QTest::newRow("export") << "export" << "usage: kvtier-cli export DB NAME (--csv OUT | --seed-csv OUT";
 }
 
 void TestCliStore::helpForEachCommand()
@@ -191,6 +192,37 @@ void TestCliStore::exportImportRoundTrip()
     QVERIFY(text.contains("\n0,-1,2,0.33333334\n"));
 }
 
+// The seed's batch CSV (two queries) through the CLI: guessed format, info with S and
+// kind, export back to the same bytes, a paper CSV of one sequence, analyze refused.
+void TestCliStore::seedCsvThroughCli()
+{
+    const QByteArray seed = "query_id,token_id,layer_id,experts,attention\n"
+                            "0,3,0,[],\"[2, 0, 1]\"\n"
+                            "0,4,0,[],\"[3, 1, 0, 2]\"\n"
+                            "1,5,0,[],\"[0, 4, 1, 2, 3]\"\n"
+                            "1,6,0,[],\"[5, 1, 3, 0, 4, 2]\"\n";
+    const QString csv = write("batch.csv", seed);
+    const QString db = path("seed.kvtr");
+    Run r = cli({"import", db, csv});
+    QCOMPARE(r.code, 0);
+    QVERIFY2(r.out.contains("'batch' (seed-csv)") && r.out.contains("per-layer ranked, P=3 T=2 L=1, 4 records"),
+             qPrintable(r.out));
+    r = cli({"info", db, "batch"});
+    QCOMPARE(r.code, 0);
+    QVERIFY2(r.out.contains("kind             ranked\n") && r.out.contains("sequences S      2\n") &&
+                 r.out.contains("prefill P_s      3, 5\n"),
+             qPrintable(r.out));
+    r = cli({"export", db, "batch", "--seed-csv", "-"});
+    QCOMPARE(r.code, 0);
+    QCOMPARE(r.out, QString::fromUtf8(seed));
+    r = cli({"export", db, "batch", "--paper-csv", "-", "--sparsity", "0.5", "--sequence", "1"});
+    QCOMPARE(r.code, 0);
+    QCOMPARE(r.out, QString("n,l,read_kv\n5,0,\"[0, 1, 4]\"\n6,0,\"[1, 3, 5]\"\n"));
+    r = cli({"export", db, "batch", "--csv", "-"});
+    QCOMPARE(r.code, 1);
+    QVERIFY2(r.err.contains("holds S = 2 sequences, which the long CSV cannot hold"), qPrintable(r.err));
+}
+
 void TestCliStore::importNpyWithPrefill()
 {
     // float32 [T=2, n_max=3], P = 2.
@@ -248,15 +280,15 @@ void TestCliStore::errors_data()
     QTest::newRow("export: unknown trace") << QStringList{"export", "%DB%", "nope", "--csv", "-"} << 1
                                            << "kvtier-cli export: %DB%: no trace named 'nope'";
     QTest::newRow("export: no --csv") << QStringList{"export", "%DB%", "longbench"} << 2
-                                      << "kvtier-cli export: missing required option --csv (see kvtier-cli export --help)";
+                                      << "kvtier-cli export: give exactly one of --csv, --seed-csv and --paper-csv (see kvtier-cli export --help)";
     QTest::newRow("import: unknown option") << QStringList{"import", "%DB%", "%DIR%/longbench.csv", "--colour", "red"} << 2
                                             << "kvtier-cli import: unknown option --colour (see kvtier-cli import --help)";
     QTest::newRow("import: bad encoding") << QStringList{"import", "%DB%", "%DIR%/longbench.csv", "--encoding", "f8"} << 2
                                           << "kvtier-cli import: --encoding: unknown encoding 'f8' (expected f32, f16, "
-                                             "sparse_f32, sparse_f16 or index_u32) (see kvtier-cli import --help)";
+                                             "sparse_f32, sparse_f16, index_u32 or ranked_u32) (see kvtier-cli import --help)";
     QTest::newRow("import: bad format") << QStringList{"import", "%DB%", "%DIR%/longbench.csv", "--format", "xml"} << 2
                                         << "kvtier-cli import: --format: unknown import format 'xml' (expected paper-csv, "
-                                           "long-csv, npy or kvtier) (see kvtier-cli import --help)";
+                                           "long-csv, seed-csv, npy or kvtier) (see kvtier-cli import --help)";
     QTest::newRow("import: bad prefill") << QStringList{"import", "%DB%", "%DIR%/longbench.csv", "--prefill", "x"} << 2
                                          << "kvtier-cli import: option --prefill: 'x' is not an integer (see kvtier-cli import --help)";
     QTest::newRow("import: missing file") << QStringList{"import", "%DB%", "%DIR%/none.csv"} << 1
@@ -323,7 +355,7 @@ void TestCliStore::newerSchemaRefused()
     const Run r = cli({"traces", db});
     QCOMPARE(r.code, 1);
     QCOMPARE(r.err, "kvtier-cli traces: " + db +
-                        ": written by a newer kvtier (schema version 7, this build reads up to 1); please upgrade\n");
+                        ": written by a newer kvtier (schema version 7, this build reads up to 2); please upgrade\n");
 }
 
 QTEST_GUILESS_MAIN(TestCliStore)

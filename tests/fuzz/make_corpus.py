@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Writes the seed corpus for future libFuzzer harnesses of the importers:
-tests/fuzz/corpus/{paper_csv,long_csv,npy,npz}/, a handful of tiny valid and invalid files
+tests/fuzz/corpus/{paper_csv,seed_csv,long_csv,npy,npz}/, a handful of tiny valid and invalid files
 each (names start with ok_ or bad_; with P = 2 where the file does not say it, every ok_ file
 imports and every bad_ file is refused: tests/core/tst_import_hostile.cpp checks that). Standard library only; deterministic output.
 
@@ -77,6 +77,13 @@ def main():
     put("paper_csv", "bad_cr_only.csv", 'n,l,read_kv\r5,0,"[1]"\r')
     put("paper_csv", "bad_huge_index.csv", 'n,l,read_kv\n5,0,"[1, ' + "9" * 300 + ']"\n')
     put("paper_csv", "bad_missing_step.csv", 'n,l,read_kv\n5,0,"[1]"\n7,0,"[1]"\n')
+    # ---- seed batch CSV
+    seed = "query_id,token_id,layer_id,experts,attention\n"
+    put("seed_csv", "ok_two_queries.csv", seed + '0,3,0,"[1, 2]","[2, 0, 1]"\n0,3,1,[],"[0, 1, 2, 3]"\n'
+        '1,2,0,[0],"[1, 0]"\n1,2,1,[],[0]\n')
+    put("seed_csv", "bad_split_query.csv", seed + '0,2,0,[],[0]\n1,2,0,[],[0]\n0,3,0,[],[0]\n')
+    put("seed_csv", "bad_future_index.csv", seed + '0,1,0,[],"[2, 0]"\n')
+    put("seed_csv", "bad_gap.csv", seed + '0,2,0,[],[0]\n0,4,0,[],[0]\n')
 
     # ---- long CSV
     head = "step,layer,token,score\n"
