@@ -14,7 +14,7 @@ import sqlite3
 
 from .errors import CaptureError
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 APPLICATION_ID = 0x4B565452   # "KVTR"
 WORK_SUFFIX = ".kvtier-capture"
 SETTINGS_KEY = "capture_settings"   # work file only; removed before the file becomes OUT
@@ -48,6 +48,22 @@ CREATE TABLE records (
     layer    INTEGER NOT NULL,
     encoding TEXT NOT NULL,
     count    INTEGER NOT NULL,
+    data     BLOB NOT NULL,
+    PRIMARY KEY (trace_id, step, layer)
+) WITHOUT ROWID;
+"""
+
+# Schema step 1 -> 2, as core/store/store_experts.cpp adds it: per-step MoE expert sets.
+# The capture writes none; the tables exist so that the file is a version-2 database.
+SCHEMA_V2_EXPERTS = """
+CREATE TABLE IF NOT EXISTS trace_experts (
+    trace_id INTEGER PRIMARY KEY REFERENCES traces(id),
+    experts  INTEGER NOT NULL CHECK (experts >= 1)
+);
+CREATE TABLE IF NOT EXISTS expert_sets (
+    trace_id INTEGER NOT NULL REFERENCES traces(id),
+    step     INTEGER NOT NULL,
+    layer    INTEGER NOT NULL,
     data     BLOB NOT NULL,
     PRIMARY KEY (trace_id, step, layer)
 ) WITHOUT ROWID;
@@ -154,7 +170,7 @@ class WorkFile:
         db.execute("PRAGMA journal_mode = WAL")
         # One transaction (executescript leaves the BEGIN open): a killed start leaves no
         # half schema that a later run would take for a work file.
-        db.executescript("BEGIN IMMEDIATE;" + SCHEMA_V1)
+        db.executescript("BEGIN IMMEDIATE;" + SCHEMA_V1 + SCHEMA_V2_EXPERTS)
         db.execute("INSERT INTO kvtier_meta(key, value) VALUES ('schema_version', ?), ('application', 'kvtier'), "
                    "(?, ?)", (str(SCHEMA_VERSION), SETTINGS_KEY, self.settings))
         db.execute(f"PRAGMA application_id = {APPLICATION_ID}")

@@ -242,9 +242,9 @@ class OutputTest(TempDirTest):
         run(out, settings(), which=[1])
         db = sqlite3.connect(out)
         self.assertEqual(db.execute("PRAGMA application_id").fetchone()[0], 0x4B565452)
-        self.assertEqual(db.execute("PRAGMA user_version").fetchone()[0], 1)
+        self.assertEqual(db.execute("PRAGMA user_version").fetchone()[0], 2)
         self.assertEqual(dict(db.execute("SELECT key, value FROM kvtier_meta")),
-                         {"schema_version": "1", "application": "kvtier"})
+                         {"schema_version": "2", "application": "kvtier"})
         db.close()
         self.assertEqual(sorted(os.listdir(self.dir)), ["new.kvtr"])   # no -wal, -shm or work file
         self.assertEqual(list(read_db(out)), ["capture"])              # one prompt: the name itself

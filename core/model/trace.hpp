@@ -4,6 +4,8 @@
 // tokens with a non-zero score (or the selected tokens, value 1), ascending index.
 // Zero scores are implicit, which is exact for every selection rule of MODEL.md §2
 // (ties break by lower index, so the zero-score tail is in index order).
+#include "core/model/experts.hpp"
+
 #include <cstdint>
 #include <span>
 #include <string>
@@ -97,8 +99,14 @@ public:
     // Relevance of one token at one record (0 when absent); binary search.
     float valueAt(size_t record, uint32_t token) const;
 
+    // The per-step expert sets X[t][l] (MODEL.md §9); empty when the trace has none.
+    const ExpertSets& experts() const { return experts_; }
+    // Throws InputError when the sets' steps or layers differ from the trace's T and L.
+    void setExperts(ExpertSets sets);
+
 private:
     TraceMeta meta_;
+    ExpertSets experts_;
     std::vector<size_t> offsets_{0};
     std::vector<uint32_t> index_;
     std::vector<float> value_;

@@ -52,9 +52,10 @@ CREATE TABLE records (
 )SQL");
 }
 
-// kMigrations[v] upgrades a file at schema version v to v + 1. A v2 adds one step here.
+// kMigrations[v] upgrades a file at schema version v to v + 1. Version 2 adds the expert
+// tables (store_experts.cpp).
 using Migration = void (*)(sqlite3*, const std::string&);
-constexpr Migration kMigrations[] = {&createSchemaV1};
+constexpr Migration kMigrations[] = {&createSchemaV1, &addExpertTables};
 static_assert(std::size(kMigrations) == kSchemaVersion, "one migration step per schema version");
 
 int32_t applicationId(sqlite3* db, const std::string& path)
