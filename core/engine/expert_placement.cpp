@@ -15,6 +15,12 @@ ExpertPlacement placeExperts(const TimingConfig& c)
     ExpertPlacement p;
     p.bytes.assign(M, 0.0);
     if (c.model.experts <= 0 || M == 0) return p;
+    // Scenario files check these (config/presets.cpp); a scenario built in code is checked here.
+    if (c.model.experts > kMaxExperts || !(c.model.expert_bytes > 0) || c.model.denseWeightBytes() < 0)
+        throw InputError("model.experts", "needs 1.." + std::to_string(kMaxExperts) +
+                                              " experts of expert_bytes > 0 that weight_bytes includes (W = " +
+                                              readableNumber(c.model.weight_bytes) + ", L x E x expert_bytes = " +
+                                              readableNumber(c.model.weight_bytes - c.model.denseWeightBytes()) + ")");
     p.layers = c.model.layers;
     p.experts = c.model.experts;
     p.tier.assign(static_cast<size_t>(p.layers) * static_cast<size_t>(p.experts), -1);

@@ -323,7 +323,7 @@ void TestCliStore::newerSchemaRefused()
     const Run r = cli({"traces", db});
     QCOMPARE(r.code, 1);
     QCOMPARE(r.err, "kvtier-cli traces: " + db +
-                        ": written by a newer kvtier (schema version 7, this build reads up to 1); please upgrade\n");
+                        ": written by a newer kvtier (schema version 7, this build reads up to 2); please upgrade\n");
 }
 
 QTEST_GUILESS_MAIN(TestCliStore)

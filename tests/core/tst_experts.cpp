@@ -162,6 +162,10 @@ private slots:
             threw = QString(e.what()).contains("3 of the 8 experts");
         }
         QVERIFY(threw);
+        // A model built in code whose W cannot hold its experts is refused.
+        TimingConfig bad = c;
+        bad.model.weight_bytes = 100;
+        QVERIFY(test::errorOf([&] { placeExperts(bad); }).contains("that weight_bytes includes (W = 100, L x E x expert_bytes = 800)"));
     }
 
     void storeRoundTrip()

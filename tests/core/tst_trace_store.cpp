@@ -231,7 +231,7 @@ void TestTraceStore::newFileGetsSchema()
     { auto s = TraceStore::open(p, TraceStore::Mode::ReadWrite); QVERIFY(s->list().empty()); }
     QCOMPARE(rawInt(p, "PRAGMA application_id"), int64_t{0x4B565452});
     QCOMPARE(rawInt(p, "PRAGMA user_version"), int64_t{kSchemaVersion});
-    QCOMPARE(rawInt(p, "SELECT CAST(value AS INTEGER) FROM kvtier_meta WHERE key = 'schema_version'"), int64_t{1});
+    QCOMPARE(rawInt(p, "SELECT CAST(value AS INTEGER) FROM kvtier_meta WHERE key = 'schema_version'"), int64_t{kSchemaVersion});
     QCOMPARE(rawInt(p, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN ('kvtier_meta', 'traces', 'records')"),
              int64_t{3});
     // records is WITHOUT ROWID, keyed by (trace_id, step, layer).
@@ -301,10 +301,10 @@ void TestTraceStore::openNewerSchemaRefused()
         auto s = TraceStore::open(p, TraceStore::Mode::ReadWrite);
         writeScores(*s, "a", Encoding::SparseF32);
     }
-    rawExec(p, "UPDATE kvtier_meta SET value = '2' WHERE key = 'schema_version'");
+    rawExec(p, "UPDATE kvtier_meta SET value = '3' WHERE key = 'schema_version'");
     const QByteArray before = sha256(p);
     const QString want = QString::fromStdString(
-        p + ": written by a newer kvtier (schema version 2, this build reads up to 1); please upgrade");
+        p + ": written by a newer kvtier (schema version 3, this build reads up to 2); please upgrade");
     QCOMPARE(errorOf([&] { TraceStore::open(p, TraceStore::Mode::ReadOnly); }), want);
     QCOMPARE(errorOf([&] { TraceStore::open(p, TraceStore::Mode::ReadWrite); }), want);
     QCOMPARE(sha256(p), before);
