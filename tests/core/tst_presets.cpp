@@ -175,7 +175,8 @@ private slots:
         }
         for (const ModelPreset& p : lib.models()) {
             const json j = p.model;   // ADL to_json
-            QCOMPARE(j.size(), size_t(4));
+            // name, layers, kappa, W; a MoE model also experts and expert_bytes (MODEL.md §9).
+            QCOMPARE(j.size(), size_t(p.model.experts > 0 ? 6 : 4));
             QCOMPARE(modelFromJson(j, "rt"), p.model);
             const ModelPreset back = modelPresetFromJson(modelPresetToJson(p), "rt");
             QCOMPARE(back.model, p.model);
