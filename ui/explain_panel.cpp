@@ -140,6 +140,8 @@ void ExplainPanel::render()
         return c.binding[k] ? QStringLiteral("<span class='lim'>%1</span>").arg(formatSeconds(v)) : formatSeconds(v);
     };
     row(tr("R (read)"), [](const TierTerms& c) { return formatBytes(c.read); });
+    if (std::any_of(e.tiers.begin(), e.tiers.end(), [](const TierTerms& c) { return c.expert_read > 0; }))
+        row(tr("of R: experts"), [](const TierTerms& c) { return formatBytes(c.expert_read); });
     row(tr("W (written)"), [](const TierTerms& c) { return formatBytes(c.write); });
     row(tr("(R+W)/B"), [&](const TierTerms& c) { return term(c, 0, c.by_bandwidth, true); });
     row(tr("R/Lr"), [&](const TierTerms& c) { return term(c, 1, c.by_read_link, c.has_read_link); });

@@ -1,5 +1,6 @@
 // kvtier-cli analyze: every policy and bound of one scenario, as a table or JSON.
 #include "bound_json.hpp"
+#include "experts_json.hpp"
 #include "command.hpp"
 #include "scenario_args.hpp"
 
@@ -63,10 +64,15 @@ nlohmann::json toJson(const AnalysisResult& r)
                              {"busy_s", tt.busy_s},
                              {"busy_fraction", tt.busy_fraction},
                              {"bandwidth_use", tt.bandwidth_use}});
+        // Only for a model with experts: dense scenarios' output stays as it was.
+        if (t.experts)
+            for (size_t m = 0; m < t.tier_totals.size(); ++m)
+                tiers[m]["expert_read_bytes"] = t.tier_totals[m].expert_read_bytes;
         p["tiers"] = tiers;
         pols.push_back(p);
     }
     j["policies"] = pols;
+    if (r.scenario.model.experts > 0) j["experts"] = expertsJson(r);
     j["stats_ms"] = {{"load", r.stats.load_ms}, {"select", r.stats.select_ms}, {"bounds", r.stats.bound_ms},
                      {"place", r.stats.place_ms}, {"time", r.stats.time_ms}, {"total", r.stats.total_ms}};
     return j;
@@ -76,6 +82,7 @@ void printTable(const AnalysisResult& r)
 {
     const auto& s = r.scenario;
     const auto& lay = r.selection->layout;
+    if (s.model.experts > 0) std::printf("%s\n", expertsNote(r).c_str());
     std::printf("trace %s (%s): P=%lld T=%lld L=%d, %s, batch %lld\n", s.trace_name.c_str(), s.trace_db.c_str(),
                 static_cast<long long>(lay.prefill), static_cast<long long>(lay.steps), s.model.layers,
                 r.trace->meta().layer_mode == LayerMode::Aggregated ? "aggregated" : "per-layer",

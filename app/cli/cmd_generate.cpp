@@ -51,6 +51,11 @@ std::string usage()
          "  --selection-ratio R    = --set selection_ratio=R (store selections, not scores)\n"
          "  --keep-top K           = --set keep_top=K\n"
          "  --keep-mass M          = --set keep_mass=M\n"
+         "  --experts E            = --set experts=E (MoE expert sets, E per layer; stored in DB)\n"
+         "  --expert-top-k K       = --set expert_top_k=K (experts per token, default 2)\n"
+         "  --expert-tokens N      = --set expert_tokens=N (tokens routed per step, default 1)\n"
+         "  --expert-zipf S        = --set expert_zipf=S (Zipf exponent over experts, default 1)\n"
+         "  --expert-reuse Q       = --set expert_reuse=Q (keep last step's experts, default 0)\n"
          "  --params FILE.json     a JSON object with any of the parameters below\n"
          "  --set key=value        one parameter (repeatable); value is JSON or a bare word\n"
          "  --description TEXT     one line stored with the trace (default: the preset's)\n"
@@ -64,7 +69,14 @@ std::string usage()
          "  --print-params         print the final parameters as JSON and exit\n"
          "\n"
          "generator parameters (JSON key / --set key, default, meaning):\n";
-    const json defaults = generatorParamsToJson(GeneratorParams{});
+    // generatorParamsToJson writes the expert keys only when experts > 0: take their
+    // defaults from a routing generator, and experts' own default (0) from the struct.
+    GeneratorParams routing;
+    routing.experts = 1;
+    routing.expert_top_k = 1;
+    json defaults = generatorParamsToJson(routing);
+    defaults["experts"] = GeneratorParams{}.experts;
+    defaults["expert_top_k"] = GeneratorParams{}.expert_top_k;
     std::string group;
     for (const auto& d : generatorParamDocs()) {
         if (d.group != group) {
@@ -110,7 +122,9 @@ GeneratorParams paramsFrom(const Args& a, std::string& presetName)
     const std::pair<const char*, const char*> shortcuts[] = {
         {"seed", "seed"},       {"prefill", "prefill"},     {"steps", "steps"},
         {"layers", "layers"},   {"selection-ratio", "selection_ratio"},
-        {"keep-top", "keep_top"}, {"keep-mass", "keep_mass"}};
+        {"keep-top", "keep_top"}, {"keep-mass", "keep_mass"},
+        {"experts", "experts"}, {"expert-top-k", "expert_top_k"}, {"expert-tokens", "expert_tokens"},
+        {"expert-zipf", "expert_zipf"}, {"expert-reuse", "expert_reuse"}};
     for (const auto& [option, key] : shortcuts)
         if (auto v = a.get(option)) overrides[key] = valueOf(*v, std::string("--") + option);
     if (a.has("per-layer")) overrides["per_layer"] = true;
@@ -133,7 +147,8 @@ int run(const std::vector<std::string>& argv)
 {
     const Args a(argv,
                  {"name", "preset", "seed", "prefill", "steps", "layers", "selection-ratio", "keep-top",
-                  "keep-mass", "params", "description", "model-name", "encoding", "csv"},
+                  "keep-mass", "params", "description", "model-name", "encoding", "csv", "experts", "expert-top-k",
+                  "expert-tokens", "expert-zipf", "expert-reuse"},
                  {"per-layer", "replace", "print-params"}, {"set"});
     std::string presetName;
     const GeneratorParams p = paramsFrom(a, presetName);
@@ -187,7 +202,10 @@ int run(const std::vector<std::string>& argv)
         entries += static_cast<int64_t>(r.index.size());
     });
     if (csvFile) csvFile->commit();
-    if (writer) writer->commit();
+    if (writer) {
+        writer->setExperts(generateExperts(p));   // empty unless experts > 0 (docs/GENERATOR.md)
+        writer->commit();
+    }
     const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 
     std::cerr << "kvtier-cli generate: " << (writer ? "trace '" + meta.name + "' in " + a.positional().front() : *csvPath)

@@ -24,7 +24,8 @@ std::string usage()
            "model, head reduction, notes, kind, layer mode, P, T, L, encoding, size, creation\n"
            "time) and statistics from reading every record once: non-zero (scores) or selected\n"
            "(selections) entries per record — mean, min, max — and the mean share of the\n"
-           "context n_t = P + t they cover.\n"
+           "context n_t = P + t they cover; and whether it holds per-step MoE expert sets\n"
+           "(experts: E per layer, 0 when none).\n"
            "\n"
            "  --json   print one JSON object instead of the text\n";
 }
@@ -70,6 +71,7 @@ int run(const std::vector<std::string>& argv)
     const double meanEntries = static_cast<double>(st.entries) / records;
     const double meanShare = st.shareSum / records;
     const bool selection = m.kind != RecordKind::Scores;   // no scores to sum (ranked: ranks)
+    const int32_t experts = store->experts(m.name);   // E of the expert sets, 0: none (MODEL.md §9)
 
     if (a.has("json")) {
         nlohmann::json j = {{"name", m.name},
@@ -90,7 +92,8 @@ int run(const std::vector<std::string>& argv)
                             {"created_at", sum.created_at},
                             {"entries", st.entries},
                             {"entries_per_record", {{"mean", meanEntries}, {"min", st.minEntries}, {"max", st.maxEntries}}},
-                            {"mean_context_share", meanShare}};
+                            {"mean_context_share", meanShare},
+                            {"experts", experts}};
         if (!selection) j["mean_score_sum_per_record"] = st.scoreSum / records;
         if (m.sequenceCount() > 1) j["sequence_prefill"] = m.sequence_prefill;
         std::cout << j.dump(2) << "\n";
@@ -134,6 +137,8 @@ int run(const std::vector<std::string>& argv)
         std::snprintf(buf, sizeof buf, "%.6g per record on average", st.scoreSum / records);
         row("score sum", buf);
     }
+    row("experts", experts > 0 ? "per-step expert sets, E = " + std::to_string(experts) + " per layer"
+                               : std::string("none (a MoE model then reads every expert every step)"));
     return 0;
 }
 

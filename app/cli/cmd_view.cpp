@@ -101,6 +101,8 @@ void writeExplain(const AnalysisResult& r, const Args& a, std::ostream& out)
                          {"W/Lw_s", c.has_write_link ? json(c.by_write_link) : json(nullptr)},
                          {"time_s", c.time},
                          {"binding", json::array({c.binding[0], c.binding[1], c.binding[2]})}});
+    if (r.scenario.model.experts > 0)   // MODEL.md §9: the experts' part of R, per tier
+        for (size_t m = 0; m < e.tiers.size(); ++m) tiers[m]["expert_R_bytes"] = e.tiers[m].expert_read;
     json j = {{"step", e.step}, {"policy", e.policy}, {"online", e.online}, {"context_tokens", e.context},
               {"batch", e.batch}, {"layers", e.layers}, {"aggregated", e.aggregated}, {"tiers", tiers},
               {"layer_time_s", e.layer_time},

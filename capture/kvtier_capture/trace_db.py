@@ -61,6 +61,22 @@ CREATE TABLE trace_sequences (
 ) WITHOUT ROWID;
 """
 
+# Schema step 1 -> 2, as core/store/store_experts.cpp adds it: per-step MoE expert sets.
+# The capture writes none; the tables exist so that the file is a version-2 database.
+SCHEMA_V2_EXPERTS = """
+CREATE TABLE IF NOT EXISTS trace_experts (
+    trace_id INTEGER PRIMARY KEY REFERENCES traces(id),
+    experts  INTEGER NOT NULL CHECK (experts >= 1)
+);
+CREATE TABLE IF NOT EXISTS expert_sets (
+    trace_id INTEGER NOT NULL REFERENCES traces(id),
+    step     INTEGER NOT NULL,
+    layer    INTEGER NOT NULL,
+    data     BLOB NOT NULL,
+    PRIMARY KEY (trace_id, step, layer)
+) WITHOUT ROWID;
+"""
+
 TRACE_COLUMNS = ("name", "description", "source", "model_name", "head_reduction", "notes", "prefill",
                  "steps", "layers", "layer_mode", "kind", "encoding", "entries", "created_at")
 
@@ -162,7 +178,7 @@ class WorkFile:
         db.execute("PRAGMA journal_mode = WAL")
         # One transaction (executescript leaves the BEGIN open): a killed start leaves no
         # half schema that a later run would take for a work file.
-        db.executescript("BEGIN IMMEDIATE;" + SCHEMA_V2)
+        db.executescript("BEGIN IMMEDIATE;" + SCHEMA_V2 + SCHEMA_V2_EXPERTS)
         db.execute("INSERT INTO kvtier_meta(key, value) VALUES ('schema_version', ?), ('application', 'kvtier'), "
                    "(?, ?)", (str(SCHEMA_VERSION), SETTINGS_KEY, self.settings))
         db.execute(f"PRAGMA application_id = {APPLICATION_ID}")

@@ -113,13 +113,40 @@ Hardware hardwareFromJson(const json& j, const std::string& where, const std::st
     return h;
 }
 
+// MODEL.md §9: `experts` (E per layer) and `expert_bytes` come together; weight_bytes is
+// W, all weights, so it must hold the L * E experts. `experts_per_token` (top-k) is
+// documentary: the traffic comes from the trace's expert sets.
+static void readExperts(const json& j, const std::string& where, const std::string& path, Model& m)
+{
+    const bool e = j.contains("experts"), b = j.contains("expert_bytes");
+    if (j.contains("experts_per_token")) {
+        const int k = positiveInt(j, "experts_per_token", where, path);
+        if (!e) jc::fail(where, jc::join(path, "experts_per_token"), "given without experts");
+        if (k > positiveInt(j, "experts", where, path))
+            jc::fail(where, jc::join(path, "experts_per_token"), "must be at most experts");
+    }
+    if (!e && !b) return;
+    if (e != b) jc::fail(where, jc::join(path, e ? "expert_bytes" : "experts"), "missing (experts and expert_bytes come together)");
+    const int n = positiveInt(j, "experts", where, path);
+    if (n > kMaxExperts) jc::fail(where, jc::join(path, "experts"), "must be <= " + std::to_string(kMaxExperts));
+    const std::string bp = jc::join(path, "expert_bytes");
+    m.experts = n;
+    m.expert_bytes = jc::between(j.at("expert_bytes"), where, bp, 1, kMaxBytes, "(1 EB)");
+    const double all = static_cast<double>(m.layers) * n * m.expert_bytes;
+    if (all > m.weight_bytes)
+        jc::fail(where, jc::join(path, "weight_bytes"),
+                 "is " + readableNumber(m.weight_bytes) + " but must include the experts: layers x experts x expert_bytes = " +
+                     readableNumber(all));
+}
+
 // The model keys plus the documentary size keys; kappa derived or checked.
 static Model modelAndShape(const json& j, const std::string& where, const std::string& path,
                            ModelPreset* shape)
 {
     jc::checkKeys(j, where, path,
                   {"name", "layers", "kv_bytes_per_token_layer", "weight_bytes", "kv_heads", "head_dim",
-                   "dtype_bytes", "kv_latent_dim", "id", "description", "source"});
+                   "dtype_bytes", "kv_latent_dim", "id", "description", "source", "experts", "expert_bytes",
+                   "experts_per_token"});
     Model m;
     m.name = j.contains("name") ? jc::string(j.at("name"), where, jc::join(path, "name")) : "custom";
     for (const char* doc : {"id", "description", "source"})
@@ -176,6 +203,7 @@ static Model modelAndShape(const json& j, const std::string& where, const std::s
     if (!(m.kv_bytes_per_token_layer <= kMaxKvBytesPerTokenLayer))
         jc::fail(where, kp, "must be at most " + readableNumber(kMaxKvBytesPerTokenLayer) + ", got " +
                                 readableNumber(m.kv_bytes_per_token_layer));
+    readExperts(j, where, path, m);
     if (shape) {
         shape->kv_heads = kvHeads;
         shape->head_dim = headDim;
@@ -243,10 +271,15 @@ json hardwareToJson(const Hardware& h)
 
 json modelToJson(const Model& m)
 {
-    return json{{"name", m.name},
+    json j{{"name", m.name},
                 {"layers", m.layers},
                 {"kv_bytes_per_token_layer", m.kv_bytes_per_token_layer},
                 {"weight_bytes", m.weight_bytes}};
+    if (m.experts > 0) {   // only then: dense models' JSON stays as it was
+        j["experts"] = m.experts;
+        j["expert_bytes"] = m.expert_bytes;
+    }
+    return j;
 }
 
 json hardwarePresetToJson(const HardwarePreset& p)

@@ -1,5 +1,6 @@
 #include "core/engine/bounds.hpp"
 
+#include "core/engine/expert_placement.hpp"
 #include "core/engine/split.hpp"
 #include "core/support/parallel.hpp"
 
@@ -13,10 +14,20 @@ namespace kvtier {
 std::vector<double> kvCapacityBytes(const TimingConfig& c)
 {
     const auto& tiers = c.hardware.tiers;
-    const std::vector<double> w = weightBytesPerLayer(c);
+    const std::vector<double> w = residentWeightBytes(c, placeExperts(c));
     std::vector<double> cap(tiers.size());
     for (size_t m = 0; m < tiers.size(); ++m)
-        cap[m] = tiers[m].capacity_bytes - tiers[m].reserve_bytes - w[m] * c.model.layers;
+        cap[m] = tiers[m].capacity_bytes - tiers[m].reserve_bytes - w[m];
+    return cap;
+}
+
+std::vector<double> movableCapacityBytes(const TimingConfig& c)
+{
+    const auto& tiers = c.hardware.tiers;
+    const std::vector<double> w = residentWeightBytes(c, ExpertPlacement{});
+    std::vector<double> cap(tiers.size());
+    for (size_t m = 0; m < tiers.size(); ++m)
+        cap[m] = tiers[m].capacity_bytes - tiers[m].reserve_bytes - w[m];
     return cap;
 }
 
@@ -33,16 +44,22 @@ BoundResult forEachStep(const char* name, const Selection& sel, const TimingConf
     r.batch = c.batch;
     r.step_time.assign(static_cast<size_t>(lay.steps), 0.0);
     r.fast_share.assign(static_cast<size_t>(lay.steps), 0.0);
-    const double layerFactor = lay.slot_count == 1 ? static_cast<double>(c.model.layers) : 1.0;
+    // With experts every model layer is its own problem (its active experts differ).
+    const bool experts = c.model.experts > 0;
+    if (experts && sel.experts) checkExpertsMatch(*sel.experts, c.model, "trace expert sets");
+    const int32_t layerRuns = experts ? c.model.layers : lay.slot_count;
+    const double layerFactor = lay.slot_count == 1 && !experts ? static_cast<double>(c.model.layers) : 1.0;
     const double bytesPerToken = c.model.kv_bytes_per_token_layer * static_cast<double>(c.batch);
     parallelFor(tbb::blocked_range<int64_t>(0, lay.steps, 64), [&](const tbb::blocked_range<int64_t>& range) {
         job.check();
         for (int64_t t = range.begin(); t != range.end(); ++t) {
             double time = 0, fast = 0, all = 0;
-            for (int32_t l = 0; l < lay.slot_count; ++l) {
-                const double v = bytesPerToken * static_cast<double>(sel.read_tokens[sel.row(t, l)]);
+            for (int32_t l = 0; l < layerRuns; ++l) {
+                const double kv = bytesPerToken * static_cast<double>(sel.read_tokens[sel.row(t, lay.slot_count == 1 ? 0 : l)]);
+                const double x = activeExpertBytes(sel.experts.get(), c.model, t, l);
+                const double v = experts ? kv + x : kv;
                 double fastBytes = 0;
-                time += layerFactor * std::max(perSlot(v, fastBytes), c.compute_floor_s);
+                time += layerFactor * std::max(perSlot(v, x, fastBytes), c.compute_floor_s);
                 fast += fastBytes;
                 all += v;
             }
@@ -61,18 +78,30 @@ BoundResult balancedBound(const Selection& selection, const TimingConfig& c, con
     const auto& tiers = c.hardware.tiers;
     const size_t M = tiers.size();
     const std::vector<double> w = weightBytesPerLayer(c);
-    std::vector<double> cap = kvCapacityBytes(c);
+    // Experts are movable like KV (MODEL.md §9): the capacity left after the dense weights.
+    const std::vector<double> full = movableCapacityBytes(c);
+    std::vector<double> cap = full;
+    const bool aggregated = selection.layout.slot_count == 1;
     // In an aggregated trace a unit holds all layers: a layer-step can read at most 1/L of it.
-    if (selection.layout.slot_count == 1)
+    if (aggregated)
         for (double& x : cap) x /= c.model.layers;
     const double writeBytes = c.model.kv_bytes_per_token_layer * static_cast<double>(c.batch);
-    return forEachStep("balanced", selection, c, job, [&](double volume, double& fastBytes) {
+    return forEachStep("balanced", selection, c, job, [&](double volume, double expertVolume, double& fastBytes) {
         std::vector<TierLoad> load(M);
         std::vector<double> share, bestShare;
+        // Aggregated with experts: a tier serves at most 1/L of its capacity as KV plus the
+        // layer's own active experts, never more than its capacity (docs/BOUNDS.md).
+        std::vector<double> layerCap;
+        if (aggregated && expertVolume > 0) {
+            layerCap.resize(M);
+            for (size_t m = 0; m < M; ++m)
+                layerCap[m] = std::min(full[m], cap[m] + std::min(expertVolume, std::max(0.0, full[m])));
+        }
+        const std::vector<double>& capNow = layerCap.empty() ? cap : layerCap;
         double best = std::numeric_limits<double>::infinity();
         for (size_t wt = 0; wt < M; ++wt) {
             for (size_t m = 0; m < M; ++m) load[m] = {w[m], m == wt ? writeBytes : 0.0};
-            const double tau = splitReads(tiers, load, cap, volume, share);
+            const double tau = splitReads(tiers, load, capNow, volume, share);
             if (tau < best) {
                 best = tau;
                 bestShare = share;
@@ -87,9 +116,9 @@ BoundResult paperBound(const Selection& selection, const TimingConfig& c, const 
 {
     double aggregate = 0;
     for (const Tier& t : c.hardware.tiers) aggregate += std::min(t.bandwidth, t.link_read);
-    const double weightsPerLayer = c.model.weight_bytes / c.model.layers;
+    const double weightsPerLayer = c.model.denseWeightBytes() / c.model.layers;
     const double fastShare = std::min(c.hardware.tiers[0].bandwidth, c.hardware.tiers[0].link_read) / aggregate;
-    return forEachStep("paper", selection, c, job, [&](double volume, double& fastBytes) {
+    return forEachStep("paper", selection, c, job, [&](double volume, double, double& fastBytes) {
         fastBytes = fastShare * volume;
         return (weightsPerLayer + volume) / aggregate;
     });

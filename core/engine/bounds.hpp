@@ -11,7 +11,7 @@ namespace kvtier {
 struct BoundResult {
     std::string name;                 // "balanced" or "paper"
     std::vector<double> step_time;    // per step, seconds (all layers)
-    std::vector<double> fast_share;   // per step: share of the KV read bytes tier 0 serves
+    std::vector<double> fast_share;   // per step: share of the movable read bytes (KV, experts) tier 0 serves
     double total_time = 0;
     int64_t steps = 0;
     int64_t batch = 1;
@@ -20,7 +20,12 @@ struct BoundResult {
 };
 
 // KV capacity per tier in bytes (all sequences together): C_m - weights on m - reserve_m.
+// Weights take capacity first: dense weights and, with experts, the experts where the
+// initial placement puts them (engine/expert_placement.hpp).
 std::vector<double> kvCapacityBytes(const TimingConfig& c);
+// The capacity the balanced bound may fill with movable data (KV and experts, MODEL.md §9):
+// C_m - dense weights on m - reserve_m. Equals kvCapacityBytes for a model without experts.
+std::vector<double> movableCapacityBytes(const TimingConfig& c);
 
 // Balanced bound: placement free and instantaneous; each layer-step's read volume split
 // over the tiers within their capacity, the new token's write on the best single tier.

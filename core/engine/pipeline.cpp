@@ -1,5 +1,6 @@
 #include "core/engine/pipeline.hpp"
 
+#include "core/engine/expert_placement.hpp"
 #include "core/model/error.hpp"
 #include "core/store/trace_store.hpp"
 #include "core/support/parallel.hpp"
@@ -101,7 +102,8 @@ std::string selectionKey(const std::string& trace, const SelectionConfig& c)
 
 std::string timingKey(const TimingConfig& c)
 {
-    nlohmann::json j = {{"model", {c.model.layers, c.model.kv_bytes_per_token_layer, c.model.weight_bytes}},
+    nlohmann::json j = {{"model", {c.model.layers, c.model.kv_bytes_per_token_layer, c.model.weight_bytes, c.model.experts,
+                                  c.model.expert_bytes}},
                         {"batch", c.batch},
                         {"omega", c.weights_in_fast_tier},
                         {"route", toString(c.route)},
@@ -179,11 +181,13 @@ CapacityPlan planCapacity(const Scenario& s, const UnitLayout& layout)
     plan.unit_bytes = static_cast<double>(layout.page_tokens) * s.model.kv_bytes_per_token_layer *
                       (layout.slot_count == 1 ? s.model.layers : 1);
     const TimingConfig tc = s.timingConfig();
-    const std::vector<double> w = weightBytesPerLayer(tc);
+    // Weights take capacity first: the dense weights, then the experts (MODEL.md §9).
+    const ExpertPlacement experts = placeExperts(tc);
+    const std::vector<double> w = residentWeightBytes(tc, experts);
     plan.kv_bytes.resize(M);
     plan.units.resize(M);
     for (size_t m = 0; m < M; ++m) {
-        const double weights = w[m] * s.model.layers;
+        const double weights = w[m];
         plan.kv_bytes[m] = tiers[m].capacity_bytes - weights - tiers[m].reserve_bytes;
         if (plan.kv_bytes[m] < 0) {
             if (weights > 0)
@@ -203,6 +207,7 @@ CapacityPlan planCapacity(const Scenario& s, const UnitLayout& layout)
         const double units = std::floor(plan.kv_bytes[m] / (static_cast<double>(s.batch) * plan.unit_bytes));
         plan.units[m] = units < kMaxTierUnits ? static_cast<int64_t>(units) : kMaxTierUnits;
     }
+    requireExpertsPlaced(experts, tc);
     plan.units_needed = layout.totalUnits();
     const double needBytes = static_cast<double>(plan.units_needed) * plan.unit_bytes * static_cast<double>(s.batch);
     // The largest batch that fits (0: not even one sequence), for the message's fix.
@@ -365,6 +370,9 @@ AnalysisResult Pipeline::run(const Scenario& s, const JobControl& job)
                                              "; choose a model with as many layers");
     if (s.policies.empty()) throw InputError("policies", "no policy chosen");
     checkAnalysisSize(*r.trace, s);
+    if (s.model.experts > 0)
+        checkExpertsMatch(r.trace->experts(), s.model, s.trace_db + " trace '" + meta.name + "'");
+
 
     t = Clock::now();
     const std::string tKey = traceKey(s.trace_db, s.trace_name);

@@ -29,6 +29,13 @@ ScheduleProblem makeScheduleProblem(const Selection& sel, const TimingConfig& c,
     p.tiers = static_cast<int32_t>(c.hardware.tiers.size());
     if (p.tiers < 1 || p.tiers > 16 || cap.size() != c.hardware.tiers.size())
         throw InputError("hardware.tiers", "needs between 1 and 16 tiers, each with a capacity");
+    // The schedule problem has no expert reads or expert capacity (docs/BOUNDS.md): refused
+    // rather than a "bound" that is not one.
+    if (c.model.experts > 0)
+        throw InputError("bounds.migration_aware",
+                         "not computed for a model with experts (E = " + std::to_string(c.model.experts) +
+                             " per layer): the migration-aware bound and the annealed schedule model KV "
+                             "and dense weights only; turn them off or use a dense model");
     p.units = lay.totalUnits();
     if (p.units * (lay.steps + 1) > kMaxScheduleCells)
         throw InputError("bounds.migration_aware",

@@ -166,6 +166,7 @@ Selection computeSelection(const Trace& trace, const SelectionConfig& c, const J
     Selection s;
     s.config = c;
     s.layout = UnitLayout{m.prefill, m.steps, m.layerSlots(), c.page_tokens};
+    if (!trace.experts().empty()) s.experts = std::make_shared<const ExpertSets>(trace.experts());
     const UnitLayout& lay = s.layout;
     const int32_t slots = lay.slot_count;
     const auto T = static_cast<size_t>(m.steps);

@@ -1,5 +1,6 @@
 #include "core/engine/timing.hpp"
 
+#include "core/engine/expert_placement.hpp"
 #include "core/engine/split.hpp"
 #include "core/model/error.hpp"
 #include "core/support/parallel.hpp"
@@ -15,7 +16,7 @@ std::vector<double> weightBytesPerLayer(const TimingConfig& c)
 {
     const size_t M = c.hardware.tiers.size();
     std::vector<double> w(M, 0.0);
-    const double perLayer = c.model.weight_bytes / c.model.layers;
+    const double perLayer = c.model.denseWeightBytes() / c.model.layers;
     w[0] += c.weights_in_fast_tier * perLayer;
     w[M - 1] += (1 - c.weights_in_fast_tier) * perLayer;
     return w;
@@ -52,7 +53,7 @@ void routedKvRead(const std::vector<Tier>& tiers, const PlacementResult& placeme
 } // namespace
 
 SlotBytes slotBytes(const Selection& selection, const PlacementResult& placement, const TimingConfig& config,
-                    int64_t t, int32_t slot)
+                    int64_t t, int32_t slot, int32_t layer)
 {
     const auto& tiers = config.hardware.tiers;
     const auto M = static_cast<int32_t>(tiers.size());
@@ -63,11 +64,20 @@ SlotBytes slotBytes(const Selection& selection, const PlacementResult& placement
         throw InputError("step " + std::to_string(t) + ", layer " + std::to_string(slot),
                          "outside the run (" + std::to_string(lay.steps) + " steps, " + std::to_string(lay.slot_count) + " layer slots)");
     const double bytesPerToken = config.model.kv_bytes_per_token_layer * static_cast<double>(config.batch);
-    const std::vector<double> weights = weightBytesPerLayer(config);
+    std::vector<double> weights = weightBytesPerLayer(config);
     const bool balanced = config.route == Route::Balanced && placement.config.inclusive;
     std::vector<TierLoad> load(static_cast<size_t>(M));
     std::vector<double> flex(static_cast<size_t>(M)), fromFast;
     double kvRead[16];
+    std::vector<double> expertRead(static_cast<size_t>(M), 0.0);
+    if (config.model.experts > 0) {
+        const ExpertPlacement ep = placeExperts(config);
+        requireExpertsPlaced(ep, config);
+        const int32_t l = layer >= 0 ? layer : (lay.slot_count == 1 ? 0 : slot);
+        if (l >= config.model.layers) throw InputError("layer " + std::to_string(l), "outside the model's layers");
+        addExpertReads(ep, selection.experts.get(), config.model.expert_bytes, t, l, expertRead.data());
+        for (int32_t m = 0; m < M; ++m) weights[static_cast<size_t>(m)] += expertRead[static_cast<size_t>(m)];
+    }
     const size_t row = selection.row(t, slot);
     routedKvRead(tiers, placement, row, weights, bytesPerToken, balanced, load, flex, fromFast, kvRead);
     SlotBytes b;
@@ -76,6 +86,7 @@ SlotBytes slotBytes(const Selection& selection, const PlacementResult& placement
         b.read.push_back(weights[static_cast<size_t>(m)] + kvRead[m] + bytesPerToken * st.mig_read);
         b.write.push_back(bytesPerToken * st.write + bytesPerToken * st.mig_write);
     }
+    b.expert_read = std::move(expertRead);
     return b;
 }
 
@@ -90,13 +101,25 @@ TimingResult computeTiming(const Selection& selection, const PlacementResult& pl
     const UnitLayout& lay = selection.layout;
     const int64_t T = lay.steps;
     const int32_t slots = lay.slot_count;
-    // An aggregated trace stands for every layer: one slot, counted L times.
-    const double layerFactor = slots == 1 ? static_cast<double>(config.model.layers) : 1.0;
+    // An aggregated trace stands for every layer: one slot, counted L times. With experts
+    // the layers differ by where their experts live: each layer is timed on its own.
+    const bool experts = config.model.experts > 0;
+    const int32_t layerRuns = experts ? config.model.layers : slots;
+    if (experts && slots != 1 && slots != config.model.layers)
+        throw InputError("model.layers", "the trace has " + std::to_string(slots) + " layers, the model " +
+                                             std::to_string(config.model.layers));
+    const double layerFactor = slots == 1 && !experts ? static_cast<double>(config.model.layers) : 1.0;
     const double bytesPerToken = config.model.kv_bytes_per_token_layer * static_cast<double>(config.batch);
     const std::vector<double> weights = weightBytesPerLayer(config);
     const bool balanced = config.route == Route::Balanced && placement.config.inclusive;
+    const ExpertPlacement ep = placeExperts(config);
+    requireExpertsPlaced(ep, config);
+    const ExpertSets* sets = selection.experts.get();
+    if (experts && sets) checkExpertsMatch(*sets, config.model, "trace expert sets");
 
     TimingResult r;
+    r.experts = experts;
+    r.expert_sets = experts && sets != nullptr;
     r.tiers = M;
     r.steps = T;
     r.batch = config.batch;
@@ -107,24 +130,32 @@ TimingResult computeTiming(const Selection& selection, const PlacementResult& pl
         job.check();
         std::vector<TierLoad> load(static_cast<size_t>(M));
         std::vector<double> flex(static_cast<size_t>(M)), fromFast;
+        std::vector<double> fixed(weights);   // dense weights plus this layer's experts
         for (int64_t t = range.begin(); t != range.end(); ++t) {
             double stepTime = 0;
             TierStep* ts = &r.tier_step[static_cast<size_t>(t * M)];
-            for (int32_t l = 0; l < slots; ++l) {
-                const size_t row = selection.row(t, l);
+            for (int32_t l = 0; l < layerRuns; ++l) {
+                const size_t row = selection.row(t, slots == 1 ? 0 : l);
+                double expertRead[16] = {};
+                if (experts) {
+                    addExpertReads(ep, sets, config.model.expert_bytes, t, l, expertRead);
+                    for (int32_t m = 0; m < M; ++m)
+                        fixed[static_cast<size_t>(m)] = weights[static_cast<size_t>(m)] + expertRead[m];
+                }
                 double kvRead[16];
-                routedKvRead(tiers, placement, row, weights, bytesPerToken, balanced, load, flex, fromFast, kvRead);
+                routedKvRead(tiers, placement, row, fixed, bytesPerToken, balanced, load, flex, fromFast, kvRead);
                 double slotTau = 0;
                 for (int32_t m = 0; m < M; ++m) {
                     const SlotTraffic& st = placement.at(row, m);
                     TierStep& x = ts[m];
-                    const double w = weights[static_cast<size_t>(m)];
+                    const double w = fixed[static_cast<size_t>(m)];
                     const double migR = bytesPerToken * st.mig_read, migW = bytesPerToken * st.mig_write;
                     const double kvW = bytesPerToken * st.write;
                     const double busy = tierTime(tiers[static_cast<size_t>(m)], w + kvRead[m] + migR, kvW + migW);
                     slotTau = std::max(slotTau, busy);
                     x.busy_s += layerFactor * busy;
-                    x.weight_read += layerFactor * w;
+                    x.weight_read += layerFactor * weights[static_cast<size_t>(m)];
+                    x.expert_read += layerFactor * expertRead[m];
                     x.kv_read += layerFactor * kvRead[m];
                     x.kv_write += layerFactor * kvW;
                     x.mig_read += layerFactor * migR;
@@ -147,6 +178,8 @@ TimingResult computeTiming(const Selection& selection, const PlacementResult& pl
             tt.read_bytes += x.readBytes();
             tt.write_bytes += x.writeBytes();
             tt.kv_read_bytes += x.kv_read;
+            tt.expert_read_bytes += x.expert_read;
+            r.expert_read_bytes += x.expert_read;
             tt.mig_bytes += x.mig_read + x.mig_write;
             tt.busy_s += x.busy_s;
             r.kv_read_bytes += x.kv_read;

@@ -14,19 +14,21 @@ namespace kvtier {
 // Per-step, per-tier figures, summed over the step's layers. Index t * tiers + m.
 struct TierStep {
     double busy_s = 0;       // sum over layers of time_m
-    double weight_read = 0;  // bytes
+    double weight_read = 0;  // bytes of dense weights
+    double expert_read = 0;  // bytes of the active experts living in this tier (MODEL.md §9)
     double kv_read = 0;      // bytes of selected KV served by this tier (after routing)
     double kv_write = 0;     // bytes of new-token KV
     double mig_read = 0;     // bytes read for migrations out of this tier
     double mig_write = 0;    // bytes written for migrations into this tier
-    double readBytes() const { return weight_read + kv_read + mig_read; }
+    double readBytes() const { return weight_read + expert_read + kv_read + mig_read; }
     double writeBytes() const { return kv_write + mig_write; }
 };
 
 struct TierTotals {
     std::string name;
-    double read_bytes = 0, write_bytes = 0;   // all traffic: weights, KV, migrations
+    double read_bytes = 0, write_bytes = 0;   // all traffic: weights, experts, KV, migrations
     double kv_read_bytes = 0, mig_bytes = 0;  // mig: read + written
+    double expert_read_bytes = 0;             // active experts read from this tier
     double busy_s = 0;
     double busy_fraction = 0;     // busy_s / total time
     double bandwidth_use = 0;     // (read + write) / (B * total time)
@@ -43,6 +45,9 @@ struct TimingResult {
     double kv_read_bytes = 0;          // all tiers
     double kv_read_fast_bytes = 0;     // served by tier 0
     double migrated_bytes = 0;         // bytes moved (each move once)
+    double expert_read_bytes = 0;      // all tiers
+    bool experts = false;              // the model has experts (E > 0)
+    bool expert_sets = false;          // ... and the trace says which are active (else: all, every step)
 
     double timePerToken() const { return steps ? total_time / static_cast<double>(steps) : 0; }
     double throughput() const { return total_time > 0 ? static_cast<double>(batch * steps) / total_time : 0; }
@@ -50,17 +55,22 @@ struct TimingResult {
     const TierStep& at(int64_t t, int32_t m) const { return tier_step[static_cast<size_t>(t * tiers + m)]; }
 };
 
-// Weight bytes per layer on each tier: omega * W / L on tier 0, the rest on the last.
+// Dense weight bytes per layer on each tier: omega * W_dense / L on tier 0, the rest on the
+// last (W_dense = W for a model without experts).
 std::vector<double> weightBytesPerLayer(const TimingConfig& c);
 
 // One layer slot of one step (a per-layer trace's layer; slot 0 of an aggregated trace is
 // every layer): each tier's bytes read and written for the whole batch, after routing,
 // exactly what computeTiming gives tierTime. Throws InputError outside the run.
+// With experts (MODEL.md §9) an aggregated trace's layers differ by their experts' tiers:
+// `layer` says which model layer's experts to count (default: the slot itself, layer 0 of
+// an aggregated trace), and the bytes are then that one layer's.
 struct SlotBytes {
     std::vector<double> read, write;   // per tier
+    std::vector<double> expert_read;   // per tier: the part of `read` that is experts
 };
 SlotBytes slotBytes(const Selection& selection, const PlacementResult& placement, const TimingConfig& config,
-                    int64_t t, int32_t slot);
+                    int64_t t, int32_t slot, int32_t layer = -1);
 
 TimingResult computeTiming(const Selection& selection, const PlacementResult& placement,
                            const TimingConfig& config, const JobControl& job = {});

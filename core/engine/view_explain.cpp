@@ -85,6 +85,7 @@ StepExplanation explainStep(const AnalysisResult& r, const PolicyOutcome& o, int
         c.name = tier.name;
         c.read = layer >= 0 ? one.read[m] : st.readBytes() * perLayer;
         c.write = layer >= 0 ? one.write[m] : st.writeBytes() * perLayer;
+        c.expert_read = layer >= 0 ? one.expert_read[m] : st.expert_read * perLayer;
         c.by_bandwidth = (c.read + c.write) / tier.bandwidth;
         c.has_read_link = std::isfinite(tier.link_read);
         c.has_write_link = std::isfinite(tier.link_write);
@@ -102,7 +103,7 @@ StepExplanation explainStep(const AnalysisResult& r, const PolicyOutcome& o, int
         e.tiers.push_back(c);
     }
     e.step_time = tm.step_time[static_cast<size_t>(t)];
-    e.recomputed_step_time = e.aggregated ? e.layers * std::max(e.layer_time, e.compute_floor) : nan;
+    e.recomputed_step_time = e.aggregated && s.model.experts == 0 ? e.layers * std::max(e.layer_time, e.compute_floor) : nan;
 
     e.balanced_step_time = e.balanced_fast_share = e.ratio_to_bound = e.paper_step_time = nan;
     if (r.balanced && static_cast<size_t>(t) < r.balanced->step_time.size()) {

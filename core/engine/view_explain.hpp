@@ -15,6 +15,7 @@ namespace kvtier {
 struct TierTerms {
     std::string name;
     double read = 0, write = 0;     // R and W, bytes per layer for the whole batch
+    double expert_read = 0;         // the part of R that is MoE experts living here (MODEL.md §9)
     double by_bandwidth = 0;        // (R+W)/B
     double by_read_link = 0;        // R/Lr (0 when Lr is unlimited)
     double by_write_link = 0;       // W/Lw (0 when Lw is unlimited)
@@ -43,7 +44,8 @@ struct StepExplanation {
     double compute_floor = 0;   // seconds per layer-step
     double step_time = 0;       // tau[t] from the TimingResult (sum over layers)
     // Aggregated traces: L x max(layer_time, compute_floor), which is tau[t] (exactly when
-    // L is a power of two, else within rounding). Per-layer traces: NaN (layers differ).
+    // L is a power of two, else within rounding). Per-layer traces, and models with experts
+    // (whose layers differ by their experts' tiers): NaN.
     double recomputed_step_time = 0;
 
     double balanced_step_time = 0;   // NaN without the bound

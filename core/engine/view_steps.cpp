@@ -47,7 +47,7 @@ std::array<std::vector<double>, kTrafficKinds> trafficSeries(const TimingResult&
                 continue;
             const TierStep& x = tm.at(t, m);
             const auto i = static_cast<size_t>(t);
-            out[kWeightRead][i] += x.weight_read;
+            out[kWeightRead][i] += x.weight_read + x.expert_read;   // experts are weights (MODEL.md §9)
             out[kKvRead][i] += x.kv_read;
             out[kKvWrite][i] += x.kv_write;
             out[kMigration][i] += x.mig_read + x.mig_write;

@@ -53,6 +53,7 @@ std::vector<TraceSummary> importKvtierDb(TraceStore& store, const std::string& p
             opt.control.check();
             opt.control.report(static_cast<double>(++done) / static_cast<double>(std::max<int64_t>(total, 1)));
         }
+        writer->setExperts(source->loadExperts(todo[k].meta.name));   // MODEL.md §9, when it has any
         writer->commit();
     }
     tx->commit();

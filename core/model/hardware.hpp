@@ -38,7 +38,11 @@ struct Model {
     std::string name;              // preset id or "custom"
     int32_t layers = 1;            // L
     double kv_bytes_per_token_layer = 0;   // kappa
-    double weight_bytes = 0;       // W
+    double weight_bytes = 0;       // W, all weights: W_dense + L * E * expert_bytes (MODEL.md §9)
+    int32_t experts = 0;           // E, experts per layer; 0: a dense model
+    double expert_bytes = 0;       // bytes of one expert (all its matrices)
+    // W_dense: everything but the experts (exactly W when E = 0).
+    double denseWeightBytes() const { return experts > 0 ? weight_bytes - layers * experts * expert_bytes : weight_bytes; }
     bool operator==(const Model&) const = default;
 };
 

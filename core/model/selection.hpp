@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <string>
 #include <vector>
@@ -79,6 +80,8 @@ struct Selection {
     Csr<uint32_t> score_units;   // row t: units with a non-zero score, ascending
     std::vector<float> score_sum;   // parallel to score_units.items
     std::vector<float> score_max;
+    // The trace's per-step expert sets X[t][l] (MODEL.md §9); null when it has none.
+    std::shared_ptr<const ExpertSets> experts;
 
     size_t row(int64_t t, int32_t slot) const {
         return static_cast<size_t>(t) * static_cast<size_t>(layout.slot_count) + static_cast<size_t>(slot);

@@ -119,6 +119,16 @@ std::string rankScoreProblem(std::span<const float> value)
 
 Trace::Trace(TraceMeta meta) : meta_(std::move(meta)) {}
 
+void Trace::setExperts(ExpertSets sets)
+{
+    if (!sets.empty() && (sets.steps() != meta_.steps || sets.layers() != meta_.layers))
+        throw InputError("trace '" + meta_.name + "' expert sets",
+                         std::to_string(sets.steps()) + " steps x " + std::to_string(sets.layers()) +
+                             " layers, but the trace has T = " + std::to_string(meta_.steps) + ", L = " +
+                             std::to_string(meta_.layers));
+    experts_ = std::move(sets);
+}
+
 void Trace::reserve(size_t records, size_t entries)
 {
     offsets_.reserve(records + 1);

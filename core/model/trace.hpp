@@ -1,12 +1,14 @@
 #pragma once
 // A Trace (MODEL.md §1, §8): one decode run of S >= 1 sequences in lock step. Metadata
 // plus one record per (step, sequence, layer) — scores, an explicit selection or a ranked
-// list. In memory a record is sparse: the tokens with a non-zero score (or the selected
-// tokens, value 1), ascending index. Zero scores are implicit, which is exact for every
-// selection rule of MODEL.md §2 (ties break by lower index, so the zero-score tail is in
-// index order). A ranked record (MODEL.md §8) is held as rank scores: the entry ranked
-// first of `len` scores len, the last scores 1 (rankScoresFromOrder), so the §2 order of
-// its scores is exactly its ranking.
+// list — and, for MoE models, each step's active experts (MODEL.md §9). In memory a record
+// is sparse: the tokens with a non-zero score (or the selected tokens, value 1), ascending
+// index. Zero scores are implicit, which is exact for every selection rule of MODEL.md §2
+// (ties break by lower index, so the zero-score tail is in index order). A ranked record
+// (MODEL.md §8) is held as rank scores: the entry ranked first of `len` scores len, the
+// last scores 1 (rankScoresFromOrder), so the §2 order of its scores is exactly its ranking.
+#include "core/model/experts.hpp"
+
 #include <cstdint>
 #include <span>
 #include <string>
@@ -139,8 +141,14 @@ public:
     // Relevance of one token at one record (0 when absent); binary search.
     float valueAt(size_t record, uint32_t token) const;
 
+    // The per-step expert sets X[t][l] (MODEL.md §9); empty when the trace has none.
+    const ExpertSets& experts() const { return experts_; }
+    // Throws InputError when the sets' steps or layers differ from the trace's T and L.
+    void setExperts(ExpertSets sets);
+
 private:
     TraceMeta meta_;
+    ExpertSets experts_;
     std::vector<size_t> offsets_{0};
     std::vector<uint32_t> index_;
     std::vector<float> value_;

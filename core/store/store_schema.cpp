@@ -107,9 +107,17 @@ INSERT INTO trace_sequences SELECT id, 0, prefill FROM traces;
 )SQL");
 }
 
+// Version 2 as one step: batches of sequences (above), then the expert tables of MoE
+// traces (MODEL.md §9, store_experts.cpp), which reference the rebuilt `traces`.
+void upgradeToV2(sqlite3* db, const std::string& path)
+{
+    upgradeToV2Sequences(db, path);
+    addExpertTables(db, path);
+}
+
 // kMigrations[v] upgrades a file at schema version v to v + 1.
 using Migration = void (*)(sqlite3*, const std::string&);
-constexpr Migration kMigrations[] = {&createSchemaV1, &upgradeToV2Sequences};
+constexpr Migration kMigrations[] = {&createSchemaV1, &upgradeToV2};
 static_assert(std::size(kMigrations) == kSchemaVersion, "one migration step per schema version");
 
 int32_t applicationId(sqlite3* db, const std::string& path)

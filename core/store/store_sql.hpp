@@ -126,6 +126,19 @@ void readSequences(sqlite3* db, const std::string& path, Row& row);
 std::optional<Row> findRow(sqlite3* db, const std::string& path, const std::string& name);
 Row getRow(sqlite3* db, const std::string& path, const std::string& name);   // throws when absent
 
+// ---- expert sets (store_experts.cpp) -------------------------------------------------------
+
+// Schema step 1 -> 2: the tables trace_experts and expert_sets (created when missing).
+void addExpertTables(sqlite3* db, const std::string& path);
+// Writes a trace's expert sets (nothing when empty); checks they match T and L.
+void writeExpertSets(sqlite3* db, const std::string& path, int64_t traceId, const TraceMeta& meta,
+                     const ExpertSets& sets);
+void deleteExpertSets(sqlite3* db, const std::string& path, int64_t traceId);
+// E of a trace's expert sets, 0 when it has none. Throws when E is outside 1..kMaxExperts.
+int32_t readExpertCount(sqlite3* db, const std::string& path, int64_t traceId, const std::string& name);
+// A trace's expert sets (empty when it has none), every id and place checked.
+ExpertSets readExpertSets(sqlite3* db, const std::string& path, int64_t traceId, const TraceMeta& meta);
+
 // ---- reader (trace_reader.cpp) -------------------------------------------------------------
 
 class SqlTraceReader final : public TraceReader {

@@ -82,6 +82,7 @@ Trace TraceStore::load(const std::string& name) const
                 throw InputError(path_ + " " + e.where(), e.problem());
             }
         }
+        trace.setExperts(store::readExpertSets(db_, path_, getRow(db_, path_, name).id, s.meta));
         return trace;
     } catch (const std::bad_alloc&) {
         // Offsets per record, index and value per entry.
@@ -101,6 +102,7 @@ void TraceStore::remove(const std::string& name)
 {
     Scope scope(db_, path_);
     const Row row = getRow(db_, path_, name);
+    deleteExpertSets(db_, path_, row.id);
     Statement delRecords(db_, path_, "DELETE FROM records WHERE trace_id = ?1");
     delRecords.bind(1, row.id);
     delRecords.step();

@@ -54,6 +54,10 @@ public:
     // Loads the whole trace into the engine's CSR form, decoding each BLOB once
     // straight into the Trace (no intermediate copy of the whole trace).
     Trace load(const std::string& name) const;
+    // E of the trace's expert sets (MODEL.md §9), 0 when it has none.
+    int32_t experts(const std::string& name) const;
+    // The trace's expert sets alone (empty when it has none), every id checked.
+    ExpertSets loadExperts(const std::string& name) const;
 
     // Starts an import of a new trace named meta.name (must not exist yet unless
     // `replace`). Opens a transaction that the writer commits; dropping the writer
@@ -95,6 +99,9 @@ public:
     // Validates (order, index < n_t, ascending, finite, >= 0) and stores one record.
     // Selection records may leave `value` empty (or all 1). Zero scores are dropped.
     virtual void add(const Record& r) = 0;
+    // The trace's per-step expert sets (MODEL.md §9), written at commit(); they must cover
+    // T steps (the final T of a streaming import) and the trace's L layers.
+    virtual void setExperts(const ExpertSets& sets) = 0;
     // Checks the trace is complete (T or T*L records), writes the metadata, commits.
     virtual void commit() = 0;
 };

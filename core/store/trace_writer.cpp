@@ -82,6 +82,7 @@ public:
         if (auto old = findRow(db_, path_, meta_.name)) {
             if (!replace)
                 throw InputError(path_, "trace '" + meta_.name + "' already exists (use --replace to overwrite it)");
+            deleteExpertSets(db_, path_, old->id);
             Statement delRecords(db_, path_, "DELETE FROM records WHERE trace_id = ?1");
             delRecords.bind(1, old->id);
             delRecords.step();
@@ -208,6 +209,12 @@ public:
         ++next_;
     }
 
+    void setExperts(const ExpertSets& sets) override
+    {
+        if (committed_) throw InputError(traceWhere(path_, meta_.name), "expert sets added after commit");
+        experts_ = sets;
+    }
+
     void commit() override
     {
         const std::string where = traceWhere(path_, meta_.name);
@@ -228,6 +235,7 @@ public:
                                         (missing == 1 ? " record" : " records") + " missing (have " + std::to_string(next_) + " of " +
                                         std::to_string(meta_.recordCount()) + ")");
         }
+        writeExpertSets(db_, path_, id_, meta_, experts_);
         Statement upd(db_, path_, "UPDATE traces SET steps = ?1, entries = ?2 WHERE id = ?3");
         upd.bind(1, meta_.steps);
         upd.bind(2, entries_);
@@ -247,6 +255,7 @@ private:
     Scope scope_;
     std::unique_ptr<Statement> insert_;
     std::vector<unsigned char> blob_;
+    ExpertSets experts_;
     int64_t id_ = 0;
     int64_t next_ = 0;
     int64_t entries_ = 0;

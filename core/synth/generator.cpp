@@ -335,6 +335,7 @@ Trace generateTrace(const GeneratorParams& p, const std::string& name, const Job
     meta.name = name;
     Trace trace(meta);
     generate(p, [&](const Record& r) { trace.append(r); }, job);
+    trace.setExperts(generateExperts(p));
     return trace;
 }
 

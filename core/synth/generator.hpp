@@ -81,6 +81,18 @@ struct GeneratorParams {
     double keep_mass = 1.0;
     double selection_ratio = 0;
 
+    // MoE expert routing (MODEL.md §9, docs/GENERATOR.md "Experts"); experts = 0: none.
+    // Each of `expert_tokens` tokens per step (the batch's tokens) is routed to
+    // `expert_top_k` distinct experts of each layer, drawn by a Zipf law over a per-layer
+    // random ranking of the experts (weight of rank r: (r + 1)^-expert_zipf; 0 is uniform);
+    // with probability `expert_reuse` a token keeps its previous step's experts instead.
+    // X[t][l] is the union over the step's tokens.
+    int32_t experts = 0;
+    int32_t expert_top_k = 2;
+    int32_t expert_tokens = 1;
+    double expert_zipf = 1.0;
+    double expert_reuse = 0;
+
     bool operator==(const GeneratorParams&) const = default;
 };
 
@@ -108,6 +120,9 @@ GeneratorPlan generatorPlan(const GeneratorParams& p);
 // which runs on the calling thread. Records are computed in parallel in batches.
 void generate(const GeneratorParams& p, const std::function<void(const Record&)>& sink,
               const JobControl& job = {});
+// The per-step expert sets of a generated trace (empty when p.experts = 0). Deterministic
+// by seed: each layer draws from its own stream, steps in order.
+ExpertSets generateExperts(const GeneratorParams& p);
 // Metadata for a generated trace: shape, kind, and the parameters as JSON in `source`.
 TraceMeta generatorMeta(const GeneratorParams& p);
 // The whole trace in memory (for tests and the GUI's "generate" action).

@@ -119,6 +119,11 @@ const std::vector<Field>& fields()
         v.push_back(numberField("keep_top", "output", "keep only the K highest scores per record (0 = all)", &P::keep_top));
         v.push_back(numberField("keep_mass", "output", "keep the fewest highest scores covering this mass (1 = all)", &P::keep_mass));
         v.push_back(numberField("selection_ratio", "output", "> 0: emit selections of the ceil(ratio*n_t) highest scores", &P::selection_ratio));
+        v.push_back(numberField("experts", "experts", "E experts per layer to route to (0 = no expert sets)", &P::experts));
+        v.push_back(numberField("expert_top_k", "experts", "experts each token is routed to per layer", &P::expert_top_k));
+        v.push_back(numberField("expert_tokens", "experts", "tokens routed per step (X[t][l] is their union)", &P::expert_tokens));
+        v.push_back(numberField("expert_zipf", "experts", "Zipf exponent over a per-layer ranking of the experts (0 = uniform)", &P::expert_zipf));
+        v.push_back(numberField("expert_reuse", "experts", "probability a token keeps its previous step's experts", &P::expert_reuse));
         return v;
     }();
     return all;
@@ -139,7 +144,11 @@ const std::vector<GeneratorParamDoc>& generatorParamDocs()
 json generatorParamsToJson(const GeneratorParams& p)
 {
     json j = json::object();
-    for (const Field& f : fields()) j[f.doc.name] = f.get(p);
+    for (const Field& f : fields()) {
+        // The expert keys only when routing is on: dense traces' sources stay as they were.
+        if (p.experts == 0 && f.doc.group == "experts") continue;
+        j[f.doc.name] = f.get(p);
+    }
     return j;
 }
 
@@ -220,6 +229,15 @@ void validate(const GeneratorParams& p)
     unit("selection_ratio", p.selection_ratio);
     if (p.selection_ratio > 0 && (p.keep_top > 0 || p.keep_mass < 1))
         bad("selection_ratio", "selections cannot be combined with keep_top/keep_mass (those thin score records)");
+    if (p.experts < 0 || p.experts > kMaxExperts) bad("experts", "must be in [0, " + std::to_string(kMaxExperts) + "]");
+    if (p.experts > 0) {
+        if (p.expert_top_k < 1 || p.expert_top_k > p.experts) bad("expert_top_k", "must be in [1, experts]");
+        if (p.expert_tokens < 1 || p.expert_tokens > 65536) bad("expert_tokens", "must be in [1, 65536]");
+        if (!(p.expert_zipf >= 0 && p.expert_zipf <= 10)) bad("expert_zipf", "must be in [0, 10]");
+        unit("expert_reuse", p.expert_reuse);
+        if (p.steps * p.layers * ((p.experts + 63) / 64) > kMaxExpertWords)
+            bad("experts", "steps x layers x experts exceed the expert-set limit");
+    }
     const bool always = p.background_share > 0 || p.recency_share > 0 || p.focus_share > 0 ||
                         (p.sink_share > 0 && p.sink_tokens > 0) || (p.heavy_share > 0 && p.heavy_count > 0);
     if (!always)

@@ -333,8 +333,16 @@ private slots:
         p.seed = 0xFFFFFFFFFFFFFFFFULL;
         p.recency_kernel = RecencyKernel::Exponential;
         const nlohmann::json j = generatorParamsToJson(p);
-        QCOMPARE(j.size(), generatorParamDocs().size());
+        // Every parameter but the five expert ones, written only when experts > 0.
+        QCOMPARE(j.size() + 5, generatorParamDocs().size());
         QCOMPARE(generatorParamsFromJson(j, "rt"), p);
+        GeneratorParams moe = p;
+        moe.experts = 8;
+        moe.expert_top_k = 3;
+        moe.expert_zipf = 0.5;
+        const nlohmann::json jm = generatorParamsToJson(moe);
+        QCOMPARE(jm.size(), generatorParamDocs().size());
+        QCOMPARE(generatorParamsFromJson(jm, "rt"), moe);
         GeneratorParams q;
         applyGeneratorSetting(q, "recency_kernel=exp");
         applyGeneratorSetting(q, "burst_rate=0.5");

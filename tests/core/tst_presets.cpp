@@ -111,6 +111,16 @@ private slots:
         QCOMPARE(lib.modelById("llama-3-70b").model.kv_bytes_per_token_layer, 4096.0);
         for (const char* id : {"llama-3-70b", "mixtral-8x7b", "qwen2.5-72b", "mistral-7b"})
             QCOMPARE(lib.modelById(id).model.kv_bytes_per_token_layer, 4096.0);
+        // Mixtral-8x7B with placeable experts (MODEL.md §9): kappa = 2 x 8 x 128 x 2; an
+        // expert is 3 x 4096 x 14336 x 2 B; W = 46702792704 parameters x 2 B.
+        const Model mx = lib.modelById("mixtral-8x7b-moe").model;
+        QCOMPARE(mx.kv_bytes_per_token_layer, 4096.0);
+        QCOMPARE(mx.layers, 32);
+        QCOMPARE(mx.experts, 8);
+        QCOMPARE(mx.expert_bytes, 3.0 * 4096 * 14336 * 2);
+        QCOMPARE(mx.weight_bytes, 2.0 * 46702792704);
+        QCOMPARE(mx.denseWeightBytes(), 3211272192.0);
+        QCOMPARE(lib.modelById("mixtral-8x7b").model.experts, 0);   // the dense preset is unchanged
     }
 
     void unknownIdListsKnown()
@@ -165,7 +175,8 @@ private slots:
         }
         for (const ModelPreset& p : lib.models()) {
             const json j = p.model;   // ADL to_json
-            QCOMPARE(j.size(), size_t(4));
+            // name, layers, kappa, W; a MoE model also experts and expert_bytes (MODEL.md §9).
+            QCOMPARE(j.size(), size_t(p.model.experts > 0 ? 6 : 4));
             QCOMPARE(modelFromJson(j, "rt"), p.model);
             const ModelPreset back = modelPresetFromJson(modelPresetToJson(p), "rt");
             QCOMPARE(back.model, p.model);

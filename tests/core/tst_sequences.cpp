@@ -177,7 +177,8 @@ private slots:
     }
 
     // A version-1 file (made here with the version-1 schema) is upgraded on open, in one
-    // transaction, with every trace and record kept; a newer version is refused.
+    // transaction, with every trace and record kept and the expert tables added (MODEL.md §8,
+    // §9); a newer version is refused.
     void upgradeFromVersion1()
     {
         const std::string path = scratchPath("v1.sqlite");
@@ -217,6 +218,9 @@ INSERT INTO records VALUES (7, 1, -1, 'index_u32', 2, x'0000000002000000');
             QCOMPARE(std::vector<uint32_t>(t.indices(1).begin(), t.indices(1).end()), (V{0, 2}));
             QCOMPARE(QString::fromStdString(store->get("old").created_at), QString("2025-01-31T12:00:00Z"));
             QCOMPARE(store->get("old").entries, int64_t{3});
+            // The expert tables of MODEL.md §9 come with the same step; an old trace has none.
+            QCOMPARE(store->experts("old"), 0);
+            QVERIFY(t.experts().empty());
         }
         QCOMPARE(sqlite3_open(path.c_str(), &db), SQLITE_OK);
         auto one = [&](const char* q) {
@@ -229,6 +233,7 @@ INSERT INTO records VALUES (7, 1, -1, 'index_u32', 2, x'0000000002000000');
         QCOMPARE(one("SELECT value FROM kvtier_meta WHERE key = 'schema_version'"), QString("2"));
         QCOMPARE(one("SELECT group_concat(trace_id || ':' || sequence || ':' || prefill) FROM trace_sequences"), QString("7:0:2"));
         QCOMPARE(one("SELECT group_concat(sequence) FROM records"), QString("0,0"));
+        QCOMPARE(one("SELECT count(*) FROM sqlite_master WHERE name IN ('expert_sets', 'trace_experts')"), QString("2"));
         // ranked traces fit the upgraded CHECK
         sql(db, "INSERT INTO traces(name, prefill, steps, layers, layer_mode, kind, encoding) "
                 "VALUES ('r', 1, 0, 1, 'aggregated', 'ranked', 'ranked_u32')");

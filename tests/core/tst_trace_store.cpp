@@ -233,8 +233,8 @@ void TestTraceStore::newFileGetsSchema()
     QCOMPARE(rawInt(p, "PRAGMA user_version"), int64_t{kSchemaVersion});
     QCOMPARE(rawInt(p, "SELECT CAST(value AS INTEGER) FROM kvtier_meta WHERE key = 'schema_version'"), int64_t{kSchemaVersion});
     QCOMPARE(rawInt(p, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN ('kvtier_meta', 'traces', 'records', "
-                       "'trace_sequences')"),
-             int64_t{4});
+                       "'trace_sequences', 'trace_experts', 'expert_sets')"),
+             int64_t{6});
     // records is WITHOUT ROWID, keyed by (trace_id, step, sequence, layer).
     QCOMPARE(rawInt(p, "SELECT instr(sql, 'WITHOUT ROWID') > 0 FROM sqlite_master WHERE name = 'records'"), int64_t{1});
     // Write-ahead log (readers never wait for a writer, nor need one after a crash); once

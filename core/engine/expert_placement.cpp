@@ -1,0 +1,97 @@
+#include "core/engine/expert_placement.hpp"
+
+#include "core/engine/timing.hpp"
+#include "core/model/error.hpp"
+
+#include <algorithm>
+#include <string>
+
+namespace kvtier {
+
+ExpertPlacement placeExperts(const TimingConfig& c)
+{
+    const auto& tiers = c.hardware.tiers;
+    const size_t M = tiers.size();
+    ExpertPlacement p;
+    p.bytes.assign(M, 0.0);
+    if (c.model.experts <= 0 || M == 0) return p;
+    // Scenario files check these (config/presets.cpp); a scenario built in code is checked here.
+    if (c.model.experts > kMaxExperts || !(c.model.expert_bytes > 0) || c.model.denseWeightBytes() < 0)
+        throw InputError("model.experts", "needs 1.." + std::to_string(kMaxExperts) +
+                                              " experts of expert_bytes > 0 that weight_bytes includes (W = " +
+                                              readableNumber(c.model.weight_bytes) + ", L x E x expert_bytes = " +
+                                              readableNumber(c.model.weight_bytes - c.model.denseWeightBytes()) + ")");
+    p.layers = c.model.layers;
+    p.experts = c.model.experts;
+    p.tier.assign(static_cast<size_t>(p.layers) * static_cast<size_t>(p.experts), -1);
+    const double dense = c.model.denseWeightBytes();
+    std::vector<double> room(M);
+    for (size_t m = 0; m < M; ++m) room[m] = tiers[m].capacity_bytes - tiers[m].reserve_bytes;
+    room[0] -= c.weights_in_fast_tier * dense;
+    room[M - 1] -= (1 - c.weights_in_fast_tier) * dense;
+    const double eb = c.model.expert_bytes;
+    for (int32_t l = 0; l < p.layers; ++l)
+        for (int32_t e = 0; e < p.experts; ++e) {
+            for (size_t m = 0; m < M; ++m)
+                if (room[m] >= eb) {
+                    room[m] -= eb;
+                    p.bytes[m] += eb;
+                    p.tier[static_cast<size_t>(l) * static_cast<size_t>(p.experts) + static_cast<size_t>(e)] =
+                        static_cast<int32_t>(m);
+                    break;
+                }
+            if (p.at(l, e) < 0) ++p.unplaced;
+        }
+    return p;
+}
+
+void requireExpertsPlaced(const ExpertPlacement& p, const TimingConfig& c)
+{
+    if (p.unplaced == 0) return;
+    const double missing = static_cast<double>(p.unplaced) * c.model.expert_bytes;
+    throw InfeasibleError("infeasible: " + std::to_string(p.unplaced) + " of the " +
+                              std::to_string(static_cast<int64_t>(p.layers) * p.experts) + " experts (" +
+                              readableNumber(c.model.expert_bytes) + " B each) fit in no tier after the dense weights and reserves",
+                          "add at least " + readableNumber(missing) + " B of capacity");
+}
+
+std::vector<double> residentWeightBytes(const TimingConfig& c, const ExpertPlacement& p)
+{
+    const size_t M = c.hardware.tiers.size();
+    if (M == 0) return {};
+    // The dense weights per layer times L, exactly as the KV capacity always counted them.
+    std::vector<double> w = weightBytesPerLayer(c);
+    for (double& x : w) x *= c.model.layers;
+    for (size_t m = 0; m < M && m < p.bytes.size(); ++m) w[m] += p.bytes[m];
+    return w;
+}
+
+void addExpertReads(const ExpertPlacement& p, const ExpertSets* sets, double expertBytes, int64_t t, int32_t l,
+                    double* perTier)
+{
+    if (p.experts == 0) return;
+    const bool all = sets == nullptr || sets->empty();
+    for (int32_t e = 0; e < p.experts; ++e)
+        if (all || sets->active(t, l, e)) perTier[p.at(l, e)] += expertBytes;
+}
+
+double activeExpertBytes(const ExpertSets* sets, const Model& m, int64_t t, int32_t l)
+{
+    if (m.experts <= 0) return 0;
+    const int32_t n = sets == nullptr || sets->empty() ? m.experts : sets->count(t, l);
+    return n * m.expert_bytes;
+}
+
+void checkExpertsMatch(const ExpertSets& sets, const Model& m, const std::string& where)
+{
+    if (sets.empty()) return;
+    if (m.experts != sets.experts())
+        throw InputError(where, "the trace's expert sets have E = " + std::to_string(sets.experts()) +
+                                    " experts per layer but the model has " + std::to_string(m.experts) +
+                                    "; choose a model with as many experts (model.experts)");
+    if (m.layers != sets.layers())
+        throw InputError(where, "the trace's expert sets have " + std::to_string(sets.layers()) +
+                                    " layers but the model has " + std::to_string(m.layers));
+}
+
+} // namespace kvtier

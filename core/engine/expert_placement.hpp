@@ -1,0 +1,45 @@
+#pragma once
+// MoE experts in the engine (MODEL.md §9): where each expert lives, what the weights take
+// of every tier's capacity, and the expert bytes a layer-step reads from each tier.
+// Every policy of kvtier manages KV only, so experts stay where the initial placement puts
+// them: after the dense weights, in (layer, expert) order, each into the fastest tier
+// with room for it (docs/MODEL.md "Experts").
+#include "core/model/experts.hpp"
+#include "core/model/timing_config.hpp"
+
+#include <cstdint>
+#include <vector>
+
+namespace kvtier {
+
+struct ExpertPlacement {
+    int32_t layers = 0, experts = 0;
+    std::vector<int32_t> tier;      // l * E + e: the expert's tier, -1 when it fits nowhere
+    std::vector<double> bytes;      // per tier: expert bytes it holds (all layers)
+    int64_t unplaced = 0;           // experts that fit in no tier (the scenario is infeasible)
+    int32_t at(int32_t l, int32_t e) const { return tier[static_cast<size_t>(l) * static_cast<size_t>(experts) + static_cast<size_t>(e)]; }
+};
+
+// The initial placement of the experts; dense weights (omega of them in tier 0, the rest in
+// the last tier) and reserves take capacity first. Empty for a dense model (E = 0).
+ExpertPlacement placeExperts(const TimingConfig& c);
+// Throws InfeasibleError with the numbers when some expert fits in no tier.
+void requireExpertsPlaced(const ExpertPlacement& p, const TimingConfig& c);
+
+// Bytes of weights resident in each tier, dense and experts: what weights take of the
+// tier's capacity before any KV (MODEL.md §4 "Weights take capacity first", §9).
+std::vector<double> residentWeightBytes(const TimingConfig& c, const ExpertPlacement& p);
+
+// The expert bytes layer l of step t reads from each tier (added to perTier, M entries):
+// expert_bytes for each expert in X[t][l], or for every expert of the layer when the
+// trace has no expert sets (`sets` null or empty).
+void addExpertReads(const ExpertPlacement& p, const ExpertSets* sets, double expertBytes, int64_t t, int32_t l,
+                    double* perTier);
+// Active expert bytes of layer l at step t (all tiers together).
+double activeExpertBytes(const ExpertSets* sets, const Model& m, int64_t t, int32_t l);
+
+// Throws InputError when a trace's expert sets do not fit the model (E differs, or the
+// sets' layers differ from the model's L). `where` names the trace.
+void checkExpertsMatch(const ExpertSets& sets, const Model& m, const std::string& where);
+
+} // namespace kvtier
