@@ -485,6 +485,9 @@ void MainWindow::buildActions()
     view->addSeparator();
     tabbedAction_ = view->addAction(tr("Views in &tabs"), this, [this](bool on) {
         setTabbedViews(on);
+        // Only this action records a choice: a layout the window picked for its screen is not
+        // one, so the same settings open in tabs on a laptop and as a grid on a large monitor.
+        QSettings().setValue(QStringLiteral("window/tabbedViews"), on);
         saveTimer_->start();
     });
     tabbedAction_->setObjectName(QStringLiteral("tabbedViewsAction"));
@@ -958,7 +961,6 @@ void MainWindow::saveSettings()
     s.setValue(QStringLiteral("window/rows"), rows_->saveState());
     s.setValue(QStringLiteral("window/top"), top_->saveState());
     s.setValue(QStringLiteral("window/bottom"), bottom_->saveState());
-    s.setValue(QStringLiteral("window/tabbedViews"), tabbedViews());
     s.setValue(QStringLiteral("exportDir"), exports_->lastDir());
     s.setValue(QStringLiteral("policy"), policy_->currentData().toString());
     try {

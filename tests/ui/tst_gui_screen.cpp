@@ -80,6 +80,7 @@ private slots:
     void firstStartFitsEveryScreen();
     void savedGeometryOnlyWhenItFits();
     void viewsToggleBetweenGridAndTabs();
+    void layoutPickedForTheScreenIsNotAChoice();
     void helpMenuOpensShippedDocs();
     void docReferencesResolveToSections();
     void explainSectionLinksOpenTheModel();
@@ -254,6 +255,22 @@ void TestGuiScreen::viewsToggleBetweenGridAndTabs()
     MainWindow again;
     again.fitLayoutToScreen();
     QVERIFY(again.tabbedViews());
+}
+
+// Settings saved without the user choosing grid or tabs do not pin the layout: the next
+// window picks it for its own screen (a session at 1920 x 1080 must not keep a 1366 x 768
+// laptop in the grid of four).
+void TestGuiScreen::layoutPickedForTheScreenIsNotAChoice()
+{
+    w_->close();   // saves every setting
+    QVERIFY(QSettings().contains(QStringLiteral("window/geometry")));
+    QVERIFY(!QSettings().contains(QStringLiteral("window/tabbedViews")));
+    const QScreen* screen = QGuiApplication::primaryScreen();
+    QVERIFY(screen);
+    const bool expected = preferTabbedViews(screen->availableGeometry().size());
+    MainWindow again;
+    again.fitLayoutToScreen();
+    QCOMPARE(again.tabbedViews(), expected);
 }
 
 void TestGuiScreen::helpMenuOpensShippedDocs()
