@@ -40,7 +40,10 @@ bash "$root/scripts/deps.sh" --fuzz
 build="${KVTIER_FUZZ_BUILD_DIR:-$root/build-fuzz}"
 launcher=()
 command -v ccache >/dev/null && launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
-cmake -S "$root" -B "$build" -DKVTIER_FUZZ=ON -DCMAKE_CXX_COMPILER=clang++ \
+# The compiler by its full path: a cache that names it another way is wiped by CMake, and with
+# it every other option given here (KVTIER_FUZZ among them).
+clangxx="$(command -v clang++)" || { echo "fuzz.sh: clang++ not found (scripts/deps.sh --fuzz installs it)" >&2; exit 1; }
+cmake -S "$root" -B "$build" -DKVTIER_FUZZ=ON -DCMAKE_CXX_COMPILER="$clangxx" \
   -DCMAKE_BUILD_TYPE=RelWithDebInfo -DKVTIER_BUILD_GUI=OFF -DKVTIER_BUILD_TESTS=OFF \
   -DKVTIER_BUILD_BENCH=OFF "${launcher[@]}" >/dev/null
 targets=()

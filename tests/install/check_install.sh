@@ -5,10 +5,13 @@
 # installed kvtier-cli (and kvtier --export, when the GUI is built) runs the installed
 # default scenario with no environment help, and the checkout's path appears in no
 # installed binary.
-#   tests/install/check_install.sh BUILD_DIR SOURCE_DIR
+#   tests/install/check_install.sh BUILD_DIR SOURCE_DIR [check|skip]
+# `skip` (sanitized builds): AddressSanitizer stores each instrumented global's source file
+# by its full path, which no prefix map rewrites; such a build is never installed for use.
 set -euo pipefail
 build="${1:?build folder}"
 src="$(cd "${2:?source folder}" && pwd)"
+path_check="${3:-check}"
 prefix="$(mktemp -d "${TMPDIR:-/tmp}/kvtier-install.XXXXXX")"
 trap 'rm -rf "$prefix"' EXIT
 
@@ -43,6 +46,10 @@ if [ -x "$prefix/bin/kvtier" ]; then
   [ -s "$prefix/figures/comparison.csv" ] || { echo "install: kvtier --export wrote no comparison.csv"; exit 1; }
 fi
 
+if [ "$path_check" = skip ]; then
+  echo "install ok: $(ls "$prefix/bin" | tr '\n' ' ')run from $prefix (sanitized build: source-path check skipped)"
+  exit 0
+fi
 for b in "$prefix"/bin/*; do
   if grep -qaF "$src" "$b"; then
     echo "install: $(basename "$b") contains the source path $src:"
