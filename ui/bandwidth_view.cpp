@@ -6,6 +6,7 @@
 #include "ui/units.hpp"
 
 #include <QComboBox>
+#include <QFontMetrics>
 #include <QHBoxLayout>
 #include <QLabel>
 #include <QTextStream>
@@ -161,6 +162,7 @@ BandwidthView::BandwidthView(StepLink* link, QWidget* parent)
     // A zoom or a resize draws the visible steps again at the new resolution.
     connect(link_, &StepLink::rangeChanged, this, [this] { redraw(); });
     connect(p, &QCustomPlot::afterLayout, this, [this] {
+        fitAxesToPanels();
         if (timeRect_->width() != lastRedrawWidth_)
             QMetaObject::invokeMethod(this, [this] { redraw(); }, Qt::QueuedConnection);
     });
@@ -319,7 +321,8 @@ void BandwidthView::rebuild()
     for (size_t m = 0; m < tm.tier_totals.size(); ++m)
         use += tr("%1 %2 %3").arg(m ? QStringLiteral(",") : QString()).arg(QString::fromStdString(tm.tier_totals[m].name)).arg(formatPercent(tm.tier_totals[m].bandwidth_use, 0));
     // Every curve sums the step's layers; the axis says so (and how many).
-    trafficRect_->axis(QCPAxis::atLeft)->setLabel(tr("GB/step, %1 layers").arg(out.scenario.model.layers));
+    trafficLayers_ = out.scenario.model.layers;
+    fitAxesToPanels();
     setPlotTitle(tr("Bandwidth — %1: %2/token, bound %3 (×%4)\n%5")
                      .arg(policy_)
                      .arg(formatSeconds(tm.timePerToken()))
@@ -332,6 +335,38 @@ void BandwidthView::rebuild()
     }
     applyTheme();
     redraw();
+}
+
+void BandwidthView::fitAxesToPanels()
+{
+    // Candidates from the most to the least explicit; the last, a unit, is shown when none fits.
+    struct Label { QCPAxis* axis; QStringList candidates; };
+    const Label labels[] = {
+        {timeRect_->axis(QCPAxis::atLeft), {tr("step time (ms)"), tr("time (ms)"), tr("ms")}},
+        {useRect_->axis(QCPAxis::atLeft), {tr("use | busy (%)"), tr("%")}},
+        {trafficRect_->axis(QCPAxis::atLeft),
+         {trafficLayers_ > 0 ? tr("GB/step, %1 layers").arg(trafficLayers_) : tr("GB per step"), tr("GB/step"), tr("GB")}},
+        {trafficRect_->axis(QCPAxis::atRight), {tr("migration MB/step"), tr("MB/step"), tr("MB")}},
+    };
+    for (const Label& l : labels) {
+        const int height = l.axis->axisRect()->height();
+        if (height <= 0)
+            continue;
+        const QFontMetrics fm(l.axis->labelFont());
+        // The label is drawn along the axis: it fits when its width is within the panel's height.
+        QString want = l.candidates.back();
+        for (const QString& c : l.candidates)
+            if (fm.horizontalAdvance(c) + 8 <= height) {
+                want = c;
+                break;
+            }
+        if (l.axis->label() != want)
+            l.axis->setLabel(want);
+        // About one tick label per 2.5 lines of text, at least two.
+        const int ticks = std::clamp(height / (fm.height() * 5 / 2), 2, 6);
+        if (l.axis->ticker()->tickCount() != ticks)
+            l.axis->ticker()->setTickCount(ticks);
+    }
 }
 
 void BandwidthView::redraw()

@@ -33,6 +33,9 @@ public:
     void setBaseline(const AnalysisOutputPtr& baseline);
     // The exact values at step t (what hovering shows).
     QString valuesAt(int64_t t) const;
+    // Each panel's left axis label and tick count fitted to the panel's height: a short
+    // label where the long one would run into the next panel's.
+    void fitAxesToPanels();
     QStringList legendLabels() const;
     // Points drawn per curve after decimation (tests: bounded by the pixel width).
     int drawnPoints() const;
@@ -56,6 +59,7 @@ private:
     std::vector<std::vector<double>> stacked_;   // cumulative traffic, GB, kinds 0..2
     QString policy_;
     int lastRedrawWidth_ = 0;
+    int trafficLayers_ = 0;   // the traffic axis label names the layers it sums
 };
 
 } // namespace kvtier::ui

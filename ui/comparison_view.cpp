@@ -219,6 +219,9 @@ ComparisonView::ComparisonView(QWidget* parent) : PlotView(QStringLiteral("compa
     // Legend entries for the bound lines (empty graphs: only their pen shows).
     balancedEntry_ = p->addGraph(x, y);
     paperEntry_ = p->addGraph(x, y);
+    // Named and shown once a result has bounds (showResult); never as "Graph 1".
+    balancedEntry_->removeFromLegend();
+    paperEntry_->removeFromLegend();
     p->legend->setVisible(true);
     // Legend on a row of its own under the axis: bars and their labels reach every corner.
     auto* legendRow = new QCPLayoutGrid;

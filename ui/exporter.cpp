@@ -3,6 +3,7 @@
 #include "core/io/atomic_file.hpp"
 #include "core/model/error.hpp"
 #include "ui/plot_view.hpp"
+#include "ui/text_fit.hpp"
 #include "ui/theme.hpp"
 
 #include <QCheckBox>
@@ -120,27 +121,6 @@ namespace {
 // Everything a figure changes on the view for the time of one export, undone in reverse:
 // the light theme, screen-only parts hidden, the figure title, fonts at the figure's
 // point size, a caption row, the legend's columns for the figure's width.
-// Greedy word wrap of each line of `text` to `width` (layout units) in `font`.
-QString wrapText(const QString& text, const QFont& font, int width)
-{
-    const QFontMetrics fm(font);
-    QStringList out;
-    for (const QString& line : text.split(QLatin1Char('\n'))) {
-        QString current;
-        for (const QString& word : line.split(QLatin1Char(' '), Qt::SkipEmptyParts)) {
-            const QString tried = current.isEmpty() ? word : current + QLatin1Char(' ') + word;
-            if (!current.isEmpty() && fm.horizontalAdvance(tried) > width) {
-                out << current;
-                current = word;
-            } else {
-                current = tried;
-            }
-        }
-        out << current;
-    }
-    return out.join(QLatin1Char('\n'));
-}
-
 class FigureScope {
 public:
     FigureScope(PlotView* v, const ExportOptions& o) : view_(v), plot_(v->plot()), saved_(Theme::current())
@@ -154,10 +134,10 @@ public:
                 l->setVisible(false);
                 undo_.push_back([l] { l->setVisible(true); });
             }
-        if (QCPTextElement* t = view_->titleElement(); t && t->text() != view_->figureTitle()) {
-            const QString text = t->text();
-            t->setText(view_->figureTitle());
-            undo_.push_back([t, text] { t->setText(text); });
+        if (view_->titleElement() && view_->plotTitle() != view_->figureTitle()) {
+            const QString text = view_->plotTitle();
+            view_->showTitleText(view_->figureTitle());
+            undo_.push_back([v = view_, text] { v->showTitleText(text); });
         }
         if (o.size.physical())
             setFonts(o.size.font_pt);
@@ -484,7 +464,7 @@ ExportDialog::ExportDialog(PlotView* view, const QString& lastDir, bool fullReso
     textRow->addStretch(1);
     form->addRow(QString(), textRow);
     sizeNote_ = new QLabel(this);
-    sizeNote_->setStyleSheet(QStringLiteral("color: palette(mid);"));
+    useSecondaryText(sizeNote_);
     form->addRow(QString(), sizeNote_);
     if (fullResolution) {
         fullRes_ = new QCheckBox(tr("Full resolution: one row per step and token/page (as kvtier-cli view heatmap)"), this);

@@ -97,6 +97,8 @@ MainWindow::MainWindow(QWidget* parent)
     requestTimer_->setSingleShot(true);
     connect(requestTimer_, &QTimer::timeout, this, &MainWindow::recompute);
     buildLayout();
+    for (PlotView* v : resultViews())
+        v->setPlaceholder(tr("No result yet"));
     buildActions();
 
     // Settings and layout are written shortly after they change, not only on a clean
@@ -265,6 +267,11 @@ QString MainWindow::databasePath() const { return library_->databasePath(); }
 QList<PlotView*> MainWindow::views() const
 {
     return {comparison_, placement_, bandwidth_, relevance_, sweep_};
+}
+
+QList<PlotView*> MainWindow::resultViews() const
+{
+    return {comparison_, placement_, bandwidth_, relevance_};
 }
 
 void MainWindow::buildLayout()
@@ -755,6 +762,7 @@ void MainWindow::onResult(const AnalysisOutputPtr& out)
             continue;
         const qint64 t0 = timer.nsecsElapsed();
         v->showResult(out);
+        v->setPlaceholder({});
         if (debugTiming)
             std::fprintf(stderr, "  show %-10s %6.1f ms\n", qPrintable(v->viewId()), static_cast<double>(timer.nsecsElapsed() - t0) / 1e6);
     }
@@ -787,6 +795,10 @@ void MainWindow::onFailure(const QString& message, bool infeasible)
             v->showResult(lastFull_);
         explain_->showResult(lastFull_);
     }
+    if (!last_)
+        for (PlotView* v : resultViews())
+            v->setPlaceholder(infeasible ? tr("Nothing computed: the scenario cannot run as set (the banner above says why and what would fix it).")
+                                         : tr("Nothing computed: the analysis failed (the banner above says why)."));
     banner_->showFailure(message, infeasible, lastFull_ ? &lastFull_->scenario : nullptr, scenario());
     emit analysisFailed(message);
 }

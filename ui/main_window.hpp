@@ -85,6 +85,8 @@ public:
     SweepView* sweepView() const { return sweep_; }
     ExplainPanel* explainPanel() const { return explain_; }
     QList<PlotView*> views() const;
+    // The views an analysis fills (the sweep has results of its own).
+    QList<PlotView*> resultViews() const;
     AnalysisController* controller() const { return controller_; }
     JobRunner* libraryJobs() const;
     TraceLibrary* library() const { return library_; }

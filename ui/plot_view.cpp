@@ -1,7 +1,9 @@
 #include "ui/plot_view.hpp"
 
+#include "ui/text_fit.hpp"
 #include "ui/theme.hpp"
 
+#include <QEvent>
 #include <QHBoxLayout>
 #include <QLabel>
 #include <QToolButton>
@@ -85,10 +87,7 @@ PlotView::PlotView(const QString& id, const QString& title, QWidget* parent)
     });
 }
 
-QString PlotView::plotTitle() const
-{
-    return titleElement_ ? titleElement_->text() : QString();
-}
+QString PlotView::plotTitle() const { return shownTitle_; }
 
 void PlotView::markScreenOnly(QObject* layerable) { screenOnly_ << QPointer<QObject>(layerable); }
 
@@ -109,9 +108,57 @@ void PlotView::setPlotTitle(const QString& text, const QString& screenOnly)
         titleElement_ = new QCPTextElement(plot_, text, QFont(font().family(), font().pointSize() + 1, QFont::Bold));
         plot_->plotLayout()->addElement(0, 0, titleElement_);
         plot_->plotLayout()->setRowSpacing(0);
+        connect(plot_, &QCustomPlot::beforeReplot, this, [this] { wrapTitle(); });
     }
-    titleElement_->setText(text + screenOnly);
+    showTitleText(text + screenOnly);
     titleElement_->setTextColor(Theme::current().foreground);
+}
+
+void PlotView::setPlaceholder(const QString& text)
+{
+    if (!placeholder_) {
+        if (text.isEmpty())
+            return;
+        placeholder_ = new QLabel(plot_);
+        placeholder_->setAlignment(Qt::AlignCenter);
+        placeholder_->setWordWrap(true);
+        placeholder_->setAutoFillBackground(true);
+        placeholder_->setMargin(24);
+        useSecondaryText(placeholder_);
+        plot_->installEventFilter(this);
+    }
+    placeholder_->setText(text);
+    placeholder_->setGeometry(plot_->rect());
+    placeholder_->setVisible(!text.isEmpty());
+    if (!text.isEmpty())
+        placeholder_->raise();
+}
+
+QString PlotView::placeholder() const { return placeholder_ && placeholder_->isVisible() ? placeholder_->text() : QString(); }
+
+bool PlotView::eventFilter(QObject* watched, QEvent* event)
+{
+    if (watched == plot_ && event->type() == QEvent::Resize && placeholder_)
+        placeholder_->setGeometry(plot_->rect());
+    return QWidget::eventFilter(watched, event);
+}
+
+void PlotView::showTitleText(const QString& text)
+{
+    shownTitle_ = text;
+    wrapTitle();
+}
+
+void PlotView::wrapTitle()
+{
+    if (!titleElement_)
+        return;
+    const QMargins m = titleElement_->margins();
+    const int width = plot_->viewport().width() - m.left() - m.right() - 8;
+    // Before the first layout the viewport is empty: nothing to fit yet.
+    const QString wrapped = width > 40 ? wrapText(shownTitle_, titleElement_->font(), width) : shownTitle_;
+    if (titleElement_->text() != wrapped)
+        titleElement_->setText(wrapped);
 }
 
 void PlotView::applyTheme()

@@ -56,10 +56,17 @@ public:
     // Sets the plot's fixed title line (shown in exports too). `screenOnly` is appended on
     // screen and left out of figures (progress such as "9 of 9 points").
     void setPlotTitle(const QString& text, const QString& screenOnly = QString());
-    QString plotTitle() const;
+    QString plotTitle() const;   // as set, before wrapping
+    // What the title shows (the plot title, or a figure's during an export): wrapped to the
+    // plot's width before every replot, so a long title never runs off the plot.
+    void showTitleText(const QString& text);
     // The title a figure shows: plotTitle() without the screen-only part.
     QString figureTitle() const { return figureTitle_; }
     QCPTextElement* titleElement() const { return titleElement_; }
+    // A message over the whole plot in place of empty axes ("No result yet"); an empty text
+    // removes it.
+    void setPlaceholder(const QString& text);
+    QString placeholder() const;
     // Parts of the plot that talk to the user ("Click a token…"): hidden in figures.
     void markScreenOnly(QObject* layerable);
     QList<QObject*> screenOnly() const;
@@ -71,6 +78,8 @@ signals:
     void replotted();
 
 protected:
+    // Keeps the placeholder over the plot; views that filter events call it.
+    bool eventFilter(QObject* watched, QEvent* event) override;
     QHBoxLayout* headerLayout() const { return header_; }
     QVBoxLayout* bodyLayout() const { return body_; }
     // Keeps a legend that sits in a row of its own as wide as the plot: as many columns
@@ -83,7 +92,9 @@ protected:
     QCPTextElement* titleElement_ = nullptr;
 
 private:
-    QString id_, title_, figureTitle_;
+    QString id_, title_, figureTitle_, shownTitle_;
+    void wrapTitle();
+    class QLabel* placeholder_ = nullptr;
     QList<QPointer<QObject>> screenOnly_;
     QHBoxLayout* header_;
     QVBoxLayout* body_;

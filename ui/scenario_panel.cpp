@@ -1,6 +1,7 @@
 #include "ui/scenario_panel.hpp"
 
 #include "ui/scenario_panel_parts.hpp"
+#include "ui/theme.hpp"
 #include "ui/units.hpp"
 #include "ui/value_slider.hpp"
 #include "ui/wheel_guard.hpp"
@@ -61,7 +62,7 @@ ScenarioPanel::ScenarioPanel(const PresetLibrary& presets, QWidget* parent)
     tl->addWidget(trace_);
     traceInfo_ = new QLabel(traceBox);
     traceInfo_->setWordWrap(true);
-    traceInfo_->setStyleSheet(QStringLiteral("color: palette(mid);"));
+    useSecondaryText(traceInfo_);
     tl->addWidget(traceInfo_);
     v->addWidget(traceBox);
     connect(openButton_, &QPushButton::clicked, this, &ScenarioPanel::openDatabaseRequested);
@@ -87,7 +88,7 @@ ScenarioPanel::ScenarioPanel(const PresetLibrary& presets, QWidget* parent)
     pf->addRow(tr("Model"), model_);
     modelInfo_ = new QLabel(presetBox);
     modelInfo_->setWordWrap(true);
-    modelInfo_->setStyleSheet(QStringLiteral("color: palette(mid);"));
+    useSecondaryText(modelInfo_);
     pf->addRow(QString(), modelInfo_);
     buildModelEditors(presetBox, pf);
     hardware_ = new QComboBox(presetBox);
@@ -291,7 +292,7 @@ ScenarioPanel::ScenarioPanel(const PresetLibrary& presets, QWidget* parent)
                                      "tick it to include it in the comparison. The shown one is bold."),
                                   polBox);
     policyHint->setWordWrap(true);
-    policyHint->setStyleSheet(QStringLiteral("color: palette(mid);"));
+    useSecondaryText(policyHint);
     pv->addWidget(policyHint);
     pv->addWidget(policies_);
     policyHelp_ = new QLabel(polBox);

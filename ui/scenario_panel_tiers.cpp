@@ -1,6 +1,7 @@
 #include "ui/scenario_panel.hpp"
 
 #include "ui/scenario_panel_parts.hpp"
+#include "ui/theme.hpp"
 #include "ui/units.hpp"
 #include "ui/wheel_guard.hpp"
 
@@ -90,7 +91,7 @@ void ScenarioPanel::buildTierWidgets()
             });
         } else {
             auto* note = new QLabel(tr("On package: no link limit"), tw.box);
-            note->setStyleSheet(QStringLiteral("color: palette(mid);"));
+            useSecondaryText(note);
             l->addWidget(note);
         }
         tierLayout_->addWidget(tw.box);

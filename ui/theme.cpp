@@ -2,6 +2,7 @@
 
 #include <QApplication>
 #include <QPalette>
+#include <QWidget>
 
 #include <algorithm>
 #include <qcustomplot.h>
@@ -48,6 +49,22 @@ Theme Theme::fromPalette()
 
 const Theme& Theme::current() { return currentTheme(); }
 void Theme::setCurrent(const Theme& t) { currentTheme() = t; }
+
+QColor secondaryTextColor(const QPalette& palette)
+{
+    const QColor text = palette.color(QPalette::WindowText), window = palette.color(QPalette::Window);
+    constexpr double k = 0.38;   // how far toward the window colour
+    return QColor::fromRgbF(static_cast<float>(text.redF() + k * (window.redF() - text.redF())),
+                            static_cast<float>(text.greenF() + k * (window.greenF() - text.greenF())),
+                            static_cast<float>(text.blueF() + k * (window.blueF() - text.blueF())));
+}
+
+void useSecondaryText(QWidget* w)
+{
+    QPalette p = w->palette();
+    p.setColor(QPalette::WindowText, secondaryTextColor(p));
+    w->setPalette(p);
+}
 
 void Theme::apply(QCustomPlot* plot) const
 {

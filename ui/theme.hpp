@@ -10,6 +10,7 @@
 
 class QCustomPlot;
 class QCPColorGradient;
+class QPalette;
 class QWidget;
 
 namespace kvtier::ui {
@@ -30,6 +31,13 @@ struct Theme {
 
     void apply(QCustomPlot* plot) const;
 };
+
+// Secondary text (hints, descriptions under a control): the palette's text colour blended
+// 38 % toward the window colour, so it reads as secondary yet keeps a contrast near 5:1 or
+// more in light and dark palettes alike (the palette's `mid` nearly vanishes on a dark window).
+QColor secondaryTextColor(const QPalette& palette);
+// Gives `w` (a QLabel or any widget drawing WindowText) that colour.
+void useSecondaryText(QWidget* w);
 
 // Okabe–Ito colours, safe for the common colour-vision deficiencies; one per tier, the
 // same in every view (placement, bandwidth, explain, the token strip).

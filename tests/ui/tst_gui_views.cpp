@@ -6,6 +6,7 @@
 #include "core/synth/generator.hpp"
 #include "ui/bandwidth_view.hpp"
 #include "ui/baseline.hpp"
+#include "ui/comparison_view.hpp"
 #include "ui/error_sink.hpp"
 #include "ui/explain_panel.hpp"
 #include "ui/infeasible_banner.hpp"
@@ -24,6 +25,7 @@
 #include <QComboBox>
 #include <QDir>
 #include <QFile>
+#include <QLabel>
 #include <QLineEdit>
 #include <QSettings>
 #include <QSignalSpy>
@@ -36,6 +38,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <cmath>
 #include <fstream>
 #include <map>
 #include <set>
@@ -49,6 +52,17 @@ double colourDistance(const QColor& a, const QColor& b)
 {
     const double dr = a.redF() - b.redF(), dg = a.greenF() - b.greenF(), db = a.blueF() - b.blueF();
     return std::sqrt(dr * dr + dg * dg + db * db);
+}
+
+// WCAG 2 contrast ratio of two colours (1 to 21).
+double contrastRatio(const QColor& a, const QColor& b)
+{
+    auto luminance = [](const QColor& c) {
+        auto lin = [](double v) { return v <= 0.03928 ? v / 12.92 : std::pow((v + 0.055) / 1.055, 2.4); };
+        return 0.2126 * lin(c.redF()) + 0.7152 * lin(c.greenF()) + 0.0722 * lin(c.blueF());
+    };
+    const double la = luminance(a), lb = luminance(b);
+    return (std::max(la, lb) + 0.05) / (std::min(la, lb) + 0.05);
 }
 
 } // namespace
@@ -66,6 +80,10 @@ private slots:
     void baselineOverlayAndDeltas();
     void relevanceFollowResetAndCategorical();
     void bandwidthDecimatesAndExplainsStyles();
+    void bandwidthAxisLabelsFitTheirPanels();
+    void secondaryTextReadableInBothThemes();
+    void longTitlesWrapToThePlot();
+    void emptyViewsSayWhy();
 
 private:
     std::unique_ptr<MainWindow> open(const nlohmann::json& overrides, const char* trace);
@@ -452,6 +470,120 @@ void TestGuiViews::bandwidthDecimatesAndExplainsStyles()
     const PolicyOutcome* b = w.lastOutput()->outcome("belady");
     const double bpeak = *std::max_element(b->timing->step_time.begin(), b->timing->step_time.end()) * 1e3;
     QCOMPARE(bv->plot()->axisRect()->axis(QCPAxis::atLeft)->range().upper, bpeak * 1.15);
+}
+
+void TestGuiViews::bandwidthAxisLabelsFitTheirPanels()
+{
+    auto win = open({}, "small");
+    QVERIFY(win);
+    QCustomPlot* p = win->bandwidthView()->plot();
+    QCOMPARE(p->axisRects().size(), 3);
+    QCPAxis* time = p->axisRects()[0]->axis(QCPAxis::atLeft);
+    QCPAxis* traffic = p->axisRects()[2]->axis(QCPAxis::atLeft);
+    QCPAxis* migration = p->axisRects()[2]->axis(QCPAxis::atRight);
+    // Tall panels: the full labels (the traffic axis names the layers it sums).
+    p->setFixedSize(900, 1100);
+    p->replot();
+    QCOMPARE(time->label(), QStringLiteral("step time (ms)"));
+    QCOMPARE(traffic->label(), QStringLiteral("GB/step, %1 layers").arg(win->lastOutput()->scenario.model.layers));
+    QCOMPARE(migration->label(), QStringLiteral("migration MB/step"));
+    const int tallTicks = time->ticker()->tickCount();
+    // Short panels: a label longer than its panel is tall would run into the next panel's,
+    // so a shorter one is shown (the shortest, a unit, when nothing longer fits); fewer ticks
+    // keep their labels apart.
+    p->setFixedSize(900, 330);
+    p->replot();
+    for (QCPAxis* a : {time, traffic, migration}) {
+        const int height = a->axisRect()->height();
+        QVERIFY2(QFontMetrics(a->labelFont()).horizontalAdvance(a->label()) <= height,
+                 qPrintable(QStringLiteral("'%1' in %2 px").arg(a->label()).arg(height)));
+    }
+    QVERIFY(time->label() != QStringLiteral("step time (ms)") && time->label().contains(QStringLiteral("ms")));
+    QVERIFY(traffic->label().startsWith(QStringLiteral("GB")));
+    QVERIFY2(time->ticker()->tickCount() < tallTicks, qPrintable(QStringLiteral("%1 vs %2").arg(time->ticker()->tickCount()).arg(tallTicks)));
+    QVERIFY(time->ticker()->tickCount() >= 2);
+}
+
+void TestGuiViews::secondaryTextReadableInBothThemes()
+{
+    // Light (Fusion), GTK's Adwaita dark, and a near-black window: secondary text keeps at
+    // least WCAG AA contrast (4.5:1) and stays lighter than the text (it reads as secondary).
+    const std::pair<QColor, QColor> palettes[] = {{QColor(239, 239, 239), QColor(0, 0, 0)},
+                                                  {QColor(53, 53, 53), QColor(238, 238, 236)},
+                                                  {QColor(32, 33, 36), QColor(230, 230, 230)}};
+    for (const auto& [window, text] : palettes) {
+        QPalette pal;
+        pal.setColor(QPalette::Window, window);
+        pal.setColor(QPalette::WindowText, text);
+        const QColor c = secondaryTextColor(pal);
+        QVERIFY2(contrastRatio(c, window) >= 4.5, qPrintable(QStringLiteral("%1 on %2: %3").arg(c.name(), window.name()).arg(contrastRatio(c, window))));
+        QVERIFY(contrastRatio(c, window) < contrastRatio(text, window));
+    }
+    // The window's hints use it: the model hint under the model choice (a preset or Custom).
+    auto win = open({}, "small");
+    QVERIFY(win);
+    bool found = false;
+    for (QLabel* l : win->findChildren<QLabel*>())
+        if (l->text() == QStringLiteral("Editing a value below makes the model Custom") ||
+            l->text() == QStringLiteral("Custom: edit L, κ and W below")) {
+            found = true;
+            QCOMPARE(l->palette().color(QPalette::WindowText), secondaryTextColor(QApplication::palette(l)));
+        }
+    QVERIFY(found);
+}
+
+void TestGuiViews::longTitlesWrapToThePlot()
+{
+    auto win = open({{"model", {{"layers", 4}}}}, "layers");
+    QVERIFY(win);
+    PlacementView* pv = win->placementView();
+    QCustomPlot* p = pv->plot();
+    const QString title = pv->plotTitle();
+    QVERIFY2(title.contains(QStringLiteral("all 4 layers")), qPrintable(title));
+    // Narrow: every shown line fits the plot, no word is lost, the set title is unchanged.
+    p->setFixedSize(300, 400);
+    p->replot();
+    const QString shown = pv->titleElement()->text();
+    const QFontMetrics fm(pv->titleElement()->font());
+    QVERIFY2(shown.count(QLatin1Char('\n')) > title.count(QLatin1Char('\n')), qPrintable(shown));
+    for (const QString& line : shown.split(QLatin1Char('\n')))
+        QVERIFY2(fm.horizontalAdvance(line) <= 300 || !line.contains(QLatin1Char(' ')), qPrintable(line));
+    QCOMPARE(shown.simplified(), title.simplified());
+    QCOMPARE(pv->plotTitle(), title);
+    // Wide again: the lines as set.
+    p->setFixedSize(3000, 400);
+    p->replot();
+    QCOMPARE(pv->titleElement()->text(), title);
+}
+
+void TestGuiViews::emptyViewsSayWhy()
+{
+    // A first launch on a scenario that cannot run: no result to keep, so every view says
+    // why it is empty (no bare axes, no "Graph 1" legend entries); a feasible value fills them.
+    nlohmann::json sc = base_;
+    sc["hardware"]["tiers"][0]["capacity_bytes"] = 0.5e9;   // less than the 1 GB of weights
+    sc["trace"]["name"] = "small";
+    const QString file = dir_.filePath(QStringLiteral("infeasible.kvtier.json"));
+    std::ofstream(file.toStdString()) << sc.dump(2);
+    MainWindow w;
+    w.resize(1400, 900);
+    w.show();
+    for (PlotView* v : w.resultViews())
+        QCOMPARE(v->placeholder(), QStringLiteral("No result yet"));
+    QSignalSpy failed(&w, &MainWindow::analysisFailed);
+    QVERIFY(w.loadScenarioFile(file));
+    QVERIFY(failed.count() > 0 || failed.wait(30000));
+    QCoreApplication::processEvents();
+    QVERIFY(!w.lastOutput());
+    for (PlotView* v : w.resultViews())
+        QVERIFY2(v->placeholder().contains(QStringLiteral("cannot run as set")), qPrintable(v->placeholder()));
+    for (int i = 0; i < w.comparisonView()->plot()->legend->itemCount(); ++i)
+        if (auto* item = qobject_cast<QCPPlottableLegendItem*>(w.comparisonView()->plot()->legend->item(i)))
+            QVERIFY2(!item->plottable()->name().startsWith(QStringLiteral("Graph")), qPrintable(item->plottable()->name()));
+    w.scenarioPanel()->capacitySlider(0)->setValue(1.8e9);
+    QVERIFY(waitCurrent(w));
+    for (PlotView* v : w.resultViews())
+        QVERIFY2(v->placeholder().isEmpty(), qPrintable(v->viewId()));
 }
 
 int main(int argc, char** argv) { return runGuiSuite<TestGuiViews>(argc, argv, "tst_gui_views"); }
