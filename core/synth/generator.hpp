@@ -3,8 +3,9 @@
 // records that show the known phenomena of decode attention, each behind one documented
 // knob: attention sinks, a recency kernel, persistent heavy hitters, bursts that
 // re-activate old spans, a drifting retrieval focus, per-layer sharpness and log-normal
-// noise. Seeded and deterministic: every record draws from its own PRNG stream keyed by
-// (seed, step, layer), so the output is bit-identical for any number of threads.
+// noise; a batch of S sequences, each with its own, optionally sharing a prompt prefix.
+// Seeded and deterministic: every record draws from its own PRNG stream keyed by
+// (sequence's seed, step, layer), so the output is bit-identical for any number of threads.
 #include "core/model/cancel.hpp"
 #include "core/model/trace.hpp"
 
