@@ -48,6 +48,9 @@ std::string usage()
          "  --steps T              = --set steps=T\n"
          "  --layers L             = --set layers=L\n"
          "  --per-layer            = --set per_layer=true\n"
+         "  --sequences S          = --set sequences=S (a batch of S sequences in lock step)\n"
+         "  --prefill-spread F     = --set prefill_spread=F (P_s uniform in [P - floor(F*P), P])\n"
+         "  --shared-prefix N      = --set shared_prefix=N (first N prompt tokens common to all)\n"
          "  --selection-ratio R    = --set selection_ratio=R (store selections, not scores)\n"
          "  --keep-top K           = --set keep_top=K\n"
          "  --keep-mass M          = --set keep_mass=M\n"
@@ -69,14 +72,17 @@ std::string usage()
          "  --print-params         print the final parameters as JSON and exit\n"
          "\n"
          "generator parameters (JSON key / --set key, default, meaning):\n";
-    // generatorParamsToJson writes the expert keys only when experts > 0: take their
-    // defaults from a routing generator, and experts' own default (0) from the struct.
+    // generatorParamsToJson writes the expert keys only when experts > 0 and the batch keys
+    // only for a batch: take their defaults from a routing batch generator, and experts'
+    // and sequences' own defaults from the struct.
     GeneratorParams routing;
     routing.experts = 1;
     routing.expert_top_k = 1;
+    routing.sequences = 2;
     json defaults = generatorParamsToJson(routing);
     defaults["experts"] = GeneratorParams{}.experts;
     defaults["expert_top_k"] = GeneratorParams{}.expert_top_k;
+    defaults["sequences"] = GeneratorParams{}.sequences;
     std::string group;
     for (const auto& d : generatorParamDocs()) {
         if (d.group != group) {
@@ -124,7 +130,8 @@ GeneratorParams paramsFrom(const Args& a, std::string& presetName)
         {"layers", "layers"},   {"selection-ratio", "selection_ratio"},
         {"keep-top", "keep_top"}, {"keep-mass", "keep_mass"},
         {"experts", "experts"}, {"expert-top-k", "expert_top_k"}, {"expert-tokens", "expert_tokens"},
-        {"expert-zipf", "expert_zipf"}, {"expert-reuse", "expert_reuse"}};
+        {"expert-zipf", "expert_zipf"}, {"expert-reuse", "expert_reuse"}, {"sequences", "sequences"},
+        {"prefill-spread", "prefill_spread"}, {"shared-prefix", "shared_prefix"}};
     for (const auto& [option, key] : shortcuts)
         if (auto v = a.get(option)) overrides[key] = valueOf(*v, std::string("--") + option);
     if (a.has("per-layer")) overrides["per_layer"] = true;
@@ -148,7 +155,7 @@ int run(const std::vector<std::string>& argv)
     const Args a(argv,
                  {"name", "preset", "seed", "prefill", "steps", "layers", "selection-ratio", "keep-top",
                   "keep-mass", "params", "description", "model-name", "encoding", "csv", "experts", "expert-top-k",
-                  "expert-tokens", "expert-zipf", "expert-reuse"},
+                  "expert-tokens", "expert-zipf", "expert-reuse", "sequences", "prefill-spread", "shared-prefix"},
                  {"per-layer", "replace", "print-params"}, {"set"});
     std::string presetName;
     const GeneratorParams p = paramsFrom(a, presetName);
@@ -161,6 +168,9 @@ int run(const std::vector<std::string>& argv)
     if (a.positional().empty() && !csvPath) throw UsageError("missing the database to write (or --csv FILE)");
     if (csvPath && (!p.per_layer || p.selection_ratio <= 0))
         throw UsageError("--csv writes the paper's per-layer selection format: give --per-layer and --selection-ratio");
+    if (csvPath && p.sequences > 1)
+        throw UsageError("--csv writes the paper's one-sequence format: it cannot hold --sequences " +
+                         std::to_string(p.sequences));
 
     TraceMeta meta = generatorMeta(p);
     meta.description = a.get("description").value_or(generatorPresetDescription(presetName));
@@ -197,7 +207,7 @@ int run(const std::vector<std::string>& argv)
     int64_t records = 0, entries = 0;
     generate(p, [&](const Record& r) {
         if (writer) writer->add(r);
-        if (csvFile) writeCsvRow(csvFile->stream(), p.prefill, r);
+        if (csvFile) writeCsvRow(csvFile->stream(), meta.prefill, r);
         ++records;
         entries += static_cast<int64_t>(r.index.size());
     });
@@ -209,7 +219,8 @@ int run(const std::vector<std::string>& argv)
     const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 
     std::cerr << "kvtier-cli generate: " << (writer ? "trace '" + meta.name + "' in " + a.positional().front() : *csvPath)
-              << ": P=" << p.prefill << " T=" << p.steps << " L=" << p.layers << " "
+              << ": " << (p.sequences > 1 ? "S=" + std::to_string(p.sequences) + " " : std::string())
+              << "P=" << meta.prefill << " T=" << p.steps << " L=" << p.layers << " "
               << toString(meta.layer_mode) << " " << toString(meta.kind) << ", " << records << " records, "
               << entries << " entries, " << secs << " s\n";
     if (writer && csvPath) std::cerr << "kvtier-cli generate: also wrote " << *csvPath << "\n";

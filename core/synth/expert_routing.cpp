@@ -1,7 +1,9 @@
 // MoE expert routing for generated traces (docs/GENERATOR.md "Experts"): per layer a random
 // ranking of the experts with Zipf weights, top-k distinct experts per token, temporal
-// reuse of a token's previous experts. One PRNG stream per layer, steps in order.
+// reuse of a token's previous experts. One PRNG stream per (sequence, layer), steps in
+// order; X[t][l] is the union over the batch's sequences (MODEL.md §9).
 #include "core/synth/generator.hpp"
+#include "core/model/error.hpp"
 #include "core/synth/generator_random.hpp"
 
 #include <cmath>
@@ -10,15 +12,16 @@
 namespace kvtier {
 
 namespace {
-constexpr uint64_t kExperts = 7;   // stream purpose, beside generator_random.hpp's
-}
 
-ExpertSets generateExperts(const GeneratorParams& p)
+using synth::kExperts;
+
+// Adds the routes of sequence `sequence` to `sets`. The layer's ranking comes from the
+// stream (seed, kExperts, l), the model's, common to all sequences; sequence 0 goes on
+// drawing its tokens from that same stream (a one-sequence trace is what it always was),
+// sequence s > 0 from (seed of s, kExperts, l).
+void routeSequence(const GeneratorParams& p, int32_t sequence, ExpertSets& sets)
 {
-    validate(p);
-    if (p.experts == 0) return {};
     const int32_t E = p.experts, k = p.expert_top_k, tokens = p.expert_tokens;
-    ExpertSets sets(E, p.steps, p.layers, "generator");
     std::vector<double> weight(static_cast<size_t>(E));
     std::vector<int32_t> rank(static_cast<size_t>(E));
     std::vector<double> w;
@@ -30,6 +33,8 @@ ExpertSets generateExperts(const GeneratorParams& p)
         for (int32_t i = E - 1; i > 0; --i) std::swap(rank[static_cast<size_t>(i)], rank[static_cast<size_t>(rng.between(0, i))]);
         for (int32_t r = 0; r < E; ++r)
             weight[static_cast<size_t>(rank[static_cast<size_t>(r)])] = std::pow(static_cast<double>(r + 1), -p.expert_zipf);
+        if (sequence > 0)
+            rng = synth::Rng(synth::streamKey(synth::sequenceSeed(p.seed, sequence), kExperts, static_cast<uint64_t>(l), 0));
         // Each token's experts at the previous step (k per token).
         std::vector<uint16_t> previous(static_cast<size_t>(tokens) * static_cast<size_t>(k));
         for (int64_t t = 0; t < p.steps; ++t) {
@@ -57,6 +62,28 @@ ExpertSets generateExperts(const GeneratorParams& p)
             }
         }
     }
+}
+
+} // namespace
+
+ExpertSets generateExperts(const GeneratorParams& p)
+{
+    validate(p);
+    if (p.experts == 0) return {};
+    ExpertSets sets(p.experts, p.steps, p.layers, "generator");
+    for (int32_t s = 0; s < p.sequences; ++s) routeSequence(p, s, sets);
+    return sets;
+}
+
+ExpertSets generateSequenceExperts(const GeneratorParams& p, int32_t sequence)
+{
+    validate(p);
+    if (sequence < 0 || sequence >= p.sequences)
+        throw InputError("generator", "sequence " + std::to_string(sequence) + " outside 0.." +
+                                          std::to_string(p.sequences - 1));
+    if (p.experts == 0) return {};
+    ExpertSets sets(p.experts, p.steps, p.layers, "generator");
+    routeSequence(p, sequence, sets);
     return sets;
 }
 

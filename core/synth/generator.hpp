@@ -3,8 +3,9 @@
 // records that show the known phenomena of decode attention, each behind one documented
 // knob: attention sinks, a recency kernel, persistent heavy hitters, bursts that
 // re-activate old spans, a drifting retrieval focus, per-layer sharpness and log-normal
-// noise. Seeded and deterministic: every record draws from its own PRNG stream keyed by
-// (seed, step, layer), so the output is bit-identical for any number of threads.
+// noise; a batch of S sequences, each with its own, optionally sharing a prompt prefix.
+// Seeded and deterministic: every record draws from its own PRNG stream keyed by
+// (sequence's seed, step, layer), so the output is bit-identical for any number of threads.
 #include "core/model/cancel.hpp"
 #include "core/model/trace.hpp"
 
@@ -29,6 +30,13 @@ struct GeneratorParams {
     int64_t steps = 512;              // T
     int32_t layers = 32;              // L
     bool per_layer = false;           // one record per (step, layer) instead of per step
+
+    // A batch of S sequences decoded in lock step (MODEL.md §8, docs/GENERATOR.md
+    // "Batches"). Sequence s draws from its own streams (sequence 0 from `seed` itself, so
+    // S = 1 is the one-sequence generator); nothing of sequence s depends on S.
+    int32_t sequences = 1;            // S
+    double prefill_spread = 0;        // P_s = P - U{0, ..., floor(prefill_spread * P)}; 0: all P
+    int64_t shared_prefix = 0;        // N: the first N prompt tokens are common to all sequences
 
     // Attention sinks: the first tokens of the context.
     int32_t sink_tokens = 4;
@@ -105,24 +113,36 @@ struct Burst {
     uint32_t length = 0;
 };
 
+// One plan per sequence of a batch (sequence 0's for a one-sequence trace).
 struct GeneratorPlan {
+    int64_t prefill = 0;                              // P_s
     std::vector<Burst> bursts;                        // by start step
     std::vector<double> focus_centre;                 // per step, token position
     std::vector<std::vector<uint32_t>> heavy;         // per layer slot, ascending tokens
     std::vector<std::vector<double>> heavy_weight;    // per layer slot, sums to 1
+    std::vector<std::vector<double>> heavy_raw;       // per layer slot, exp(heavy_sigma * N(0,1)) before normalising
+    std::vector<std::vector<float>> static_relevance; // per layer slot, per token < P_s + T: token_sigma * u_i
 };
 
 // Throws InputError("generator", "<param>: <problem>") on an out-of-range value.
 void validate(const GeneratorParams& p);
-GeneratorPlan generatorPlan(const GeneratorParams& p);
+// The plan of sequence `sequence` (in [0, S)).
+GeneratorPlan generatorPlan(const GeneratorParams& p, int32_t sequence = 0);
+// P_s of every sequence s < S (docs/GENERATOR.md "Batches"); {prefill} when S = 1 and no spread.
+std::vector<int64_t> sequencePrefills(const GeneratorParams& p);
 
-// Emits T (aggregated) or T*L (per layer) records in (step, layer) order to `sink`,
-// which runs on the calling thread. Records are computed in parallel in batches.
+// Emits T * S (aggregated) or T * S * L (per layer) records in (step, sequence, layer)
+// order to `sink`, which runs on the calling thread. Records are computed in parallel in
+// batches of bounded size, so memory does not grow with T or S beyond the plans.
 void generate(const GeneratorParams& p, const std::function<void(const Record&)>& sink,
               const JobControl& job = {});
-// The per-step expert sets of a generated trace (empty when p.experts = 0). Deterministic
-// by seed: each layer draws from its own stream, steps in order.
+// The per-step expert sets of a generated trace (empty when p.experts = 0): X[t][l] is the
+// union over the S sequences' routes. Deterministic by seed: each (sequence, layer) draws
+// from its own stream, steps in order; the expert ranking of a layer is the model's,
+// common to all sequences.
 ExpertSets generateExperts(const GeneratorParams& p);
+// The routes of sequence `sequence` alone (its tokens' experts), same shape.
+ExpertSets generateSequenceExperts(const GeneratorParams& p, int32_t sequence);
 // Metadata for a generated trace: shape, kind, and the parameters as JSON in `source`.
 TraceMeta generatorMeta(const GeneratorParams& p);
 // The whole trace in memory (for tests and the GUI's "generate" action).

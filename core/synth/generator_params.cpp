@@ -78,6 +78,9 @@ const std::vector<Field>& fields()
         v.push_back(numberField("steps", "run", "T, decode steps", &P::steps));
         v.push_back(numberField("layers", "run", "L, model layers", &P::layers));
         v.push_back(numberField("per_layer", "run", "one record per (step, layer) instead of one per step", &P::per_layer));
+        v.push_back(numberField("sequences", "batch", "S, sequences decoded in lock step, each its own heavy hitters and drift", &P::sequences));
+        v.push_back(numberField("prefill_spread", "batch", "P_s = P - U{0..floor(spread*P)} per sequence, [0, 1); 0: every P_s = P", &P::prefill_spread));
+        v.push_back(numberField("shared_prefix", "batch", "N, first prompt tokens common to all sequences (their heavy hitters, static relevance)", &P::shared_prefix));
         v.push_back(numberField("sink_tokens", "sinks", "number of attention-sink tokens at the start", &P::sink_tokens));
         v.push_back(numberField("sink_share", "sinks", "mixture weight of the sinks", &P::sink_share));
         v.push_back(numberField("sink_decay", "sinks", "sink k gets sink_decay^k of sink 0's weight", &P::sink_decay));
@@ -145,8 +148,10 @@ json generatorParamsToJson(const GeneratorParams& p)
 {
     json j = json::object();
     for (const Field& f : fields()) {
-        // The expert keys only when routing is on: dense traces' sources stay as they were.
+        // The expert keys only when routing is on, the batch keys only for a batch: the
+        // sources of one-sequence dense traces stay as they were.
         if (p.experts == 0 && f.doc.group == "experts") continue;
+        if (f.doc.group == "batch" && p.sequences == 1 && p.prefill_spread == 0 && p.shared_prefix == 0) continue;
         j[f.doc.name] = f.get(p);
     }
     return j;
@@ -189,6 +194,17 @@ void validate(const GeneratorParams& p)
     if (p.steps < 1) bad("steps", "must be >= 1");
     if (p.prefill + p.steps > (int64_t{1} << 31)) bad("steps", "prefill + steps must be < 2^31");
     if (p.layers < 1 || p.layers > kMaxLayers) bad("layers", "must be in [1, " + std::to_string(kMaxLayers) + "]");
+    if (p.sequences < 1 || p.sequences > kMaxSequences)
+        bad("sequences", "must be in [1, " + std::to_string(kMaxSequences) + "]");
+    if (!(p.prefill_spread >= 0 && p.prefill_spread < 1)) bad("prefill_spread", "must be in [0, 1)");
+    const int64_t shortest = p.prefill - static_cast<int64_t>(std::floor(p.prefill_spread * static_cast<double>(p.prefill)));
+    if (p.shared_prefix < 0 || p.shared_prefix > shortest)
+        bad("shared_prefix", "must be in [0, " + std::to_string(shortest) +
+                                 "] (the shortest prefill, prefill - floor(prefill_spread * prefill))");
+    // Each sequence's plan holds a static relevance per (layer slot, token < P_s + T).
+    if (static_cast<double>(p.sequences) * (p.per_layer ? p.layers : 1) * static_cast<double>(p.prefill + p.steps) >
+        static_cast<double>(int64_t{1} << 28))
+        bad("sequences", "sequences x layer slots x (prefill + steps) exceed 2^28 (the plans' static relevance, 1 GiB)");
     auto nonNeg = [](const char* n, double v) {
         if (!(v >= 0) || !std::isfinite(v)) bad(n, "must be >= 0");
     };

@@ -19,7 +19,13 @@ inline uint64_t splitmix64(uint64_t& x)
     return z ^ (z >> 31);
 }
 
-enum Purpose : uint64_t { kRecord = 1, kBursts = 2, kFocus = 3, kHeavyShared = 4, kHeavyOwn = 5, kStatic = 6 };
+enum Purpose : uint64_t {
+    kRecord = 1, kBursts = 2, kFocus = 3, kHeavyShared = 4, kHeavyOwn = 5, kStatic = 6,
+    kExperts = 7,        // expert routing (expert_routing.cpp)
+    kSequence = 8,       // the seed of sequence s > 0 of a batch (docs/GENERATOR.md "Batches")
+    kPrefill = 9,        // P_s of a batch with prefill_spread > 0
+    kSharedPrefix = 10,  // the seed of the shared prefix's heavy hitters and static relevance
+};
 
 inline uint64_t streamKey(uint64_t seed, uint64_t purpose, uint64_t a, uint64_t b)
 {
@@ -30,6 +36,14 @@ inline uint64_t streamKey(uint64_t seed, uint64_t purpose, uint64_t a, uint64_t 
         h = splitmix64(s);
     }
     return h;
+}
+
+// The seed every stream of sequence s draws from: the trace's seed for sequence 0 (so a
+// one-sequence trace is what it always was), a derived one for s > 0. Depends on s only,
+// never on the number of sequences.
+inline uint64_t sequenceSeed(uint64_t seed, int32_t s)
+{
+    return s == 0 ? seed : streamKey(seed, kSequence, static_cast<uint64_t>(s), 0);
 }
 
 class Rng {

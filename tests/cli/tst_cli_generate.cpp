@@ -1,6 +1,7 @@
 // kvtier-cli generate end to end: parameters reach the generator in the documented
 // order, the trace lands in the database in one transaction, errors leave it unchanged,
 // and the paper CSV it writes imports back unchanged.
+#include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QProcess>
@@ -123,6 +124,58 @@ private slots:
         // --csv needs the paper's shape.
         r = cli({"generate", "--csv", csv, "--prefill", "300", "--steps", "2"});
         QCOMPARE(r.code, 2);
+    }
+
+    void generatesABatch()
+    {
+        // docs/GENERATOR.md "Batches": S sequences, P_s in [P - floor(spread * P), P], a
+        // shared prefix; info shows S and every P_s; expert sets stored.
+        const QString db = dir_.filePath("batch.sqlite");
+        Run r = cli({"generate", db, "--name", "b", "--sequences", "3", "--prefill", "200", "--steps", "6",
+                     "--prefill-spread", "0.25", "--shared-prefix", "64", "--experts", "8", "--seed", "5"});
+        QVERIFY2(r.code == 0, r.err.constData());
+        QVERIFY(r.err.contains("S=3 "));
+        QVERIFY(r.err.contains("18 records"));
+        r = cli({"info", db, "b", "--json"});
+        QVERIFY2(r.code == 0, r.err.constData());
+        const QJsonObject info = QJsonDocument::fromJson(r.out).object();
+        QCOMPARE(info["sequences"].toInt(), 3);
+        QCOMPARE(info["steps"].toInt(), 6);
+        const QJsonArray ps = info["sequence_prefill"].toArray();
+        QCOMPARE(ps.size(), 3);
+        QCOMPARE(info["prefill"].toInt(), ps[0].toInt());
+        bool differ = false;
+        for (const auto v : ps) {
+            QVERIFY(v.toInt() >= 150 && v.toInt() <= 200);   // 200 - floor(0.25 * 200) = 150
+            differ = differ || v.toInt() != ps[0].toInt();
+        }
+        QVERIFY(differ);
+        r = cli({"info", db, "b"});
+        QVERIFY2(r.code == 0, r.err.constData());
+        QVERIFY(r.out.contains("sequences S      3"));
+        QVERIFY(r.out.contains("records          18 of 18"));
+        QVERIFY(r.out.contains("E = 8 per layer"));
+        QVERIFY(r.out.contains("prefix shared by every sequence"));
+        // The parameters as data.
+        const QJsonObject p = params({"--sequences", "4", "--prefill-spread", "0.5", "--shared-prefix", "10"});
+        QCOMPARE(p["sequences"].toInt(), 4);
+        QCOMPARE(p["prefill_spread"].toDouble(), 0.5);
+        QCOMPARE(p["shared_prefix"].toInt(), 10);
+        // One-line errors naming the key; nothing written.
+        r = cli({"generate", db, "--name", "c", "--prefill", "100", "--prefill-spread", "0.5", "--shared-prefix", "51"});
+        QCOMPARE(r.code, 1);
+        QVERIFY2(r.err.contains("shared_prefix: must be in [0, 50]"), r.err.constData());
+        QCOMPARE(r.err.count('\n'), 1);
+        r = cli({"generate", db, "--name", "c", "--sequences", "0"});
+        QCOMPARE(r.code, 1);
+        QVERIFY2(r.err.contains("sequences: must be in [1, 65536]"), r.err.constData());
+        r = cli({"info", db, "c"});
+        QVERIFY(r.code != 0);
+        // The paper CSV holds one sequence.
+        r = cli({"generate", "--csv", dir_.filePath("s.csv"), "--per-layer", "--selection-ratio", "0.1", "--prefill",
+                 "100", "--steps", "2", "--sequences", "2"});
+        QCOMPARE(r.code, 2);
+        QVERIFY(r.err.contains("--sequences 2"));
     }
 };
 

@@ -333,13 +333,15 @@ private slots:
         p.seed = 0xFFFFFFFFFFFFFFFFULL;
         p.recency_kernel = RecencyKernel::Exponential;
         const nlohmann::json j = generatorParamsToJson(p);
-        // Every parameter but the five expert ones, written only when experts > 0.
-        QCOMPARE(j.size() + 5, generatorParamDocs().size());
+        // Every parameter but the five expert ones, written only when experts > 0, and the
+        // three batch ones, written only for a batch (docs/GENERATOR.md "Batches").
+        QCOMPARE(j.size() + 5 + 3, generatorParamDocs().size());
         QCOMPARE(generatorParamsFromJson(j, "rt"), p);
         GeneratorParams moe = p;
         moe.experts = 8;
         moe.expert_top_k = 3;
         moe.expert_zipf = 0.5;
+        moe.sequences = 2;
         const nlohmann::json jm = generatorParamsToJson(moe);
         QCOMPARE(jm.size(), generatorParamDocs().size());
         QCOMPARE(generatorParamsFromJson(jm, "rt"), moe);
