@@ -44,6 +44,8 @@ struct Scratch {
     std::vector<uint32_t> groupPage;   // a step's scored pages per slot (page_tokens > 1)
     std::vector<float> groupSum, groupMax;
     std::vector<size_t> groupEnd;   // per slot, into groupPage
+    std::vector<std::span<const uint32_t>> slotIndex;   // a step's records, per slot
+    std::vector<std::span<const float>> slotValue;
 };
 
 // Emits, ascending, the entries of a sparse record whose key is at least `threshold`.
@@ -357,15 +359,21 @@ Selection computeSelection(const Trace& trace, const SelectionConfig& c, const J
                     std::memcpy(ss, val.data(), val.size() * sizeof(float));
                     std::memcpy(sm, val.data(), val.size() * sizeof(float));
                 } else if (g == 1) {
+                    sc.slotIndex.clear();
+                    sc.slotValue.clear();
+                    for (int32_t l = 0; l < slots; ++l) {
+                        sc.slotIndex.push_back(trace.indices(rec(t, l)));
+                        sc.slotValue.push_back(trace.values(rec(t, l)));
+                    }
                     mergeByPage(slots, pages, sc.start,
                                 [&](int32_t l, const auto& f) {
-                                    auto idx = trace.indices(rec(t, l));
+                                    const auto idx = sc.slotIndex[static_cast<size_t>(l)];
                                     for (size_t k = 0; k < idx.size(); ++k) f(idx[k], k);
                                 },
                                 [&](size_t pos, int32_t l, size_t k) {
-                                    const size_t id = rec(t, l);
-                                    su[pos] = lay.unit(trace.indices(id)[k], l);
-                                    ss[pos] = sm[pos] = trace.values(id)[k];
+                                    const auto ul = static_cast<size_t>(l);
+                                    su[pos] = lay.unit(sc.slotIndex[ul][k], l);
+                                    ss[pos] = sm[pos] = sc.slotValue[ul][k];
                                 });
                 } else {
                     sc.groupPage.clear();
