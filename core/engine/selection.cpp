@@ -5,6 +5,7 @@
 
 #include <tbb/blocked_range.h>
 #include <tbb/enumerable_thread_specific.h>
+#include <tbb/parallel_invoke.h>
 
 #include <algorithm>
 #include <bit>
@@ -285,9 +286,9 @@ Selection computeSelection(const Trace& trace, const SelectionConfig& c, const J
     }, job);
     for (size_t t = 0; t < T; ++t) s.score_units.offset[t + 1] += s.score_units.offset[t];
     const size_t nScores = s.score_units.offset[T];
-    s.score_units.items.resize(nScores);
-    s.score_sum.resize(nScores);
-    s.score_max.resize(nScores);
+    // The large arrays are zero-filled (first touched) by both threads at once.
+    tbb::parallel_invoke([&] { s.score_units.items.resize(nScores); }, [&] { s.score_sum.resize(nScores); },
+                         [&] { s.score_max.resize(nScores); });
 
     const size_t blocks = (T + kBlockSteps - 1) / kBlockSteps;
     std::vector<Block> parts(blocks);
@@ -314,11 +315,18 @@ Selection computeSelection(const Trace& trace, const SelectionConfig& c, const J
                     p.tokenEnd.push_back(p.tokens.size());
                     int64_t read = 0;
                     const size_t pageBegin = p.pages.size();
-                    for (size_t k = tokBegin; k < p.tokens.size(); ++k) {
-                        const auto page = static_cast<uint32_t>(p.tokens[k] / static_cast<uint64_t>(g));
-                        if (p.pages.size() == pageBegin || p.pages.back() != page) {
-                            p.pages.push_back(page);
-                            read += lay.tokensIn(page, n);
+                    if (g == 1) {
+                        // A page per token, each of one existing token.
+                        p.pages.insert(p.pages.end(), p.tokens.begin() + static_cast<std::ptrdiff_t>(tokBegin),
+                                       p.tokens.end());
+                        read = static_cast<int64_t>(p.tokens.size() - tokBegin);
+                    } else {
+                        for (size_t k = tokBegin; k < p.tokens.size(); ++k) {
+                            const auto page = static_cast<uint32_t>(p.tokens[k] / static_cast<uint64_t>(g));
+                            if (p.pages.size() == pageBegin || p.pages.back() != page) {
+                                p.pages.push_back(page);
+                                read += lay.tokensIn(page, n);
+                            }
                         }
                     }
                     p.pageEnd.push_back(p.pages.size());
@@ -348,6 +356,13 @@ Selection computeSelection(const Trace& trace, const SelectionConfig& c, const J
                                 });
                 }
                 p.unitEnd.push_back(p.units.size());
+                if (t == t0 && t1 - t0 > 1) {
+                    // The block's other steps are about as large as its first: one allocation each.
+                    const size_t steps = t1 - t0, slack = 64 * L;
+                    p.tokens.reserve(p.tokens.size() * steps + p.tokens.size() / 8 + slack);
+                    p.pages.reserve(p.pages.size() * steps + p.pages.size() / 8 + slack);
+                    p.units.reserve(p.units.size() * steps + p.units.size() / 8 + slack);
+                }
                 // The units' scores (MODEL.md §2 relevance), ascending unit.
                 uint32_t* su = s.score_units.items.data() + s.score_units.offset[t];
                 float* ss = s.score_sum.data() + s.score_units.offset[t];
@@ -404,9 +419,8 @@ Selection computeSelection(const Trace& trace, const SelectionConfig& c, const J
         pageBase[b + 1] = pageBase[b] + parts[b].pages.size();
         unitBase[b + 1] = unitBase[b] + parts[b].units.size();
     }
-    s.tokens.items.resize(tokBase[blocks]);
-    s.pages.items.resize(pageBase[blocks]);
-    s.step_units.items.resize(unitBase[blocks]);
+    tbb::parallel_invoke([&] { s.tokens.items.resize(tokBase[blocks]); }, [&] { s.pages.items.resize(pageBase[blocks]); },
+                         [&] { s.step_units.items.resize(unitBase[blocks]); });
     s.tokens.offset.resize(T * L + 1);
     s.pages.offset.resize(T * L + 1);
     s.step_units.offset.resize(T + 1);
