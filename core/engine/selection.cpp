@@ -4,36 +4,62 @@
 #include "core/support/parallel.hpp"
 
 #include <tbb/blocked_range.h>
+#include <tbb/enumerable_thread_specific.h>
+#include <tbb/parallel_invoke.h>
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
-#include <iterator>
-#include <numeric>
+#include <cstring>
+#include <functional>
 
 namespace kvtier {
 
 namespace {
 
-// Order of MODEL.md §2: score descending, ties by lower index first.
-struct ByScore {
-    std::span<const uint32_t> index;
-    std::span<const float> value;
-    bool operator()(uint32_t a, uint32_t b) const {
-        if (value[a] != value[b]) return value[a] > value[b];
-        return index[a] < index[b];
-    }
+// The order of MODEL.md §2 (score descending, ties by lower index first) as one integer:
+// a larger key comes first. The score's bits are mapped so that unsigned order is float
+// order (exact for every non-NaN float; -0 is read as +0, as == does), and the index is
+// inverted below them, so equal scores put the lower index first. Keys of distinct
+// indices are distinct, so "the k largest keys" is exactly the first k of the order.
+inline uint64_t orderKey(float v, uint32_t index)
+{
+    uint32_t b = v == 0.0f ? 0u : std::bit_cast<uint32_t>(v);
+    b = (b & 0x80000000u) ? ~b : (b | 0x80000000u);
+    return (uint64_t{b} << 32) | (0xFFFFFFFFu - index);
+}
+
+inline float scoreOfKey(uint64_t key)
+{
+    const auto b = static_cast<uint32_t>(key >> 32);
+    return std::bit_cast<float>((b & 0x80000000u) ? (b & 0x7FFFFFFFu) : ~b);
+}
+
+inline uint32_t indexOfKey(uint64_t key) { return 0xFFFFFFFFu - static_cast<uint32_t>(key); }
+
+// One thread's reusable buffers (nothing is allocated per record once they have grown).
+struct Scratch {
+    std::vector<uint64_t> keys;
+    std::vector<uint32_t> picked;   // one record's budget selection, ascending
+    std::vector<size_t> start;      // per page: count, then next position (mergeByPage)
+    std::vector<uint32_t> groupPage;   // a step's scored pages per slot (page_tokens > 1)
+    std::vector<float> groupSum, groupMax;
+    std::vector<size_t> groupEnd;   // per slot, into groupPage
+    std::vector<std::span<const uint32_t>> slotIndex;   // a step's records, per slot
+    std::vector<std::span<const float>> slotValue;
 };
 
-// Emits, in ascending token order, the positions of the sparse record marked in `chosen`.
-void emitChosen(std::span<const uint32_t> index, const std::vector<uint8_t>& chosen, std::vector<uint32_t>& out)
+// Emits, ascending, the entries of a sparse record whose key is at least `threshold`.
+void emitFrom(std::span<const uint32_t> index, std::span<const float> value, uint64_t threshold,
+              std::vector<uint32_t>& out)
 {
     for (size_t pos = 0; pos < index.size(); ++pos)
-        if (chosen[pos]) out.push_back(index[pos]);
+        if (orderKey(value[pos], index[pos]) >= threshold) out.push_back(index[pos]);
 }
 
 // The k highest-scoring tokens of a sparse record whose absent tokens score 0, ascending.
 void topTokens(std::span<const uint32_t> index, std::span<const float> value, int64_t n, int64_t k,
-               std::vector<uint32_t>& out)
+               Scratch& s, std::vector<uint32_t>& out)
 {
     const int64_t nnz = static_cast<int64_t>(index.size());
     if (k >= nnz) {
@@ -55,33 +81,96 @@ void topTokens(std::span<const uint32_t> index, std::span<const float> value, in
         }
         return;
     }
-    std::vector<uint32_t> order(index.size());
-    std::iota(order.begin(), order.end(), 0u);
-    std::nth_element(order.begin(), order.begin() + k, order.end(), ByScore{index, value});
-    std::vector<uint8_t> chosen(index.size(), 0);
-    for (int64_t i = 0; i < k; ++i) chosen[order[static_cast<size_t>(i)]] = 1;
-    emitChosen(index, chosen, out);
+    if (k <= 0) return;
+    auto& keys = s.keys;
+    const auto kk = static_cast<size_t>(k);
+    if (kk * 16 <= index.size()) {
+        // A small budget: a min-heap of the k best keys seen so far; most entries lose
+        // against its root in one comparison. Its members, sorted by index, are the answer.
+        keys.clear();
+        for (size_t pos = 0; pos < kk; ++pos) keys.push_back(orderKey(value[pos], index[pos]));
+        std::make_heap(keys.begin(), keys.end(), std::greater<>());
+        for (size_t pos = kk; pos < index.size(); ++pos) {
+            const uint64_t key = orderKey(value[pos], index[pos]);
+            if (key > keys.front()) {
+                std::pop_heap(keys.begin(), keys.end(), std::greater<>());
+                keys.back() = key;
+                std::push_heap(keys.begin(), keys.end(), std::greater<>());
+            }
+        }
+        const size_t first = out.size();
+        for (uint64_t key : keys) out.push_back(indexOfKey(key));
+        std::sort(out.begin() + static_cast<std::ptrdiff_t>(first), out.end());
+        return;
+    }
+    keys.resize(index.size());
+    for (size_t pos = 0; pos < index.size(); ++pos) keys[pos] = orderKey(value[pos], index[pos]);
+    std::nth_element(keys.begin(), keys.begin() + (k - 1), keys.end(), std::greater<>());
+    emitFrom(index, value, keys[kk - 1], out);
 }
 
 // The fewest highest scores reaching tau of the total, ascending.
-void massTokens(std::span<const uint32_t> index, std::span<const float> value, double tau,
+void massTokens(std::span<const uint32_t> index, std::span<const float> value, double tau, Scratch& s,
                 std::vector<uint32_t>& out)
 {
     double total = 0;
     for (float v : value) total += v;
     const double target = tau * total * (1 - 1e-12);
-    if (target <= 0) return;
-    std::vector<uint32_t> order(index.size());
-    std::iota(order.begin(), order.end(), 0u);
-    std::sort(order.begin(), order.end(), ByScore{index, value});
-    std::vector<uint8_t> chosen(index.size(), 0);
+    if (target <= 0 || index.empty()) return;
+    auto& keys = s.keys;
+    keys.resize(index.size());
+    for (size_t pos = 0; pos < index.size(); ++pos) keys[pos] = orderKey(value[pos], index[pos]);
+    std::sort(keys.begin(), keys.end(), std::greater<>());
+    // The same additions, in the same order, as summing the scores along the §2 order.
     double acc = 0;
-    for (uint32_t o : order) {
-        chosen[o] = 1;
-        acc += value[o];
+    size_t taken = 0;
+    while (taken < keys.size()) {
+        acc += scoreOfKey(keys[taken++]);
         if (acc >= target) break;
     }
-    emitChosen(index, chosen, out);
+    emitFrom(index, value, keys[taken - 1], out);
+}
+
+// Appends the tokens one record selects (MODEL.md §2), ascending, to `out`.
+void selectInto(std::span<const uint32_t> index, std::span<const float> value, int64_t n, RecordKind kind,
+                const SelectionConfig& c, Scratch& s, std::vector<uint32_t>& out)
+{
+    // A ranked record's budget counts its own entries (MODEL.md §8: the first K /
+    // ceil(rho * len) of the list); a score record's counts the whole context.
+    const int64_t len = kind == RecordKind::Ranked ? static_cast<int64_t>(index.size()) : n;
+    std::span<const uint32_t> chosen = index;   // selection records: read as given
+    if (kind != RecordKind::Selection) {
+        s.picked.clear();
+        switch (c.mode) {
+        case SelectionMode::Dense: {
+            // Every token: the always-kept extras cannot add anything.
+            const size_t first = out.size();
+            out.resize(first + static_cast<size_t>(n));
+            for (size_t i = 0; i < static_cast<size_t>(n); ++i) out[first + i] = static_cast<uint32_t>(i);
+            return;
+        }
+        case SelectionMode::TopK:
+            topTokens(index, value, n, std::min<int64_t>(static_cast<int64_t>(c.value), len), s, s.picked);
+            break;
+        case SelectionMode::Ratio: {
+            const auto k = static_cast<int64_t>(std::ceil(c.value * static_cast<double>(len) - 1e-9));
+            topTokens(index, value, n, std::clamp<int64_t>(k, 0, len), s, s.picked);
+            break;
+        }
+        case SelectionMode::Mass: massTokens(index, value, c.value, s, s.picked); break;
+        }
+        chosen = s.picked;
+    }
+    // The union with the always-kept extras [0, sinks) and [windowStart, n): the chosen
+    // tokens between them, in between, all three ranges disjoint and ascending.
+    const int64_t sinks = std::min(c.sinks, n);
+    const int64_t windowStart = std::max(std::max<int64_t>(0, n - c.window), sinks);
+    for (int64_t i = 0; i < sinks; ++i) out.push_back(static_cast<uint32_t>(i));
+    auto lo = chosen.begin(), hi = chosen.end();
+    if (sinks > 0) lo = std::lower_bound(lo, hi, static_cast<uint32_t>(sinks));
+    if (windowStart < n) hi = std::lower_bound(lo, hi, static_cast<uint32_t>(windowStart));
+    out.insert(out.end(), lo, hi);
+    for (int64_t i = windowStart; i < n; ++i) out.push_back(static_cast<uint32_t>(i));
 }
 
 } // namespace
@@ -89,56 +178,59 @@ void massTokens(std::span<const uint32_t> index, std::span<const float> value, d
 std::vector<uint32_t> selectTokens(std::span<const uint32_t> index, std::span<const float> value,
                                    int64_t n, RecordKind kind, const SelectionConfig& c)
 {
+    Scratch s;
     std::vector<uint32_t> out;
-    // A ranked record's budget counts its own entries (MODEL.md §8: the first K /
-    // ceil(rho * len) of the list); a score record's counts the whole context.
-    const int64_t len = kind == RecordKind::Ranked ? static_cast<int64_t>(index.size()) : n;
-    if (kind == RecordKind::Selection) {
-        out.assign(index.begin(), index.end());
-    } else {
-        switch (c.mode) {
-        case SelectionMode::Dense:
-            out.resize(static_cast<size_t>(n));
-            std::iota(out.begin(), out.end(), 0u);
-            return out;   // extras cannot add anything
-        case SelectionMode::TopK:
-            topTokens(index, value, n, std::min<int64_t>(static_cast<int64_t>(c.value), len), out);
-            break;
-        case SelectionMode::Ratio: {
-            const auto k = static_cast<int64_t>(std::ceil(c.value * static_cast<double>(len) - 1e-9));
-            topTokens(index, value, n, std::clamp<int64_t>(k, 0, len), out);
-            break;
-        }
-        case SelectionMode::Mass: massTokens(index, value, c.value, out); break;
-        }
-    }
-    // `out` is ascending; the always-kept extras are merged in.
-    const int64_t sinks = std::min(c.sinks, n), windowStart = std::max<int64_t>(0, n - c.window);
-    if (sinks == 0 && windowStart >= n) return out;
-    std::vector<uint32_t> extra;
-    for (int64_t i = 0; i < sinks; ++i) extra.push_back(static_cast<uint32_t>(i));
-    for (int64_t i = std::max(windowStart, sinks); i < n; ++i) extra.push_back(static_cast<uint32_t>(i));
-    std::vector<uint32_t> merged;
-    merged.reserve(out.size() + extra.size());
-    std::set_union(out.begin(), out.end(), extra.begin(), extra.end(), std::back_inserter(merged));
-    return merged;
+    selectInto(index, value, n, kind, c, s, out);
+    return out;
 }
 
 namespace {
 
-struct StepPart {
-    std::vector<std::vector<uint32_t>> tokens, pages;   // per slot
-    std::vector<int64_t> readTokens;                    // per slot
-    std::vector<uint32_t> units;
-    std::vector<uint32_t> scoreUnits;
-    std::vector<float> scoreSum, scoreMax;
+// Steps per block of the parallel loop: each block's tokens, pages and units go to its
+// own buffers, which are then copied into the Selection's arrays in parallel.
+constexpr size_t kBlockSteps = 8;
+
+struct Block {
+    std::vector<uint32_t> tokens, pages, units;
+    std::vector<size_t> tokenEnd, pageEnd;   // per row of the block, into tokens / pages
+    std::vector<size_t> unitEnd;             // per step of the block, into units
+    std::vector<int64_t> readTokens;         // per row
 };
 
-template <class T>
-void appendRow(Csr<T>& csr, const std::vector<T>& row)
+// Merges the slots' ascending page lists of one step into ascending units
+// (unit = page * L + slot, MODEL.md §5) with a counting sort by page: within a page the
+// slots come in increasing order because the slots are scattered in that order.
+// forEachPage(l, f) calls f(page) for slot l's pages in order; emit(position, l, k) writes
+// slot l's k-th entry at `position` of the step's output. `start` holds pages + 1 zeros on
+// entry and on exit. Returns the step's output length.
+template <class ForEachPage, class Emit>
+size_t mergeByPage(int32_t slots, size_t pages, std::vector<size_t>& start, const ForEachPage& forEachPage,
+                   const Emit& emit)
 {
-    csr.items.insert(csr.items.end(), row.begin(), row.end());
-    csr.offset.push_back(csr.items.size());
+    for (int32_t l = 0; l < slots; ++l) forEachPage(l, [&](uint32_t page, size_t) { ++start[page + 1]; });
+    for (size_t p = 1; p <= pages; ++p) start[p] += start[p - 1];
+    const size_t total = start[pages];
+    for (int32_t l = 0; l < slots; ++l) forEachPage(l, [&](uint32_t page, size_t k) { emit(start[page]++, l, k); });
+    std::fill(start.begin(), start.begin() + static_cast<std::ptrdiff_t>(pages) + 1, size_t{0});
+    return total;
+}
+
+// Scored units of one record (page_tokens > 1): each page's tokens are contiguous and
+// ascending, and are summed in that order.
+void groupScores(std::span<const uint32_t> idx, std::span<const float> val, int64_t g, Scratch& s)
+{
+    for (size_t k = 0; k < idx.size(); ++k) {
+        const auto page = static_cast<uint32_t>(idx[k] / static_cast<uint64_t>(g));
+        if (k > 0 && s.groupPage.back() == page) {
+            s.groupSum.back() += val[k];
+            s.groupMax.back() = std::max(s.groupMax.back(), val[k]);
+        } else {
+            s.groupPage.push_back(page);
+            s.groupSum.push_back(val[k]);
+            s.groupMax.push_back(val[k]);
+        }
+    }
+    s.groupEnd.push_back(s.groupPage.size());
 }
 
 } // namespace
@@ -169,86 +261,186 @@ Selection computeSelection(const Trace& trace, const SelectionConfig& c, const J
     if (!trace.experts().empty()) s.experts = std::make_shared<const ExpertSets>(trace.experts());
     const UnitLayout& lay = s.layout;
     const int32_t slots = lay.slot_count;
+    const auto L = static_cast<size_t>(slots);
     const auto T = static_cast<size_t>(m.steps);
+    const int64_t g = c.page_tokens;
+    const auto rec = [&](size_t t, int32_t l) { return trace.recordId(static_cast<int64_t>(t), l); };
 
-    std::vector<StepPart> parts(T);
+    // Scored units per step are known before selecting: every entry is one (g = 1), or one
+    // per run of entries on the same page. They go straight into the Selection's arrays.
+    s.score_units.offset.assign(T + 1, 0);
     parallelFor(tbb::blocked_range<size_t>(0, T, 16), [&](const tbb::blocked_range<size_t>& r) {
-        job.check();
         for (size_t t = r.begin(); t != r.end(); ++t) {
-            StepPart& p = parts[t];
-            const int64_t n = m.contextAt(static_cast<int64_t>(t));
-            p.tokens.resize(static_cast<size_t>(slots));
-            p.pages.resize(static_cast<size_t>(slots));
-            p.readTokens.assign(static_cast<size_t>(slots), 0);
-            std::vector<std::pair<uint32_t, std::pair<float, float>>> scored;
+            size_t count = 0;
             for (int32_t l = 0; l < slots; ++l) {
-                const size_t rec = trace.recordId(static_cast<int64_t>(t), l);
-                auto idx = trace.indices(rec);
-                auto val = trace.values(rec);
-                auto& toks = p.tokens[static_cast<size_t>(l)];
-                toks = selectTokens(idx, val, n, m.kind, c);
-                auto& pg = p.pages[static_cast<size_t>(l)];
-                for (uint32_t tok : toks) {
-                    const auto page = static_cast<uint32_t>(tok / static_cast<uint64_t>(c.page_tokens));
-                    if (pg.empty() || pg.back() != page) pg.push_back(page);
+                auto idx = trace.indices(rec(t, l));
+                if (g == 1) {
+                    count += idx.size();
+                    continue;
                 }
-                int64_t read = 0;
-                for (uint32_t page : pg) {
-                    read += lay.tokensIn(page, n);
-                    p.units.push_back(lay.unit(page, l));
-                }
-                p.readTokens[static_cast<size_t>(l)] = read;
-                // Units' scores: tokens ascending, so each page's tokens are contiguous.
-                for (size_t k = 0; k < idx.size(); ++k) {
-                    const uint32_t u = lay.unit(idx[k] / c.page_tokens, l);
-                    if (!scored.empty() && scored.back().first == u) {
-                        scored.back().second.first += val[k];
-                        scored.back().second.second = std::max(scored.back().second.second, val[k]);
+                for (size_t k = 0; k < idx.size(); ++k)
+                    if (k == 0 || idx[k] / g != idx[k - 1] / g) ++count;
+            }
+            s.score_units.offset[t + 1] = count;
+        }
+    }, job);
+    for (size_t t = 0; t < T; ++t) s.score_units.offset[t + 1] += s.score_units.offset[t];
+    const size_t nScores = s.score_units.offset[T];
+    // The large arrays are zero-filled (first touched) by both threads at once.
+    tbb::parallel_invoke([&] { s.score_units.items.resize(nScores); }, [&] { s.score_sum.resize(nScores); },
+                         [&] { s.score_max.resize(nScores); });
+
+    const size_t blocks = (T + kBlockSteps - 1) / kBlockSteps;
+    std::vector<Block> parts(blocks);
+    tbb::enumerable_thread_specific<Scratch> scratch;
+    const auto maxPages = static_cast<size_t>(lay.pagesAt(m.prefill + m.steps));
+    parallelFor(tbb::blocked_range<size_t>(0, blocks, 1), [&](const tbb::blocked_range<size_t>& r) {
+        job.check();
+        Scratch& sc = scratch.local();
+        if (sc.start.size() < maxPages + 1) sc.start.assign(maxPages + 1, 0);
+        for (size_t b = r.begin(); b != r.end(); ++b) {
+            Block& p = parts[b];
+            const size_t t0 = b * kBlockSteps, t1 = std::min(T, t0 + kBlockSteps);
+            p.tokenEnd.reserve((t1 - t0) * L);
+            p.pageEnd.reserve((t1 - t0) * L);
+            p.readTokens.reserve((t1 - t0) * L);
+            for (size_t t = t0; t < t1; ++t) {
+                const int64_t n = m.contextAt(static_cast<int64_t>(t));
+                const auto pages = static_cast<size_t>(lay.pagesAt(n));
+                const size_t firstRow = p.pageEnd.size();
+                for (int32_t l = 0; l < slots; ++l) {
+                    const size_t id = rec(t, l);
+                    const size_t tokBegin = p.tokens.size();
+                    selectInto(trace.indices(id), trace.values(id), n, m.kind, c, sc, p.tokens);
+                    p.tokenEnd.push_back(p.tokens.size());
+                    int64_t read = 0;
+                    const size_t pageBegin = p.pages.size();
+                    if (g == 1) {
+                        // A page per token, each of one existing token.
+                        p.pages.insert(p.pages.end(), p.tokens.begin() + static_cast<std::ptrdiff_t>(tokBegin),
+                                       p.tokens.end());
+                        read = static_cast<int64_t>(p.tokens.size() - tokBegin);
                     } else {
-                        scored.push_back({u, {val[k], val[k]}});
+                        for (size_t k = tokBegin; k < p.tokens.size(); ++k) {
+                            const auto page = static_cast<uint32_t>(p.tokens[k] / static_cast<uint64_t>(g));
+                            if (p.pages.size() == pageBegin || p.pages.back() != page) {
+                                p.pages.push_back(page);
+                                read += lay.tokensIn(page, n);
+                            }
+                        }
                     }
+                    p.pageEnd.push_back(p.pages.size());
+                    p.readTokens.push_back(read);
                 }
-            }
-            if (slots > 1) {
-                std::sort(p.units.begin(), p.units.end());
-                std::sort(scored.begin(), scored.end(),
-                          [](const auto& a, const auto& b) { return a.first < b.first; });
-            }
-            for (const auto& [u, sm] : scored) {
-                p.scoreUnits.push_back(u);
-                p.scoreSum.push_back(sm.first);
-                p.scoreMax.push_back(sm.second);
+                // The step's read units over all slots, ascending.
+                auto rowPages = [&](int32_t l) {
+                    const size_t row = firstRow + static_cast<size_t>(l);
+                    const size_t lo = row == 0 ? 0 : p.pageEnd[row - 1];
+                    return std::span<const uint32_t>(p.pages.data() + lo, p.pageEnd[row] - lo);
+                };
+                if (slots == 1) {
+                    const auto pg = rowPages(0);
+                    p.units.insert(p.units.end(), pg.begin(), pg.end());
+                } else {
+                    const size_t base = p.units.size();
+                    size_t need = 0;
+                    for (int32_t l = 0; l < slots; ++l) need += rowPages(l).size();
+                    p.units.resize(base + need);
+                    mergeByPage(slots, pages, sc.start,
+                                [&](int32_t l, const auto& f) {
+                                    const auto pg = rowPages(l);
+                                    for (size_t k = 0; k < pg.size(); ++k) f(pg[k], k);
+                                },
+                                [&](size_t pos, int32_t l, size_t k) {
+                                    p.units[base + pos] = lay.unit(rowPages(l)[k], l);
+                                });
+                }
+                p.unitEnd.push_back(p.units.size());
+                if (t == t0 && t1 - t0 > 1) {
+                    // The block's other steps are about as large as its first: one allocation each.
+                    const size_t steps = t1 - t0, slack = 64 * L;
+                    p.tokens.reserve(p.tokens.size() * steps + p.tokens.size() / 8 + slack);
+                    p.pages.reserve(p.pages.size() * steps + p.pages.size() / 8 + slack);
+                    p.units.reserve(p.units.size() * steps + p.units.size() / 8 + slack);
+                }
+                // The units' scores (MODEL.md §2 relevance), ascending unit.
+                uint32_t* su = s.score_units.items.data() + s.score_units.offset[t];
+                float* ss = s.score_sum.data() + s.score_units.offset[t];
+                float* sm = s.score_max.data() + s.score_units.offset[t];
+                if (g == 1 && slots == 1) {
+                    auto idx = trace.indices(rec(t, 0));
+                    auto val = trace.values(rec(t, 0));
+                    std::memcpy(su, idx.data(), idx.size() * sizeof(uint32_t));
+                    std::memcpy(ss, val.data(), val.size() * sizeof(float));
+                    std::memcpy(sm, val.data(), val.size() * sizeof(float));
+                } else if (g == 1) {
+                    sc.slotIndex.clear();
+                    sc.slotValue.clear();
+                    for (int32_t l = 0; l < slots; ++l) {
+                        sc.slotIndex.push_back(trace.indices(rec(t, l)));
+                        sc.slotValue.push_back(trace.values(rec(t, l)));
+                    }
+                    mergeByPage(slots, pages, sc.start,
+                                [&](int32_t l, const auto& f) {
+                                    const auto idx = sc.slotIndex[static_cast<size_t>(l)];
+                                    for (size_t k = 0; k < idx.size(); ++k) f(idx[k], k);
+                                },
+                                [&](size_t pos, int32_t l, size_t k) {
+                                    const auto ul = static_cast<size_t>(l);
+                                    su[pos] = lay.unit(sc.slotIndex[ul][k], l);
+                                    ss[pos] = sm[pos] = sc.slotValue[ul][k];
+                                });
+                } else {
+                    sc.groupPage.clear();
+                    sc.groupSum.clear();
+                    sc.groupMax.clear();
+                    sc.groupEnd.assign(1, 0);
+                    for (int32_t l = 0; l < slots; ++l) groupScores(trace.indices(rec(t, l)), trace.values(rec(t, l)), g, sc);
+                    mergeByPage(slots, pages, sc.start,
+                                [&](int32_t l, const auto& f) {
+                                    const auto ul = static_cast<size_t>(l);
+                                    for (size_t k = sc.groupEnd[ul]; k < sc.groupEnd[ul + 1]; ++k) f(sc.groupPage[k], k);
+                                },
+                                [&](size_t pos, int32_t l, size_t k) {
+                                    su[pos] = lay.unit(sc.groupPage[k], l);
+                                    ss[pos] = sc.groupSum[k];
+                                    sm[pos] = sc.groupMax[k];
+                                });
+                }
             }
         }
     }, job);
     job.report(0.5);
 
-    size_t nTok = 0, nPages = 0, nUnits = 0, nScores = 0;
-    for (const auto& p : parts) {
-        for (const auto& v : p.tokens) nTok += v.size();
-        for (const auto& v : p.pages) nPages += v.size();
-        nUnits += p.units.size();
-        nScores += p.scoreUnits.size();
+    // Concatenation: each block's rows land at the offsets its predecessors end at.
+    std::vector<size_t> tokBase(blocks + 1, 0), pageBase(blocks + 1, 0), unitBase(blocks + 1, 0);
+    for (size_t b = 0; b < blocks; ++b) {
+        tokBase[b + 1] = tokBase[b] + parts[b].tokens.size();
+        pageBase[b + 1] = pageBase[b] + parts[b].pages.size();
+        unitBase[b + 1] = unitBase[b] + parts[b].units.size();
     }
-    s.tokens.items.reserve(nTok);
-    s.pages.items.reserve(nPages);
-    s.step_units.items.reserve(nUnits);
-    s.score_units.items.reserve(nScores);
-    s.score_sum.reserve(nScores);
-    s.score_max.reserve(nScores);
-    s.read_tokens.reserve(T * static_cast<size_t>(slots));
-    for (auto& p : parts) {
-        for (int32_t l = 0; l < slots; ++l) {
-            appendRow(s.tokens, p.tokens[static_cast<size_t>(l)]);
-            appendRow(s.pages, p.pages[static_cast<size_t>(l)]);
-            s.read_tokens.push_back(p.readTokens[static_cast<size_t>(l)]);
+    tbb::parallel_invoke([&] { s.tokens.items.resize(tokBase[blocks]); }, [&] { s.pages.items.resize(pageBase[blocks]); },
+                         [&] { s.step_units.items.resize(unitBase[blocks]); });
+    s.tokens.offset.resize(T * L + 1);
+    s.pages.offset.resize(T * L + 1);
+    s.step_units.offset.resize(T + 1);
+    s.read_tokens.resize(T * L);
+    parallelFor(tbb::blocked_range<size_t>(0, blocks, 1), [&](const tbb::blocked_range<size_t>& r) {
+        for (size_t b = r.begin(); b != r.end(); ++b) {
+            Block& p = parts[b];
+            const size_t row0 = b * kBlockSteps * L, t0 = b * kBlockSteps;
+            std::copy(p.tokens.begin(), p.tokens.end(), s.tokens.items.begin() + static_cast<std::ptrdiff_t>(tokBase[b]));
+            std::copy(p.pages.begin(), p.pages.end(), s.pages.items.begin() + static_cast<std::ptrdiff_t>(pageBase[b]));
+            std::copy(p.units.begin(), p.units.end(), s.step_units.items.begin() + static_cast<std::ptrdiff_t>(unitBase[b]));
+            std::copy(p.readTokens.begin(), p.readTokens.end(), s.read_tokens.begin() + static_cast<std::ptrdiff_t>(row0));
+            for (size_t i = 0; i < p.tokenEnd.size(); ++i) {
+                s.tokens.offset[row0 + i + 1] = tokBase[b] + p.tokenEnd[i];
+                s.pages.offset[row0 + i + 1] = pageBase[b] + p.pageEnd[i];
+            }
+            for (size_t i = 0; i < p.unitEnd.size(); ++i) s.step_units.offset[t0 + i + 1] = unitBase[b] + p.unitEnd[i];
+            p = Block{};
         }
-        appendRow(s.step_units, p.units);
-        appendRow(s.score_units, p.scoreUnits);
-        s.score_sum.insert(s.score_sum.end(), p.scoreSum.begin(), p.scoreSum.end());
-        s.score_max.insert(s.score_max.end(), p.scoreMax.begin(), p.scoreMax.end());
-        p = StepPart{};
-    }
+    }, job);
     job.report(1.0);
     return s;
 }
