@@ -163,9 +163,10 @@ TraceSummary importLongCsv(TraceStore& store, const std::string& path, const Imp
         // T, L or the mode come from the rows: a first pass, which needs a file that can be
         // opened twice. (kvtier-cli import copies a pipe to a temporary file first.)
         if (!in.isRegularFile())
-            throw InputError(shown, "is a pipe, which can be read only once, and without a '# kvtier trace' line "
-                                    "stating steps, layers, mode (and sequence_prefill) the long CSV needs two passes; "
-                                    "save it to a file");
+            throw InputError(shown, std::string("is a pipe, which can be read only once, and without a '# kvtier trace' "
+                                                "line stating steps, layers") +
+                                        (sequences ? ", mode and sequence_prefill" : " and mode") +
+                                        " the long CSV needs two passes; save it to a file");
         const Shape s = scanShape(path, shown, headerLine, sequences);
         if (!c.sequence_prefill) sequenceCount = s.maxSequence + 1;
         meta.layer_mode = c.mode.value_or(s.mode);
