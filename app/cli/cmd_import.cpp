@@ -27,14 +27,19 @@ std::string usage()
            "file, the line or record, and the problem. A new DB appears only once complete.\n"
            "See docs/TRACE_FORMAT.md.\n"
            "\n"
-           "  --format F            paper-csv | long-csv | seed-csv | npy | kvtier. Default:\n"
-           "                        guessed from\n"
-           "                        the content (SQLite header, NumPy/zip magic, CSV header),\n"
-           "                        then from the extension\n"
+           "  --format F            paper-csv | long-csv | seed-csv | dsa-topk | npy | kvtier.\n"
+           "                        dsa-topk: JSON lines {request, layer, step, context,\n"
+           "                        topk} of DeepSeek sparse attention's indexer. Default:\n"
+           "                        guessed from the content (SQLite header, NumPy/zip\n"
+           "                        magic, CSV header, a JSON line with \"topk\"), then from\n"
+           "                        the extension (.jsonl: dsa-topk)\n"
            "  --name NAME           trace name (default: the file's metadata comment, else\n"
            "                        the file name without extension)\n"
            "  --prefill P           prompt length P (long CSV without a '# kvtier trace' line,\n"
-           "                        .npy, .npz without a 'prefill' array; paper CSV: checks it)\n"
+           "                        .npy, .npz without a 'prefill' array (an .npz with a\n"
+           "                        'sequence_prefill' array holds [S, T, (L,) n_max] scores\n"
+           "                        of S sequences), dsa-topk requests\n"
+           "                        without 'context'/'prefill'; paper CSV: checks it)\n"
            "  --layers-mode M       per-layer | aggregated. paper-csv: aggregated stores the\n"
            "                        union of a step's layers. Others: must match the data\n"
            "  --layers L            layer count recorded with an aggregated trace whose file\n"
@@ -42,8 +47,12 @@ std::string usage()
            "  --encoding E          f32 | f16 | sparse_f32 | sparse_f16 (scores), index_u32\n"
            "                        (selections), ranked_u32 (ranked). Default: paper-csv\n"
            "                        index_u32, seed-csv ranked_u32 (one sequence per\n"
-           "                        query_id), long-csv\n"
+           "                        query_id), dsa-topk index_u32 (one sequence per\n"
+           "                        request), long-csv\n"
            "                        sparse_f32 (or the file's), npy f32, kvtier the source's\n"
+           "  --experts E           seed-csv: experts per layer E (MoE, stored as per-step\n"
+           "                        expert sets; an id >= E is an error). Default: the\n"
+           "                        largest expert id + 1 (no ids listed: no expert sets)\n"
            "  --description TEXT    one line shown in lists\n"
            "  --model-name NAME     the model the trace was recorded from\n"
            "  --head-reduction TEXT how scores were reduced over heads (default mean)\n"
@@ -111,7 +120,7 @@ int run(const std::vector<std::string>& argv)
 {
     Args a(argv,
            {"format", "name", "prefill", "layers-mode", "layers", "encoding", "description", "model-name",
-            "head-reduction", "notes", "trace", "array"},
+            "head-reduction", "notes", "trace", "array", "experts"},
            {"replace"});
     if (a.positional().size() != 2) throw UsageError("expected two arguments, the database file and the file to import");
     const std::string db = a.positional()[0];
@@ -128,6 +137,11 @@ int run(const std::vector<std::string>& argv)
         const int64_t l = a.getInt("layers", 1);
         if (l < 1 || l > 1000000) throw UsageError("--layers must be between 1 and 1000000");
         o.layers = static_cast<int32_t>(l);
+    }
+    if (a.get("experts")) {
+        const int64_t e = a.getInt("experts", 1);
+        if (e < 1 || e > kMaxExperts) throw UsageError("--experts must be between 1 and " + std::to_string(kMaxExperts));
+        o.experts = static_cast<int32_t>(e);
     }
     if (a.get("layers-mode")) o.layer_mode = parseEnum<LayerMode>(a, "layers-mode", layerModeFromString);
     if (a.get("encoding")) o.encoding = parseEnum<Encoding>(a, "encoding", encodingFromString);
@@ -153,6 +167,8 @@ int run(const std::vector<std::string>& argv)
     if (!o.trace.empty() && *format != ImportFormat::KvtierDb)
         throw UsageError("--trace applies to a kvtier database source; use --name to name the trace");
     if (!o.array.empty() && *format != ImportFormat::Npy) throw UsageError("--array applies to .npz files");
+    if (o.experts && *format != ImportFormat::SeedCsv)
+        throw UsageError("--experts applies to the seed CSV (the only imported format with expert data)");
 
     std::error_code ec;
     std::vector<TraceSummary> imported;

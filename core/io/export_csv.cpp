@@ -13,12 +13,11 @@ int64_t exportLongCsv(const TraceStore& store, const std::string& name, std::ost
                       const JobControl& control)
 {
     const TraceSummary s = store.get(name);
-    // The long CSV has no sequence column: a batch of several sequences would lose them.
-    if (s.meta.sequenceCount() > 1)
-        throw InputError("trace '" + name + "'", "holds S = " + std::to_string(s.meta.sequenceCount()) +
-                                                     " sequences, which the long CSV cannot hold; export it with --seed-csv");
+    // A batch of several sequences (MODEL.md §8) gets the sequence column; the comment lists
+    // their P_s, so the import restores them.
+    const bool sequences = s.meta.sequenceCount() > 1;
     auto reader = store.reader(name);
-    out << formatTraceComment(s) << "\nstep,layer,token,score\n";
+    out << formatTraceComment(s) << (sequences ? "\nstep,sequence,layer,token,score\n" : "\nstep,layer,token,score\n");
     const bool selection = s.meta.kind == RecordKind::Selection;
     const int64_t total = std::max<int64_t>(s.meta.recordCount(), 1);
     int64_t rows = 0;
@@ -35,6 +34,10 @@ int64_t exportLongCsv(const TraceStore& store, const std::string& name, std::ost
         for (size_t k = 0; k < rec.index.size(); ++k) {
             append(rec.step);
             buf.push_back(',');
+            if (sequences) {
+                append(rec.sequence);
+                buf.push_back(',');
+            }
             append(rec.layer);
             buf.push_back(',');
             append(rec.index[k]);

@@ -87,6 +87,9 @@ int64_t exportSeedCsv(const TraceStore& store, const std::string& name, std::ost
     if (m.kind == RecordKind::Selection)
         throw InputError("trace '" + name + "'", "holds selections, which have no attention order; the seed CSV lists "
                                                  "every context index by attention (export --paper-csv instead)");
+    // X[t][l] (MODEL.md §9), written for every query of the step: the seed lists each token's
+    // own experts, kvtier keeps only their union over the batch.
+    const ExpertSets experts = store.loadExperts(name);
     auto reader = store.reader(name);
     out << "query_id,token_id,layer_id,experts,attention\n";
     const int32_t copies = m.layer_mode == LayerMode::Aggregated ? m.layers : 1;
@@ -107,8 +110,16 @@ int64_t exportSeedCsv(const TraceStore& store, const std::string& name, std::ost
                 buf.push_back(',');
                 appendInt(buf, m.contextAt(q, rec.step));
                 buf.push_back(',');
-                appendInt(buf, copies > 1 ? c : std::max(rec.layer, 0));
-                buf.append(",[],");
+                const int32_t layer = copies > 1 ? c : std::max(rec.layer, 0);
+                appendInt(buf, layer);
+                buf.push_back(',');
+                if (experts.empty()) {
+                    buf.append("[]");
+                } else {
+                    const std::vector<uint16_t> ids = experts.ids(rec.step, layer);
+                    appendList(buf, std::vector<uint32_t>(ids.begin(), ids.end()));
+                }
+                buf.push_back(',');
                 appendList(buf, order);
                 buf.push_back('\n');
                 out.write(buf.data(), static_cast<std::streamsize>(buf.size()));

@@ -2,7 +2,8 @@
 // Exports a stored trace in the seed's formats, so its own scripts run on kvtier's traces
 // (docs/TRACE_FORMAT.md "Seed batch CSV", "Paper CSV"):
 // - the seed batch CSV `query_id,token_id,layer_id,experts,attention`: query_id = the
-//   sequence s, token_id = P_s + t, experts `[]` (kvtier stores no expert data here),
+//   sequence s, token_id = P_s + t, experts = the step's expert set X[t][l] (the union over
+//   the batch, MODEL.md §9; `[]` without expert sets) on every query's row,
 //   attention = every context index in descending attention: a ranked record as ranked;
 //   a score record as all n_t^s indices by score descending, ties by lower index (MODEL.md
 //   §2's order, so the zero-score tail is in index order). Selection traces have no order

@@ -16,44 +16,58 @@ namespace {
 
 struct Fields {
     int64_t step = 0;
+    int64_t sequence = 0;
     int64_t layer = 0;
     int64_t token = 0;
     float score = 0;
 };
 
-void parseStepLayer(CsvReader& in, Fields& f)
+// `sequences`: the file has the sequence column (step,sequence,layer,token,score).
+void parseStepLayer(CsvReader& in, Fields& f, bool sequences)
 {
     const auto& v = in.fields();
-    if (v.size() != 4)
-        throw InputError(in.where(), "expected 4 fields step,layer,token,score, found " + std::to_string(v.size()));
+    const size_t want = sequences ? 5 : 4;
+    if (v.size() != want)
+        throw InputError(in.where(), "expected " + std::to_string(want) + " fields " +
+                                         (sequences ? "step,sequence,layer,token,score" : "step,layer,token,score") +
+                                         ", found " + std::to_string(v.size()));
+    const size_t l = sequences ? 2 : 1;
     if (!parseInt(v[0], f.step)) throw InputError(in.where(), "step" + notAnInteger(v[0]));
-    if (!parseInt(v[1], f.layer)) throw InputError(in.where(), "layer" + notAnInteger(v[1]));
+    f.sequence = 0;
+    if (sequences && !parseInt(v[1], f.sequence)) throw InputError(in.where(), "sequence" + notAnInteger(v[1]));
+    if (!parseInt(v[l], f.layer)) throw InputError(in.where(), "layer" + notAnInteger(v[l]));
     if (f.step < 0) throw InputError(in.where(), "step " + std::to_string(f.step) + " is negative");
+    if (f.sequence < 0) throw InputError(in.where(), "sequence " + std::to_string(f.sequence) + " is negative");
+    if (f.sequence >= kMaxSequences)
+        throw InputError(in.where(), "sequence " + std::to_string(f.sequence) + " exceeds the limit of " +
+                                         std::to_string(kMaxSequences - 1));
     if (f.layer < -1) throw InputError(in.where(), "layer " + std::to_string(f.layer) + " is invalid (-1 = aggregated, else 0..L-1)");
 }
 
-void parseRow(CsvReader& in, Fields& f)
+void parseRow(CsvReader& in, Fields& f, bool sequences)
 {
-    parseStepLayer(in, f);
+    parseStepLayer(in, f, sequences);
     const auto& v = in.fields();
-    if (!parseInt(v[2], f.token)) throw InputError(in.where(), "token" + notAnInteger(v[2]));
-    if (!parseFloat(v[3], f.score)) throw InputError(in.where(), "score is not a number: '" + excerpt(trim(v[3]), 40) + "'");
+    const size_t k = sequences ? 3 : 2;
+    if (!parseInt(v[k], f.token)) throw InputError(in.where(), "token" + notAnInteger(v[k]));
+    if (!parseFloat(v[k + 1], f.score)) throw InputError(in.where(), "score is not a number: '" + excerpt(trim(v[k + 1]), 40) + "'");
     if (f.token < 0) throw InputError(in.where(), "token " + std::to_string(f.token) + " is negative");
     if (std::isnan(f.score)) throw InputError(in.where(), "score of token " + std::to_string(f.token) + " is NaN");
     if (std::isinf(f.score)) throw InputError(in.where(), "score of token " + std::to_string(f.token) + " is infinite or beyond float32");
     if (f.score < 0)
         throw InputError(in.where(), "score of token " + std::to_string(f.token) + " is negative (" +
-                                         excerpt(trim(v[3]), 40) + ")");
+                                         excerpt(trim(v[k + 1]), 40) + ")");
 }
 
 struct Shape {
     int64_t steps = 0;
     LayerMode mode = LayerMode::Aggregated;
     int64_t maxLayer = -1;
+    int64_t maxSequence = 0;
 };
 
 // First pass when the file does not state T, L and the mode: streams the rows once.
-Shape scanShape(const std::string& path, const std::string& shown, int64_t headerLine)
+Shape scanShape(const std::string& path, const std::string& shown, int64_t headerLine, bool sequences)
 {
     CsvReader in(path, shown);
     Shape s;
@@ -61,7 +75,7 @@ Shape scanShape(const std::string& path, const std::string& shown, int64_t heade
     int64_t modeLine = 0;
     while (in.next()) {
         if (in.lineNumber() <= headerLine || in.isComment()) continue;
-        parseStepLayer(in, f);
+        parseStepLayer(in, f, sequences);
         const LayerMode m = f.layer < 0 ? LayerMode::Aggregated : LayerMode::PerLayer;
         if (modeLine == 0) {
             s.mode = m;
@@ -75,6 +89,7 @@ Shape scanShape(const std::string& path, const std::string& shown, int64_t heade
         }
         s.steps = std::max(s.steps, f.step + 1);
         s.maxLayer = std::max(s.maxLayer, f.layer);
+        s.maxSequence = std::max(s.maxSequence, f.sequence);
     }
     return s;
 }
@@ -106,12 +121,17 @@ TraceSummary importLongCsv(TraceStore& store, const std::string& path, const Imp
         }
     }
     if (!haveHeader) throw InputError(shown, "no header (expected 'step,layer,token,score')");
+    bool sequences = false;   // the optional sequence column (MODEL.md §8)
     {
         const auto& h = in.fields();
-        if (h.size() != 4 || trim(h[0]) != "step" || trim(h[1]) != "layer" || trim(h[2]) != "token" ||
-            trim(h[3]) != "score")
-            throw InputError(in.where(), "expected the header 'step,layer,token,score', found '" +
-                                             excerpt(in.line()) + "'");
+        std::vector<std::string_view> names;
+        for (std::string_view x : h) names.push_back(trim(x));
+        const std::vector<std::string_view> plain = {"step", "layer", "token", "score"};
+        const std::vector<std::string_view> batch = {"step", "sequence", "layer", "token", "score"};
+        sequences = names == batch;
+        if (names != plain && !sequences)
+            throw InputError(in.where(), "expected the header 'step,layer,token,score', found '" + excerpt(in.line()) +
+                                             "' (a batch of sequences: 'step,sequence,layer,token,score')");
     }
     const int64_t headerLine = in.lineNumber();
 
@@ -124,8 +144,18 @@ TraceSummary importLongCsv(TraceStore& store, const std::string& path, const Imp
                                 "'# kvtier trace NAME prefill=P'");
     meta.prefill = c.prefill ? *c.prefill : *opt.prefill;
     meta.kind = c.kind.value_or(RecordKind::Scores);
+    if (c.sequence_prefill) {
+        if (c.sequence_prefill->front() != meta.prefill)
+            throw InputError(shown, "the kvtier comment's sequence_prefill starts with P_0 = " +
+                                        std::to_string(c.sequence_prefill->front()) + " but P = " +
+                                        std::to_string(meta.prefill));
+        if (c.sequence_prefill->size() > 1 && !sequences)
+            throw InputError(in.where(), "the kvtier comment lists " + std::to_string(c.sequence_prefill->size()) +
+                                             " sequences but the header has no sequence column");
+    }
+    int64_t sequenceCount = c.sequence_prefill ? static_cast<int64_t>(c.sequence_prefill->size()) : 1;
 
-    if (c.steps && c.layers && c.mode) {
+    if (c.steps && c.layers && c.mode && (!sequences || c.sequence_prefill)) {
         meta.steps = *c.steps;
         meta.layers = *c.layers;
         meta.layer_mode = *c.mode;
@@ -133,9 +163,12 @@ TraceSummary importLongCsv(TraceStore& store, const std::string& path, const Imp
         // T, L or the mode come from the rows: a first pass, which needs a file that can be
         // opened twice. (kvtier-cli import copies a pipe to a temporary file first.)
         if (!in.isRegularFile())
-            throw InputError(shown, "is a pipe, which can be read only once, and without a '# kvtier trace' line "
-                                    "stating steps, layers and mode the long CSV needs two passes; save it to a file");
-        const Shape s = scanShape(path, shown, headerLine);
+            throw InputError(shown, std::string("is a pipe, which can be read only once, and without a '# kvtier trace' "
+                                                "line stating steps, layers") +
+                                        (sequences ? ", mode and sequence_prefill" : " and mode") +
+                                        " the long CSV needs two passes; save it to a file");
+        const Shape s = scanShape(path, shown, headerLine, sequences);
+        if (!c.sequence_prefill) sequenceCount = s.maxSequence + 1;
         meta.layer_mode = c.mode.value_or(s.mode);
         meta.steps = c.steps.value_or(s.steps);
         if (!c.layers && meta.layer_mode == LayerMode::PerLayer && s.maxLayer + 1 > kMaxLayers)
@@ -161,11 +194,20 @@ TraceSummary importLongCsv(TraceStore& store, const std::string& path, const Imp
     if (meta.prefill > kMaxContextTokens || meta.steps > kMaxContextTokens - meta.prefill + 1)
         throw InputError(shown, "P = " + std::to_string(meta.prefill) + " and T = " + std::to_string(meta.steps) +
                                     " make a context beyond the limit of 2^32 tokens");
-    if (meta.steps > limits::kMaxRecords / slotCount)
+    // S > 1 without sequence_prefill: every sequence has the prefill P.
+    if (sequenceCount > 1) {
+        meta.sequence_prefill = c.sequence_prefill ? *c.sequence_prefill
+                                                   : std::vector<int64_t>(static_cast<size_t>(sequenceCount), meta.prefill);
+        const std::string problem = sequenceProblem(meta);
+        if (!problem.empty()) throw InputError(shown, problem);
+    }
+    const int64_t perStep = slotCount * sequenceCount;
+    if (meta.steps > limits::kMaxRecords / perStep)
         throw InputError(shown, "T = " + std::to_string(meta.steps) +
+                                    (sequenceCount > 1 ? " x S = " + std::to_string(sequenceCount) : std::string()) +
                                     (slotCount > 1 ? " x L = " + std::to_string(slotCount) : std::string()) +
                                     " records exceeds the limit of " + std::to_string(limits::kMaxRecords));
-    const int64_t total = meta.steps * slotCount;
+    const int64_t total = meta.steps * perStep;
     if (c.rows && total - *c.rows > limits::kMaxEmptyRecordsAllowance)
         throw InputError(shown, "the kvtier comment declares " + std::to_string(total) + " records but rows=" +
                                     std::to_string(*c.rows) + "; at most " +
@@ -186,6 +228,13 @@ TraceSummary importLongCsv(TraceStore& store, const std::string& path, const Imp
     auto writer = store.beginTrace(meta, enc, opt.replace);
     const int32_t slots = meta.layerSlots();
     const bool aggregated = meta.layer_mode == LayerMode::Aggregated;
+    const auto S = static_cast<int32_t>(sequenceCount);
+    // A record's ordinal in storage order: (step * S + sequence) * slots + slot.
+    auto placeOf = [&](int64_t ordinal, Record& r) {
+        r.step = ordinal / (int64_t{S} * slots);
+        r.sequence = static_cast<int32_t>(ordinal / slots % S);
+        r.layer = aggregated ? -1 : static_cast<int32_t>(ordinal % slots);
+    };
     const bool selection = meta.kind == RecordKind::Selection;
 
     std::vector<Entry> entries;
@@ -196,8 +245,7 @@ TraceSummary importLongCsv(TraceStore& store, const std::string& path, const Imp
     int64_t empty = 0;     // records written without rows
 
     auto writeRecord = [&](int64_t ordinal) {
-        rec.step = ordinal / slots;
-        rec.layer = aggregated ? -1 : static_cast<int32_t>(ordinal % slots);
+        placeOf(ordinal, rec);
         rec.index.clear();
         rec.value.clear();
         writer->add(rec);
@@ -220,16 +268,15 @@ TraceSummary importLongCsv(TraceStore& store, const std::string& path, const Imp
         emitUpTo(current, where);
         std::stable_sort(entries.begin(), entries.end(),
                          [](const Entry& a, const Entry& b) { return a.token < b.token; });
-        rec.step = current / slots;
-        rec.layer = aggregated ? -1 : static_cast<int32_t>(current % slots);
+        placeOf(current, rec);
         rec.index.clear();
         rec.value.clear();
         for (size_t k = 0; k < entries.size(); ++k) {
             if (k > 0 && entries[k].token == entries[k - 1].token)
                 throw InputError(shown + ":" + std::to_string(entries[k].line),
                                  "token " + std::to_string(entries[k].token) + " appears twice in record (t=" +
-                                     std::to_string(rec.step) + ", l=" + std::to_string(rec.layer) +
-                                     ") (also on line " + std::to_string(entries[k - 1].line) + ")");
+                                     std::to_string(rec.step) + (S > 1 ? ", s=" + std::to_string(rec.sequence) : std::string()) +
+                                     ", l=" + std::to_string(rec.layer) + ") (also on line " + std::to_string(entries[k - 1].line) + ")");
             if (entries[k].score == 0.0f) continue;
             rec.index.push_back(entries[k].token);
             if (!selection) rec.value.push_back(entries[k].score);
@@ -246,7 +293,7 @@ TraceSummary importLongCsv(TraceStore& store, const std::string& path, const Imp
     int64_t lastLine = headerLine;
     while (in.next()) {
         if (in.isComment()) continue;
-        parseRow(in, f);
+        parseRow(in, f, sequences);
         ++rows;
         lastLine = in.lineNumber();
         if (c.rows && rows > *c.rows)
@@ -260,7 +307,10 @@ TraceSummary importLongCsv(TraceStore& store, const std::string& path, const Imp
             throw InputError(in.where(), "layer -1 (aggregated) in a per-layer trace");
         if (!aggregated && f.layer >= meta.layers)
             throw InputError(in.where(), "layer " + std::to_string(f.layer) + " >= L = " + std::to_string(meta.layers));
-        const int64_t n = meta.contextAt(f.step);
+        if (f.sequence >= S)
+            throw InputError(in.where(), "sequence " + std::to_string(f.sequence) + " >= S = " + std::to_string(S) +
+                                             " (the kvtier comment's sequence_prefill)");
+        const int64_t n = meta.contextAt(static_cast<int32_t>(f.sequence), f.step);
         if (f.token >= n)
             throw InputError(in.where(), "token " + std::to_string(f.token) + " >= n_t = " + std::to_string(n) +
                                              " (step " + std::to_string(f.step) + " reads tokens 0.." +
@@ -268,12 +318,18 @@ TraceSummary importLongCsv(TraceStore& store, const std::string& path, const Imp
         if (selection && f.score != 0.0f && f.score != 1.0f)
             throw InputError(in.where(), "score " + excerpt(trim(in.fields()[3]), 40) +
                                              " in a selection trace (expected 1, or 0 for not selected)");
-        const int64_t ordinal = f.step * slots + (aggregated ? 0 : f.layer);
-        if (ordinal < current)
-            throw InputError(in.where(), "steps out of order: (t=" + std::to_string(f.step) + ", l=" +
-                                             std::to_string(f.layer) + ") after (t=" + std::to_string(current / slots) +
-                                             ", l=" + std::to_string(aggregated ? -1 : current % slots) +
-                                             "); rows must be grouped by step, then layer, ascending");
+        const int64_t ordinal = (f.step * S + f.sequence) * slots + (aggregated ? 0 : f.layer);
+        if (ordinal < current) {
+            Record last;
+            placeOf(current, last);
+            const bool seq = S > 1;
+            throw InputError(in.where(), "steps out of order: (t=" + std::to_string(f.step) +
+                                             (seq ? ", s=" + std::to_string(f.sequence) : std::string()) + ", l=" +
+                                             std::to_string(f.layer) + ") after (t=" + std::to_string(last.step) +
+                                             (seq ? ", s=" + std::to_string(last.sequence) : std::string()) + ", l=" +
+                                             std::to_string(last.layer) + "); rows must be grouped by step, " +
+                                             (seq ? "then sequence, " : "") + "then layer, ascending");
+        }
         if (ordinal > current) {
             flush(in.where());
             current = ordinal;
@@ -286,11 +342,12 @@ TraceSummary importLongCsv(TraceStore& store, const std::string& path, const Imp
     if (c.rows && rows != *c.rows)
         throw InputError(endWhere, "the file looks truncated: the kvtier comment says rows=" + std::to_string(*c.rows) +
                                        " but the data ends after " + std::to_string(rows) + " rows");
-    if (c.steps && !c.rows && meta.steps > 0 && (current < 0 || current / slots < meta.steps - 1))
+    const int64_t perStepRecords = int64_t{S} * slots;
+    if (c.steps && !c.rows && meta.steps > 0 && (current < 0 || current / perStepRecords < meta.steps - 1))
         throw InputError(endWhere, "the file looks truncated: the kvtier comment says steps=" +
                                        std::to_string(meta.steps) + " but the rows end " +
                                        (current < 0 ? std::string("before step 0")
-                                                    : "at step " + std::to_string(current / slots)) +
+                                                    : "at step " + std::to_string(current / perStepRecords)) +
                                        " (if the last steps are really empty, add rows=" + std::to_string(rows) +
                                        " to the comment)");
     flush(endWhere);

@@ -3,6 +3,7 @@
 #include "core/io/csv_reader.hpp"
 #include "core/io/input_text.hpp"
 #include "core/model/error.hpp"
+#include "core/model/experts.hpp"
 #include "core/model/text.hpp"
 
 #include <algorithm>
@@ -125,6 +126,10 @@ TraceSummary importSeedCsv(TraceStore& store, const std::string& path, const Imp
     int64_t token = -1, nextLayer = 0;
     int64_t lastLine = scan.lineNumber();
     int64_t offset = scan.bytesRead();
+    std::vector<int64_t> ids;
+    int64_t maxExpert = -1;    // the largest expert id listed
+    if (opt.experts && (*opt.experts < 1 || *opt.experts > kMaxExperts))
+        throw InputError("--experts", "E = " + std::to_string(*opt.experts) + " is outside 1.." + std::to_string(kMaxExperts));
     while (scan.next()) {
         const std::string where = scan.where();
         if (scan.isComment()) throw InputError(where, "unexpected line '" + excerpt(scan.line()) + "' (the seed CSV has no comments)");
@@ -133,6 +138,16 @@ TraceSummary importSeedCsv(TraceStore& store, const std::string& path, const Imp
         const int64_t q = intField(f[0], where, "query_id", std::numeric_limits<int64_t>::max());
         const int64_t tok = intField(f[1], where, "token_id", kMaxContextTokens - 1);
         const int64_t l = intField(f[2], where, "layer_id", kMaxLayers - 1);
+        parseIntList(f[3], where, "experts", ids);
+        for (int64_t e : ids) {
+            if (opt.experts && e >= *opt.experts)
+                throw InputError(where, "expert id " + std::to_string(e) + " >= E = " + std::to_string(*opt.experts) +
+                                            " (--experts)");
+            if (e >= kMaxExperts)
+                throw InputError(where, "expert id " + std::to_string(e) + " exceeds the limit of " +
+                                            std::to_string(kMaxExperts - 1) + " (E <= " + std::to_string(kMaxExperts) + ")");
+            maxExpert = std::max(maxExpert, e);
+        }
         const bool newQuery = queries.empty() || queries.back().id != q;
         if (newQuery) {
             if (!queries.empty() && layers == 0) layers = nextLayer;
@@ -218,7 +233,18 @@ TraceSummary importSeedCsv(TraceStore& store, const std::string& path, const Imp
         readers.push_back(std::make_unique<CsvReader>(path, shown));
         readers.back()->seek(q.offset, q.line);
     }
+    // E: given, else the largest id + 1; no ids and no E: the trace has no expert sets.
+    const auto experts = static_cast<int32_t>(opt.experts ? *opt.experts : maxExpert + 1);
     auto writer = store.beginTrace(meta, Encoding::RankedU32, opt.replace);
+    if (experts > 0) {
+        try {
+            writer->beginExperts(experts);
+        } catch (const InputError& e) {
+            throw InputError(shown, e.problem());
+        }
+    }
+    // X[t][l] of the step being read: the union over the sequences (MODEL.md §9).
+    std::vector<std::vector<uint16_t>> stepSets(experts > 0 ? static_cast<size_t>(meta.layers) : 0);
     SeedRow row;
     Record rec;
     const double total = static_cast<double>(meta.steps) * static_cast<double>(queries.size());
@@ -245,9 +271,21 @@ TraceSummary importSeedCsv(TraceStore& store, const std::string& path, const Imp
                     throw InputError(where, e.problem());
                 }
                 if (expertSink) expertSink(t, static_cast<int32_t>(s), l, row.experts);
+                if (experts > 0)
+                    for (int32_t e : row.experts) {
+                        if (e >= experts) throw InputError(where, "the file changed while it was imported");
+                        stepSets[static_cast<size_t>(l)].push_back(static_cast<uint16_t>(e));
+                    }
             }
             opt.control.check();
             opt.control.report((static_cast<double>(t) * static_cast<double>(queries.size()) + static_cast<double>(s + 1)) / total);
+        }
+        for (int32_t l = 0; l < static_cast<int32_t>(stepSets.size()); ++l) {
+            std::vector<uint16_t>& set = stepSets[static_cast<size_t>(l)];
+            std::sort(set.begin(), set.end());
+            set.erase(std::unique(set.begin(), set.end()), set.end());
+            writer->addExpertSet(t, l, set);
+            set.clear();
         }
     }
     writer->commit();

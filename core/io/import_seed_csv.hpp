@@ -29,15 +29,18 @@ struct SeedRow {
 // Parses a row of `fields` (5 CSV fields); throws InputError(where, problem).
 void parseSeedRow(std::span<const std::string_view> fields, const std::string& where, SeedRow& row);
 
-// Where the experts column goes: called once per record with its (step, sequence, layer)
-// and the expert ids of that row. kvtier stores no expert data yet (MODEL.md §9 is a
-// separate part); an empty function drops them after they were validated.
+// The experts column is stored as the trace's expert sets (MODEL.md §9): X[t][l] = the union
+// over the batch's sequences of the experts their token of step t was routed to at layer l,
+// with E = options.experts, else the largest id + 1 (a file whose lists are all empty and no
+// options.experts: no expert sets). The sink, when given, also sees each row's list with its
+// (step, sequence, layer).
 using SeedExpertSink = std::function<void(int64_t step, int32_t sequence, int32_t layer, std::span<const int32_t> experts)>;
 
 // Two passes over a regular file: the first checks the shape (each query's rows together,
 // tokens consecutive from its first token_id = P_s, layers 0..L-1 in order, every query
-// the same number of tokens T and layers L), the second reads the queries in lock step
-// and writes records in (step, sequence, layer) order, one transaction. Sequences are
+// the same number of tokens T and layers L, expert ids < E), the second reads the queries in lock step
+// and writes records in (step, sequence, layer) order and each step's expert sets once the
+// step is read (never more than one step's sets in memory), one transaction. Sequences are
 // numbered in order of first appearance. Throws InputError("<file>:<line>", problem).
 TraceSummary importSeedCsv(TraceStore& store, const std::string& path, const ImportOptions& options,
                            const SeedExpertSink& experts = {});

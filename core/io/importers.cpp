@@ -5,6 +5,7 @@
 #include "core/io/import_npy.hpp"
 #include "core/io/import_paper_csv.hpp"
 #include "core/io/import_seed_csv.hpp"
+#include "core/io/import_dsa_topk.hpp"
 #include "core/model/error.hpp"
 
 #include <algorithm>
@@ -30,6 +31,7 @@ const char* toString(ImportFormat f)
     case ImportFormat::Npy: return "npy";
     case ImportFormat::KvtierDb: return "kvtier";
     case ImportFormat::SeedCsv: return "seed-csv";
+    case ImportFormat::DsaTopk: return "dsa-topk";
     }
     return "?";
 }
@@ -37,10 +39,10 @@ const char* toString(ImportFormat f)
 ImportFormat importFormatFromString(const std::string& s)
 {
     for (ImportFormat f : {ImportFormat::PaperCsv, ImportFormat::LongCsv, ImportFormat::Npy, ImportFormat::KvtierDb,
-                           ImportFormat::SeedCsv})
+                           ImportFormat::SeedCsv, ImportFormat::DsaTopk})
         if (s == toString(f)) return f;
     if (s == "npz") return ImportFormat::Npy;
-    throw InputError("", "unknown import format '" + s + "' (expected paper-csv, long-csv, seed-csv, npy or kvtier)");
+    throw InputError("", "unknown import format '" + s + "' (expected paper-csv, long-csv, seed-csv, dsa-topk, npy or kvtier)");
 }
 
 std::string traceNameFromPath(const std::string& path)
@@ -79,11 +81,12 @@ ImportFormat guessImportFormat(const std::string& path, const std::string& shown
             pos = nl == std::string::npos ? head.size() : nl + 1;
             if (!line.empty() && line.back() == '\r') line.pop_back();
             if (line.empty() || line[0] == '#') continue;
+            if (line[0] == '{' && line.find("\"topk\"") != std::string::npos) return ImportFormat::DsaTopk;
             std::string h;
             for (char c : line)
                 if (c != ' ' && c != '\t') h.push_back(c);
             if (h == "n,l,read_kv") return ImportFormat::PaperCsv;
-            if (h == "step,layer,token,score") return ImportFormat::LongCsv;
+            if (h == "step,layer,token,score" || h == "step,sequence,layer,token,score") return ImportFormat::LongCsv;
             if (h == "query_id,token_id,layer_id,experts,attention") return ImportFormat::SeedCsv;
             break;
         }
@@ -91,11 +94,13 @@ ImportFormat guessImportFormat(const std::string& path, const std::string& shown
     std::string ext = std::filesystem::path(shown).extension().string();
     std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
     if (why.empty() && (ext == ".npy" || ext == ".npz")) return ImportFormat::Npy;
+    if (why.empty() && ext == ".jsonl") return ImportFormat::DsaTopk;
     if (why.empty() && (ext == ".db" || ext == ".sqlite" || ext == ".sqlite3" || ext == ".kvtier"))
         return ImportFormat::KvtierDb;
     if (!why.empty()) throw InputError(shown, "cannot tell the format: " + why);
     throw InputError(shown, "cannot tell the format (not a kvtier database, .npy/.npz, or a CSV with the header "
-                            "'n,l,read_kv', 'step,layer,token,score' or 'query_id,token_id,layer_id,experts,attention'); name it with --format");
+                            "'n,l,read_kv', 'step,layer,token,score' or 'query_id,token_id,layer_id,experts,attention', "
+                            "or JSON lines with 'topk'); name it with --format");
 }
 
 // ---- stdin and pipes -------------------------------------------------------------------
@@ -175,6 +180,8 @@ std::vector<TraceSummary> importFile(TraceStore& store, const std::string& path,
                                      const ImportOptions& options)
 {
     const std::string& shown = options.shown_name.empty() ? path : options.shown_name;
+    if (options.experts && format != ImportFormat::SeedCsv)
+        throw InputError("--experts", std::string("applies to the seed CSV; ") + toString(format) + " files carry no expert data");
     try {
         switch (format) {
         case ImportFormat::PaperCsv: return {importPaperCsv(store, path, options)};
@@ -182,6 +189,7 @@ std::vector<TraceSummary> importFile(TraceStore& store, const std::string& path,
         case ImportFormat::Npy: return {importNpy(store, path, options)};
         case ImportFormat::KvtierDb: return importKvtierDb(store, path, options);
         case ImportFormat::SeedCsv: return {importSeedCsv(store, path, options)};
+        case ImportFormat::DsaTopk: return {importDsaTopk(store, path, options)};
         }
     } catch (const InputError& e) {
         // A spooled pipe: the importers that open the copy by name (kvtier databases) would

@@ -11,11 +11,12 @@
 
 namespace kvtier {
 
-enum class ImportFormat { PaperCsv, LongCsv, Npy, KvtierDb, SeedCsv };
+enum class ImportFormat { PaperCsv, LongCsv, Npy, KvtierDb, SeedCsv, DsaTopk };
 
-const char* toString(ImportFormat f);                      // paper-csv, long-csv, npy, kvtier, seed-csv
+const char* toString(ImportFormat f);                      // paper-csv, long-csv, npy, kvtier, seed-csv, dsa-topk
 ImportFormat importFormatFromString(const std::string& s); // throws InputError
-// By content first (SQLite header, .npy/.zip magic, CSV header line), then extension.
+// By content first (SQLite header, .npy/.zip magic, CSV header line, a JSON line with
+// "topk"), then extension.
 // Throws InputError(shownAs, ...) when it cannot tell, saying why when it can see it (a
 // UTF-16 file, CR-only line ends). Reads the first bytes once and never seeks.
 ImportFormat guessImportFormat(const std::string& path, const std::string& shownAs = {});
@@ -47,6 +48,8 @@ struct ImportOptions {
     std::optional<LayerMode> layer_mode;   // paper-csv: aggregated = union of a step's layers
     std::optional<int32_t> layers;         // L of an aggregated trace when the file does not say it
                                            // (the model's layer count); ignored otherwise
+    std::optional<int32_t> experts;        // seed-csv: E, the experts per layer (MODEL.md §9);
+                                           // empty: the largest expert id + 1
     std::optional<std::string> description;
     std::optional<std::string> model_name;
     std::optional<std::string> head_reduction;

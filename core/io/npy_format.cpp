@@ -194,19 +194,22 @@ uint64_t elementCount(const NpyHeader& h, const std::string& where)
     return n;
 }
 
-int64_t readPrefillArray(ArrayStream& in)
+namespace {
+
+// Integer dtypes an index array may use: little-endian (or single-byte) int/uint of 1..8 bytes.
+void checkIntegerDtype(const NpyHeader& h, const std::string& where, const char* what)
 {
-    const NpyHeader h = readNpyHeader(in);
-    if (elementCount(h, in.where()) != 1 || h.shape.size() > 1)
-        throw InputError(in.where(), "the prefill array must hold one integer, not shape " + shapeText(h.shape));
     const bool intKind = h.kind == 'i' || h.kind == 'u';
     if (!intKind || !(h.item_size == 1 || h.item_size == 2 || h.item_size == 4 || h.item_size == 8) ||
         (h.byte_order == '>' && h.item_size > 1))
-        throw InputError(in.where(), "the prefill array must be a little-endian integer, not dtype '" + excerpt(h.descr, 40) + "'");
-    unsigned char b[8] = {};
-    in.read(b, static_cast<size_t>(h.item_size), "the prefill value");
-    in.finish();
-    uint64_t u = le64(b);
+        throw InputError(where, std::string("the ") + what + " array must be a little-endian integer, not dtype '" +
+                                    excerpt(h.descr, 40) + "'");
+}
+
+int64_t integerAt(const NpyHeader& h, const unsigned char* b, const std::string& where, const char* what)
+{
+    uint64_t u = 0;
+    for (int k = h.item_size; k-- > 0;) u = (u << 8) | b[k];
     int64_t v = 0;
     if (h.kind == 'i' && h.item_size < 8) {
         const int bits = 8 * h.item_size;
@@ -214,12 +217,44 @@ int64_t readPrefillArray(ArrayStream& in)
         u &= (sign << 1) - 1;
         v = static_cast<int64_t>(u ^ sign) - static_cast<int64_t>(sign);
     } else if (h.kind == 'u' && u > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) {
-        throw InputError(in.where(), "prefill value too large");
+        throw InputError(where, std::string(what) + " value too large");
     } else {
         v = static_cast<int64_t>(u);
     }
-    if (v < 0) throw InputError(in.where(), "prefill P = " + std::to_string(v) + " is negative");
+    if (v < 0) throw InputError(where, std::string(what) + " P = " + std::to_string(v) + " is negative");
     return v;
+}
+
+} // namespace
+
+int64_t readPrefillArray(ArrayStream& in)
+{
+    const NpyHeader h = readNpyHeader(in);
+    if (elementCount(h, in.where()) != 1 || h.shape.size() > 1)
+        throw InputError(in.where(), "the prefill array must hold one integer, not shape " + shapeText(h.shape));
+    checkIntegerDtype(h, in.where(), "prefill");
+    unsigned char b[8] = {};
+    in.read(b, static_cast<size_t>(h.item_size), "the prefill value");
+    in.finish();
+    return integerAt(h, b, in.where(), "prefill");
+}
+
+std::vector<int64_t> readSequencePrefillArray(ArrayStream& in, uint64_t maxCount)
+{
+    const NpyHeader h = readNpyHeader(in);
+    if (h.shape.size() != 1 || h.shape[0] == 0 || h.shape[0] > maxCount)
+        throw InputError(in.where(), "the sequence_prefill array must be one-dimensional with 1.." + std::to_string(maxCount) +
+                                         " values (P_s of each sequence), not shape " + shapeText(h.shape));
+    checkIntegerDtype(h, in.where(), "sequence_prefill");
+    std::vector<int64_t> out;
+    out.reserve(static_cast<size_t>(h.shape[0]));
+    unsigned char b[8] = {};
+    for (uint64_t s = 0; s < h.shape[0]; ++s) {
+        in.read(b, static_cast<size_t>(h.item_size), "the sequence_prefill values");
+        out.push_back(integerAt(h, b, in.where(), "sequence_prefill"));
+    }
+    in.finish();
+    return out;
 }
 
 } // namespace kvtier

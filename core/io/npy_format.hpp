@@ -40,5 +40,8 @@ double floatElementAt(const unsigned char* p, size_t itemSize);
 // The prefill array of an .npz: an integer scalar or one-element array, >= 0. Reads the
 // whole entry (and checks it with finish()).
 int64_t readPrefillArray(ArrayStream& in);
+// The sequence_prefill array of an .npz: a one-dimensional little-endian integer array of
+// 1 .. maxCount values, each >= 0 (P_s of each sequence). Reads the whole entry.
+std::vector<int64_t> readSequencePrefillArray(ArrayStream& in, uint64_t maxCount);
 
 } // namespace kvtier

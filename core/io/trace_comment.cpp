@@ -174,6 +174,21 @@ TraceComment parseJsonTraceComment(std::string_view text, const std::string& whe
         c.steps = countOf<int64_t>(o, "steps", 0, where);
         c.layers = countOf<int32_t>(o, "layers", 1, where);
         c.rows = countOf<int64_t>(o, "rows", 0, where);
+        if (const auto it = o.find("sequence_prefill"); it != o.end()) {
+            const std::string expected = "a list of 1 to " + std::to_string(kMaxSequences) + " integers >= 0 (P_s)";
+            if (!it->is_array() || it->empty() || static_cast<int64_t>(it->size()) > kMaxSequences)
+                badValue(where, "sequence_prefill", expected);
+            std::vector<int64_t> list;
+            list.reserve(it->size());
+            for (const nlohmann::json& v : *it) {
+                if (!v.is_number_integer() || (v.is_number_unsigned() && v.get<uint64_t>() > static_cast<uint64_t>(kMaxContextTokens)))
+                    badValue(where, "sequence_prefill", expected);
+                const auto p = v.get<int64_t>();
+                if (p < 0 || p > kMaxContextTokens) badValue(where, "sequence_prefill", expected);
+                list.push_back(p);
+            }
+            c.sequence_prefill = std::move(list);
+        }
         if (auto v = textOf(o, "mode", where)) c.mode = layerModeFromString(*v);
         if (auto v = textOf(o, "kind", where)) c.kind = recordKindFromString(*v);
         if (auto v = textOf(o, "encoding", where)) c.encoding = encodingFromString(*v);
@@ -204,6 +219,7 @@ std::string formatTraceComment(const TraceSummary& s)
     o["kind"] = toString(m.kind);
     o["encoding"] = toString(s.encoding);
     o["rows"] = s.entries;   // what follows, so a cut file is noticed
+    if (m.sequenceCount() > 1) o["sequence_prefill"] = m.sequence_prefill;
     o["head_reduction"] = m.head_reduction;
     o["model"] = m.model_name;
     o["description"] = m.description;

@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace kvtier {
 
@@ -18,6 +19,7 @@ struct TraceComment {
     std::optional<int64_t> steps;
     std::optional<int32_t> layers;
     std::optional<int64_t> rows;   // data rows after the header: a file cut short is refused
+    std::optional<std::vector<int64_t>> sequence_prefill;   // P_s of each sequence (MODEL.md §8)
     std::optional<LayerMode> mode;
     std::optional<RecordKind> kind;
     std::optional<Encoding> encoding;
@@ -26,7 +28,8 @@ struct TraceComment {
 
 // `# kvtier trace {"name":...,"prefill":P,"steps":T,"layers":L,"mode":...,"kind":...,
 // "encoding":...,"rows":N,"head_reduction":...,"model":...,"description":...,"source":...,
-// "notes":...}` on one line (no line end). Text that is not UTF-8 is written with U+FFFD
+// "notes":...}` on one line (no line end), and "sequence_prefill":[P_0, ...] after "rows" when
+// the trace holds several sequences. Text that is not UTF-8 is written with U+FFFD
 // in place of the bad bytes.
 std::string formatTraceComment(const TraceSummary& s);
 // True when `line` is such a line ("# kvtier trace" then a blank or the end), either form.

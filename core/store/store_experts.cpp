@@ -34,26 +34,35 @@ void writeExpertSets(sqlite3* db, const std::string& path, int64_t traceId, cons
         throw InputError(where, std::to_string(sets.steps()) + " steps x " + std::to_string(sets.layers()) +
                                     " layers, but the trace has T = " + std::to_string(meta.steps) + ", L = " +
                                     std::to_string(meta.layers));
-    Statement head(db, path, "INSERT INTO trace_experts(trace_id, experts) VALUES (?1, ?2)");
-    head.bind(1, traceId);
-    head.bind(2, static_cast<int64_t>(sets.experts()));
-    head.step();
-    Statement ins(db, path, "INSERT INTO expert_sets(trace_id, step, layer, data) VALUES (?1, ?2, ?3, ?4)");
+    writeExpertCount(db, path, traceId, sets.experts());
+    Statement ins(db, path, kInsertExpertSet);
     std::vector<unsigned char> blob;
     for (int64_t t = 0; t < sets.steps(); ++t)
-        for (int32_t l = 0; l < sets.layers(); ++l) {
-            blob.clear();
-            for (uint16_t e : sets.ids(t, l)) {   // u16 little-endian, ascending
-                blob.push_back(static_cast<unsigned char>(e & 0xFF));
-                blob.push_back(static_cast<unsigned char>(e >> 8));
-            }
-            ins.reset();
-            ins.bind(1, traceId);
-            ins.bind(2, t);
-            ins.bind(3, static_cast<int64_t>(l));
-            ins.bindBlob(4, blob);
-            ins.step();
-        }
+        for (int32_t l = 0; l < sets.layers(); ++l) writeExpertSet(ins, traceId, t, l, sets.ids(t, l), blob);
+}
+
+void writeExpertCount(sqlite3* db, const std::string& path, int64_t traceId, int32_t experts)
+{
+    Statement head(db, path, "INSERT INTO trace_experts(trace_id, experts) VALUES (?1, ?2)");
+    head.bind(1, traceId);
+    head.bind(2, static_cast<int64_t>(experts));
+    head.step();
+}
+
+void writeExpertSet(Statement& ins, int64_t traceId, int64_t t, int32_t l, std::span<const uint16_t> ids,
+                    std::vector<unsigned char>& blob)
+{
+    blob.clear();
+    for (uint16_t e : ids) {   // u16 little-endian, ascending
+        blob.push_back(static_cast<unsigned char>(e & 0xFF));
+        blob.push_back(static_cast<unsigned char>(e >> 8));
+    }
+    ins.reset();
+    ins.bind(1, traceId);
+    ins.bind(2, t);
+    ins.bind(3, static_cast<int64_t>(l));
+    ins.bindBlob(4, blob);
+    ins.step();
 }
 
 void deleteExpertSets(sqlite3* db, const std::string& path, int64_t traceId)

@@ -133,6 +133,13 @@ void addExpertTables(sqlite3* db, const std::string& path);
 // Writes a trace's expert sets (nothing when empty); checks they match T and L.
 void writeExpertSets(sqlite3* db, const std::string& path, int64_t traceId, const TraceMeta& meta,
                      const ExpertSets& sets);
+// The pieces of writeExpertSets, for a writer that streams the sets: the trace_experts row,
+// and one expert_sets row (ids ascending, each < E, checked by the caller); `blob` is scratch.
+void writeExpertCount(sqlite3* db, const std::string& path, int64_t traceId, int32_t experts);
+void writeExpertSet(Statement& insert, int64_t traceId, int64_t t, int32_t l, std::span<const uint16_t> ids,
+                    std::vector<unsigned char>& blob);
+inline constexpr const char* kInsertExpertSet =
+    "INSERT INTO expert_sets(trace_id, step, layer, data) VALUES (?1, ?2, ?3, ?4)";
 void deleteExpertSets(sqlite3* db, const std::string& path, int64_t traceId);
 // E of a trace's expert sets, 0 when it has none. Throws when E is outside 1..kMaxExperts.
 int32_t readExpertCount(sqlite3* db, const std::string& path, int64_t traceId, const std::string& name);

@@ -8,6 +8,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -102,6 +103,12 @@ public:
     // The trace's per-step expert sets (MODEL.md §9), written at commit(); they must cover
     // T steps (the final T of a streaming import) and the trace's L layers.
     virtual void setExperts(const ExpertSets& sets) = 0;
+    // Streaming alternative to setExperts, for importers that must not hold T x L sets:
+    // beginExperts(E) once (1 .. kMaxExperts), then addExpertSet for every (t, l) in order
+    // t = 0 .. T-1, l = 0 .. L-1, each written at once (ids ascending, each < E); commit()
+    // checks that all T x L sets came. Either this or setExperts, not both.
+    virtual void beginExperts(int32_t experts) = 0;
+    virtual void addExpertSet(int64_t t, int32_t l, std::span<const uint16_t> ids) = 0;
     // Checks the trace is complete (T or T*L records), writes the metadata, commits.
     virtual void commit() = 0;
 };

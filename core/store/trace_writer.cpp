@@ -18,6 +18,15 @@ bool queryOnly(sqlite3* db, const std::string& path)
     return q.step() && q.int64(0) != 0;
 }
 
+// The sets must fit what a reader may load (ExpertSets: T x L x ceil(E/64) words).
+void checkExpertWords(const std::string& where, int64_t steps, int32_t experts, int32_t layers)
+{
+    const auto words = static_cast<double>(steps) * layers * ((experts + 63) / 64);
+    if (words > static_cast<double>(kMaxExpertWords))
+        throw InputError(where, "T x L x ceil(E/64) = " + std::to_string(static_cast<int64_t>(words)) +
+                                    " words exceed the limit of " + std::to_string(kMaxExpertWords));
+}
+
 } // namespace
 
 Scope::Scope(sqlite3* db, const std::string& path) : db_(db), path_(path)
@@ -124,7 +133,11 @@ public:
                         "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
     }
 
-    ~SqlTraceWriter() override { insert_.reset(); }   // finalize before the scope rolls back
+    ~SqlTraceWriter() override   // finalize before the scope rolls back
+    {
+        insert_.reset();
+        expertInsert_.reset();
+    }   // finalize before the scope rolls back
 
     void add(const Record& r) override
     {
@@ -212,7 +225,46 @@ public:
     void setExperts(const ExpertSets& sets) override
     {
         if (committed_) throw InputError(traceWhere(path_, meta_.name), "expert sets added after commit");
+        if (streamExperts_ > 0) throw InputError(traceWhere(path_, meta_.name), "expert sets given twice");
         experts_ = sets;
+    }
+
+    void beginExperts(int32_t experts) override
+    {
+        const std::string where = traceWhere(path_, meta_.name) + " expert sets";
+        if (committed_) throw InputError(where, "added after commit");
+        if (streamExperts_ > 0 || !experts_.empty()) throw InputError(where, "given twice");
+        if (experts < 1 || experts > kMaxExperts)
+            throw InputError(where, "experts per layer E = " + std::to_string(experts) + " outside 1.." +
+                                        std::to_string(kMaxExperts));
+        if (!stepsOpen_) checkExpertWords(where, meta_.steps, experts, meta_.layers);
+        streamExperts_ = experts;
+        writeExpertCount(db_, path_, id_, experts);
+        expertInsert_ = std::make_unique<Statement>(db_, path_, kInsertExpertSet);
+    }
+
+    void addExpertSet(int64_t t, int32_t l, std::span<const uint16_t> ids) override
+    {
+        const std::string where = traceWhere(path_, meta_.name) + " expert set (t=" + std::to_string(t) + ", l=" +
+                                  std::to_string(l) + ")";
+        if (committed_) throw InputError(where, "added after commit");
+        if (streamExperts_ == 0) throw InputError(where, "added before beginExperts");
+        const int64_t wantStep = nextSet_ / meta_.layers;
+        const auto wantLayer = static_cast<int32_t>(nextSet_ % meta_.layers);
+        if (t != wantStep || l != wantLayer)
+            throw InputError(where, "out of order: expected (t=" + std::to_string(wantStep) + ", l=" +
+                                        std::to_string(wantLayer) + ")");
+        if (!stepsOpen_ && t >= meta_.steps)
+            throw InputError(where, "more expert sets than T x L = " + std::to_string(meta_.steps * meta_.layers));
+        for (size_t k = 0; k < ids.size(); ++k) {
+            if (ids[k] >= streamExperts_)
+                throw InputError(where, "expert id " + std::to_string(ids[k]) + " >= E = " + std::to_string(streamExperts_));
+            if (k > 0 && ids[k] <= ids[k - 1])
+                throw InputError(where, "expert ids not strictly ascending (" + std::to_string(ids[k - 1]) + " then " +
+                                            std::to_string(ids[k]) + ")");
+        }
+        writeExpertSet(*expertInsert_, id_, t, l, ids, blob_);
+        ++nextSet_;
     }
 
     void commit() override
@@ -235,6 +287,14 @@ public:
                                         (missing == 1 ? " record" : " records") + " missing (have " + std::to_string(next_) + " of " +
                                         std::to_string(meta_.recordCount()) + ")");
         }
+        if (streamExperts_ > 0) {
+            checkExpertWords(where + " expert sets", meta_.steps, streamExperts_, meta_.layers);
+            const int64_t want = meta_.steps * meta_.layers;
+            if (nextSet_ != want)
+                throw InputError(where + " expert sets", "incomplete: " + std::to_string(nextSet_) + " of T x L = " +
+                                                             std::to_string(want) + " sets");
+            expertInsert_.reset();
+        }
         writeExpertSets(db_, path_, id_, meta_, experts_);
         Statement upd(db_, path_, "UPDATE traces SET steps = ?1, entries = ?2 WHERE id = ?3");
         upd.bind(1, meta_.steps);
@@ -256,6 +316,9 @@ private:
     std::unique_ptr<Statement> insert_;
     std::vector<unsigned char> blob_;
     ExpertSets experts_;
+    int32_t streamExperts_ = 0;   // E of streamed sets (beginExperts), 0: none
+    std::unique_ptr<Statement> expertInsert_;
+    int64_t nextSet_ = 0;         // streamed sets written
     int64_t id_ = 0;
     int64_t next_ = 0;
     int64_t entries_ = 0;

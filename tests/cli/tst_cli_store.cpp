@@ -218,9 +218,47 @@ void TestCliStore::seedCsvThroughCli()
     r = cli({"export", db, "batch", "--paper-csv", "-", "--sparsity", "0.5", "--sequence", "1"});
     QCOMPARE(r.code, 0);
     QCOMPARE(r.out, QString("n,l,read_kv\n5,0,\"[0, 1, 4]\"\n6,0,\"[1, 3, 5]\"\n"));
+    // the long CSV carries the sequences (a sequence column, P_s in the comment): export,
+    // import and the seed export again give the same bytes
     r = cli({"export", db, "batch", "--csv", "-"});
+    QCOMPARE(r.code, 0);
+    QVERIFY2(r.out.contains("\"sequence_prefill\":[3,5]") && r.out.contains("\nstep,sequence,layer,token,score\n0,0,0,0,2\n") &&
+                 r.out.contains("\n0,1,0,0,5\n"),
+             qPrintable(r.out));
+    const QString longCsv = write("batch-long.csv", r.out.toUtf8());
+    r = cli({"import", db, longCsv, "--name", "again"});
+    QCOMPARE(r.code, 0);
+    r = cli({"export", db, "again", "--seed-csv", "-"});
+    QCOMPARE(r.code, 0);
+    QCOMPARE(r.out, QString::fromUtf8(seed));
+
+    // experts: stored as X[t][l], the union over the queries; info shows E
+    const QByteArray moe = "query_id,token_id,layer_id,experts,attention\n"
+                           "0,3,0,\"[1, 3]\",\"[2, 0, 1]\"\n"
+                           "1,5,0,[0],\"[0, 4, 1, 2, 3]\"\n";
+    r = cli({"import", db, write("moe.csv", moe)});
+    QCOMPARE(r.code, 0);
+    r = cli({"info", db, "moe"});
+    QCOMPARE(r.code, 0);
+    QVERIFY2(r.out.contains("experts          per-step expert sets, E = 4 per layer\n"), qPrintable(r.out));
+    r = cli({"export", db, "moe", "--seed-csv", "-"});
+    QCOMPARE(r.code, 0);
+    QCOMPARE(r.out, QString("query_id,token_id,layer_id,experts,attention\n"
+                            "0,3,0,\"[0, 1, 3]\",\"[2, 0, 1]\"\n"
+                            "1,5,0,\"[0, 1, 3]\",\"[0, 4, 1, 2, 3]\"\n"));
+    r = cli({"import", db, write("moe2.csv", moe), "--experts", "3"});
     QCOMPARE(r.code, 1);
-    QVERIFY2(r.err.contains("holds S = 2 sequences, which the long CSV cannot hold"), qPrintable(r.err));
+    QVERIFY2(r.err.contains("moe2.csv:2: expert id 3 >= E = 3 (--experts)"), qPrintable(r.err));
+    r = cli({"import", db, longCsv, "--format", "long-csv", "--experts", "3", "--name", "x"});
+    QCOMPARE(r.code, 2);
+
+    // DeepSeek sparse attention top-k JSON lines, format guessed from the content
+    const QString dsa = write("indexer.txt", "{\"request\": \"r\", \"layer\": 0, \"step\": 0, \"context\": 4, \"topk\": [3, 1, -1]}\n"
+                                             "{\"request\": \"r\", \"layer\": 0, \"step\": 1, \"topk\": [0, 2]}\n");
+    r = cli({"import", db, dsa});
+    QCOMPARE(r.code, 0);
+    QVERIFY2(r.out.contains("'indexer' (dsa-topk)") && r.out.contains("per-layer selection, P=3 T=2 L=1, 2 records"),
+             qPrintable(r.out));
 }
 
 void TestCliStore::importNpyWithPrefill()
@@ -288,7 +326,7 @@ void TestCliStore::errors_data()
                                              "sparse_f32, sparse_f16, index_u32 or ranked_u32) (see kvtier-cli import --help)";
     QTest::newRow("import: bad format") << QStringList{"import", "%DB%", "%DIR%/longbench.csv", "--format", "xml"} << 2
                                         << "kvtier-cli import: --format: unknown import format 'xml' (expected paper-csv, "
-                                           "long-csv, seed-csv, npy or kvtier) (see kvtier-cli import --help)";
+                                           "long-csv, seed-csv, dsa-topk, npy or kvtier) (see kvtier-cli import --help)";
     QTest::newRow("import: bad prefill") << QStringList{"import", "%DB%", "%DIR%/longbench.csv", "--prefill", "x"} << 2
                                          << "kvtier-cli import: option --prefill: 'x' is not an integer (see kvtier-cli import --help)";
     QTest::newRow("import: missing file") << QStringList{"import", "%DB%", "%DIR%/none.csv"} << 1
@@ -297,7 +335,8 @@ void TestCliStore::errors_data()
                                    << "kvtier-cli import: %DB%: trace 'longbench' already exists (use --replace to overwrite it)";
     QTest::newRow("import: wrong format forced") << QStringList{"import", "%DB%", "%DIR%/longbench.csv", "--format", "long-csv", "--name", "x"} << 1
                                                  << "kvtier-cli import: %DIR%/longbench.csv:1: expected the header "
-                                                    "'step,layer,token,score', found 'n,l,read_kv'";
+                                                    "'step,layer,token,score', found 'n,l,read_kv' (a batch of "
+                                                    "sequences: 'step,sequence,layer,token,score')";
     QTest::newRow("import: --array on csv") << QStringList{"import", "%DB%", "%DIR%/longbench.csv", "--array", "a"} << 2
                                             << "kvtier-cli import: --array applies to .npz files (see kvtier-cli import --help)";
 }

@@ -173,6 +173,7 @@ private slots:
     void npzNumpyZip64Headers();
     void npzChooseArray();
     void npzLargeDeflatedStreams();
+    void npzSequenceAxis();
     void errors_data();
     void errors();
     void npzErrors();
@@ -316,6 +317,63 @@ void TestImportNpy::npzLargeDeflatedStreams()
                 const float want = static_cast<float>((i * 7919 + step * 31 + l) % 1000) / 1000.0f;
                 QCOMPARE(t.valueAt(t.recordId(step, l), i), want);
             }
+}
+
+// A leading sequence axis: sequence_prefill = [1, 3, 0] and scores [S=3, T=2, L=2, n_max=4]
+// (n_max = max P_s + T - 1). Records come out in (t, s, l) order, each cut at n_t^s; the
+// padding (-1, which would be an error if read) is skipped. Stored and deflated alike.
+void TestImportNpy::npzSequenceAxis()
+{
+    const std::vector<int64_t> P = {1, 3, 0};
+    std::vector<float> data;
+    for (int s = 0; s < 3; ++s)
+        for (int t = 0; t < 2; ++t)
+            for (int l = 0; l < 2; ++l)
+                for (int i = 0; i < 4; ++i)
+                    data.push_back(i < P[static_cast<size_t>(s)] + t ? 100.0f * static_cast<float>(s) + 10.0f * static_cast<float>(t) +
+                                                                           static_cast<float>(l) + 1.0f + 0.125f * static_cast<float>(i)
+                                                                     : -1.0f);
+    std::string seq;
+    for (int64_t p : P) putLE(seq, static_cast<uint64_t>(p), 8);
+    for (bool deflate : {false, true}) {
+        const std::string z = zip({{"scores.npy", npy("<f4", "(3, 2, 2, 4)", f32(data)), deflate},
+                                   {"sequence_prefill.npy", npy("<i8", "(3,)", seq), deflate}});
+        const std::string path = test::writeScratch(deflate ? "seqd.npz" : "seq.npz", z);
+        auto st = freshStore(deflate ? "seqd.kvtr" : "seq.kvtr");
+        const TraceSummary sum = importNpy(*st, path, {});
+        QCOMPARE(sum.meta.sequence_prefill, P);
+        QCOMPARE(sum.meta.prefill, int64_t{1});
+        QCOMPARE(sum.meta.steps, int64_t{2});
+        QCOMPARE(sum.meta.layers, 2);
+        QCOMPARE(sum.meta.layer_mode, LayerMode::PerLayer);
+        const Trace tr = st->load(sum.meta.name);
+        // (t=1, s=1, l=1): n = 3 + 1 = 4 tokens: 100 + 10 + 1 + 1 + i/8
+        const size_t r = tr.recordId(1, 1, 1);
+        QCOMPARE(std::vector<uint32_t>(tr.indices(r).begin(), tr.indices(r).end()), (std::vector<uint32_t>{0, 1, 2, 3}));
+        QCOMPARE(std::vector<float>(tr.values(r).begin(), tr.values(r).end()), (std::vector<float>{112, 112.125f, 112.25f, 112.375f}));
+        QVERIFY(tr.indices(tr.recordId(0, 2, 0)).empty());   // P_2 = 0: no context at step 0
+        const size_t r2 = tr.recordId(1, 2, 1);             // n = 1: 200 + 10 + 1 + 1
+        QCOMPARE(tr.indices(r2).size(), size_t{1});
+        QCOMPARE(tr.values(r2)[0], 212.0f);
+        const size_t r0 = tr.recordId(0, 0, 0);             // n = 1: 0 + 0 + 0 + 1
+        QCOMPARE(tr.values(r0)[0], 1.0f);
+        QCOMPARE(sum.entries, int64_t{(1 + 3 + 0) * 2 + (2 + 4 + 1) * 2});
+    }
+    // the first axis must match sequence_prefill; a prefill array must agree with P_0
+    auto st = freshStore("seqbad.kvtr");
+    std::string two;
+    for (int64_t p : {1, 3}) putLE(two, static_cast<uint64_t>(p), 8);
+    const std::string bad = test::writeScratch(
+        "seqbad.npz", zip({{"scores.npy", npy("<f4", "(3, 2, 2, 4)", f32(data))}, {"sequence_prefill.npy", npy("<i8", "(2,)", two)}}));
+    QVERIFY2(errorOf([&] { importNpy(*st, bad, {}); }).endsWith("has 3 sequences on its first axis, but sequence_prefill lists 2"),
+             qPrintable(errorOf([&] { importNpy(*st, bad, {}); })));
+    const std::string clash = test::writeScratch(
+        "seqclash.npz", zip({{"scores.npy", npy("<f4", "(3, 2, 2, 4)", f32(data))},
+                             {"sequence_prefill.npy", npy("<i8", "(3,)", seq)},
+                             {"prefill.npy", npy("<i8", "()", i64(2))}}));
+    QCOMPARE(errorOf([&] { importNpy(*st, clash, {}); }),
+             QString::fromStdString(clash + ": sequence_prefill starts with P_0 = 1 but P = 2 in the prefill array"));
+    QVERIFY(st->list().empty());
 }
 
 void TestImportNpy::errors_data()

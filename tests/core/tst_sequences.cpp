@@ -5,7 +5,9 @@
 #include "test_support.hpp"
 
 #include "core/engine/selection.hpp"
+#include "core/io/export_csv.hpp"
 #include "core/io/export_seed_csv.hpp"
+#include "core/io/import_long_csv.hpp"
 #include "core/io/import_seed_csv.hpp"
 #include "core/model/error.hpp"
 
@@ -342,10 +344,12 @@ INSERT INTO records VALUES (7, 1, -1, 'index_u32', 2, x'0000000002000000');
         QCOMPARE(sum.meta.steps, int64_t{2});
         std::ostringstream out;
         QCOMPARE(exportSeedCsv(*store, "b", out), int64_t{8});
-        // experts are not stored: they come back as []
+        // experts come back as X[t][l], the union over the batch, on every query's rows:
+        // X[0][0] = {1, 3} u {} = {1, 3}, X[1][0] = {2}, the rest {}; query 1 gets them too
+        QCOMPARE(store->experts("b"), 4);
         std::string expected = kSeed;
-        expected.replace(expected.find("\"[1, 3]\""), 8, "[]");
-        expected.replace(expected.find("[2],"), 4, "[],");
+        expected.replace(expected.find("1,2,0,[]"), 8, "1,2,0,\"[1, 3]\"");
+        expected.replace(expected.find("1,3,0,[]"), 8, "1,3,0,[2]");
         QCOMPARE(QString::fromStdString(out.str()), QString::fromStdString(expected));
         // and that export imports to the same records
         const std::string again = writeScratch("seed-again.csv", out.str());
@@ -364,6 +368,163 @@ INSERT INTO records VALUES (7, 1, -1, 'index_u32', 2, x'0000000002000000');
         QVERIFY(errorOf([&] { std::ostringstream o; exportPaperCsv(*store, "b", 0.5, -1, o); }).contains("--sequence"));
         // scores export as every context index, score descending, zero tail by index
         QCOMPARE(rankedOrder(RecordKind::Scores, 5, V{1, 3}, std::vector<float>{0.2f, 0.7f}), (V{3, 1, 0, 2, 4}));
+    }
+
+    // The experts column becomes X[t][l] = the union over the queries (MODEL.md §9), E =
+    // the largest id + 1 or the given E, streamed into the expert tables.
+    void seedExpertsStored()
+    {
+        const char* const csv = "query_id,token_id,layer_id,experts,attention\n"
+                                "7,3,0,\"[0, 5]\",\"[0, 1, 2]\"\n"
+                                "7,3,1,[2],\"[2, 1, 0]\"\n"
+                                "7,4,0,[5],\"[3, 0]\"\n"
+                                "7,4,1,\"[1, 2]\",[1]\n"
+                                "9,6,0,\"[5, 4]\",[5]\n"
+                                "9,6,1,[],[0]\n"
+                                "9,7,0,[0],\"[6, 2]\"\n"
+                                "9,7,1,\"[2, 6]\",[]\n";
+        const std::string in = writeScratch("seed-experts.csv", csv);
+        auto store = freshStore("experts.sqlite");
+        importSeedCsv(*store, in, named("m"));
+        // by hand: X[0][0] = {0,5} u {4,5} = {0,4,5}; X[0][1] = {2} u {} = {2};
+        //          X[1][0] = {5} u {0} = {0,5};       X[1][1] = {1,2} u {2,6} = {1,2,6}; E = 6 + 1
+        using U = std::vector<uint16_t>;
+        const Trace tr = store->load("m");
+        const ExpertSets& x = tr.experts();
+        QCOMPARE(x.experts(), 7);
+        QCOMPARE(x.steps(), int64_t{2});
+        QCOMPARE(x.layers(), 2);
+        QCOMPARE(x.ids(0, 0), (U{0, 4, 5}));
+        QCOMPARE(x.ids(0, 1), (U{2}));
+        QCOMPARE(x.ids(1, 0), (U{0, 5}));
+        QCOMPARE(x.ids(1, 1), (U{1, 2, 6}));
+        QCOMPARE(store->experts("m"), 7);
+
+        // export writes X[t][l] on every query's row; importing that gives the same sets
+        std::ostringstream out;
+        exportSeedCsv(*store, "m", out);
+        QCOMPARE(QString::fromStdString(out.str()),
+                 QString("query_id,token_id,layer_id,experts,attention\n"
+                         "0,3,0,\"[0, 4, 5]\",\"[0, 1, 2]\"\n"
+                         "0,3,1,[2],\"[2, 1, 0]\"\n"
+                         "0,4,0,\"[0, 5]\",\"[3, 0]\"\n"
+                         "0,4,1,\"[1, 2, 6]\",[1]\n"
+                         "1,6,0,\"[0, 4, 5]\",[5]\n"
+                         "1,6,1,[2],[0]\n"
+                         "1,7,0,\"[0, 5]\",\"[6, 2]\"\n"
+                         "1,7,1,\"[1, 2, 6]\",[]\n"));
+        importSeedCsv(*store, writeScratch("seed-experts-again.csv", out.str()), named("m2"));
+        QVERIFY(store->load("m2").experts() == x);
+
+        // a given E larger than the ids is kept; one too small names the row
+        ImportOptions o = named("m8");
+        o.experts = 8;
+        importSeedCsv(*store, in, o);
+        QCOMPARE(store->experts("m8"), 8);
+        QCOMPARE(store->loadExperts("m8").ids(1, 1), (U{1, 2, 6}));
+        o = named("m6");
+        o.experts = 6;
+        o.shown_name = "e.csv";
+        QCOMPARE(errorOf([&] { importSeedCsv(*store, in, o); }), QString("e.csv:9: expert id 6 >= E = 6 (--experts)"));
+        QVERIFY(!store->find("m6"));
+
+        // no ids anywhere and no E: no expert sets (a dense model's file)
+        importSeedCsv(*store, writeScratch("seed-dense.csv", "query_id,token_id,layer_id,experts,attention\n0,1,0,[],[0]\n"),
+                      named("dense"));
+        QCOMPARE(store->experts("dense"), 0);
+        QVERIFY(store->load("dense").experts().empty());
+    }
+
+    // The long CSV's sequence column: S = 3 sequences with P_s = 2, 5, 0 exported (the column
+    // and sequence_prefill in the comment) and imported back exactly; a hand-written file
+    // without sequence_prefill gives every sequence P.
+    void longCsvSequencesRoundTrip()
+    {
+        TraceMeta m;
+        m.name = "three";
+        m.prefill = 2;
+        m.sequence_prefill = {2, 5, 0};
+        m.steps = 2;
+        m.layers = 2;
+        m.layer_mode = LayerMode::PerLayer;
+        m.kind = RecordKind::Scores;
+        auto store = freshStore("longseq.sqlite");
+        {
+            auto w = store->beginTrace(m, Encoding::SparseF32);
+            Record r;
+            for (int64_t t = 0; t < 2; ++t)
+                for (int32_t s = 0; s < 3; ++s)
+                    for (int32_t l = 0; l < 2; ++l) {
+                        r.step = t;
+                        r.sequence = s;
+                        r.layer = l;
+                        r.index.clear();
+                        r.value.clear();
+                        const int64_t n = m.prefillOf(s) + t;   // sequence 2, step 0: n = 0, empty
+                        for (int64_t i = 0; i < n; ++i)
+                            if ((i + l + s) % 2 == 0) {
+                                r.index.push_back(static_cast<uint32_t>(i));
+                                r.value.push_back(0.25f * static_cast<float>(i + 1) + 0.1f * static_cast<float>(s));
+                            }
+                        w->add(r);
+                    }
+            w->commit();
+        }
+        std::ostringstream out;
+        const int64_t rows = exportLongCsv(*store, "three", out);
+        const std::string text = out.str();
+        QVERIFY2(text.find("\"rows\":" + std::to_string(rows) + ",\"sequence_prefill\":[2,5,0],") != std::string::npos,
+                 text.c_str());
+        // step 0: s0 (n=2) l0 {0}, l1 {1}; s1 (n=5) l0 {1,3}, l1 {0,2,4}; s2 (n=0) nothing
+        const std::string firstRows = "\nstep,sequence,layer,token,score\n"
+                                      "0,0,0,0,0.25\n0,0,1,1,0.5\n"
+                                      "0,1,0,1,0.6\n0,1,0,3,1.1\n0,1,1,0,0.35\n0,1,1,2,0.85\n0,1,1,4,1.35\n"
+                                      "1,0,0,0,0.25\n";
+        QVERIFY2(text.find(firstRows) != std::string::npos, text.c_str());
+        importLongCsv(*store, writeScratch("three.csv", text), named("three-again"));
+        const Trace a = store->load("three"), b = store->load("three-again");
+        QCOMPARE(b.meta().sequence_prefill, (std::vector<int64_t>{2, 5, 0}));
+        QCOMPARE(b.meta().steps, int64_t{2});
+        QCOMPARE(b.meta().layers, 2);
+        QCOMPARE(b.recordCount(), a.recordCount());
+        for (int64_t r = 0; r < a.recordCount(); ++r) {
+            const auto ra = static_cast<size_t>(r);
+            QVERIFY(std::equal(a.indices(ra).begin(), a.indices(ra).end(), b.indices(ra).begin(), b.indices(ra).end()));
+            QVERIFY(std::equal(a.values(ra).begin(), a.values(ra).end(), b.values(ra).begin(), b.values(ra).end()));
+        }
+        std::ostringstream again;
+        exportLongCsv(*store, "three-again", again);
+        std::string expected = text;   // the same file but for the name
+        expected.replace(expected.find("\"name\":\"three\""), 14, "\"name\":\"three-again\"");
+        QCOMPARE(QString::fromStdString(again.str()), QString::fromStdString(expected));
+
+        // hand-written: no sequence_prefill, so S = 1 + the largest sequence and every P_s = P
+        ImportOptions o = named("hand");
+        o.prefill = 3;
+        o.shown_name = "hand.csv";
+        const std::string hand = writeScratch("hand.csv", "step,sequence,layer,token,score\n0,0,0,2,1\n0,2,0,0,0.5\n1,1,0,3,2\n");
+        const TraceSummary h = importLongCsv(*store, hand, o);
+        QCOMPARE(h.meta.sequence_prefill, (std::vector<int64_t>{3, 3, 3}));
+        QCOMPARE(h.meta.steps, int64_t{2});
+        const Trace ht = store->load("hand");
+        QCOMPARE(ht.indices(ht.recordId(1, 1, 0)).size(), size_t{1});
+        QCOMPARE(ht.indices(ht.recordId(1, 1, 0))[0], 3u);
+        QVERIFY(ht.indices(ht.recordId(0, 1, 0)).empty());
+        // errors name the line: a sequence beyond the comment's list, rows out of order
+        o.name = "bad";
+        const std::string beyond = writeScratch("b.csv", "# kvtier trace {\"prefill\":3,\"sequence_prefill\":[3,4]}\n"
+                                                         "step,sequence,layer,token,score\n0,2,0,0,1\n");
+        QCOMPARE(errorOf([&] { importLongCsv(*store, beyond, o); }),
+                 QString("hand.csv:3: sequence 2 >= S = 2 (the kvtier comment's sequence_prefill)"));
+        const std::string order = writeScratch("o.csv", "step,sequence,layer,token,score\n0,1,0,0,1\n0,0,0,1,1\n");
+        QCOMPARE(errorOf([&] { importLongCsv(*store, order, o); }),
+                 QString("hand.csv:3: steps out of order: (t=0, s=0, l=0) after (t=0, s=1, l=0); rows must be grouped "
+                         "by step, then sequence, then layer, ascending"));
+        const std::string noColumn = writeScratch("n.csv", "# kvtier trace {\"prefill\":3,\"sequence_prefill\":[3,4]}\n"
+                                                           "step,layer,token,score\n");
+        QCOMPARE(errorOf([&] { importLongCsv(*store, noColumn, o); }),
+                 QString("hand.csv:2: the kvtier comment lists 2 sequences but the header has no sequence column"));
+        QVERIFY(!store->find("bad"));
     }
 
     void seedCsvErrors_data()
@@ -386,6 +547,8 @@ INSERT INTO records VALUES (7, 1, -1, 'index_u32', 2, x'0000000002000000');
         QTest::newRow("different T") << h + "0,2,0,[],[0]\n0,3,0,[],[0]\n1,5,0,[],[0]\n"
                                      << "bad.csv:4: query 1 has 1 decoded tokens, query 0 has 2";
         QTest::newRow("empty") << h << "bad.csv: no data rows";
+        QTest::newRow("expert id limit") << h + "0,1,0,[],[0]\n0,2,0,\"[3, 4096]\",[0]\n"
+                                         << "bad.csv:3: expert id 4096 exceeds the limit of 4095 (E <= 4096)";
     }
 
     void seedCsvErrors()
