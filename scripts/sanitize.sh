@@ -59,7 +59,7 @@ tsan() {
     -DTBB_DIR="$build/onetbb/install/lib/cmake/TBB" \
     -DKVTIER_WARNINGS_AS_ERRORS=ON -DKVTIER_BUILD_TESTS=ON -DKVTIER_BUILD_BENCH=OFF -DKVTIER_BUILD_GUI=OFF \
     "${launcher[@]}" >/dev/null
-  local tests=(tst_cancel_stress tst_pipeline tst_engine_properties tst_timing tst_selection tst_relevance)
+  local tests=(tst_cancel_stress tst_pipeline tst_engine_properties tst_timing tst_selection tst_selection_fast tst_relevance)
   cmake --build "$build" -j "$jobs" --target "${tests[@]}"
   local regex
   regex="^($(IFS='|'; echo "${tests[*]}"))\$"

@@ -5,7 +5,6 @@
 
 #include <tbb/blocked_range.h>
 #include <tbb/enumerable_thread_specific.h>
-#include <tbb/parallel_invoke.h>
 
 #include <algorithm>
 #include <bit>
@@ -287,8 +286,11 @@ Selection computeSelection(const Trace& trace, const SelectionConfig& c, const J
     for (size_t t = 0; t < T; ++t) s.score_units.offset[t + 1] += s.score_units.offset[t];
     const size_t nScores = s.score_units.offset[T];
     // The large arrays are zero-filled (first touched) by both threads at once.
-    tbb::parallel_invoke([&] { s.score_units.items.resize(nScores); }, [&] { s.score_sum.resize(nScores); },
-                         [&] { s.score_max.resize(nScores); });
+    parallelFor(0, 3, [&](int i) {
+        if (i == 0) s.score_units.items.resize(nScores);
+        else if (i == 1) s.score_sum.resize(nScores);
+        else s.score_max.resize(nScores);
+    }, job);
 
     const size_t blocks = (T + kBlockSteps - 1) / kBlockSteps;
     std::vector<Block> parts(blocks);
@@ -419,8 +421,11 @@ Selection computeSelection(const Trace& trace, const SelectionConfig& c, const J
         pageBase[b + 1] = pageBase[b] + parts[b].pages.size();
         unitBase[b + 1] = unitBase[b] + parts[b].units.size();
     }
-    tbb::parallel_invoke([&] { s.tokens.items.resize(tokBase[blocks]); }, [&] { s.pages.items.resize(pageBase[blocks]); },
-                         [&] { s.step_units.items.resize(unitBase[blocks]); });
+    parallelFor(0, 3, [&](int i) {
+        if (i == 0) s.tokens.items.resize(tokBase[blocks]);
+        else if (i == 1) s.pages.items.resize(pageBase[blocks]);
+        else s.step_units.items.resize(unitBase[blocks]);
+    }, job);
     s.tokens.offset.resize(T * L + 1);
     s.pages.offset.resize(T * L + 1);
     s.step_units.offset.resize(T + 1);
