@@ -36,8 +36,10 @@ declare -A args=(
   [infeasible]="--scenario $samples/default.kvtier.json --set hardware.tiers.0.capacity_bytes=1e10"
   # The paper's simulator defaults on its 4-layer selection trace.
   [paper]="--scenario $samples/paper.kvtier.json"
+  # LRU shown, token 3000 (a heavy hitter) followed: its relevance and tier over time under the heatmap.
+  [follow]="--scenario $samples/default.kvtier.json --policy lru --token 3000"
 )
-order=(default layers three-tiers infeasible paper)
+order=(default layers three-tiers infeasible paper follow)
 [ $# -gt 0 ] && order=("$@")
 for s in "${order[@]}"; do
   [ -n "${args[$s]+x}" ] || { echo "screenshots.sh: unknown state '$s' (known: ${!args[*]})" >&2; exit 2; }

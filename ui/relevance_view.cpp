@@ -410,7 +410,7 @@ void RelevanceView::setTokenDetail(const TokenDetail& d)
         tokenEdit_->setText(QString::number(d.token));
         markFollowed();
     }
-    ty->setLabel(tr("relevance of token %1").arg(d.token));
+    ty->setLabel(tr("relevance"));   // the strip's top label names the token; the axis is short
     for (QCPItemRect* r : tierSpans_)
         plot_->removeItem(r);
     tierSpans_.clear();

@@ -4,6 +4,7 @@
 #include "core/config/data_dir.hpp"
 #include "ui/headless.hpp"
 #include "ui/main_window.hpp"
+#include "ui/start_options.hpp"
 
 #include <QApplication>
 #include <QCommandLineOption>
@@ -69,9 +70,10 @@ int parseCommandLine(int argc, char** argv, CommandLine& cl)
                                     QStringLiteral("N"));
     const QCommandLineOption overwrite(QStringLiteral("overwrite"), QStringLiteral("--export: replace existing files in DIR."));
     const QCommandLineOption policy(QStringLiteral("policy"),
-                                    QStringLiteral("--export, --bench-latency: the policy the placement view shows."),
+                                    QStringLiteral("The policy the placement and bandwidth views show (the window, "
+                                                   "--export, --bench-latency)."),
                                     QStringLiteral("NAME"));
-    const QCommandLineOption token(QStringLiteral("token"), QStringLiteral("--export: follow this token in the relevance view."),
+    const QCommandLineOption token(QStringLiteral("token"), QStringLiteral("Follow this token in the relevance view (the window, --export)."),
                                    QStringLiteral("I"));
     const QCommandLineOption noSweep(QStringLiteral("no-sweep"), QStringLiteral("--export: skip the default sweep."));
     const QCommandLineOption bench(QStringLiteral("bench-latency"),
@@ -198,6 +200,7 @@ int main(int argc, char** argv)
     kvtier::ui::MainWindow w;
     w.fitLayoutToScreen();
     w.show();
+    kvtier::ui::applyOnFirstResult(w, {o.policy, o.token});
     if (!o.scenario.isEmpty()) {
         w.loadScenarioFile(o.scenario, o.overrides);
         if (!db.isEmpty())

@@ -15,6 +15,7 @@
 #include "ui/placement_view.hpp"
 #include "ui/relevance_view.hpp"
 #include "ui/scenario_panel.hpp"
+#include "ui/start_options.hpp"
 #include "ui/theme.hpp"
 #include "ui/units.hpp"
 #include "ui/value_slider.hpp"
@@ -84,6 +85,7 @@ private slots:
     void secondaryTextReadableInBothThemes();
     void longTitlesWrapToThePlot();
     void emptyViewsSayWhy();
+    void startOptionsShowPolicyAndToken();
 
 private:
     std::unique_ptr<MainWindow> open(const nlohmann::json& overrides, const char* trace);
@@ -584,6 +586,40 @@ void TestGuiViews::emptyViewsSayWhy()
     QVERIFY(waitCurrent(w));
     for (PlotView* v : w.resultViews())
         QVERIFY2(v->placeholder().isEmpty(), qPrintable(v->viewId()));
+}
+
+void TestGuiViews::startOptionsShowPolicyAndToken()
+{
+    // `kvtier --policy lru --token 10`: applied once the first complete result is in.
+    nlohmann::json sc = base_;
+    const QString file = dir_.filePath(QStringLiteral("start.kvtier.json"));
+    std::ofstream(file.toStdString()) << sc.dump(2);
+    {
+        errors_.clear();
+        MainWindow w;
+        w.resize(1400, 900);
+        w.show();
+        applyOnFirstResult(w, {QStringLiteral("lru"), 10});
+        QVERIFY(w.loadScenarioFile(file));
+        QVERIFY(QTest::qWaitFor([&] { return w.relevanceView()->followedToken() == 10; }, 60000));
+        QCOMPARE(w.policyCombo()->currentData().toString(), QStringLiteral("lru"));
+        QVERIFY(waitCurrent(w));
+        QCOMPARE(w.lastOutput()->view.policy, std::string("lru"));
+        QVERIFY2(errors_.isEmpty(), qPrintable(errors_.join(QLatin1Char('\n'))));
+    }
+    {
+        // A policy the scenario does not run, a token past the trace: one line each, nothing changed.
+        errors_.clear();
+        MainWindow w;
+        w.resize(1400, 900);
+        w.show();
+        applyOnFirstResult(w, {QStringLiteral("arc"), 1000000});
+        QVERIFY(w.loadScenarioFile(file));
+        QVERIFY(QTest::qWaitFor([&] { return errors_.size() >= 2; }, 60000));
+        QCOMPARE(errors_[0], QStringLiteral("--policy arc: the scenario does not run this policy (it runs: first-fit, lru, belady)"));
+        QVERIFY2(errors_[1].startsWith(QStringLiteral("--token 1000000: trace 'small' has tokens 0 to ")), qPrintable(errors_[1]));
+        QCOMPARE(w.relevanceView()->followedToken(), qint64(-1));
+    }
 }
 
 int main(int argc, char** argv) { return runGuiSuite<TestGuiViews>(argc, argv, "tst_gui_views"); }

@@ -1,0 +1,48 @@
+#include "ui/start_options.hpp"
+
+#include "ui/error_sink.hpp"
+#include "ui/main_window.hpp"
+#include "ui/relevance_view.hpp"
+
+#include <QComboBox>
+#include <QStringList>
+
+#include <memory>
+
+namespace kvtier::ui {
+
+void applyOnFirstResult(MainWindow& w, const StartView& view)
+{
+    if (view.policy.isEmpty() && view.token < 0)
+        return;
+    auto connection = std::make_shared<QMetaObject::Connection>();
+    *connection = QObject::connect(&w, &MainWindow::analysisShown, &w, [&w, view, connection](const AnalysisOutputPtr& out) {
+        if (!out || out->partial)
+            return;
+        QObject::disconnect(*connection);
+        if (!view.policy.isEmpty()) {
+            QComboBox* combo = w.policyCombo();
+            const int i = combo->findData(view.policy);
+            if (i < 0) {
+                QStringList names;
+                for (int k = 0; k < combo->count(); ++k)
+                    names << combo->itemData(k).toString();
+                ErrorSink::instance().report(&w, QObject::tr("Policy not shown"),
+                                             QObject::tr("--policy %1: the scenario does not run this policy (it runs: %2)")
+                                                 .arg(view.policy, names.join(QStringLiteral(", "))));
+            } else {
+                combo->setCurrentIndex(i);
+            }
+        }
+        if (view.token >= 0 && !w.relevanceView()->followToken(view.token)) {
+            const auto& meta = out->result->trace->meta();
+            ErrorSink::instance().report(&w, QObject::tr("Token not followed"),
+                                         QObject::tr("--token %1: trace '%2' has tokens 0 to %3")
+                                             .arg(view.token)
+                                             .arg(QString::fromStdString(meta.name))
+                                             .arg(meta.prefill + meta.steps - 1));
+        }
+    });
+}
+
+} // namespace kvtier::ui

@@ -1,0 +1,22 @@
+#pragma once
+// What the window's command line asks to show once the first result is in: the policy the
+// placement and bandwidth views show (`kvtier --policy lru`) and a token the relevance view
+// follows (`kvtier --token 5000`), so a state can be opened, shared and screenshotted
+// without clicking.
+#include <QString>
+
+namespace kvtier::ui {
+
+class MainWindow;
+
+struct StartView {
+    QString policy;        // empty: the scenario's first policy
+    qint64 token = -1;     // < 0: none
+};
+
+// Applies `view` when `w` shows its first complete result. A policy the scenario does not
+// run, or a token outside the trace, is reported through the ErrorSink in one line and
+// left as it is.
+void applyOnFirstResult(MainWindow& w, const StartView& view);
+
+} // namespace kvtier::ui
