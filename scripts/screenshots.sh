@@ -24,20 +24,21 @@ for tool in Xvfb import convert; do
 done
 samples="$root/sample_traces"
 
-# state -> the window's arguments. Each state shows items of docs/GUI.md.
+# state -> the window's arguments. Each state shows items of docs/GUI.md; `--view` picks the
+# tab in front where the views are tabs (1366x768), so the state's view is the one shown.
 declare -A args=(
   # The first launch: 14 policies on the long-context sample, placement matters.
   [default]="--scenario $samples/default.kvtier.json"
   # A per-layer trace (32 layers): the layer selector, views stating what they aggregate.
-  [layers]="--scenario $samples/layers32.kvtier.json"
+  [layers]="--scenario $samples/layers32.kvtier.json --view placement"
   # Three tiers (HBM, host DDR5, CXL), each in its own colour in every view.
-  [three-tiers]="--scenario $samples/default.kvtier.json --set hardware=h100-ddr5-cxl"
+  [three-tiers]="--scenario $samples/default.kvtier.json --set hardware=h100-ddr5-cxl --view placement"
   # An infeasible value: the banner names it and its fix; the views keep the last feasible result.
   [infeasible]="--scenario $samples/default.kvtier.json --set hardware.tiers.0.capacity_bytes=1e10"
   # The paper's simulator defaults on its 4-layer selection trace.
   [paper]="--scenario $samples/paper.kvtier.json"
   # LRU shown, token 3000 (a heavy hitter) followed: its relevance and tier over time under the heatmap.
-  [follow]="--scenario $samples/default.kvtier.json --policy lru --token 3000"
+  [follow]="--scenario $samples/default.kvtier.json --policy lru --token 3000 --view relevance"
 )
 order=(default layers three-tiers infeasible paper follow)
 [ $# -gt 0 ] && order=("$@")

@@ -274,6 +274,18 @@ QList<PlotView*> MainWindow::resultViews() const
     return {comparison_, placement_, bandwidth_, relevance_};
 }
 
+bool MainWindow::bringViewToFront(const QString& id)
+{
+    for (PlotView* v : views())
+        if (v->viewId() == id) {
+            for (QTabWidget* group : {tabs_, topLeft_, topRight_, bottomLeft_, bottomRight_})
+                if (const int i = group->indexOf(v); i >= 0)
+                    group->setCurrentIndex(i);
+            return true;
+        }
+    return false;
+}
+
 void MainWindow::buildLayout()
 {
     panel_ = new ScenarioPanel(presets_, this);

@@ -87,6 +87,10 @@ public:
     QList<PlotView*> views() const;
     // The views an analysis fills (the sweep has results of its own).
     QList<PlotView*> resultViews() const;
+    // Brings the view with this id (comparison, placement, bandwidth, relevance, sweep) to
+    // the front of its tab group (the grid's or, on small screens, the one row of tabs).
+    // False when no view has that id.
+    bool bringViewToFront(const QString& id);
     AnalysisController* controller() const { return controller_; }
     JobRunner* libraryJobs() const;
     TraceLibrary* library() const { return library_; }

@@ -13,8 +13,12 @@ namespace kvtier::ui {
 
 void applyOnFirstResult(MainWindow& w, const StartView& view)
 {
-    if (view.policy.isEmpty() && view.token < 0)
+    if (view.policy.isEmpty() && view.token < 0 && view.view.isEmpty())
         return;
+    if (!view.view.isEmpty() && !w.bringViewToFront(view.view))
+        ErrorSink::instance().report(&w, QObject::tr("No such view"),
+                                     QObject::tr("--view %1: the views are comparison, placement, bandwidth, relevance and sweep")
+                                         .arg(view.view));
     auto connection = std::make_shared<QMetaObject::Connection>();
     *connection = QObject::connect(&w, &MainWindow::analysisShown, &w, [&w, view, connection](const AnalysisOutputPtr& out) {
         if (!out || out->partial)

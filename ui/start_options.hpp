@@ -1,7 +1,7 @@
 #pragma once
 // What the window's command line asks to show once the first result is in: the policy the
-// placement and bandwidth views show (`kvtier --policy lru`) and a token the relevance view
-// follows (`kvtier --token 5000`), so a state can be opened, shared and screenshotted
+// placement and bandwidth views show (`kvtier --policy lru`), a token the relevance view
+// follows (`kvtier --token 3000`) and the view in front (`kvtier --view relevance`), so a state can be opened, shared and screenshotted
 // without clicking.
 #include <QString>
 
@@ -12,6 +12,7 @@ class MainWindow;
 struct StartView {
     QString policy;        // empty: the scenario's first policy
     qint64 token = -1;     // < 0: none
+    QString view;          // a view to bring to the front (MainWindow::bringViewToFront); empty: none
 };
 
 // Applies `view` when `w` shows its first complete result. A policy the scenario does not

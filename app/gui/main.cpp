@@ -24,6 +24,7 @@ struct CommandLine {
     enum Mode { Gui, Export, Bench } mode = Gui;
     kvtier::ui::HeadlessOptions options;
     QString db;
+    QString view;   // the window: the view in front
 };
 
 QStringList argumentsOf(int argc, char** argv)
@@ -75,6 +76,10 @@ int parseCommandLine(int argc, char** argv, CommandLine& cl)
                                     QStringLiteral("NAME"));
     const QCommandLineOption token(QStringLiteral("token"), QStringLiteral("Follow this token in the relevance view (the window, --export)."),
                                    QStringLiteral("I"));
+    const QCommandLineOption view(QStringLiteral("view"),
+                                  QStringLiteral("The window: the view in front (comparison, placement, bandwidth, relevance, "
+                                                 "sweep), in the grid's tabs or the one row of tabs on a small screen."),
+                                  QStringLiteral("NAME"));
     const QCommandLineOption noSweep(QStringLiteral("no-sweep"), QStringLiteral("--export: skip the default sweep."));
     const QCommandLineOption bench(QStringLiteral("bench-latency"),
                                    QStringLiteral("Time the views' updates on a database or scenario and exit."));
@@ -82,7 +87,7 @@ int parseCommandLine(int argc, char** argv, CommandLine& cl)
                                    QStringLiteral("NAME"));
     const QCommandLineOption runs(QStringLiteral("runs"), QStringLiteral("--bench-latency: runs per measurement (default 21)."),
                                   QStringLiteral("N"));
-    p.addOptions({help, version, scenario, set, exportDir, size, fontPt, overwrite, policy, token, noSweep, bench, trace, runs});
+    p.addOptions({help, version, scenario, set, exportDir, size, fontPt, overwrite, policy, token, view, noSweep, bench, trace, runs});
     p.addPositionalArgument(QStringLiteral("DATABASE"), QStringLiteral("A kvtier trace database to open."),
                             QStringLiteral("[DATABASE]"));
 
@@ -117,6 +122,7 @@ int parseCommandLine(int argc, char** argv, CommandLine& cl)
     o.scenario = p.value(scenario);
     o.overrides = p.values(set);
     o.policy = p.value(policy);
+    cl.view = p.value(view);
     o.trace = p.value(trace);
     o.sweep = !p.isSet(noSweep);
     if (p.isSet(runs)) {
@@ -200,7 +206,7 @@ int main(int argc, char** argv)
     kvtier::ui::MainWindow w;
     w.fitLayoutToScreen();
     w.show();
-    kvtier::ui::applyOnFirstResult(w, {o.policy, o.token});
+    kvtier::ui::applyOnFirstResult(w, {o.policy, o.token, cl.view});
     if (!o.scenario.isEmpty()) {
         w.loadScenarioFile(o.scenario, o.overrides);
         if (!db.isEmpty())

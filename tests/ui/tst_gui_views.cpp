@@ -16,6 +16,7 @@
 #include "ui/relevance_view.hpp"
 #include "ui/scenario_panel.hpp"
 #include "ui/start_options.hpp"
+#include "ui/sweep_view.hpp"
 #include "ui/theme.hpp"
 #include "ui/units.hpp"
 #include "ui/value_slider.hpp"
@@ -33,6 +34,7 @@
 #include <QSplitter>
 #include <QStyle>
 #include <QStandardPaths>
+#include <QTabWidget>
 #include <QTemporaryDir>
 #include <QTest>
 #include <qcustomplot.h>
@@ -599,7 +601,11 @@ void TestGuiViews::startOptionsShowPolicyAndToken()
         MainWindow w;
         w.resize(1400, 900);
         w.show();
-        applyOnFirstResult(w, {QStringLiteral("lru"), 10});
+        applyOnFirstResult(w, {QStringLiteral("lru"), 10, QStringLiteral("sweep")});
+        // The view in front at once: the sweep's tab (beside the comparison in the grid).
+        auto* group = qobject_cast<QTabWidget*>(w.sweepView()->parentWidget()->parentWidget());
+        QVERIFY(group);
+        QCOMPARE(group->currentWidget(), static_cast<QWidget*>(w.sweepView()));
         QVERIFY(w.loadScenarioFile(file));
         QVERIFY(QTest::qWaitFor([&] { return w.relevanceView()->followedToken() == 10; }, 60000));
         QCOMPARE(w.policyCombo()->currentData().toString(), QStringLiteral("lru"));
@@ -613,7 +619,9 @@ void TestGuiViews::startOptionsShowPolicyAndToken()
         MainWindow w;
         w.resize(1400, 900);
         w.show();
-        applyOnFirstResult(w, {QStringLiteral("arc"), 1000000});
+        applyOnFirstResult(w, {QStringLiteral("arc"), 1000000, QStringLiteral("heatmap")});
+        QCOMPARE(errors_.value(0), QStringLiteral("--view heatmap: the views are comparison, placement, bandwidth, relevance and sweep"));
+        errors_.clear();
         QVERIFY(w.loadScenarioFile(file));
         QVERIFY(QTest::qWaitFor([&] { return errors_.size() >= 2; }, 60000));
         QCOMPARE(errors_[0], QStringLiteral("--policy arc: the scenario does not run this policy (it runs: first-fit, lru, belady)"));
