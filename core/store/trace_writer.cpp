@@ -133,11 +133,11 @@ public:
                         "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
     }
 
-    ~SqlTraceWriter() override   // finalize before the scope rolls back
+    ~SqlTraceWriter() override   // finalize the statements before the scope rolls back
     {
         insert_.reset();
         expertInsert_.reset();
-    }   // finalize before the scope rolls back
+    }
 
     void add(const Record& r) override
     {
