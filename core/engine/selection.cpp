@@ -9,7 +9,6 @@
 #include <algorithm>
 #include <bit>
 #include <cmath>
-#include <cstring>
 #include <functional>
 
 namespace kvtier {
@@ -372,9 +371,10 @@ Selection computeSelection(const Trace& trace, const SelectionConfig& c, const J
                 if (g == 1 && slots == 1) {
                     auto idx = trace.indices(rec(t, 0));
                     auto val = trace.values(rec(t, 0));
-                    std::memcpy(su, idx.data(), idx.size() * sizeof(uint32_t));
-                    std::memcpy(ss, val.data(), val.size() * sizeof(float));
-                    std::memcpy(sm, val.data(), val.size() * sizeof(float));
+                    // std::copy: an empty record may have null data, which memcpy may not be given.
+                    std::copy(idx.begin(), idx.end(), su);
+                    std::copy(val.begin(), val.end(), ss);
+                    std::copy(val.begin(), val.end(), sm);
                 } else if (g == 1) {
                     sc.slotIndex.clear();
                     sc.slotValue.clear();
