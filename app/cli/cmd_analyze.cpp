@@ -24,6 +24,7 @@ nlohmann::json toJson(const AnalysisResult& r)
     json j;
     j["trace"] = {{"db", r.scenario.trace_db}, {"name", r.scenario.trace_name}};
     j["steps"] = lay.steps;
+    j["sequences"] = lay.sequences();
     j["layers"] = r.scenario.model.layers;
     j["batch"] = r.scenario.batch;
     j["observe_scores"] = toString(r.scenario.observe_scores);
@@ -69,6 +70,19 @@ nlohmann::json toJson(const AnalysisResult& r)
             for (size_t m = 0; m < t.tier_totals.size(); ++m)
                 tiers[m]["expert_read_bytes"] = t.tier_totals[m].expert_read_bytes;
         p["tiers"] = tiers;
+        if (!t.sequences.empty()) {
+            json seqs = json::array();
+            for (size_t s = 0; s < t.sequences.size(); ++s) {
+                const SequenceTotals& q = t.sequences[s];
+                seqs.push_back({{"sequence", s},
+                                {"prefill", lay.prefillOf(static_cast<int32_t>(s))},
+                                {"hbm_hit_ratio", q.hbmHitRatio()},
+                                {"kv_read_bytes", q.kv_read_bytes},
+                                {"migrated_bytes", q.migrated_bytes},
+                                {"time_share", q.time_share}});
+            }
+            p["per_sequence"] = seqs;
+        }
         pols.push_back(p);
     }
     j["policies"] = pols;
@@ -83,7 +97,8 @@ void printTable(const AnalysisResult& r)
     const auto& s = r.scenario;
     const auto& lay = r.selection->layout;
     if (s.model.experts > 0) std::printf("%s\n", expertsNote(r).c_str());
-    std::printf("trace %s (%s): P=%lld T=%lld L=%d, %s, batch %lld\n", s.trace_name.c_str(), s.trace_db.c_str(),
+    std::printf("trace %s (%s): %sP=%lld T=%lld L=%d, %s, batch %lld\n", s.trace_name.c_str(), s.trace_db.c_str(),
+                lay.sequences() > 1 ? ("S=" + std::to_string(lay.sequences()) + " sequences, P_0=").c_str() : "",
                 static_cast<long long>(lay.prefill), static_cast<long long>(lay.steps), s.model.layers,
                 r.trace->meta().layer_mode == LayerMode::Aggregated ? "aggregated" : "per-layer",
                 static_cast<long long>(s.batch));
@@ -109,6 +124,20 @@ void printTable(const AnalysisResult& r)
         std::printf("%-22s %-7s %12.4f %12.1f %9.4f %12.4f %8.3f\n", o.info.name.c_str(),
                     o.info.online ? "online" : "oracle", t.timePerToken() * 1e3, t.throughput(), t.hbmHitRatio(),
                     t.migrated_bytes / 1e9, o.gapToBound);
+    }
+    if (lay.sequences() > 1) {
+        // A batch (MODEL.md §8): each sequence's share of the time and its HBM hit ratio.
+        std::printf("\nper sequence: time share %% / HBM hit ratio\n%-10s %8s", "sequence", "prefill");
+        for (const auto& o : r.policies) std::printf(" %15.15s", o.info.name.c_str());
+        std::printf("\n");
+        for (int32_t q = 0; q < lay.sequences(); ++q) {
+            std::printf("%-10d %8lld", q, static_cast<long long>(lay.prefillOf(q)));
+            for (const auto& o : r.policies) {
+                const SequenceTotals& x = o.timing->sequences[static_cast<size_t>(q)];
+                std::printf("   %5.1f / %5.3f", 100 * x.time_share, x.hbmHitRatio());
+            }
+            std::printf("\n");
+        }
     }
     if (r.migration_bound) std::printf("\n");
     printHeavyBounds(r);

@@ -191,7 +191,8 @@ private:
         // are the steps [wBegin, wEnd) (no divisions in the loop).
         const int64_t first = lay.pageOf(u) * lay.page_tokens;
         const int64_t g = lay.page_tokens;
-        const int64_t wBegin = first - lay.prefill, wEnd = wBegin + g;
+        const int64_t P = lay.prefillOf(lay.sequenceOf(u));   // the unit's sequence's prefill
+        const int64_t wBegin = first - P, wEnd = wBegin + g;
         const size_t S = static_cast<size_t>(lay.slot_count);
         double V[16] = {}, NV[16] = {};
         for (size_t m = 0; m < M; ++m) {
@@ -207,7 +208,7 @@ private:
             for (int64_t t = c + 1; t < T; ++t, r += S) {
                 const double* rc = &rc_[r * 2];
                 const double* wc = &wc_[r * 2];
-                const auto s = static_cast<double>(std::min(g, lay.prefill + t - first));
+                const auto s = static_cast<double>(std::min(g, P + t - first));
                 const double a0 = v1 + s * (rc[1] + wc[0]);   // arrive in tier 0 from tier 1
                 const double a1 = v0 + s * (rc[0] + wc[1]);
                 const bool p0 = a0 < v0, p1 = a1 < v1;
@@ -234,7 +235,7 @@ private:
             for (int64_t t = c + 1; t < T; ++t, r += S) {
                 const double* rc = &rc_[r * M];
                 const double* wc = &wc_[r * M];
-                const auto s = static_cast<double>(std::min(g, lay.prefill + t - first));
+                const auto s = static_cast<double>(std::min(g, P + t - first));
                 double readTok = 0;
                 if (ri < reads.size() && reads[ri].t == t) readTok = reads[ri++].tokens;
                 const double w = t >= wBegin && t < wEnd ? 1.0 : 0.0;

@@ -47,11 +47,8 @@ TierZeroSchedule scheduleFromPlacement(const PlacementResult& p)
     }
     for (int64_t t = 0; t < lay.steps; ++t) {
         for (const Move& mv : p.moves.row(static_cast<size_t>(t))) fast[mv.unit] = mv.to == 0;
-        if (lay.newPageAt(t))
-            for (int32_t l = 0; l < lay.slot_count; ++l) {
-                const uint32_t u = lay.unit(lay.pageOfNewToken(t), l);
-                fast[u] = p.created_tier[u] == 0;
-            }
+        for (int64_t u = lay.unitsBefore(t); u < lay.unitsBefore(t + 1); ++u)
+            fast[static_cast<size_t>(u)] = p.created_tier[static_cast<size_t>(u)] == 0;
         const int64_t exist = lay.unitsBefore(t + 1);
         for (int64_t u = 0; u < exist; ++u) s.set(static_cast<uint32_t>(u), t, fast[static_cast<size_t>(u)]);
     }

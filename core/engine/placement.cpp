@@ -1,6 +1,7 @@
 #include "core/engine/placement.hpp"
 
 #include "core/model/error.hpp"
+#include "core/policies/policy_per_sequence.hpp"
 
 #include <algorithm>
 #include <stdexcept>
@@ -13,7 +14,7 @@ class Simulator {
 public:
     Simulator(const Selection& sel, const PlacementConfig& cfg, const std::string& policyName)
         : sel_(sel), lay_(sel.layout), cfg_(cfg), name_(policyName),
-          M_(static_cast<int32_t>(cfg.capacity_units.size()))
+          M_(static_cast<int32_t>(cfg.capacity_units.size())), S_(sel.layout.sequences())
     {
         const auto total = static_cast<size_t>(lay_.totalUnits());
         loc_.assign(total, kNone);
@@ -72,6 +73,12 @@ public:
         r.created_tier.assign(loc_.size(), kNone);
         r.home_tier.assign(loc_.size(), kNone);
         r.fast_units.assign(static_cast<size_t>(T), 0);
+        r.sequences = S_;
+        if (S_ > 1) {
+            r.sequence_read.assign(static_cast<size_t>(S_ * M_), 0.0);
+            r.sequence_migrated.assign(static_cast<size_t>(S_), 0.0);
+            r.sequence_step.assign(static_cast<size_t>(T * S_), 0.0);
+        }
         r.moves.items.clear();
         r.moves.offset.assign(1, 0);
 
@@ -96,11 +103,9 @@ public:
         std::vector<uint32_t> evicted;
         for (int64_t t = 0; t < T; ++t) {
             if ((t & 63) == 0) job.check();
-            const int64_t n = lay_.prefill + t;
             const int64_t before = lay_.unitsBefore(t);
             newUnits.clear();
-            if (lay_.newPageAt(t))
-                for (int32_t l = 0; l < slots; ++l) newUnits.push_back(lay_.unit(lay_.pageOfNewToken(t), l));
+            for (int64_t u = before; u < lay_.unitsBefore(t + 1); ++u) newUnits.push_back(static_cast<uint32_t>(u));
 
             plan.clear();
             const int64_t fastCount = cnt(0);
@@ -128,7 +133,7 @@ public:
                 bug(t, "tier 0 would hold " + std::to_string(after) + " units, capacity " + std::to_string(cap(0)));
             cnt(0) = after;
             for (uint32_t u : plan.evict) {
-                const double s = static_cast<double>(lay_.tokensIn(lay_.pageOf(u), n));
+                const auto s = static_cast<double>(lay_.unitTokens(u, t));
                 fast_[u] = 0;
                 uint8_t to;
                 if (cfg_.inclusive) {
@@ -139,32 +144,36 @@ public:
                     traffic(u, 0).mig_read += s;
                     traffic(u, to).mig_write += s;
                     r.migrated_tokens += s;
+                    sequenceMoved(r, u, t, 2 * s);
                 }
                 loc_[u] = to;
                 r.moves.items.push_back({u, 0, to});
             }
             for (uint32_t u : plan.promote) {
-                const double s = static_cast<double>(lay_.tokensIn(lay_.pageOf(u), n));
+                const auto s = static_cast<double>(lay_.unitTokens(u, t));
                 const uint8_t from = cfg_.inclusive ? home_[u] : loc_[u];
                 fast_[u] = 1;
                 loc_[u] = 0;
                 traffic(u, from).mig_read += s;
                 traffic(u, 0).mig_write += s;
                 r.migrated_tokens += s;
+                sequenceMoved(r, u, t, 2 * s);
                 r.moves.items.push_back({u, from, 0});
             }
             r.moves.offset.push_back(r.moves.items.size());
             r.fast_units[static_cast<size_t>(t)] = cnt(0);
 
-            // 2. Reads of the selected pages, from where they live now.
-            for (int32_t l = 0; l < slots; ++l) {
-                const size_t row = sel_.row(t, l);
-                for (uint32_t page : sel_.pages.row(row)) {
-                    const uint32_t u = lay_.unit(page, l);
-                    const auto s = static_cast<double>(lay_.tokensIn(page, n));
-                    SlotTraffic* base = &r.traffic[row * static_cast<size_t>(M_)];
-                    if (fast_[u] && cfg_.inclusive) base[home_[u]].flex_read += s;
-                    else base[loc_[u]].kv_read += s;
+            // 2. Reads of the selected pages (the step's read units, every sequence and
+            //    slot), from where they live now.
+            for (uint32_t u : sel_.step_units.row(static_cast<size_t>(t))) {
+                const auto s = static_cast<double>(lay_.unitTokens(u, t));
+                SlotTraffic* base = &r.traffic[sel_.row(t, lay_.slotOf(u)) * static_cast<size_t>(M_)];
+                if (fast_[u] && cfg_.inclusive) base[home_[u]].flex_read += s;
+                else base[loc_[u]].kv_read += s;
+                if (S_ > 1) {
+                    const auto q = static_cast<size_t>(lay_.sequenceOf(u));
+                    r.sequence_read[q * static_cast<size_t>(M_) + (fast_[u] ? 0 : loc_[u])] += s;
+                    r.sequence_step[static_cast<size_t>(t) * static_cast<size_t>(S_) + q] += s;
                 }
             }
 
@@ -176,9 +185,10 @@ public:
                 const bool admit = std::find(plan.admit_new.begin(), plan.admit_new.end(), u) != plan.admit_new.end();
                 create(u, admit, t, r);
             }
-            const int64_t page = lay_.pageOfNewToken(t);
+            for (int32_t q = 0; q < S_; ++q)
             for (int32_t l = 0; l < slots; ++l) {
-                const uint32_t u = lay_.unit(page, l);
+                const uint32_t u = lay_.newTokenUnit(q, t, l);
+                if (S_ > 1) r.sequence_step[static_cast<size_t>(t) * static_cast<size_t>(S_) + static_cast<size_t>(q)] += 1;
                 if (cfg_.inclusive) {
                     if (fast_[u]) traffic(u, 0).write += 1;
                     traffic(u, home_[u]).write += 1;
@@ -196,6 +206,16 @@ public:
     }
 
 private:
+    // A batch's per-sequence books (MODEL.md §8): tokens a migration of unit u moved
+    // (read and written) at step t.
+    void sequenceMoved(PlacementResult& r, uint32_t u, int64_t t, double tokens) const
+    {
+        if (S_ == 1) return;
+        const auto q = static_cast<size_t>(lay_.sequenceOf(u));
+        r.sequence_migrated[q] += tokens / 2;
+        r.sequence_step[static_cast<size_t>(t) * static_cast<size_t>(S_) + q] += tokens;
+    }
+
     // Step t's observation. ObserveScores::Read keeps the scores of the units step t read
     // (both lists ascending: one merge); the selection holds every scored unit.
     StepObservation observation(int64_t t)
@@ -235,6 +255,7 @@ private:
     const PlacementConfig& cfg_;
     std::string name_;
     int32_t M_;
+    int32_t S_;
     std::vector<uint8_t> loc_, home_, fast_;
     std::vector<int64_t> count_;
     std::vector<uint32_t> seenUnits_;          // step t's scored units that it read
@@ -280,7 +301,10 @@ PlacementResult runPlacement(const Selection& selection, const PolicyEntry& poli
     ctx.future = policy.info.online ? nullptr : &selection;
     // Every caller gets the same defaults and range checks: those of the policy's ParamSpecs.
     const PolicyParams resolved = resolveParams(policy.info, params, "policy '" + policy.info.name + "'");
-    auto instance = policy.make(ctx, resolved);
+    // In a batch, a policy about positions in one context runs once per sequence (MODEL.md §8).
+    auto instance = selection.layout.sequences() > 1 && policy.info.per_sequence
+                        ? makePerSequence(policy, ctx, resolved)
+                        : policy.make(ctx, resolved);
 
     PlacementResult r;
     r.policy = policy.info.name;
@@ -313,11 +337,9 @@ std::vector<uint8_t> locationsAt(const PlacementResult& p, int64_t t)
     for (int64_t u = 0; u < prefillUnits; ++u) loc[static_cast<size_t>(u)] = p.created_tier[static_cast<size_t>(u)];
     for (int64_t s = 0; s <= t && s < p.layout.steps; ++s) {
         for (const Move& mv : p.moves.row(static_cast<size_t>(s))) loc[mv.unit] = mv.to;
-        if (s < t && p.layout.newPageAt(s))
-            for (int32_t l = 0; l < p.layout.slot_count; ++l) {
-                const uint32_t u = p.layout.unit(p.layout.pageOfNewToken(s), l);
-                loc[u] = p.created_tier[u];
-            }
+        if (s < t)
+            for (int64_t u = p.layout.unitsBefore(s); u < p.layout.unitsBefore(s + 1); ++u)
+                loc[static_cast<size_t>(u)] = p.created_tier[static_cast<size_t>(u)];
     }
     return loc;
 }

@@ -40,6 +40,14 @@ struct PlacementResult {
     Csr<Move> moves;                      // row t: moves applied at the start of step t
     std::vector<int64_t> fast_units;      // per step: units in tier 0 after the step's migrations
     double migrated_tokens = 0;           // per layer slot, summed
+    // A batch's per-sequence books (MODEL.md §8), empty for one sequence; tokens per layer
+    // slot, summed over slots. Reads count where the unit is (tier 0 when it has a copy
+    // there, whatever the route).
+    int32_t sequences = 1;
+    std::vector<double> sequence_read;      // s * tiers + m: KV tokens sequence s read from tier m
+    std::vector<double> sequence_migrated;  // per s: tokens of its units moved
+    std::vector<double> sequence_step;      // t * S + s: KV tokens sequence s moved at step t
+                                            // (reads, writes, migrations read and written)
 
     const SlotTraffic& at(size_t row, int32_t m) const { return traffic[row * static_cast<size_t>(tiers) + static_cast<size_t>(m)]; }
 };

@@ -35,7 +35,7 @@ std::vector<uint8_t> tokenSelected(const Selection& sel, uint32_t token, int32_t
     for (int64_t t = 0; t < lay.steps; ++t)
         for (int32_t l = 0; l < lay.slot_count; ++l) {
             if (layer >= 0 && l != layer && lay.slot_count > 1) continue;
-            auto row = sel.tokens.row(sel.row(t, l));
+            auto row = sel.tokens.row(sel.recordRow(t, 0, l));
             if (std::binary_search(row.begin(), row.end(), token)) out[static_cast<size_t>(t)] = 1;
         }
     return out;
@@ -66,10 +66,10 @@ RelevanceStats relevanceStats(const Selection& sel, int64_t maxBin, const JobCon
     for (int64_t t = 0; t < T; ++t) {
         double turnover = 0, selected = 0;
         for (int32_t l = 0; l < lay.slot_count; ++l) {
-            auto cur = sel.tokens.row(sel.row(t, l));
+            auto cur = sel.tokens.row(sel.recordRow(t, 0, l));
             selected += static_cast<double>(cur.size());
             if (t == 0 || cur.empty()) continue;
-            auto prev = sel.tokens.row(sel.row(t - 1, l));
+            auto prev = sel.tokens.row(sel.recordRow(t - 1, 0, l));
             size_t fresh = 0, j = 0;
             for (uint32_t x : cur) {
                 while (j < prev.size() && prev[j] < x) ++j;
@@ -98,7 +98,7 @@ RelevanceStats relevanceStats(const Selection& sel, int64_t maxBin, const JobCon
                 runStart[tok] = -1;
             };
             for (int64_t t = 0; t < T; ++t) {
-                for (uint32_t x : sel.tokens.row(sel.row(t, l))) {
+                for (uint32_t x : sel.tokens.row(sel.recordRow(t, 0, l))) {
                     const int64_t prev = last[x];
                     if (prev >= 0) {
                         const int64_t dist = t - prev;

@@ -51,24 +51,20 @@ ScheduleProblem makeScheduleProblem(const Selection& sel, const TimingConfig& c,
 
     p.created.assign(static_cast<size_t>(p.units), -1);
     for (int64_t t = 0; t < lay.steps; ++t)
-        if (lay.newPageAt(t))
-            for (int32_t l = 0; l < lay.slot_count; ++l)
-                p.created[lay.unit(lay.pageOfNewToken(t), l)] = static_cast<int32_t>(t);
+        for (int64_t u = lay.unitsBefore(t); u < lay.unitsBefore(t + 1); ++u)
+            p.created[static_cast<size_t>(u)] = static_cast<int32_t>(t);
 
     // Read events per unit: count, then fill (steps ascend, so every row is sorted).
     std::vector<size_t> count(static_cast<size_t>(p.units) + 1, 0);
     for (int64_t t = 0; t < lay.steps; ++t)
-        for (int32_t l = 0; l < lay.slot_count; ++l)
-            for (uint32_t page : sel.pages.row(sel.row(t, l))) count[lay.unit(page, l) + 1]++;
+        for (uint32_t u : sel.step_units.row(static_cast<size_t>(t))) count[u + 1]++;
     for (size_t u = 0; u < static_cast<size_t>(p.units); ++u) count[u + 1] += count[u];
     p.reads.offset = count;
     p.reads.items.resize(count.back());
     std::vector<size_t> fill(count.begin(), count.end() - 1);
     for (int64_t t = 0; t < lay.steps; ++t)
-        for (int32_t l = 0; l < lay.slot_count; ++l)
-            for (uint32_t page : sel.pages.row(sel.row(t, l)))
-                p.reads.items[fill[lay.unit(page, l)]++] = {
-                    static_cast<int32_t>(t), static_cast<int32_t>(lay.tokensIn(page, lay.prefill + t))};
+        for (uint32_t u : sel.step_units.row(static_cast<size_t>(t)))
+            p.reads.items[fill[u]++] = {static_cast<int32_t>(t), static_cast<int32_t>(lay.unitTokens(u, t))};
     return p;
 }
 

@@ -36,9 +36,12 @@ struct ScheduleProblem {
         return static_cast<size_t>(t) * static_cast<size_t>(layout.slot_count) + static_cast<size_t>(slot);
     }
     // Tokens a migration of unit u at step t moves (its tokens that exist at step t).
-    int64_t sizeAt(uint32_t u, int64_t t) const { return layout.tokensIn(layout.pageOf(u), layout.prefill + t); }
-    // Does step t write its new token into unit u?
-    bool writesAt(uint32_t u, int64_t t) const { return layout.pageOfNewToken(t) == layout.pageOf(u); }
+    int64_t sizeAt(uint32_t u, int64_t t) const { return layout.unitTokens(u, t); }
+    // Does step t write its new token (its sequence's) into unit u?
+    bool writesAt(uint32_t u, int64_t t) const
+    {
+        return (layout.prefillOf(layout.sequenceOf(u)) + t) / layout.page_tokens == layout.pageOf(u);
+    }
     // Seconds one layer-step row adds to the total (x L for aggregated traces), given its
     // KV token traffic per tier: `read` = selected reads + migrations out, `write` = new
     // token + migrations in. The same operations as computeTiming (exclusive, home route).

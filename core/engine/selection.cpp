@@ -35,6 +35,11 @@ inline float scoreOfKey(uint64_t key)
 
 inline uint32_t indexOfKey(uint64_t key) { return 0xFFFFFFFFu - static_cast<uint32_t>(key); }
 
+struct ScoredUnit {
+    uint32_t unit;
+    float sum, max;
+};
+
 // One thread's reusable buffers (nothing is allocated per record once they have grown).
 struct Scratch {
     std::vector<uint64_t> keys;
@@ -45,6 +50,7 @@ struct Scratch {
     std::vector<size_t> groupEnd;   // per slot, into groupPage
     std::vector<std::span<const uint32_t>> slotIndex;   // a step's records, per slot
     std::vector<std::span<const float>> slotValue;
+    std::vector<ScoredUnit> scored;   // a batch's step (S > 1): every record's scored units
 };
 
 // Emits, ascending, the entries of a sparse record whose key is at least `threshold`.
@@ -248,21 +254,19 @@ Selection computeSelection(const Trace& trace, const SelectionConfig& c, const J
     if (m.kind == RecordKind::Ranked && c.mode == SelectionMode::Mass)
         throw InputError("selection.mode", "mass needs scores, but trace '" + m.name +
                                                "' holds ranked records (an order without scores): use topk, ratio or dense");
-    if (m.sequenceCount() > 1)
-        throw InputError("trace '" + m.name + "'",
-                         "holds S = " + std::to_string(m.sequenceCount()) +
-                             " sequences; this build stores, imports and exports batches of distinct sequences "
-                             "(MODEL.md §8) but analyses only traces of one sequence");
     Selection s;
     s.config = c;
-    s.layout = UnitLayout{m.prefill, m.steps, m.layerSlots(), c.page_tokens};
+    s.layout = unitLayoutOf(m, c.page_tokens);
     if (!trace.experts().empty()) s.experts = std::make_shared<const ExpertSets>(trace.experts());
     const UnitLayout& lay = s.layout;
     const int32_t slots = lay.slot_count;
+    const int32_t S = lay.sequences();
     const auto L = static_cast<size_t>(slots);
+    const size_t rowsPerStep = static_cast<size_t>(S) * L;   // (sequence, slot) records of a step
     const auto T = static_cast<size_t>(m.steps);
     const int64_t g = c.page_tokens;
     const auto rec = [&](size_t t, int32_t l) { return trace.recordId(static_cast<int64_t>(t), l); };
+    const auto recOf = [&](size_t t, int32_t q, int32_t l) { return trace.recordId(static_cast<int64_t>(t), q, l); };
 
     // Scored units per step are known before selecting: every entry is one (g = 1), or one
     // per run of entries on the same page. They go straight into the Selection's arrays.
@@ -270,8 +274,8 @@ Selection computeSelection(const Trace& trace, const SelectionConfig& c, const J
     parallelFor(tbb::blocked_range<size_t>(0, T, 16), [&](const tbb::blocked_range<size_t>& r) {
         for (size_t t = r.begin(); t != r.end(); ++t) {
             size_t count = 0;
-            for (int32_t l = 0; l < slots; ++l) {
-                auto idx = trace.indices(rec(t, l));
+            for (size_t k0 = 0; k0 < rowsPerStep; ++k0) {
+                auto idx = trace.indices(recOf(t, static_cast<int32_t>(k0 / L), static_cast<int32_t>(k0 % L)));
                 if (g == 1) {
                     count += idx.size();
                     continue;
@@ -302,64 +306,75 @@ Selection computeSelection(const Trace& trace, const SelectionConfig& c, const J
         for (size_t b = r.begin(); b != r.end(); ++b) {
             Block& p = parts[b];
             const size_t t0 = b * kBlockSteps, t1 = std::min(T, t0 + kBlockSteps);
-            p.tokenEnd.reserve((t1 - t0) * L);
-            p.pageEnd.reserve((t1 - t0) * L);
+            p.tokenEnd.reserve((t1 - t0) * rowsPerStep);
+            p.pageEnd.reserve((t1 - t0) * rowsPerStep);
             p.readTokens.reserve((t1 - t0) * L);
             for (size_t t = t0; t < t1; ++t) {
-                const int64_t n = m.contextAt(static_cast<int64_t>(t));
-                const auto pages = static_cast<size_t>(lay.pagesAt(n));
                 const size_t firstRow = p.pageEnd.size();
-                for (int32_t l = 0; l < slots; ++l) {
-                    const size_t id = rec(t, l);
-                    const size_t tokBegin = p.tokens.size();
-                    selectInto(trace.indices(id), trace.values(id), n, m.kind, c, sc, p.tokens);
-                    p.tokenEnd.push_back(p.tokens.size());
-                    int64_t read = 0;
-                    const size_t pageBegin = p.pages.size();
-                    if (g == 1) {
-                        // A page per token, each of one existing token.
-                        p.pages.insert(p.pages.end(), p.tokens.begin() + static_cast<std::ptrdiff_t>(tokBegin),
-                                       p.tokens.end());
-                        read = static_cast<int64_t>(p.tokens.size() - tokBegin);
-                    } else {
-                        for (size_t k = tokBegin; k < p.tokens.size(); ++k) {
-                            const auto page = static_cast<uint32_t>(p.tokens[k] / static_cast<uint64_t>(g));
-                            if (p.pages.size() == pageBegin || p.pages.back() != page) {
-                                p.pages.push_back(page);
-                                read += lay.tokensIn(page, n);
+                const size_t readRow = p.readTokens.size();
+                p.readTokens.resize(readRow + L, 0);
+                for (int32_t q = 0; q < S; ++q) {
+                    const int64_t n = lay.prefillOf(q) + static_cast<int64_t>(t);
+                    for (int32_t l = 0; l < slots; ++l) {
+                        const size_t id = recOf(t, q, l);
+                        const size_t tokBegin = p.tokens.size();
+                        selectInto(trace.indices(id), trace.values(id), n, m.kind, c, sc, p.tokens);
+                        p.tokenEnd.push_back(p.tokens.size());
+                        int64_t read = 0;
+                        const size_t pageBegin = p.pages.size();
+                        if (g == 1) {
+                            // A page per token, each of one existing token.
+                            p.pages.insert(p.pages.end(), p.tokens.begin() + static_cast<std::ptrdiff_t>(tokBegin),
+                                           p.tokens.end());
+                            read = static_cast<int64_t>(p.tokens.size() - tokBegin);
+                        } else {
+                            for (size_t k = tokBegin; k < p.tokens.size(); ++k) {
+                                const auto page = static_cast<uint32_t>(p.tokens[k] / static_cast<uint64_t>(g));
+                                if (p.pages.size() == pageBegin || p.pages.back() != page) {
+                                    p.pages.push_back(page);
+                                    read += lay.tokensIn(page, n);
+                                }
                             }
                         }
+                        p.pageEnd.push_back(p.pages.size());
+                        p.readTokens[readRow + static_cast<size_t>(l)] += read;
                     }
-                    p.pageEnd.push_back(p.pages.size());
-                    p.readTokens.push_back(read);
                 }
-                // The step's read units over all slots, ascending.
-                auto rowPages = [&](int32_t l) {
-                    const size_t row = firstRow + static_cast<size_t>(l);
+                // The step's read units over all sequences and slots, ascending.
+                auto rowPages = [&](int32_t q, int32_t l) {
+                    const size_t row = firstRow + static_cast<size_t>(q) * L + static_cast<size_t>(l);
                     const size_t lo = row == 0 ? 0 : p.pageEnd[row - 1];
                     return std::span<const uint32_t>(p.pages.data() + lo, p.pageEnd[row] - lo);
                 };
-                if (slots == 1) {
-                    const auto pg = rowPages(0);
+                if (S > 1) {
+                    // Units are numbered in creation order (UnitLayout): no page order to merge by.
+                    const size_t base = p.units.size();
+                    for (int32_t q = 0; q < S; ++q)
+                        for (int32_t l = 0; l < slots; ++l)
+                            for (uint32_t page : rowPages(q, l)) p.units.push_back(lay.unit(q, page, l));
+                    std::sort(p.units.begin() + static_cast<std::ptrdiff_t>(base), p.units.end());
+                } else if (slots == 1) {
+                    const auto pg = rowPages(0, 0);
                     p.units.insert(p.units.end(), pg.begin(), pg.end());
                 } else {
+                    const auto pages = static_cast<size_t>(lay.pagesAt(m.contextAt(static_cast<int64_t>(t))));
                     const size_t base = p.units.size();
                     size_t need = 0;
-                    for (int32_t l = 0; l < slots; ++l) need += rowPages(l).size();
+                    for (int32_t l = 0; l < slots; ++l) need += rowPages(0, l).size();
                     p.units.resize(base + need);
                     mergeByPage(slots, pages, sc.start,
                                 [&](int32_t l, const auto& f) {
-                                    const auto pg = rowPages(l);
+                                    const auto pg = rowPages(0, l);
                                     for (size_t k = 0; k < pg.size(); ++k) f(pg[k], k);
                                 },
                                 [&](size_t pos, int32_t l, size_t k) {
-                                    p.units[base + pos] = lay.unit(rowPages(l)[k], l);
+                                    p.units[base + pos] = lay.unit(0, rowPages(0, l)[k], l);
                                 });
                 }
                 p.unitEnd.push_back(p.units.size());
                 if (t == t0 && t1 - t0 > 1) {
                     // The block's other steps are about as large as its first: one allocation each.
-                    const size_t steps = t1 - t0, slack = 64 * L;
+                    const size_t steps = t1 - t0, slack = 64 * rowsPerStep;
                     p.tokens.reserve(p.tokens.size() * steps + p.tokens.size() / 8 + slack);
                     p.pages.reserve(p.pages.size() * steps + p.pages.size() / 8 + slack);
                     p.units.reserve(p.units.size() * steps + p.units.size() / 8 + slack);
@@ -368,7 +383,33 @@ Selection computeSelection(const Trace& trace, const SelectionConfig& c, const J
                 uint32_t* su = s.score_units.items.data() + s.score_units.offset[t];
                 float* ss = s.score_sum.data() + s.score_units.offset[t];
                 float* sm = s.score_max.data() + s.score_units.offset[t];
-                if (g == 1 && slots == 1) {
+                if (S > 1) {
+                    sc.scored.clear();
+                    for (int32_t q = 0; q < S; ++q)
+                        for (int32_t l = 0; l < slots; ++l) {
+                            auto idx = trace.indices(recOf(t, q, l));
+                            auto val = trace.values(recOf(t, q, l));
+                            if (g == 1) {
+                                for (size_t k = 0; k < idx.size(); ++k)
+                                    sc.scored.push_back({lay.unit(q, idx[k], l), val[k], val[k]});
+                                continue;
+                            }
+                            sc.groupPage.clear();
+                            sc.groupSum.clear();
+                            sc.groupMax.clear();
+                            sc.groupEnd.assign(1, 0);
+                            groupScores(idx, val, g, sc);
+                            for (size_t k = 0; k < sc.groupPage.size(); ++k)
+                                sc.scored.push_back({lay.unit(q, sc.groupPage[k], l), sc.groupSum[k], sc.groupMax[k]});
+                        }
+                    std::sort(sc.scored.begin(), sc.scored.end(),
+                              [](const ScoredUnit& x, const ScoredUnit& y) { return x.unit < y.unit; });
+                    for (size_t k = 0; k < sc.scored.size(); ++k) {
+                        su[k] = sc.scored[k].unit;
+                        ss[k] = sc.scored[k].sum;
+                        sm[k] = sc.scored[k].max;
+                    }
+                } else if (g == 1 && slots == 1) {
                     auto idx = trace.indices(rec(t, 0));
                     auto val = trace.values(rec(t, 0));
                     // std::copy: an empty record may have null data, which memcpy may not be given.
@@ -376,6 +417,7 @@ Selection computeSelection(const Trace& trace, const SelectionConfig& c, const J
                     std::copy(val.begin(), val.end(), ss);
                     std::copy(val.begin(), val.end(), sm);
                 } else if (g == 1) {
+                    const auto pages = static_cast<size_t>(lay.pagesAt(m.contextAt(static_cast<int64_t>(t))));
                     sc.slotIndex.clear();
                     sc.slotValue.clear();
                     for (int32_t l = 0; l < slots; ++l) {
@@ -389,10 +431,11 @@ Selection computeSelection(const Trace& trace, const SelectionConfig& c, const J
                                 },
                                 [&](size_t pos, int32_t l, size_t k) {
                                     const auto ul = static_cast<size_t>(l);
-                                    su[pos] = lay.unit(sc.slotIndex[ul][k], l);
+                                    su[pos] = lay.unit(0, sc.slotIndex[ul][k], l);
                                     ss[pos] = sm[pos] = sc.slotValue[ul][k];
                                 });
                 } else {
+                    const auto pages = static_cast<size_t>(lay.pagesAt(m.contextAt(static_cast<int64_t>(t))));
                     sc.groupPage.clear();
                     sc.groupSum.clear();
                     sc.groupMax.clear();
@@ -404,7 +447,7 @@ Selection computeSelection(const Trace& trace, const SelectionConfig& c, const J
                                     for (size_t k = sc.groupEnd[ul]; k < sc.groupEnd[ul + 1]; ++k) f(sc.groupPage[k], k);
                                 },
                                 [&](size_t pos, int32_t l, size_t k) {
-                                    su[pos] = lay.unit(sc.groupPage[k], l);
+                                    su[pos] = lay.unit(0, sc.groupPage[k], l);
                                     ss[pos] = sc.groupSum[k];
                                     sm[pos] = sc.groupMax[k];
                                 });
@@ -426,21 +469,22 @@ Selection computeSelection(const Trace& trace, const SelectionConfig& c, const J
         else if (i == 1) s.pages.items.resize(pageBase[blocks]);
         else s.step_units.items.resize(unitBase[blocks]);
     }, job);
-    s.tokens.offset.resize(T * L + 1);
-    s.pages.offset.resize(T * L + 1);
+    s.tokens.offset.resize(T * rowsPerStep + 1);
+    s.pages.offset.resize(T * rowsPerStep + 1);
     s.step_units.offset.resize(T + 1);
     s.read_tokens.resize(T * L);
     parallelFor(tbb::blocked_range<size_t>(0, blocks, 1), [&](const tbb::blocked_range<size_t>& r) {
         for (size_t b = r.begin(); b != r.end(); ++b) {
             Block& p = parts[b];
             const size_t row0 = b * kBlockSteps * L, t0 = b * kBlockSteps;
+            const size_t recordRow0 = b * kBlockSteps * rowsPerStep;
             std::copy(p.tokens.begin(), p.tokens.end(), s.tokens.items.begin() + static_cast<std::ptrdiff_t>(tokBase[b]));
             std::copy(p.pages.begin(), p.pages.end(), s.pages.items.begin() + static_cast<std::ptrdiff_t>(pageBase[b]));
             std::copy(p.units.begin(), p.units.end(), s.step_units.items.begin() + static_cast<std::ptrdiff_t>(unitBase[b]));
             std::copy(p.readTokens.begin(), p.readTokens.end(), s.read_tokens.begin() + static_cast<std::ptrdiff_t>(row0));
             for (size_t i = 0; i < p.tokenEnd.size(); ++i) {
-                s.tokens.offset[row0 + i + 1] = tokBase[b] + p.tokenEnd[i];
-                s.pages.offset[row0 + i + 1] = pageBase[b] + p.pageEnd[i];
+                s.tokens.offset[recordRow0 + i + 1] = tokBase[b] + p.tokenEnd[i];
+                s.pages.offset[recordRow0 + i + 1] = pageBase[b] + p.pageEnd[i];
             }
             for (size_t i = 0; i < p.unitEnd.size(); ++i) s.step_units.offset[t0 + i + 1] = unitBase[b] + p.unitEnd[i];
             p = Block{};

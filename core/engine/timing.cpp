@@ -90,6 +90,38 @@ SlotBytes slotBytes(const Selection& selection, const PlacementResult& placement
     return b;
 }
 
+namespace {
+
+// A batch's per-sequence totals from the placement's books, in bytes (MODEL.md §8).
+void addSequenceTotals(const PlacementResult& p, const UnitLayout& lay, double layers, double bytesPerToken,
+                       TimingResult& r)
+{
+    const int32_t S = p.sequences;
+    if (S <= 1) return;
+    const auto M = static_cast<size_t>(p.tiers);
+    // Book tokens are per layer slot: an aggregated trace's unit stands for every layer.
+    const double perToken = bytesPerToken * (lay.slot_count == 1 ? layers : 1.0);
+    r.sequences.assign(static_cast<size_t>(S), SequenceTotals{});
+    for (size_t s = 0; s < static_cast<size_t>(S); ++s) {
+        SequenceTotals& q = r.sequences[s];
+        for (size_t m = 0; m < M; ++m) q.kv_read_bytes += perToken * p.sequence_read[s * M + m];
+        q.kv_read_fast_bytes = perToken * p.sequence_read[s * M];
+        q.migrated_bytes = perToken * p.sequence_migrated[s];
+    }
+    for (int64_t t = 0; t < r.steps; ++t) {
+        const double* moved = &p.sequence_step[static_cast<size_t>(t) * static_cast<size_t>(S)];
+        double all = 0;
+        for (int32_t s = 0; s < S; ++s) all += moved[s];
+        if (!(all > 0)) continue;
+        for (int32_t s = 0; s < S; ++s)
+            r.sequences[static_cast<size_t>(s)].time_share += r.step_time[static_cast<size_t>(t)] * moved[s] / all;
+    }
+    if (r.total_time > 0)
+        for (SequenceTotals& q : r.sequences) q.time_share /= r.total_time;
+}
+
+} // namespace
+
 TimingResult computeTiming(const Selection& selection, const PlacementResult& placement,
                            const TimingConfig& config, const JobControl& job)
 {
@@ -187,6 +219,7 @@ TimingResult computeTiming(const Selection& selection, const PlacementResult& pl
         }
         r.kv_read_fast_bytes += r.at(t, 0).kv_read;
     }
+    addSequenceTotals(placement, lay, static_cast<double>(config.model.layers), bytesPerToken, r);
     for (int32_t m = 0; m < M; ++m) {
         TierTotals& tt = r.tier_totals[static_cast<size_t>(m)];
         if (r.total_time > 0) {

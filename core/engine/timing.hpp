@@ -34,6 +34,16 @@ struct TierTotals {
     double bandwidth_use = 0;     // (read + write) / (B * total time)
 };
 
+// One sequence of a batch (MODEL.md §8; docs/MODEL.md "Batches").
+struct SequenceTotals {
+    double kv_read_bytes = 0;       // its selected KV, all tiers
+    double kv_read_fast_bytes = 0;  // ... of it from units with a copy in tier 0
+    double migrated_bytes = 0;      // its units' bytes moved (each move once)
+    double time_share = 0;          // its share of the total time: each step's time split in
+                                    // proportion to the KV bytes each sequence moves in it
+    double hbmHitRatio() const { return kv_read_bytes > 0 ? kv_read_fast_bytes / kv_read_bytes : 0; }
+};
+
 struct TimingResult {
     int32_t tiers = 0;
     int64_t steps = 0;
@@ -48,6 +58,7 @@ struct TimingResult {
     double expert_read_bytes = 0;      // all tiers
     bool experts = false;              // the model has experts (E > 0)
     bool expert_sets = false;          // ... and the trace says which are active (else: all, every step)
+    std::vector<SequenceTotals> sequences;   // a batch's sequences (S > 1); empty for one
 
     double timePerToken() const { return steps ? total_time / static_cast<double>(steps) : 0; }
     double throughput() const { return total_time > 0 ? static_cast<double>(batch * steps) / total_time : 0; }

@@ -41,6 +41,13 @@ int64_t lastStepOf(const PooledGrid& g, int64_t bx)
     return g.firstStepOf(bx + 1) - 1;
 }
 
+void checkSequence(int32_t sequence, int32_t sequences, const std::string& what)
+{
+    if (sequence < 0 || sequence >= sequences)
+        throw InputError("sequence " + std::to_string(sequence),
+                         what + " has " + std::to_string(sequences) + " sequence(s): 0.." + std::to_string(sequences - 1));
+}
+
 void checkLayer(int32_t layer, int32_t slots, const std::string& what)
 {
     if (layer < -1 || layer >= slots)
@@ -92,7 +99,10 @@ RelevanceGrid relevanceGrid(const Trace& trace, const Selection& sel, HeatmapWin
     const TraceMeta& meta = trace.meta();
     const int32_t nslots = meta.layerSlots();
     checkLayer(w.layer, nslots, "trace '" + meta.name + "'");
-    const int64_t rows = meta.prefill + meta.steps;
+    checkSequence(w.sequence, meta.sequenceCount(), "trace '" + meta.name + "'");
+    const int32_t q = w.sequence;
+    const int64_t prefill = meta.prefillOf(q);
+    const int64_t rows = prefill + meta.steps;
     w = clampWindow(w, meta.steps, rows);
     RelevanceGrid out;
     out.grid = makeGrid(w);
@@ -110,8 +120,8 @@ RelevanceGrid relevanceGrid(const Trace& trace, const Selection& sel, HeatmapWin
             if ((t & 31) == 0)
                 job.check();
             const size_t bx = static_cast<size_t>(g.cellOfStep(t));
-            for (int32_t s = s0; s < s1 && trace.recordId(t, s) < static_cast<size_t>(trace.recordCount()); ++s) {
-                const size_t rec = trace.recordId(t, s);
+            for (int32_t s = s0; s < s1 && trace.recordId(t, q, s) < static_cast<size_t>(trace.recordCount()); ++s) {
+                const size_t rec = trace.recordId(t, q, s);
                 const auto idx = trace.indices(rec);
                 const auto val = trace.values(rec);
                 for (size_t k = static_cast<size_t>(std::lower_bound(idx.begin(), idx.end(), y0) - idx.begin());
@@ -119,8 +129,8 @@ RelevanceGrid relevanceGrid(const Trace& trace, const Selection& sel, HeatmapWin
                     const size_t c = static_cast<size_t>(g.cellOfRow(idx[k])) * static_cast<size_t>(g.nx) + bx;
                     out.max_value[c] = std::max(out.max_value[c], val[k]);
                 }
-                if (sel.tokens.rows() > sel.row(t, s)) {
-                    const auto chosen = sel.tokens.row(sel.row(t, s));
+                if (sel.tokens.rows() > sel.recordRow(t, q, s)) {
+                    const auto chosen = sel.tokens.row(sel.recordRow(t, q, s));
                     for (auto it = std::lower_bound(chosen.begin(), chosen.end(), y0); it != chosen.end() && *it < y1; ++it)
                         out.selected[static_cast<size_t>(g.cellOfRow(*it)) * static_cast<size_t>(g.nx) + bx] = 1;
                 }
@@ -140,7 +150,7 @@ RelevanceGrid relevanceGrid(const Trace& trace, const Selection& sel, HeatmapWin
     for (int64_t by = 0; by < g.ny; ++by) {
         const int64_t firstRow = g.firstRowOf(by);
         for (int64_t bx = 0; bx < g.nx; ++bx)
-            out.exists[g.index(bx, by)] = firstRow < meta.prefill + lastStepOf(g, bx) ? 1 : 0;
+            out.exists[g.index(bx, by)] = firstRow < prefill + lastStepOf(g, bx) ? 1 : 0;
     }
     return out;
 }
@@ -149,7 +159,9 @@ PlacementGrid placementGrid(const Selection& sel, const PlacementResult& p, Heat
 {
     const UnitLayout& L = p.layout;
     checkLayer(w.layer, L.slot_count, "the placement of '" + p.policy + "'");
-    const int64_t pages = L.pagesAt(L.prefill + L.steps);
+    checkSequence(w.sequence, L.sequences(), "the placement of '" + p.policy + "'");
+    const int32_t q = w.sequence;
+    const int64_t pages = L.pagesAt(L.prefillOf(q) + L.steps);
     w = clampWindow(w, L.steps, pages);
     PlacementGrid out;
     out.policy = p.policy;
@@ -159,16 +171,19 @@ PlacementGrid placementGrid(const Selection& sel, const PlacementResult& p, Heat
     out.promoted.assign(g.cells(), 0);
     out.evicted.assign(g.cells(), 0);
 
-    const auto nslots = static_cast<int64_t>(L.slot_count);
     const int64_t units = L.totalUnits();
-    const int64_t uLo = w.y0 * nslots, uHi = std::min<int64_t>(w.y1 * nslots, units);
-    // One layer slot: every nslots-th unit from the slot's first; all slots: every unit.
-    const int64_t uFirst = w.layer < 0 ? uLo : uLo + w.layer;
-    const int64_t uStride = w.layer < 0 ? 1 : nslots;
-    // Row offset of each unit's cell in the grid, computed once (no division per cell).
-    std::vector<uint32_t> rowOffset(static_cast<size_t>(std::max<int64_t>(0, uHi - uLo)));
-    for (int64_t u = uLo; u < uHi; ++u)
-        rowOffset[static_cast<size_t>(u - uLo)] = static_cast<uint32_t>(g.cellOfRow(u / nslots) * g.nx);
+    // The window's units (sequence q's pages y0..y1, one slot or all) and the row offset of
+    // each one's cell in the grid, computed once (no division per cell).
+    std::vector<uint32_t> shown;
+    std::vector<uint32_t> rowOffset;
+    for (int64_t page = w.y0; page < w.y1; ++page)
+        for (int32_t s = w.layer < 0 ? 0 : w.layer; s < (w.layer < 0 ? L.slot_count : w.layer + 1); ++s) {
+            const uint32_t u = L.unit(q, page, s);
+            if (static_cast<int64_t>(u) >= units) continue;
+            shown.push_back(u);
+            rowOffset.push_back(static_cast<uint32_t>(g.cellOfRow(page) * g.nx));
+        }
+    const int64_t shownCount = static_cast<int64_t>(shown.size());
     // Code by (location, read): 0 = HBM, 1..254 = a lower tier, 255 = not created. The
     // code is category * 32 + tier, so the pooled maximum is the highest category and,
     // among equals, the deepest tier; it is split into category and tier at the end.
@@ -182,7 +197,7 @@ PlacementGrid placementGrid(const Selection& sel, const PlacementResult& p, Heat
 
     // Each block of columns replays the moves from step 0 to its own first step (cheap:
     // moves only) and then scans its steps. A few blocks: the replay is repeated per block.
-    const int64_t work = (w.t1 - w.t0) * std::max<int64_t>(1, uHi - uLo);
+    const int64_t work = (w.t1 - w.t0) * std::max<int64_t>(1, shownCount);
     const int64_t blocks = blocksFor(g.nx, work, std::min(tbb::this_task_arena::max_concurrency(), 8));
     parallelFor(int64_t(0), blocks, [&](int64_t b) {
         const int64_t ts = g.firstStepOf(g.nx * b / blocks);
@@ -202,7 +217,7 @@ PlacementGrid placementGrid(const Selection& sel, const PlacementResult& p, Heat
             if (static_cast<size_t>(t) < p.moves.rows()) {
                 for (const Move& m : p.moves.row(static_cast<size_t>(t))) {
                     loc[m.unit] = m.to;
-                    if (!draw || (w.layer >= 0 && L.slotOf(m.unit) != w.layer))
+                    if (!draw || (w.layer >= 0 && L.slotOf(m.unit) != w.layer) || L.sequenceOf(m.unit) != q)
                         continue;
                     const int64_t page = L.pageOf(m.unit);
                     if (page < w.y0 || page >= w.y1)
@@ -220,12 +235,13 @@ PlacementGrid placementGrid(const Selection& sel, const PlacementResult& p, Heat
                 for (uint32_t u : sel.step_units.row(static_cast<size_t>(t)))
                     if (static_cast<int64_t>(u) < units)
                         lastRead[u] = t;
-            const int64_t hi = std::min(uHi, before);
             const uint8_t* where = loc.data();
             const int64_t* read = lastRead.data();
             uint8_t* column = out.category.data() + bx;
-            for (int64_t u = uFirst; u < hi; u += uStride) {
-                uint8_t& cell = column[rowOffset[static_cast<size_t>(u - uLo)]];
+            for (size_t k = 0; k < shown.size(); ++k) {
+                const uint32_t u = shown[k];
+                if (static_cast<int64_t>(u) >= before) continue;   // not created yet: stays "not created"
+                uint8_t& cell = column[rowOffset[k]];
                 cell = std::max(cell, code[where[u]][read[u] == t ? 1 : 0]);
             }
         }

@@ -34,6 +34,7 @@ struct HeatmapWindow {
     int64_t y0 = 0, y1 = 0;          // rows [y0, y1)
     int width = 800, height = 400;   // target cells (about the plot's pixels)
     int32_t layer = -1;              // a layer slot, or -1: the maximum over every slot
+    int32_t sequence = 0;            // the sequence of a batch (MODEL.md §8) whose rows are shown
     bool operator==(const HeatmapWindow&) const = default;
 };
 

@@ -40,7 +40,7 @@ TokenTimeline tokenTimeline(const Trace& trace, const Selection& sel, const Plac
     out.relevance = tokenRelevance(trace, token, layer);
     out.selected = tokenSelected(sel, token, layer);
     // Aggregated traces: one unit per page. Per-layer traces: the layer's unit (slot 0 for all).
-    out.unit = L.unit(static_cast<int64_t>(token) / L.page_tokens, layer < 0 ? 0 : layer);
+    out.unit = L.unit(0, static_cast<int64_t>(token) / L.page_tokens, layer < 0 ? 0 : layer);
     out.tier = unitTimeline(placement, out.unit);
     return out;
 }

@@ -42,6 +42,10 @@ struct PolicyInfo {
     std::string description;  // one or two sentences: what it keeps in HBM and when it moves data
     bool online = true;       // false: oracle (looks at the future)
     std::vector<ParamSpec> params;
+    // In a batch (MODEL.md §8) the policy runs once per sequence, each instance on its own
+    // share of tier 0 (policy_per_sequence.hpp): for policies whose rule is about positions
+    // in one sequence's context (a window of recent tokens, blocks of pages).
+    bool per_sequence = false;
 };
 
 // Fills defaults, checks keys and ranges; throws InputError("policies[<i>].<key>", ...).

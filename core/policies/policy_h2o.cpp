@@ -206,7 +206,8 @@ const PolicyInfo& h2oInfo()
           "Most recent tokens (including the one being written) kept in HBM; the page being written "
           "always stays, so 0 and 1 are the same."},
          {"max_swaps_per_step", "Max swaps per step", ParamSpec::Type::Int, 0, 1e9, 64,
-          "Units swapped in per step at most; 0 = unlimited."}}};
+          "Units swapped in per step at most; 0 = unlimited."}},
+        true};
     return info;
 }
 

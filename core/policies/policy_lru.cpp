@@ -106,3 +106,21 @@ PolicyEntry lruPolicy()
 }
 
 } // namespace kvtier
+
+namespace kvtier {
+
+// LRU with tier 0 split equally among a batch's sequences (MODEL.md §8): the same rule per
+// sequence, on floor(C / S) units each (policy_per_sequence.hpp), so a long request
+// cannot evict another's KV. On one sequence it is LRU.
+PolicyEntry lruFairPolicy()
+{
+    return {{"lru-fair", "LRU, fair share",
+             "LRU within each sequence of a batch, each on an equal share of HBM (a global LRU lets a request "
+             "that reads much evict the others' KV). On one sequence it is LRU.",
+             true, {}, true},
+            [](const PolicyContext& ctx, const PolicyParams&) -> std::unique_ptr<Policy> {
+                return std::make_unique<Lru>(ctx);
+            }};
+}
+
+} // namespace kvtier

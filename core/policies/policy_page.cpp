@@ -19,7 +19,8 @@ const PolicyInfo& pageInfo()
         {{"block_tokens", "Block (tokens)", ParamSpec::Type::Int, 1, 4096, 16,
           "Tokens per promoted block; at or below the trace's page size this is Reactive."},
          {"max_promotions_per_step", "Max promotions per step", ParamSpec::Type::Int, 0, 1e9, 0,
-          "Caps the units promoted at one step (read units first); 0 promotes all that fit."}}};
+          "Caps the units promoted at one step (read units first); 0 promotes all that fit."}},
+        true};
     return info;
 }
 

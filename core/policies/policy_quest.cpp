@@ -238,7 +238,7 @@ private:
         const int64_t p0 = firstPage(b);
         const int64_t n = existing(b);
         for (int64_t p = p0; p < p0 + n; ++p) {
-            const uint32_t u = lay_.unit(p, slot);
+            const uint32_t u = lay_.unit(0, p, slot);
             if (in_.contains(u)) in_.evict(u, out);
         }
         const int64_t freed = resident_[b];
@@ -254,7 +254,7 @@ private:
         const int64_t p0 = firstPage(b);
         const int64_t n = existing(b);
         for (int64_t p = p0; p < p0 + n; ++p) {
-            const uint32_t u = lay_.unit(p, slot);
+            const uint32_t u = lay_.unit(0, p, slot);
             if (!in_.contains(u)) in_.promote(u, out);
         }
         resident_[b] = static_cast<int32_t>(n);
@@ -294,7 +294,8 @@ PolicyEntry questPolicy()
              {{"block_tokens", "Block size (tokens)", ParamSpec::Type::Int, 1, 65536, kBlockTokens,
                "Tokens per scored block, rounded up to whole pages."},
               {"max_swaps_per_step", "Block swaps per step", ParamSpec::Type::Int, 0, 1000000, kMaxSwaps,
-               "At most this many blocks come into HBM per step (0 = no limit)."}}},
+               "At most this many blocks come into HBM per step (0 = no limit)."}},
+             true},
             [](const PolicyContext& ctx, const PolicyParams& p) -> std::unique_ptr<Policy> {
                 return std::make_unique<Quest>(ctx, QuestParams{static_cast<int64_t>(p.at("block_tokens")),
                                                                 static_cast<int64_t>(p.at("max_swaps_per_step"))});

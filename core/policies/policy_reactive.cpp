@@ -37,7 +37,6 @@ public:
     {
         res_.check(tier0, "reactive");
         const int64_t count = res_.count();
-        const auto before = static_cast<uint32_t>(tier0.unitsBefore());
         const auto stamp = static_cast<uint32_t>(t + 1);
 
         // Candidates: the missed units (ascending), then the rest of their blocks, listed
@@ -52,14 +51,15 @@ public:
         }
         if (block_ > lay_.page_tokens && !full()) {
             const int64_t g = lay_.page_tokens;
-            const int64_t pagesNow = before / static_cast<uint32_t>(lay_.slot_count);
             for (uint32_t u : missed_) {
                 if (full()) break;
+                const int32_t q = lay_.sequenceOf(u);   // a block's pages are its own sequence's
+                const int64_t pagesNow = lay_.pagesAt(lay_.prefillOf(q) + t);
                 const int64_t b = lay_.pageOf(u) * g / block_;
                 const int64_t lo = (b * block_ + g - 1) / g;
                 const int64_t hi = std::min(pagesNow, ((b + 1) * block_ + g - 1) / g);
                 for (int64_t p = lo; p < hi; ++p) {
-                    const uint32_t v = lay_.unit(p, lay_.slotOf(u));
+                    const uint32_t v = lay_.unit(q, p, lay_.slotOf(u));
                     if (mark_[v] == stamp || res_.contains(v)) continue;
                     mark_[v] = stamp;
                     cand_.push_back(v);

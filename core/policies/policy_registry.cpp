@@ -17,6 +17,7 @@ PolicyEntry tovaPolicy();
 PolicyEntry questPolicy();
 PolicyEntry arkvalePolicy();
 PolicyEntry lruPolicy();
+PolicyEntry lruFairPolicy();
 PolicyEntry lfuPolicy();
 PolicyEntry arcPolicy();
 PolicyEntry beladyPolicy();
@@ -35,6 +36,7 @@ const std::vector<PolicyEntry>& policyRegistry()
         questPolicy(),
         arkvalePolicy(),
         lruPolicy(),
+        lruFairPolicy(),
         lfuPolicy(),
         arcPolicy(),
         beladyPolicy(),

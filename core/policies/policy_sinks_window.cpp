@@ -49,7 +49,7 @@ private:
     int64_t windowLo(int64_t t) const
     {
         const int64_t newest = lay_.prefill + t;   // the token step t writes
-        const int64_t top = (lay_.pageOfNewToken(t) + 1) * lay_.slot_count;
+        const int64_t top = (newest / lay_.page_tokens + 1) * lay_.slot_count;
         if (window_ <= 0) return top;
         const int64_t first = std::max<int64_t>(0, newest + 1 - window_);
         const int64_t room = cap_ - sinkEnd_;
@@ -73,7 +73,8 @@ const PolicyInfo& sinksWindowInfo()
         {{"sinks_tokens", "Sink tokens", ParamSpec::Type::Int, 0, 1e9, 4,
           "First tokens of the context kept in HBM."},
          {"window_tokens", "Recent window (tokens)", ParamSpec::Type::Int, 0, 1e9, 1024,
-          "Most recent tokens (including the one being written) kept in HBM."}}};
+          "Most recent tokens (including the one being written) kept in HBM."}},
+        true};
     return info;
 }
 

@@ -922,8 +922,7 @@ std::string formatMoves(std::vector<uint32_t> ev, std::vector<uint32_t> pr)
 std::vector<uint32_t> newUnitsAt(const UnitLayout& lay, int64_t t)
 {
     std::vector<uint32_t> out;
-    if (lay.newPageAt(t))
-        for (int32_t l = 0; l < lay.slot_count; ++l) out.push_back(lay.unit(lay.pageOfNewToken(t), l));
+    for (int64_t u = lay.unitsBefore(t); u < lay.unitsBefore(t + 1); ++u) out.push_back(static_cast<uint32_t>(u));
     return out;
 }
 

@@ -115,8 +115,8 @@ private slots:
         QCOMPARE(s.read_tokens[1], int64_t(2));   // tokens 4, 5 share page 2
         QCOMPARE(s.layout.totalUnits(), int64_t(4));   // 7 tokens at the end -> 4 pages
         QCOMPARE(s.layout.unitsBefore(0), int64_t(3));
-        QVERIFY(!s.layout.newPageAt(0));   // token 5 joins page 2
-        QVERIFY(s.layout.newPageAt(1));    // token 6 opens page 3
+        QCOMPARE(s.layout.unitsBefore(1), int64_t(3));   // token 5 joins page 2
+        QCOMPARE(s.layout.unitsBefore(2), int64_t(4));   // token 6 opens page 3
         // Unit scores: sum and max per page at each step.
         QCOMPARE(s.score_units.row(1).size(), size_t(2));
         QCOMPARE(s.score_sum[s.score_units.offset[1] + 1], 0.5f + 0.9f);

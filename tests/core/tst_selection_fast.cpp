@@ -149,13 +149,13 @@ Selection computeSelection(const Trace& trace, const SelectionConfig& c)
             int64_t read = 0;
             for (uint32_t page : pg) {
                 read += lay.tokensIn(page, n);
-                units.push_back(lay.unit(page, l));
+                units.push_back(lay.unit(0, page, l));
             }
             appendRow(s.tokens, toks);
             appendRow(s.pages, pg);
             s.read_tokens.push_back(read);
             for (size_t k = 0; k < idx.size(); ++k) {
-                const uint32_t u = lay.unit(idx[k] / c.page_tokens, l);
+                const uint32_t u = lay.unit(0, idx[k] / c.page_tokens, l);
                 if (!scored.empty() && scored.back().first == u) {
                     scored.back().second.first += val[k];
                     scored.back().second.second = std::max(scored.back().second.second, val[k]);

@@ -161,8 +161,28 @@ private slots:
         const size_t rec = t.recordId(1, 1, 0);
         QCOMPARE(orderFromRankScores(t.indices(rec), t.values(rec)), (V{4, 2, 0}));
         QCOMPARE(store->get("batch").meta.sequence_prefill, (std::vector<int64_t>{2, 5}));
-        const QString e = errorOf([&] { computeSelection(t, {SelectionMode::TopK, 1, 0, 0, 1}); });
-        QVERIFY2(e.contains("S = 2 sequences"), qPrintable(e));
+        // The engine selects per sequence (MODEL.md §8) and numbers units in creation order
+        // (docs/MODEL.md "Batches"), (page, layer, sequence) within each event: prefill page 0
+        // is units 0 (s0 l0), 1 (s1 l0), 2 (s0 l1), 3 (s1 l1); page 1 is 4..7; pages 2, 3, 4 of
+        // sequence 1 alone are 8..13 (l0, l1 each); step 0 writes s0's page 2 and s1's page 5
+        // (14 s0 l0, 15 s1 l0, 16 s0 l1, 17 s1 l1); step 1 writes pages 3 and 6 (18..21).
+        const Selection sel = computeSelection(t, {SelectionMode::TopK, 1, 0, 0, 1});
+        QCOMPARE(sel.layout.sequences(), 2);
+        QCOMPARE(sel.layout.unitsBefore(0), int64_t{14});
+        QCOMPARE(sel.layout.unitsBefore(1), int64_t{18});
+        QCOMPARE(sel.layout.totalUnits(), int64_t{22});
+        QCOMPARE(sel.layout.unit(1, 4, 0), 12u);
+        QCOMPARE(sel.layout.newTokenUnit(0, 1, 1), 20u);
+        QCOMPARE(sel.layout.slotOf(16), 1);
+        QCOMPARE(sel.layout.sequenceOf(17), 1);
+        QCOMPARE(sel.layout.pageOf(17), int64_t{5});
+        // step 1: s0 l0 reads token 2 (n = 3: order 2, 0), s0 l1 token 1 (order 1, 0), s1 l0
+        // token 4, s1 l1 token 5 (order 5, 3, 1, 0): units 14, 6, 12, 17.
+        QCOMPARE(std::vector<uint32_t>(sel.tokens.row(sel.recordRow(1, 0, 0)).begin(), sel.tokens.row(sel.recordRow(1, 0, 0)).end()), (V{2}));
+        QCOMPARE(std::vector<uint32_t>(sel.tokens.row(sel.recordRow(1, 1, 1)).begin(), sel.tokens.row(sel.recordRow(1, 1, 1)).end()), (V{5}));
+        const auto units = sel.step_units.row(1);
+        QCOMPARE(std::vector<uint32_t>(units.begin(), units.end()), (V{6, 12, 14, 17}));
+        QCOMPARE(sel.read_tokens[sel.row(1, 0)], int64_t{2});   // one token of each sequence
 
         // out of order: sequence 1 before sequence 0
         auto w = store->beginTrace([&] { TraceMeta c = m; c.name = "bad"; return c; }(), Encoding::RankedU32);

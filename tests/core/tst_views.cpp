@@ -252,7 +252,7 @@ private slots:
                 const std::vector<uint8_t> where = locationsAt(pl, t);
                 const auto read = r.selection->step_units.row(static_cast<size_t>(t));
                 for (int64_t page = 0; page < pages; ++page) {
-                    const uint32_t u = L.unit(page, 0);
+                    const uint32_t u = L.unit(0, page, 0);
                     const bool isRead = std::binary_search(read.begin(), read.end(), u);
                     const uint8_t loc = u < where.size() ? where[u] : 255;
                     const int want = loc == 255 ? kNotCreated
