@@ -123,6 +123,7 @@ def router_of(a, model, info):
 def main(argv=None):
     a = parser().parse_args(argv)
     s = settings_of(a)
+    progress = None
     try:
         capture.check_settings(s)
         if a.hook == "qk" and not a.qk_modules:
@@ -150,8 +151,9 @@ def main(argv=None):
         vocab = getattr(getattr(loaded.model, "config", None), "vocab_size", None)
         prompts = models.read_prompts(a.prompts, loaded.tokenizer, vocab, a.max_prompts)
         source = hooks.QKSource(loaded.model, a.qk_modules) if a.hook == "qk" else hooks.HFAttentionSource(loaded.model)
-        names = capture.run(source, prompts, a.out, s, info, Progress(s.steps * len(prompts), quiet=a.quiet),
-                            restart=a.restart, replace=a.replace, router=routers)
+        progress = Progress(s.steps * len(prompts), quiet=a.quiet)
+        names = capture.run(source, prompts, a.out, s, info, progress, restart=a.restart, replace=a.replace,
+                            router=routers)
         if a.scenario_out:
             write_scenario(a.scenario_out, a.out, names[0], info, s)
         kind = "scores" if s.select == "full" else "selection"
@@ -164,9 +166,12 @@ def main(argv=None):
                   f"{kind}{experts})")
         return 0
     except CaptureError as e:
+        if progress:
+            progress.end_line()
         sys.stderr.write(f"{PROG}: {e}\n")
         return 1
     except KeyboardInterrupt:
+        # On a terminal a new line first: after the echoed ^C, or the bar.
         sys.stderr.write(f"{chr(10) if sys.stderr.isatty() else ''}{PROG}: interrupted; the committed steps are kept in {a.out}{trace_db.WORK_SUFFIX}: "
                          "run the same command again to resume\n")
         return 130
