@@ -26,3 +26,10 @@ class Progress:
             self.stream.write(line + "\n")
         self.last_tenth = max(self.last_tenth, int(frac * 10)) + (done >= self.total)   # 11: finished
         self.stream.flush()
+
+    def end_line(self):
+        """Ends a bar left half drawn on a terminal, so that a message starts on its own line."""
+        if self.tty and not self.quiet and 0 <= self.last_tenth <= 10:
+            self.stream.write("\n")
+            self.last_tenth = 11
+            self.stream.flush()

@@ -1,5 +1,8 @@
 """A tiny Llama-like causal LM in plain torch (1.13 has no scaled_dot_product_attention):
 RMSNorm, rotary position embeddings, grouped-query attention, SwiGLU MLP, random weights.
+With `num_experts` E > 0 each layer's MLP is a mixture of E SwiGLU experts instead, routed
+top-k (`num_experts_per_tok`) by a router `layers.N.mlp.gate` (a Linear giving the router
+logits [tokens, E], as in Mixtral and Qwen-MoE): `--model kvtier_capture.tiny_llama:build_moe`.
 
 It follows the Hugging Face causal-LM call convention that the capture drives (`model(
 input_ids=..., past_key_values=..., use_cache=True, output_attentions=..., return_dict=True)`
@@ -19,7 +22,8 @@ from torch import nn
 def default_config(**overrides):
     c = dict(vocab_size=97, hidden_size=32, intermediate_size=64, num_hidden_layers=3,
              num_attention_heads=4, num_key_value_heads=2, rope_theta=10000.0, rms_norm_eps=1e-6,
-             name_or_path="tiny-llama", model_type="llama", torch_dtype="float32")
+             name_or_path="tiny-llama", model_type="llama", torch_dtype="float32",
+             num_experts=0, num_experts_per_tok=2, moe_intermediate_size=32)
     c.update(overrides)
     c["head_dim"] = c["hidden_size"] // c["num_attention_heads"]
     return SimpleNamespace(**c)
@@ -94,20 +98,67 @@ class Attention(nn.Module):
         return self.o_proj(out), (k, v), probs
 
 
+class Expert(nn.Module):
+    """One SwiGLU MLP: down(silu(gate(h)) * up(h))."""
+
+    def __init__(self, hidden, inner):
+        super().__init__()
+        self.gate_proj = nn.Linear(hidden, inner, bias=False)
+        self.up_proj = nn.Linear(hidden, inner, bias=False)
+        self.down_proj = nn.Linear(inner, hidden, bias=False)
+
+    def forward(self, h):
+        return self.down_proj(nn.functional.silu(self.gate_proj(h)) * self.up_proj(h))
+
+
+def route(logits, k):
+    """Top-k routing: the k experts of highest router logit (ties: the lower id, as the
+    capture counts them), weighted by the softmax over those k logits (Mixtral's rule).
+    Returns (weights [tokens, k], expert ids [tokens, k])."""
+    top, chosen = torch.sort(logits, dim=-1, descending=True, stable=True)
+    return torch.softmax(top[:, :k], dim=-1), chosen[:, :k]
+
+
+class MoE(nn.Module):
+    """E experts and a router `gate` (Linear hidden -> E); each token goes to its top-k
+    experts, each expert runs on the tokens routed to it only."""
+
+    def __init__(self, c):
+        super().__init__()
+        self.top_k = c.num_experts_per_tok
+        self.gate = nn.Linear(c.hidden_size, c.num_experts, bias=False)
+        self.experts = nn.ModuleList(Expert(c.hidden_size, c.moe_intermediate_size) for _ in range(c.num_experts))
+
+    def forward(self, x):
+        flat = x.reshape(-1, x.shape[-1])
+        weights, chosen = route(self.gate(flat), self.top_k)   # the router logits [tokens, E]
+        out = torch.zeros_like(flat)
+        for e, expert in enumerate(self.experts):
+            rows, slot = (chosen == e).nonzero(as_tuple=True)
+            if rows.numel():
+                out.index_add_(0, rows, expert(flat[rows]) * weights[rows, slot, None])
+        return out.reshape(x.shape)
+
+
 class DecoderLayer(nn.Module):
     def __init__(self, c):
         super().__init__()
         self.input_layernorm = RMSNorm(c.hidden_size, c.rms_norm_eps)
         self.self_attn = Attention(c)
         self.post_attention_layernorm = RMSNorm(c.hidden_size, c.rms_norm_eps)
-        self.gate_proj = nn.Linear(c.hidden_size, c.intermediate_size, bias=False)
-        self.up_proj = nn.Linear(c.hidden_size, c.intermediate_size, bias=False)
-        self.down_proj = nn.Linear(c.intermediate_size, c.hidden_size, bias=False)
+        if c.num_experts:
+            self.mlp = MoE(c)
+        else:   # dense: created in this order, so the weights drawn from a seed never change
+            self.gate_proj = nn.Linear(c.hidden_size, c.intermediate_size, bias=False)
+            self.up_proj = nn.Linear(c.hidden_size, c.intermediate_size, bias=False)
+            self.down_proj = nn.Linear(c.intermediate_size, c.hidden_size, bias=False)
 
     def forward(self, x, past, positions):
         a, kv, probs = self.self_attn(self.input_layernorm(x), past, positions)
         x = x + a
         h = self.post_attention_layernorm(x)
+        if hasattr(self, "mlp"):
+            return x + self.mlp(h), kv, probs
         x = x + self.down_proj(nn.functional.silu(self.gate_proj(h)) * self.up_proj(h))
         return x, kv, probs
 
@@ -146,3 +197,10 @@ def build(**overrides):
     """The CLI's factory (`--model kvtier_capture.tiny_llama:build`); random weights from the
     seed the CLI sets before calling it."""
     return TinyLlama(default_config(**overrides)).eval()
+
+
+def build_moe(**overrides):
+    """The MoE variant (`--model kvtier_capture.tiny_llama:build_moe`): 8 experts per layer,
+    top-2 routing, the router `layers.N.mlp.gate`."""
+    overrides.setdefault("num_experts", 8)
+    return build(**overrides)

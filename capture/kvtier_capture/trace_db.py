@@ -20,7 +20,7 @@ WORK_SUFFIX = ".kvtier-capture"
 SETTINGS_KEY = "capture_settings"   # work file only; removed before the file becomes OUT
 
 # Schema version 2, as core/store/store_schema.cpp leaves it (version 1 upgraded by
-# upgradeToV2Sequences): a capture writes one sequence per trace.
+# upgradeToV2Sequences): S sequences per trace, P_s of each in trace_sequences.
 SCHEMA_V2 = """
 CREATE TABLE kvtier_meta (
     key   TEXT PRIMARY KEY,
@@ -61,8 +61,8 @@ CREATE TABLE trace_sequences (
 ) WITHOUT ROWID;
 """
 
-# Schema step 1 -> 2, as core/store/store_experts.cpp adds it: per-step MoE expert sets.
-# The capture writes none; the tables exist so that the file is a version-2 database.
+# Schema step 1 -> 2, as core/store/store_experts.cpp adds it: per-step MoE expert sets,
+# written for a trace captured with a router hook (MODEL.md section 9).
 SCHEMA_V2_EXPERTS = """
 CREATE TABLE IF NOT EXISTS trace_experts (
     trace_id INTEGER PRIMARY KEY REFERENCES traces(id),
@@ -79,6 +79,15 @@ CREATE TABLE IF NOT EXISTS expert_sets (
 
 TRACE_COLUMNS = ("name", "description", "source", "model_name", "head_reduction", "notes", "prefill",
                  "steps", "layers", "layer_mode", "kind", "encoding", "entries", "created_at")
+
+
+def expert_blob(ids):
+    """An expert set X[t][l] as core/store/store_experts.cpp stores it: the ids as
+    little-endian u16, strictly ascending (docs/TRACE_FORMAT.md "Expert sets")."""
+    ids = list(ids)
+    if any(b <= a for a, b in zip(ids, ids[1:])) or any(not 0 <= e < 1 << 16 for e in ids):
+        raise CaptureError(f"expert ids {ids} are not strictly ascending u16 values")
+    return b"".join(e.to_bytes(2, "little") for e in ids)
 
 
 def check_name(name):
@@ -202,41 +211,60 @@ class WorkFile:
             except FileNotFoundError:
                 pass
 
-    def resume_point(self, name, slots, steps):
-        """Steps already committed for trace `name` (0 when it was not started). Records of
-        a step that is not complete are deleted (a commit holds whole steps, so normally
-        there are none)."""
+    def resume_point(self, name, per_step, expert_layers, steps):
+        """Steps already committed for trace `name` (0 when it was not started): `per_step`
+        records (sequences x layer slots) and `expert_layers` expert sets (L, or 0) make a
+        step. Rows of a step that is not complete are deleted (a commit holds whole steps,
+        so normally there are none)."""
         row = self.db.execute("SELECT id FROM traces WHERE name = ?", (name,)).fetchone()
         if row is None:
             return 0
         count = self.db.execute("SELECT count(*) FROM records WHERE trace_id = ?", (row[0],)).fetchone()[0]
-        done = min(count // slots, steps)
-        if count != done * slots:
+        sets = self.db.execute("SELECT count(*) FROM expert_sets WHERE trace_id = ?", (row[0],)).fetchone()[0]
+        done = min(count // per_step, sets // expert_layers if expert_layers else steps, steps)
+        if count != done * per_step or sets != done * expert_layers:
             self.db.execute("DELETE FROM records WHERE trace_id = ? AND step >= ?", (row[0], done))
+            self.db.execute("DELETE FROM expert_sets WHERE trace_id = ? AND step >= ?", (row[0], done))
         return done
 
     def begin_trace(self, meta):
-        """Inserts the trace row (once; a resumed capture finds it). Returns its id."""
+        """Inserts the trace row with its sequences (`sequence_prefill`: P_s of each) and,
+        when `experts` E > 0, its trace_experts row, in one transaction (once; a resumed
+        capture finds them). Returns the trace id."""
         row = self.db.execute("SELECT id FROM traces WHERE name = ?", (meta["name"],)).fetchone()
         if row is not None:
             return row[0]
         cols = [c for c in TRACE_COLUMNS if c in meta]
-        cur = self.db.execute(f"INSERT INTO traces({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})",
-                              [meta[c] for c in cols])
-        self.db.execute("INSERT INTO trace_sequences(trace_id, sequence, prefill) VALUES (?, 0, ?)",
-                        (cur.lastrowid, meta["prefill"]))
-        return cur.lastrowid
-
-    def commit_records(self, trace_id, records):
-        """Stores records (step, layer, encoding, count, blob, entries) of whole steps, and
-        adds their entries to the trace, in one transaction."""
         db = self.db
         try:
             db.execute("BEGIN IMMEDIATE")
-            db.executemany("INSERT INTO records(trace_id, step, layer, encoding, count, data) VALUES (?, ?, ?, ?, ?, ?)",
-                           [(trace_id, s, l, e, c, b) for s, l, e, c, b, _ in records])
+            trace_id = db.execute(f"INSERT INTO traces({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})",
+                                  [meta[c] for c in cols]).lastrowid
+            db.executemany("INSERT INTO trace_sequences(trace_id, sequence, prefill) VALUES (?, ?, ?)",
+                           [(trace_id, q, p) for q, p in enumerate(meta["sequence_prefill"])])
+            if meta.get("experts"):
+                db.execute("INSERT INTO trace_experts(trace_id, experts) VALUES (?, ?)", (trace_id, meta["experts"]))
+            db.execute("COMMIT")
+        except sqlite3.DatabaseError as e:
+            if db.in_transaction:
+                db.execute("ROLLBACK")
+            raise CaptureError(self.path, _sqlite_problem(e)) from None
+        return trace_id
+
+    def commit_records(self, trace_id, records, expert_sets=()):
+        """Stores the records (step, sequence, layer, encoding, count, blob, entries) and
+        expert sets (step, layer, ascending ids) of whole steps, and adds the records'
+        entries to the trace, in one transaction."""
+        db = self.db
+        try:
+            db.execute("BEGIN IMMEDIATE")
+            db.executemany("INSERT INTO records(trace_id, step, sequence, layer, encoding, count, data) "
+                           "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                           [(trace_id, t, q, l, e, c, b) for t, q, l, e, c, b, _ in records])
+            db.executemany("INSERT INTO expert_sets(trace_id, step, layer, data) VALUES (?, ?, ?, ?)",
+                           [(trace_id, t, l, expert_blob(ids)) for t, l, ids in expert_sets])
             db.execute("UPDATE traces SET entries = entries + ? WHERE id = ?",
-                       (sum(r[5] for r in records), trace_id))
+                       (sum(r[6] for r in records), trace_id))
             db.execute("COMMIT")
         except sqlite3.DatabaseError as e:
             if db.in_transaction:
@@ -295,18 +323,23 @@ class WorkFile:
                     clash = out.execute("SELECT id FROM main.traces WHERE name = ?", (name,)).fetchone()
                     if clash and not replace:
                         raise CaptureError(self.out, f"trace '{name}' already exists (use --replace to overwrite it)")
-                    if clash:
-                        out.execute("DELETE FROM main.records WHERE trace_id = ?", clash)
-                        out.execute("DELETE FROM main.trace_sequences WHERE trace_id = ?", clash)
+                    if clash:   # as the core's --replace: the trace with its rows and expert sets
+                        for table in ("records", "trace_sequences", "expert_sets", "trace_experts"):
+                            out.execute(f"DELETE FROM main.{table} WHERE trace_id = ?", clash)
                         out.execute("DELETE FROM main.traces WHERE id = ?", clash)
                     new_id = out.execute(f"INSERT INTO main.traces({cols}) SELECT {cols} FROM capture.traces "
                                          "WHERE id = ?", (old_id,)).lastrowid
-                    out.execute("INSERT INTO main.records(trace_id, step, layer, encoding, count, data) "
-                                "SELECT ?, step, layer, encoding, count, data FROM capture.records "
-                                "WHERE trace_id = ? ORDER BY step, layer", (new_id, old_id))
+                    out.execute("INSERT INTO main.records(trace_id, step, sequence, layer, encoding, count, data) "
+                                "SELECT ?, step, sequence, layer, encoding, count, data FROM capture.records "
+                                "WHERE trace_id = ? ORDER BY step, sequence, layer", (new_id, old_id))
                     out.execute("INSERT INTO main.trace_sequences(trace_id, sequence, prefill) "
                                 "SELECT ?, sequence, prefill FROM capture.trace_sequences WHERE trace_id = ?",
                                 (new_id, old_id))
+                    out.execute("INSERT INTO main.trace_experts(trace_id, experts) "
+                                "SELECT ?, experts FROM capture.trace_experts WHERE trace_id = ?", (new_id, old_id))
+                    out.execute("INSERT INTO main.expert_sets(trace_id, step, layer, data) "
+                                "SELECT ?, step, layer, data FROM capture.expert_sets WHERE trace_id = ? "
+                                "ORDER BY step, layer", (new_id, old_id))
                 out.execute("COMMIT")
             except BaseException:
                 out.execute("ROLLBACK")

@@ -10,7 +10,8 @@ transformers' documented interface (transformers cannot be installed here):
   back untouched), `attentions` (one [batch, heads, q_len, kv_len] tensor per layer, None
   unless output_attentions=True).
 
-The weights are tiny_llama's, so results can be compared with the plain model."""
+The weights are tiny_llama's, so results can be compared with the plain model; build_moe is
+the MoE variant, its config declaring `num_experts` and `num_experts_per_tok`."""
 from dataclasses import dataclass
 from typing import Optional, Tuple
 
@@ -28,6 +29,9 @@ class PretrainedConfigStandIn:
         self.num_key_value_heads = c.num_key_value_heads
         self.hidden_size = c.hidden_size
         self.vocab_size = c.vocab_size
+        if c.num_experts:   # as Qwen2-MoE's config: E and the top-k
+            self.num_experts = c.num_experts
+            self.num_experts_per_tok = c.num_experts_per_tok
 
 
 class DynamicCacheStandIn:
@@ -49,9 +53,9 @@ class CausalLMOutputWithPast:
 
 
 class LlamaForCausalLMStandIn(nn.Module):
-    def __init__(self):
+    def __init__(self, **overrides):
         super().__init__()
-        self.inner = tiny_llama.build()
+        self.inner = tiny_llama.build(**overrides)   # its routers: inner.layers.N.mlp.gate
         self.config = PretrainedConfigStandIn(self.inner.config)
 
     def forward(self, input_ids, past_key_values=None, use_cache=True, output_attentions=False, return_dict=True):
@@ -64,3 +68,7 @@ class LlamaForCausalLMStandIn(nn.Module):
 
 def build():
     return LlamaForCausalLMStandIn().eval()
+
+
+def build_moe():
+    return LlamaForCausalLMStandIn(num_experts=8).eval()

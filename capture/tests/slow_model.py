@@ -1,5 +1,5 @@
 """The tiny model, slowed down per forward call, so that a test can kill a capture while
-it runs (test_cli.KillTest). Same weights as kvtier_capture.tiny_llama:build."""
+it runs (test_cli.KillTest). Same weights as kvtier_capture.tiny_llama:build (build_moe: :build_moe)."""
 import time
 
 from kvtier_capture import tiny_llama
@@ -13,3 +13,7 @@ class Slow(tiny_llama.TinyLlama):
 
 def build():
     return Slow(tiny_llama.default_config()).eval()
+
+
+def build_moe():
+    return Slow(tiny_llama.default_config(num_experts=8)).eval()

@@ -41,10 +41,12 @@ def prompts(which=None):
     return ps if which is None else [ps[i] for i in which]
 
 
-def reference_decode(model, prompt, steps):
+def reference_decode(model, prompt, steps, router_logits=None):
     """Greedy decode without a KV cache, every step recomputing the whole sequence from the
-    weights with its own RMSNorm, rotary embedding and per-head attention loop. Returns
-    probs[t][l] = [q_heads, P + t + 1]: the attention row of the token fed at step t."""
+    weights with its own RMSNorm, rotary embedding and per-head attention loop (and, for an
+    MoE model, its own per-token top-k routing with torch.topk). Returns probs[t][l] =
+    [q_heads, P + t + 1]: the attention row of the token fed at step t. With a list
+    `router_logits`, appends router_logits[t][l] = [E]: the router logits of that token."""
     c = model.config
     seq = list(prompt)
     d = c.head_dim
@@ -58,7 +60,20 @@ def reference_decode(model, prompt, steps):
         x1, x2 = x[:, : d // 2], x[:, d // 2:]
         return torch.cat((x1 * a.cos() - x2 * a.sin(), x2 * a.cos() + x1 * a.sin()), dim=-1)
 
-    def forward(ids):
+    def moe(mlp, h, logits_out):
+        logits = h @ mlp.gate.weight.T                    # [s, E]
+        logits_out.append(logits[-1])
+        top = torch.topk(logits, mlp.top_k, dim=-1)
+        weights = torch.softmax(top.values, dim=-1)
+        out = torch.zeros_like(h)
+        for i in range(h.shape[0]):
+            for j in range(mlp.top_k):
+                e = mlp.experts[int(top.indices[i, j])]
+                g = torch.nn.functional.silu(h[i] @ e.gate_proj.weight.T) * (h[i] @ e.up_proj.weight.T)
+                out[i] += weights[i, j] * (g @ e.down_proj.weight.T)
+        return out
+
+    def forward(ids, logits_out):
         s = len(ids)
         pos = torch.arange(s)
         x = model.embed_tokens.weight[torch.tensor(ids)]
@@ -84,18 +99,24 @@ def reference_decode(model, prompt, steps):
             rows.append(torch.stack(last))
             x = x + torch.cat(outs, dim=-1) @ at.o_proj.weight.T
             h = rms(x, layer.post_attention_layernorm.weight)
+            if hasattr(layer, "mlp"):
+                x = x + moe(layer.mlp, h, logits_out)
+                continue
             g = torch.nn.functional.silu(h @ layer.gate_proj.weight.T) * (h @ layer.up_proj.weight.T)
             x = x + g @ layer.down_proj.weight.T
         logits = rms(x, model.norm.weight) @ model.lm_head.weight.T
         return logits[-1], rows
 
     with torch.no_grad():
-        logits, _ = forward(seq)
+        logits, _ = forward(seq, [])
         out = []
         for _ in range(steps):
             seq.append(int(torch.argmax(logits)))
-            logits, rows = forward(seq)
+            step_router = []
+            logits, rows = forward(seq, step_router)
             out.append(rows)
+            if router_logits is not None:
+                router_logits.append(step_router)
     return out
 
 
@@ -111,6 +132,38 @@ def read_db(path):
                 "SELECT step, layer, encoding, count, data FROM records WHERE trace_id = ? ORDER BY step, layer",
                 (meta["id"],))}
             out[meta["name"]] = (meta, recs)
+        return out
+    finally:
+        db.close()
+
+
+def read_full(path):
+    """Everything a trace holds, sequences and expert sets included: {name: {"meta": the
+    traces row (without id and created_at), "sequences": [(s, P_s)], "records": {(t, s, l):
+    (encoding, count, blob)}, "experts": E or None, "expert_sets": {(t, l): [ids]}}}, the
+    rows read in storage order."""
+    db = sqlite3.connect(path)
+    try:
+        out = {}
+        cols = [r[1] for r in db.execute("PRAGMA table_info(traces)")]
+        for row in db.execute("SELECT * FROM traces ORDER BY name").fetchall():
+            meta = dict(zip(cols, row))
+            tid = meta.pop("id")
+            meta.pop("created_at")
+            sets = {}
+            for t, l, blob in db.execute("SELECT step, layer, data FROM expert_sets WHERE trace_id = ? "
+                                         "ORDER BY step, layer", (tid,)):
+                sets[(t, l)] = [int.from_bytes(blob[k:k + 2], "little") for k in range(0, len(blob), 2)]
+            e = db.execute("SELECT experts FROM trace_experts WHERE trace_id = ?", (tid,)).fetchone()
+            out[meta["name"]] = {
+                "meta": meta,
+                "sequences": db.execute("SELECT sequence, prefill FROM trace_sequences WHERE trace_id = ? "
+                                        "ORDER BY sequence", (tid,)).fetchall(),
+                "records": {(t, q, l): (enc, c, bytes(b)) for t, q, l, enc, c, b in db.execute(
+                    "SELECT step, sequence, layer, encoding, count, data FROM records WHERE trace_id = ? "
+                    "ORDER BY step, sequence, layer", (tid,))},
+                "experts": e[0] if e else None,
+                "expert_sets": sets}
         return out
     finally:
         db.close()

@@ -59,8 +59,9 @@ class KvtierReadsTheCaptureTest(CliTestBase):
         self.assertIn("100.0%", r.stderr)   # the progress bar, one line per tenth without a terminal
         self.assertTrue(all(line.startswith("kvtier-capture [") for line in r.stderr.splitlines()))
         info = kvtier("info", db, "capture-1")
-        for line in ("prefill P        12", "steps T          12", "layers L         3", "records          36 of 36",
-                     "encoding         sparse_f16", "head reduction   kv-group", "model            tiny-llama"):
+        for line in ("sequences S      1", "prefill P        12", "steps T          12", "layers L         3",
+                     "records          36 of 36", "encoding         sparse_f16", "head reduction   kv-group",
+                     "model            tiny-llama", "experts          none"):
             self.assertIn(line, info)
         a = json.loads(kvtier("analyze", "--scenario", scenario, "--json"))
         self.assertEqual((a["trace"]["name"], a["layers"], a["steps"], a["batch"]), ("capture-1", 3, 12, 1))
@@ -69,6 +70,32 @@ class KvtierReadsTheCaptureTest(CliTestBase):
         b = json.loads(kvtier("analyze", "--scenario", SAMPLE_SCENARIO, "--set", f"trace.db={db}",
                               "--set", "trace.name=capture-2", "--set", "model.layers=3", "--json"))
         self.assertEqual((b["trace"]["name"], b["steps"]), ("capture-2", 12))
+
+    def test_info_shows_a_batch_and_its_experts(self):
+        # --as-batch on an MoE model: one trace of S = 2 sequences (P_s = 12, 3) with expert sets.
+        db = self.path("moe.kvtr")
+        r = self.capture("--out", db, "--steps", "6", "--as-batch", "--name", "moe", "--quiet",
+                         "--model", "kvtier_capture.tiny_llama:build_moe")
+        self.assertEqual(r.stdout, f"{db}: trace 'moe' (S=2 P_s=12,3 T=6 L=3, per-layer, scores, experts E=8 top-2)\n")
+        info = kvtier("info", db, "moe")
+        for line in ("sequences S      2", "prefill P_s      12, 3", "steps T          6", "layers L         3",
+                     "records          36 of 36", "experts          per-step expert sets, E = 8 per layer"):
+            self.assertIn(line, info)
+        j = json.loads(kvtier("info", db, "moe", "--json"))
+        self.assertEqual((j["sequences"], j["sequence_prefill"], j["experts"], j["records"]), (2, [12, 3], 8, 36))
+        # The core reads every record and expert set and writes them again: the same rows.
+        copy = self.path("copy.kvtr")
+        kvtier("import", copy, db, "--format", "kvtier")
+        self.assertEqual(support.read_full(copy), support.read_full(db))
+        self.assertEqual(len(support.read_full(db)["moe"]["expert_sets"]), 6 * 3)
+
+    def test_analyze_reads_the_expert_sets(self):
+        db, scenario = self.path("moe1.kvtr"), self.path("moe1.kvtier.json")
+        self.capture("--out", db, "--steps", "8", "--max-prompts", "1", "--quiet", "--scenario-out", scenario,
+                     "--model", "kvtier_capture.tiny_llama:build_moe")
+        a = json.loads(kvtier("analyze", "--scenario", scenario, "--json"))
+        e = a["experts"]   # expert_bytes: gate, up and down projections of 32 x 32 float32
+        self.assertEqual((e["expert_sets"], e["experts_per_layer"], e["expert_bytes"]), (True, 8, 3 * 32 * 32 * 4))
 
     def test_selection_and_aggregated_traces_analyse(self):
         db, scenario = self.path("sel.kvtr"), self.path("sel.kvtier.json")
@@ -109,6 +136,7 @@ class ErrorsTest(CliTestBase):
         out = self.path("x.kvtr")
         model = ["--model", "kvtier_capture.tiny_llama:build"]
         base = model + ["--prompts", self.prompts, "--out", out]
+        moe = ["--model", "kvtier_capture.tiny_llama:build_moe", "--prompts", self.prompts, "--out", out]
         text = self.path("text.txt")
         with open(text, "w") as f:
             f.write("hello world\n")
@@ -135,6 +163,20 @@ class ErrorsTest(CliTestBase):
             (base + ["--qk-modules", "x"], 1, "--qk-modules: only with --hook qk"),
             (base + ["--hook", "qk", "--qk-modules", "("], 1, "not a regular expression"),
             (base + ["--hook", "qk", "--qk-modules", "nothing"], 1, "matches no module of the model"),
+            (base + ["--router-top-k", "2"], 1, "--router-top-k: only for an MoE model"),
+            (base + ["--router-modules", r"layers\.\d+\.self_attn"], 1, "cannot tell the number of experts E"),
+            (moe + ["--router-modules", "gate"], 1, "--router-modules 'gate': matches no module of the model"),
+            (moe + ["--router-modules", r"layers\.0\.mlp\.gate"], 1, "matches 1 modules (layers.0.mlp.gate, ...), but "
+                                                                  "the model has 3 layers"),
+            (moe + ["--router-modules", "("], 1, "not a regular expression"),
+            (moe + ["--router-top-k", "9"], 1, "--router-top-k: 9 must be in 1 .. E = 8"),
+            (moe + ["--router-top-k", "0"], 1, "--router-top-k: 0 must be in 1 .. E = 8"),
+            (moe + ["--no-experts", "--router-top-k", "2"], 1, "--router-top-k: not with --no-experts"),
+            (moe + ["--router-modules", r"layers\.\d+\.self_attn\.o_proj", "--out", self.path("shape.kvtr"), "--quiet"], 1,
+             "router 'layers.0.self_attn.o_proj': output of shape (1, 1, 32) at a decode step, expected the router "
+             "logits [1 token, E = 32]"),
+            (moe + ["--router-modules", r"layers\.\d+\.self_attn", "--out", self.path("tuple.kvtr"), "--quiet"], 1,
+             "router 'layers.0.self_attn': returned a tuple, expected the router logits [tokens, E = 8] as one tensor"),
             (model + ["--prompts", self.path("none.txt"), "--out", out], 1, "none.txt: no such file"),
             (model + ["--prompts", text, "--out", out], 1, "text.txt:1: a text prompt needs a tokenizer"),
             (model + ["--prompts", big, "--out", out], 1, "big.txt:1: token id 500 is outside the vocabulary (0 .. 96)"),
@@ -158,12 +200,16 @@ class ErrorsTest(CliTestBase):
         with contextlib.redirect_stdout(out), self.assertRaises(SystemExit) as e:
             cli.main(["--help"])
         self.assertEqual(e.exception.code, 0)
-        self.assertIn("--qk-modules", out.getvalue())
+        for option in ("--qk-modules", "--as-batch", "--router-modules", "--router-top-k", "--no-experts"):
+            self.assertIn(option, out.getvalue())
 
 
 class KillTest(CliTestBase):
     def test_killed_capture_resumes_to_the_same_database(self):
         self.interrupt_and_resume(signal.SIGKILL, -signal.SIGKILL)
+
+    def test_killed_batch_capture_resumes_to_the_same_database(self):
+        self.interrupt_and_resume(signal.SIGKILL, -signal.SIGKILL, "slow_model:build_moe", ["--as-batch"], "capture")
 
     def test_ctrl_c_keeps_the_committed_steps_and_says_so(self):
         err = self.interrupt_and_resume(signal.SIGINT, 130)
@@ -182,21 +228,22 @@ class KillTest(CliTestBase):
         finally:
             w.close()
 
-    def interrupt_and_resume(self, sig, code):
-        args = ["--steps", "60", "--commit-every", "5", "--quiet", "--seed", "7"]
-        slow = [sys.executable, "-m", "kvtier_capture", "--model", "slow_model:build", "--prompts", self.prompts, *args]
+    def interrupt_and_resume(self, sig, code, model="slow_model:build", extra=(), trace="capture-2"):
+        """Interrupts a capture once trace `trace` has a commit, and resumes it."""
+        args = ["--steps", "60", "--commit-every", "5", "--quiet", "--seed", "7", *extra]
+        slow = [sys.executable, "-m", "kvtier_capture", "--model", model, "--prompts", self.prompts, *args]
         whole = self.path("whole.kvtr")
         subprocess.run(slow + ["--out", whole], env=ENV, check=True, stdout=subprocess.DEVNULL)
         out = self.path("killed.kvtr")
         p = subprocess.Popen(slow + ["--out", out], env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
         work = out + trace_db.WORK_SUFFIX
         try:
-            while p.poll() is None:   # until the first commit of the second prompt
+            while p.poll() is None:   # until the first commit of `trace`
                 if os.path.exists(work):
                     try:
                         with contextlib.closing(sqlite3.connect(work, timeout=5)) as db:
                             n = db.execute("SELECT count(*) FROM traces t JOIN records r ON r.trace_id = t.id "
-                                           "WHERE t.name = 'capture-2'").fetchone()[0]
+                                           "WHERE t.name = ?", (trace,)).fetchone()[0]
                     except sqlite3.Error:
                         n = 0
                     if n:
@@ -210,7 +257,7 @@ class KillTest(CliTestBase):
         self.assertTrue(os.path.exists(work))
         r = subprocess.run(slow + ["--out", out], env=ENV, capture_output=True, text=True)
         self.assertEqual(r.returncode, 0, r.stderr)
-        self.assertEqual(support.without_volatile(read_db(out)), support.without_volatile(read_db(whole)))
+        self.assertEqual(support.read_full(out), support.read_full(whole))
         self.assertFalse(os.path.exists(work))
         self.assertEqual(r.stderr, "")
         return err

@@ -26,6 +26,23 @@ class HuggingFaceStandInTest(TempDirTest):
         header = json.loads(hf[0]["notes"])
         self.assertEqual((header["model"]["head_dim"], header["model"]["kv_heads"], header["q_heads"]), (8, 2, 4))
 
+    def test_moe_stand_in_records_the_plain_models_experts(self):
+        # The routers are found under the stand-in's prefix (inner.layers.N.mlp.gate) from
+        # its config's num_experts and num_experts_per_tok: the same rows as the plain model.
+        prompts = self.path("p.txt")
+        with open(prompts, "w") as f:
+            f.write("3 14 15 92 65 35 89 79 32 38 46 26\n27 18 28\n")
+        spec = os.path.join(support.HERE, "hf_standin.py") + ":build_moe"
+        with contextlib.redirect_stdout(io.StringIO()):
+            for model, out in ((spec, "hf.kvtr"), ("kvtier_capture.tiny_llama:build_moe", "plain.kvtr")):
+                code = cli.main(["--model", model, "--prompts", prompts, "--out", self.path(out), "--steps", "5",
+                                 "--quiet", "--as-batch"])
+                self.assertEqual(code, 0)
+        hf, plain = support.read_full(self.path("hf.kvtr"))["capture"], support.read_full(self.path("plain.kvtr"))["capture"]
+        self.assertEqual((hf["experts"], len(hf["expert_sets"]), hf["sequences"]), (8, 5 * 3, [(0, 12), (1, 3)]))
+        self.assertEqual((hf["records"], hf["expert_sets"]), (plain["records"], plain["expert_sets"]))
+        self.assertEqual(json.loads(hf["meta"]["notes"])["model"]["expert_bytes"], 3 * 32 * 32 * 4)
+
     def test_describe_defaults(self):
         class Config:   # multi-head attention, no head_dim, no num_key_value_heads
             num_hidden_layers, num_attention_heads, hidden_size = 2, 4, 64

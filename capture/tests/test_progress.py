@@ -35,6 +35,26 @@ class ProgressTest(unittest.TestCase):
         self.assertEqual(widths, sorted(widths))
         self.assertGreater(widths[-2], widths[0])
 
+    def test_an_error_starts_on_its_own_line(self):
+        t = Terminal()
+        p = Progress(20, t)
+        p.update(5, "step 5")
+        p.end_line()
+        p.end_line()   # once
+        self.assertEqual(t.getvalue().count("\n"), 1)
+        self.assertTrue(t.getvalue().endswith("step 5 (0 s)\n"))
+        log = io.StringIO()   # a log's lines end themselves; nothing half drawn
+        p = Progress(20, log)
+        p.update(5, "step 5")
+        before = log.getvalue()
+        p.end_line()
+        self.assertEqual(log.getvalue(), before)
+        done = Terminal()   # a finished bar already ended its line
+        p = Progress(20, done)
+        p.update(20, "writing")
+        p.end_line()
+        self.assertEqual(done.getvalue().count("\n"), 1)
+
     def test_quiet(self):
         s = io.StringIO()
         Progress(5, s, quiet=True).update(5, "x")
