@@ -66,16 +66,16 @@ class KvtierReadsTheCaptureTest(CliTestBase):
         a = json.loads(kvtier("analyze", "--scenario", scenario, "--json"))
         self.assertEqual((a["trace"]["name"], a["layers"], a["steps"], a["batch"]), ("capture-1", 3, 12, 1))
         self.assertEqual(a["capacity"]["unit_bytes"], 2 * 2 * 8 * 4)   # kappa = 2 x kv_heads x head_dim x 4 B
-        self.assertEqual(len(a["policies"]), 14)
+        self.assertEqual(len(a["policies"]), 15)   # every policy of the registry
         b = json.loads(kvtier("analyze", "--scenario", SAMPLE_SCENARIO, "--set", f"trace.db={db}",
                               "--set", "trace.name=capture-2", "--set", "model.layers=3", "--json"))
         self.assertEqual((b["trace"]["name"], b["steps"]), ("capture-2", 12))
 
     def test_info_shows_a_batch_and_its_experts(self):
         # --as-batch on an MoE model: one trace of S = 2 sequences (P_s = 12, 3) with expert sets.
-        db = self.path("moe.kvtr")
+        db, scenario = self.path("moe.kvtr"), self.path("moe.kvtier.json")
         r = self.capture("--out", db, "--steps", "6", "--as-batch", "--name", "moe", "--quiet",
-                         "--model", "kvtier_capture.tiny_llama:build_moe")
+                         "--scenario-out", scenario, "--model", "kvtier_capture.tiny_llama:build_moe")
         self.assertEqual(r.stdout, f"{db}: trace 'moe' (S=2 P_s=12,3 T=6 L=3, per-layer, scores, experts E=8 top-2)\n")
         info = kvtier("info", db, "moe")
         for line in ("sequences S      2", "prefill P_s      12, 3", "steps T          6", "layers L         3",
@@ -88,6 +88,15 @@ class KvtierReadsTheCaptureTest(CliTestBase):
         kvtier("import", copy, db, "--format", "kvtier")
         self.assertEqual(support.read_full(copy), support.read_full(db))
         self.assertEqual(len(support.read_full(db)["moe"]["expert_sets"]), 6 * 3)
+        # The engine analyses the batch (MODEL.md §8): per-sequence books for every policy.
+        a = json.loads(kvtier("analyze", "--scenario", scenario, "--json"))
+        self.assertEqual((a["sequences"], a["experts"]["expert_sets"]), (2, True))
+        for p in a["policies"]:
+            seqs = p["per_sequence"]
+            self.assertEqual([q["prefill"] for q in seqs], [12, 3])
+            self.assertAlmostEqual(sum(q["time_share"] for q in seqs), 1.0, places=12)
+            self.assertAlmostEqual(sum(q["kv_read_bytes"] for q in seqs), sum(t["kv_read_bytes"] for t in p["tiers"]),
+                                   delta=1e-9 * sum(t["kv_read_bytes"] for t in p["tiers"]))
 
     def test_analyze_reads_the_expert_sets(self):
         db, scenario = self.path("moe1.kvtr"), self.path("moe1.kvtier.json")
