@@ -97,8 +97,8 @@ void printTable(const AnalysisResult& r)
     const auto& s = r.scenario;
     const auto& lay = r.selection->layout;
     if (s.model.experts > 0) std::printf("%s\n", expertsNote(r).c_str());
-    std::printf("trace %s (%s): %sP=%lld T=%lld L=%d, %s, batch %lld\n", s.trace_name.c_str(), s.trace_db.c_str(),
-                lay.sequences() > 1 ? ("S=" + std::to_string(lay.sequences()) + " sequences, P_0=").c_str() : "",
+    std::printf("trace %s (%s): %s=%lld T=%lld L=%d, %s, batch %lld\n", s.trace_name.c_str(), s.trace_db.c_str(),
+                lay.sequences() > 1 ? ("S=" + std::to_string(lay.sequences()) + " sequences, P_0").c_str() : "P",
                 static_cast<long long>(lay.prefill), static_cast<long long>(lay.steps), s.model.layers,
                 r.trace->meta().layer_mode == LayerMode::Aggregated ? "aggregated" : "per-layer",
                 static_cast<long long>(s.batch));
