@@ -43,6 +43,12 @@ gen --name long-context --preset default --seed 107 --prefill 8192 --steps 2048 
   --keep-mass 0.9 --keep-top 640 --encoding sparse_f16 \
   --description "long context: P=8192, T=2048, every phenomenon moderate, top scores covering 90% (<= 640)"
 
+# A serving batch on an MoE model: 16 distinct requests with expert sets (MODEL.md §8, §9).
+gen --name moe-batch --preset default --seed 108 --sequences 16 --prefill 2048 --prefill-spread 0.5 \
+  --shared-prefix 256 --steps 256 --layers 32 --keep-mass 0.9 --keep-top 128 --encoding sparse_f16 \
+  --experts 8 --expert-top-k 2 --expert-zipf 1.0 --expert-reuse 0.3 \
+  --description "MoE serving batch: 16 requests (P_s 1142..2008, a 256-token shared prompt), T=256, aggregated, expert routing over 8 experts per layer (top-2, Zipf 1, reuse 0.3)"
+
 mkdir -p "$(dirname "$out")"
 mv -f "$db" "$out"
 ls -l "$out"

@@ -8,6 +8,8 @@
 
 #include <QtTest>
 
+#include <algorithm>
+
 #include <cmath>
 #include <filesystem>
 
@@ -40,7 +42,7 @@ private slots:
     void everyTraceIsThere()
     {
         for (const char* name : {"stable", "drift", "bursty", "sinks-recency", "layers32", "paper-selections",
-                                 "long-context"}) {
+                                 "long-context", "moe-batch"}) {
             const auto s = store_->find(name);
             QVERIFY2(s.has_value(), name);
             QVERIFY2(!s->meta.description.empty(), name);
@@ -52,6 +54,11 @@ private slots:
 
     void shapes()
     {
+        const TraceSummary mb = store_->get("moe-batch");
+        QCOMPARE(mb.meta.sequenceCount(), 16);
+        QCOMPARE(mb.meta.steps, int64_t{256});
+        QVERIFY(*std::min_element(mb.meta.sequence_prefill.begin(), mb.meta.sequence_prefill.end()) >= 1024);
+
         const TraceSummary lc = store_->get("long-context");
         QVERIFY(lc.meta.prefill >= 8192);
         QVERIFY(lc.meta.steps >= 2048);
