@@ -1,6 +1,7 @@
 // Engine benchmark (issue: speed of the live pipeline). Prints one JSON object.
-//   bench_engine [--scenario FILE] [--per-layer-scenario FILE] [--runs N]
-// Defaults: sample_traces/default.kvtier.json and sample_traces/layers32.kvtier.json.
+//   bench_engine [--scenario FILE] [--per-layer-scenario FILE] [--batch-scenario FILE] [--runs N]
+// Defaults: sample_traces/default.kvtier.json, sample_traces/layers32.kvtier.json and, for a
+// batch of 16 distinct sequences with expert sets (MODEL.md §8, §9), moe-batch.kvtier.json.
 // Every figure is the median (and min/max) over N runs, in milliseconds:
 //   full_analysis   a fresh pipeline: load from SQLite, select, place, time, bounds
 //   retime          a bandwidth change on a warm pipeline (placements cached)
@@ -58,7 +59,7 @@ nlohmann::json benchScenario(const std::string& path, const PresetLibrary& prese
         Pipeline probe;
         const AnalysisResult r = probe.run(base);
         const auto& m = r.trace->meta();
-        out["trace"] = {{"name", m.name}, {"P", m.prefill}, {"T", m.steps}, {"L", m.layers},
+        out["trace"] = {{"name", m.name}, {"S", m.sequenceCount()}, {"P", m.prefill}, {"T", m.steps}, {"L", m.layers},
                         {"mode", toString(m.layer_mode)}, {"entries", r.trace->entryCount()},
                         {"units", r.selection->layout.totalUnits()},
                         {"selected_tokens_per_step", static_cast<double>(r.selection->tokens.items.size()) /
@@ -119,6 +120,7 @@ int main(int argc, char** argv)
 {
     std::string scenario = std::string(KVTIER_SOURCE_DIR) + "/sample_traces/default.kvtier.json";
     std::string perLayer = std::string(KVTIER_SOURCE_DIR) + "/sample_traces/layers32.kvtier.json";
+    std::string batch = std::string(KVTIER_SOURCE_DIR) + "/sample_traces/moe-batch.kvtier.json";
     int runs = 15;
     for (int i = 1; i < argc; ++i) {
         const std::string a = argv[i];
@@ -131,9 +133,10 @@ int main(int argc, char** argv)
         };
         if (a == "--scenario") scenario = value();
         else if (a == "--per-layer-scenario") perLayer = value();
+        else if (a == "--batch-scenario") batch = value();
         else if (a == "--runs") runs = std::max(1, std::stoi(value()));
         else {
-            std::fprintf(stderr, "usage: bench_engine [--scenario FILE] [--per-layer-scenario FILE] [--runs N]\n");
+            std::fprintf(stderr, "usage: bench_engine [--scenario FILE] [--per-layer-scenario FILE] [--batch-scenario FILE] [--runs N]\n");
             return 2;
         }
     }
@@ -144,6 +147,7 @@ int main(int argc, char** argv)
         out["hardware_threads"] = tbb::global_control::active_value(tbb::global_control::max_allowed_parallelism);
         out["aggregated"] = benchScenario(scenario, presets, runs, true);
         out["per_layer"] = benchScenario(perLayer, presets, runs, false);
+        out["batch"] = benchScenario(batch, presets, runs, false);
         std::cout << out.dump(2) << "\n";
     } catch (const std::exception& e) {
         std::fprintf(stderr, "bench_engine: %s\n", e.what());
