@@ -5,6 +5,8 @@
 // of a policy keeps each sequence inside its share of tier 0.
 #include "test_support.hpp"
 
+#include "core/engine/annealing.hpp"
+#include "core/engine/migration_bound.hpp"
 #include "core/engine/pipeline.hpp"
 #include "core/engine/placement.hpp"
 #include "core/engine/selection.hpp"
@@ -195,6 +197,37 @@ private slots:
             QVERIFY2(std::abs(migrated - t.migrated_bytes) <= 1e-9 * std::max(1.0, t.migrated_bytes), name);
             QVERIFY2(std::abs(share - 1) < 1e-9, name);
         }
+    }
+
+    // The migration-aware bound and the annealed schedule on a batch: the balanced bound <=
+    // the migration-aware bound <= every policy and the annealed schedule (MODEL.md §6).
+    void migrationAwareBoundOnABatch()
+    {
+        GeneratorParams p = params(true);
+        p.prefill = 24;
+        p.steps = 12;
+        p.sequences = 3;
+        p.prefill_spread = 0.5;
+        const std::string db = test::scratchPath("mb-batch.sqlite");
+        save(db, generateTrace(p, "three"));
+        Scenario s = scenarioOn(db, "three", 1, 1, true, 3, false);
+        s.hardware.tiers[0].capacity_bytes = 1024 + 20.0 * 64;   // 20 units of 64 B: capacity binds
+        s.bounds.migration_aware.enabled = true;
+        s.bounds.migration_aware.iterations = 150;
+        s.bounds.migration_aware.time_budget_s = 60;
+        s.bounds.annealed.enabled = true;
+        s.bounds.annealed.time_budget_s = 60;
+        s.bounds.annealed.moves = 4000;
+        Pipeline pipe;
+        const AnalysisResult r = pipe.run(s);
+        QCOMPARE(r.selection->layout.sequences(), 3);
+        QVERIFY(r.migration_bound && r.annealed);
+        const double mb = r.migration_bound->total_time;
+        QVERIFY(r.balanced->total_time <= mb * (1 + 1e-12));
+        for (const auto& o : r.policies)
+            QVERIFY2(mb <= o.timing->total_time * (1 + 1e-9), o.info.name.c_str());
+        QVERIFY(mb <= r.migration_bound->schedule_time() * (1 + 1e-9));
+        QVERIFY(mb <= r.annealed->total_time() * (1 + 1e-9));
     }
 
     // The per-sequence form (policy_per_sequence.hpp): shares are floor(C / S), the first
