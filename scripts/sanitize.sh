@@ -19,11 +19,13 @@ asan() {
     -DKVTIER_BUILD_TESTS=ON -DKVTIER_BUILD_BENCH=OFF -DKVTIER_BUILD_GUI=ON "${launcher[@]}" >/dev/null
   cmake --build "$build" -j "$jobs"
   # Leaks are reported by the core suites; the GUI suite's are Qt's own caches at exit.
+  # check_parallel_shards (GNU parallel driving sharded sweeps, 4-5 minutes under ASan) is left
+  # to scripts/test.sh: the kvtier-cli code it drives runs under ASan in tst_cli_sweep_shards.
+  # (No comment line may sit inside the continued command below: it would end it there, and
+  # ctest would run without these options, UBSan then reporting without failing.)
   ASAN_OPTIONS="detect_leaks=1:abort_on_error=1:strict_string_checks=1:detect_stack_use_after_return=1" \
   LSAN_OPTIONS="suppressions=$root/scripts/lsan.supp:print_suppressions=0" \
   UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1" \
-  # check_parallel_shards (GNU parallel driving sharded sweeps, 4-5 minutes under ASan) is left
-  # to scripts/test.sh: the kvtier-cli code it drives runs under ASan in tst_cli_sweep_shards.
   KVTIER_STRESS_ITERATIONS="${KVTIER_STRESS_ITERATIONS:-300}" \
     ctest --test-dir "$build" --output-on-failure -j "$jobs" -E '^check_parallel_shards$'
 }
