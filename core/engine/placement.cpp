@@ -163,14 +163,27 @@ public:
             r.moves.offset.push_back(r.moves.items.size());
             r.fast_units[static_cast<size_t>(t)] = cnt(0);
 
-            // 2. Reads of the selected pages (the step's read units, every sequence and
-            //    slot), from where they live now.
-            for (uint32_t u : sel_.step_units.row(static_cast<size_t>(t))) {
-                const auto s = static_cast<double>(lay_.unitTokens(u, t));
-                SlotTraffic* base = &r.traffic[sel_.row(t, lay_.slotOf(u)) * static_cast<size_t>(M_)];
-                if (fast_[u] && cfg_.inclusive) base[home_[u]].flex_read += s;
-                else base[loc_[u]].kv_read += s;
-                if (S_ > 1) {
+            // 2. Reads of the selected pages, from where they live now. One sequence: each
+            //    slot's pages (unit = page * L + slot, no division per read); a batch: the
+            //    step's read units over every sequence and slot.
+            if (S_ == 1) {
+                const int64_t n = lay_.prefill + t;
+                for (int32_t l = 0; l < slots; ++l) {
+                    const size_t row = sel_.row(t, l);
+                    SlotTraffic* base = &r.traffic[row * static_cast<size_t>(M_)];
+                    for (uint32_t page : sel_.pages.row(row)) {
+                        const uint32_t u = static_cast<uint32_t>(page) * static_cast<uint32_t>(slots) + static_cast<uint32_t>(l);
+                        const auto s = static_cast<double>(lay_.tokensIn(page, n));
+                        if (fast_[u] && cfg_.inclusive) base[home_[u]].flex_read += s;
+                        else base[loc_[u]].kv_read += s;
+                    }
+                }
+            } else {
+                for (uint32_t u : sel_.step_units.row(static_cast<size_t>(t))) {
+                    const auto s = static_cast<double>(lay_.unitTokens(u, t));
+                    SlotTraffic* base = &r.traffic[sel_.row(t, lay_.slotOf(u)) * static_cast<size_t>(M_)];
+                    if (fast_[u] && cfg_.inclusive) base[home_[u]].flex_read += s;
+                    else base[loc_[u]].kv_read += s;
                     const auto q = static_cast<size_t>(lay_.sequenceOf(u));
                     r.sequence_read[q * static_cast<size_t>(M_) + (fast_[u] ? 0 : loc_[u])] += s;
                     r.sequence_step[static_cast<size_t>(t) * static_cast<size_t>(S_) + q] += s;
