@@ -3,7 +3,8 @@
 // or blocks, 0..n-1), so a step costs O(what changed), never O(all units):
 //   ResidentSet  - the policy's mirror of tier 0; moves go through it into the StepPlan
 //   IndexedHeap  - a 4-ary heap of ids by (key, id) with O(1) membership and O(log n) key change
-//   IdLists      - doubly linked lists of ids, head = most recent (LRU order, FIFO order)
+//   IdLists      - doubly linked lists of ids, head = most recent (LRU order, FIFO order);
+//                  BasicIdLists<uint32_t> for more than 255 lists
 //   IdBitset     - a set of ids with its lowest member (or the next one from an id) fast
 //   DecayScale   - exponential decay without touching the decayed values
 // Header-only, no Qt. tests/core/tst_policy_kit.cpp checks each against a std container.
@@ -13,6 +14,7 @@
 #include <bit>
 #include <cmath>
 #include <cstdint>
+#include <limits>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -236,11 +238,13 @@ uint32_t topLazy(Heap& heap, KeyOf&& keyOf)
 
 // Several doubly linked lists over ids 0..n-1; an id is in at most one list at a time.
 // Head = most recently inserted (MRU), tail = least (LRU, or the oldest of a FIFO).
-// All operations O(1).
-class IdLists {
+// All operations O(1). `ListId` numbers the lists: IdLists (uint8_t) holds up to 255 lists,
+// BasicIdLists<uint32_t> one per sequence of any batch (lru-demand).
+template <class ListId>
+class BasicIdLists {
 public:
     static constexpr uint32_t kNil = UINT32_MAX;
-    static constexpr uint8_t kNone = 255;
+    static constexpr ListId kNone = std::numeric_limits<ListId>::max();
 
     void reset(size_t n, size_t lists = 1)
     {
@@ -251,15 +255,15 @@ public:
         tail_.assign(lists, kNil);
         size_.assign(lists, 0);
     }
-    uint8_t listOf(uint32_t id) const { return list_[id]; }
+    ListId listOf(uint32_t id) const { return list_[id]; }
     bool contains(uint32_t id) const { return list_[id] != kNone; }
-    size_t size(uint8_t l = 0) const { return size_[l]; }
-    uint32_t head(uint8_t l = 0) const { return head_[l]; }
-    uint32_t tail(uint8_t l = 0) const { return tail_[l]; }
+    size_t size(ListId l = 0) const { return size_[l]; }
+    uint32_t head(ListId l = 0) const { return head_[l]; }
+    uint32_t tail(ListId l = 0) const { return tail_[l]; }
     uint32_t next(uint32_t id) const { return next_[id]; }   // towards the tail (older)
     uint32_t prev(uint32_t id) const { return prev_[id]; }   // towards the head (newer)
 
-    void pushHead(uint8_t l, uint32_t id)
+    void pushHead(ListId l, uint32_t id)
     {
         list_[id] = l;
         prev_[id] = kNil;
@@ -269,7 +273,7 @@ public:
         head_[l] = id;
         ++size_[l];
     }
-    void pushTail(uint8_t l, uint32_t id)
+    void pushTail(ListId l, uint32_t id)
     {
         list_[id] = l;
         next_[id] = kNil;
@@ -281,7 +285,7 @@ public:
     }
     void unlink(uint32_t id)
     {
-        const uint8_t l = list_[id];
+        const ListId l = list_[id];
         if (l == kNone) return;
         if (prev_[id] != kNil) next_[prev_[id]] = next_[id];
         else head_[l] = next_[id];
@@ -291,7 +295,7 @@ public:
         list_[id] = kNone;
         --size_[l];
     }
-    void moveToHead(uint8_t l, uint32_t id)
+    void moveToHead(ListId l, uint32_t id)
     {
         unlink(id);
         pushHead(l, id);
@@ -299,9 +303,10 @@ public:
 
 private:
     std::vector<uint32_t> prev_, next_, head_, tail_;
-    std::vector<uint8_t> list_;
+    std::vector<ListId> list_;
     std::vector<size_t> size_;
 };
+using IdLists = BasicIdLists<uint8_t>;
 
 // ---- IdBitset ----------------------------------------------------------------------------
 

@@ -16,8 +16,10 @@ PolicyEntry h2oPolicy();
 PolicyEntry tovaPolicy();
 PolicyEntry questPolicy();
 PolicyEntry arkvalePolicy();
+PolicyEntry hisparsePolicy();
 PolicyEntry lruPolicy();
 PolicyEntry lruFairPolicy();
+PolicyEntry lruDemandPolicy();
 PolicyEntry lfuPolicy();
 PolicyEntry arcPolicy();
 PolicyEntry beladyPolicy();
@@ -35,8 +37,10 @@ const std::vector<PolicyEntry>& policyRegistry()
         tovaPolicy(),
         questPolicy(),
         arkvalePolicy(),
+        hisparsePolicy(),
         lruPolicy(),
         lruFairPolicy(),
+        lruDemandPolicy(),
         lfuPolicy(),
         arcPolicy(),
         beladyPolicy(),

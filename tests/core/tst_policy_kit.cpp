@@ -81,6 +81,45 @@ void heapAgainstSet(uint32_t seed)
     }
 }
 
+// Random operations on three of `count` lists (the first, a middle and the last), applied to
+// the lists and to std::lists, compared after every operation.
+template <class Lists>
+void listsAgainstStdList(uint32_t count)
+{
+    const std::vector<uint32_t> used = {0, count / 2, count - 1};
+    for (uint32_t seed = 1; seed <= 20; ++seed) {
+        std::mt19937 rng(seed);
+        const uint32_t n = 1 + rnd(rng) % 60;
+        Lists lists;
+        lists.reset(n, count);
+        std::vector<std::list<uint32_t>> ref(count);   // front = head (most recent)
+        for (int op = 0; op < 2000; ++op) {
+            const uint32_t id = rnd(rng) % n;
+            const uint32_t l = used[rnd(rng) % 3];
+            const auto key = static_cast<decltype(lists.listOf(0))>(l);
+            for (auto& r : ref) r.remove(id);
+            switch (rnd(rng) % 4) {
+            case 0: lists.moveToHead(key, id); ref[l].push_front(id); break;
+            case 1: lists.unlink(id); lists.pushTail(key, id); ref[l].push_back(id); break;
+            default: lists.unlink(id); break;
+            }
+            for (uint32_t k : used) {
+                const auto kk = static_cast<decltype(lists.listOf(0))>(k);
+                QCOMPARE(lists.size(kk), ref[k].size());
+                std::vector<uint32_t> fwd, back;
+                for (uint32_t x = lists.head(kk); x != Lists::kNil; x = lists.next(x)) fwd.push_back(x);
+                for (uint32_t x = lists.tail(kk); x != Lists::kNil; x = lists.prev(x)) back.push_back(x);
+                QCOMPARE(fwd, std::vector<uint32_t>(ref[k].begin(), ref[k].end()));
+                QCOMPARE(back, std::vector<uint32_t>(ref[k].rbegin(), ref[k].rend()));
+                for (uint32_t x : ref[k]) QCOMPARE(uint32_t(lists.listOf(x)), k);
+            }
+            bool anywhere = false;
+            for (auto& r : ref) anywhere = anywhere || std::find(r.begin(), r.end(), id) != r.end();
+            QCOMPARE(lists.contains(id), anywhere);
+        }
+    }
+}
+
 } // namespace
 
 class TestPolicyKit : public QObject {
@@ -121,37 +160,12 @@ private slots:
         }
     }
 
+    // IdLists, and the wide form lru-demand uses with one list per sequence (past the 255
+    // lists a uint8_t list id numbers).
     void listsMatchStdList()
     {
-        for (uint32_t seed = 1; seed <= 20; ++seed) {
-            std::mt19937 rng(seed);
-            const uint32_t n = 1 + rnd(rng) % 60;
-            IdLists lists;
-            lists.reset(n, 3);
-            std::vector<std::list<uint32_t>> ref(3);   // front = head (most recent)
-            for (int op = 0; op < 2000; ++op) {
-                const uint32_t id = rnd(rng) % n;
-                const auto l = static_cast<uint8_t>(rnd(rng) % 3);
-                for (auto& r : ref) r.remove(id);
-                switch (rnd(rng) % 4) {
-                case 0: lists.moveToHead(l, id); ref[l].push_front(id); break;
-                case 1: lists.unlink(id); lists.pushTail(l, id); ref[l].push_back(id); break;
-                default: lists.unlink(id); break;
-                }
-                for (uint8_t k = 0; k < 3; ++k) {
-                    QCOMPARE(lists.size(k), ref[k].size());
-                    std::vector<uint32_t> fwd, back;
-                    for (uint32_t x = lists.head(k); x != IdLists::kNil; x = lists.next(x)) fwd.push_back(x);
-                    for (uint32_t x = lists.tail(k); x != IdLists::kNil; x = lists.prev(x)) back.push_back(x);
-                    QCOMPARE(fwd, std::vector<uint32_t>(ref[k].begin(), ref[k].end()));
-                    QCOMPARE(back, std::vector<uint32_t>(ref[k].rbegin(), ref[k].rend()));
-                    for (uint32_t x : ref[k]) QCOMPARE(int(lists.listOf(x)), int(k));
-                }
-                bool anywhere = false;
-                for (auto& r : ref) anywhere = anywhere || std::find(r.begin(), r.end(), id) != r.end();
-                QCOMPARE(lists.contains(id), anywhere);
-            }
-        }
+        listsAgainstStdList<IdLists>(3);
+        listsAgainstStdList<BasicIdLists<uint32_t>>(300);
     }
 
     void bitsetMatchesVectorBool()
