@@ -66,7 +66,7 @@ class KvtierReadsTheCaptureTest(CliTestBase):
         a = json.loads(kvtier("analyze", "--scenario", scenario, "--json"))
         self.assertEqual((a["trace"]["name"], a["layers"], a["steps"], a["batch"]), ("capture-1", 3, 12, 1))
         self.assertEqual(a["capacity"]["unit_bytes"], 2 * 2 * 8 * 4)   # kappa = 2 x kv_heads x head_dim x 4 B
-        self.assertEqual(len(a["policies"]), 15)   # every policy of the registry
+        self.assertEqual(len(a["policies"]), 17)   # every policy of the registry
         b = json.loads(kvtier("analyze", "--scenario", SAMPLE_SCENARIO, "--set", f"trace.db={db}",
                               "--set", "trace.name=capture-2", "--set", "model.layers=3", "--json"))
         self.assertEqual((b["trace"]["name"], b["steps"]), ("capture-2", 12))
