@@ -245,6 +245,49 @@ private slots:
         QCOMPARE(hits(s, p), QString("0: 1:0"));
     }
 
+    // No minimum when tier 0 cannot give one page per layer slot to every sequence with
+    // demand. Per-layer, L = 2, g = 1, window 1, C = 3 < 2 sequences x 2 slots. s0 (P = 1)
+    // reads token 0 of layer 0 at t0; s1 (P = 4) reads tokens 0..3 of both layers. Units
+    // (page, slot, sequence order): prefill page 0: 0 (s0 l0), 1 (s1 l0), 2 (s0 l1), 3 (s1 l1);
+    // s1's pages 1..3: 4, 5 / 6, 7 / 8, 9 (l0, l1); t0 writes 10 (s0 l0), 11 (s1 l0), 12 (s0 l1),
+    // 13 (s1 l1); t1 writes 14, 15, 16, 17 likewise.
+    //   Prefill: equal shares 2 + 1: s0 holds 0, 2; s1 holds 1.
+    //   t0: equal shares. s0's two new units take its 2 places: -0 -2; s1 keeps only its highest
+    //       new unit 13 (11 is created in tier 1): -1. Every read misses.
+    //   t1: demand 1 and 8 (D 9), R = C = 3: 3/9 = 0 r 3, 24/9 = 2 r 6, the unit left to s1:
+    //       shares 0 and 3. s0 loses everything although it read: -12 -10, and its new units
+    //       14, 16 go to tier 1; s1: 15, 17 (new) > 13 > its reads of t0: no room for them.
+    void lruDemandNoMinimumWhenTierZeroIsTooSmall()
+    {
+        TraceMeta m;
+        m.name = "layers";
+        m.prefill = 1;
+        m.sequence_prefill = {1, 4};
+        m.steps = 2;
+        m.layers = 2;
+        m.layer_mode = LayerMode::PerLayer;
+        m.kind = RecordKind::Selection;
+        Trace tr(m);
+        const std::vector<uint32_t> none, first{0}, all{0, 1, 2, 3};
+        for (int64_t t = 0; t < 2; ++t)
+            for (int32_t s = 0; s < 2; ++s)
+                for (int32_t l = 0; l < 2; ++l) {
+                    const std::vector<uint32_t>& idx = t > 0 ? none : s == 1 ? all : l == 0 ? first : none;
+                    tr.append(t, s, l, idx, std::vector<float>(idx.size(), 1.0f));
+                }
+        const Selection s = computeSelection(tr, SelectionConfig{SelectionMode::Dense, 1, 0, 0, 1});
+        QCOMPARE(s.layout.unit(1, 0, 1), 3u);
+        QCOMPARE(s.layout.unit(1, 3, 1), 9u);
+        QCOMPARE(s.layout.newTokenUnit(0, 0, 1), 12u);
+        QCOMPARE(s.layout.newTokenUnit(1, 1, 1), 17u);
+        const PlacementResult p = place(s, "lru-demand", {{"window_steps", 1}}, 3);
+        QCOMPARE(moves(p), QString("0:-0-2-1 1:-12-10"));
+        QCOMPARE(p.fast_units, (std::vector<int64_t>{0, 1}));
+        QString created;
+        for (uint32_t u = 10; u < 18; ++u) created += QString::number(p.created_tier[u]);
+        QCOMPARE(created, QString("01001010"));   // 10, 12, 13 and 15, 17 in tier 0
+    }
+
     // On one sequence the share is always C: lru-demand is lru, move for move, and every
     // tier's traffic of every step and slot is the same.
     void lruDemandIsLruOnOneSequence_data()
