@@ -311,6 +311,7 @@ PlacementResult runPlacement(const Selection& selection, const PolicyEntry& poli
     ctx.layout = selection.layout;
     ctx.fast_capacity_units = cfg.capacity_units[0];
     ctx.inclusive = cfg.inclusive;
+    ctx.tiers = static_cast<int32_t>(cfg.capacity_units.size());
     ctx.future = policy.info.online ? nullptr : &selection;
     // Every caller gets the same defaults and range checks: those of the policy's ParamSpecs.
     const PolicyParams resolved = resolveParams(policy.info, params, "policy '" + policy.info.name + "'");

@@ -56,6 +56,7 @@ struct PolicyContext {
     UnitLayout layout;
     int64_t fast_capacity_units = 0;    // tier 0 capacity for KV, in units
     bool inclusive = false;
+    int32_t tiers = 2;                  // M: with one tier, nothing can live outside tier 0
     const Selection* future = nullptr;  // oracle policies only; null for online ones
 };
 

@@ -28,17 +28,30 @@ public:
         const UnitLayout& lay = ctx.layout;
         const int64_t pages = (bufferTokens + lay.page_tokens - 1) / lay.page_tokens;
         buffer_ = std::min(pages * lay.slot_count, std::max<int64_t>(0, ctx.fast_capacity_units));
+        oneTier_ = ctx.tiers == 1;
         const auto total = static_cast<size_t>(lay.totalUnits());
         res_.reset(total);
         list_.reset(total);
     }
 
-    // Prefill: nothing in HBM (the request's KV was written to host memory).
-    void initial(int64_t, int64_t, std::vector<uint32_t>&) override {}
+    // Prefill: nothing in HBM (the request's KV was written to host memory). With one tier
+    // there is no host memory: every unit lives in tier 0 (the first-fit placement).
+    void initial(int64_t prefillUnits, int64_t capacity, std::vector<uint32_t>& fast) override
+    {
+        if (!oneTier_) return;
+        for (int64_t u = 0; u < std::min(prefillUnits, capacity); ++u) {
+            fast.push_back(static_cast<uint32_t>(u));
+            res_.seed(static_cast<uint32_t>(u));
+        }
+    }
 
     void plan(int64_t, const FastTierView& tier0, StepPlan& out) override
     {
         res_.check(tier0, "hisparse");
+        if (oneTier_) {
+            for (uint32_t u : tier0.newUnits()) res_.admit(u, out);
+            return;
+        }
         int64_t budget = buffer_;
         // The units read at t-1, most recent first (descending id), take the places first.
         kept_.clear();
@@ -73,6 +86,7 @@ private:
     }
 
     int64_t buffer_ = 0;              // B, in units
+    bool oneTier_ = false;            // no slower tier: everything stays in tier 0
     kit::ResidentSet res_;            // the buffer (this sequence's part of tier 0)
     kit::IdLists list_;               // residents, head = most recently read
     std::vector<uint32_t> reads_;     // read at the last observed step, ascending

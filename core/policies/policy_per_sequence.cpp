@@ -41,6 +41,7 @@ public:
             sub.layout = p.layout;
             sub.fast_capacity_units = p.capacity;
             sub.inclusive = ctx.inclusive;
+            sub.tiers = ctx.tiers;
             p.policy = policy.make(sub, params);
         }
     }

@@ -166,6 +166,23 @@ private slots:
     //       4 at t0 broken by id): -2 +0; s1: -1 +3 +7.
     //   t3: s0 read {2,5,6}: exactly its buffer, 4 and 0 leave (tail first): -4 -0 +2 +6;
     //       s1 read {1,3}: -7 +1.
+    // One tier: no host memory, so hisparse keeps every unit in tier 0 as first-fit does
+    // (the same traffic), where it would otherwise leave the prefill nowhere to go.
+    void hisparseOnOneTier()
+    {
+        const Selection s = handTrace();
+        const PlacementConfig one{false, {1000}};
+        const PlacementResult h = runPlacement(s, findPolicy("hisparse"), {}, one);
+        const PlacementResult f = runPlacement(s, findPolicy("first-fit"), {}, one);
+        QCOMPARE(h.migrated_tokens, 0.0);
+        QCOMPARE(h.fast_units, f.fast_units);
+        QCOMPARE(h.fast_units.back(), int64_t{12});   // 6 prefill units, 2 per step before step 3
+        for (size_t i = 0; i < h.traffic.size(); ++i) {
+            QCOMPARE(h.traffic[i].kv_read, f.traffic[i].kv_read);
+            QCOMPARE(h.traffic[i].write, f.traffic[i].write);
+        }
+    }
+
     void hisparseBufferCappedByShare()
     {
         const Selection s = handTrace();

@@ -104,9 +104,7 @@ Scenario scenarioOn(const std::string& db, const std::string& name, int tiers)
     if (tiers == 1) s.hardware.tiers[0].capacity_bytes = 1e9;
     s.selection.mode = SelectionMode::Ratio;
     s.selection.value = 0.25;
-    // hisparse keeps the KV in a slower tier (docs/POLICIES.md "hisparse"): one tier has none.
-    for (const PolicyEntry& e : policyRegistry())
-        if (tiers > 1 || e.info.name != "hisparse") s.policies.push_back({e.info.name, {}});
+    for (const PolicyEntry& e : policyRegistry()) s.policies.push_back({e.info.name, {}});
     return s;
 }
 
@@ -287,19 +285,8 @@ private slots:
             Scenario noSets = moe;   // no expert data: every expert read every step, the same
             noSets.trace_name = "nosets";
             const AnalysisResult c = pipe.run(noSets);
-            QCOMPARE(a.policies.size(), policyRegistry().size() - (tiers == 1 ? 1 : 0));
+            QCOMPARE(a.policies.size(), policyRegistry().size());
             QVERIFY(a.policies.size() >= 14);
-            if (tiers == 1) {   // hisparse on one tier: the prefill has nowhere to go but HBM
-                Scenario hot = moe;
-                hot.policies = {{"hisparse", {}}};
-                QString refused;
-                try {
-                    pipe.run(hot);
-                } catch (const InfeasibleError& e) {
-                    refused = QString::fromStdString(e.what());
-                }
-                QVERIFY2(refused.contains("no tier has room for another unit"), qPrintable(refused));
-            }
             for (size_t i = 0; i < a.policies.size(); ++i) {
                 QVERIFY2(a.policies[i].timing->total_time == b.policies[i].timing->total_time,
                          a.policies[i].info.name.c_str());
