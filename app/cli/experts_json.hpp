@@ -1,6 +1,7 @@
 #pragma once
 // The experts of a MoE scenario in `analyze` output (MODEL.md §9): E, expert bytes, where
-// the experts live, and whether the trace says which are active.
+// the experts live at the start, whether the trace says which are active, and the expert
+// policy with its tier-0 budget (experts; `static`: the experts the placement put there).
 #include "core/engine/expert_placement.hpp"
 #include "core/engine/pipeline.hpp"
 
@@ -38,6 +39,10 @@ inline nlohmann::json expertsJson(const AnalysisResult& r)
             {"dense_weight_bytes", m.denseWeightBytes()},
             {"expert_sets", hasExpertSets(r)},
             {"placement", perTier},
+            {"policy", toString(r.scenario.experts.policy)},
+            {"online", !isOracle(r.scenario.experts.policy)},
+            {"hbm_share", r.scenario.experts.hbm_share},
+            {"budget", p.budget},
             {"note", expertsNote(r)}};
 }
 
