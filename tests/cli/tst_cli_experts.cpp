@@ -221,8 +221,17 @@ private slots:
             QVERIFY(p["total_time_s"].toDouble() >= j["bounds"].toObject()["balanced"].toObject()["total_time_s"].toDouble());
             QCOMPARE(p["tiers"].toArray()[0].toObject()["kv_read_bytes"].toDouble(), 40.0 + 50 + 60 + 70);
         }
-        // hbm_share as a sweep axis: 0 puts every expert in DRAM (16 s), 0.5 is lru's 12.35 s.
-        const Run sw = cli({"sweep", "--scenario", path, "--vary", "experts.hbm_share=0,0.5", "--csv", "-", "--quiet"});
+        // hbm_share as a sweep axis, on a file without an "experts" key (its defaults count):
+        // 0 puts every expert in DRAM (16 s), 0.5 is lru's 12.35 s.
+        const QString bare = dir_.filePath("four-bare.kvtier.json");
+        write(bare, R"({"trace": {"db": "moe.sqlite", "name": "four-steps"},
+          "model": {"layers": 1, "kv_bytes_per_token_layer": 10, "weight_bytes": 500, "experts": 4, "expert_bytes": 100},
+          "hardware": {"tiers": [{"name": "HBM", "capacity_bytes": 500, "bandwidth": 1000},
+                                 {"name": "DRAM", "capacity_bytes": 1e6, "bandwidth": 100, "link_read": 50, "link_write": 50}]},
+          "selection": {"mode": "dense", "value": 1, "sinks": 0, "window": 0, "page_tokens": 1},
+          "policies": [{"name": "first-fit"}]})");
+        const Run sw = cli({"sweep", "--scenario", bare, "--set", "experts.policy=lru", "--vary", "experts.hbm_share=0,0.5",
+                            "--csv", "-", "--quiet"});
         QVERIFY2(sw.code == 0, sw.err.constData());
         const QList<QByteArray> lines = sw.out.trimmed().split('\n');
         QCOMPARE(lines.size(), 3);
