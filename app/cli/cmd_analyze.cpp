@@ -69,7 +69,10 @@ nlohmann::json toJson(const AnalysisResult& r)
         if (t.experts) {
             for (size_t m = 0; m < t.tier_totals.size(); ++m)
                 tiers[m]["expert_read_bytes"] = t.tier_totals[m].expert_read_bytes;
-            // The experts under the scenario's expert policy (docs/MODEL.md "Experts").
+        }
+        // The experts under a dynamic expert policy (docs/MODEL.md "Experts"); only then, so
+        // a static scenario's output keeps its bytes.
+        if (t.experts && r.scenario.experts.dynamic()) {
             p["expert_hit_ratio"] = t.expertHitRatio();
             p["expert_read_bytes"] = t.expert_read_bytes;
             p["expert_migrated_bytes"] = t.expert_migrated_bytes;

@@ -140,6 +140,9 @@ private slots:
         QVERIFY(ex["expert_sets"].toBool());
         QCOMPARE(ex["placement"].toArray()[0].toObject()["experts"].toInt(), 1);
         QCOMPARE(ex["placement"].toArray()[1].toObject()["experts"].toInt(), 3);
+        // The default expert policy, static, adds nothing to the output.
+        QVERIFY(!ex.contains("policy") && !ex.contains("budget"));
+        QVERIFY(!j["policies"].toArray()[0].toObject().contains("expert_hit_ratio"));
         QCOMPARE(j["capacity"].toObject()["tier_units"].toArray()[0].toInt(), 5);   // 50 B left of HBM
         QCOMPARE(j["bounds"].toObject()["balanced"].toObject()["total_time_s"].toDouble(), 1.8);
         QCOMPARE(j["bounds"].toObject()["paper"].toObject()["total_time_s"].toDouble(), 340.0 / 1050.0);
@@ -207,6 +210,10 @@ private slots:
             QCOMPARE(ex["online"].toBool(), c.online);
             QCOMPARE(ex["hbm_share"].toDouble(), 0.5);
             QCOMPARE(ex["budget"].toInt(), 2);
+            QVERIFY2(ex["note"].toString().endsWith(QString("; expert policy ") + c.policy +
+                                                    (c.online ? " (online)" : " (oracle)") +
+                                                    " with 2 experts in tier 0 (hbm_share 0.5)"),
+                     qPrintable(ex["note"].toString()));
             QCOMPARE(j["capacity"].toObject()["tier_kv_bytes"].toArray()[0].toDouble(), 200.0);
             const QJsonObject p = j["policies"].toArray()[0].toObject();
             QVERIFY2(std::abs(p["total_time_s"].toDouble() - c.time) < 1e-12, c.policy);
