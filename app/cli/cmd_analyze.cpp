@@ -66,9 +66,17 @@ nlohmann::json toJson(const AnalysisResult& r)
                              {"busy_fraction", tt.busy_fraction},
                              {"bandwidth_use", tt.bandwidth_use}});
         // Only for a model with experts: dense scenarios' output stays as it was.
-        if (t.experts)
+        if (t.experts) {
             for (size_t m = 0; m < t.tier_totals.size(); ++m)
                 tiers[m]["expert_read_bytes"] = t.tier_totals[m].expert_read_bytes;
+        }
+        // The experts under a dynamic expert policy (docs/MODEL.md "Experts"); only then, so
+        // a static scenario's output keeps its bytes.
+        if (t.experts && r.scenario.experts.dynamic()) {
+            p["expert_hit_ratio"] = t.expertHitRatio();
+            p["expert_read_bytes"] = t.expert_read_bytes;
+            p["expert_migrated_bytes"] = t.expert_migrated_bytes;
+        }
         p["tiers"] = tiers;
         if (!t.sequences.empty()) {
             json seqs = json::array();

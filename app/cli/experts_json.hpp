@@ -1,6 +1,7 @@
 #pragma once
 // The experts of a MoE scenario in `analyze` output (MODEL.md §9): E, expert bytes, where
-// the experts live, and whether the trace says which are active.
+// the experts live at the start, whether the trace says which are active, and, with a
+// dynamic expert policy, the policy with its tier-0 budget (experts).
 #include "core/engine/expert_placement.hpp"
 #include "core/engine/pipeline.hpp"
 
@@ -20,6 +21,12 @@ inline std::string expertsNote(const AnalysisResult& r)
                     " B each; ";
     s += hasExpertSets(r) ? "active experts per step and layer from the trace's expert sets"
                           : "the trace has no expert sets, so every expert of a layer counts as read every step";
+    // A dynamic expert policy (docs/POLICIES.md "Expert residency"); static says nothing new.
+    const ExpertResidencyConfig& x = r.scenario.experts;
+    if (x.dynamic())
+        s += "; expert policy " + std::string(toString(x.policy)) + (isOracle(x.policy) ? " (oracle)" : " (online)") +
+             " with " + std::to_string(placeExperts(r.scenario.timingConfig()).budget) +
+             " experts in tier 0 (hbm_share " + readableNumber(x.hbm_share) + ")";
     return s;
 }
 
@@ -33,12 +40,20 @@ inline nlohmann::json expertsJson(const AnalysisResult& r)
         for (int32_t v : p.tier) n += v == static_cast<int32_t>(t);
         perTier.push_back({{"name", r.scenario.hardware.tiers[t].name}, {"experts", n}, {"bytes", p.bytes[t]}});
     }
-    return {{"experts_per_layer", m.experts},
-            {"expert_bytes", m.expert_bytes},
-            {"dense_weight_bytes", m.denseWeightBytes()},
-            {"expert_sets", hasExpertSets(r)},
-            {"placement", perTier},
-            {"note", expertsNote(r)}};
+    nlohmann::json j = {{"experts_per_layer", m.experts},
+                        {"expert_bytes", m.expert_bytes},
+                        {"dense_weight_bytes", m.denseWeightBytes()},
+                        {"expert_sets", hasExpertSets(r)},
+                        {"placement", perTier},
+                        {"note", expertsNote(r)}};
+    // Only with a dynamic expert policy: a static scenario's output keeps its bytes.
+    if (r.scenario.experts.dynamic()) {
+        j["policy"] = toString(r.scenario.experts.policy);
+        j["online"] = !isOracle(r.scenario.experts.policy);
+        j["hbm_share"] = r.scenario.experts.hbm_share;
+        j["budget"] = p.budget;
+    }
+    return j;
 }
 
 } // namespace kvtier::cli

@@ -260,7 +260,7 @@ Scenario scenarioFromJson(const json& input, const std::string& where, const Pre
     json doc = input;
     expandPresets(doc, where, presets);
     jc::checkKeys(doc, where, "", {"trace", "model", "hardware", "selection", "placement", "batch", "policies",
-                                   "bounds", "comment", "kvtier_scenario"});
+                                   "bounds", "experts", "comment", "kvtier_scenario"});
     Scenario s;
 
     const json& tr = jc::require(doc, "trace", where, "");
@@ -336,6 +336,18 @@ Scenario scenarioFromJson(const json& input, const std::string& where, const Pre
 
     if (jc::present(doc, "bounds")) s.bounds = boundsFromJson(doc.at("bounds"), where, s.inclusive);
 
+    if (jc::present(doc, "experts")) {
+        const json& ex = doc.at("experts");
+        jc::requireObject(ex, where, "experts");
+        jc::checkKeys(ex, where, "experts", {"policy", "hbm_share"});
+        if (ex.contains("policy")) {
+            try { s.experts.policy = expertPolicyFromString(jc::string(ex.at("policy"), where, "experts.policy")); }
+            catch (const InputError& e) { throw InputError(where, e.where() + ": " + e.problem()); }
+        }
+        if (ex.contains("hbm_share"))
+            s.experts.hbm_share = jc::between(ex.at("hbm_share"), where, "experts.hbm_share", 0, 1, "");
+    }
+
     const json& pol = jc::require(doc, "policies", where, "");
     if (pol.is_string()) {
         if (pol.get<std::string>() != "all") jc::fail(where, "policies", "must be \"all\" or a list of policies");
@@ -356,6 +368,19 @@ Scenario scenarioFromJson(const json& input, const std::string& where, const Pre
         jc::fail(where, "policies", "must be \"all\" or a list of policies");
     }
     return s;
+}
+
+json withOptionalSections(const json& doc)
+{
+    json out = doc;
+    if (!out.is_object()) return out;
+    const ExpertResidencyConfig d;
+    const json experts = {{"policy", toString(d.policy)}, {"hbm_share", d.hbm_share}};
+    if (!out.contains("experts")) out["experts"] = experts;
+    else if (out["experts"].is_object())
+        for (const auto& [k, v] : experts.items())
+            if (!out["experts"].contains(k)) out["experts"][k] = v;
+    return out;
 }
 
 json scenarioToJson(const Scenario& s)
@@ -388,6 +413,9 @@ json scenarioToJson(const Scenario& s)
                           {{"enabled", a.enabled}, {"time_budget_s", a.time_budget_s}, {"moves", a.moves},
                            {"chains", a.chains}, {"seed", a.seed}, {"tune_evaluations", a.tune_evaluations}}}};
     }
+    // Written only when not the default, so scenarios without it keep their bytes.
+    if (s.experts != ExpertResidencyConfig{})
+        doc["experts"] = {{"policy", toString(s.experts.policy)}, {"hbm_share", s.experts.hbm_share}};
     json pol = json::array();
     for (const auto& p : s.policies) {
         json o = policyParamsToJson(findPolicy(p.name).info, p.params);

@@ -40,6 +40,10 @@ void setPath(nlohmann::json& doc, const std::string& path, const nlohmann::json&
 const nlohmann::json* findPath(const nlohmann::json& doc, const std::string& path,
                                const std::string& option = "--vary");
 
+// `doc` with the sections a scenario file may leave out ("experts") filled in with their
+// defaults where absent, so `--vary experts.hbm_share=...` names an existing key.
+nlohmann::json withOptionalSections(const nlohmann::json& doc);
+
 // Reads a scenario file, applies the overrides, validates. The trace database path is
 // resolved against the scenario's folder, then the working directory.
 Scenario loadScenario(const std::string& path, const PresetLibrary& presets,

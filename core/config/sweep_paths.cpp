@@ -87,8 +87,10 @@ std::string sweepAxisValueText(const SweepAxis& axis, double x)
     return axis.labels.at(static_cast<size_t>(x));
 }
 
-void checkSweepAxes(const nlohmann::json& scenario, const std::vector<SweepAxis>& axes, const std::string& where)
+void checkSweepAxes(const nlohmann::json& input, const std::vector<SweepAxis>& axes, const std::string& where)
 {
+    // A section a scenario may leave out counts with its defaults ("experts.hbm_share").
+    const nlohmann::json scenario = withOptionalSections(input);
     // Every key first, so a missing key is reported before the grid's size.
     for (const auto& a : axes)
         if (!findPath(scenario, a.key, "--vary"))

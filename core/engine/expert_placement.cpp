@@ -4,6 +4,7 @@
 #include "core/model/error.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <string>
 
 namespace kvtier {
@@ -30,9 +31,22 @@ ExpertPlacement placeExperts(const TimingConfig& c)
     room[0] -= c.weights_in_fast_tier * dense;
     room[M - 1] -= (1 - c.weights_in_fast_tier) * dense;
     const double eb = c.model.expert_bytes;
+    // A dynamic expert policy: tier 0 holds exactly its budget, the first experts in
+    // (layer, expert) order; the others start the first-fit at tier 1.
+    int64_t inFast = -1;
+    if (c.experts.dynamic()) {
+        p.dynamic = true;
+        const double share = std::clamp(c.experts.hbm_share, 0.0, 1.0);
+        const double fit = std::floor(share * std::max(0.0, room[0]) / eb);
+        const int64_t all = static_cast<int64_t>(p.layers) * p.experts;
+        inFast = fit >= static_cast<double>(all) ? all : static_cast<int64_t>(fit);
+    }
+    int64_t id = 0;
     for (int32_t l = 0; l < p.layers; ++l)
-        for (int32_t e = 0; e < p.experts; ++e) {
-            for (size_t m = 0; m < M; ++m)
+        for (int32_t e = 0; e < p.experts; ++e, ++id) {
+            const size_t first = inFast < 0 ? 0 : (id < inFast ? 0 : 1);
+            const size_t last = inFast < 0 ? M : (id < inFast ? 1 : M);
+            for (size_t m = first; m < last; ++m)
                 if (room[m] >= eb) {
                     room[m] -= eb;
                     p.bytes[m] += eb;
@@ -42,6 +56,7 @@ ExpertPlacement placeExperts(const TimingConfig& c)
                 }
             if (p.at(l, e) < 0) ++p.unplaced;
         }
+    p.budget = std::count(p.tier.begin(), p.tier.end(), 0);
     return p;
 }
 
@@ -51,7 +66,11 @@ void requireExpertsPlaced(const ExpertPlacement& p, const TimingConfig& c)
     const double missing = static_cast<double>(p.unplaced) * c.model.expert_bytes;
     throw InfeasibleError("infeasible: " + std::to_string(p.unplaced) + " of the " +
                               std::to_string(static_cast<int64_t>(p.layers) * p.experts) + " experts (" +
-                              readableNumber(c.model.expert_bytes) + " B each) fit in no tier after the dense weights and reserves",
+                              readableNumber(c.model.expert_bytes) + " B each) fit in no tier after the dense weights and reserves" +
+                              (p.dynamic ? " (experts." + std::string(toString(c.experts.policy)) + " keeps " +
+                                               std::to_string(p.budget) + " of them in tier 0, hbm_share = " +
+                                               readableNumber(c.experts.hbm_share) + "; the others need tiers 1 and below)"
+                                         : std::string()),
                           "add at least " + readableNumber(missing) + " B of capacity");
 }
 

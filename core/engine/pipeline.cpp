@@ -108,6 +108,8 @@ std::string timingKey(const TimingConfig& c)
                         {"omega", c.weights_in_fast_tier},
                         {"route", toString(c.route)},
                         {"floor", c.compute_floor_s}};
+    // The expert policy: only when it is not static, so every other key keeps its bytes.
+    if (c.experts.dynamic()) j["experts"] = {toString(c.experts.policy), c.experts.hbm_share};
     for (const Tier& t : c.hardware.tiers)
         j["tiers"].push_back({t.capacity_bytes, t.bandwidth, std::isinf(t.link_read) ? -1.0 : t.link_read,
                               std::isinf(t.link_write) ? -1.0 : t.link_write, t.reserve_bytes});
@@ -166,6 +168,7 @@ Stage firstStageToRerun(const Scenario& from, const Scenario& to)
     c.observe_scores = to.observe_scores;
     c.policies = to.policies;
     c.bounds = to.bounds;
+    c.experts = to.experts;   // the split of tier 0 changes the KV capacity
     if (c == to) return Stage::Placement;
     c.selection = to.selection;
     if (c == to) return Stage::Selection;

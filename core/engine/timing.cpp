@@ -1,6 +1,7 @@
 #include "core/engine/timing.hpp"
 
 #include "core/engine/expert_placement.hpp"
+#include "core/engine/expert_residency.hpp"
 #include "core/engine/split.hpp"
 #include "core/model/error.hpp"
 #include "core/support/parallel.hpp"
@@ -69,13 +70,25 @@ SlotBytes slotBytes(const Selection& selection, const PlacementResult& placement
     std::vector<TierLoad> load(static_cast<size_t>(M));
     std::vector<double> flex(static_cast<size_t>(M)), fromFast;
     double kvRead[16];
-    std::vector<double> expertRead(static_cast<size_t>(M), 0.0);
+    std::vector<double> expertRead(static_cast<size_t>(M), 0.0), expertMigR(static_cast<size_t>(M), 0.0),
+        expertMigW(static_cast<size_t>(M), 0.0);
     if (config.model.experts > 0) {
         const ExpertPlacement ep = placeExperts(config);
         requireExpertsPlaced(ep, config);
         const int32_t l = layer >= 0 ? layer : (lay.slot_count == 1 ? 0 : slot);
         if (l >= config.model.layers) throw InputError("layer " + std::to_string(l), "outside the model's layers");
-        addExpertReads(ep, selection.experts.get(), config.model.expert_bytes, t, l, expertRead.data());
+        if (ep.dynamic) {
+            // The residency up to step t decides where the layer's experts are at t.
+            const ExpertResidency res = simulateExpertResidency(ep, selection.experts.get(), config, t + 1);
+            for (int32_t m = 0; m < M; ++m) {
+                const size_t i = res.index(t, l, m);
+                expertRead[static_cast<size_t>(m)] = res.read[i];
+                expertMigR[static_cast<size_t>(m)] = res.mig_read[i];
+                expertMigW[static_cast<size_t>(m)] = res.mig_write[i];
+            }
+        } else {
+            addExpertReads(ep, selection.experts.get(), config.model.expert_bytes, t, l, expertRead.data());
+        }
         for (int32_t m = 0; m < M; ++m) weights[static_cast<size_t>(m)] += expertRead[static_cast<size_t>(m)];
     }
     const size_t row = selection.row(t, slot);
@@ -83,10 +96,13 @@ SlotBytes slotBytes(const Selection& selection, const PlacementResult& placement
     SlotBytes b;
     for (int32_t m = 0; m < M; ++m) {
         const SlotTraffic& st = placement.at(row, m);
-        b.read.push_back(weights[static_cast<size_t>(m)] + kvRead[m] + bytesPerToken * st.mig_read);
-        b.write.push_back(bytesPerToken * st.write + bytesPerToken * st.mig_write);
+        const auto mi = static_cast<size_t>(m);
+        b.read.push_back(weights[mi] + kvRead[m] + bytesPerToken * st.mig_read + expertMigR[mi]);
+        b.write.push_back(bytesPerToken * st.write + bytesPerToken * st.mig_write + expertMigW[mi]);
     }
     b.expert_read = std::move(expertRead);
+    b.expert_mig_read = std::move(expertMigR);
+    b.expert_mig_write = std::move(expertMigW);
     return b;
 }
 
@@ -148,10 +164,16 @@ TimingResult computeTiming(const Selection& selection, const PlacementResult& pl
     requireExpertsPlaced(ep, config);
     const ExpertSets* sets = selection.experts.get();
     if (experts && sets) checkExpertsMatch(*sets, config.model, "trace expert sets");
+    // A dynamic expert policy: where every expert is at every step, and its moves.
+    const bool moving = experts && ep.dynamic;
+    const ExpertResidency res = moving ? simulateExpertResidency(ep, sets, config, T, job) : ExpertResidency{};
 
     TimingResult r;
     r.experts = experts;
     r.expert_sets = experts && sets != nullptr;
+    r.expert_policy = config.experts.policy;
+    r.expert_budget = ep.budget;
+    r.expert_migrated_bytes = res.migrated_bytes;
     r.tiers = M;
     r.steps = T;
     r.batch = config.batch;
@@ -168,8 +190,16 @@ TimingResult computeTiming(const Selection& selection, const PlacementResult& pl
             TierStep* ts = &r.tier_step[static_cast<size_t>(t * M)];
             for (int32_t l = 0; l < layerRuns; ++l) {
                 const size_t row = selection.row(t, slots == 1 ? 0 : l);
-                double expertRead[16] = {};
-                if (experts) {
+                double expertRead[16] = {}, expertMigR[16] = {}, expertMigW[16] = {};
+                if (moving) {
+                    for (int32_t m = 0; m < M; ++m) {
+                        const size_t i = res.index(t, l, m);
+                        expertRead[m] = res.read[i];
+                        expertMigR[m] = res.mig_read[i];
+                        expertMigW[m] = res.mig_write[i];
+                        fixed[static_cast<size_t>(m)] = weights[static_cast<size_t>(m)] + expertRead[m];
+                    }
+                } else if (experts) {
                     addExpertReads(ep, sets, config.model.expert_bytes, t, l, expertRead);
                     for (int32_t m = 0; m < M; ++m)
                         fixed[static_cast<size_t>(m)] = weights[static_cast<size_t>(m)] + expertRead[m];
@@ -181,7 +211,8 @@ TimingResult computeTiming(const Selection& selection, const PlacementResult& pl
                     const SlotTraffic& st = placement.at(row, m);
                     TierStep& x = ts[m];
                     const double w = fixed[static_cast<size_t>(m)];
-                    const double migR = bytesPerToken * st.mig_read, migW = bytesPerToken * st.mig_write;
+                    const double migR = bytesPerToken * st.mig_read + expertMigR[m];
+                    const double migW = bytesPerToken * st.mig_write + expertMigW[m];
                     const double kvW = bytesPerToken * st.write;
                     const double busy = tierTime(tiers[static_cast<size_t>(m)], w + kvRead[m] + migR, kvW + migW);
                     slotTau = std::max(slotTau, busy);
@@ -192,6 +223,7 @@ TimingResult computeTiming(const Selection& selection, const PlacementResult& pl
                     x.kv_write += layerFactor * kvW;
                     x.mig_read += layerFactor * migR;
                     x.mig_write += layerFactor * migW;
+                    x.expert_mig_write += expertMigW[m];
                 }
                 stepTime += layerFactor * std::max(slotTau, config.compute_floor_s);
             }
@@ -215,9 +247,10 @@ TimingResult computeTiming(const Selection& selection, const PlacementResult& pl
             tt.mig_bytes += x.mig_read + x.mig_write;
             tt.busy_s += x.busy_s;
             r.kv_read_bytes += x.kv_read;
-            r.migrated_bytes += x.mig_write;
+            r.migrated_bytes += moving ? x.mig_write - x.expert_mig_write : x.mig_write;
         }
         r.kv_read_fast_bytes += r.at(t, 0).kv_read;
+        r.expert_read_fast_bytes += r.at(t, 0).expert_read;
     }
     addSequenceTotals(placement, lay, static_cast<double>(config.model.layers), bytesPerToken, r);
     for (int32_t m = 0; m < M; ++m) {

@@ -20,6 +20,7 @@ struct TierStep {
     double kv_write = 0;     // bytes of new-token KV
     double mig_read = 0;     // bytes read for migrations out of this tier
     double mig_write = 0;    // bytes written for migrations into this tier
+    double expert_mig_write = 0;   // of mig_write: experts moved into this tier (expert policy)
     double readBytes() const { return weight_read + expert_read + kv_read + mig_read; }
     double writeBytes() const { return kv_write + mig_write; }
 };
@@ -54,8 +55,12 @@ struct TimingResult {
     double total_time = 0;
     double kv_read_bytes = 0;          // all tiers
     double kv_read_fast_bytes = 0;     // served by tier 0
-    double migrated_bytes = 0;         // bytes moved (each move once)
+    double migrated_bytes = 0;         // KV bytes moved (each move once)
     double expert_read_bytes = 0;      // all tiers
+    double expert_read_fast_bytes = 0; // ... from tier 0
+    double expert_migrated_bytes = 0;  // experts moved by the expert policy (each move once; not in migrated_bytes)
+    int64_t expert_budget = 0;         // experts tier 0 holds (ExpertPlacement::budget)
+    ExpertPolicy expert_policy = ExpertPolicy::Static;
     bool experts = false;              // the model has experts (E > 0)
     bool expert_sets = false;          // ... and the trace says which are active (else: all, every step)
     std::vector<SequenceTotals> sequences;   // a batch's sequences (S > 1); empty for one
@@ -63,6 +68,8 @@ struct TimingResult {
     double timePerToken() const { return steps ? total_time / static_cast<double>(steps) : 0; }
     double throughput() const { return total_time > 0 ? static_cast<double>(batch * steps) / total_time : 0; }
     double hbmHitRatio() const { return kv_read_bytes > 0 ? kv_read_fast_bytes / kv_read_bytes : 0; }
+    // Expert bytes read from tier 0 / all expert bytes read (0 without experts).
+    double expertHitRatio() const { return expert_read_bytes > 0 ? expert_read_fast_bytes / expert_read_bytes : 0; }
     const TierStep& at(int64_t t, int32_t m) const { return tier_step[static_cast<size_t>(t * tiers + m)]; }
 };
 
@@ -79,6 +86,7 @@ std::vector<double> weightBytesPerLayer(const TimingConfig& c);
 struct SlotBytes {
     std::vector<double> read, write;   // per tier
     std::vector<double> expert_read;   // per tier: the part of `read` that is experts
+    std::vector<double> expert_mig_read, expert_mig_write;   // per tier: the experts' moves in it
 };
 SlotBytes slotBytes(const Selection& selection, const PlacementResult& placement, const TimingConfig& config,
                     int64_t t, int32_t slot, int32_t layer = -1);

@@ -6,6 +6,26 @@
 
 namespace kvtier {
 
+const char* toString(ExpertPolicy p)
+{
+    switch (p) {
+    case ExpertPolicy::Static: return "static";
+    case ExpertPolicy::Lru: return "lru";
+    case ExpertPolicy::Lfu: return "lfu";
+    case ExpertPolicy::FrequencyOracle: return "frequency-oracle";
+    case ExpertPolicy::Belady: return "belady";
+    }
+    return "?";
+}
+
+ExpertPolicy expertPolicyFromString(const std::string& s)
+{
+    for (ExpertPolicy p : {ExpertPolicy::Static, ExpertPolicy::Lru, ExpertPolicy::Lfu, ExpertPolicy::FrequencyOracle,
+                           ExpertPolicy::Belady})
+        if (s == toString(p)) return p;
+    throw InputError("experts.policy", "is \"" + s + "\"; must be static, lru, lfu, frequency-oracle or belady");
+}
+
 ExpertSets::ExpertSets(int32_t experts, int64_t steps, int32_t layers, const std::string& where)
 {
     if (experts < 1 || experts > kMaxExperts)

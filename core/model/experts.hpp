@@ -15,6 +15,26 @@ inline constexpr int32_t kMaxExperts = 4096;
 // words = 2 GiB, refused before anything is allocated beyond it.
 inline constexpr int64_t kMaxExpertWords = int64_t{1} << 28;
 
+// Which experts live in tier 0 (docs/MODEL.md "Experts", docs/POLICIES.md "Expert
+// residency"): `Static` is the initial placement kept for the whole run (every KV policy's
+// experts until now); the others give tier 0 an expert budget of hbm_share of its room and
+// move experts in and out of it. Online: Lru, Lfu; oracles: FrequencyOracle, Belady.
+enum class ExpertPolicy { Static, Lru, Lfu, FrequencyOracle, Belady };
+const char* toString(ExpertPolicy p);
+// "static" | "lru" | "lfu" | "frequency-oracle" | "belady"; throws InputError naming them.
+ExpertPolicy expertPolicyFromString(const std::string& s);
+inline bool isOracle(ExpertPolicy p) { return p == ExpertPolicy::FrequencyOracle || p == ExpertPolicy::Belady; }
+
+// The scenario's "experts" section.
+struct ExpertResidencyConfig {
+    ExpertPolicy policy = ExpertPolicy::Static;
+    // The share of tier 0's room (capacity - dense weights in it - reserve) given to experts
+    // (whole experts, rounded down); the rest is KV capacity. Ignored by `Static`.
+    double hbm_share = 0.5;
+    bool dynamic() const { return policy != ExpertPolicy::Static; }
+    bool operator==(const ExpertResidencyConfig&) const = default;
+};
+
 class ExpertSets {
 public:
     ExpertSets() = default;

@@ -11,6 +11,7 @@ TimingConfig Scenario::timingConfig() const
     c.weights_in_fast_tier = weights_in_fast_tier;
     c.route = route;
     c.compute_floor_s = compute_floor_s;
+    c.experts = experts;
     return c;
 }
 

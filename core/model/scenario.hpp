@@ -33,6 +33,7 @@ struct Scenario {
     double compute_floor_s = 0;
     int64_t batch = 1;
     std::vector<PolicySpec> policies;
+    ExpertResidencyConfig experts;   // "experts": the expert residency policy and tier 0's split
     BoundsConfig bounds;     // the heavy bounds, off unless enabled
 
     TimingConfig timingConfig() const;

@@ -1,6 +1,7 @@
 #pragma once
 // What the timing stage and the bounds (engine/timing.hpp, engine/bounds.hpp) are
 // configured with besides the traffic itself (MODEL.md §4).
+#include "core/model/experts.hpp"
 #include "core/model/hardware.hpp"
 
 #include <cstdint>
@@ -20,6 +21,7 @@ struct TimingConfig {
     double weights_in_fast_tier = 1.0;   // omega
     Route route = Route::Home;
     double compute_floor_s = 0;          // per layer-step
+    ExpertResidencyConfig experts;       // where experts live over the run (MODEL.md §9)
     bool operator==(const TimingConfig&) const = default;
 };
 

@@ -15,6 +15,23 @@
 // them; best: 150 from HBM, 90 from DRAM, the write to HBM: max(260/1000, 90/50) = 1.8 s.
 // Paper bound: (100 + 240) / (1000 + min(100, 50)) = 340 / 1050 s.
 // Without expert sets every expert counts: DRAM reads 300 B, time 300/50 = 6 s.
+//
+// Expert policies (docs/MODEL.md "Experts"; the moves worked by hand in
+// tests/core/tst_expert_residency.cpp): trace "four-steps", aggregated, P = 4, T = 4, dense
+// selection (step t reads 4 + t tokens), X = t0 {0,1}, t1 {2,3}, t2 {0,2}, t3 {0,2}.
+// HBM 500 B: room 400 after the dense 100; hbm_share 0.5 gives 2 experts (0, 1 at the start)
+// and leaves 200 B = 20 KV units, so first-fit keeps all 8 tokens in HBM. Per step:
+//   HBM  R = 100 dense + experts read there + 10 (4 + t) KV + moves out, W = 10 + moves in;
+//   DRAM R = experts read there + moves out, W = moves in; time max((R+W)/100, R/50, W/50).
+// lru: t0 HBM 340 + 10 -> 0.35 s. t1 DRAM R 200 -> 4 s. t2 (two swaps, 0 from DRAM):
+//   DRAM R 300 W 200 -> 6 s. t3 (one swap): DRAM R 100 W 100 -> 2 s. Total 12.35 s;
+//   hit ratio 5/8; 600 B moved.
+// lfu: 0.35 + 4 + 2 (2 from DRAM) + 2 (one swap) = 8.35 s; hit 5/8; 200 B.
+// frequency-oracle ({0,2} in HBM): t0 and t1 read one expert from DRAM: 2 + 2; t2 HBM
+//   R 360 W 10 -> 0.37; t3 0.38. Total 4.75 s; hit 6/8; nothing moved.
+// belady: t0 0.35; t1 two swaps, DRAM R 200 W 200 -> 4; t2 one swap -> 2; t3 HBM 370 + 10
+//   -> 0.38. Total 6.73 s; hit 1; 600 B.
+// hbm_share 0: every expert in DRAM, each step reads 200 B from it: 4 x 4 = 16 s.
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -23,6 +40,8 @@
 #include <QtTest>
 
 #include <sqlite3.h>
+
+#include <cmath>
 
 class TestCliExperts : public QObject {
     Q_OBJECT
@@ -77,12 +96,24 @@ private slots:
             const Run r = cli({"import", db_, csv, "--format", "long-csv", "--name", name, "--prefill", "4"});
             QVERIFY2(r.code == 0, r.err.constData());
         }
+        const QString csv4 = dir_.filePath("four.csv");
+        QByteArray rows = "step,layer,token,score\n";
+        for (int t = 0; t < 4; ++t)
+            for (int k = 0; k < 4 + t; ++k) rows += QByteArray::number(t) + ",-1," + QByteArray::number(k) + ",0.1\n";
+        write(csv4, rows);
+        const Run r4 = cli({"import", db_, csv4, "--format", "long-csv", "--name", "four-steps", "--prefill", "4"});
+        QVERIFY2(r4.code == 0, r4.err.constData());
         // The expert sets as the store keeps them (docs/TRACE_FORMAT.md): E = 4, and step 0
         // layer 0 holds the u16 ids 0 and 2.
         sqlite3* db = nullptr;
         QCOMPARE(sqlite3_open(db_.toUtf8().constData(), &db), SQLITE_OK);
         const char* sql = "INSERT INTO trace_experts SELECT id, 4 FROM traces WHERE name = 'two-of-four';"
-                          "INSERT INTO expert_sets SELECT id, 0, 0, x'00000200' FROM traces WHERE name = 'two-of-four';";
+                          "INSERT INTO expert_sets SELECT id, 0, 0, x'00000200' FROM traces WHERE name = 'two-of-four';"
+                          "INSERT INTO trace_experts SELECT id, 4 FROM traces WHERE name = 'four-steps';"
+                          "INSERT INTO expert_sets SELECT id, 0, 0, x'00000100' FROM traces WHERE name = 'four-steps';"
+                          "INSERT INTO expert_sets SELECT id, 1, 0, x'02000300' FROM traces WHERE name = 'four-steps';"
+                          "INSERT INTO expert_sets SELECT id, 2, 0, x'00000200' FROM traces WHERE name = 'four-steps';"
+                          "INSERT INTO expert_sets SELECT id, 3, 0, x'00000200' FROM traces WHERE name = 'four-steps';";
         QCOMPARE(sqlite3_exec(db, sql, nullptr, nullptr, nullptr), SQLITE_OK);
         sqlite3_close(db);
     }
@@ -109,6 +140,9 @@ private slots:
         QVERIFY(ex["expert_sets"].toBool());
         QCOMPARE(ex["placement"].toArray()[0].toObject()["experts"].toInt(), 1);
         QCOMPARE(ex["placement"].toArray()[1].toObject()["experts"].toInt(), 3);
+        // The default expert policy, static, adds nothing to the output.
+        QVERIFY(!ex.contains("policy") && !ex.contains("budget"));
+        QVERIFY(!j["policies"].toArray()[0].toObject().contains("expert_hit_ratio"));
         QCOMPARE(j["capacity"].toObject()["tier_units"].toArray()[0].toInt(), 5);   // 50 B left of HBM
         QCOMPARE(j["bounds"].toObject()["balanced"].toObject()["total_time_s"].toDouble(), 1.8);
         QCOMPARE(j["bounds"].toObject()["paper"].toObject()["total_time_s"].toDouble(), 340.0 / 1050.0);
@@ -148,6 +182,79 @@ private slots:
         r = cli({"analyze", "--scenario", s});
         QVERIFY2(r.code == 0, r.err.constData());
         QVERIFY(r.out.contains("the trace has no expert sets, so every expert of a layer counts as read every step"));
+    }
+
+    // The expert policies on "four-steps" (worked in the header), each with first-fit for KV.
+    void expertPoliciesByHand()
+    {
+        const QString path = dir_.filePath("four.kvtier.json");
+        write(path, R"({"trace": {"db": "moe.sqlite", "name": "four-steps"},
+          "model": {"layers": 1, "kv_bytes_per_token_layer": 10, "weight_bytes": 500, "experts": 4, "expert_bytes": 100},
+          "hardware": {"tiers": [{"name": "HBM", "capacity_bytes": 500, "bandwidth": 1000},
+                                 {"name": "DRAM", "capacity_bytes": 1e6, "bandwidth": 100, "link_read": 50, "link_write": 50}]},
+          "selection": {"mode": "dense", "value": 1, "sinks": 0, "window": 0, "page_tokens": 1},
+          "experts": {"policy": "lru", "hbm_share": 0.5},
+          "policies": [{"name": "first-fit"}]})");
+        struct Case {
+            const char* policy;
+            double time, hit, moved;
+            bool online;
+        };
+        for (const Case& c : {Case{"lru", 12.35, 5.0 / 8, 600, true}, Case{"lfu", 8.35, 5.0 / 8, 200, true},
+                              Case{"frequency-oracle", 4.75, 6.0 / 8, 0, false}, Case{"belady", 6.73, 1, 600, false}}) {
+            const Run r = cli({"analyze", "--scenario", path, "--set", QString("experts.policy=") + c.policy, "--json"});
+            QVERIFY2(r.code == 0, r.err.constData());
+            const QJsonObject j = QJsonDocument::fromJson(r.out).object();
+            const QJsonObject ex = j["experts"].toObject();
+            QCOMPARE(ex["policy"].toString(), QString(c.policy));
+            QCOMPARE(ex["online"].toBool(), c.online);
+            QCOMPARE(ex["hbm_share"].toDouble(), 0.5);
+            QCOMPARE(ex["budget"].toInt(), 2);
+            QVERIFY2(ex["note"].toString().endsWith(QString("; expert policy ") + c.policy +
+                                                    (c.online ? " (online)" : " (oracle)") +
+                                                    " with 2 experts in tier 0 (hbm_share 0.5)"),
+                     qPrintable(ex["note"].toString()));
+            QCOMPARE(j["capacity"].toObject()["tier_kv_bytes"].toArray()[0].toDouble(), 200.0);
+            const QJsonObject p = j["policies"].toArray()[0].toObject();
+            QVERIFY2(std::abs(p["total_time_s"].toDouble() - c.time) < 1e-12, c.policy);
+            QCOMPARE(p["expert_hit_ratio"].toDouble(), c.hit);
+            QCOMPARE(p["expert_migrated_bytes"].toDouble(), c.moved);
+            QCOMPARE(p["expert_read_bytes"].toDouble(), 800.0);
+            QCOMPARE(p["migrated_bytes"].toDouble(), 0.0);   // KV: first-fit never moves
+            // A swap moves one expert each way: each tier reads 100 B and writes 100 B.
+            QCOMPARE(p["tiers"].toArray()[0].toObject()["migration_bytes"].toDouble(), c.moved);
+            QCOMPARE(p["tiers"].toArray()[1].toObject()["migration_bytes"].toDouble(), c.moved);
+            // The balanced bound is the expert policy's and the split's own lower bound.
+            QVERIFY(p["total_time_s"].toDouble() >= j["bounds"].toObject()["balanced"].toObject()["total_time_s"].toDouble());
+            QCOMPARE(p["tiers"].toArray()[0].toObject()["kv_read_bytes"].toDouble(), 40.0 + 50 + 60 + 70);
+        }
+        // hbm_share as a sweep axis, on a file without an "experts" key (its defaults count):
+        // 0 puts every expert in DRAM (16 s), 0.5 is lru's 12.35 s.
+        const QString bare = dir_.filePath("four-bare.kvtier.json");
+        write(bare, R"({"trace": {"db": "moe.sqlite", "name": "four-steps"},
+          "model": {"layers": 1, "kv_bytes_per_token_layer": 10, "weight_bytes": 500, "experts": 4, "expert_bytes": 100},
+          "hardware": {"tiers": [{"name": "HBM", "capacity_bytes": 500, "bandwidth": 1000},
+                                 {"name": "DRAM", "capacity_bytes": 1e6, "bandwidth": 100, "link_read": 50, "link_write": 50}]},
+          "selection": {"mode": "dense", "value": 1, "sinks": 0, "window": 0, "page_tokens": 1},
+          "policies": [{"name": "first-fit"}]})");
+        const Run sw = cli({"sweep", "--scenario", bare, "--set", "experts.policy=lru", "--vary", "experts.hbm_share=0,0.5",
+                            "--csv", "-", "--quiet"});
+        QVERIFY2(sw.code == 0, sw.err.constData());
+        const QList<QByteArray> lines = sw.out.trimmed().split('\n');
+        QCOMPARE(lines.size(), 3);
+        const QList<QByteArray> head = lines[0].split(',');
+        const auto col = head.indexOf("first-fit_time_s");
+        QVERIFY2(col > 0, lines[0].constData());
+        QCOMPARE(lines[1].split(',')[col].toDouble(), 16.0);
+        QVERIFY(std::abs(lines[2].split(',')[col].toDouble() - 12.35) < 1e-9);
+        // Bad values: one line naming the key.
+        Run bad = cli({"analyze", "--scenario", path, "--set", "experts.policy=mru"});
+        QVERIFY(bad.code != 0);
+        QVERIFY2(bad.err.contains("experts.policy") && bad.err.contains("static, lru, lfu, frequency-oracle or belady"),
+                 bad.err.constData());
+        bad = cli({"analyze", "--scenario", path, "--set", "experts.hbm_share=1.5"});
+        QVERIFY(bad.code != 0);
+        QVERIFY2(bad.err.contains("experts.hbm_share") && bad.err.contains("at most 1"), bad.err.constData());
     }
 
     // Scenario checks: experts and expert_bytes together, W must hold the experts.

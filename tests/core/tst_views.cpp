@@ -666,6 +666,8 @@ private slots:
             {"trace", [](Scenario& s) { s.trace_name = "other"; }, Stage::Trace},
             {"tiers", [](Scenario& s) { s.hardware.tiers.push_back(s.hardware.tiers.back()); }, Stage::Placement},
             {"bound", [](Scenario& s) { s.bounds.migration_aware.time_budget_s = 3; }, Stage::Placement},
+            {"expert policy", [](Scenario& s) { s.experts.policy = ExpertPolicy::Lru; }, Stage::Placement},
+            {"expert share", [](Scenario& s) { s.experts.hbm_share = 0.25; }, Stage::Placement},
         };
         (void)p.run(a);
         for (const Case& c : cases) {
