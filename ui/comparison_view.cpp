@@ -1,6 +1,7 @@
 #include "ui/comparison_view.hpp"
 
 #include "core/engine/view_compare.hpp"
+#include "ui/sequence_bars.hpp"
 #include "ui/theme.hpp"
 #include "ui/units.hpp"
 
@@ -139,6 +140,9 @@ ComparisonView::ComparisonView(QWidget* parent) : PlotView(QStringLiteral("compa
     bodyLayout()->removeWidget(plot_);
     auto* split = new QSplitter(Qt::Vertical, this);
     split->addWidget(plot_);
+    // A batch's per-sequence shares between the bars and the table (hidden for S = 1).
+    sequenceBars_ = new SequenceBars(this);
+    split->addWidget(sequenceBars_);
     table_ = new QTableWidget(this);
     table_->setObjectName(QStringLiteral("comparisonTable"));
     table_->setColumnCount(ColCount);
@@ -168,8 +172,9 @@ ComparisonView::ComparisonView(QWidget* parent) : PlotView(QStringLiteral("compa
     table_->setColumnHidden(ColGapS, true);
     split->addWidget(table_);
     split->setStretchFactor(0, 3);
-    split->setStretchFactor(1, 1);
-    split->setSizes({640, 220});
+    split->setStretchFactor(1, 2);
+    split->setStretchFactor(2, 1);
+    split->setSizes({520, 300, 220});
     split->setChildrenCollapsible(false);
     table_->setMinimumHeight(90);
     plot_->setMinimumHeight(120);
@@ -257,6 +262,8 @@ void ComparisonView::applyTheme()
     band_->setPen(QPen(edge, 1.2, Qt::SolidLine));
     bandEntry_->setBrush(fill);
     bandEntry_->setPen(QPen(edge, 1.2));
+    if (sequenceBars_)
+        sequenceBars_->applyTheme();
 }
 
 void ComparisonView::showResult(const AnalysisOutputPtr& out)
@@ -303,6 +310,7 @@ void ComparisonView::rebuild()
         return;
     fillTable();
     plotBars();
+    sequenceBars_->showRows(sequenceRows(*last_->result));
     updateNote();
 }
 
