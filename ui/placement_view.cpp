@@ -218,8 +218,8 @@ void PlacementView::showResult(const AnalysisOutputPtr& out)
     if (!o || !o->placement)
         return;
     const UnitLayout& L = o->placement->layout;
-    const int32_t q = std::clamp(out->view.placement.sequence, 0, L.sequences() - 1);
-    const int64_t pages = L.pagesAt(L.prefillOf(q) + L.steps);
+    const int32_t seq = std::clamp(out->view.placement.sequence, 0, L.sequences() - 1);
+    const int64_t pages = L.pagesAt(L.prefillOf(seq) + L.steps);
     QCPAxis* y = plot_->axisRect()->axis(QCPAxis::atLeft);
     if (pages != pages_ || L.page_tokens != pageTokens_) {
         pages_ = pages;
@@ -242,9 +242,9 @@ void PlacementView::showResult(const AnalysisOutputPtr& out)
     if (L.slot_count > 1)
         layers = layer < 0 ? tr(" · all %1 layers (each cell: the most important state over layers)").arg(L.slot_count)
                            : tr(" · layer %1 of %2").arg(layer).arg(L.slot_count);
-    sequence_ = L.sequences() > 1 ? q : -1;
+    sequence_ = L.sequences() > 1 ? seq : -1;
     if (L.sequences() > 1)
-        layers += tr(" · sequence %1 of %2 (P = %3)").arg(q).arg(L.sequences()).arg(L.prefillOf(q));
+        layers += tr(" · sequence %1 of %2 (P = %3)").arg(seq).arg(L.sequences()).arg(L.prefillOf(seq));
     setPlotTitle(tr("Placement — %1%2%5\nHBM hit ratio %3, %4 migrated")
                      .arg(QString::fromStdString(o->info.label))
                      .arg(o->info.online ? QString() : tr(" (oracle)"))

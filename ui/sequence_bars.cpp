@@ -8,6 +8,7 @@
 #include <QVBoxLayout>
 #include <qcustomplot.h>
 
+#include <algorithm>
 #include <cmath>
 
 namespace kvtier::ui {
@@ -105,8 +106,8 @@ void SequenceBars::showRows(const std::vector<SequenceRow>& rows)
     plot_->yAxis->setTicker(ticker);
     plot_->yAxis->setRange(-0.6, static_cast<double>(rows_.size()) - 0.4);
     plot_->legend->setVisible(S > 0);
-    // Room for every policy: about two lines of text per bar.
-    setMinimumHeight(std::max(160, (fontMetrics().height() + 8) * static_cast<int>(rows_.size()) + 110));
+    // Room for a readable bar per policy, within what a 768-pixel screen can spare.
+    setMinimumHeight(std::clamp((fontMetrics().height() + 4) * static_cast<int>(rows_.size()) + 90, 140, 300));
     plot_->replot(QCustomPlot::rpQueuedReplot);
 }
 
@@ -128,7 +129,7 @@ QString SequenceBars::cellText(int row, int sequence) const
 bool SequenceBars::eventFilter(QObject* watched, QEvent* event)
 {
     if (watched == plot_ && event->type() == QEvent::MouseMove) {
-        const QPoint pos = static_cast<QMouseEvent*>(event)->pos();
+        const QPoint pos = static_cast<QMouseEvent*>(event)->position().toPoint();
         const int row = static_cast<int>(std::lround(plot_->yAxis->pixelToCoord(pos.y())));
         const double x = plot_->xAxis->pixelToCoord(pos.x());
         int sequence = -1;

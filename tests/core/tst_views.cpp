@@ -496,7 +496,6 @@ private slots:
             for (int32_t q = 0; q < 2; ++q)
                 two.append(t, q, -1, one.indices(one.recordId(t, 0)), one.values(one.recordId(t, 0)));
         AnalysisResult r = exampleResult();
-        r.scenario.hardware.tiers[0].capacity_bytes = 1200;   // the weights (400 B) and 4 tokens of 200 B
         r.trace = std::make_shared<const Trace>(std::move(two));
         r.selection = std::make_shared<const Selection>(computeSelection(*r.trace, r.scenario.selection));
         const TimingConfig tc = r.scenario.timingConfig();

@@ -28,6 +28,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <fstream>
 
@@ -181,11 +182,11 @@ void TestGuiBatch::switchingTheSequenceRedrawsItsGrid()
     const PlacementGrid g2 = placementGrid(sel, *o->placement, window);
     QCOMPARE(g2.grid.nx, g0.grid.nx);
     QCOMPARE(g2.grid.ny, g0.grid.ny);
-    size_t differ = g0.cells();
-    for (size_t c = 0; c < g0.cells() && differ == g0.cells(); ++c)
+    size_t differ = g0.grid.cells();
+    for (size_t c = 0; c < g0.grid.cells() && differ == g0.grid.cells(); ++c)
         if (placementClass(g0.category[c], g0.tier[c]) != placementClass(g2.category[c], g2.tier[c]))
             differ = c;
-    QVERIFY2(differ < g0.cells(), "sequences 0 and 2 have the same placement grid");
+    QVERIFY2(differ < g0.grid.cells(), "sequences 0 and 2 have the same placement grid");
     const int bx = static_cast<int>(differ % static_cast<size_t>(g0.grid.nx));
     const int by = static_cast<int>(differ / static_cast<size_t>(g0.grid.nx));
     QCOMPARE(w.placementView()->colorMap()->data()->cell(bx, by), double(placementClass(g0.category[differ], g0.tier[differ])));
