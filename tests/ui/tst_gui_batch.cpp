@@ -14,6 +14,7 @@
 #include "ui/relevance_view.hpp"
 #include "ui/sequence_bars.hpp"
 #include "ui/sequence_link.hpp"
+#include "ui/start_options.hpp"
 #include "ui/theme.hpp"
 #include "ui/units.hpp"
 
@@ -43,9 +44,10 @@ private slots:
     void selectorOnlyForABatch();
     void switchingTheSequenceRedrawsItsGrid();
     void comparisonBarsAreTheTimeShares();
+    void startOptionChoosesTheSequence();
 
 private:
-    std::unique_ptr<MainWindow> open(const char* trace);
+    std::unique_ptr<MainWindow> open(const char* trace, const StartView& start = {});
     bool waitCurrent(MainWindow& w, int timeoutMs = 60000);
     QTemporaryDir dir_;
     QString db_;
@@ -93,7 +95,7 @@ bool TestGuiBatch::waitCurrent(MainWindow& w, int timeoutMs)
     return settled;
 }
 
-std::unique_ptr<MainWindow> TestGuiBatch::open(const char* trace)
+std::unique_ptr<MainWindow> TestGuiBatch::open(const char* trace, const StartView& start)
 {
     // HBM holds the weights (1 GB) and about 600 tokens of 128 KiB: a third of the batch.
     const nlohmann::json sc = {
@@ -113,6 +115,7 @@ std::unique_ptr<MainWindow> TestGuiBatch::open(const char* trace)
     auto w = std::make_unique<MainWindow>();
     w->resize(1400, 900);
     w->show();
+    applyOnFirstResult(*w, start);
     if (!w->loadScenarioFile(file) || !waitCurrent(*w)) {
         auto* banner = w->findChild<InfeasibleBanner*>(QStringLiteral("infeasibleBanner"));
         qWarning("%s %s", qPrintable(errors_.join(QLatin1Char('\n'))), banner ? qPrintable(banner->text()) : "");
@@ -214,8 +217,10 @@ void TestGuiBatch::switchingTheSequenceRedrawsItsGrid()
             const size_t c = drawn.grid.index(x, y);
             QCOMPARE(d->cell(int(x), int(y)), double(placementClass(drawn.category[c], drawn.tier[c])));
         }
-    if (after->view.placement == window)   // the same window as above: the concrete cell changed
-        QCOMPARE(d->cell(bx, by), double(placementClass(g2.category[differ], g2.tier[differ])));
+    // The same window as above (all steps and pages of the plot's size): the concrete cell
+    // changed from sequence 0's state to sequence 2's.
+    QVERIFY(after->view.placement == window);
+    QCOMPARE(d->cell(bx, by), double(placementClass(g2.category[differ], g2.tier[differ])));
     // Sequence 2 has P_2 + T tokens, one page each: the page axis ends there.
     const int64_t rows2 = batch_.sequence_prefill[2] + batch_.steps;
     QCOMPARE(w.placementView()->plot()->axisRect()->axis(QCPAxis::atLeft)->range().upper, double(rows2) - 0.5);
@@ -273,6 +278,23 @@ void TestGuiBatch::comparisonBarsAreTheTimeShares()
         QCOMPARE(bars->bars(s)->brush().color(), seriesColor(s));
     QVERIFY(bars->cellText(3, 0).isEmpty());
     QVERIFY(bars->cellText(0, 3).isEmpty());
+}
+
+// `kvtier --sequence 2` opens the window on sequence 2; a sequence the trace lacks is one
+// line and the first stays shown.
+void TestGuiBatch::startOptionChoosesTheSequence()
+{
+    {
+        auto win = open("three", {QString(), -1, QString(), 2});
+        QVERIFY(win);
+        QCOMPARE(win->sequenceLink()->sequence(), 2);
+        QVERIFY(QTest::qWaitFor([&] { return win->lastOutput()->view.placement.sequence == 2 && !win->busy(); }, 30000));
+        QVERIFY(errors_.isEmpty());
+    }
+    auto win = open("three", {QString(), -1, QString(), 3});
+    QVERIFY(win);
+    QCOMPARE(win->sequenceLink()->sequence(), 0);
+    QCOMPARE(errors_, QStringList{QStringLiteral("--sequence 3: trace 'three' has sequences 0 to 2")});
 }
 
 int main(int argc, char** argv) { return runGuiSuite<TestGuiBatch>(argc, argv, "tst_gui_batch"); }
