@@ -139,6 +139,7 @@ ComparisonView::ComparisonView(QWidget* parent) : PlotView(QStringLiteral("compa
     // Plot above, table below; the splitter handle grows either.
     bodyLayout()->removeWidget(plot_);
     auto* split = new QSplitter(Qt::Vertical, this);
+    split_ = split;
     split->addWidget(plot_);
     // A batch's per-sequence shares between the bars and the table (hidden for S = 1).
     sequenceBars_ = new SequenceBars(this);
@@ -310,7 +311,17 @@ void ComparisonView::rebuild()
         return;
     fillTable();
     plotBars();
+    const bool wasHidden = sequenceBars_->isHidden();
     sequenceBars_->showRows(sequenceRows(*last_->result));
+    if (wasHidden && !sequenceBars_->isHidden()) {
+        // A batch appeared: the policy bars keep 45 % of the height, the shares get 35 %.
+        const QList<int> sizes = split_->sizes();
+        int total = 0;
+        for (int h : sizes)
+            total += h;
+        if (total > 0)
+            split_->setSizes({total * 45 / 100, total * 35 / 100, total - total * 45 / 100 - total * 35 / 100});
+    }
     updateNote();
 }
 

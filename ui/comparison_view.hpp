@@ -12,6 +12,7 @@
 class QCheckBox;
 class QComboBox;
 class QLabel;
+class QSplitter;
 class QTableWidget;
 class QCPBars;
 class QCPGraph;
@@ -89,6 +90,7 @@ private:
     QString boundsState_;   // "", "pending", "cancelled"
     AnalysisOutputPtr last_;
     SequenceBars* sequenceBars_ = nullptr;
+    QSplitter* split_ = nullptr;
 };
 
 } // namespace kvtier::ui

@@ -3,6 +3,7 @@
 #include "ui/theme.hpp"
 #include "ui/units.hpp"
 
+#include <QFontMetrics>
 #include <QMouseEvent>
 #include <QToolTip>
 #include <QVBoxLayout>
@@ -25,7 +26,7 @@ SequenceBars::SequenceBars(QWidget* parent) : QWidget(parent), plot_(new QCustom
     layout->setContentsMargins(0, 0, 0, 0);
     layout->addWidget(plot_);
     plot_->setObjectName(QStringLiteral("sequencePlot"));
-    plot_->setMinimumHeight(120);
+    plot_->setMinimumHeight(100);
     QCPAxis* y = plot_->yAxis;
     QCPAxis* x = plot_->xAxis;
     y->setTicker(QSharedPointer<QCPAxisTickerText>(new QCPAxisTickerText));
@@ -55,6 +56,9 @@ SequenceBars::SequenceBars(QWidget* parent) : QWidget(parent), plot_(new QCustom
     plot_->legend->setIconSize(14, 10);
     plot_->setMouseTracking(true);
     plot_->installEventFilter(this);
+    // Policy names thin out (every k-th) when a bar is lower than a line of text; hover
+    // still names every bar.
+    connect(plot_, &QCustomPlot::beforeReplot, this, [this] { thinLabels(); });
     hide();
     applyTheme();
 }
@@ -87,7 +91,6 @@ void SequenceBars::showRows(const std::vector<SequenceRow>& rows)
             b->moveAbove(bars_.back());
         bars_.push_back(b);
     }
-    QSharedPointer<QCPAxisTickerText> ticker(new QCPAxisTickerText);
     for (size_t s = 0; s < S; ++s) {
         QVector<double> keys, values;
         for (size_t i = 0; i < rows_.size(); ++i) {
@@ -100,15 +103,30 @@ void SequenceBars::showRows(const std::vector<SequenceRow>& rows)
         else
             bars_[s]->removeFromLegend();
     }
-    for (size_t i = 0; i < rows_.size(); ++i)
-        ticker->addTick(static_cast<double>(i), QString::fromStdString(rows_[i].label) +
-                                                    (rows_[i].kind == RowKind::Oracle ? tr(" (oracle)") : QString()));
-    plot_->yAxis->setTicker(ticker);
+    shownEvery_ = 0;
     plot_->yAxis->setRange(-0.6, static_cast<double>(rows_.size()) - 0.4);
     plot_->legend->setVisible(S > 0);
-    // Room for a readable bar per policy, within what a 768-pixel screen can spare.
-    setMinimumHeight(std::clamp((fontMetrics().height() + 4) * static_cast<int>(rows_.size()) + 90, 140, 300));
+    // Room for a thin bar per policy, within what a 768-pixel screen can spare.
+    setMinimumHeight(std::clamp((fontMetrics().height() / 2 + 2) * static_cast<int>(rows_.size()) + 80, 110, 180));
     plot_->replot(QCustomPlot::rpQueuedReplot);
+}
+
+void SequenceBars::thinLabels()
+{
+    const int rows = static_cast<int>(rows_.size());
+    const int height = plot_->axisRect()->height();
+    const int line = QFontMetrics(plot_->yAxis->tickLabelFont()).height();
+    const int every = rows > 0 && height > 0 ? std::max(1, (line * rows + height - 1) / height) : 1;
+    if (every == shownEvery_)
+        return;
+    shownEvery_ = every;
+    QSharedPointer<QCPAxisTickerText> ticker(new QCPAxisTickerText);
+    for (int i = 0; i < rows; i += every) {
+        const SequenceRow& r = rows_[static_cast<size_t>(i)];
+        ticker->addTick(static_cast<double>(i), QString::fromStdString(r.label) +
+                                                    (r.kind == RowKind::Oracle ? tr(" (oracle)") : QString()));
+    }
+    plot_->yAxis->setTicker(ticker);
 }
 
 QString SequenceBars::cellText(int row, int sequence) const

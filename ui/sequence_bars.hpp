@@ -33,7 +33,9 @@ protected:
     bool eventFilter(QObject* watched, QEvent* event) override;
 
 private:
+    void thinLabels();
     QCustomPlot* plot_;
+    int shownEvery_ = 0;   // the policy names shown: every k-th (0: not yet set)
     std::vector<QCPBars*> bars_;
     std::vector<SequenceRow> rows_;
 };
