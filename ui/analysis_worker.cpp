@@ -7,6 +7,7 @@
 
 #include <QElapsedTimer>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <thread>
@@ -35,7 +36,7 @@ std::string imageKey(const std::string& stageKey, const HeatmapWindow& w)
 {
     return stageKey + "|" + std::to_string(w.t0) + "," + std::to_string(w.t1) + "," + std::to_string(w.y0) + "," +
            std::to_string(w.y1) + "," + std::to_string(w.width) + "x" + std::to_string(w.height) + ",layer " +
-           std::to_string(w.layer);
+           std::to_string(w.layer) + ",sequence " + std::to_string(w.sequence);
 }
 
 } // namespace
@@ -45,7 +46,7 @@ void AnalysisWorker::addHeatmaps(AnalysisOutput& out, const AnalysisRequest& r, 
     const AnalysisResult& a = *out.result;
     if (r.view.wantRelevance && a.trace && a.selection) {
         const TraceMeta& meta = a.trace->meta();
-        const std::string key = imageKey(a.selection_key, clampWindow(r.view.relevance, meta.steps, meta.prefill + meta.steps));
+        const std::string key = imageKey(a.selection_key, clampWindow(r.view.relevance, meta.steps, meta.prefillOf(std::clamp(r.view.relevance.sequence, 0, meta.sequenceCount() - 1)) + meta.steps));
         if (!lastRelevance_ || lastRelevanceKey_ != key) {
             std::shared_ptr<RelevanceHeatmap> h = toHeatmap(relevanceGrid(*a.trace, *a.selection, r.view.relevance, job));
             h->key = ++keys_;
@@ -57,7 +58,7 @@ void AnalysisWorker::addHeatmaps(AnalysisOutput& out, const AnalysisRequest& r, 
     const PolicyOutcome* o = out.outcome(r.view.policy);
     if (r.view.wantPlacement && o && o->placement && a.selection) {
         const UnitLayout& L = o->placement->layout;
-        const std::string key = imageKey(o->placement_key, clampWindow(r.view.placement, L.steps, L.pagesAt(L.prefill + L.steps)));
+        const std::string key = imageKey(o->placement_key, clampWindow(r.view.placement, L.steps, L.pagesAt(L.prefillOf(std::clamp(r.view.placement.sequence, 0, L.sequences() - 1)) + L.steps)));
         if (!lastPlacement_ || lastPlacementKey_ != key) {
             std::shared_ptr<PlacementHeatmap> h = toHeatmap(placementGrid(*a.selection, *o->placement, r.view.placement, job));
             h->key = ++keys_;

@@ -1,6 +1,7 @@
 #include "ui/comparison_view.hpp"
 
 #include "core/engine/view_compare.hpp"
+#include "ui/sequence_bars.hpp"
 #include "ui/theme.hpp"
 #include "ui/units.hpp"
 
@@ -138,7 +139,11 @@ ComparisonView::ComparisonView(QWidget* parent) : PlotView(QStringLiteral("compa
     // Plot above, table below; the splitter handle grows either.
     bodyLayout()->removeWidget(plot_);
     auto* split = new QSplitter(Qt::Vertical, this);
+    split_ = split;
     split->addWidget(plot_);
+    // A batch's per-sequence shares between the bars and the table (hidden for S = 1).
+    sequenceBars_ = new SequenceBars(this);
+    split->addWidget(sequenceBars_);
     table_ = new QTableWidget(this);
     table_->setObjectName(QStringLiteral("comparisonTable"));
     table_->setColumnCount(ColCount);
@@ -168,8 +173,9 @@ ComparisonView::ComparisonView(QWidget* parent) : PlotView(QStringLiteral("compa
     table_->setColumnHidden(ColGapS, true);
     split->addWidget(table_);
     split->setStretchFactor(0, 3);
-    split->setStretchFactor(1, 1);
-    split->setSizes({640, 220});
+    split->setStretchFactor(1, 2);
+    split->setStretchFactor(2, 1);
+    split->setSizes({520, 300, 220});
     split->setChildrenCollapsible(false);
     table_->setMinimumHeight(90);
     plot_->setMinimumHeight(120);
@@ -257,6 +263,8 @@ void ComparisonView::applyTheme()
     band_->setPen(QPen(edge, 1.2, Qt::SolidLine));
     bandEntry_->setBrush(fill);
     bandEntry_->setPen(QPen(edge, 1.2));
+    if (sequenceBars_)
+        sequenceBars_->applyTheme();
 }
 
 void ComparisonView::showResult(const AnalysisOutputPtr& out)
@@ -303,6 +311,17 @@ void ComparisonView::rebuild()
         return;
     fillTable();
     plotBars();
+    const bool wasHidden = sequenceBars_->isHidden();
+    sequenceBars_->showRows(sequenceRows(*last_->result));
+    if (wasHidden && !sequenceBars_->isHidden()) {
+        // A batch appeared: the policy bars keep 45 % of the height, the shares get 35 %.
+        const QList<int> sizes = split_->sizes();
+        int total = 0;
+        for (int h : sizes)
+            total += h;
+        if (total > 0)
+            split_->setSizes({total * 45 / 100, total * 35 / 100, total - total * 45 / 100 - total * 35 / 100});
+    }
     updateNote();
 }
 

@@ -5,12 +5,14 @@
 // certified bound on (scenario "bounds", computed in the background after the first
 // answer), the band from the migration-aware bound B to the best schedule S is drawn
 // behind the bars, the schedules are oracle bars, and every row has its gap to both ends.
-// The bars follow the table's sort; the shown policy is outlined.
+// The bars follow the table's sort; the shown policy is outlined. For a batch of S > 1
+// sequences a second panel stacks each policy's time from its sequences' shares.
 #include "ui/plot_view.hpp"
 
 class QCheckBox;
 class QComboBox;
 class QLabel;
+class QSplitter;
 class QTableWidget;
 class QCPBars;
 class QCPGraph;
@@ -19,6 +21,8 @@ class QCPItemStraightLine;
 class QCPItemText;
 
 namespace kvtier::ui {
+
+class SequenceBars;
 
 class ComparisonView : public PlotView {
     Q_OBJECT
@@ -35,6 +39,8 @@ public:
     QCheckBox* annealCheck() const { return annealCheck_; }
     QCheckBox* zoomCheck() const { return zoom_; }
     QLabel* note() const { return note_; }
+    // The per-sequence shares of a batch (S > 1), under the bars; hidden otherwise.
+    SequenceBars* sequenceBars() const { return sequenceBars_; }
     // The policy names of the bars, top to bottom (the table's order).
     QStringList barOrder() const { return barNames_; }
     // What hovering the bar of `name` shows (empty when there is no such bar).
@@ -83,6 +89,8 @@ private:
     QString shownPolicy_;
     QString boundsState_;   // "", "pending", "cancelled"
     AnalysisOutputPtr last_;
+    SequenceBars* sequenceBars_ = nullptr;
+    QSplitter* split_ = nullptr;
 };
 
 } // namespace kvtier::ui

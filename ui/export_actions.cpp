@@ -66,18 +66,22 @@ QStringList ExportActions::exportAll(const QString& dir, QSize size, QString* er
 
 namespace {
 
-// The heatmap behind the view at one cell per step and row, for the policy it shows.
+// The heatmap behind the view at one cell per step and row, for the policy and the batch
+// sequence it shows.
 void writeFullHeatmap(const AnalysisOutput& out, const QString& viewId, const QString& path, const JobControl& job)
 {
     const AnalysisResult& r = *out.result;
     AtomicFile file(path.toStdString());
+    HeatmapWindow window = fullResolutionWindow();
     if (viewId == QLatin1String("relevance")) {
-        writeRelevanceCsv(file.stream(), relevanceGrid(*r.trace, *r.selection, fullResolutionWindow(), job), r.trace->meta().name);
+        window.sequence = out.view.relevance.sequence;
+        writeRelevanceCsv(file.stream(), relevanceGrid(*r.trace, *r.selection, window, job), r.trace->meta().name);
     } else {
+        window.sequence = out.view.placement.sequence;
         const PolicyOutcome* o = out.outcome(out.view.policy);
         if (!o || !o->placement)
             throw InputError(path.toStdString(), "the shown policy has no placement");
-        writePlacementCsv(file.stream(), placementGrid(*r.selection, *o->placement, fullResolutionWindow(), job), o->info.name);
+        writePlacementCsv(file.stream(), placementGrid(*r.selection, *o->placement, window, job), o->info.name);
     }
     job.check();
     file.commit();

@@ -8,6 +8,7 @@
 #include "ui/baseline.hpp"
 #include "ui/infeasible_banner.hpp"
 #include "ui/layer_link.hpp"
+#include "ui/sequence_link.hpp"
 #include "ui/comparison_view.hpp"
 #include "ui/error_sink.hpp"
 #include "ui/explain_panel.hpp"
@@ -92,6 +93,7 @@ MainWindow::MainWindow(QWidget* parent)
     Theme::setCurrent(Theme::fromPalette());
 
     layers_ = new LayerLink(this);
+    sequences_ = new SequenceLink(this);
     baseline_ = new Baseline([this] { return lastFull_; }, this);
     requestTimer_ = new QTimer(this);
     requestTimer_->setSingleShot(true);
@@ -190,6 +192,7 @@ MainWindow::MainWindow(QWidget* parent)
     });
     connect(controller_, &AnalysisController::boundsCancelled, comparison_, &ComparisonView::boundsCancelled);
     connect(layers_, &LayerLink::layerChanged, this, [this] { scheduleRequest(0); });
+    connect(sequences_, &SequenceLink::sequenceChanged, this, [this] { scheduleRequest(0); });
     connect(baseline_, &Baseline::changed, this, [this](const AnalysisOutputPtr& b) {
         bandwidth_->setBaseline(b);
         explain_->setBaseline(b);
@@ -381,9 +384,12 @@ void MainWindow::buildLayout()
     banner_ = new InfeasibleBanner(central);   // floats over the views: the layout never moves
     relevance_->setLayerLink(layers_);
     placement_->setLayerLink(layers_);
+    relevance_->setSequenceLink(sequences_);
+    placement_->setSequenceLink(sequences_);
     explain_->setLayerLink(layers_);
 
     traceStatus_ = new QLabel(this);
+    traceStatus_->setObjectName(QStringLiteral("traceStatus"));
     timeStatus_ = new QLabel(this);
     stepStatus_ = new QLabel(this);
     progress_ = new QProgressBar(this);
@@ -765,6 +771,7 @@ void MainWindow::onResult(const AnalysisOutputPtr& out)
     const TraceMeta& meta = out->result->trace->meta();
     link_->setSteps(meta.steps);
     layers_->setSlots(meta.layerSlots());
+    sequences_->setPrefills(meta.sequence_prefill.empty() ? std::vector<int64_t>{meta.prefill} : meta.sequence_prefill);
     static const bool debugTiming = qEnvironmentVariableIsSet("KVTIER_DEBUG_TIMING");
     QElapsedTimer timer;
     timer.start();
@@ -820,9 +827,9 @@ void MainWindow::updateStatus()
     if (!last_ || !last_->result)
         return;
     const TraceMeta& m = last_->result->trace->meta();
-    traceStatus_->setText(tr("%1: P = %2, T = %3, L = %4 (%5), %6 records")
+    traceStatus_->setText(tr("%1: %2, T = %3, L = %4 (%5), %6 records")
                               .arg(qs(m.name))
-                              .arg(m.prefill)
+                              .arg(formatPrefill(m))
                               .arg(m.steps)
                               .arg(m.layers)
                               .arg(QString::fromLatin1(toString(m.layer_mode)))

@@ -32,6 +32,7 @@ class BandwidthView;
 class Baseline;
 class InfeasibleBanner;
 class LayerLink;
+class SequenceLink;
 class ComparisonView;
 class ExplainPanel;
 class ExportActions;
@@ -98,6 +99,7 @@ public:
     bool busy() const;
     StepLink* stepLink() const { return link_; }
     LayerLink* layerLink() const { return layers_; }
+    SequenceLink* sequenceLink() const { return sequences_; }
     Baseline* baseline() const { return baseline_; }
     AnalysisOutputPtr lastOutput() const { return last_; }
     QString databasePath() const;
@@ -202,6 +204,7 @@ private:
     std::optional<Scenario> pendingScenario_;   // a loaded scenario, applied once its trace opens
     AnalysisOutputPtr lastFull_;   // the last complete result (what an infeasible change keeps)
     LayerLink* layers_ = nullptr;   // the layer the heatmaps and Explain show
+    SequenceLink* sequences_ = nullptr;   // the sequence of a batch the heatmaps show
     Baseline* baseline_ = nullptr;  // a pinned result to compare with
     bool haveScenario_ = false;
     bool splittersRestored_ = false;

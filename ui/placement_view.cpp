@@ -1,14 +1,17 @@
 #include "ui/placement_view.hpp"
 
 #include "ui/layer_link.hpp"
+#include "ui/sequence_link.hpp"
 #include "ui/theme.hpp"
 #include "ui/units.hpp"
 
+#include <QComboBox>
 #include <QLabel>
 #include <QTextStream>
 #include <QToolTip>
 #include <qcustomplot.h>
 
+#include <algorithm>
 #include <cmath>
 
 namespace kvtier::ui {
@@ -150,6 +153,15 @@ void PlacementView::setLayerLink(LayerLink* layers)
     headerLayout()->insertWidget(1, layers->makeSelector(this));
 }
 
+void PlacementView::setSequenceLink(SequenceLink* sequences)
+{
+    sequences_ = sequences;
+    auto* label = new QLabel(tr("Sequence:"), this);
+    QComboBox* combo = sequences->makeSelector(this, label);
+    headerLayout()->insertWidget(2, label);
+    headerLayout()->insertWidget(3, combo);
+}
+
 QString PlacementView::cellText(double step, double page) const
 {
     QCPColorMapData* d = map_->data();
@@ -168,6 +180,8 @@ QString PlacementView::cellText(double step, double page) const
     if (pageTokens_ > 1)
         tokens = tr(" (tokens %1–%2)").arg(p0 * pageTokens_).arg((p1 + 1) * pageTokens_ - 1);
     QString text = QStringLiteral("%1, %2%3\n%4").arg(steps, pages, tokens, placementClassLabel(cls, tierNames_));
+    if (sequence_ >= 0)
+        text.prepend(tr("sequence %1: ").arg(sequence_));
     if (s0 < s1 || p0 < p1)
         text += tr("\n(pooled cell: the most important state of the steps and pages it covers)");
     return text;
@@ -191,6 +205,7 @@ HeatmapWindow PlacementView::wantedWindow() const
     if (pages_ > 0 && w.y0 == 0 && w.y1 >= pages_)
         w.y1 = 0;
     w.layer = layers_ ? layers_->layer() : -1;
+    w.sequence = sequences_ ? sequences_->sequence() : 0;
     w.width = std::max(200, plot_->axisRect()->width());
     w.height = std::max(150, plot_->axisRect()->height());
     return w;
@@ -203,7 +218,8 @@ void PlacementView::showResult(const AnalysisOutputPtr& out)
     if (!o || !o->placement)
         return;
     const UnitLayout& L = o->placement->layout;
-    const int64_t pages = L.pagesAt(L.prefill + L.steps);
+    const int32_t seq = std::clamp(out->view.placement.sequence, 0, L.sequences() - 1);
+    const int64_t pages = L.pagesAt(L.prefillOf(seq) + L.steps);
     QCPAxis* y = plot_->axisRect()->axis(QCPAxis::atLeft);
     if (pages != pages_ || L.page_tokens != pageTokens_) {
         pages_ = pages;
@@ -226,6 +242,9 @@ void PlacementView::showResult(const AnalysisOutputPtr& out)
     if (L.slot_count > 1)
         layers = layer < 0 ? tr(" · all %1 layers (each cell: the most important state over layers)").arg(L.slot_count)
                            : tr(" · layer %1 of %2").arg(layer).arg(L.slot_count);
+    sequence_ = L.sequences() > 1 ? seq : -1;
+    if (L.sequences() > 1)
+        layers += tr(" · sequence %1 of %2 (P = %3)").arg(seq).arg(L.sequences()).arg(L.prefillOf(seq));
     setPlotTitle(tr("Placement — %1%2%5\nHBM hit ratio %3, %4 migrated")
                      .arg(QString::fromStdString(o->info.label))
                      .arg(o->info.online ? QString() : tr(" (oracle)"))

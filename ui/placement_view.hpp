@@ -14,6 +14,7 @@ class QLabel;
 namespace kvtier::ui {
 
 class LayerLink;
+class SequenceLink;
 
 class PlacementView : public PlotView {
     Q_OBJECT
@@ -29,6 +30,8 @@ public:
     AnalysisOutputPtr shownOutput() const { return last_; }
     // Shows one layer of a per-layer trace or all (the maximum over layers).
     void setLayerLink(LayerLink* layers);
+    // Shows one sequence of a batch (MODEL.md §8); the selector sits after the layer's.
+    void setSequenceLink(SequenceLink* sequences);
     // What hovering (step, page) in plot coordinates tells: steps, pages, tier, read or not.
     QString cellText(double step, double page) const;
     // The legend's entries (one per tier and state shown), in order.
@@ -48,10 +51,12 @@ private:
     QStringList tierNames_;
     PooledGrid grid_;
     LayerLink* layers_ = nullptr;
+    SequenceLink* sequences_ = nullptr;
     StepLink* link_;
     uint64_t shownKey_ = 0;
     int64_t pages_ = 0;
     int64_t pageTokens_ = 1;
+    int32_t sequence_ = -1;   // the batch sequence shown, -1 for a lone sequence
     AnalysisOutputPtr last_;
 };
 

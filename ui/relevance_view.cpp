@@ -1,6 +1,7 @@
 #include "ui/relevance_view.hpp"
 
 #include "ui/layer_link.hpp"
+#include "ui/sequence_link.hpp"
 #include "ui/theme.hpp"
 
 #include <QCheckBox>
@@ -15,6 +16,7 @@
 #include <QTextStream>
 #include <qcustomplot.h>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
@@ -199,6 +201,13 @@ bool RelevanceView::followToken(qint64 token)
 {
     if (tokens_ <= 0 || token < 0 || token >= tokens_)
         return false;
+    if (sequence_ > 0) {
+        // The core's token timeline (view_timeline.hpp) tells sequence 0's tokens only.
+        tokenHint_->setText(tr("The token timeline follows tokens of sequence 0 only: choose sequence 0 to follow one"));
+        tokenHint_->setVisible(true);
+        plot_->replot(QCustomPlot::rpQueuedReplot);
+        return false;
+    }
     followed_ = token;
     tokenEdit_->setText(QString::number(token));
     markFollowed();
@@ -209,7 +218,7 @@ bool RelevanceView::followToken(qint64 token)
 
 void RelevanceView::markFollowed()
 {
-    followLine_->setVisible(followed_ >= 0);
+    followLine_->setVisible(followed_ >= 0 && sequence_ <= 0);   // a token of sequence 0
     const double y = static_cast<double>(followed_);
     followLine_->point1->setCoords(0, y);
     followLine_->point2->setCoords(1, y);
@@ -230,6 +239,15 @@ void RelevanceView::setLayerLink(LayerLink* layers)
     headerLayout()->insertWidget(1, layers->makeSelector(this));
 }
 
+void RelevanceView::setSequenceLink(SequenceLink* sequences)
+{
+    sequences_ = sequences;
+    auto* label = new QLabel(tr("Sequence:"), this);
+    QComboBox* combo = sequences->makeSelector(this, label);
+    headerLayout()->insertWidget(2, label);
+    headerLayout()->insertWidget(3, combo);
+}
+
 QString RelevanceView::cellText(double step, double token) const
 {
     QCPColorMapData* v = map_->data();
@@ -244,6 +262,8 @@ QString RelevanceView::cellText(double step, double token) const
     const int64_t k0 = grid_.firstRowOf(j), k1 = grid_.firstRowOf(j + 1) - 1;
     QString text = (s0 >= s1 ? tr("step %1").arg(s0) : tr("steps %1–%2").arg(s0).arg(s1)) + QStringLiteral(", ") +
                    (k0 >= k1 ? tr("token %1").arg(k0) : tr("tokens %1–%2").arg(k0).arg(k1));
+    if (sequence_ >= 0)
+        text.prepend(tr("sequence %1: ").arg(sequence_));
     const double z = v->cell(i, j);
     if (std::isnan(z))
         return text + tr("\nnot yet generated");
@@ -330,6 +350,7 @@ HeatmapWindow RelevanceView::wantedWindow() const
     if (tokens_ > 0 && w.y0 == 0 && w.y1 >= tokens_)
         w.y1 = 0;   // everything
     w.layer = layers_ ? layers_->layer() : -1;
+    w.sequence = sequences_ ? sequences_->sequence() : 0;
     w.width = std::max(200, mapRect_->width());
     w.height = std::max(150, mapRect_->height());
     return w;
@@ -339,7 +360,9 @@ void RelevanceView::showResult(const AnalysisOutputPtr& out)
 {
     last_ = out;
     const TraceMeta& meta = out->result->trace->meta();
-    const int64_t tokens = meta.prefill + meta.steps;
+    const int32_t q = std::clamp(out->view.relevance.sequence, 0, meta.sequenceCount() - 1);
+    sequence_ = meta.sequenceCount() > 1 ? q : -1;
+    const int64_t tokens = meta.prefillOf(q) + meta.steps;
     QCPAxis* y = mapRect_->axis(QCPAxis::atLeft);
     if (tokens != tokens_) {
         tokens_ = tokens;
@@ -351,9 +374,12 @@ void RelevanceView::showResult(const AnalysisOutputPtr& out)
     QString layers;
     if (meta.layer_mode == LayerMode::PerLayer)
         layers = layer < 0 ? tr(", max over %1 layers").arg(meta.layers) : tr(", layer %1 of %2").arg(layer).arg(meta.layers);
-    QString title = tr("Relevance — %1 (P = %2, T = %3%4)")
+    const QString prefill = meta.sequenceCount() > 1
+                                ? tr("sequence %1 of %2: P = %3").arg(q).arg(meta.sequenceCount()).arg(meta.prefillOf(q))
+                                : tr("P = %1").arg(meta.prefill);
+    QString title = tr("Relevance — %1 (%2, T = %3%4)")
                         .arg(QString::fromStdString(meta.name))
-                        .arg(meta.prefill)
+                        .arg(prefill)
                         .arg(meta.steps)
                         .arg(layers);
     if (const auto& st = out->result->relevance)
@@ -446,10 +472,11 @@ void RelevanceView::setTokenDetail(const TokenDetail& d)
     top->setTickLabels(false);
     top->setBasePen(Qt::NoPen);
     top->setLabelPadding(2);
-    top->setLabel(hi > 0 ? tr("token %1: line = relevance, dots = steps that read it, strip = tier it lives in (%2)")
-                               .arg(d.token)
+    const QString token = sequence_ >= 0 ? tr("token %1 of sequence 0").arg(d.token) : tr("token %1").arg(d.token);
+    top->setLabel(hi > 0 ? tr("%1: line = relevance, dots = steps that read it, strip = tier it lives in (%2)")
+                               .arg(token)
                                .arg(QString::fromStdString(d.policy))
-                         : tr("token %1 has no stored relevance (below the scores the trace kept)").arg(d.token));
+                         : tr("%1 has no stored relevance (below the scores the trace kept)").arg(token));
     top->setLabelColor(Theme::current().foreground);
     tokenHint_->setVisible(false);
     plot_->replot(QCustomPlot::rpQueuedReplot);

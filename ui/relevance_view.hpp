@@ -21,6 +21,7 @@ class QLineEdit;
 namespace kvtier::ui {
 
 class LayerLink;
+class SequenceLink;
 
 struct TokenDetail {
     uint32_t token = 0;
@@ -44,6 +45,8 @@ public:
     uint64_t shownKey() const { return shownKey_; }
     AnalysisOutputPtr shownOutput() const { return last_; }
     void setLayerLink(LayerLink* layers);
+    // Shows one sequence of a batch (MODEL.md §8); the selector sits after the layer's.
+    void setSequenceLink(SequenceLink* sequences);
     // Follows a token typed by index (as a click on it does); false when out of range.
     bool followToken(qint64 token);
     // The token the view follows and marks, -1 for none.
@@ -87,8 +90,10 @@ private:
     QLabel* statsHelp_;
     QCPItemStraightLine* followLine_;
     LayerLink* layers_ = nullptr;
+    SequenceLink* sequences_ = nullptr;
     PooledGrid grid_;
     qint64 followed_ = -1;
+    int32_t sequence_ = -1;   // the batch sequence shown, -1 for a lone sequence
     bool categorical_ = false;
 };
 

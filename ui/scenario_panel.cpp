@@ -61,6 +61,7 @@ ScenarioPanel::ScenarioPanel(const PresetLibrary& presets, QWidget* parent)
     trace_->setMinimumContentsLength(14);
     tl->addWidget(trace_);
     traceInfo_ = new QLabel(traceBox);
+    traceInfo_->setObjectName(QStringLiteral("traceInfo"));
     traceInfo_->setWordWrap(true);
     useSecondaryText(traceInfo_);
     tl->addWidget(traceInfo_);
@@ -503,9 +504,9 @@ void ScenarioPanel::setTraces(const QString& dbPath, const std::vector<TraceSumm
     trace_->setCurrentIndex(i);
     if (i >= 0) {
         const TraceMeta& m = traces[static_cast<size_t>(i)].meta;
-        traceInfo_->setText(tr("%1 · P = %2 prefill, T = %3 steps, L = %4 (%5, %6)")
+        traceInfo_->setText(tr("%1 · %2 prefill, T = %3 steps, L = %4 (%5, %6)")
                                 .arg(qs(m.description.empty() ? m.model_name : m.description))
-                                .arg(m.prefill)
+                                .arg(formatPrefill(m))
                                 .arg(m.steps)
                                 .arg(m.layers)
                                 .arg(QString::fromLatin1(toString(m.layer_mode)))

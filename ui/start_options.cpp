@@ -3,6 +3,7 @@
 #include "ui/error_sink.hpp"
 #include "ui/main_window.hpp"
 #include "ui/relevance_view.hpp"
+#include "ui/sequence_link.hpp"
 
 #include <QComboBox>
 #include <QStringList>
@@ -13,7 +14,7 @@ namespace kvtier::ui {
 
 void applyOnFirstResult(MainWindow& w, const StartView& view)
 {
-    if (view.policy.isEmpty() && view.token < 0 && view.view.isEmpty())
+    if (view.policy.isEmpty() && view.token < 0 && view.view.isEmpty() && view.sequence < 0)
         return;
     if (!view.view.isEmpty() && !w.bringViewToFront(view.view))
         ErrorSink::instance().report(&w, QObject::tr("No such view"),
@@ -37,6 +38,17 @@ void applyOnFirstResult(MainWindow& w, const StartView& view)
             } else {
                 combo->setCurrentIndex(i);
             }
+        }
+        if (view.sequence >= 0) {
+            const auto& meta = out->result->trace->meta();
+            if (view.sequence < meta.sequenceCount())
+                w.sequenceLink()->setSequence(view.sequence);
+            else
+                ErrorSink::instance().report(&w, QObject::tr("Sequence not shown"),
+                                             QObject::tr("--sequence %1: trace '%2' has sequences 0 to %3")
+                                                 .arg(view.sequence)
+                                                 .arg(QString::fromStdString(meta.name))
+                                                 .arg(meta.sequenceCount() - 1));
         }
         if (view.token >= 0 && !w.relevanceView()->followToken(view.token)) {
             const auto& meta = out->result->trace->meta();

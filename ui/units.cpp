@@ -2,9 +2,23 @@
 
 #include <QLocale>
 
+#include <algorithm>
+
 #include <cmath>
 
 namespace kvtier::ui {
+
+QString formatPrefill(const TraceMeta& m)
+{
+    const QLocale en(QLocale::English);
+    if (m.sequenceCount() <= 1)
+        return QStringLiteral("P = %1").arg(m.prefill);
+    const auto [lo, hi] = std::minmax_element(m.sequence_prefill.begin(), m.sequence_prefill.end());
+    const QString range = *lo == *hi ? en.toString(static_cast<qlonglong>(*lo))
+                                     : QStringLiteral("%1–%2").arg(en.toString(static_cast<qlonglong>(*lo)),
+                                                                   en.toString(static_cast<qlonglong>(*hi)));
+    return QStringLiteral("S = %1 sequences, P_s = %2").arg(m.sequenceCount()).arg(range);
+}
 
 namespace {
 

@@ -1,12 +1,17 @@
 #pragma once
 // Decimal units for display (MODEL.md: 1 GB = 1e9 B, 1 GB/s = 1e9 B/s, 1 TB/s = 1e12 B/s).
 // The core works in bytes and seconds; everything the user reads goes through here.
+#include "core/model/trace.hpp"
+
 #include <QString>
 
 namespace kvtier::ui {
 
 // "96 GB", "1.25 TB", "512 kB"
 QString formatBytes(double bytes, int precision = 3);
+// A trace's prefill as the trace info shows it: "P = 4096", or for a batch of S > 1
+// sequences (MODEL.md §8) "S = 4 sequences, P_s = 1,024–2,048" (the smallest and largest).
+QString formatPrefill(const TraceMeta& m);
 // "4.9 TB/s", "450 GB/s"
 QString formatBandwidth(double bytesPerSecond, int precision = 3);
 // "12.4 ms", "850 µs", "1.20 s"

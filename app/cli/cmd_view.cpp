@@ -77,6 +77,7 @@ void writeHeatmap(const AnalysisResult& r, const Args& a, std::ostream& out)
         w.height = ch;
     }
     w.layer = static_cast<int32_t>(a.getInt("layer", -1));
+    w.sequence = static_cast<int32_t>(a.getInt("sequence", 0));   // the core names the range when out of it
     if (kind == "relevance") {
         writeRelevanceCsv(out, relevanceGrid(*r.trace, *r.selection, w), r.trace->meta().name);
     } else if (kind == "placement") {
@@ -153,7 +154,7 @@ void writeCompare(const AnalysisResult& r, std::ostream& out)
 
 int run(const std::vector<std::string>& argv)
 {
-    Args a(argv, {"scenario", "kind", "policy", "steps", "rows", "cells", "layer", "step", "token", "out"},
+    Args a(argv, {"scenario", "kind", "policy", "steps", "rows", "cells", "layer", "sequence", "step", "token", "out"},
            {"migration-bound", "anneal"},
            {"set", "presets"});
     if (a.positional().size() != 1) throw UsageError("name one view: heatmap, explain, timeline or compare");
@@ -208,6 +209,7 @@ Registration reg("view",
                   "             --cells WxH  pool to W x H cells like the GUI (default one cell per step and row,\n"
                   "                        up to 8192 each); pooling keeps the maximum / the highest category\n"
                   "             --layer N  one layer slot of a per-layer trace (default: the max over all)\n"
+                  "             --sequence N  the sequence of a batch whose tokens or pages are shown (default 0)\n"
                   "  explain    the Explain panel for one step as JSON: each tier's R, W, (R+W)/B, R/Lr, W/Lw,\n"
                   "             time_m and the binding term, tau, the bounds' step times  (--step T)\n"
                   "  timeline   one token's relevance, selection and tier per step as CSV (--token N [--layer N])\n"

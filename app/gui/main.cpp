@@ -25,6 +25,7 @@ struct CommandLine {
     kvtier::ui::HeadlessOptions options;
     QString db;
     QString view;   // the window: the view in front
+    int sequence = -1;   // the window: the batch sequence the heatmaps show
 };
 
 QStringList argumentsOf(int argc, char** argv)
@@ -80,6 +81,9 @@ int parseCommandLine(int argc, char** argv, CommandLine& cl)
                                   QStringLiteral("The window: the view in front (comparison, placement, bandwidth, relevance, "
                                                  "sweep), in the grid's tabs or the one row of tabs on a small screen."),
                                   QStringLiteral("NAME"));
+    const QCommandLineOption sequence(QStringLiteral("sequence"),
+                                      QStringLiteral("The window: the sequence of a batch the heatmaps show (0 .. S-1)."),
+                                      QStringLiteral("N"));
     const QCommandLineOption noSweep(QStringLiteral("no-sweep"), QStringLiteral("--export: skip the default sweep."));
     const QCommandLineOption bench(QStringLiteral("bench-latency"),
                                    QStringLiteral("Time the views' updates on a database or scenario and exit."));
@@ -87,7 +91,8 @@ int parseCommandLine(int argc, char** argv, CommandLine& cl)
                                    QStringLiteral("NAME"));
     const QCommandLineOption runs(QStringLiteral("runs"), QStringLiteral("--bench-latency: runs per measurement (default 21)."),
                                   QStringLiteral("N"));
-    p.addOptions({help, version, scenario, set, exportDir, size, fontPt, overwrite, policy, token, view, noSweep, bench, trace, runs});
+    p.addOptions({help, version, scenario, set, exportDir, size, fontPt, overwrite, policy, token, view, sequence, noSweep, bench, trace,
+                  runs});
     p.addPositionalArgument(QStringLiteral("DATABASE"), QStringLiteral("A kvtier trace database to open."),
                             QStringLiteral("[DATABASE]"));
 
@@ -123,6 +128,12 @@ int parseCommandLine(int argc, char** argv, CommandLine& cl)
     o.overrides = p.values(set);
     o.policy = p.value(policy);
     cl.view = p.value(view);
+    if (p.isSet(sequence)) {
+        bool ok = false;
+        const int n = p.value(sequence).toInt(&ok);
+        if (!ok || n < 0) fail(QStringLiteral("--sequence wants a sequence index >= 0, not '%1'").arg(p.value(sequence)));
+        cl.sequence = n;
+    }
     o.trace = p.value(trace);
     o.sweep = !p.isSet(noSweep);
     if (p.isSet(runs)) {
@@ -206,7 +217,7 @@ int main(int argc, char** argv)
     kvtier::ui::MainWindow w;
     w.fitLayoutToScreen();
     w.show();
-    kvtier::ui::applyOnFirstResult(w, {o.policy, o.token, cl.view});
+    kvtier::ui::applyOnFirstResult(w, {o.policy, o.token, cl.view, cl.sequence});
     if (!o.scenario.isEmpty()) {
         w.loadScenarioFile(o.scenario, o.overrides);
         if (!db.isEmpty())

@@ -91,6 +91,37 @@ std::vector<ComparisonRow> comparisonRows(const AnalysisResult& result)
     return rows;
 }
 
+namespace {
+
+void addSequenceRow(std::vector<SequenceRow>& rows, const std::string& name, const std::string& label, RowKind kind,
+                    const TimingResult& t)
+{
+    if (t.sequences.empty())
+        return;
+    SequenceRow r;
+    r.name = name;
+    r.label = label;
+    r.kind = kind;
+    for (const SequenceTotals& q : t.sequences)
+        r.sequences.push_back({q.time_share, q.hbmHitRatio(), q.kv_read_bytes, q.migrated_bytes});
+    rows.push_back(std::move(r));
+}
+
+} // namespace
+
+std::vector<SequenceRow> sequenceRows(const AnalysisResult& result)
+{
+    std::vector<SequenceRow> rows;
+    for (const PolicyOutcome& o : result.policies)
+        if (o.timing)
+            addSequenceRow(rows, o.info.name, o.info.label, o.info.online ? RowKind::Online : RowKind::Oracle, *o.timing);
+    if (result.migration_bound && result.migration_bound->schedule.timing)
+        addSequenceRow(rows, "schedule", "best schedule found", RowKind::Oracle, *result.migration_bound->schedule.timing);
+    if (result.annealed && result.annealed->schedule.timing)
+        addSequenceRow(rows, "annealed", "annealed schedule", RowKind::Oracle, *result.annealed->schedule.timing);
+    return rows;
+}
+
 BoundBand boundBand(const AnalysisResult& result)
 {
     BoundBand b;

@@ -40,4 +40,23 @@ struct BoundBand {
 };
 BoundBand boundBand(const AnalysisResult& result);
 
+// One sequence of a batch (MODEL.md §8) under one policy, as TimingResult::sequences has it.
+struct SequenceCell {
+    double time_share = 0;        // its share of the total time (the shares of a row add up to 1)
+    double hbm_hit_ratio = 0;     // its KV read from units with a copy in HBM / its KV read
+    double kv_read_bytes = 0;
+    double migrated_bytes = 0;
+};
+
+// One policy (or schedule) of the comparison with a cell per sequence, 0..S-1.
+struct SequenceRow {
+    std::string name, label;
+    RowKind kind = RowKind::Online;
+    std::vector<SequenceCell> sequences;
+};
+
+// The per-sequence books of the timed rows of comparisonRows (policies, then the best and
+// the annealed schedule), in its order; empty for a trace of one sequence (S = 1).
+std::vector<SequenceRow> sequenceRows(const AnalysisResult& result);
+
 } // namespace kvtier

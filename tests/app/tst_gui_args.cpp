@@ -44,7 +44,7 @@ private slots:
             QVERIFY2(r.out.startsWith(QStringLiteral("Usage: ")), qPrintable(r.out));
             QVERIFY2(r.out.contains(QStringLiteral("kvtier [options] [DATABASE]")), qPrintable(r.out));
             for (const char* option : {"--scenario <FILE>", "--set <key=value>", "--export <DIR>", "--size <WxH>",
-                                       "--policy <NAME>", "--token <I>", "--no-sweep", "--bench-latency",
+                                       "--policy <NAME>", "--token <I>", "--sequence <N>", "--no-sweep", "--bench-latency",
                                        "--trace <NAME>", "--runs <N>", "--version"})
                 QVERIFY2(r.out.contains(QLatin1String(option)), option);
         }
@@ -76,6 +76,8 @@ private slots:
         QTest::newRow("size") << QStringList{QStringLiteral("--export"), QStringLiteral("out"), QStringLiteral("--scenario"),
                                              QStringLiteral("s.json"), QStringLiteral("--size"), QStringLiteral("big")}
                               << QStringLiteral("kvtier: --size wants WIDTHxHEIGHT, e.g. 1200x750 (pixels), 3.5x2.2in or 89x55mm (see kvtier --help)\n");
+        QTest::newRow("sequence") << QStringList{QStringLiteral("--sequence"), QStringLiteral("two")}
+                                  << QStringLiteral("kvtier: --sequence wants a sequence index >= 0, not 'two' (see kvtier --help)\n");
         QTest::newRow("export without scenario")
             << QStringList{QStringLiteral("--export"), QStringLiteral("out")}
             << QStringLiteral("kvtier: --export needs --scenario FILE (see kvtier --help)\n");

@@ -113,6 +113,48 @@ private slots:
         QCOMPARE(cli({"view", "heatmap", "--scenario", scenario_, "--policy", "nope"}).code, 2);
     }
 
+    // view heatmap --sequence N: a batch's sequence N, its P_N + T rows; out of range is
+    // one line naming the range.
+    void heatmapOfOneSequence()
+    {
+        const QString db = dir_.filePath("batch.sqlite");
+        Run r = cli({"generate", db, "--name", "b", "--sequences", "3", "--prefill", "200", "--steps", "6",
+                     "--prefill-spread", "0.25", "--seed", "5"});
+        QVERIFY2(r.code == 0, r.err.constData());
+        r = cli({"info", db, "b", "--json"});
+        QVERIFY2(r.code == 0, r.err.constData());
+        const QJsonArray ps = QJsonDocument::fromJson(r.out).object()["sequence_prefill"].toArray();
+        QCOMPARE(ps.size(), 3);
+        const QString scenario = dir_.filePath("batch.kvtier.json");
+        write(scenario, R"({
+          "trace": {"db": "batch.sqlite", "name": "b"},
+          "model": {"layers": 2, "kv_bytes_per_token_layer": 100, "weight_bytes": 400},
+          "hardware": {"tiers": [
+            {"name": "HBM", "capacity_bytes": 40400, "bandwidth": 1000, "reserve_bytes": 0},
+            {"name": "DRAM", "capacity_bytes": 1e6, "bandwidth": 100, "link_read": 50, "link_write": 50}]},
+          "selection": {"mode": "topk", "value": 8, "sinks": 0, "window": 0, "page_tokens": 1},
+          "placement": {"inclusive": false, "route": "home", "weights_in_fast_tier": 1.0},
+          "batch": 1,
+          "policies": [{"name": "lru"}]})");
+        for (int s = 0; s < 3; ++s) {
+            r = cli({"view", "heatmap", "--kind", "relevance", "--scenario", scenario, "--sequence", QString::number(s)});
+            QVERIFY2(r.code == 0, r.err.constData());
+            // A comment, the header, then one line per step and token of sequence s.
+            QCOMPARE(r.out.trimmed().split('\n').size(), 2 + 6 * (ps[s].toInt() + 6));
+            r = cli({"view", "heatmap", "--scenario", scenario, "--sequence", QString::number(s)});
+            QVERIFY2(r.code == 0, r.err.constData());
+            QCOMPARE(r.out.trimmed().split('\n').size(), 2 + 6 * (ps[s].toInt() + 6));   // pages of 1 token
+        }
+        r = cli({"view", "heatmap", "--kind", "relevance", "--scenario", scenario, "--sequence", "3"});
+        QCOMPARE(r.code, 1);
+        QVERIFY2(r.err.contains("sequence 3") && r.err.contains("3 sequence(s): 0..2") && r.err.count('\n') == 1,
+                 r.err.constData());
+        r = cli({"view", "heatmap", "--scenario", scenario_, "--sequence", "1"});
+        QCOMPARE(r.code, 1);
+        QVERIFY2(r.err.contains("sequence 1") && r.err.contains("1 sequence(s): 0..0") && r.err.count('\n') == 1,
+                 r.err.constData());
+    }
+
     void analyzeReproducesTheWorkedExample_data()
     {
         QTest::addColumn<QString>("inclusive");

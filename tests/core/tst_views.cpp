@@ -480,6 +480,47 @@ private slots:
         QCOMPARE(traffic[kKvRead][0], 200.0);
     }
 
+    // MODEL.md §8: a batch's comparison has one row per timed policy with a cell per
+    // sequence, copied from TimingResult::sequences; a lone sequence has none.
+    void sequenceRowsOfABatch()
+    {
+        QVERIFY(sequenceRows(exampleResult()).empty());
+        // The worked example's trace twice: two identical sequences move the same KV bytes
+        // at every step, so each gets exactly half of every step's time.
+        const Trace one = exampleTrace();
+        TraceMeta m = one.meta();
+        m.name = "two";
+        m.sequence_prefill = {4, 4};
+        Trace two(m);
+        for (int64_t t = 0; t < m.steps; ++t)
+            for (int32_t q = 0; q < 2; ++q)
+                two.append(t, q, -1, one.indices(one.recordId(t, 0)), one.values(one.recordId(t, 0)));
+        AnalysisResult r = exampleResult();
+        r.trace = std::make_shared<const Trace>(std::move(two));
+        r.selection = std::make_shared<const Selection>(computeSelection(*r.trace, r.scenario.selection));
+        const TimingConfig tc = r.scenario.timingConfig();
+        PolicyOutcome o = r.policies[0];
+        o.placement = std::make_shared<const PlacementResult>(
+            runPlacement(*r.selection, findPolicy("first-fit"), {}, PlacementConfig{false, {4, 5000}}));
+        o.timing = std::make_shared<const TimingResult>(computeTiming(*r.selection, *o.placement, tc));
+        r.policies = {o};
+        const std::vector<SequenceRow> rows = sequenceRows(r);
+        QCOMPARE(rows.size(), size_t(1));
+        QCOMPARE(rows[0].name, std::string("first-fit"));
+        QCOMPARE(rows[0].kind, RowKind::Online);
+        QCOMPARE(rows[0].sequences.size(), size_t(2));
+        for (size_t q = 0; q < 2; ++q) {
+            const SequenceCell& c = rows[0].sequences[q];
+            const SequenceTotals& t = o.timing->sequences[q];
+            QCOMPARE(c.time_share, 0.5);
+            QCOMPARE(c.hbm_hit_ratio, t.hbmHitRatio());
+            QCOMPARE(c.kv_read_bytes, t.kv_read_bytes);
+            QCOMPARE(c.migrated_bytes, t.migrated_bytes);
+        }
+        // Each sequence reads its top 2 of 4 then 5 tokens at 200 B: 800 B over the run.
+        QCOMPARE(rows[0].sequences[0].kv_read_bytes, 800.0);
+    }
+
     void decimationKeepsEveryExtreme()
     {
         std::mt19937 rng(7);
