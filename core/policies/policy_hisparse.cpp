@@ -52,26 +52,8 @@ public:
             for (uint32_t u : tier0.newUnits()) res_.admit(u, out);
             return;
         }
-        int64_t budget = buffer_;
-        // The units read at t-1, most recent first (descending id), take the places first.
-        kept_.clear();
-        for (size_t i = reads_.size(); i-- > 0;) {
-            const uint32_t u = reads_[i];
-            if (budget > 0) {
-                kept_.push_back(u);
-                --budget;
-                list_.unlink(u);   // re-linked at the head below
-            } else if (res_.contains(u)) {
-                evict(u, out);
-            }
-        }
-        // Older residents: the most recently read ones that still fit stay.
-        while (static_cast<int64_t>(list_.size()) > budget) evict(list_.tail(), out);
-        for (size_t i = kept_.size(); i-- > 0;) {   // ascending id: the highest ends at the head
-            const uint32_t u = kept_[i];
-            if (!res_.contains(u)) res_.promote(u, out);   // a miss of step t-1 swaps in
-            list_.pushHead(0, u);
-        }
+        // lru's step with no new units: the misses of t-1 swap in, the least recently read leave.
+        kit::lruStep<uint8_t>(res_, list_, 0, buffer_, {}, noNew_, reads_, kept_, out);
         reads_.clear();
         // New units stay in the slow tier: admit_new is left empty.
     }
@@ -79,18 +61,13 @@ public:
     void observe(const StepObservation& obs) override { reads_.assign(obs.read_units.begin(), obs.read_units.end()); }
 
 private:
-    void evict(uint32_t u, StepPlan& out)
-    {
-        list_.unlink(u);
-        res_.evict(u, out);
-    }
-
     int64_t buffer_ = 0;              // B, in units
     bool oneTier_ = false;            // no slower tier: everything stays in tier 0
     kit::ResidentSet res_;            // the buffer (this sequence's part of tier 0)
     kit::IdLists list_;               // residents, head = most recently read
     std::vector<uint32_t> reads_;     // read at the last observed step, ascending
     std::vector<uint32_t> kept_;
+    std::vector<uint32_t> noNew_;     // stays empty: hisparse admits no new unit
 };
 
 } // namespace

@@ -40,50 +40,13 @@ public:
 
     void plan(int64_t, const FastTierView& tier0, StepPlan& out) override
     {
-        const auto fresh = tier0.newUnits();
-        const size_t k = static_cast<size_t>(std::min<int64_t>(static_cast<int64_t>(fresh.size()), cap_));
-        int64_t budget = cap_ - static_cast<int64_t>(k);   // places left for units used at t-1 and older
-
-        // Units used at t-1, most recent first: the units created at t-1 (ids above every
-        // unit read at t-1), then the units read at t-1 by descending id.
-        kept_.clear();
-        auto consider = [&](uint32_t u) {
-            if (budget > 0) {
-                kept_.push_back(u);
-                --budget;
-                list_.unlink(u);   // re-linked at the head below
-            } else if (res_.contains(u)) {
-                evict(u, out);
-            }
-        };
-        for (size_t i = lastNew_.size(); i-- > 0;) consider(lastNew_[i]);
-        for (size_t i = reads_.size(); i-- > 0;) consider(reads_[i]);
-        // Older residents: keep the most recent ones that still fit.
-        while (static_cast<int64_t>(list_.size()) > budget) evict(list_.tail(), out);
-        for (size_t i = kept_.size(); i-- > 0;) {   // ascending key: the most recent ends at the head
-            const uint32_t u = kept_[i];
-            if (!res_.contains(u)) res_.promote(u, out);   // a miss of step t-1
-            list_.pushHead(0, u);
-        }
-        lastNew_.clear();
-        for (size_t j = fresh.size() - k; j < fresh.size(); ++j) {   // the k highest ids
-            const uint32_t u = fresh[j];
-            res_.admit(u, out);
-            list_.pushHead(0, u);
-            lastNew_.push_back(u);
-        }
+        kit::lruStep<uint8_t>(res_, list_, 0, cap_, tier0.newUnits(), lastNew_, reads_, kept_, out);
         reads_.clear();
     }
 
     void observe(const StepObservation& obs) override { reads_.assign(obs.read_units.begin(), obs.read_units.end()); }
 
 private:
-    void evict(uint32_t u, StepPlan& out)
-    {
-        list_.unlink(u);
-        res_.evict(u, out);
-    }
-
     int64_t cap_;
     kit::ResidentSet res_;            // tier 0
     kit::IdLists list_;               // residents, head = most recent

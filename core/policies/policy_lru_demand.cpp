@@ -134,47 +134,8 @@ private:
     // lru's step (policy_lru.cpp) on sequence s's units and its share.
     void planSequence(uint32_t s, StepPlan& out)
     {
-        std::vector<uint32_t>& fresh = fresh_[s];
-        std::vector<uint32_t>& lastNew = lastNew_[s];
-        const std::vector<uint32_t>& reads = reads_[s];
-        const int64_t cap = share_[s];
-        const size_t k = static_cast<size_t>(std::min<int64_t>(static_cast<int64_t>(fresh.size()), cap));
-        int64_t budget = cap - static_cast<int64_t>(k);   // places left for units used at t-1 and older
-
-        // Units used at t-1, most recent first: created at t-1, then read at t-1 by descending id.
-        kept_.clear();
-        auto consider = [&](uint32_t u) {
-            if (budget > 0) {
-                kept_.push_back(u);
-                --budget;
-                list_.unlink(u);   // re-linked at the head below
-            } else if (res_.contains(u)) {
-                evict(u, out);
-            }
-        };
-        for (size_t i = lastNew.size(); i-- > 0;) consider(lastNew[i]);
-        for (size_t i = reads.size(); i-- > 0;) consider(reads[i]);
-        // Older residents of s: keep the most recent ones that still fit.
-        while (static_cast<int64_t>(list_.size(s)) > budget) evict(list_.tail(s), out);
-        for (size_t i = kept_.size(); i-- > 0;) {   // ascending key: the most recent ends at the head
-            const uint32_t u = kept_[i];
-            if (!res_.contains(u)) res_.promote(u, out);   // a miss of step t-1
-            list_.pushHead(s, u);
-        }
-        lastNew.clear();
-        for (size_t j = fresh.size() - k; j < fresh.size(); ++j) {   // the k highest ids
-            const uint32_t u = fresh[j];
-            res_.admit(u, out);
-            list_.pushHead(s, u);
-            lastNew.push_back(u);
-        }
-        fresh.clear();
-    }
-
-    void evict(uint32_t u, StepPlan& out)
-    {
-        list_.unlink(u);
-        res_.evict(u, out);
+        kit::lruStep<uint32_t>(res_, list_, s, share_[s], fresh_[s], lastNew_[s], reads_[s], kept_, out);
+        fresh_[s].clear();
     }
 
     UnitLayout lay_;
