@@ -853,19 +853,23 @@ void MainWindow::requestTokenDetail(quint32 token)
         return;
     auto out = last_;
     const std::string policy = policy_->currentData().toString().toStdString();
+    // The token of the sequence the heatmaps show (MODEL.md §8): its own context and units.
+    const int32_t sequence = out->view.relevance.sequence;
     tokenJobs_->run(
-        [out, token, policy](const JobContext&) {
+        [out, token, policy, sequence](const JobContext&) {
             TokenDetail d;
             d.token = token;
+            d.sequence = sequence;
             if (const PolicyOutcome* o = out->outcome(policy); o && o->placement) {
-                const TokenTimeline tl = tokenTimeline(*out->result->trace, *out->result->selection, *o->placement, token);
+                const TokenTimeline tl =
+                    tokenTimeline(*out->result->trace, *out->result->selection, *o->placement, token, -1, sequence);
                 d.policy = o->info.label;
                 d.relevance = tl.relevance;
                 d.selected = tl.selected;
                 d.tier = tl.tier;
             } else {
-                d.relevance = tokenRelevance(*out->result->trace, token);
-                d.selected = tokenSelected(*out->result->selection, token);
+                d.relevance = tokenRelevance(*out->result->trace, token, -1, sequence);
+                d.selected = tokenSelected(*out->result->selection, token, -1, sequence);
             }
             return d;
         },

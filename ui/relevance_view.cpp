@@ -201,14 +201,8 @@ bool RelevanceView::followToken(qint64 token)
 {
     if (tokens_ <= 0 || token < 0 || token >= tokens_)
         return false;
-    if (sequence_ > 0) {
-        // The core's token timeline (view_timeline.hpp) tells sequence 0's tokens only.
-        tokenHint_->setText(tr("The token timeline follows tokens of sequence 0 only: choose sequence 0 to follow one"));
-        tokenHint_->setVisible(true);
-        plot_->replot(QCustomPlot::rpQueuedReplot);
-        return false;
-    }
     followed_ = token;
+    followedSequence_ = std::max(sequence_, 0);
     tokenEdit_->setText(QString::number(token));
     markFollowed();
     plot_->replot(QCustomPlot::rpQueuedReplot);
@@ -218,7 +212,8 @@ bool RelevanceView::followToken(qint64 token)
 
 void RelevanceView::markFollowed()
 {
-    followLine_->setVisible(followed_ >= 0 && sequence_ <= 0);   // a token of sequence 0
+    // The line marks the followed token only on its own sequence's heatmap.
+    followLine_->setVisible(followed_ >= 0 && followedSequence_ == std::max(sequence_, 0));
     const double y = static_cast<double>(followed_);
     followLine_->point1->setCoords(0, y);
     followLine_->point2->setCoords(1, y);
@@ -431,8 +426,9 @@ void RelevanceView::setTokenDetail(const TokenDetail& d)
         ty->setRange(-0.2, 1.2);
     else if (hi > 0)
         ty->setRange(lo / 2, hi * 2);
-    if (followed_ != static_cast<qint64>(d.token)) {
+    if (followed_ != static_cast<qint64>(d.token) || followedSequence_ != d.sequence) {
         followed_ = d.token;
+        followedSequence_ = d.sequence;
         tokenEdit_->setText(QString::number(d.token));
         markFollowed();
     }
@@ -472,7 +468,7 @@ void RelevanceView::setTokenDetail(const TokenDetail& d)
     top->setTickLabels(false);
     top->setBasePen(Qt::NoPen);
     top->setLabelPadding(2);
-    const QString token = sequence_ >= 0 ? tr("token %1 of sequence 0").arg(d.token) : tr("token %1").arg(d.token);
+    const QString token = sequence_ >= 0 ? tr("token %1 of sequence %2").arg(d.token).arg(d.sequence) : tr("token %1").arg(d.token);
     top->setLabel(hi > 0 ? tr("%1: line = relevance, dots = steps that read it, strip = tier it lives in (%2)")
                                .arg(token)
                                .arg(QString::fromStdString(d.policy))

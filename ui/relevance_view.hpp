@@ -25,6 +25,7 @@ class SequenceLink;
 
 struct TokenDetail {
     uint32_t token = 0;
+    int32_t sequence = 0;              // of a batch (MODEL.md §8): the token's sequence
     std::vector<double> relevance;     // per step, NaN before the token exists
     std::vector<uint8_t> selected;     // per step
     std::vector<uint8_t> tier;         // per step, 255 before it exists
@@ -51,6 +52,8 @@ public:
     bool followToken(qint64 token);
     // The token the view follows and marks, -1 for none.
     qint64 followedToken() const { return followed_; }
+    // The timeline shown under the heatmap (the last setTokenDetail).
+    const TokenDetail& tokenDetail() const { return detail_; }
     // Shows every step and every token (both axes).
     void resetZoom();
     // What hovering (step, token) tells: the steps and tokens of the cell, its largest
@@ -94,6 +97,7 @@ private:
     PooledGrid grid_;
     qint64 followed_ = -1;
     int32_t sequence_ = -1;   // the batch sequence shown, -1 for a lone sequence
+    int32_t followedSequence_ = 0;   // the sequence of the followed token
     bool categorical_ = false;
 };
 

@@ -125,10 +125,14 @@ void writeTimeline(const AnalysisResult& r, const Args& a, std::ostream& out)
     const int64_t token = a.getInt("token", 0);
     if (token < 0 || token > 0xFFFFFFFFll) throw UsageError("--token must be a token index");
     const PolicyOutcome& o = outcomeOf(r, a);
+    const int64_t sequence = a.getInt("sequence", 0);
+    if (sequence < 0 || sequence > 0x7FFFFFFFll) throw UsageError("--sequence must be a sequence index");
     const TokenTimeline tl = tokenTimeline(*r.trace, *r.selection, *o.placement, static_cast<uint32_t>(token),
-                                           static_cast<int32_t>(a.getInt("layer", -1)));
+                                           static_cast<int32_t>(a.getInt("layer", -1)), static_cast<int32_t>(sequence));
     const auto& tiers = r.scenario.hardware.tiers;
-    out << "# token " << tl.token << " (unit " << tl.unit << ") under policy " << o.info.name << "\n";
+    out << "# token " << tl.token;
+    if (r.trace->meta().sequenceCount() > 1) out << " of sequence " << tl.sequence;
+    out << " (unit " << tl.unit << ") under policy " << o.info.name << "\n";
     out << "step,relevance,selected,tier\n";
     for (size_t t = 0; t < tl.tier.size(); ++t)
         out << t << ',' << num(t < tl.relevance.size() ? tl.relevance[t] : NAN) << ','
@@ -212,7 +216,8 @@ Registration reg("view",
                   "             --sequence N  the sequence of a batch whose tokens or pages are shown (default 0)\n"
                   "  explain    the Explain panel for one step as JSON: each tier's R, W, (R+W)/B, R/Lr, W/Lw,\n"
                   "             time_m and the binding term, tau, the bounds' step times  (--step T)\n"
-                  "  timeline   one token's relevance, selection and tier per step as CSV (--token N [--layer N])\n"
+                  "  timeline   one token's relevance, selection and tier per step as CSV (--token N [--layer N]\n"
+                  "             [--sequence N]: token N of that sequence of a batch, default 0)\n"
                   "  compare    the comparison table: every policy and both bounds, as CSV\n"
                   "             --migration-bound  also the migration-aware bound B, its best schedule S and\n"
                   "                        each row's time / B and time / S (docs/BOUNDS.md)\n"

@@ -10,32 +10,32 @@
 
 namespace kvtier {
 
-std::vector<double> tokenRelevance(const Trace& trace, uint32_t token, int32_t layer)
+std::vector<double> tokenRelevance(const Trace& trace, uint32_t token, int32_t layer, int32_t sequence)
 {
     const TraceMeta& m = trace.meta();
     std::vector<double> out(static_cast<size_t>(m.steps), std::numeric_limits<double>::quiet_NaN());
     const int32_t slots = m.layerSlots();
     for (int64_t t = 0; t < m.steps; ++t) {
-        if (static_cast<int64_t>(token) >= m.contextAt(t)) continue;
+        if (static_cast<int64_t>(token) >= m.contextAt(sequence, t)) continue;
         if (layer >= 0 && slots > 1) {
-            out[static_cast<size_t>(t)] = trace.valueAt(trace.recordId(t, layer), token);
+            out[static_cast<size_t>(t)] = trace.valueAt(trace.recordId(t, sequence, layer), token);
             continue;
         }
         double sum = 0;
-        for (int32_t l = 0; l < slots; ++l) sum += trace.valueAt(trace.recordId(t, l), token);
+        for (int32_t l = 0; l < slots; ++l) sum += trace.valueAt(trace.recordId(t, sequence, l), token);
         out[static_cast<size_t>(t)] = sum / slots;
     }
     return out;
 }
 
-std::vector<uint8_t> tokenSelected(const Selection& sel, uint32_t token, int32_t layer)
+std::vector<uint8_t> tokenSelected(const Selection& sel, uint32_t token, int32_t layer, int32_t sequence)
 {
     const UnitLayout& lay = sel.layout;
     std::vector<uint8_t> out(static_cast<size_t>(lay.steps), 0);
     for (int64_t t = 0; t < lay.steps; ++t)
         for (int32_t l = 0; l < lay.slot_count; ++l) {
             if (layer >= 0 && l != layer && lay.slot_count > 1) continue;
-            auto row = sel.tokens.row(sel.recordRow(t, 0, l));
+            auto row = sel.tokens.row(sel.recordRow(t, sequence, l));
             if (std::binary_search(row.begin(), row.end(), token)) out[static_cast<size_t>(t)] = 1;
         }
     return out;

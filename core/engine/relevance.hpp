@@ -10,11 +10,12 @@
 
 namespace kvtier {
 
-// Relevance of `token` at every step (NaN before the token exists); per-layer traces:
+// Relevance of `token` of sequence `sequence` (MODEL.md §8; 0 for one sequence) at every
+// step (NaN before the token exists in that sequence's context P_s + t); per-layer traces:
 // the mean over layers, or one layer when `layer >= 0`. Selection traces give 1/0.
-std::vector<double> tokenRelevance(const Trace& trace, uint32_t token, int32_t layer = -1);
-// Whether `token` is selected at each step (any layer, or one layer when layer >= 0).
-std::vector<uint8_t> tokenSelected(const Selection& sel, uint32_t token, int32_t layer = -1);
+std::vector<double> tokenRelevance(const Trace& trace, uint32_t token, int32_t layer = -1, int32_t sequence = 0);
+// Whether `token` of `sequence` is selected at each step (any layer, or one layer when layer >= 0).
+std::vector<uint8_t> tokenSelected(const Selection& sel, uint32_t token, int32_t layer = -1, int32_t sequence = 0);
 
 struct RelevanceStats {
     // Per step: |S_t \ S_{t-1}| / |S_t| (0 at t = 0), averaged over layer slots.

@@ -125,6 +125,30 @@ private slots:
         QVERIFY2(r.out.contains("0                 2    54.3 / 0.500    52.5 / 0.000    52.5 / 0.000"), r.out.constData());
         QVERIFY2(r.out.contains("1                 1    45.7 / 0.667    47.5 / 0.000    47.5 / 0.000"), r.out.constData());
     }
+
+    // view timeline --sequence: token 1 of sequence 1 is unit u4 (written by s1 at step 0),
+    // token 1 of sequence 0 the prefill unit u2. Under lru, u4 enters HBM when written and
+    // is evicted at step 1 (for u5, u6) after s1 reads it there; it exists from step 1 on
+    // (P_1 + 0 = 1 token before step 0's write). u2 stays in DRAM; s0 reads it at step 0 only.
+    void timelineOfAnotherSequence()
+    {
+        const Run one = cli({"view", "timeline", "--scenario", "two.kvtier.json", "--policy", "lru", "--token", "1",
+                             "--sequence", "1"});
+        QVERIFY2(one.code == 0, one.err.constData());
+        QCOMPARE(one.out, QByteArray("# token 1 of sequence 1 (unit 4) under policy lru\n"
+                                     "step,relevance,selected,tier\n0,,0,\n1,1,1,DRAM\n"));
+        const Run zero = cli({"view", "timeline", "--scenario", "two.kvtier.json", "--policy", "lru", "--token", "1"});
+        QVERIFY2(zero.code == 0, zero.err.constData());
+        QCOMPARE(zero.out, QByteArray("# token 1 of sequence 0 (unit 2) under policy lru\n"
+                                      "step,relevance,selected,tier\n0,1,1,DRAM\n1,0,0,DRAM\n"));
+        // Sequence 1 has tokens 0..2 (P_1 + T = 3); sequence 2 does not exist.
+        const Run beyond = cli({"view", "timeline", "--scenario", "two.kvtier.json", "--token", "3", "--sequence", "1"});
+        QCOMPARE(beyond.code, 1);
+        QVERIFY2(beyond.err.contains("token 3: trace 'two' sequence 1 has tokens 0..2"), beyond.err.constData());
+        const Run noSeq = cli({"view", "timeline", "--scenario", "two.kvtier.json", "--token", "0", "--sequence", "2"});
+        QCOMPARE(noSeq.code, 1);
+        QVERIFY2(noSeq.err.contains("sequence 2: trace 'two' has 2 sequence(s): 0..1"), noSeq.err.constData());
+    }
 };
 
 QTEST_GUILESS_MAIN(TestCliBatch)

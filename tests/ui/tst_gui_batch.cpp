@@ -4,6 +4,7 @@
 // the trace info names S and the range of P_s.
 #include "core/engine/view_compare.hpp"
 #include "core/engine/view_heatmap.hpp"
+#include "core/engine/view_timeline.hpp"
 #include "core/store/trace_store.hpp"
 #include "core/synth/generator.hpp"
 #include "ui/comparison_view.hpp"
@@ -22,6 +23,7 @@
 #include <QComboBox>
 #include <QLabel>
 #include <QSettings>
+#include <QSignalSpy>
 #include <QStandardPaths>
 #include <QTemporaryDir>
 #include <QTest>
@@ -86,6 +88,14 @@ void TestGuiBatch::initTestCase()
 
 void TestGuiBatch::cleanup() { QSettings().clear(); }
 
+namespace {
+// The same steps, rows, layer and sequence (the pixel size may follow a late layout pass).
+bool sameData(const HeatmapWindow& a, const HeatmapWindow& b)
+{
+    return a.t0 == b.t0 && a.t1 == b.t1 && a.y0 == b.y0 && a.y1 == b.y1 && a.layer == b.layer && a.sequence == b.sequence;
+}
+} // namespace
+
 bool TestGuiBatch::waitCurrent(MainWindow& w, int timeoutMs)
 {
     // Current: the shown output is of this scenario and answers the windows the heatmaps ask
@@ -96,8 +106,8 @@ bool TestGuiBatch::waitCurrent(MainWindow& w, int timeoutMs)
             QCoreApplication::processEvents();
             const AnalysisOutputPtr out = w.lastOutput();
             return !w.busy() && out && !out->partial && out->scenario == w.scenario() &&
-                   out->view.placement == w.placementView()->wantedWindow() &&
-                   out->view.relevance == w.relevanceView()->wantedWindow();
+                   sameData(out->view.placement, w.placementView()->wantedWindow()) &&
+                   sameData(out->view.relevance, w.relevanceView()->wantedWindow());
         },
         timeoutMs);
     QCoreApplication::processEvents();
@@ -220,10 +230,20 @@ void TestGuiBatch::switchingTheSequenceRedrawsItsGrid()
             const size_t c = drawn.grid.index(x, y);
             QCOMPARE(d->cell(int(x), int(y)), double(placementClass(drawn.category[c], drawn.tier[c])));
         }
-    // The same window as above (all steps and pages of the plot's size): the concrete cell
-    // changed from sequence 0's state to sequence 2's.
-    QVERIFY(after->view.placement == window);
-    QCOMPARE(d->cell(bx, by), double(placementClass(g2.category[differ], g2.tier[differ])));
+    // The same steps and pages as above, and the drawing changed: on the window drawn,
+    // sequence 0's grid differs from it in some cell (the cell found above when the pixel
+    // size stayed, as it does on a settled window).
+    QVERIFY(sameData(after->view.placement, window));
+    HeatmapWindow w0 = after->view.placement;
+    w0.sequence = 0;
+    const PlacementGrid a0 = placementGrid(sel, *after->outcome(after->view.policy)->placement, w0);
+    QCOMPARE(a0.grid.cells(), drawn.grid.cells());
+    size_t changed = 0;
+    for (size_t c = 0; c < a0.grid.cells(); ++c)
+        changed += placementClass(a0.category[c], a0.tier[c]) != placementClass(drawn.category[c], drawn.tier[c]);
+    QVERIFY(changed > 0);
+    if (after->view.placement == window)
+        QCOMPARE(d->cell(bx, by), double(placementClass(g2.category[differ], g2.tier[differ])));
     // Sequence 2 has P_2 + T tokens, one page each: the page axis ends there.
     const int64_t rows2 = batch_.sequence_prefill[2] + batch_.steps;
     QCOMPARE(w.placementView()->plot()->axisRect()->axis(QCPAxis::atLeft)->range().upper, double(rows2) - 0.5);
@@ -243,9 +263,28 @@ void TestGuiBatch::switchingTheSequenceRedrawsItsGrid()
              qPrintable(w.relevanceView()->cellText(10, 3)));
     QVERIFY2(w.placementView()->plotTitle().contains(QStringLiteral("sequence 2 of 3 (P = %1)").arg(batch_.sequence_prefill[2])),
              qPrintable(w.placementView()->plotTitle()));
-    // The token timeline tells sequence 0's tokens only: it does not follow one of sequence 2.
-    QVERIFY(!w.relevanceView()->followToken(5));
-    QCOMPARE(w.relevanceView()->followedToken(), qint64(-1));
+    // The token timeline follows token 40 of sequence 2: the core's timeline of that
+    // sequence's token, not sequence 0's token 40 (whose relevance differs).
+    QSignalSpy shown(w.relevanceView(), &RelevanceView::tokenDetailShown);
+    QVERIFY(w.relevanceView()->followToken(40));
+    QVERIFY(shown.wait(30000));
+    const TokenDetail& td = w.relevanceView()->tokenDetail();
+    QCOMPARE(td.token, 40u);
+    QCOMPARE(td.sequence, 2);
+    const PolicyOutcome* shownPolicy = after->outcome(after->view.policy);
+    const TokenTimeline want = tokenTimeline(*after->result->trace, sel, *shownPolicy->placement, 40, -1, 2);
+    const TokenTimeline other = tokenTimeline(*after->result->trace, sel, *shownPolicy->placement, 40, -1, 0);
+    QCOMPARE(td.selected, want.selected);
+    QCOMPARE(td.tier, want.tier);
+    QCOMPARE(td.relevance.size(), want.relevance.size());
+    for (size_t t = 0; t < want.relevance.size(); ++t)
+        QCOMPARE(td.relevance[t], want.relevance[t]);
+    QVERIFY(want.relevance != other.relevance);
+    QVERIFY(want.unit != other.unit);
+    QVERIFY2(w.relevanceView()->plot()->axisRect(1)->axis(QCPAxis::atTop)->label().startsWith(QStringLiteral("token 40 of sequence 2")),
+             qPrintable(w.relevanceView()->plot()->axisRect(1)->axis(QCPAxis::atTop)->label()));
+    // A token beyond sequence 2's context (P_2 + T tokens) is refused.
+    QVERIFY(!w.relevanceView()->followToken(rows2));
 }
 
 void TestGuiBatch::comparisonBarsAreTheTimeShares()
