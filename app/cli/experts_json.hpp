@@ -1,7 +1,8 @@
 #pragma once
 // The experts of a MoE scenario in `analyze` output (MODEL.md §9): E, expert bytes, where
 // the experts live at the start, whether the trace says which are active, and, with a
-// dynamic expert policy, the policy with its tier-0 budget (experts).
+// dynamic expert policy, the policy with its tier-0 budget (experts; joint's is the one its
+// ranking chose, AnalysisResult::expert_budget).
 #include "core/engine/expert_placement.hpp"
 #include "core/engine/pipeline.hpp"
 
@@ -25,15 +26,17 @@ inline std::string expertsNote(const AnalysisResult& r)
     const ExpertResidencyConfig& x = r.scenario.experts;
     if (x.dynamic())
         s += "; expert policy " + std::string(toString(x.policy)) + (isOracle(x.policy) ? " (oracle)" : " (online)") +
-             " with " + std::to_string(placeExperts(r.scenario.timingConfig()).budget) +
-             " experts in tier 0 (hbm_share " + readableNumber(x.hbm_share) + ")";
+             " with " + std::to_string(placeExperts(r.timingConfig()).budget) + " experts in tier 0 " +
+             (x.policy == ExpertPolicy::Joint ? std::string("(budget chosen by the joint ranking of experts and KV "
+                                                            "units; hbm_share ignored)")
+                                              : "(hbm_share " + readableNumber(x.hbm_share) + ")");
     return s;
 }
 
 inline nlohmann::json expertsJson(const AnalysisResult& r)
 {
     const Model& m = r.scenario.model;
-    const ExpertPlacement p = placeExperts(r.scenario.timingConfig());
+    const ExpertPlacement p = placeExperts(r.timingConfig());
     nlohmann::json perTier = nlohmann::json::array();
     for (size_t t = 0; t < r.scenario.hardware.tiers.size(); ++t) {
         int64_t n = 0;

@@ -9,6 +9,29 @@
 
 namespace kvtier {
 
+namespace {
+
+// Each tier's capacity less its reserve and the dense weights in it.
+std::vector<double> roomAfterDenseWeights(const TimingConfig& c)
+{
+    const auto& tiers = c.hardware.tiers;
+    const size_t M = tiers.size();
+    const double dense = c.model.denseWeightBytes();
+    std::vector<double> room(M);
+    for (size_t m = 0; m < M; ++m) room[m] = tiers[m].capacity_bytes - tiers[m].reserve_bytes;
+    room[0] -= c.weights_in_fast_tier * dense;
+    room[M - 1] -= (1 - c.weights_in_fast_tier) * dense;
+    return room;
+}
+
+} // namespace
+
+double fastTierRoom(const TimingConfig& c)
+{
+    if (c.hardware.tiers.empty()) return 0;
+    return std::max(0.0, roomAfterDenseWeights(c)[0]);
+}
+
 ExpertPlacement placeExperts(const TimingConfig& c)
 {
     const auto& tiers = c.hardware.tiers;
@@ -25,21 +48,25 @@ ExpertPlacement placeExperts(const TimingConfig& c)
     p.layers = c.model.layers;
     p.experts = c.model.experts;
     p.tier.assign(static_cast<size_t>(p.layers) * static_cast<size_t>(p.experts), -1);
-    const double dense = c.model.denseWeightBytes();
-    std::vector<double> room(M);
-    for (size_t m = 0; m < M; ++m) room[m] = tiers[m].capacity_bytes - tiers[m].reserve_bytes;
-    room[0] -= c.weights_in_fast_tier * dense;
-    room[M - 1] -= (1 - c.weights_in_fast_tier) * dense;
+    std::vector<double> room = roomAfterDenseWeights(c);
     const double eb = c.model.expert_bytes;
     // A dynamic expert policy: tier 0 holds exactly its budget, the first experts in
     // (layer, expert) order; the others start the first-fit at tier 1.
     int64_t inFast = -1;
     if (c.experts.dynamic()) {
         p.dynamic = true;
-        const double share = std::clamp(c.experts.hbm_share, 0.0, 1.0);
-        const double fit = std::floor(share * std::max(0.0, room[0]) / eb);
         const int64_t all = static_cast<int64_t>(p.layers) * p.experts;
-        inFast = fit >= static_cast<double>(all) ? all : static_cast<int64_t>(fit);
+        if (c.experts.policy == ExpertPolicy::Joint) {
+            // Chosen from the selection (expert_joint.hpp); at most what tier 0's room holds.
+            if (c.expert_budget < 0)
+                throw InputError("experts.policy", "joint: the expert budget has not been chosen from the selection "
+                                                   "(resolveExpertBudget)");
+            inFast = std::min(c.expert_budget, all);
+        } else {
+            const double share = std::clamp(c.experts.hbm_share, 0.0, 1.0);
+            const double fit = std::floor(share * std::max(0.0, room[0]) / eb);
+            inFast = fit >= static_cast<double>(all) ? all : static_cast<int64_t>(fit);
+        }
     }
     int64_t id = 0;
     for (int32_t l = 0; l < p.layers; ++l)
@@ -68,8 +95,11 @@ void requireExpertsPlaced(const ExpertPlacement& p, const TimingConfig& c)
                               std::to_string(static_cast<int64_t>(p.layers) * p.experts) + " experts (" +
                               readableNumber(c.model.expert_bytes) + " B each) fit in no tier after the dense weights and reserves" +
                               (p.dynamic ? " (experts." + std::string(toString(c.experts.policy)) + " keeps " +
-                                               std::to_string(p.budget) + " of them in tier 0, hbm_share = " +
-                                               readableNumber(c.experts.hbm_share) + "; the others need tiers 1 and below)"
+                                               std::to_string(p.budget) + " of them in tier 0, " +
+                                               (c.experts.policy == ExpertPolicy::Joint
+                                                    ? std::string("chosen by the joint ranking")
+                                                    : "hbm_share = " + readableNumber(c.experts.hbm_share)) +
+                                               "; the others need tiers 1 and below)"
                                          : std::string()),
                           "add at least " + readableNumber(missing) + " B of capacity");
 }

@@ -4,8 +4,9 @@
 // With the expert policy `static` experts stay where the initial placement puts them: after
 // the dense weights, in (layer, expert) order, each into the fastest tier with room for it.
 // Any other expert policy splits tier 0's room: hbm_share of it (whole experts) is the
-// expert budget, held by the first experts in (layer, expert) order at the start; the rest
-// go first-fit into tiers 1.. (docs/MODEL.md "Experts"); expert_residency.hpp moves them.
+// expert budget, or, with `joint`, the budget its ranking chose (TimingConfig::expert_budget,
+// expert_joint.hpp), held by the first experts in (layer, expert) order at the start; the
+// rest go first-fit into tiers 1.. (docs/MODEL.md "Experts"); expert_residency.hpp moves them.
 #include "core/model/experts.hpp"
 #include "core/model/timing_config.hpp"
 
@@ -27,9 +28,13 @@ struct ExpertPlacement {
 // The initial placement of the experts; dense weights (omega of them in tier 0, the rest in
 // the last tier) and reserves take capacity first. Empty for a dense model (E = 0).
 // A dynamic expert policy (c.experts): tier 0 gets budget = min(L x E, floor(hbm_share x
-// room_0 / expert_bytes)) experts, room_0 = C_0 - dense_0 - reserve_0 (0 if negative),
-// and every other expert goes first-fit into tiers 1 .. M-1, never into tier 0's KV part.
+// room_0 / expert_bytes)) experts, room_0 = fastTierRoom(c), or with `joint` budget =
+// c.expert_budget (InputError when it was not chosen, < 0), and every other expert goes
+// first-fit into tiers 1 .. M-1, never into tier 0's KV part.
 ExpertPlacement placeExperts(const TimingConfig& c);
+// Tier 0's room for experts and KV: C_0 - dense_0 - reserve_0, 0 if negative (with one tier
+// all dense weights are in it). What a dynamic expert policy splits.
+double fastTierRoom(const TimingConfig& c);
 // Throws InfeasibleError with the numbers when some expert fits in no tier.
 void requireExpertsPlaced(const ExpertPlacement& p, const TimingConfig& c);
 

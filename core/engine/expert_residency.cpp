@@ -171,8 +171,8 @@ void runLfu(Simulation& s, const JobControl& job)
     }
 }
 
-// Frequency oracle: the `budget` experts read at the most steps of the whole run (ties:
-// lower id) live in tier 0 from the start; nothing moves.
+// Frequency oracle (and joint, at its own budget): the `budget` experts read at the most
+// steps of the whole run (ties: lower id) live in tier 0 from the start; nothing moves.
 void runFrequencyOracle(Simulation& s, int64_t budget, const JobControl& job)
 {
     std::vector<int64_t> freq(static_cast<size_t>(s.count()), 0);
@@ -268,7 +268,9 @@ ExpertResidency simulateExpertResidency(const ExpertPlacement& p, const ExpertSe
         switch (c.experts.policy) {
         case ExpertPolicy::Lru: runLru(s, job); break;
         case ExpertPolicy::Lfu: runLfu(s, job); break;
-        case ExpertPolicy::FrequencyOracle: runFrequencyOracle(s, p.budget, job); break;
+        // joint: the frequency oracle's rule at the budget its ranking chose.
+        case ExpertPolicy::FrequencyOracle:
+        case ExpertPolicy::Joint: runFrequencyOracle(s, p.budget, job); break;
         case ExpertPolicy::Belady: runBelady(s, p.budget, job); break;
         case ExpertPolicy::Static: break;
         }

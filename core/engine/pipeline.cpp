@@ -1,6 +1,8 @@
 #include "core/engine/pipeline.hpp"
 
+#include "core/engine/expert_joint.hpp"
 #include "core/engine/expert_placement.hpp"
+#include "core/engine/kv_units.hpp"
 #include "core/model/error.hpp"
 #include "core/store/trace_store.hpp"
 #include "core/support/parallel.hpp"
@@ -109,7 +111,9 @@ std::string timingKey(const TimingConfig& c)
                         {"route", toString(c.route)},
                         {"floor", c.compute_floor_s}};
     // The expert policy: only when it is not static, so every other key keeps its bytes.
-    if (c.experts.dynamic()) j["experts"] = {toString(c.experts.policy), c.experts.hbm_share};
+    // Joint ignores hbm_share: its key is the budget it chose.
+    if (c.experts.policy == ExpertPolicy::Joint) j["experts"] = {toString(c.experts.policy), c.expert_budget};
+    else if (c.experts.dynamic()) j["experts"] = {toString(c.experts.policy), c.experts.hbm_share};
     for (const Tier& t : c.hardware.tiers)
         j["tiers"].push_back({t.capacity_bytes, t.bandwidth, std::isinf(t.link_read) ? -1.0 : t.link_read,
                               std::isinf(t.link_write) ? -1.0 : t.link_write, t.reserve_bytes});
@@ -177,13 +181,16 @@ Stage firstStageToRerun(const Scenario& from, const Scenario& to)
 
 CapacityPlan planCapacity(const Scenario& s, const UnitLayout& layout)
 {
+    return planCapacity(s, layout, s.timingConfig());
+}
+
+CapacityPlan planCapacity(const Scenario& s, const UnitLayout& layout, const TimingConfig& tc)
+{
     const auto& tiers = s.hardware.tiers;
     if (tiers.empty()) throw InputError("hardware.tiers", "needs at least one tier");
     const size_t M = tiers.size();
     CapacityPlan plan;
-    plan.unit_bytes = static_cast<double>(layout.page_tokens) * s.model.kv_bytes_per_token_layer *
-                      (layout.slot_count == 1 ? s.model.layers : 1);
-    const TimingConfig tc = s.timingConfig();
+    plan.unit_bytes = kvUnitBytes(s.model, layout);
     // Weights take capacity first: the dense weights, then the experts (MODEL.md §9).
     const ExpertPlacement experts = placeExperts(tc);
     const std::vector<double> w = residentWeightBytes(tc, experts);
@@ -391,8 +398,10 @@ AnalysisResult Pipeline::run(const Scenario& s, const JobControl& job)
     r.stats.select_ms = msSince(t);
     job.report(0.2);
 
-    r.capacity = planCapacity(s, r.selection->layout);
-    const TimingConfig tc = s.timingConfig();
+    // The joint expert policy chooses its budget from the selection (expert_joint.hpp).
+    const TimingConfig tc = resolveExpertBudget(*r.selection, s.timingConfig(), job);
+    r.expert_budget = tc.expert_budget;
+    r.capacity = planCapacity(s, r.selection->layout, tc);
     const std::string tcKey = timingKey(tc);
 
     // Bounds.

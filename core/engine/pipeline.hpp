@@ -46,7 +46,10 @@ struct CapacityPlan {
     std::vector<int64_t> units;               // per tier, per sequence
     int64_t units_needed = 0;                 // units at the end of the run
 };
-// Throws InfeasibleError with the numbers when weights or KV cannot fit.
+// Throws InfeasibleError with the numbers when weights or KV cannot fit. `tc` is the timing
+// config the stages run with (s.timingConfig(), with the joint expert policy's budget
+// resolved: expert_joint.hpp); the two-argument form uses s.timingConfig() as it is.
+CapacityPlan planCapacity(const Scenario& s, const UnitLayout& layout, const TimingConfig& tc);
 CapacityPlan planCapacity(const Scenario& s, const UnitLayout& layout);
 // Units a tier can hold are capped here (exact in a double; 16 tiers still sum in int64).
 inline constexpr int64_t kMaxTierUnits = int64_t{1} << 53;
@@ -76,6 +79,16 @@ struct AnalysisResult {
     // Their cache keys (empty when absent): equal keys, identical schedules (views cache by it).
     std::string migration_bound_key, annealed_key;
     StageStats stats;
+    // The joint expert policy's budget, chosen from the selection (expert_joint.hpp); -1
+    // for every other expert policy.
+    int64_t expert_budget = -1;
+    // The timing config the stages ran with: scenario.timingConfig() with expert_budget.
+    TimingConfig timingConfig() const
+    {
+        TimingConfig c = scenario.timingConfig();
+        c.expert_budget = expert_budget;
+        return c;
+    }
 };
 
 // The stages in data-flow order; a later one reruns whenever an earlier one does.

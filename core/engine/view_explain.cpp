@@ -75,7 +75,7 @@ StepExplanation explainStep(const AnalysisResult& r, const PolicyOutcome& o, int
     e.layer = layer;
     SlotBytes one;
     if (layer >= 0)
-        one = slotBytes(*r.selection, *o.placement, s.timingConfig(), t, layer);
+        one = slotBytes(*r.selection, *o.placement, r.timingConfig(), t, layer);
     e.compute_floor = s.compute_floor_s;
     const double perLayer = 1.0 / e.layers;
     for (size_t m = 0; m < tiers.size(); ++m) {

@@ -14,6 +14,7 @@ const char* toString(ExpertPolicy p)
     case ExpertPolicy::Lfu: return "lfu";
     case ExpertPolicy::FrequencyOracle: return "frequency-oracle";
     case ExpertPolicy::Belady: return "belady";
+    case ExpertPolicy::Joint: return "joint";
     }
     return "?";
 }
@@ -21,9 +22,11 @@ const char* toString(ExpertPolicy p)
 ExpertPolicy expertPolicyFromString(const std::string& s)
 {
     for (ExpertPolicy p : {ExpertPolicy::Static, ExpertPolicy::Lru, ExpertPolicy::Lfu, ExpertPolicy::FrequencyOracle,
-                           ExpertPolicy::Belady})
+                           ExpertPolicy::Belady, ExpertPolicy::Joint})
         if (s == toString(p)) return p;
-    throw InputError("experts.policy", "is \"" + s + "\"; must be static, lru, lfu, frequency-oracle or belady");
+    throw InputError("experts.policy", "is \"" + s +
+                                           "\"; must be static, lru, lfu, frequency-oracle or belady (tier 0 split by "
+                                           "hbm_share), or joint (the split chosen by ranking experts and KV together)");
 }
 
 ExpertSets::ExpertSets(int32_t experts, int64_t steps, int32_t layers, const std::string& where)

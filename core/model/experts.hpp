@@ -17,19 +17,26 @@ inline constexpr int64_t kMaxExpertWords = int64_t{1} << 28;
 
 // Which experts live in tier 0 (docs/MODEL.md "Experts", docs/POLICIES.md "Expert
 // residency"): `Static` is the initial placement kept for the whole run (every KV policy's
-// experts until now); the others give tier 0 an expert budget of hbm_share of its room and
-// move experts in and out of it. Online: Lru, Lfu; oracles: FrequencyOracle, Belady.
-enum class ExpertPolicy { Static, Lru, Lfu, FrequencyOracle, Belady };
+// experts until now); the others give tier 0 an expert budget and move experts in and out
+// of it. Lru, Lfu, FrequencyOracle and Belady take the budget from hbm_share; Joint chooses
+// it by ranking experts and KV units together (core/engine/expert_joint.hpp). Online: Lru,
+// Lfu; oracles: FrequencyOracle, Belady, Joint.
+enum class ExpertPolicy { Static, Lru, Lfu, FrequencyOracle, Belady, Joint };
 const char* toString(ExpertPolicy p);
-// "static" | "lru" | "lfu" | "frequency-oracle" | "belady"; throws InputError naming them.
+// "static" | "lru" | "lfu" | "frequency-oracle" | "belady" | "joint"; throws InputError
+// naming them.
 ExpertPolicy expertPolicyFromString(const std::string& s);
-inline bool isOracle(ExpertPolicy p) { return p == ExpertPolicy::FrequencyOracle || p == ExpertPolicy::Belady; }
+inline bool isOracle(ExpertPolicy p)
+{
+    return p == ExpertPolicy::FrequencyOracle || p == ExpertPolicy::Belady || p == ExpertPolicy::Joint;
+}
 
 // The scenario's "experts" section.
 struct ExpertResidencyConfig {
     ExpertPolicy policy = ExpertPolicy::Static;
     // The share of tier 0's room (capacity - dense weights in it - reserve) given to experts
-    // (whole experts, rounded down); the rest is KV capacity. Ignored by `Static`.
+    // (whole experts, rounded down); the rest is KV capacity. Ignored by `Static` and by
+    // `Joint` (which chooses the split itself).
     double hbm_share = 0.5;
     bool dynamic() const { return policy != ExpertPolicy::Static; }
     bool operator==(const ExpertResidencyConfig&) const = default;

@@ -22,6 +22,10 @@ struct TimingConfig {
     Route route = Route::Home;
     double compute_floor_s = 0;          // per layer-step
     ExpertResidencyConfig experts;       // where experts live over the run (MODEL.md §9)
+    // The expert budget of experts.policy = joint, chosen from the run's selection
+    // (resolveExpertBudget, core/engine/expert_joint.hpp); -1 until chosen. Unused by the
+    // other expert policies (their budget comes from experts.hbm_share).
+    int64_t expert_budget = -1;
     bool operator==(const TimingConfig&) const = default;
 };
 
