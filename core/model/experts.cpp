@@ -26,6 +26,25 @@ ExpertPolicy expertPolicyFromString(const std::string& s)
     throw InputError("experts.policy", "is \"" + s + "\"; must be static, lru, lfu, frequency-oracle or belady");
 }
 
+std::span<const ExpertPolicy> allExpertPolicies()
+{
+    static constexpr ExpertPolicy all[] = {ExpertPolicy::Static, ExpertPolicy::Lru, ExpertPolicy::Lfu,
+                                           ExpertPolicy::FrequencyOracle, ExpertPolicy::Belady};
+    return all;
+}
+
+bool usesHbmShare(ExpertPolicy p)
+{
+    switch (p) {   // no default: a new policy must say whether it splits tier 0 by the share
+    case ExpertPolicy::Static: return false;
+    case ExpertPolicy::Lru:
+    case ExpertPolicy::Lfu:
+    case ExpertPolicy::FrequencyOracle:
+    case ExpertPolicy::Belady: return true;
+    }
+    return false;
+}
+
 ExpertSets::ExpertSets(int32_t experts, int64_t steps, int32_t layers, const std::string& where)
 {
     if (experts < 1 || experts > kMaxExperts)
