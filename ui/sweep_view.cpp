@@ -98,9 +98,9 @@ std::vector<double> knobValues(int knob, double a, double b, int n, bool whole)
     std::vector<double> xs;
     for (int i = 0; i < n; ++i) {
         const double f = static_cast<double>(i) / (n - 1);
-        double x = geometric ? a * std::pow(b / a, f) : a + (b - a) * f;
-        if (knob == ExpertShare)
-            x = a + static_cast<double>(i) * ((b - a) / (n - 1));
+        double x = knob == ExpertShare ? a + static_cast<double>(i) * ((b - a) / (n - 1))
+                   : geometric         ? a * std::pow(b / a, f)
+                                       : a + (b - a) * f;
         if (knob == Batch)
             x = std::max(1.0, std::round(x));
         else if (whole)
