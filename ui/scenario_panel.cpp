@@ -255,6 +255,7 @@ ScenarioPanel::ScenarioPanel(const PresetLibrary& presets, QWidget* parent)
     batch_->setQuantity(Quantity::Plain);
     pl->addWidget(batch_);
     v->addWidget(plBox);
+    buildExpertEditors(content, v);
     connect(inclusive_, &QCheckBox::toggled, this, [this](bool on) {
         if (syncing_)
             return;
@@ -461,6 +462,7 @@ void ScenarioPanel::syncFromScenario()
     observe_->setCurrentIndex(observe_->findData(QString::fromLatin1(toString(s.observe_scores))));
     omega_->setValueSilently(s.weights_in_fast_tier);
     batch_->setValueSilently(static_cast<double>(s.batch));
+    syncExpertEditors();
     // Trace (an undo may go back to another trace of the list)
     if (const int ti = trace_->findData(qs(s.trace_name)); ti >= 0)
         trace_->setCurrentIndex(ti);

@@ -5,7 +5,9 @@
 // programmatic updates (setScenario) are silent. Every change is one step of history()
 // (a slider drag is one step, committed on release); Ctrl+Z / Ctrl+Shift+Z walk it.
 // Values that match a preset again are shown as that preset; "Reset to preset" goes back
-// to the last preset chosen. Each sparsity mode keeps its last budget.
+// to the last preset chosen. Each sparsity mode keeps its last budget. A model with experts
+// (E > 0) shows the Experts group: the expert residency policy and tier 0's share for
+// experts (the scenario's "experts" section, scenario_panel_experts.cpp).
 #include "core/config/presets.hpp"
 #include "core/model/scenario.hpp"
 #include "core/policies/policy.hpp"
@@ -75,6 +77,12 @@ public:
     QComboBox* traceCombo() const { return trace_; }
     QComboBox* routeCombo() const { return route_; }
     QCheckBox* inclusiveCheck() const { return inclusive_; }
+    // The Experts group (hidden for dense models), its policy combo (data: the policy's
+    // name), the share slider (0..1, shown in %) and the hint under it.
+    QGroupBox* expertsGroup() const { return expertsBox_; }
+    QComboBox* expertPolicyCombo() const { return expertPolicy_; }
+    ValueSlider* expertShareSlider() const { return expertShare_; }
+    QLabel* expertShareHint() const { return expertHint_; }
     QListWidget* policyList() const { return policies_; }
     int tierCount() const { return static_cast<int>(tierWidgets_.size()); }
 
@@ -111,6 +119,9 @@ private:
     void matchPresets();
     QString adaptModelToTrace(const TraceMeta& meta);
     void updateResetButton();
+    // Experts editors (scenario_panel_experts.cpp).
+    void buildExpertEditors(QWidget* content, QVBoxLayout* v);
+    void syncExpertEditors();
     QWidget* buildPolicyParams(const PolicyInfo& info);
     void rebuildPolicySpecs();
 
@@ -140,6 +151,10 @@ private:
     std::vector<TraceSummary> traces_;
     ValueSlider *layers_ = nullptr, *kappa_ = nullptr, *weights_ = nullptr;
     QLabel* modelNote_ = nullptr;
+    QGroupBox* expertsBox_ = nullptr;
+    QComboBox* expertPolicy_ = nullptr;
+    ValueSlider* expertShare_ = nullptr;
+    QLabel* expertHint_ = nullptr;
     QPushButton* reset_ = nullptr;
     QUndoStack* history_;
     Scenario committed_;                       // the scenario of the newest history step

@@ -55,6 +55,10 @@ QString describeChange(const Scenario& a, const Scenario& b)
         return tr("batch");
     if (a.weights_in_fast_tier != b.weights_in_fast_tier)
         return tr("weights in HBM");
+    if (a.experts.policy != b.experts.policy)
+        return tr("expert policy");
+    if (a.experts.hbm_share != b.experts.hbm_share)
+        return tr("HBM share for experts");
     return tr("placement settings");
 }
 

@@ -33,9 +33,12 @@ namespace kvtier::ui {
 
 namespace {
 
-enum Knob { HbmCapacity, DramBandwidth, Sparsity, Batch };
+// The knobs' ids, the item data of both knob combo boxes. ExpertShare is listed only for a
+// model with experts.
+enum Knob { HbmCapacity, DramBandwidth, Sparsity, Batch, ExpertShare };
 
-const char* const kKnobKeys[] = {"hardware.tiers.0.capacity_bytes", "hardware.tiers.1.bandwidth", "selection.value", "batch"};
+const char* const kKnobKeys[] = {"hardware.tiers.0.capacity_bytes", "hardware.tiers.1.bandwidth", "selection.value", "batch",
+                                 "experts.hbm_share"};
 
 // One point's scenario: the base with the knob's field set, checked against the same
 // limits a scenario file is (docs/SCENARIO.md "Limits"); a value outside them makes that
@@ -64,6 +67,11 @@ Scenario scenarioAt(const Scenario& base, int knob, double x)
             throw InputError(where, "must be between 1 and 1000000");
         s.batch = static_cast<int64_t>(std::llround(x));
         break;
+    case ExpertShare:
+        if (!(x >= 0 && x <= 1))
+            throw InputError(where, "must be between 0 and 1");
+        s.experts.hbm_share = x;
+        break;
     }
     return s;
 }
@@ -81,14 +89,18 @@ double knobScale(int knob, QString* unit)
 
 // n values from a to b (scenario units): geometric for bandwidth and batch (their effect is
 // multiplicative), whole numbers where the knob takes only those (the batch, a top-k
-// budget), repeats dropped.
+// budget), repeats dropped. The experts' share steps as the CLI's `--vary key=a:b:step`
+// does (a + i * step, step = (b - a) / (n - 1)), so 0 to 1 in 11 points is the CLI's
+// experts.hbm_share=0:1:0.1, value for value.
 std::vector<double> knobValues(int knob, double a, double b, int n, bool whole)
 {
     const bool geometric = (knob == DramBandwidth || knob == Batch) && a > 0 && b > 0;
     std::vector<double> xs;
     for (int i = 0; i < n; ++i) {
         const double f = static_cast<double>(i) / (n - 1);
-        double x = geometric ? a * std::pow(b / a, f) : a + (b - a) * f;
+        double x = knob == ExpertShare ? a + static_cast<double>(i) * ((b - a) / (n - 1))
+                   : geometric         ? a * std::pow(b / a, f)
+                                       : a + (b - a) * f;
         if (knob == Batch)
             x = std::max(1.0, std::round(x));
         else if (whole)
@@ -127,6 +139,12 @@ void defaultRange(const Scenario& base, int knob, double* from, double* to, QStr
             *from = 0.02;
             *to = 1.0;
         }
+        break;
+    case ExpertShare:
+        // Every split of tier 0, from no experts to all the room for experts.
+        *suffix = QString();
+        *from = 0;
+        *to = 1;
         break;
     default:
         *suffix = QString();
@@ -203,10 +221,11 @@ SweepView::SweepView(std::shared_ptr<Pipeline> pipeline, QWidget* parent)
     int at = 0;
     h->insertWidget(at++, new QLabel(tr("Knob:"), this));
     knob_ = new QComboBox(this);
-    knob_->addItem(tr("HBM capacity"));
-    knob_->addItem(tr("DRAM bandwidth"));
-    knob_->addItem(tr("sparsity budget"));
-    knob_->addItem(tr("batch"));
+    knob_->setObjectName(QStringLiteral("sweepKnob"));
+    knob_->addItem(tr("HBM capacity"), HbmCapacity);
+    knob_->addItem(tr("DRAM bandwidth"), DramBandwidth);
+    knob_->addItem(tr("sparsity budget"), Sparsity);
+    knob_->addItem(tr("batch"), Batch);
     h->insertWidget(at++, knob_);
     from_ = new QDoubleSpinBox(this);
     to_ = new QDoubleSpinBox(this);
@@ -245,9 +264,9 @@ SweepView::SweepView(std::shared_ptr<Pipeline> pipeline, QWidget* parent)
     knob2_->setObjectName(QStringLiteral("sweepKnob2"));
     knob2_->setToolTip(tr("A second knob makes a 2-D sweep: a heat map of the best policy's time over both knobs "
                           "(points per knob as set above)"));
-    knob2_->addItem(tr("none (curves)"));
+    knob2_->addItem(tr("none (curves)"), -1);
     for (int k = 0; k < knob_->count(); ++k)
-        knob2_->addItem(knob_->itemText(k));
+        knob2_->addItem(knob_->itemText(k), knob_->itemData(k));
     row2->addWidget(knob2_);
     from2_ = new QDoubleSpinBox(this);
     to2_ = new QDoubleSpinBox(this);
@@ -323,14 +342,18 @@ void SweepView::configureKnob()
 {
     if (!haveBase_)
         return;
+    const int knob = knob_->currentData().toInt();
     {
         // Capacity, bandwidth and batch act multiplicatively: log x by default for the latter two.
         const QSignalBlocker block(logX_);
-        logX_->setChecked(knob_->currentIndex() == DramBandwidth || knob_->currentIndex() == Batch);
+        logX_->setChecked(knob == DramBandwidth || knob == Batch);
     }
+    // The experts' share: every tenth, 0, 0.1, ..., 1.
+    if (knob == ExpertShare)
+        points_->setValue(11);
     double from = 0, to = 0;
     QString suffix;
-    defaultRange(base_, knob_->currentIndex(), &from, &to, &suffix);
+    defaultRange(base_, knob, &from, &to, &suffix);
     from_->setSuffix(suffix);
     to_->setSuffix(suffix);
     from_->setValue(from);
@@ -339,7 +362,7 @@ void SweepView::configureKnob()
 
 void SweepView::configureKnob2()
 {
-    const int k = knob2_->currentIndex() - 1;
+    const int k = knob2_->currentIndex() < 0 ? -1 : knob2_->currentData().toInt();
     from2_->setEnabled(k >= 0);
     to2_->setEnabled(k >= 0);
     if (!haveBase_ || k < 0)
@@ -365,14 +388,35 @@ void SweepView::showResult(const AnalysisOutputPtr& out)
         configureKnob();
         configureKnob2();
     }
+    offerExpertKnob(base_.model.experts > 0);
+}
+
+void SweepView::offerExpertKnob(bool on)
+{
+    // Last in both lists, so the other knobs keep their places; when it was chosen, the
+    // first knob (or none) is chosen instead, which configures its range.
+    for (QComboBox* c : {knob_, knob2_}) {
+        const int at = c->findData(ExpertShare);
+        if (on && at < 0) {
+            c->addItem(tr("experts' HBM share"), ExpertShare);
+            c->setItemData(c->count() - 1,
+                           tr("The scenario's experts.hbm_share: the share of tier 0's room given to experts, 0 to 1 "
+                              "(an expert policy that ignores it, such as static, gives flat curves)"),
+                           Qt::ToolTipRole);
+        } else if (!on && at >= 0) {
+            if (c->currentIndex() == at)
+                c->setCurrentIndex(0);
+            c->removeItem(at);
+        }
+    }
 }
 
 void SweepView::run()
 {
     if (!haveBase_ || runner_->busy())
         return;
-    const int knob = knob_->currentIndex();
-    const int knob2 = knob2_->currentIndex() - 1;   // -1: a 1-D sweep
+    const int knob = knob_->currentData().toInt();
+    const int knob2 = knob2_->currentData().toInt();   // -1: a 1-D sweep
     const int n = points_->value();
     QString unit, unit2;
     const double scale = knobScale(knob, &unit);

@@ -1,5 +1,6 @@
 #pragma once
-// View 5: one knob on the x axis (HBM capacity, DRAM bandwidth, sparsity, batch), every
+// View 5: one knob on the x axis (HBM capacity, DRAM bandwidth, sparsity, batch and, for a
+// model with experts, the experts' HBM share, the scenario's experts.hbm_share), every
 // policy and bound as a curve; or, with a second knob, a heat map of the best policy's
 // time over both knobs (core/engine/view_sweep2d.hpp); optionally the certified bound B and its schedule S (and
 // the annealed schedule) too, which cost seconds per point. Runs on its own JobRunner with
@@ -68,6 +69,7 @@ public:
     QCheckBox* logX() const { return logX_; }
     QComboBox* knob() const { return knob_; }
     // The second knob: index 0 is none (a 1-D sweep), then the knobs in knob()'s order.
+    // Both lists end with "experts' HBM share" when the model has experts.
     QComboBox* knob2() const { return knob2_; }
     void setRange2(double from, double to);   // the second knob's range, in its unit
     // The heat map of a 2-D sweep (null when the plot shows curves).
@@ -94,6 +96,8 @@ protected:
 private:
     void configureKnob();
     void configureKnob2();
+    // Lists (or removes) the experts' HBM share as a knob: a model with experts only.
+    void offerExpertKnob(bool on);
     void plotGrid();
     void plotResult();
     void sweepDone(std::shared_ptr<SweepResult> result);

@@ -21,12 +21,31 @@ const char* toString(ExpertPolicy p)
 
 ExpertPolicy expertPolicyFromString(const std::string& s)
 {
-    for (ExpertPolicy p : {ExpertPolicy::Static, ExpertPolicy::Lru, ExpertPolicy::Lfu, ExpertPolicy::FrequencyOracle,
-                           ExpertPolicy::Belady, ExpertPolicy::Joint})
+    for (ExpertPolicy p : allExpertPolicies())
         if (s == toString(p)) return p;
     throw InputError("experts.policy", "is \"" + s +
                                            "\"; must be static, lru, lfu, frequency-oracle or belady (tier 0 split by "
                                            "hbm_share), or joint (the split chosen by ranking experts and KV together)");
+}
+
+std::span<const ExpertPolicy> allExpertPolicies()
+{
+    static constexpr ExpertPolicy all[] = {ExpertPolicy::Static, ExpertPolicy::Lru, ExpertPolicy::Lfu,
+                                           ExpertPolicy::FrequencyOracle, ExpertPolicy::Belady, ExpertPolicy::Joint};
+    return all;
+}
+
+bool usesHbmShare(ExpertPolicy p)
+{
+    switch (p) {   // no default: a new policy must say whether it splits tier 0 by the share
+    case ExpertPolicy::Static: return false;
+    case ExpertPolicy::Lru:
+    case ExpertPolicy::Lfu:
+    case ExpertPolicy::FrequencyOracle:
+    case ExpertPolicy::Belady: return true;
+    case ExpertPolicy::Joint: return false;   // it chooses the split by its ranking
+    }
+    return false;
 }
 
 ExpertSets::ExpertSets(int32_t experts, int64_t steps, int32_t layers, const std::string& where)

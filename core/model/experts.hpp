@@ -42,6 +42,13 @@ struct ExpertResidencyConfig {
     bool operator==(const ExpertResidencyConfig&) const = default;
 };
 
+// Every expert policy, in the order the GUI lists them (scenario_panel's Experts group);
+// a new ExpertPolicy value is added here and in usesHbmShare.
+std::span<const ExpertPolicy> allExpertPolicies();
+// Whether the policy gives tier 0 an expert budget of hbm_share of its room (docs/MODEL.md
+// "Experts"); one that ignores hbm_share (`static`) returns false.
+bool usesHbmShare(ExpertPolicy p);
+
 class ExpertSets {
 public:
     ExpertSets() = default;

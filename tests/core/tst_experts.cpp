@@ -15,7 +15,9 @@
 
 #include <QtTest>
 
+#include <algorithm>
 #include <cmath>
+#include <set>
 
 using namespace kvtier;
 
@@ -127,6 +129,24 @@ private slots:
         QVERIFY(test::errorOf([&] { x.set(3, 0, 1); }).contains("(t=3, l=0)"));
         QVERIFY(test::errorOf([] { ExpertSets(kMaxExperts + 1, 1, 1); }).contains("outside 1..4096"));
         QVERIFY(test::errorOf([] { ExpertSets(4096, int64_t{1} << 30, 64); }).contains("exceed the limit"));
+    }
+
+    // The list the GUI's expert policy combo shows: every policy once, in the CLI's names,
+    // each read back by expertPolicyFromString; only `static` ignores hbm_share.
+    void policyList()
+    {
+        std::vector<std::string> names;
+        for (ExpertPolicy p : allExpertPolicies()) {
+            names.emplace_back(toString(p));
+            QCOMPARE(expertPolicyFromString(toString(p)), p);
+            // static keeps its placement, joint chooses the split itself: neither uses the share.
+            QCOMPARE(usesHbmShare(p), p != ExpertPolicy::Static && p != ExpertPolicy::Joint);
+        }
+        QCOMPARE(names.front(), std::string("static"));   // the default first
+        QCOMPARE(names.size(), std::set<std::string>(names.begin(), names.end()).size());
+        QCOMPARE(names.size(), size_t(6));
+        for (const char* n : {"static", "lru", "lfu", "frequency-oracle", "belady", "joint"})
+            QVERIFY2(std::find(names.begin(), names.end(), n) != names.end(), n);
     }
 
     // MODEL.md §9: after the dense weights, experts go in (layer, expert) order into the
