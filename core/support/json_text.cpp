@@ -3,6 +3,7 @@
 #include "core/model/error.hpp"
 
 #include <cerrno>
+#include <cstring>
 #include <cstdio>
 #include <cmath>
 #include <cstdlib>
@@ -88,7 +89,11 @@ void checkJsonText(const std::string& text, const std::string& where)
             if (depth > 0) --depth;
             break;
         default:
-            if ((c >= '0' && c <= '9') || c == '-') {
+            // A number starts a value: at the start or after whitespace, ',', ':', '[' or '{'.
+            // Inside a bare word (a --set value such as /tmp/run-9e4972x/db, taken as a
+            // string) digits are no number.
+            const bool startsValue = i == 0 || std::strchr(" \t\r\n,:[{", text[i - 1]) != nullptr;
+            if (((c >= '0' && c <= '9') || c == '-') && startsValue) {
                 size_t end = i;
                 while (end < text.size() && isNumberChar(text[end])) ++end;
                 const std::string token = text.substr(i, end - i);

@@ -63,6 +63,7 @@ private slots:
     void analysisUnitsBeyondTheLimit();
     void sweepGridThatWraps();
     void setPathIndexBeyondSizeT();
+    void bareWordWithNumberInside();
     void keyPathsThroughJsonPointer();
     void numbersInMessagesAreShort();
     void controlCharactersQuotedOnOneLine();
@@ -224,6 +225,22 @@ void TestHostileScenario::sweepGridThatWraps()
     QCOMPARE(errorOf([&] { runSweep(pipe, doc, "s.kvtier.json", presets_, axes); }),
              QString("s.kvtier.json: the sweep grid has 65536 x 65536 x 65536 x 65536 points, more than the "
                      "limit of 1000000"));
+}
+
+// SEEN (CI, the capture test): a temporary folder named ...-9e4972lk in `--set trace.db=...`
+// was refused as "number -9e4972 is out of range": digits inside a bare word are no number.
+// A number that starts a value is still checked.
+void TestHostileScenario::bareWordWithNumberInside()
+{
+    json doc = json::parse(kScenario);
+    applyOverride(doc, "trace.db=/tmp/kvtier-run-9e4972lk/t.sqlite");
+    QCOMPARE(doc["trace"]["db"].get<std::string>(), std::string("/tmp/kvtier-run-9e4972lk/t.sqlite"));
+    applyOverride(doc, "comment=x1e99999");
+    QCOMPARE(doc["comment"].get<std::string>(), std::string("x1e99999"));
+    QCOMPARE(errorOf([&] { applyOverride(doc, "batch=1e999"); }),
+             QString("--set batch: line 1, column 1: number 1e999 is out of range"));
+    QCOMPARE(errorOf([&] { applyOverride(doc, "comment=[1, -9e4972]"); }),
+             QString("--set comment: line 1, column 5: number -9e4972 is out of range"));
 }
 
 // SEEN: an index beyond size_t in a --set path let std::stoul's "stoul" reach the user.
