@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cstdio>
 #include <thread>
 
 namespace kvtier::ui {
@@ -66,6 +67,26 @@ void AnalysisWorker::addHeatmaps(AnalysisOutput& out, const AnalysisRequest& r, 
             lastPlacementKey_ = key;
         }
         out.placement = cloneHeatmap(*lastPlacement_);
+    }
+    // The expert heatmap of the shown policy's run (MODEL.md §9): its residency as timed.
+    if (r.view.wantExperts && o && o->timing && o->timing->expert_residency && a.selection) {
+        const ExpertResidency& res = *o->timing->expert_residency;
+        HeatmapWindow w = r.view.experts;
+        w.layer = std::clamp(w.layer, 0, std::max(0, res.layers - 1));   // a new model may have fewer layers
+        const int64_t experts = res.layers > 0 ? static_cast<int64_t>(res.initial.size()) / res.layers : 0;
+        char sources[64];
+        std::snprintf(sources, sizeof sources, "%p,%p", static_cast<const void*>(o->timing.get()),
+                      static_cast<const void*>(a.selection.get()));
+        const std::string key = imageKey(sources, clampWindow(w, res.steps, experts));
+        if (!lastExperts_ || lastExpertsKey_ != key) {
+            std::shared_ptr<ExpertHeatmap> h = toHeatmap(expertGrid(a.selection->experts.get(), res, w, job), res.tiers);
+            h->key = ++keys_;
+            lastExperts_ = h;
+            lastExpertsKey_ = key;
+            lastExpertsTiming_ = o->timing;
+            lastExpertsSelection_ = a.selection;
+        }
+        out.experts = cloneHeatmap(*lastExperts_);
     }
 }
 
@@ -137,6 +158,7 @@ AnalysisOutputPtr AnalysisWorker::process(const AnalysisRequest& request, const 
             lastHeavy_.reset();
             lastRelevance_.reset();
             lastPlacement_.reset();
+            lastExperts_.reset();
             pipeline_->clear();
         }
         if (last_ && last_->scenario == r.scenario) {

@@ -23,9 +23,11 @@ class JobRunner;
 struct ViewParams {
     HeatmapWindow relevance;       // rows = tokens
     HeatmapWindow placement;       // rows = pages
+    HeatmapWindow experts;         // rows = experts, layer = the model layer (a MoE model)
     std::string policy;            // the policy shown in the placement and bandwidth views
     bool wantRelevance = true;
     bool wantPlacement = true;
+    bool wantExperts = true;
     bool operator==(const ViewParams&) const = default;
 };
 
@@ -58,6 +60,7 @@ struct AnalysisOutput {
     std::vector<PolicyOutcome> schedules;
     std::shared_ptr<RelevanceHeatmap> relevance;     // the view takes its data (ownership)
     std::shared_ptr<PlacementHeatmap> placement;
+    std::shared_ptr<ExpertHeatmap> experts;          // a model with experts only
     double pipeline_ms = 0, heatmap_ms = 0, total_ms = 0;
     const PolicyOutcome* outcome(const std::string& policy) const;
 };
@@ -134,8 +137,12 @@ private:
     std::shared_ptr<const AnalysisResult> last_, lastHeavy_;
     std::shared_ptr<RelevanceHeatmap> lastRelevance_;
     std::shared_ptr<PlacementHeatmap> lastPlacement_;
-    // What the cached images show: the stage keys of their sources and the window.
-    std::string lastRelevanceKey_, lastPlacementKey_;
+    std::shared_ptr<ExpertHeatmap> lastExperts_;
+    // What the cached images show: the stage keys of their sources and the window. The
+    // expert image's sources are held, so their addresses in its key stay theirs.
+    std::string lastRelevanceKey_, lastPlacementKey_, lastExpertsKey_;
+    std::shared_ptr<const TimingResult> lastExpertsTiming_;
+    std::shared_ptr<const Selection> lastExpertsSelection_;
     uint64_t keys_ = 0;
 };
 

@@ -76,6 +76,16 @@ void writeFullHeatmap(const AnalysisOutput& out, const QString& viewId, const QS
     if (viewId == QLatin1String("relevance")) {
         window.sequence = out.view.relevance.sequence;
         writeRelevanceCsv(file.stream(), relevanceGrid(*r.trace, *r.selection, window, job), r.trace->meta().name);
+    } else if (viewId == QLatin1String("experts")) {
+        const PolicyOutcome* o = out.outcome(out.view.policy);
+        if (!o || !o->timing || !o->timing->expert_residency)
+            throw InputError(path.toStdString(), "the model has no experts");
+        window.layer = out.experts ? out.experts->grid.grid.window.layer : out.view.experts.layer;
+        std::vector<std::string> tiers;
+        for (const Tier& t : r.scenario.hardware.tiers)
+            tiers.push_back(t.name);
+        writeExpertCsv(file.stream(), expertGrid(r.selection->experts.get(), *o->timing->expert_residency, window, job), o->info.name,
+                       toString(o->timing->expert_policy), tiers);
     } else {
         window.sequence = out.view.placement.sequence;
         const PolicyOutcome* o = out.outcome(out.view.policy);
@@ -137,7 +147,8 @@ bool ExportActions::exportOne(PlotView* view, const QString& path, ExportFormat 
 
 void ExportActions::exportViewInteractive(PlotView* view)
 {
-    const bool heatmap = view->viewId() == QLatin1String("placement") || view->viewId() == QLatin1String("relevance");
+    const bool heatmap = view->viewId() == QLatin1String("placement") || view->viewId() == QLatin1String("relevance") ||
+                         view->viewId() == QLatin1String("experts");
     ExportDialog dlg(view, lastDir_, heatmap, dialogParent_);
     if (dlg.exec() != QDialog::Accepted)
         return;

@@ -3,6 +3,7 @@
 #include "ui/bandwidth_view.hpp"
 #include "ui/comparison_view.hpp"
 #include "ui/error_sink.hpp"
+#include "ui/expert_view.hpp"
 #include "ui/export_actions.hpp"
 #include "ui/main_window.hpp"
 #include "ui/placement_view.hpp"
@@ -176,6 +177,17 @@ int runHeadlessExport(const HeadlessOptions& o)
             loop.exec();
     }
     settle(50);
+    // The expert view exists for a model with experts only: known once the analysis ran.
+    if (w.expertsShown()) {
+        views.insert(std::max<qsizetype>(0, views.indexOf(w.placementView()) + 1), w.expertView());
+        if (!o.overwrite)
+            for (const QString& f : exportFileNames(w.expertView(), o.exportDir))
+                if (QFileInfo::exists(f)) {
+                    std::fprintf(stderr, "kvtier --export: %s exists; pass --overwrite to replace\n",
+                                 qPrintable(QDir::toNativeSeparators(f)));
+                    return 1;
+                }
+    }
     QString exportError;
     ExportOptions options;
     options.size = o.figure;

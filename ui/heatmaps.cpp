@@ -4,10 +4,13 @@
 
 #include <qcustomplot.h>
 
+#include <limits>
+
 namespace kvtier::ui {
 
 RelevanceHeatmap::~RelevanceHeatmap() = default;
 PlacementHeatmap::~PlacementHeatmap() = default;
+ExpertHeatmap::~ExpertHeatmap() = default;
 
 namespace {
 
@@ -57,6 +60,22 @@ std::unique_ptr<PlacementHeatmap> toHeatmap(const PlacementGrid& p)
     return out;
 }
 
+std::unique_ptr<ExpertHeatmap> toHeatmap(const ExpertGrid& e, int tiers)
+{
+    auto out = std::make_unique<ExpertHeatmap>();
+    out->grid = e;
+    out->tiers = tiers;
+    out->classes = makeData(e.grid);
+    for (int64_t by = 0; by < e.grid.ny; ++by)
+        for (int64_t bx = 0; bx < e.grid.nx; ++bx) {
+            const size_t c = e.grid.index(bx, by);
+            out->classes->setCell(static_cast<int>(bx), static_cast<int>(by),
+                                  e.tier[c] == 255 ? std::numeric_limits<double>::quiet_NaN()
+                                                   : static_cast<double>(expertClass(e.category[c], e.tier[c], tiers)));
+        }
+    return out;
+}
+
 std::unique_ptr<RelevanceHeatmap> cloneHeatmap(const RelevanceHeatmap& h)
 {
     auto c = std::make_unique<RelevanceHeatmap>();
@@ -81,6 +100,17 @@ std::unique_ptr<PlacementHeatmap> cloneHeatmap(const PlacementHeatmap& h)
     c->key = h.key;
     if (h.categories)
         c->categories = std::make_unique<QCPColorMapData>(*h.categories);
+    return c;
+}
+
+std::unique_ptr<ExpertHeatmap> cloneHeatmap(const ExpertHeatmap& h)
+{
+    auto c = std::make_unique<ExpertHeatmap>();
+    c->grid = h.grid;
+    c->tiers = h.tiers;
+    c->key = h.key;
+    if (h.classes)
+        c->classes = std::make_unique<QCPColorMapData>(*h.classes);
     return c;
 }
 

@@ -12,6 +12,7 @@
 #include "ui/comparison_view.hpp"
 #include "ui/error_sink.hpp"
 #include "ui/explain_panel.hpp"
+#include "ui/expert_view.hpp"
 #include "ui/job_runner.hpp"
 #include "ui/export_actions.hpp"
 #include "ui/help_menu.hpp"
@@ -180,6 +181,11 @@ MainWindow::MainWindow(QWidget* parent)
     });
     connect(relevance_, &RelevanceView::windowChanged, this, [this] { scheduleRequest(120); });
     connect(placement_, &PlacementView::windowChanged, this, [this] { scheduleRequest(120); });
+    connect(experts_, &ExpertView::windowChanged, this, [this] {
+        if (expertsShown_)
+            scheduleRequest(120);
+    });
+    connect(experts_, &PlotView::exportRequested, exports_, &ExportActions::exportViewInteractive);
     connect(relevance_, &RelevanceView::tokenClicked, this, &MainWindow::requestTokenDetail);
     connect(comparison_, &ComparisonView::boundsRequested, this, [this](bool bound, bool annealed) {
         Scenario s = scenario();
@@ -269,6 +275,8 @@ QString MainWindow::databasePath() const { return library_->databasePath(); }
 
 QList<PlotView*> MainWindow::views() const
 {
+    if (expertsShown_)
+        return {comparison_, placement_, experts_, bandwidth_, relevance_, sweep_};
     return {comparison_, placement_, bandwidth_, relevance_, sweep_};
 }
 
@@ -279,6 +287,10 @@ QList<PlotView*> MainWindow::resultViews() const
 
 bool MainWindow::bringViewToFront(const QString& id)
 {
+    if (id == experts_->viewId() && !expertsShown_) {
+        expertsToFront_ = true;   // when a result with experts shows the view
+        return true;
+    }
     for (PlotView* v : views())
         if (v->viewId() == id) {
             for (QTabWidget* group : {tabs_, topLeft_, topRight_, bottomLeft_, bottomRight_})
@@ -309,6 +321,7 @@ void MainWindow::buildLayout()
 
     comparison_ = new ComparisonView(this);
     placement_ = new PlacementView(link_, this);
+    experts_ = new ExpertView(link_, this);
     bandwidth_ = new BandwidthView(link_, this);
     relevance_ = new RelevanceView(link_, this);
     sweep_ = new SweepView(controller_->pipeline(), this);
@@ -328,6 +341,13 @@ void MainWindow::buildLayout()
     topRight_ = new QTabWidget(top_);
     topRight_->setDocumentMode(true);
     topRight_->addTab(placement_, tr("Placement"));
+    topRight_->addTab(experts_, tr("Experts"));
+    topRight_->setTabVisible(topRight_->indexOf(experts_), false);
+    // The expert heatmap is pooled to its plot's size: shown, it asks again.
+    connect(topRight_, &QTabWidget::currentChanged, this, [this] {
+        if (!tabbedViews() && topRight_->currentWidget() == experts_)
+            scheduleRequest(60);
+    });
     bottomLeft_ = new QTabWidget(bottom_);
     bottomLeft_->setDocumentMode(true);
     bottomLeft_->addTab(bandwidth_, tr("Bandwidth"));
@@ -729,6 +749,7 @@ ViewParams MainWindow::viewParams() const
     ViewParams v;
     v.relevance = relevance_->wantedWindow();
     v.placement = placement_->wantedWindow();
+    v.experts = experts_->wantedWindow();
     v.policy = policy_->currentData().toString().toStdString();
     return v;
 }
@@ -772,6 +793,7 @@ void MainWindow::onResult(const AnalysisOutputPtr& out)
     link_->setSteps(meta.steps);
     layers_->setSlots(meta.layerSlots());
     sequences_->setPrefills(meta.sequence_prefill.empty() ? std::vector<int64_t>{meta.prefill} : meta.sequence_prefill);
+    showExperts(out->result->scenario.model.experts > 0);
     static const bool debugTiming = qEnvironmentVariableIsSet("KVTIER_DEBUG_TIMING");
     QElapsedTimer timer;
     timer.start();
@@ -897,9 +919,12 @@ void MainWindow::setTabbedViews(bool tabs)
         QTabWidget* grid;
         QString title;
     };
-    const Place places[] = {{comparison_, topLeft_, tr("Comparison")}, {placement_, topRight_, tr("Placement")},
-                            {bandwidth_, bottomLeft_, tr("Bandwidth")}, {relevance_, bottomRight_, tr("Relevance")},
-                            {sweep_, topLeft_, tr("Sweep")}};
+    // The expert view moves only while shown; hidden, it waits in the grid (showExperts).
+    std::vector<Place> places = {{comparison_, topLeft_, tr("Comparison")}, {placement_, topRight_, tr("Placement")},
+                                 {bandwidth_, bottomLeft_, tr("Bandwidth")}, {relevance_, bottomRight_, tr("Relevance")},
+                                 {sweep_, topLeft_, tr("Sweep")}};
+    if (expertsShown_)
+        places.insert(places.begin() + 2, Place{experts_, topRight_, tr("Experts")});
     if (tabs == tabbedViews()) {
         if (tabbedAction_)
             tabbedAction_->setChecked(tabs);
@@ -910,6 +935,8 @@ void MainWindow::setTabbedViews(bool tabs)
         QTabWidget* to = tabs ? tabs_ : p.grid;
         to->addTab(p.view, p.title);   // the tab widget shows its current page only
     }
+    if (!expertsShown_ && topRight_->currentWidget() == experts_)
+        topRight_->setCurrentWidget(placement_);   // a hidden tab's page would still show
     if (current && tabs)
         tabs_->setCurrentWidget(current);
     else if (current && topLeft_->indexOf(current) >= 0)
@@ -919,6 +946,26 @@ void MainWindow::setTabbedViews(bool tabs)
         tabbedAction_->setChecked(tabs);
     // The heatmaps are pooled to their plots' size: ask again at the new size.
     scheduleRequest(150);
+}
+
+void MainWindow::showExperts(bool shown)
+{
+    // Tabbed, the row of tabs holds the expert view only while it is shown (after Placement);
+    // otherwise it stays in the grid's group, its tab hidden.
+    if (shown && tabbedViews() && tabs_->indexOf(experts_) < 0)
+        tabs_->insertTab(tabs_->indexOf(placement_) + 1, experts_, tr("Experts"));
+    else if (!shown && tabs_->indexOf(experts_) >= 0)
+        topRight_->addTab(experts_, tr("Experts"));
+    for (QTabWidget* group : {tabs_, topRight_})
+        if (const int i = group->indexOf(experts_); i >= 0)
+            group->setTabVisible(i, shown);
+    if (!shown && topRight_->currentWidget() == experts_)
+        topRight_->setCurrentWidget(placement_);   // a hidden tab's page would still show
+    expertsShown_ = shown;
+    if (shown && expertsToFront_) {
+        expertsToFront_ = false;
+        bringViewToFront(experts_->viewId());
+    }
 }
 
 void MainWindow::fitLayoutToScreen()

@@ -35,6 +35,7 @@ class LayerLink;
 class SequenceLink;
 class ComparisonView;
 class ExplainPanel;
+class ExpertView;
 class ExportActions;
 class JobRunner;
 class Playback;
@@ -81,15 +82,21 @@ public:
     ScenarioPanel* scenarioPanel() const { return panel_; }
     RelevanceView* relevanceView() const { return relevance_; }
     PlacementView* placementView() const { return placement_; }
+    // The expert heatmap (docs/GUI.md "Experts"): shown only while the scenario's model has
+    // experts (E > 0), next to the placement view (a tab of its own when tabbed).
+    ExpertView* expertView() const { return experts_; }
+    bool expertsShown() const { return expertsShown_; }
     BandwidthView* bandwidthView() const { return bandwidth_; }
     ComparisonView* comparisonView() const { return comparison_; }
     SweepView* sweepView() const { return sweep_; }
     ExplainPanel* explainPanel() const { return explain_; }
+    // Every view shown (the expert view only for a model with experts).
     QList<PlotView*> views() const;
     // The views an analysis fills (the sweep has results of its own).
     QList<PlotView*> resultViews() const;
-    // Brings the view with this id (comparison, placement, bandwidth, relevance, sweep) to
-    // the front of its tab group (the grid's or, on small screens, the one row of tabs).
+    // Brings the view with this id (comparison, placement, experts, bandwidth, relevance,
+    // sweep) to the front of its tab group (the grid's or, on small screens, the one row of
+    // tabs); the expert view comes to the front once a result with experts shows it.
     // False when no view has that id.
     bool bringViewToFront(const QString& id);
     AnalysisController* controller() const { return controller_; }
@@ -164,6 +171,7 @@ private:
     void onResult(const AnalysisOutputPtr& out);
     void onFailure(const QString& message, bool infeasible);
     void updatePolicyCombo();
+    void showExperts(bool shown);
     int scheduleEntries() const;   // the schedules the policy chooser offers
     void requestTokenDetail(quint32 token);
     void applyThemeFromPalette();
@@ -176,6 +184,9 @@ private:
     ScenarioPanel* panel_;
     RelevanceView* relevance_;
     PlacementView* placement_;
+    ExpertView* experts_;
+    bool expertsShown_ = false;
+    bool expertsToFront_ = false;   // asked for (--view experts) before a result showed it
     BandwidthView* bandwidth_;
     ComparisonView* comparison_;
     SweepView* sweep_;

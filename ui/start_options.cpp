@@ -18,13 +18,16 @@ void applyOnFirstResult(MainWindow& w, const StartView& view)
         return;
     if (!view.view.isEmpty() && !w.bringViewToFront(view.view))
         ErrorSink::instance().report(&w, QObject::tr("No such view"),
-                                     QObject::tr("--view %1: the views are comparison, placement, bandwidth, relevance and sweep")
+                                     QObject::tr("--view %1: the views are comparison, placement, experts, bandwidth, relevance and sweep")
                                          .arg(view.view));
     auto connection = std::make_shared<QMetaObject::Connection>();
     *connection = QObject::connect(&w, &MainWindow::analysisShown, &w, [&w, view, connection](const AnalysisOutputPtr& out) {
         if (!out || out->partial)
             return;
         QObject::disconnect(*connection);
+        if (view.view == QLatin1String("experts") && !w.expertsShown())
+            ErrorSink::instance().report(&w, QObject::tr("No such view"),
+                                         QObject::tr("--view experts: the scenario's model has no experts (model.experts = 0)"));
         if (!view.policy.isEmpty()) {
             QComboBox* combo = w.policyCombo();
             const int i = combo->findData(view.policy);

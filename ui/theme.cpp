@@ -271,4 +271,50 @@ QCPColorGradient placementClassGradient(int tiers, bool dark)
     return g;
 }
 
+int expertClass(int category, int tier, int tiers)
+{
+    switch (category) {
+    case kExpertLowerIdle: return placementClass(kLowerIdle, tier);
+    case kExpertFastIdle: return placementClass(kFastIdle, 0);
+    case kExpertFastRead: return placementClass(kFastRead, 0);
+    case kExpertLowerRead: return placementClass(kLowerRead, tier);
+    default: return placementClassCount(tiers);   // migrated
+    }
+}
+
+int expertClassCount(int tiers) { return placementClassCount(tiers) + 1; }
+
+QColor expertClassColor(int cls, int tiers, bool dark)
+{
+    // A move: near-black on light, near-white on dark, apart from every tier colour.
+    if (cls >= placementClassCount(tiers))
+        return dark ? QColor(0xF2, 0xF2, 0xF2) : QColor(0x1A, 0x1A, 0x1A);
+    return placementClassColor(cls, dark);
+}
+
+QString expertClassLabel(int cls, const QStringList& tierNames)
+{
+    const int tiers = static_cast<int>(std::max<qsizetype>(1, tierNames.size()));
+    if (cls >= placementClassCount(tiers))
+        return QObject::tr("migrated at this step");
+    const int m = placementClassTier(cls);
+    const QString name = m >= 0 && m < tierNames.size() ? tierNames[m] : QObject::tr("tier %1").arg(m);
+    return placementClassIsRead(cls) ? QObject::tr("active, read from %1").arg(name) : QObject::tr("idle in %1").arg(name);
+}
+
+QCPColorGradient expertClassGradient(int tiers, bool dark)
+{
+    const int n = expertClassCount(tiers);
+    QCPColorGradient g;
+    g.clearColorStops();
+    for (int c = 0; c < n; ++c) {
+        const double lo = static_cast<double>(c) / n, hi = static_cast<double>(c + 1) / n;
+        g.setColorStopAt(lo + 1e-6, expertClassColor(c, tiers, dark));
+        g.setColorStopAt(hi - 1e-6, expertClassColor(c, tiers, dark));
+    }
+    g.setLevelCount(std::min(350, n * 64));
+    g.setNanHandling(QCPColorGradient::nhTransparent);
+    return g;
+}
+
 } // namespace kvtier::ui

@@ -2,6 +2,7 @@
 // Colours shared by every view, so a tier has the same colour in the placement heatmap,
 // the bandwidth curves and the explain panel; the perceptually uniform, colour-blind-safe
 // gradients for the heatmaps; light/dark styling of plots.
+#include "core/engine/view_experts.hpp"
 #include "core/engine/view_heatmap.hpp"
 
 #include <QColor>
@@ -57,6 +58,14 @@ int placementClassTier(int cls);   // -1 for "not created"
 QColor placementClassColor(int cls, bool dark);
 QString placementClassLabel(int cls, const QStringList& tierNames);
 QCPColorGradient placementClassGradient(int tiers, bool dark);
+// The expert heatmap's classes (core ExpertCategory and tier, ExpertGrid): idle and read in
+// each tier as placementClass (the same colours as the placement view), and one class more,
+// placementClassCount(tiers), for an expert the expert policy moved at that step.
+int expertClass(int category, int tier, int tiers);
+int expertClassCount(int tiers);
+QColor expertClassColor(int cls, int tiers, bool dark);
+QString expertClassLabel(int cls, const QStringList& tierNames);
+QCPColorGradient expertClassGradient(int tiers, bool dark);
 // Distinct curves: policies in plots (Tol's "bright" + Okabe–Ito extras).
 QColor seriesColor(int i);
 QColor boundColor(bool paper, bool dark);

@@ -61,9 +61,9 @@ const PolicyOutcome& outcomeOf(const AnalysisResult& r, const Args& a)
     throw UsageError("--policy '" + name + "' is not among the scenario's policies");
 }
 
-void writeHeatmap(const AnalysisResult& r, const Args& a, std::ostream& out)
+// --steps, --rows and --cells: the window of a heatmap.
+HeatmapWindow windowOf(const Args& a)
 {
-    const std::string kind = a.get("kind").value_or("placement");
     HeatmapWindow w;
     std::tie(w.t0, w.t1) = rangeOf(a, "steps");
     std::tie(w.y0, w.y1) = rangeOf(a, "rows");
@@ -76,6 +76,13 @@ void writeHeatmap(const AnalysisResult& r, const Args& a, std::ostream& out)
         w.width = cw;
         w.height = ch;
     }
+    return w;
+}
+
+void writeHeatmap(const AnalysisResult& r, const Args& a, std::ostream& out)
+{
+    const std::string kind = a.get("kind").value_or("placement");
+    HeatmapWindow w = windowOf(a);
     w.layer = static_cast<int32_t>(a.getInt("layer", -1));
     w.sequence = static_cast<int32_t>(a.getInt("sequence", 0));   // the core names the range when out of it
     if (kind == "relevance") {
@@ -86,6 +93,20 @@ void writeHeatmap(const AnalysisResult& r, const Args& a, std::ostream& out)
     } else {
         throw UsageError("--kind must be placement or relevance, not '" + kind + "'");
     }
+}
+
+// The expert heatmap of one model layer (MODEL.md §9) for the policy's run.
+void writeExperts(const AnalysisResult& r, const Args& a, std::ostream& out)
+{
+    HeatmapWindow w = windowOf(a);
+    w.layer = static_cast<int32_t>(a.getInt("layer", 0));   // the core names the range when out of it
+    const PolicyOutcome& o = outcomeOf(r, a);
+    if (!o.timing || !o.timing->expert_residency)
+        throw UsageError("the scenario's model '" + r.scenario.model.name + "' has no experts (model.experts = 0): no expert heatmap");
+    std::vector<std::string> tiers;
+    for (const Tier& t : r.scenario.hardware.tiers) tiers.push_back(t.name);
+    writeExpertCsv(out, expertGrid(r.selection->experts.get(), *o.timing->expert_residency, w), o.info.name,
+                   toString(o.timing->expert_policy), tiers);
 }
 
 void writeExplain(const AnalysisResult& r, const Args& a, std::ostream& out)
@@ -161,10 +182,10 @@ int run(const std::vector<std::string>& argv)
     Args a(argv, {"scenario", "kind", "policy", "steps", "rows", "cells", "layer", "sequence", "step", "token", "out"},
            {"migration-bound", "anneal"},
            {"set", "presets"});
-    if (a.positional().size() != 1) throw UsageError("name one view: heatmap, explain, timeline or compare");
+    if (a.positional().size() != 1) throw UsageError("name one view: heatmap, experts, explain, timeline or compare");
     const std::string what = a.positional()[0];
-    if (what != "heatmap" && what != "explain" && what != "timeline" && what != "compare")
-        throw UsageError("unknown view '" + what + "' (heatmap, explain, timeline, compare)");
+    if (what != "heatmap" && what != "experts" && what != "explain" && what != "timeline" && what != "compare")
+        throw UsageError("unknown view '" + what + "' (heatmap, experts, explain, timeline, compare)");
     const PresetLibrary presets = presetsFrom(a);
     Scenario s = scenarioFrom(a, presets);
     if (a.has("migration-bound") || a.has("anneal")) {
@@ -180,6 +201,8 @@ int run(const std::vector<std::string>& argv)
     if (what != "compare" && a.has("policy"))
         std::erase_if(s.policies, [&](const PolicySpec& p) { return p.name != *a.get("policy"); });
     if (s.policies.empty()) throw UsageError("--policy '" + *a.get("policy") + "' is not among the scenario's policies");
+    if (what == "experts" && s.model.experts <= 0)
+        throw UsageError("the scenario's model '" + s.model.name + "' has no experts (model.experts = 0): no expert heatmap");
     Pipeline pipeline;
     AnalysisResult r;
     try {
@@ -189,6 +212,7 @@ int run(const std::vector<std::string>& argv)
     }
     std::ostringstream text;
     if (what == "heatmap") writeHeatmap(r, a, text);
+    else if (what == "experts") writeExperts(r, a, text);
     else if (what == "explain") writeExplain(r, a, text);
     else if (what == "timeline") writeTimeline(r, a, text);
     else writeCompare(r, text);
@@ -214,6 +238,12 @@ Registration reg("view",
                   "                        up to 8192 each); pooling keeps the maximum / the highest category\n"
                   "             --layer N  one layer slot of a per-layer trace (default: the max over all)\n"
                   "             --sequence N  the sequence of a batch whose tokens or pages are shown (default 0)\n"
+                  "  experts    the expert heatmap of a MoE model as CSV, one line per cell: per step and expert\n"
+                  "             of one model layer, whether it is read and from which tier, or moved by the\n"
+                  "             expert policy (categories lower_idle < fast_idle < fast_read < lower_read <\n"
+                  "             migrated; pooling keeps the highest) and the pairs of each state per cell\n"
+                  "             --layer N  the model layer (default 0); --steps FIRST:END, --rows FIRST:END\n"
+                  "                        (rows are experts), --cells WxH as for heatmap\n"
                   "  explain    the Explain panel for one step as JSON: each tier's R, W, (R+W)/B, R/Lr, W/Lw,\n"
                   "             time_m and the binding term, tau, the bounds' step times  (--step T)\n"
                   "  timeline   one token's relevance, selection and tier per step as CSV (--token N [--layer N]\n"

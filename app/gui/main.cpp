@@ -78,8 +78,8 @@ int parseCommandLine(int argc, char** argv, CommandLine& cl)
     const QCommandLineOption token(QStringLiteral("token"), QStringLiteral("Follow this token in the relevance view (the window, --export)."),
                                    QStringLiteral("I"));
     const QCommandLineOption view(QStringLiteral("view"),
-                                  QStringLiteral("The window: the view in front (comparison, placement, bandwidth, relevance, "
-                                                 "sweep), in the grid's tabs or the one row of tabs on a small screen."),
+                                  QStringLiteral("The window: the view in front (comparison, placement, experts, bandwidth, "
+                                                 "relevance, sweep), in the grid's tabs or the one row of tabs on a small screen."),
                                   QStringLiteral("NAME"));
     const QCommandLineOption sequence(QStringLiteral("sequence"),
                                       QStringLiteral("The window: the sequence of a batch the heatmaps show (0 .. S-1)."),

@@ -166,7 +166,7 @@ TimingResult computeTiming(const Selection& selection, const PlacementResult& pl
     if (experts && sets) checkExpertsMatch(*sets, config.model, "trace expert sets");
     // A dynamic expert policy: where every expert is at every step, and its moves.
     const bool moving = experts && ep.dynamic;
-    const ExpertResidency res = moving ? simulateExpertResidency(ep, sets, config, T, job) : ExpertResidency{};
+    ExpertResidency res = moving ? simulateExpertResidency(ep, sets, config, T, job) : ExpertResidency{};
 
     TimingResult r;
     r.experts = experts;
@@ -251,6 +251,16 @@ TimingResult computeTiming(const Selection& selection, const PlacementResult& pl
         }
         r.kv_read_fast_bytes += r.at(t, 0).kv_read;
         r.expert_read_fast_bytes += r.at(t, 0).expert_read;
+    }
+    if (experts) {
+        // Kept for the expert view: the start and the moves; the bytes are in tier_step.
+        ExpertResidency kept;
+        kept.tiers = M;
+        kept.layers = ep.layers;
+        kept.steps = T;
+        kept.initial = moving ? std::move(res.initial) : ep.tier;
+        kept.moves = std::move(res.moves);
+        r.expert_residency = std::make_shared<const ExpertResidency>(std::move(kept));
     }
     addSequenceTotals(placement, lay, static_cast<double>(config.model.layers), bytesPerToken, r);
     for (int32_t m = 0; m < M; ++m) {

@@ -2,10 +2,12 @@
 // Stage 3 (MODEL.md §4): bytes and time. Turns a placement's token traffic into bytes
 // per tier (x kappa x batch, plus the weights) and each (step, layer) into
 // tau = max over tiers of max((R+W)/B, R/Lr, W/Lw).
+#include "core/engine/expert_residency.hpp"
 #include "core/engine/placement.hpp"
 #include "core/model/hardware.hpp"
 #include "core/model/timing_config.hpp"
 
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -63,6 +65,12 @@ struct TimingResult {
     ExpertPolicy expert_policy = ExpertPolicy::Static;
     bool experts = false;              // the model has experts (E > 0)
     bool expert_sets = false;          // ... and the trace says which are active (else: all, every step)
+    // With experts: where every expert lives before step 0 (initial, l * E + e) and the
+    // expert policy's moves, exactly those the timing used (the static policy: its placement,
+    // no moves); the expert view (core/engine/view_experts.hpp) draws them. Only its tiers,
+    // layers, steps, initial and moves are kept: the bytes are in tier_step and the totals
+    // above. Null without experts.
+    std::shared_ptr<const ExpertResidency> expert_residency;
     std::vector<SequenceTotals> sequences;   // a batch's sequences (S > 1); empty for one
 
     double timePerToken() const { return steps ? total_time / static_cast<double>(steps) : 0; }

@@ -24,9 +24,7 @@ const char* toString(PlacementCategory c)
     }
 }
 
-namespace {
-
-PooledGrid makeGrid(const HeatmapWindow& w)
+PooledGrid pooledGrid(const HeatmapWindow& w)
 {
     PooledGrid g;
     g.window = w;
@@ -34,6 +32,8 @@ PooledGrid makeGrid(const HeatmapWindow& w)
     g.ny = std::max<int64_t>(2, std::min<int64_t>(w.height, w.y1 - w.y0));
     return g;
 }
+
+namespace {
 
 // Last step of column bx.
 int64_t lastStepOf(const PooledGrid& g, int64_t bx)
@@ -105,7 +105,7 @@ RelevanceGrid relevanceGrid(const Trace& trace, const Selection& sel, HeatmapWin
     const int64_t rows = prefill + meta.steps;
     w = clampWindow(w, meta.steps, rows);
     RelevanceGrid out;
-    out.grid = makeGrid(w);
+    out.grid = pooledGrid(w);
     const PooledGrid& g = out.grid;
     out.max_value.assign(g.cells(), 0.f);
     out.selected.assign(g.cells(), 0);
@@ -165,7 +165,7 @@ PlacementGrid placementGrid(const Selection& sel, const PlacementResult& p, Heat
     w = clampWindow(w, L.steps, pages);
     PlacementGrid out;
     out.policy = p.policy;
-    out.grid = makeGrid(w);
+    out.grid = pooledGrid(w);
     const PooledGrid& g = out.grid;
     out.category.assign(g.cells(), kNotCreated);
     out.promoted.assign(g.cells(), 0);

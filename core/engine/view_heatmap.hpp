@@ -58,6 +58,9 @@ struct PooledGrid {
     size_t cells() const { return static_cast<size_t>(nx * ny); }
     size_t index(int64_t bx, int64_t by) const { return static_cast<size_t>(by * nx + bx); }
 };
+// The pooled cells of a clamped window: at least 2 x 2, at most one per step and row (a
+// window of one step or row leaves a column or row with none).
+PooledGrid pooledGrid(const HeatmapWindow& clamped);
 
 // Relevance of the trace's tokens (rows) over steps, and whether the selection read them.
 struct RelevanceGrid {

@@ -1,10 +1,13 @@
 #pragma once
-// The heatmap grids as CSV, one line per cell: what `kvtier-cli view heatmap` writes and
-// the GUI's full-resolution heatmap export writes (the same text for the same grid).
+// The heatmap grids as CSV, one line per cell: what `kvtier-cli view heatmap` (and `view
+// experts`) writes and the GUI's full-resolution heatmap export writes (the same text for
+// the same grid).
+#include "core/engine/view_experts.hpp"
 #include "core/engine/view_heatmap.hpp"
 
 #include <ostream>
 #include <string>
+#include <vector>
 
 namespace kvtier {
 
@@ -15,5 +18,8 @@ HeatmapWindow fullResolutionWindow(int64_t t0 = 0, int64_t t1 = 0, int64_t y0 = 
 
 void writeRelevanceCsv(std::ostream& out, const RelevanceGrid& g, const std::string& traceName);
 void writePlacementCsv(std::ostream& out, const PlacementGrid& g, const std::string& policyName);
+// The expert heatmap of one layer; tierNames name the tiers (tier and moved_from columns).
+void writeExpertCsv(std::ostream& out, const ExpertGrid& g, const std::string& policyName, const std::string& expertPolicy,
+                    const std::vector<std::string>& tierNames);
 
 } // namespace kvtier

@@ -257,6 +257,64 @@ private slots:
         QVERIFY2(bad.err.contains("experts.hbm_share") && bad.err.contains("at most 1"), bad.err.constData());
     }
 
+    // view experts (docs/CLI.md): the expert heatmap of "four-steps" under lru (budget 2),
+    // the moves of tests/core/tst_expert_residency.cpp. Per expert (rows) and step:
+    //   e0: t0 read HBM, t1 idle HBM, t2 moved HBM -> DRAM and read there (a miss), t3 moved back, read HBM
+    //   e1: read HBM, idle HBM, moved HBM -> DRAM, idle DRAM
+    //   e2: idle DRAM, read DRAM, moved DRAM -> HBM and read there, read HBM
+    //   e3: idle DRAM, read DRAM, moved DRAM -> HBM (idle), moved HBM -> DRAM (idle)
+    void viewExpertsByHand()
+    {
+        const QString path = dir_.filePath("four-view.kvtier.json");
+        write(path, R"({"trace": {"db": "moe.sqlite", "name": "four-steps"},
+          "model": {"layers": 1, "kv_bytes_per_token_layer": 10, "weight_bytes": 500, "experts": 4, "expert_bytes": 100},
+          "hardware": {"tiers": [{"name": "HBM", "capacity_bytes": 500, "bandwidth": 1000},
+                                 {"name": "DRAM", "capacity_bytes": 1e6, "bandwidth": 100, "link_read": 50, "link_write": 50}]},
+          "selection": {"mode": "dense", "value": 1, "sinks": 0, "window": 0, "page_tokens": 1},
+          "experts": {"policy": "lru", "hbm_share": 0.5},
+          "policies": [{"name": "first-fit"}]})");
+        Run r = cli({"view", "experts", "--scenario", path, "--policy", "first-fit", "--layer", "0"});
+        QVERIFY2(r.code == 0, r.err.constData());
+        QList<QByteArray> lines = r.out.trimmed().split('\n');
+        QCOMPARE(lines.size(), 2 + 16);
+        QVERIFY2(lines[0].startsWith("# experts of layer 0 of 1, expert policy lru (with policy first-fit)"), lines[0].constData());
+        QCOMPARE(lines[1], QByteArray("x,y,step_first,expert_first,category,tier,moved_from,lower_idle,fast_idle,fast_read,lower_read,migrated"));
+        const char* want[4][4] = {
+            {"fast_read,HBM,", "fast_idle,HBM,", "migrated,DRAM,HBM,0,0,0,1,1", "migrated,HBM,DRAM,0,0,1,0,1"},
+            {"fast_read,HBM,", "fast_idle,HBM,", "migrated,DRAM,HBM,1,0,0,0,1", "lower_idle,DRAM,"},
+            {"lower_idle,DRAM,", "lower_read,DRAM,", "migrated,HBM,DRAM,0,0,1,0,1", "fast_read,HBM,"},
+            {"lower_idle,DRAM,", "lower_read,DRAM,", "migrated,HBM,DRAM,0,1,0,0,1", "migrated,DRAM,HBM,1,0,0,0,1"}};
+        for (int e = 0; e < 4; ++e)
+            for (int t = 0; t < 4; ++t) {
+                const QByteArray line = lines[2 + e * 4 + t];
+                const QByteArray head = QByteArray::number(t) + ',' + QByteArray::number(e) + ',' + QByteArray::number(t) + ',' +
+                                        QByteArray::number(e) + ',' + want[e][t];
+                QVERIFY2(line.startsWith(head), (line + " wanted " + head).constData());
+            }
+        // Pooled to 2 x 2: steps 2-3 of experts 0-1 hold three moves (the highest class; the
+        // deepest tier among them, DRAM; the last move came from DRAM), two idle pairs in DRAM,
+        // a hit and a miss.
+        r = cli({"view", "experts", "--scenario", path, "--cells", "2x2"});
+        QVERIFY2(r.code == 0, r.err.constData());
+        lines = r.out.trimmed().split('\n');
+        QCOMPARE(lines.size(), 2 + 4);
+        QCOMPARE(lines[3], QByteArray("1,0,2,0,migrated,DRAM,DRAM,2,0,1,1,3"));
+        // Bad input: a layer the model has not, a dense model.
+        r = cli({"view", "experts", "--scenario", path, "--layer", "1"});
+        QVERIFY(r.code != 0);
+        QVERIFY2(r.err.contains("layer 1: the model has 1 layer (0..0)"), r.err.constData());
+        const QString dense = dir_.filePath("dense-view.kvtier.json");
+        write(dense, R"({"trace": {"db": "moe.sqlite", "name": "no-sets"},
+          "model": {"name": "dense-1", "layers": 1, "kv_bytes_per_token_layer": 10, "weight_bytes": 100},
+          "hardware": {"tiers": [{"name": "HBM", "capacity_bytes": 500, "bandwidth": 1000},
+                                 {"name": "DRAM", "capacity_bytes": 1e6, "bandwidth": 100, "link_read": 50, "link_write": 50}]},
+          "selection": {"mode": "dense", "value": 1, "sinks": 0, "window": 0, "page_tokens": 1},
+          "policies": [{"name": "first-fit"}]})");
+        r = cli({"view", "experts", "--scenario", dense});
+        QVERIFY(r.code != 0);
+        QVERIFY2(r.err.contains("has no experts (model.experts = 0)") && r.err.count('\n') == 1, r.err.constData());
+    }
+
     // Scenario checks: experts and expert_bytes together, W must hold the experts.
     void badModelsRefused()
     {

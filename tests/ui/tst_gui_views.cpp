@@ -620,7 +620,7 @@ void TestGuiViews::startOptionsShowPolicyAndToken()
         w.resize(1400, 900);
         w.show();
         applyOnFirstResult(w, {QStringLiteral("arc"), 1000000, QStringLiteral("heatmap")});
-        QCOMPARE(errors_.value(0), QStringLiteral("--view heatmap: the views are comparison, placement, bandwidth, relevance and sweep"));
+        QCOMPARE(errors_.value(0), QStringLiteral("--view heatmap: the views are comparison, placement, experts, bandwidth, relevance and sweep"));
         errors_.clear();
         QVERIFY(w.loadScenarioFile(file));
         QVERIFY(QTest::qWaitFor([&] { return errors_.size() >= 2; }, 60000));
