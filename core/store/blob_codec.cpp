@@ -154,6 +154,11 @@ void decodeVarintRecord(Encoding e, int64_t n_t, int64_t count, std::span<const 
             prev = i;
         }
     } else {
+        // The limit rankScoresFromOrder enforces, before the order is sized (1-byte
+        // entries: a 1 GB BLOB would otherwise hold 4 GB of order).
+        if (count > kMaxRankedEntries)
+            throw InputError("", "a ranked record of " + std::to_string(count) + " entries exceeds the limit of " +
+                                     std::to_string(kMaxRankedEntries));
         std::vector<uint32_t> order(c);
         uint32_t prev = 0;
         for (size_t k = 0; k < c; ++k) {

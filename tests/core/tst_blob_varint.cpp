@@ -250,6 +250,11 @@ void TestBlobVarint::hugeCountRefusedBeforeAllocating()
     QCOMPARE(decodeError(Encoding::RankedVarint, huge, huge, Bytes{0, 0}),
              QStringLiteral("truncated BLOB: 2 bytes, ranked_varint with count 4611686018427387904 needs at least "
                             "4611686018427387904"));
+    // A ranked count above 2^24 that the BLOB could hold is refused before the order is
+    // sized (4 bytes an entry in memory against 1 in the BLOB).
+    const Bytes zeros(size_t{1} << 24 | 1, 0);
+    QCOMPARE(decodeError(Encoding::RankedVarint, huge, int64_t{1} << 24 | 1, zeros),
+             QStringLiteral("a ranked record of 16777217 entries exceeds the limit of 16777216"));
 }
 
 void TestBlobVarint::selectionTraceStoredBothWays()
