@@ -15,7 +15,7 @@
 # most 2), KVTIER_FUZZ_KEEP_CORPUS=1 keeps the scratch corpora (path printed at the end).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-all=(paper_csv seed_csv dsa_topk long_csv npy npz kvtier_db scenario_json preset_json)
+all=(paper_csv seed_csv dsa_topk long_csv npy npz kvtier_db record_blob scenario_json preset_json)
 seconds="${KVTIER_FUZZ_SECONDS:-30}"
 harnesses=()
 while [ $# -gt 0 ]; do

@@ -69,8 +69,40 @@ def encode_selection(n_t, index):
     return SELECTION_ENCODING, int(index.size), index.astype("<u4").tobytes(), int(index.size)
 
 
+def _varints(blob, count):
+    """`count` LEB128 varints filling `blob` (docs/TRACE_FORMAT.md section 2), each <= 2^32 - 1."""
+    out, pos = [], 0
+    for k in range(count):
+        v = 0
+        for b in range(6):
+            if b == 5:
+                raise CaptureError(f"varint of entry {k} is longer than 5 bytes")
+            if pos >= len(blob):
+                raise CaptureError(f"truncated varint: entry {k}")
+            c = blob[pos]
+            pos += 1
+            v |= (c & 0x7F) << (7 * b)
+            if not c & 0x80:
+                break
+        if v > 0xFFFFFFFF:
+            raise CaptureError(f"varint of entry {k} exceeds 2^32 - 1")
+        out.append(v)
+    if pos != len(blob):
+        raise CaptureError(f"{len(blob) - pos} trailing bytes after {count} varints")
+    return out
+
+
+def _rank_scores(out, order):
+    """A ranked record's rank scores: the first of len entries scores len, the last 1."""
+    if len(set(order)) != len(order):
+        raise CaptureError("a token appears twice in the ranked list")
+    for rank, i in enumerate(order):
+        out[i] = len(order) - rank
+
+
 def decode(encoding, n_t, count, blob):
-    """The dense float32 vector of a record (selections: 1 where selected). For tests."""
+    """The dense float32 vector of a record (selections: 1 where selected; ranked records:
+    their rank scores). For tests; reads every encoding of docs/TRACE_FORMAT.md section 2."""
     out = np.zeros(n_t, dtype=np.float32)
     if encoding == "f32":
         out[:] = np.frombuffer(blob, "<f4", count)
@@ -84,6 +116,20 @@ def decode(encoding, n_t, count, blob):
         out[idx] = np.frombuffer(blob, "<f2", count, offset=4 * count).astype(np.float32)
     elif encoding == "index_u32":
         out[np.frombuffer(blob, "<u4", count)] = 1.0
+    elif encoding == "ranked_u32":
+        _rank_scores(out, [int(i) for i in np.frombuffer(blob, "<u4", count)])
+    elif encoding == "index_varint":
+        index, prev = [], -1
+        for k, gap in enumerate(_varints(blob, count)):
+            prev = gap if k == 0 else prev + 1 + gap
+            index.append(prev)
+        out[np.array(index, dtype=np.int64)] = 1.0
+    elif encoding == "ranked_varint":
+        order, prev = [], 0
+        for z in _varints(blob, count):
+            prev = (prev + ((z >> 1) ^ -(z & 1))) % 2 ** 32
+            order.append(prev)
+        _rank_scores(out, order)
     else:
         raise CaptureError(f"unknown encoding '{encoding}'")
     return out

@@ -22,6 +22,22 @@ class CodecTest(unittest.TestCase):
         self.assertEqual(enc("sparse_f16", v), ("sparse_f16", 2, bytes.fromhex("00000000 02000000 003c 0038"), 2))
         self.assertEqual(blob_codec.encode_selection(3, [0, 2]), ("index_u32", 2, bytes.fromhex("00000000 02000000"), 2))
 
+    def test_reads_the_varint_encodings(self):
+        # docs/TRACE_FORMAT.md section 2: {0, 1, 2, 130, 131} as gaps 0, 0, 0, 127, 0; the
+        # order {5, 2, 300} as zigzag differences 10, 5, 596.
+        sel = blob_codec.decode("index_varint", 200, 5, bytes.fromhex("00 00 00 7f 00"))
+        self.assertEqual(list(np.flatnonzero(sel)), [0, 1, 2, 130, 131])
+        ranked = blob_codec.decode("ranked_varint", 301, 3, bytes.fromhex("0a 05 d4 04"))
+        self.assertEqual((ranked[5], ranked[2], ranked[300]), (3.0, 2.0, 1.0))
+        self.assertEqual(float(ranked.sum()), 6.0)
+        same = blob_codec.decode("ranked_u32", 301, 3, bytes.fromhex("05000000 02000000 2c010000"))
+        self.assertTrue(np.array_equal(same, ranked))
+        for bad in ("80", "8080808080 00", "8080808010", "00 00"):
+            with self.assertRaises(CaptureError):
+                blob_codec.decode("index_varint", 10, 1, bytes.fromhex(bad))
+        with self.assertRaises(CaptureError):
+            blob_codec.decode("ranked_varint", 10, 2, bytes.fromhex("0a 00"))
+
     def test_f16_rounding(self):
         for value, bits in ((0.1, 0x2E66), (1 / 3, 0x3555), (2049.0, 0x6800), (2.0 ** -24, 0x0001)):
             _, _, blob, _ = enc("f16", [value])

@@ -103,9 +103,9 @@ TraceSummary importSeedCsv(TraceStore& store, const std::string& path, const Imp
                            const SeedExpertSink& expertSink)
 {
     const std::string& shown = opt.shown_name.empty() ? path : opt.shown_name;
-    if (opt.encoding && *opt.encoding != Encoding::RankedU32)
+    if (opt.encoding && *opt.encoding != Encoding::RankedU32 && *opt.encoding != Encoding::RankedVarint)
         throw InputError(shown, std::string("seed CSV traces are ranked and are stored as ranked_u32, not ") +
-                                    toString(*opt.encoding));
+                                    toString(*opt.encoding) + " (ranked_varint is the compact alternative)");
     if (opt.layer_mode && *opt.layer_mode != LayerMode::PerLayer)
         throw InputError(shown, "seed CSV traces are per layer (ranked lists of different layers cannot be merged)");
 
@@ -235,7 +235,7 @@ TraceSummary importSeedCsv(TraceStore& store, const std::string& path, const Imp
     }
     // E: given, else the largest id + 1; no ids and no E: the trace has no expert sets.
     const auto experts = static_cast<int32_t>(opt.experts ? *opt.experts : maxExpert + 1);
-    auto writer = store.beginTrace(meta, Encoding::RankedU32, opt.replace);
+    auto writer = store.beginTrace(meta, opt.encoding.value_or(Encoding::RankedU32), opt.replace);
     if (experts > 0) {
         try {
             writer->beginExperts(experts);

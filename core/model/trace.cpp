@@ -26,6 +26,8 @@ const char* toString(Encoding e)
     case Encoding::SparseF16: return "sparse_f16";
     case Encoding::IndexU32: return "index_u32";
     case Encoding::RankedU32: return "ranked_u32";
+    case Encoding::IndexVarint: return "index_varint";
+    case Encoding::RankedVarint: return "ranked_varint";
     }
     return "?";
 }
@@ -48,10 +50,27 @@ LayerMode layerModeFromString(const std::string& s)
 Encoding encodingFromString(const std::string& s)
 {
     for (Encoding e : {Encoding::DenseF32, Encoding::DenseF16, Encoding::SparseF32,
-                       Encoding::SparseF16, Encoding::IndexU32, Encoding::RankedU32})
+                       Encoding::SparseF16, Encoding::IndexU32, Encoding::RankedU32, Encoding::IndexVarint,
+                       Encoding::RankedVarint})
         if (s == toString(e)) return e;
     throw InputError("", "unknown encoding '" + s +
-                             "' (expected f32, f16, sparse_f32, sparse_f16, index_u32 or ranked_u32)");
+                             "' (expected f32, f16, sparse_f32, sparse_f16, index_u32, ranked_u32, index_varint "
+                             "or ranked_varint)");
+}
+
+RecordKind kindOfEncoding(Encoding e)
+{
+    switch (e) {
+    case Encoding::IndexU32:
+    case Encoding::IndexVarint: return RecordKind::Selection;
+    case Encoding::RankedU32:
+    case Encoding::RankedVarint: return RecordKind::Ranked;
+    case Encoding::DenseF32:
+    case Encoding::DenseF16:
+    case Encoding::SparseF32:
+    case Encoding::SparseF16: return RecordKind::Scores;
+    }
+    return RecordKind::Scores;
 }
 
 std::string sequenceProblem(const TraceMeta& m)

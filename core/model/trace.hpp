@@ -27,6 +27,8 @@ enum class Encoding {
     SparseF16,  // count x uint32 index, then count x half score, ascending index
     IndexU32,   // count x uint32 index (selections), ascending
     RankedU32,  // count x uint32 index (ranked records), in rank order (MODEL.md §8)
+    IndexVarint,   // selections: LEB128 varints of the gaps (first index, then i_k - i_{k-1} - 1)
+    RankedVarint,  // ranked records: zigzag LEB128 of each entry's u32 difference to the one before
 };
 
 const char* toString(RecordKind k);
@@ -35,6 +37,9 @@ const char* toString(Encoding e);
 RecordKind recordKindFromString(const std::string& s);   // throws InputError
 LayerMode layerModeFromString(const std::string& s);      // throws InputError
 Encoding encodingFromString(const std::string& s);        // throws InputError
+// The record kind an encoding stores: selection (index_u32, index_varint), ranked
+// (ranked_u32, ranked_varint) or scores (the four float encodings).
+RecordKind kindOfEncoding(Encoding e);
 
 // Limits of a stored trace (docs/TRACE_FORMAT.md "Limits"). Token indices are u32, so a
 // context never holds more than 2^32 tokens: P + T <= 2^32 (n_t = P + t < P + T).

@@ -79,6 +79,102 @@ void checkIndex(uint32_t i, int64_t n_t, bool first, uint32_t prev)
         throw InputError("", "token indices not strictly ascending at " + std::to_string(i));
 }
 
+// LEB128: seven bits a byte, least significant group first, the high bit set on every
+// byte but the last. A u32 takes 1 to 5 bytes.
+void putVarint(std::vector<unsigned char>& out, uint32_t v)
+{
+    while (v >= 0x80) {
+        out.push_back(static_cast<unsigned char>(v | 0x80));
+        v >>= 7;
+    }
+    out.push_back(static_cast<unsigned char>(v));
+}
+
+// Reads the varint of entry `k` at blob[pos], advancing pos. Refuses a varint the BLOB
+// ends inside, one longer than 5 bytes and one whose value exceeds 2^32 - 1 (the fifth
+// byte may carry 4 bits only). Padded forms (0x80 0x00 for 0) decode to their value.
+uint32_t getVarint(std::span<const unsigned char> blob, size_t& pos, size_t k)
+{
+    const size_t start = pos;
+    uint64_t v = 0;
+    for (int b = 0; b < 5; ++b) {
+        if (pos >= blob.size())
+            throw InputError("", "truncated varint: entry " + std::to_string(k) + " at byte " + std::to_string(start) +
+                                     " runs past the end of the " + std::to_string(blob.size()) + "-byte BLOB");
+        const unsigned char c = blob[pos++];
+        v |= static_cast<uint64_t>(c & 0x7Fu) << (7 * b);
+        if ((c & 0x80u) == 0) {
+            if (v > 0xFFFFFFFFu)
+                throw InputError("", "varint of entry " + std::to_string(k) + " at byte " + std::to_string(start) +
+                                         " exceeds 2^32 - 1");
+            return static_cast<uint32_t>(v);
+        }
+    }
+    throw InputError("", "varint of entry " + std::to_string(k) + " at byte " + std::to_string(start) +
+                             " is longer than 5 bytes");
+}
+
+// Zigzag: a signed 32-bit difference as an unsigned one, small magnitudes small
+// (0, -1, 1, -2, ... -> 0, 1, 2, 3, ...). Differences are taken modulo 2^32, so every
+// step between two u32 indices is one int32 and fits 5 bytes.
+uint32_t zigzag(uint32_t diff)
+{
+    const auto d = static_cast<int32_t>(diff);
+    return (static_cast<uint32_t>(d) << 1) ^ static_cast<uint32_t>(d >> 31);
+}
+uint32_t unzigzag(uint32_t z) { return (z >> 1) ^ (0u - (z & 1u)); }
+
+// The `count` entries must end exactly where the BLOB does.
+void checkVarintEnd(Encoding e, int64_t count, size_t size, size_t end)
+{
+    if (end != size)
+        throw InputError("", "oversized BLOB: " + std::to_string(size) + " bytes, " + toString(e) + " with count " +
+                                 std::to_string(count) + " ends at byte " + std::to_string(end) + " (trailing bytes)");
+}
+
+void decodeVarintRecord(Encoding e, int64_t n_t, int64_t count, std::span<const unsigned char> blob,
+                        std::vector<uint32_t>& index, std::vector<float>& value)
+{
+    // Every varint takes at least one byte: count is checked against the BLOB before
+    // anything is sized by it.
+    if (static_cast<uint64_t>(count) > blob.size())
+        throw InputError("", "truncated BLOB: " + std::to_string(blob.size()) + " bytes, " + toString(e) +
+                                 " with count " + std::to_string(count) + " needs at least " + std::to_string(count));
+    const auto c = static_cast<size_t>(count);
+    size_t pos = 0;
+    if (e == Encoding::IndexVarint) {
+        index.reserve(c);
+        uint64_t prev = 0;
+        for (size_t k = 0; k < c; ++k) {
+            const uint32_t gap = getVarint(blob, pos, k);
+            const uint64_t i = k == 0 ? gap : prev + 1 + gap;   // < 2^33: no overflow
+            if (static_cast<int64_t>(i) >= n_t)
+                throw InputError("", "token index " + std::to_string(i) + " >= n_t = " + std::to_string(n_t));
+            index.push_back(static_cast<uint32_t>(i));
+            prev = i;
+        }
+    } else {
+        // The limit rankScoresFromOrder enforces, before the order is sized (1-byte
+        // entries: a 1 GB BLOB would otherwise hold 4 GB of order).
+        if (count > kMaxRankedEntries)
+            throw InputError("", "a ranked record of " + std::to_string(count) + " entries exceeds the limit of " +
+                                     std::to_string(kMaxRankedEntries));
+        std::vector<uint32_t> order(c);
+        uint32_t prev = 0;
+        for (size_t k = 0; k < c; ++k) {
+            prev += unzigzag(getVarint(blob, pos, k));   // modulo 2^32, as written
+            if (static_cast<int64_t>(prev) >= n_t)
+                throw InputError("", "token index " + std::to_string(prev) + " >= n_t = " + std::to_string(n_t));
+            order[k] = prev;
+        }
+        checkVarintEnd(e, count, blob.size(), pos);
+        rankScoresFromOrder(order, index, value);
+        return;
+    }
+    checkVarintEnd(e, count, blob.size(), pos);
+    value.assign(c, 1.0f);
+}
+
 } // namespace
 
 size_t entryBytes(Encoding e)
@@ -90,9 +186,13 @@ size_t entryBytes(Encoding e)
     case Encoding::SparseF16: return 6;
     case Encoding::IndexU32: return 4;
     case Encoding::RankedU32: return 4;
+    case Encoding::IndexVarint:
+    case Encoding::RankedVarint: return 1;
     }
     return 0;
 }
+
+bool isVarint(Encoding e) { return e == Encoding::IndexVarint || e == Encoding::RankedVarint; }
 
 size_t blobBytes(Encoding e, int64_t count)
 {
@@ -173,6 +273,29 @@ EncodedRecord encodeRecord(Encoding e, int64_t n_t, std::span<const uint32_t> in
         r.count = r.nonzero = static_cast<int64_t>(order.size());
         return r;
     }
+    case Encoding::IndexVarint: {
+        out.clear();
+        out.reserve(index.size());
+        for (size_t k = 0; k < index.size(); ++k)
+            putVarint(out, k == 0 ? index[0] : index[k] - index[k - 1] - 1);   // ascending: gap >= 0
+        r.count = r.nonzero = static_cast<int64_t>(index.size());
+        return r;
+    }
+    case Encoding::RankedVarint: {
+        const std::string problem = rankScoreProblem(value);
+        if (!problem.empty() || value.size() != index.size())
+            throw InputError("", problem.empty() ? "ranked record without rank scores" : problem);
+        const std::vector<uint32_t> order = orderFromRankScores(index, value);
+        out.clear();
+        out.reserve(order.size());
+        uint32_t prev = 0;
+        for (const uint32_t i : order) {
+            putVarint(out, zigzag(i - prev));   // modulo 2^32
+            prev = i;
+        }
+        r.count = r.nonzero = static_cast<int64_t>(order.size());
+        return r;
+    }
     }
     throw InputError("", "unknown encoding");
 }
@@ -190,6 +313,10 @@ void decodeRecord(Encoding e, int64_t n_t, int64_t count, std::span<const unsign
                                  std::to_string(count) + ", expected n_t = " + std::to_string(n_t));
     if (!dense && count > n_t)
         throw InputError("", "entry count " + std::to_string(count) + " > n_t = " + std::to_string(n_t));
+    if (isVarint(e)) {
+        decodeVarintRecord(e, n_t, count, blob, index, value);
+        return;
+    }
     // Compare count with what the BLOB can hold before multiplying: count x entry size
     // may not fit size_t (a damaged count of 2^62 would wrap to 0 and pass).
     const size_t width = entryBytes(e);
@@ -255,6 +382,8 @@ void decodeRecord(Encoding e, int64_t n_t, int64_t count, std::span<const unsign
         rankScoresFromOrder(order, index, value);
         return;
     }
+    case Encoding::IndexVarint:
+    case Encoding::RankedVarint: return;   // decoded above
     }
 }
 

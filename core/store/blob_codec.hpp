@@ -18,9 +18,13 @@ struct EncodedRecord {
 };
 
 // Bytes one entry takes in encoding `e`, and a BLOB of `count` entries (the caller keeps
-// count within what fits size_t: decodeRecord compares before it multiplies).
+// count within what fits size_t: decodeRecord compares before it multiplies). The varint
+// encodings have no fixed width: both give their least, 1 byte per entry.
 size_t entryBytes(Encoding e);
 size_t blobBytes(Encoding e, int64_t count);
+
+// True for index_varint and ranked_varint (entries of 1 to 5 bytes).
+bool isVarint(Encoding e);
 
 // Encodes a sparse record (ascending index, each < n_t; values finite and >= 0 — the
 // caller validates) into `out` (replaced). Sparse encodings drop zero values, including
@@ -30,9 +34,11 @@ EncodedRecord encodeRecord(Encoding e, int64_t n_t, std::span<const uint32_t> in
                            std::span<const float> value, std::vector<unsigned char>& out);
 
 // Decodes a BLOB into ascending index / value (both replaced), dropping zeros; selections
-// (index_u32) get value 1. Validates everything a damaged file could get wrong: BLOB
-// length against encoding and count, dense count == n_t, index < n_t, strictly ascending,
-// finite values >= 0. Throws InputError("", problem); the caller adds the place.
+// (index_u32, index_varint) get value 1. Validates everything a damaged file could get
+// wrong: BLOB length against encoding and count, dense count == n_t, index < n_t, strictly
+// ascending, finite values >= 0; for the varint encodings exactly `count` varints filling
+// the BLOB, none truncated, longer than 5 bytes or above 2^32 - 1. Throws
+// InputError("", problem); the caller adds the place.
 void decodeRecord(Encoding e, int64_t n_t, int64_t count, std::span<const unsigned char> blob,
                   std::vector<uint32_t>& index, std::vector<float>& value);
 

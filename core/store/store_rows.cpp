@@ -44,7 +44,11 @@ const char* const kSummarySql =
     "SELECT t.id, t.name, t.description, t.source, t.model_name, t.head_reduction, t.notes, "
     "t.prefill, t.steps, t.layers, t.layer_mode, t.kind, t.encoding, t.entries, t.created_at, "
     "(SELECT count(*) FROM records r WHERE r.trace_id = t.id), "
-    "(SELECT coalesce(sum(length(r.data)), 0) FROM records r WHERE r.trace_id = t.id) "
+    "(SELECT coalesce(sum(length(r.data)), 0) FROM records r WHERE r.trace_id = t.id), "
+    // The most entries the records' bytes can hold: a varint entry takes at least 1 byte,
+    // every other encoding's at least 2 (f16).
+    "(SELECT coalesce(sum(CASE WHEN r.encoding IN ('index_varint', 'ranked_varint') THEN length(r.data) "
+    "ELSE length(r.data) / 2 END), 0) FROM records r WHERE r.trace_id = t.id) "
     "FROM traces t";
 
 Row readRow(const Statement& q, const std::string& path)
@@ -76,14 +80,16 @@ Row readRow(const Statement& q, const std::string& path)
     r.summary.records = q.int64(15);
     r.summary.blob_bytes = q.int64(16);
     // `entries` sizes load()'s reservation: it must fit the bytes the records really
-    // hold (no encoding stores an entry in fewer than 2 bytes).
+    // hold. Each record counts by its own encoding: a varint entry takes at least 1 byte,
+    // any other at least 2, so a file cannot claim more than its bytes can decode to.
     const int64_t entries = r.summary.entries;
+    const int64_t capacity = q.int64(17);
     if (entries < 0)
         throw InputError(traceWhere(path, m.name), "entries = " + std::to_string(entries) + " is negative");
-    if (entries > r.summary.blob_bytes / 2)
+    if (entries > capacity)
         throw InputError(traceWhere(path, m.name), "entries = " + std::to_string(entries) + ", but its records hold " +
                                                        std::to_string(r.summary.blob_bytes) + " bytes (at most " +
-                                                       std::to_string(r.summary.blob_bytes / 2) + " entries)");
+                                                       std::to_string(capacity) + " entries)");
     return r;
 }
 

@@ -51,8 +51,9 @@ bool SqlTraceReader::next(Record& out)
     } catch (const InputError&) {
         throw InputError(where, "unknown encoding '" + encName + "'");
     }
-    if ((m.kind == RecordKind::Selection) != (enc == Encoding::IndexU32) ||
-        (m.kind == RecordKind::Ranked) != (enc == Encoding::RankedU32))
+    // Selections: index_u32 or index_varint; ranked: ranked_u32 or ranked_varint; scores:
+    // the float encodings. Records of one trace may differ (a dense trace's sparse rows).
+    if (kindOfEncoding(enc) != m.kind)
         throw InputError(where, std::string("encoding ") + toString(enc) + " does not fit a " +
                                     toString(m.kind) + " trace");
     try {

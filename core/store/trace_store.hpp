@@ -66,8 +66,8 @@ public:
     // so several traces can be written all-or-nothing.
     // meta.steps may be -1 when a streaming importer does not know T in advance: commit()
     // then takes T from the records added (the last step must be complete).
-    // Selection traces must use Encoding::IndexU32, ranked traces Encoding::RankedU32, score
-    // traces any other encoding. meta.sequence_prefill lists the sequences (MODEL.md §8).
+    // Selection traces must use Encoding::IndexU32 or IndexVarint, ranked traces
+    // Encoding::RankedU32 or RankedVarint, score traces any other encoding. meta.sequence_prefill lists the sequences (MODEL.md §8).
     // The writer must not outlive the store.
     std::unique_ptr<TraceWriter> beginTrace(const TraceMeta& meta, Encoding encoding,
                                             bool replace = false);

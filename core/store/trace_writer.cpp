@@ -77,11 +77,15 @@ public:
     {
         const std::string where = traceWhere(path_, meta_.name);
         checkDimensions(where, meta_.prefill, stepsOpen_ ? 0 : meta_.steps, meta_.layers);
-        if (meta_.kind == RecordKind::Selection && enc_ != Encoding::IndexU32)
-            throw InputError(where, std::string("selection traces are stored as index_u32, not ") + toString(enc_));
-        if (meta_.kind == RecordKind::Ranked && enc_ != Encoding::RankedU32)
-            throw InputError(where, std::string("ranked traces are stored as ranked_u32, not ") + toString(enc_));
-        if (meta_.kind == RecordKind::Scores && (enc_ == Encoding::IndexU32 || enc_ == Encoding::RankedU32))
+        // Every record of a selection (ranked) trace is stored in the trace's encoding:
+        // index_u32 or index_varint (ranked_u32 or ranked_varint), as the caller chose.
+        if (meta_.kind == RecordKind::Selection && kindOfEncoding(enc_) != RecordKind::Selection)
+            throw InputError(where, std::string("selection traces are stored as index_u32, not ") + toString(enc_) +
+                                        " (index_varint is the compact alternative)");
+        if (meta_.kind == RecordKind::Ranked && kindOfEncoding(enc_) != RecordKind::Ranked)
+            throw InputError(where, std::string("ranked traces are stored as ranked_u32, not ") + toString(enc_) +
+                                        " (ranked_varint is the compact alternative)");
+        if (meta_.kind == RecordKind::Scores && kindOfEncoding(enc_) != RecordKind::Scores)
             throw InputError(where, std::string("score traces cannot be stored as ") + toString(enc_) +
                                         " (use f32, f16, sparse_f32 or sparse_f16)");
         {

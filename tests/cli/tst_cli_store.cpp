@@ -5,6 +5,8 @@
 #include <QCryptographicHash>
 #include <QDir>
 #include <QFile>
+#include <QFileInfo>
+#include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QProcess>
@@ -32,6 +34,7 @@ private slots:
     void seedCsvThroughCli();
     void importNpyWithPrefill();
     void copyFromAnotherDatabase();
+    void varintEncodingsThroughCli();
     void errors_data();
     void errors();
     void failedImportLeavesDatabaseUnchanged();
@@ -302,6 +305,97 @@ void TestCliStore::copyFromAnotherDatabase()
     QCOMPARE(cli({"traces", db}).out.count('\n'), 2);
 }
 
+// The compact encodings end to end: a generated paper CSV imported as index_u32 and as
+// index_varint analyzes to the same numbers from fewer bytes; export keeps the encoding;
+// a copy converts; the importers refuse an encoding of the other kind.
+void TestCliStore::varintEncodingsThroughCli()
+{
+    const QString csv = path("gen-paper.csv");
+    Run r = cli({"generate", "--csv", csv, "--per-layer", "--selection-ratio", "0.1", "--prefill", "512",
+                 "--steps", "24", "--layers", "2", "--seed", "7"});
+    QVERIFY2(r.code == 0, qPrintable(r.err));
+    const QString u32 = path("gen-u32.kvtr"), varint = path("gen-varint.kvtr");
+    r = cli({"import", u32, csv, "--name", "g"});
+    QVERIFY2(r.code == 0, qPrintable(r.err));
+    QVERIFY2(r.out.endsWith(", index_u32\n"), qPrintable(r.out));
+    r = cli({"import", varint, csv, "--name", "g", "--encoding", "index_varint"});
+    QVERIFY2(r.code == 0, qPrintable(r.err));
+    QVERIFY2(r.out.endsWith(", index_varint\n"), qPrintable(r.out));
+
+    r = cli({"info", u32, "g", "--json"});
+    const QJsonObject infoU32 = QJsonDocument::fromJson(r.out.toUtf8()).object();
+    r = cli({"info", varint, "g", "--json"});
+    QCOMPARE(r.code, 0);
+    const QJsonObject infoVarint = QJsonDocument::fromJson(r.out.toUtf8()).object();
+    QCOMPARE(infoVarint["encoding"].toString(), QString("index_varint"));
+    QCOMPARE(infoVarint["entries"].toInt(), infoU32["entries"].toInt());
+    QVERIFY(infoU32["entries"].toInt() > 0);
+
+    // The same analysis on both: every policy's numbers, the bounds and relevance equal.
+    auto analyze = [&](const QString& db) {
+        const QString scenario = path(QFileInfo(db).baseName() + ".kvtier.json");
+        write(QFileInfo(scenario).fileName(), QString(R"({
+          "trace": {"db": "%1", "name": "g"},
+          "model": {"layers": 2, "kv_bytes_per_token_layer": 100, "weight_bytes": 400},
+          "hardware": {"tiers": [
+            {"name": "HBM", "capacity_bytes": 20000, "bandwidth": 1000, "reserve_bytes": 0},
+            {"name": "DRAM", "capacity_bytes": 1e9, "bandwidth": 100, "link_read": 50, "link_write": 50}]},
+          "selection": {"mode": "dense", "value": 1, "sinks": 0, "window": 0, "page_tokens": 1},
+          "placement": {"inclusive": false, "route": "home", "weights_in_fast_tier": 1.0},
+          "batch": 1,
+          "policies": "all"})").arg(QFileInfo(db).fileName()).toUtf8());
+        const Run a = cli({"analyze", "--scenario", scenario, "--json"});
+        return std::pair{a.code, QJsonDocument::fromJson(a.out.toUtf8()).object()};
+    };
+    const auto [codeU32, jU32] = analyze(u32);
+    const auto [codeVarint, jVarint] = analyze(varint);
+    QCOMPARE(codeU32, 0);
+    QCOMPARE(codeVarint, 0);
+    QVERIFY(jU32["policies"].toArray().size() > 3);
+    QCOMPARE(jVarint["policies"], jU32["policies"]);
+    QCOMPARE(jVarint["bounds"], jU32["bounds"]);
+    QCOMPARE(jVarint["relevance"], jU32["relevance"]);
+    QCOMPARE(jVarint["steps"].toInt(), 24);
+
+    // Export names the encoding; importing the export keeps it.
+    r = cli({"export", varint, "g", "--csv", "-"});
+    QCOMPARE(r.code, 0);
+    QVERIFY2(r.out.startsWith("# kvtier trace {") && r.out.contains("\"encoding\":\"index_varint\""), qPrintable(r.out.left(300)));
+    const QString exported = write("gen-varint.csv", r.out.toUtf8());
+    r = cli({"import", varint, exported, "--name", "again"});
+    QVERIFY2(r.code == 0 && r.out.endsWith(", index_varint\n"), qPrintable(r.out + r.err));
+    // A copy converts either way; u32 -> varint -> u32 exports the same rows.
+    r = cli({"import", varint, u32, "--format", "kvtier", "--trace", "g", "--name", "copied", "--encoding", "index_varint"});
+    QVERIFY2(r.code == 0 && r.out.endsWith(", index_varint\n"), qPrintable(r.out + r.err));
+    r = cli({"import", u32, varint, "--format", "kvtier", "--trace", "copied", "--name", "back", "--encoding", "index_u32"});
+    QVERIFY2(r.code == 0 && r.out.endsWith(", index_u32\n"), qPrintable(r.out + r.err));
+    const QString rowsG = cli({"export", u32, "g", "--csv", "-"}).out;
+    const QString rowsBack = cli({"export", u32, "back", "--csv", "-"}).out;
+    QVERIFY(rowsG.contains("\nstep,layer,token,score\n"));
+    QCOMPARE(rowsBack.mid(rowsBack.indexOf('\n')), rowsG.mid(rowsG.indexOf('\n')));
+
+    // Refusals: an encoding of the other kind, one line each.
+    r = cli({"import", varint, csv, "--name", "bad", "--encoding", "ranked_varint"});
+    QCOMPARE(r.code, 1);
+    QCOMPARE(r.err, "kvtier-cli import: " + csv + ": paper CSV traces are selections and are stored as index_u32, not "
+                                                  "ranked_varint (index_varint is the compact alternative)\n");
+    const QString seed = write("varint-seed.csv", "query_id,token_id,layer_id,experts,attention\n"
+                                                  "0,3,0,[],\"[2, 0, 1]\"\n0,4,0,[],\"[3, 1, 0, 2]\"\n");
+    r = cli({"import", varint, seed, "--encoding", "index_varint"});
+    QCOMPARE(r.code, 1);
+    QCOMPARE(r.err, "kvtier-cli import: " + seed + ": seed CSV traces are ranked and are stored as ranked_u32, not "
+                                                   "index_varint (ranked_varint is the compact alternative)\n");
+    r = cli({"import", varint, seed, "--encoding", "ranked_varint"});
+    QVERIFY2(r.code == 0 && r.out.endsWith(", ranked_varint\n"), qPrintable(r.out + r.err));
+    r = cli({"export", varint, "varint-seed", "--seed-csv", "-"});
+    QCOMPARE(r.out, QString("query_id,token_id,layer_id,experts,attention\n0,3,0,[],\"[2, 0, 1]\"\n0,4,0,[],\"[3, 1, 0, 2]\"\n"));
+    r = cli({"import", varint, db_, "--format", "kvtier", "--trace", "longbench", "--encoding", "ranked_varint"});
+    QCOMPARE(r.code, 1);
+    QVERIFY2(r.err.endsWith("trace 'longbench': selection traces are stored as index_u32, not ranked_varint "
+                            "(index_varint is the compact alternative)\n") && r.err.count('\n') == 1,
+             qPrintable(r.err));
+}
+
 void TestCliStore::errors_data()
 {
     QTest::addColumn<QStringList>("args");
@@ -323,7 +417,8 @@ void TestCliStore::errors_data()
                                             << "kvtier-cli import: unknown option --colour (see kvtier-cli import --help)";
     QTest::newRow("import: bad encoding") << QStringList{"import", "%DB%", "%DIR%/longbench.csv", "--encoding", "f8"} << 2
                                           << "kvtier-cli import: --encoding: unknown encoding 'f8' (expected f32, f16, "
-                                             "sparse_f32, sparse_f16, index_u32 or ranked_u32) (see kvtier-cli import --help)";
+                                             "sparse_f32, sparse_f16, index_u32, ranked_u32, index_varint or ranked_varint) "
+                                             "(see kvtier-cli import --help)";
     QTest::newRow("import: bad format") << QStringList{"import", "%DB%", "%DIR%/longbench.csv", "--format", "xml"} << 2
                                         << "kvtier-cli import: --format: unknown import format 'xml' (expected paper-csv, "
                                            "long-csv, seed-csv, dsa-topk, npy or kvtier) (see kvtier-cli import --help)";

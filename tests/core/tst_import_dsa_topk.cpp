@@ -87,6 +87,32 @@ private slots:
         QCOMPARE(record(store->load("bare"), 0, 0, 0), (V{0}));
     }
 
+    // --encoding index_varint: the same records from fewer bytes (docs/TRACE_FORMAT.md §2);
+    // a ranked encoding is refused with the one-line message of the other encodings.
+    void compactEncoding()
+    {
+        const std::string path = writeScratch("two.jsonl", kTwo);
+        auto store = freshStore("dsa-varint.sqlite");
+        const TraceSummary u32 = importDsaTopk(*store, path, named("u"));
+        ImportOptions o = named("v");
+        o.encoding = Encoding::IndexVarint;
+        const TraceSummary varint = importDsaTopk(*store, path, o);
+        QCOMPARE(varint.encoding, Encoding::IndexVarint);
+        QCOMPARE(varint.entries, u32.entries);
+        QCOMPARE(u32.blob_bytes, int64_t{4 * 14});
+        // every gap is below 128: one byte per entry
+        QCOMPARE(varint.blob_bytes, int64_t{14});
+        const Trace a = store->load("u"), b = store->load("v");
+        for (int64_t t = 0; t < 2; ++t)
+            for (int32_t s = 0; s < 2; ++s)
+                for (int32_t l = 0; l < 2; ++l) QCOMPARE(record(b, t, s, l), record(a, t, s, l));
+        ImportOptions ranked = named("r");
+        ranked.encoding = Encoding::RankedVarint;
+        QCOMPARE(errorOf([&] { importDsaTopk(*store, path, ranked); }),
+                 QStringLiteral("dsa.jsonl: DSA top-k traces are selections and are stored as index_u32, not "
+                                "ranked_varint (index_varint is the compact alternative)"));
+    }
+
     void errors_data()
     {
         QTest::addColumn<QString>("body");

@@ -127,6 +127,28 @@ def main():
     put("npz", "bad_no_end_record.npz", zip_archive([("scores.npy", scores, True)])[:-22])
     put("npz", "bad_two_float_arrays.npz", zip_archive([("a.npy", scores, False), ("b.npy", scores, False)]))
 
+    # ---- one record BLOB (fuzz_record_blob.cpp): a 13-byte head (encoding, n_t - 1 as u32,
+    # count as i64), then the BLOB; the examples of docs/TRACE_FORMAT.md section 2
+    def blob(encoding, n_t, count, data):
+        names = ["f32", "f16", "sparse_f32", "sparse_f16", "index_u32", "ranked_u32", "index_varint", "ranked_varint"]
+        return struct.pack("<BIq", names.index(encoding), n_t - 1, count) + data
+    put("record_blob", "ok_f32.bin", blob("f32", 3, 3, f32([1.0, 0.0, 0.5])))
+    put("record_blob", "ok_sparse_f16.bin", blob("sparse_f16", 3, 2, bytes.fromhex("00000000 02000000 003c 0038")))
+    put("record_blob", "ok_index_u32.bin", blob("index_u32", 200, 5, struct.pack("<5I", 0, 1, 2, 130, 131)))
+    put("record_blob", "ok_ranked_u32.bin", blob("ranked_u32", 301, 3, struct.pack("<3I", 5, 2, 300)))
+    put("record_blob", "ok_index_varint.bin", blob("index_varint", 200, 5, bytes.fromhex("00 00 00 7f 00")))
+    put("record_blob", "ok_index_varint_top.bin", blob("index_varint", 1 << 32, 2, bytes.fromhex("00 fe ff ff ff 0f")))
+    put("record_blob", "ok_ranked_varint.bin", blob("ranked_varint", 301, 3, bytes.fromhex("0a 05 d4 04")))
+    put("record_blob", "ok_ranked_varint_wrap.bin", blob("ranked_varint", 1 << 32, 2, bytes.fromhex("00 01")))
+    put("record_blob", "bad_varint_truncated.bin", blob("index_varint", 10, 2, bytes.fromhex("00 80")))
+    put("record_blob", "bad_varint_6_bytes.bin", blob("index_varint", 1 << 32, 1, bytes.fromhex("80 80 80 80 80 00")))
+    put("record_blob", "bad_varint_2p32.bin", blob("ranked_varint", 1 << 32, 1, bytes.fromhex("80 80 80 80 10")))
+    put("record_blob", "bad_varint_trailing.bin", blob("index_varint", 10, 1, bytes.fromhex("00 00")))
+    put("record_blob", "bad_varint_past_top.bin", blob("index_varint", 1 << 32, 2, bytes.fromhex("ff ff ff ff 0f 00")))
+    put("record_blob", "bad_ranked_varint_twice.bin", blob("ranked_varint", 10, 2, bytes.fromhex("0a 00")))
+    put("record_blob", "bad_varint_count_2p62.bin", blob("index_varint", 1 << 32, 1 << 62, bytes.fromhex("00 00")))
+    put("record_blob", "bad_u32_count_wraps.bin", blob("index_u32", 1 << 32, 1 << 62, b""))
+
 
 if __name__ == "__main__":
     main()
