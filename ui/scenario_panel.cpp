@@ -227,11 +227,11 @@ ScenarioPanel::ScenarioPanel(const PresetLibrary& presets, QWidget* parent)
     routeRow->addWidget(route_, 1);
     pl->addLayout(routeRow);
     auto* observeRow = new QHBoxLayout;
-    observeRow->addWidget(new QLabel(tr("Policies learn scores of"), plBox));
+    observeRow->addWidget(new QLabel(tr("Policies see scores of"), plBox));
     observe_ = new QComboBox(plBox);
     observe_->setObjectName(QStringLiteral("observeScoresCombo"));
-    observe_->addItem(tr("the units read (honest)"), QStringLiteral("read"));
-    observe_->addItem(tr("every scored unit (what-if)"), QStringLiteral("all"));
+    observe_->addItem(tr("units read (honest)"), QStringLiteral("read"));
+    observe_->addItem(tr("all scored (what-if)"), QStringLiteral("all"));
     observe_->setToolTip(tr("Score-based policies (h2o, tova, quest, arkvale) see the scores of the units a "
                             "step read, or, as a what-if, of every unit the trace scores, even unread ones"));
     observeRow->addWidget(observe_, 1);
