@@ -43,27 +43,9 @@ ExpertView::ExpertView(StepLink* link, QWidget* parent)
     // The legend in its own row below the plot, as in the placement view.
     p->legend->setVisible(true);
     p->legend->clearItems();
-    auto* legendRow = new QCPLayoutGrid;
-    p->plotLayout()->addElement(1, 0, legendRow);
-    p->plotLayout()->setRowStretchFactor(1, 0.001);
-    legendRow->setMargins(QMargins(0, 0, 0, 0));
-    p->axisRect()->insetLayout()->take(p->legend);
-    legendRow->addElement(0, 0, p->legend);
-    p->legend->setFillOrder(QCPLegend::foColumnsFirst);
-    p->legend->setWrap(3);
-    p->legend->setRowSpacing(0);
-    p->legend->setColumnSpacing(10);
-    p->legend->setIconSize(12, 10);
-    p->legend->setMargins(QMargins(4, 2, 4, 2));
-    p->legend->setSelectableParts(QCPLegend::spNone);
-    fitLegendToWidth(p->legend);
+    placeLegendBelow(3);
 
-    cursor_ = new QCPItemStraightLine(p);
-    cursor_->setClipAxisRect(rect);
-    cursor_->point1->setAxes(x, y);
-    cursor_->point2->setAxes(x, y);
-    cursor_->setPen(QPen(QColor(200, 30, 30), 1.2, Qt::DashLine));
-    cursor_->setVisible(false);
+    cursor_ = addStepCursor(rect);
     updateCursor();
 
     rect->setRangeDrag(Qt::Horizontal | Qt::Vertical);

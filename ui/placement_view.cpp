@@ -45,27 +45,9 @@ PlacementView::PlacementView(StepLink* link, QWidget* parent)
     evictions_->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssTriangleInverted, QColor(0xAA, 0x33, 0x77), QColor(0xAA, 0x33, 0x77), 5));
     map_->removeFromLegend();
     // The legend sits in its own row below the plot, so it never covers data.
-    auto* legendRow = new QCPLayoutGrid;
-    p->plotLayout()->addElement(1, 0, legendRow);
-    p->plotLayout()->setRowStretchFactor(1, 0.001);
-    legendRow->setMargins(QMargins(0, 0, 0, 0));
-    p->axisRect()->insetLayout()->take(p->legend);
-    legendRow->addElement(0, 0, p->legend);
-    p->legend->setFillOrder(QCPLegend::foColumnsFirst);
-    p->legend->setWrap(4);
-    p->legend->setRowSpacing(0);
-    p->legend->setColumnSpacing(10);
-    p->legend->setIconSize(12, 10);
-    p->legend->setMargins(QMargins(4, 2, 4, 2));
-    p->legend->setSelectableParts(QCPLegend::spNone);
-    fitLegendToWidth(p->legend);
+    placeLegendBelow(4);
 
-    cursor_ = new QCPItemStraightLine(p);
-    cursor_->setClipAxisRect(rect);
-    cursor_->point1->setAxes(x, y);
-    cursor_->point2->setAxes(x, y);
-    cursor_->setPen(QPen(QColor(200, 30, 30), 1.2, Qt::DashLine));
-    cursor_->setVisible(false);   // until the user points at a step or presses Play
+    cursor_ = addStepCursor(rect);
     updateCursor();
 
     rect->setRangeDrag(Qt::Horizontal | Qt::Vertical);

@@ -166,6 +166,36 @@ void PlotView::applyTheme()
     Theme::current().apply(plot_);
 }
 
+void PlotView::placeLegendBelow(int wrap)
+{
+    QCustomPlot* p = plot_;
+    auto* legendRow = new QCPLayoutGrid;
+    p->plotLayout()->addElement(1, 0, legendRow);
+    p->plotLayout()->setRowStretchFactor(1, 0.001);
+    legendRow->setMargins(QMargins(0, 0, 0, 0));
+    p->axisRect()->insetLayout()->take(p->legend);
+    legendRow->addElement(0, 0, p->legend);
+    p->legend->setFillOrder(QCPLegend::foColumnsFirst);
+    p->legend->setWrap(wrap);
+    p->legend->setRowSpacing(0);
+    p->legend->setColumnSpacing(10);
+    p->legend->setIconSize(12, 10);
+    p->legend->setMargins(QMargins(4, 2, 4, 2));
+    p->legend->setSelectableParts(QCPLegend::spNone);
+    fitLegendToWidth(p->legend);
+}
+
+QCPItemStraightLine* PlotView::addStepCursor(QCPAxisRect* rect)
+{
+    auto* cursor = new QCPItemStraightLine(plot_);
+    cursor->setClipAxisRect(rect);
+    cursor->point1->setAxes(rect->axis(QCPAxis::atBottom), rect->axis(QCPAxis::atLeft));
+    cursor->point2->setAxes(rect->axis(QCPAxis::atBottom), rect->axis(QCPAxis::atLeft));
+    cursor->setPen(QPen(QColor(200, 30, 30), 1.2, Qt::DashLine));
+    cursor->setVisible(false);
+    return cursor;
+}
+
 void PlotView::fitLegendToWidth(QCPLegend* legend)
 {
     connect(plot_, &QCustomPlot::beforeReplot, legend, [this, legend] {

@@ -11,6 +11,8 @@ class QCustomPlot;
 class QCPAxis;
 class QCPTextElement;
 class QCPLegend;
+class QCPAxisRect;
+class QCPItemStraightLine;
 class QHBoxLayout;
 class QLabel;
 class QTextStream;
@@ -85,6 +87,12 @@ protected:
     // Keeps a legend that sits in a row of its own as wide as the plot: as many columns
     // as fit, recomputed before every replot.
     void fitLegendToWidth(QCPLegend* legend);
+    // Moves the plot's legend out of the axis rect into a row of its own below the plot
+    // (so it never covers data), in columns of at most `wrap` items, and keeps it fitted.
+    void placeLegendBelow(int wrap);
+    // The heatmaps' step cursor: a dashed red vertical line in `rect`, hidden until the user
+    // points at a step or presses Play.
+    QCPItemStraightLine* addStepCursor(QCPAxisRect* rect);
     // Connect an axis to the shared step range.
     void linkStepAxis(StepLink* link, QCPAxis* axis);
 
