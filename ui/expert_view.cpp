@@ -7,7 +7,6 @@
 #include <QLabel>
 #include <QSignalBlocker>
 #include <QTextStream>
-#include <QToolTip>
 #include <qcustomplot.h>
 
 #include <algorithm>
@@ -45,29 +44,8 @@ ExpertView::ExpertView(StepLink* link, QWidget* parent)
     p->legend->clearItems();
     placeLegendBelow(3);
 
-    cursor_ = addStepCursor(rect);
-    updateCursor();
-
-    rect->setRangeDrag(Qt::Horizontal | Qt::Vertical);
-    rect->setRangeZoom(Qt::Horizontal | Qt::Vertical);
-    p->setInteractions(QCP::iRangeDrag | QCP::iRangeZoom);
-    linkStepAxis(link_, x);
-    connect(y, qOverload<const QCPRange&>(&QCPAxis::rangeChanged), this, [this] { emit windowChanged(); });
-    connect(link_, &StepLink::rangeChanged, this, [this] { emit windowChanged(); });
-    connect(link_, &StepLink::cursorChanged, this, [this] {
-        cursor_->setVisible(true);
-        updateCursor();
-        plot_->replot(QCustomPlot::rpQueuedReplot);
-    });
-    connect(p, &QCustomPlot::mouseMove, this, [this, rect](QMouseEvent* e) {
-        if (e->buttons() != Qt::NoButton || !rect->rect().contains(e->pos()))
-            return;
-        const double t = rect->axis(QCPAxis::atBottom)->pixelToCoord(e->pos().x());
-        link_->setCursor(static_cast<int64_t>(std::lround(t)));
-        const QString text = cellText(t, rect->axis(QCPAxis::atLeft)->pixelToCoord(e->pos().y()));
-        if (!text.isEmpty())
-            QToolTip::showText(e->globalPosition().toPoint(), text, plot_);
-    });
+    cursor_ = wireStepHeatmap(
+        rect, link_, [this] { emit windowChanged(); }, [this](double t, double row) { return cellText(t, row); });
     setPlotTitle(tr("Experts"));
     setPlaceholder(tr("No result yet"));
     applyTheme();
@@ -177,13 +155,6 @@ QString ExpertView::cellText(double step, double expert) const
     return text;
 }
 
-void ExpertView::updateCursor()
-{
-    const double t = static_cast<double>(link_->cursor());
-    cursor_->point1->setCoords(t, 0);
-    cursor_->point2->setCoords(t, 1);
-}
-
 HeatmapWindow ExpertView::wantedWindow() const
 {
     HeatmapWindow w;
@@ -245,7 +216,7 @@ void ExpertView::showResult(const AnalysisOutputPtr& out)
         map_->setData(h.classes.release(), false);
         shownKey_ = h.key;
     }
-    updateCursor();
+    placeStepCursor(cursor_, link_);
     plot_->replot(QCustomPlot::rpQueuedReplot);
 }
 

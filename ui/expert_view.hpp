@@ -36,7 +36,6 @@ signals:
 
 private:
     void updateLegend();
-    void updateCursor();
     void setLayers(int layers, int shown);
     QCPColorMap* map_;
     QCPItemStraightLine* cursor_;

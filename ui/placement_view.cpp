@@ -8,7 +8,6 @@
 #include <QComboBox>
 #include <QLabel>
 #include <QTextStream>
-#include <QToolTip>
 #include <qcustomplot.h>
 
 #include <algorithm>
@@ -47,29 +46,8 @@ PlacementView::PlacementView(StepLink* link, QWidget* parent)
     // The legend sits in its own row below the plot, so it never covers data.
     placeLegendBelow(4);
 
-    cursor_ = addStepCursor(rect);
-    updateCursor();
-
-    rect->setRangeDrag(Qt::Horizontal | Qt::Vertical);
-    rect->setRangeZoom(Qt::Horizontal | Qt::Vertical);
-    p->setInteractions(QCP::iRangeDrag | QCP::iRangeZoom);
-    linkStepAxis(link_, x);
-    connect(y, qOverload<const QCPRange&>(&QCPAxis::rangeChanged), this, [this] { emit windowChanged(); });
-    connect(link_, &StepLink::rangeChanged, this, [this] { emit windowChanged(); });
-    connect(link_, &StepLink::cursorChanged, this, [this] {
-        cursor_->setVisible(true);
-        updateCursor();
-        plot_->replot(QCustomPlot::rpQueuedReplot);
-    });
-    connect(p, &QCustomPlot::mouseMove, this, [this, rect](QMouseEvent* e) {
-        if (e->buttons() != Qt::NoButton || !rect->rect().contains(e->pos()))
-            return;
-        const double t = rect->axis(QCPAxis::atBottom)->pixelToCoord(e->pos().x());
-        link_->setCursor(static_cast<int64_t>(std::lround(t)));
-        const QString text = cellText(t, rect->axis(QCPAxis::atLeft)->pixelToCoord(e->pos().y()));
-        if (!text.isEmpty())
-            QToolTip::showText(e->globalPosition().toPoint(), text, plot_);
-    });
+    cursor_ = wireStepHeatmap(
+        rect, link_, [this] { emit windowChanged(); }, [this](double t, double row) { return cellText(t, row); });
     setPlotTitle(tr("Placement"));
     applyTheme();
 }
@@ -169,13 +147,6 @@ QString PlacementView::cellText(double step, double page) const
     return text;
 }
 
-void PlacementView::updateCursor()
-{
-    const double t = static_cast<double>(link_->cursor());
-    cursor_->point1->setCoords(t, 0);
-    cursor_->point2->setCoords(t, 1);
-}
-
 HeatmapWindow PlacementView::wantedWindow() const
 {
     HeatmapWindow w;
@@ -251,7 +222,7 @@ void PlacementView::showResult(const AnalysisOutputPtr& out)
         evictions_->setData(ex, ey, true);
         shownKey_ = h.key;
     }
-    updateCursor();
+    placeStepCursor(cursor_, link_);
     plot_->replot(QCustomPlot::rpQueuedReplot);
 }
 

@@ -41,7 +41,6 @@ signals:
     void windowChanged();
 
 private:
-    void updateCursor();
     void updateLegend();
     QCPColorMap* map_;
     QCPGraph* promotions_;

@@ -7,6 +7,7 @@
 #include <QHBoxLayout>
 #include <QLabel>
 #include <QToolButton>
+#include <QToolTip>
 #include <QVBoxLayout>
 #include <qcustomplot.h>
 
@@ -185,15 +186,47 @@ void PlotView::placeLegendBelow(int wrap)
     fitLegendToWidth(p->legend);
 }
 
-QCPItemStraightLine* PlotView::addStepCursor(QCPAxisRect* rect)
+QCPItemStraightLine* PlotView::wireStepHeatmap(QCPAxisRect* rect, StepLink* link, std::function<void()> windowChanged,
+                                               std::function<QString(double, double)> cellText)
 {
+    QCPAxis* x = rect->axis(QCPAxis::atBottom);
+    QCPAxis* y = rect->axis(QCPAxis::atLeft);
     auto* cursor = new QCPItemStraightLine(plot_);
     cursor->setClipAxisRect(rect);
-    cursor->point1->setAxes(rect->axis(QCPAxis::atBottom), rect->axis(QCPAxis::atLeft));
-    cursor->point2->setAxes(rect->axis(QCPAxis::atBottom), rect->axis(QCPAxis::atLeft));
+    cursor->point1->setAxes(x, y);
+    cursor->point2->setAxes(x, y);
     cursor->setPen(QPen(QColor(200, 30, 30), 1.2, Qt::DashLine));
     cursor->setVisible(false);
+    placeStepCursor(cursor, link);
+
+    rect->setRangeDrag(Qt::Horizontal | Qt::Vertical);
+    rect->setRangeZoom(Qt::Horizontal | Qt::Vertical);
+    plot_->setInteractions(QCP::iRangeDrag | QCP::iRangeZoom);
+    linkStepAxis(link, x);
+    connect(y, qOverload<const QCPRange&>(&QCPAxis::rangeChanged), this, [windowChanged] { windowChanged(); });
+    connect(link, &StepLink::rangeChanged, this, [windowChanged] { windowChanged(); });
+    connect(link, &StepLink::cursorChanged, this, [this, cursor, link] {
+        cursor->setVisible(true);
+        placeStepCursor(cursor, link);
+        plot_->replot(QCustomPlot::rpQueuedReplot);
+    });
+    connect(plot_, &QCustomPlot::mouseMove, this, [this, rect, link, cellText = std::move(cellText)](QMouseEvent* e) {
+        if (e->buttons() != Qt::NoButton || !rect->rect().contains(e->pos()))
+            return;
+        const double t = rect->axis(QCPAxis::atBottom)->pixelToCoord(e->pos().x());
+        link->setCursor(static_cast<int64_t>(std::lround(t)));
+        const QString text = cellText(t, rect->axis(QCPAxis::atLeft)->pixelToCoord(e->pos().y()));
+        if (!text.isEmpty())
+            QToolTip::showText(e->globalPosition().toPoint(), text, plot_);
+    });
     return cursor;
+}
+
+void PlotView::placeStepCursor(QCPItemStraightLine* cursor, const StepLink* link)
+{
+    const double t = static_cast<double>(link->cursor());
+    cursor->point1->setCoords(t, 0);
+    cursor->point2->setCoords(t, 1);
 }
 
 void PlotView::fitLegendToWidth(QCPLegend* legend)

@@ -7,6 +7,8 @@
 #include <QPointer>
 #include <QWidget>
 
+#include <functional>
+
 class QCustomPlot;
 class QCPAxis;
 class QCPTextElement;
@@ -90,9 +92,15 @@ protected:
     // Moves the plot's legend out of the axis rect into a row of its own below the plot
     // (so it never covers data), in columns of at most `wrap` items, and keeps it fitted.
     void placeLegendBelow(int wrap);
-    // The heatmaps' step cursor: a dashed red vertical line in `rect`, hidden until the user
-    // points at a step or presses Play.
-    QCPItemStraightLine* addStepCursor(QCPAxisRect* rect);
+    // A heatmap's step interaction on `rect` (the placement and expert views): both axes
+    // drag and zoom, the step axis follows `link`'s range, `windowChanged` runs when the
+    // window the view wants changes (steps or rows), and hovering a cell moves the link's
+    // cursor and shows cellText(step, row). Returns the step cursor: a dashed red vertical
+    // line, hidden until the user points at a step or presses Play.
+    QCPItemStraightLine* wireStepHeatmap(QCPAxisRect* rect, StepLink* link, std::function<void()> windowChanged,
+                                         std::function<QString(double, double)> cellText);
+    // Puts a step cursor on the link's current step.
+    static void placeStepCursor(QCPItemStraightLine* cursor, const StepLink* link);
     // Connect an axis to the shared step range.
     void linkStepAxis(StepLink* link, QCPAxis* axis);
 
