@@ -5,11 +5,14 @@
 #include "scenario_args.hpp"
 
 #include "core/engine/pipeline.hpp"
+#include "core/engine/stream_analysis.hpp"
 #include "core/io/atomic_file.hpp"
 
 #include <nlohmann/json.hpp>
 
+#include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <iostream>
 #include <optional>
 
@@ -39,9 +42,13 @@ nlohmann::json toJson(const AnalysisResult& r)
     };
     j["bounds"] = {{"balanced", bound(*r.balanced)}, {"paper", bound(*r.paper)}};
     addHeavyBounds(j["bounds"], r);
-    j["relevance"] = {{"mean_turnover", r.relevance->mean_turnover},
-                      {"mean_reuse_distance_steps", r.relevance->mean_reuse_distance},
-                      {"mean_stay_steps", r.relevance->mean_stay_length}};
+    // A streamed analysis (--stream) has no relevance statistics: they need the whole trace.
+    if (r.relevance)
+        j["relevance"] = {{"mean_turnover", r.relevance->mean_turnover},
+                          {"mean_reuse_distance_steps", r.relevance->mean_reuse_distance},
+                          {"mean_stay_steps", r.relevance->mean_stay_length}};
+    else
+        j["relevance"] = nullptr;
     json pols = json::array();
     for (const auto& o : r.policies) {
         const TimingResult& t = *o.timing;
@@ -117,8 +124,11 @@ void printTable(const AnalysisResult& r)
     for (size_t m = 0; m < r.capacity.units.size(); ++m)
         std::printf(" %s %lld", s.hardware.tiers[m].name.c_str(), static_cast<long long>(r.capacity.units[m]));
     std::printf(" (need %lld)\n", static_cast<long long>(r.capacity.units_needed));
-    std::printf("selected set: %.1f%% new per step, read again after %.2f steps on average, stays %.2f steps\n\n",
-                100 * r.relevance->mean_turnover, r.relevance->mean_reuse_distance, r.relevance->mean_stay_length);
+    if (r.relevance)
+        std::printf("selected set: %.1f%% new per step, read again after %.2f steps on average, stays %.2f steps\n\n",
+                    100 * r.relevance->mean_turnover, r.relevance->mean_reuse_distance, r.relevance->mean_stay_length);
+    else
+        std::printf("\n");
     std::printf("%-22s %-7s %12s %12s %9s %12s %8s\n", "policy", "kind", "ms/token", "tokens/s", "HBM hit",
                 "migrated GB", "x bound");
     auto bound = [&](const char* name, const BoundResult& b) {
@@ -177,9 +187,45 @@ void writePerStep(const AnalysisResult& r, AtomicFile& file)
     file.commit();
 }
 
+nlohmann::json streamJson(const StreamReport& rep)
+{
+    return {{"window_steps", rep.window_steps},
+            {"windows", rep.windows},
+            {"window_bytes_estimate", rep.window_bytes_estimate},
+            {"oracles_left_out", rep.oracles_left_out},
+            {"ms", {{"read", rep.read_ms}, {"select", rep.select_ms}, {"place_and_time", rep.place_ms},
+                    {"bounds", rep.bound_ms}, {"total", rep.total_ms}}}};
+}
+
+void printStream(const StreamReport& rep)
+{
+    std::printf("streamed: %lld windows of %lld steps (about %s MB each)", static_cast<long long>(rep.windows),
+                static_cast<long long>(rep.window_steps), readableNumber(rep.window_bytes_estimate / 1e6).c_str());
+    if (!rep.oracles_left_out.empty()) {
+        std::printf("; oracles not run (they read the whole future):");
+        for (size_t i = 0; i < rep.oracles_left_out.size(); ++i)
+            std::printf("%s %s", i ? "," : "", rep.oracles_left_out[i].c_str());
+    }
+    std::printf("\nread %.1f ms, select %.1f ms, place and time %.1f ms, bounds %.1f ms\n", rep.read_ms, rep.select_ms,
+                rep.place_ms, rep.bound_ms);
+}
+
+// A positive whole number of an option, or a UsageError naming it.
+int64_t positiveOption(const Args& a, const std::string& name)
+{
+    const std::string v = *a.get(name);
+    char* end = nullptr;
+    errno = 0;
+    const long long x = std::strtoll(v.c_str(), &end, 10);
+    if (v.empty() || *end != 0 || errno != 0 || x < 1)
+        throw UsageError("--" + name + " needs a whole number >= 1, not '" + v + "'");
+    return x;
+}
+
 int run(const std::vector<std::string>& argv)
 {
-    Args a(argv, {"scenario", "per-step"}, {"json", "migration-bound", "anneal"}, {"set", "presets"});
+    Args a(argv, {"scenario", "per-step", "window-steps", "window-mb"}, {"json", "migration-bound", "anneal", "stream"},
+           {"set", "presets"});
     if (!a.positional().empty()) throw UsageError("unexpected argument '" + a.positional()[0] + "'");
     const PresetLibrary presets = presetsFrom(a);
     Scenario s = scenarioFrom(a, presets);
@@ -190,6 +236,33 @@ int run(const std::vector<std::string>& argv)
     // The output is checked (a folder, a missing folder) before the analysis runs.
     std::optional<AtomicFile> perStep;
     if (auto per = a.get("per-step")) perStep.emplace(*per);
+    if (!a.has("stream") && (a.get("window-steps") || a.get("window-mb")))
+        throw UsageError("--window-steps and --window-mb go with --stream");
+    if (a.has("stream")) {
+        StreamOptions options;
+        if (a.get("window-steps")) options.window_steps = positiveOption(a, "window-steps");
+        if (a.get("window-mb")) {
+            const int64_t mb = positiveOption(a, "window-mb");
+            if (mb > (int64_t{1} << 30)) throw UsageError("--window-mb is at most 1073741824");
+            options.window_bytes = mb << 20;
+        }
+        StreamedAnalysis st;
+        try {
+            st = analyzeStreamed(s, options);
+        } catch (const std::bad_alloc&) {
+            throw tooLargeForMemory(s);
+        }
+        if (perStep) writePerStep(st.result, *perStep);
+        if (a.has("json")) {
+            nlohmann::json j = toJson(st.result);
+            j["stream"] = streamJson(st.report);
+            std::cout << j.dump(2) << "\n";
+        } else {
+            printTable(st.result);
+            printStream(st.report);
+        }
+        return 0;
+    }
     Pipeline pipeline;
     AnalysisResult r;
     try {
@@ -228,7 +301,8 @@ std::string policyHelp()
 Registration reg("analyze",
                  {"run every policy and bound of a scenario",
                   "usage: kvtier-cli analyze --scenario FILE [--set key.path=value ...] [--json] [--per-step CSV]\n"
-                  "                          [--presets FILE ...] [--migration-bound] [--anneal]\n\n"
+                  "                          [--presets FILE ...] [--migration-bound] [--anneal]\n"
+                  "                          [--stream [--window-mb MB | --window-steps N]]\n\n"
                   "Runs the scenario (docs/SCENARIO.md): selection, every listed policy's placement, per-tier\n"
                   "traffic and time, and the balanced and paper bounds (docs/MODEL.md).\n\n"
                   "  --scenario FILE     a *.kvtier.json scenario\n"
@@ -239,7 +313,13 @@ Registration reg("analyze",
                   "  --presets FILE      add a user preset file (repeatable)\n"
                   "  --migration-bound   also the migration-aware bound and its schedule (docs/BOUNDS.md;\n"
                   "                      exclusive placement; as scenario bounds.migration_aware.enabled)\n"
-                  "  --anneal            also the annealed schedule (implies --migration-bound)\n" +
+                  "  --anneal            also the annealed schedule (implies --migration-bound)\n"
+                  "  --stream            read the trace a window of steps at a time, in bounded memory\n"
+                  "                      (docs/PERFORMANCE.md \"Streamed analysis\"): the same numbers for the\n"
+                  "                      online policies and both bounds; oracles, relevance statistics and\n"
+                  "                      the migration-aware bound need the whole trace and are left out\n"
+                  "  --window-mb MB      memory a window may take (default 256)\n"
+                  "  --window-steps N    steps per window instead\n" +
                       policyHelp(),
                   run});
 

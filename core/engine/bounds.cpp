@@ -33,24 +33,35 @@ std::vector<double> movableCapacityBytes(const TimingConfig& c)
 
 namespace {
 
-template <class PerSlot>
-BoundResult forEachStep(const char* name, const Selection& sel, const TimingConfig& c, const JobControl& job,
-                        PerSlot perSlot)
+BoundResult emptyBound(const char* name, const UnitLayout& lay, const TimingConfig& c)
 {
-    const UnitLayout& lay = sel.layout;
     BoundResult r;
     r.name = name;
     r.steps = lay.steps;
     r.batch = c.batch;
     r.step_time.assign(static_cast<size_t>(lay.steps), 0.0);
     r.fast_share.assign(static_cast<size_t>(lay.steps), 0.0);
+    return r;
+}
+
+void sumBound(BoundResult& r)
+{
+    r.total_time = 0;
+    for (double x : r.step_time) r.total_time += x;
+}
+
+// The bound of the steps `sel` holds (all, or a window), into r's per-step arrays.
+template <class PerSlot>
+void boundSteps(const Selection& sel, const TimingConfig& c, const JobControl& job, BoundResult& r, PerSlot perSlot)
+{
+    const UnitLayout& lay = sel.layout;
     // With experts every model layer is its own problem (its active experts differ).
     const bool experts = c.model.experts > 0;
     if (experts && sel.experts) checkExpertsMatch(*sel.experts, c.model, "trace expert sets");
     const int32_t layerRuns = experts ? c.model.layers : lay.slot_count;
     const double layerFactor = lay.slot_count == 1 && !experts ? static_cast<double>(c.model.layers) : 1.0;
     const double bytesPerToken = c.model.kv_bytes_per_token_layer * static_cast<double>(c.batch);
-    parallelFor(tbb::blocked_range<int64_t>(0, lay.steps, 64), [&](const tbb::blocked_range<int64_t>& range) {
+    parallelFor(tbb::blocked_range<int64_t>(sel.first_step, sel.endStep(), 64), [&](const tbb::blocked_range<int64_t>& range) {
         job.check();
         for (int64_t t = range.begin(); t != range.end(); ++t) {
             double time = 0, fast = 0, all = 0;
@@ -67,13 +78,11 @@ BoundResult forEachStep(const char* name, const Selection& sel, const TimingConf
             r.fast_share[static_cast<size_t>(t)] = all > 0 ? fast / all : 0;
         }
     }, job);
-    for (double x : r.step_time) r.total_time += x;
-    return r;
 }
 
-} // namespace
-
-BoundResult balancedBound(const Selection& selection, const TimingConfig& c, const JobControl& job)
+// Balanced bound of one layer-step: the read volume (experts' part) -> time, and the bytes
+// tier 0 serves.
+auto balancedPerSlot(const TimingConfig& c, bool aggregated)
 {
     const auto& tiers = c.hardware.tiers;
     const size_t M = tiers.size();
@@ -81,12 +90,11 @@ BoundResult balancedBound(const Selection& selection, const TimingConfig& c, con
     // Experts are movable like KV (MODEL.md §9): the capacity left after the dense weights.
     const std::vector<double> full = movableCapacityBytes(c);
     std::vector<double> cap = full;
-    const bool aggregated = selection.layout.slot_count == 1;
     // In an aggregated trace a unit holds all layers: a layer-step can read at most 1/L of it.
     if (aggregated)
         for (double& x : cap) x /= c.model.layers;
     const double writeBytes = c.model.kv_bytes_per_token_layer * static_cast<double>(c.batch);
-    return forEachStep("balanced", selection, c, job, [&](double volume, double expertVolume, double& fastBytes) {
+    return [tiers, M, w, full, cap, aggregated, writeBytes](double volume, double expertVolume, double& fastBytes) {
         std::vector<TierLoad> load(M);
         std::vector<double> share, bestShare;
         // Aggregated with experts: a tier serves at most 1/L of its capacity as KV plus the
@@ -109,19 +117,63 @@ BoundResult balancedBound(const Selection& selection, const TimingConfig& c, con
         }
         fastBytes = bestShare.empty() ? 0 : bestShare[0];
         return best;
-    });
+    };
 }
 
-BoundResult paperBound(const Selection& selection, const TimingConfig& c, const JobControl& job)
+// The paper's bound of one layer-step.
+auto paperPerSlot(const TimingConfig& c)
 {
     double aggregate = 0;
     for (const Tier& t : c.hardware.tiers) aggregate += std::min(t.bandwidth, t.link_read);
     const double weightsPerLayer = c.model.denseWeightBytes() / c.model.layers;
     const double fastShare = std::min(c.hardware.tiers[0].bandwidth, c.hardware.tiers[0].link_read) / aggregate;
-    return forEachStep("paper", selection, c, job, [&](double volume, double, double& fastBytes) {
+    return [aggregate, weightsPerLayer, fastShare](double volume, double, double& fastBytes) {
         fastBytes = fastShare * volume;
         return (weightsPerLayer + volume) / aggregate;
-    });
+    };
+}
+
+} // namespace
+
+BoundResult balancedBound(const Selection& selection, const TimingConfig& c, const JobControl& job)
+{
+    BoundResult r = emptyBound("balanced", selection.layout, c);
+    boundSteps(selection, c, job, r, balancedPerSlot(c, selection.layout.slot_count == 1));
+    sumBound(r);
+    return r;
+}
+
+BoundResult paperBound(const Selection& selection, const TimingConfig& c, const JobControl& job)
+{
+    BoundResult r = emptyBound("paper", selection.layout, c);
+    boundSteps(selection, c, job, r, paperPerSlot(c));
+    sumBound(r);
+    return r;
+}
+
+BoundStream::BoundStream(const UnitLayout& layout, const TimingConfig& config)
+    : config_(config), balanced_(emptyBound("balanced", layout, config)), paper_(emptyBound("paper", layout, config))
+{
+}
+
+void BoundStream::add(const Selection& window, const JobControl& job)
+{
+    boundSteps(window, config_, job, balanced_, balancedPerSlot(config_, window.layout.slot_count == 1));
+    job.check();
+    boundSteps(window, config_, job, paper_, paperPerSlot(config_));
+    job.check();
+}
+
+BoundResult BoundStream::finishBalanced()
+{
+    sumBound(balanced_);
+    return std::move(balanced_);
+}
+
+BoundResult BoundStream::finishPaper()
+{
+    sumBound(paper_);
+    return std::move(paper_);
 }
 
 } // namespace kvtier

@@ -34,4 +34,19 @@ BoundResult balancedBound(const Selection& selection, const TimingConfig& config
 // The paper's bound: capacity and writes ignored; (weights + V) / sum_m min(B_m, Lr_m).
 BoundResult paperBound(const Selection& selection, const TimingConfig& config, const JobControl& job = {});
 
+// Both bounds of a streamed analysis (engine/stream_analysis.hpp), window by window: the
+// per-step bounds need only their own step, so the finished results equal balancedBound's
+// and paperBound's on the whole run bit for bit.
+class BoundStream {
+public:
+    BoundStream(const UnitLayout& layout, const TimingConfig& config);
+    void add(const Selection& window, const JobControl& job = {});
+    BoundResult finishBalanced();   // once, after the last window
+    BoundResult finishPaper();
+
+private:
+    TimingConfig config_;
+    BoundResult balanced_, paper_;
+};
+
 } // namespace kvtier

@@ -12,9 +12,9 @@ namespace {
 
 class Simulator {
 public:
-    Simulator(const Selection& sel, const PlacementConfig& cfg, const std::string& policyName)
-        : sel_(sel), lay_(sel.layout), cfg_(cfg), name_(policyName),
-          M_(static_cast<int32_t>(cfg.capacity_units.size())), S_(sel.layout.sequences())
+    Simulator(const UnitLayout& layout, const PlacementConfig& cfg, const std::string& policyName)
+        : lay_(layout), cfg_(cfg), name_(policyName),
+          M_(static_cast<int32_t>(cfg.capacity_units.size())), S_(layout.sequences())
     {
         const auto total = static_cast<size_t>(lay_.totalUnits());
         loc_.assign(total, kNone);
@@ -64,23 +64,17 @@ public:
         r.home_tier[u] = cfg_.inclusive ? home_[u] : loc_[u];
     }
 
-    PlacementResult run(Policy& policy, const JobControl& job, PlacementResult r)
+    // Places the prefill: before step 0, once per run. Sizes r's per-unit arrays and totals.
+    void start(Policy& policy, PlacementResult& r)
     {
-        const int32_t slots = lay_.slot_count;
-        const int64_t T = lay_.steps;
         r.tiers = M_;
-        r.traffic.assign(static_cast<size_t>(T * slots * M_), SlotTraffic{});
         r.created_tier.assign(loc_.size(), kNone);
         r.home_tier.assign(loc_.size(), kNone);
-        r.fast_units.assign(static_cast<size_t>(T), 0);
         r.sequences = S_;
         if (S_ > 1) {
             r.sequence_read.assign(static_cast<size_t>(S_ * M_), 0.0);
             r.sequence_migrated.assign(static_cast<size_t>(S_), 0.0);
-            r.sequence_step.assign(static_cast<size_t>(T * S_), 0.0);
         }
-        r.moves.items.clear();
-        r.moves.offset.assign(1, 0);
 
         // Prefill.
         const int64_t prefillUnits = lay_.unitsBefore(0);
@@ -97,12 +91,32 @@ public:
             if (wantFast[u]) create(u, true, -1, r);
         for (uint32_t u = 0; u < prefillUnits; ++u)
             if (!wantFast[u]) create(u, false, -1, r);
+    }
 
-        StepPlan plan;
-        std::vector<uint32_t> newUnits;
-        std::vector<uint32_t> evicted;
-        for (int64_t t = 0; t < T; ++t) {
+    // Runs the steps `sel` holds (all, or a window that follows the last one run). r's
+    // per-step arrays (traffic, fast_units, moves, sequence_step) are sized to those steps,
+    // rows as sel.row() numbers them; its totals and per-unit arrays carry on.
+    void steps(Policy& policy, const Selection& sel, const JobControl& job, PlacementResult& r)
+    {
+        if (sel.first_step != next_)
+            throw std::logic_error("placement of '" + name_ + "': window starts at step " +
+                                   std::to_string(sel.first_step) + ", expected " + std::to_string(next_));
+        sel_ = &sel;
+        const int32_t slots = lay_.slot_count;
+        const int64_t T = lay_.steps;
+        const int64_t first = sel.first_step, end = sel.endStep();
+        const auto held = static_cast<size_t>(end - first);
+        r.traffic.assign(held * static_cast<size_t>(slots * M_), SlotTraffic{});
+        r.fast_units.assign(held, 0);
+        if (S_ > 1) r.sequence_step.assign(held * static_cast<size_t>(S_), 0.0);
+        r.moves.items.clear();
+        r.moves.offset.assign(1, 0);
+
+        StepPlan& plan = plan_;
+        std::vector<uint32_t>& newUnits = newUnits_;
+        for (int64_t t = first; t < end; ++t) {
             if ((t & 63) == 0) job.check();
+            const size_t ts = static_cast<size_t>(t - first);   // the step's place in r's per-step arrays
             const int64_t before = lay_.unitsBefore(t);
             newUnits.clear();
             for (int64_t u = before; u < lay_.unitsBefore(t + 1); ++u) newUnits.push_back(static_cast<uint32_t>(u));
@@ -111,7 +125,7 @@ public:
             const int64_t fastCount = cnt(0);
             policy.plan(t, FastTierView(fast_, fastCount, cap(0), newUnits, before), plan);
             auto traffic = [&](uint32_t u, int32_t m) -> SlotTraffic& {
-                return r.traffic[(sel_.row(t, lay_.slotOf(u)) * static_cast<size_t>(M_)) + static_cast<size_t>(m)];
+                return r.traffic[(sel.row(t, lay_.slotOf(u)) * static_cast<size_t>(M_)) + static_cast<size_t>(m)];
             };
 
             // 1. Migrations. Evicted units leave tier 0 and promoted units leave their lower
@@ -161,7 +175,7 @@ public:
                 r.moves.items.push_back({u, from, 0});
             }
             r.moves.offset.push_back(r.moves.items.size());
-            r.fast_units[static_cast<size_t>(t)] = cnt(0);
+            r.fast_units[ts] = cnt(0);
 
             // 2. Reads of the selected pages, from where they live now. One sequence: each
             //    slot's pages (unit = page * L + slot, no division per read); a batch: the
@@ -169,9 +183,9 @@ public:
             if (S_ == 1) {
                 const int64_t n = lay_.prefill + t;
                 for (int32_t l = 0; l < slots; ++l) {
-                    const size_t row = sel_.row(t, l);
+                    const size_t row = sel.row(t, l);
                     SlotTraffic* base = &r.traffic[row * static_cast<size_t>(M_)];
-                    for (uint32_t page : sel_.pages.row(row)) {
+                    for (uint32_t page : sel.pages.row(row)) {
                         const uint32_t u = static_cast<uint32_t>(page) * static_cast<uint32_t>(slots) + static_cast<uint32_t>(l);
                         const auto s = static_cast<double>(lay_.tokensIn(page, n));
                         if (fast_[u] && cfg_.inclusive) base[home_[u]].flex_read += s;
@@ -179,14 +193,14 @@ public:
                     }
                 }
             } else {
-                for (uint32_t u : sel_.step_units.row(static_cast<size_t>(t))) {
+                for (uint32_t u : sel.step_units.row(sel.stepRow(t))) {
                     const auto s = static_cast<double>(lay_.unitTokens(u, t));
-                    SlotTraffic* base = &r.traffic[sel_.row(t, lay_.slotOf(u)) * static_cast<size_t>(M_)];
+                    SlotTraffic* base = &r.traffic[sel.row(t, lay_.slotOf(u)) * static_cast<size_t>(M_)];
                     if (fast_[u] && cfg_.inclusive) base[home_[u]].flex_read += s;
                     else base[loc_[u]].kv_read += s;
                     const auto q = static_cast<size_t>(lay_.sequenceOf(u));
                     r.sequence_read[q * static_cast<size_t>(M_) + (fast_[u] ? 0 : loc_[u])] += s;
-                    r.sequence_step[static_cast<size_t>(t) * static_cast<size_t>(S_) + q] += s;
+                    r.sequence_step[ts * static_cast<size_t>(S_) + q] += s;
                 }
             }
 
@@ -201,7 +215,7 @@ public:
             for (int32_t q = 0; q < S_; ++q)
             for (int32_t l = 0; l < slots; ++l) {
                 const uint32_t u = lay_.newTokenUnit(q, t, l);
-                if (S_ > 1) r.sequence_step[static_cast<size_t>(t) * static_cast<size_t>(S_) + static_cast<size_t>(q)] += 1;
+                if (S_ > 1) r.sequence_step[ts * static_cast<size_t>(S_) + static_cast<size_t>(q)] += 1;
                 if (cfg_.inclusive) {
                     if (fast_[u]) traffic(u, 0).write += 1;
                     traffic(u, home_[u]).write += 1;
@@ -215,7 +229,7 @@ public:
             policy.observe(observation(t));
             if ((t & 255) == 0) job.report(static_cast<double>(t) / static_cast<double>(T));
         }
-        return r;
+        next_ = end;
     }
 
 private:
@@ -226,23 +240,24 @@ private:
         if (S_ == 1) return;
         const auto q = static_cast<size_t>(lay_.sequenceOf(u));
         r.sequence_migrated[q] += tokens / 2;
-        r.sequence_step[static_cast<size_t>(t) * static_cast<size_t>(S_) + q] += tokens;
+        r.sequence_step[static_cast<size_t>(t - sel_->first_step) * static_cast<size_t>(S_) + q] += tokens;
     }
 
     // Step t's observation. ObserveScores::Read keeps the scores of the units step t read
     // (both lists ascending: one merge); the selection holds every scored unit.
     StepObservation observation(int64_t t)
     {
-        const auto row = static_cast<size_t>(t);
+        const Selection& sel = *sel_;
+        const size_t row = sel.stepRow(t);
         StepObservation obs;
         obs.t = t;
-        obs.read_units = sel_.step_units.row(row);
-        const std::span<const uint32_t> scored = sel_.score_units.row(row);
-        const size_t off = sel_.score_units.offset[row];
+        obs.read_units = sel.step_units.row(row);
+        const std::span<const uint32_t> scored = sel.score_units.row(row);
+        const size_t off = sel.score_units.offset[row];
         if (cfg_.observe_scores == ObserveScores::All) {
             obs.score_units = scored;
-            obs.score_sum = {sel_.score_sum.data() + off, scored.size()};
-            obs.score_max = {sel_.score_max.data() + off, scored.size()};
+            obs.score_sum = {sel.score_sum.data() + off, scored.size()};
+            obs.score_max = {sel.score_max.data() + off, scored.size()};
             return obs;
         }
         seenUnits_.clear();
@@ -253,8 +268,8 @@ private:
             while (k < scored.size() && scored[k] < u) ++k;
             if (k < scored.size() && scored[k] == u) {
                 seenUnits_.push_back(u);
-                seenSum_.push_back(sel_.score_sum[off + k]);
-                seenMax_.push_back(sel_.score_max[off + k]);
+                seenSum_.push_back(sel.score_sum[off + k]);
+                seenMax_.push_back(sel.score_max[off + k]);
             }
         }
         obs.score_units = seenUnits_;
@@ -263,9 +278,12 @@ private:
         return obs;
     }
 
-    const Selection& sel_;
-    const UnitLayout& lay_;
-    const PlacementConfig& cfg_;
+    const Selection* sel_ = nullptr;   // the steps being run
+    int64_t next_ = 0;                 // the first step not run yet
+    UnitLayout lay_;
+    PlacementConfig cfg_;
+    StepPlan plan_;
+    std::vector<uint32_t> newUnits_;
     std::string name_;
     int32_t M_;
     int32_t S_;
@@ -280,11 +298,10 @@ private:
 namespace {
 
 // Capacity checks of MODEL.md §4/§5 before a run; returns the config the simulator uses.
-PlacementConfig checkedConfig(const Selection& selection, const PlacementConfig& config)
+PlacementConfig checkedConfig(const UnitLayout& lay, const PlacementConfig& config)
 {
     const auto M = config.capacity_units.size();
     if (M < 1 || M > 16) throw InputError("hardware.tiers", "needs between 1 and 16 tiers");
-    const UnitLayout& lay = selection.layout;
     const int64_t total = lay.totalUnits();
     if (config.inclusive && M >= 2 && config.capacity_units.back() < total)
         throw InfeasibleError("inclusive placement: the last tier holds " +
@@ -302,46 +319,95 @@ PlacementConfig checkedConfig(const Selection& selection, const PlacementConfig&
 
 } // namespace
 
-PlacementResult runPlacement(const Selection& selection, const PolicyEntry& policy,
-                             const PolicyParams& params, const PlacementConfig& config,
-                             const JobControl& job)
+namespace {
+
+// The policy object for a run: parameters resolved, one instance per sequence where the
+// policy asks for it. `future` is the whole selection (oracles) or null.
+std::unique_ptr<Policy> makePolicy(const UnitLayout& layout, const PolicyEntry& policy, const PolicyParams& resolved,
+                                   const PlacementConfig& cfg, const Selection* future)
 {
-    const PlacementConfig cfg = checkedConfig(selection, config);
     PolicyContext ctx;
-    ctx.layout = selection.layout;
+    ctx.layout = layout;
     ctx.fast_capacity_units = cfg.capacity_units[0];
     ctx.inclusive = cfg.inclusive;
     ctx.tiers = static_cast<int32_t>(cfg.capacity_units.size());
-    ctx.future = policy.info.online ? nullptr : &selection;
-    // Every caller gets the same defaults and range checks: those of the policy's ParamSpecs.
-    const PolicyParams resolved = resolveParams(policy.info, params, "policy '" + policy.info.name + "'");
+    ctx.future = policy.info.online ? nullptr : future;
     // In a batch, a policy about positions in one context runs once per sequence (MODEL.md §8).
-    auto instance = selection.layout.sequences() > 1 && policy.info.per_sequence
-                        ? makePerSequence(policy, ctx, resolved)
-                        : policy.make(ctx, resolved);
-
-    PlacementResult r;
-    r.policy = policy.info.name;
-    r.online = policy.info.online;
-    r.params = resolved;
-    r.config = config;
-    r.layout = selection.layout;
-    Simulator sim(selection, cfg, policy.info.name);
-    return sim.run(*instance, job, std::move(r));
+    return layout.sequences() > 1 && policy.info.per_sequence ? makePerSequence(policy, ctx, resolved)
+                                                              : policy.make(ctx, resolved);
 }
 
-PlacementResult runPlacementWith(const Selection& selection, Policy& policy, const PolicyInfo& info,
-                                 const PolicyParams& params, const PlacementConfig& config, const JobControl& job)
+PlacementResult namedResult(const PolicyInfo& info, const PolicyParams& params, const PlacementConfig& config,
+                            const UnitLayout& layout)
 {
-    const PlacementConfig cfg = checkedConfig(selection, config);
     PlacementResult r;
     r.policy = info.name;
     r.online = info.online;
     r.params = params;
     r.config = config;
-    r.layout = selection.layout;
-    Simulator sim(selection, cfg, info.name);
-    return sim.run(policy, job, std::move(r));
+    r.layout = layout;
+    return r;
+}
+
+} // namespace
+
+PlacementResult runPlacement(const Selection& selection, const PolicyEntry& policy,
+                             const PolicyParams& params, const PlacementConfig& config,
+                             const JobControl& job)
+{
+    const PlacementConfig cfg = checkedConfig(selection.layout, config);
+    // Every caller gets the same defaults and range checks: those of the policy's ParamSpecs.
+    const PolicyParams resolved = resolveParams(policy.info, params, "policy '" + policy.info.name + "'");
+    auto instance = makePolicy(selection.layout, policy, resolved, cfg, &selection);
+    PlacementResult r = namedResult(policy.info, resolved, config, selection.layout);
+    Simulator sim(selection.layout, cfg, policy.info.name);
+    sim.start(*instance, r);
+    sim.steps(*instance, selection, job, r);
+    return r;
+}
+
+struct PlacementStream::Impl {
+    PlacementConfig cfg;
+    std::unique_ptr<Policy> policy;
+    PlacementResult result;
+    Simulator sim;
+    Impl(const UnitLayout& layout, const PolicyEntry& entry, const PolicyParams& resolved, const PlacementConfig& config)
+        : cfg(checkedConfig(layout, config)), policy(makePolicy(layout, entry, resolved, cfg, nullptr)),
+          result(namedResult(entry.info, resolved, config, layout)), sim(layout, cfg, entry.info.name)
+    {
+        sim.start(*policy, result);
+    }
+};
+
+PlacementStream::PlacementStream(const UnitLayout& layout, const PolicyEntry& policy, const PolicyParams& params,
+                                 const PlacementConfig& config)
+{
+    if (!policy.info.online)
+        throw InputError("policy '" + policy.info.name + "'",
+                         "is an oracle: it reads the whole future, which a streamed analysis does not hold");
+    const PolicyParams resolved = resolveParams(policy.info, params, "policy '" + policy.info.name + "'");
+    d = std::make_unique<Impl>(layout, policy, resolved, config);
+}
+
+PlacementStream::~PlacementStream() = default;
+
+const PlacementResult& PlacementStream::run(const Selection& window, const JobControl& job)
+{
+    d->sim.steps(*d->policy, window, job, d->result);
+    return d->result;
+}
+
+const PlacementResult& PlacementStream::result() const { return d->result; }
+
+PlacementResult runPlacementWith(const Selection& selection, Policy& policy, const PolicyInfo& info,
+                                 const PolicyParams& params, const PlacementConfig& config, const JobControl& job)
+{
+    const PlacementConfig cfg = checkedConfig(selection.layout, config);
+    PlacementResult r = namedResult(info, params, config, selection.layout);
+    Simulator sim(selection.layout, cfg, info.name);
+    sim.start(policy, r);
+    sim.steps(policy, selection, job, r);
+    return r;
 }
 
 std::vector<uint8_t> locationsAt(const PlacementResult& p, int64_t t)

@@ -8,6 +8,7 @@
 #include "core/policies/policy.hpp"
 
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 namespace kvtier {
@@ -64,6 +65,29 @@ PlacementResult runPlacement(const Selection& selection, const PolicyEntry& poli
 PlacementResult runPlacementWith(const Selection& selection, Policy& policy, const PolicyInfo& info,
                                  const PolicyParams& params, const PlacementConfig& config,
                                  const JobControl& job = {});
+
+// One online policy run a window of steps at a time (a streamed analysis,
+// engine/stream_analysis.hpp): the simulator, checks and charges of runPlacement, whose
+// result it reproduces window by window. Windows must follow each other from step 0.
+// Oracles are refused (InputError): they read the whole future.
+class PlacementStream {
+public:
+    PlacementStream(const UnitLayout& layout, const PolicyEntry& policy, const PolicyParams& params,
+                    const PlacementConfig& config);
+    ~PlacementStream();
+    PlacementStream(const PlacementStream&) = delete;
+    PlacementStream& operator=(const PlacementStream&) = delete;
+    // Runs the window's steps. The result's per-step arrays (traffic, fast_units, moves,
+    // sequence_step) then hold that window's steps, rows as window.row() numbers them; its
+    // totals (migrated_tokens, sequence_read, sequence_migrated) and per-unit arrays cover
+    // every step run so far.
+    const PlacementResult& run(const Selection& window, const JobControl& job = {});
+    const PlacementResult& result() const;
+
+private:
+    struct Impl;
+    std::unique_ptr<Impl> d;
+};
 
 // Where every unit is (fastest copy) at the start of step t's reads, i.e. after step t's
 // migrations. Units not yet created are 255. Replays moves: O(units + moves up to t).

@@ -243,9 +243,12 @@ Selection computeSelection(const Trace& trace, const SelectionConfig& c, const J
 {
     validate(c);
     const TraceMeta& m = trace.meta();
-    if (!trace.complete())
+    if (!trace.isWindow() && !trace.complete())
         throw InputError("trace '" + m.name + "'", "incomplete: " + std::to_string(trace.recordCount()) +
                                                        " of " + std::to_string(m.recordCount()) + " records");
+    if (trace.isWindow() && trace.recordCount() != trace.heldSteps() * m.layerSlots() * m.sequenceCount())
+        throw InputError("trace '" + m.name + "'", "window from step " + std::to_string(trace.firstStep()) +
+                                                       " ends inside a step");
     // A selection record is already the step's read set and has no scores to rank, so a
     // budget mode would have nothing to act on; refusing it beats ignoring it silently.
     if (m.kind == RecordKind::Selection && c.mode != SelectionMode::Dense)
@@ -263,10 +266,14 @@ Selection computeSelection(const Trace& trace, const SelectionConfig& c, const J
     const int32_t S = lay.sequences();
     const auto L = static_cast<size_t>(slots);
     const size_t rowsPerStep = static_cast<size_t>(S) * L;   // (sequence, slot) records of a step
-    const auto T = static_cast<size_t>(m.steps);
+    // A window of steps (Trace::startWindow) selects the steps it holds; t below counts from
+    // its first step, `first + t` is the step in the run.
+    const int64_t first = trace.firstStep();
+    s.first_step = first;
+    const auto T = static_cast<size_t>(trace.isWindow() ? trace.heldSteps() : m.steps);
     const int64_t g = c.page_tokens;
-    const auto rec = [&](size_t t, int32_t l) { return trace.recordId(static_cast<int64_t>(t), l); };
-    const auto recOf = [&](size_t t, int32_t q, int32_t l) { return trace.recordId(static_cast<int64_t>(t), q, l); };
+    const auto rec = [&](size_t t, int32_t l) { return trace.recordId(first + static_cast<int64_t>(t), l); };
+    const auto recOf = [&](size_t t, int32_t q, int32_t l) { return trace.recordId(first + static_cast<int64_t>(t), q, l); };
 
     // Scored units per step are known before selecting: every entry is one (g = 1), or one
     // per run of entries on the same page. They go straight into the Selection's arrays.
@@ -314,7 +321,7 @@ Selection computeSelection(const Trace& trace, const SelectionConfig& c, const J
                 const size_t readRow = p.readTokens.size();
                 p.readTokens.resize(readRow + L, 0);
                 for (int32_t q = 0; q < S; ++q) {
-                    const int64_t n = lay.prefillOf(q) + static_cast<int64_t>(t);
+                    const int64_t n = lay.prefillOf(q) + first + static_cast<int64_t>(t);
                     for (int32_t l = 0; l < slots; ++l) {
                         const size_t id = recOf(t, q, l);
                         const size_t tokBegin = p.tokens.size();
@@ -357,7 +364,7 @@ Selection computeSelection(const Trace& trace, const SelectionConfig& c, const J
                     const auto pg = rowPages(0, 0);
                     p.units.insert(p.units.end(), pg.begin(), pg.end());
                 } else {
-                    const auto pages = static_cast<size_t>(lay.pagesAt(m.contextAt(static_cast<int64_t>(t))));
+                    const auto pages = static_cast<size_t>(lay.pagesAt(m.contextAt(first + static_cast<int64_t>(t))));
                     const size_t base = p.units.size();
                     size_t need = 0;
                     for (int32_t l = 0; l < slots; ++l) need += rowPages(0, l).size();
@@ -417,7 +424,7 @@ Selection computeSelection(const Trace& trace, const SelectionConfig& c, const J
                     std::copy(val.begin(), val.end(), ss);
                     std::copy(val.begin(), val.end(), sm);
                 } else if (g == 1) {
-                    const auto pages = static_cast<size_t>(lay.pagesAt(m.contextAt(static_cast<int64_t>(t))));
+                    const auto pages = static_cast<size_t>(lay.pagesAt(m.contextAt(first + static_cast<int64_t>(t))));
                     sc.slotIndex.clear();
                     sc.slotValue.clear();
                     for (int32_t l = 0; l < slots; ++l) {
@@ -435,7 +442,7 @@ Selection computeSelection(const Trace& trace, const SelectionConfig& c, const J
                                     ss[pos] = sm[pos] = sc.slotValue[ul][k];
                                 });
                 } else {
-                    const auto pages = static_cast<size_t>(lay.pagesAt(m.contextAt(static_cast<int64_t>(t))));
+                    const auto pages = static_cast<size_t>(lay.pagesAt(m.contextAt(first + static_cast<int64_t>(t))));
                     sc.groupPage.clear();
                     sc.groupSum.clear();
                     sc.groupMax.clear();

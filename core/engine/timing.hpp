@@ -102,4 +102,28 @@ SlotBytes slotBytes(const Selection& selection, const PlacementResult& placement
 TimingResult computeTiming(const Selection& selection, const PlacementResult& placement,
                            const TimingConfig& config, const JobControl& job = {});
 
+// The timing of a streamed analysis (engine/stream_analysis.hpp): each window of steps is
+// timed as computeTiming times it and added to the totals in step order, so the finished
+// result equals computeTiming's on the whole run bit for bit. Per step it keeps T step
+// times and T x M tier figures (no per-entry data).
+class TimingStream {
+public:
+    // `placement` names the run's placement config and tiers; `sets` the trace's expert sets
+    // (null when none), which must outlive the stream.
+    TimingStream(const UnitLayout& layout, const ExpertSets* sets, const PlacementResult& placement,
+                 const TimingConfig& config, const JobControl& job = {});
+    ~TimingStream();
+    TimingStream(const TimingStream&) = delete;
+    TimingStream& operator=(const TimingStream&) = delete;
+    // Times the window's steps from its placement (PlacementStream::run's result).
+    void add(const Selection& window, const PlacementResult& placement, const JobControl& job = {});
+    // After the last window: the totals (placement: the stream's result, whose per-sequence
+    // books cover the run).
+    TimingResult finish(const PlacementResult& placement);
+
+private:
+    struct Impl;
+    std::unique_ptr<Impl> d;
+};
+
 } // namespace kvtier

@@ -125,13 +125,20 @@ struct Selection {
     // The trace's per-step expert sets X[t][l] (MODEL.md §9); null when it has none.
     std::shared_ptr<const ExpertSets> experts;
 
+    // The steps held: all of them (first_step 0), or a window of a streaming analysis
+    // (engine/stream_analysis.hpp), steps first_step .. endStep() - 1. Every accessor below
+    // takes a step of the whole run.
+    int64_t first_step = 0;
+    int64_t endStep() const { return first_step + static_cast<int64_t>(step_units.rows()); }
+    // A step's row of step_units and score_units.
+    size_t stepRow(int64_t t) const { return static_cast<size_t>(t - first_step); }
     // A (step, slot) row: read_tokens, and the placement's traffic.
     size_t row(int64_t t, int32_t slot) const {
-        return static_cast<size_t>(t) * static_cast<size_t>(layout.slot_count) + static_cast<size_t>(slot);
+        return stepRow(t) * static_cast<size_t>(layout.slot_count) + static_cast<size_t>(slot);
     }
     // A (step, sequence, slot) row: tokens and pages. Equals row(t, slot) for one sequence.
     size_t recordRow(int64_t t, int32_t s, int32_t slot) const {
-        return (static_cast<size_t>(t) * static_cast<size_t>(layout.sequences()) + static_cast<size_t>(s)) *
+        return (stepRow(t) * static_cast<size_t>(layout.sequences()) + static_cast<size_t>(s)) *
                    static_cast<size_t>(layout.slot_count) + static_cast<size_t>(slot);
     }
 };

@@ -148,6 +148,18 @@ void Trace::setExperts(ExpertSets sets)
     experts_ = std::move(sets);
 }
 
+void Trace::startWindow(int64_t firstStep)
+{
+    if (firstStep < 0 || firstStep > meta_.steps)
+        throw InputError("trace '" + meta_.name + "'", "window starts at step " + std::to_string(firstStep) +
+                                                         " outside T = " + std::to_string(meta_.steps));
+    first_step_ = firstStep;
+    window_ = true;
+    offsets_.assign(1, 0);
+    index_.clear();
+    value_.clear();
+}
+
 void Trace::reserve(size_t records, size_t entries)
 {
     offsets_.reserve(records + 1);
@@ -166,7 +178,8 @@ void Trace::append(int64_t step, int32_t layer, std::span<const uint32_t> index,
 void Trace::append(int64_t step, int32_t sequence, int32_t layer, std::span<const uint32_t> index,
                    std::span<const float> value)
 {
-    const int64_t next = recordCount();
+    const int64_t rowsPerStep = int64_t{meta_.layerSlots()} * meta_.sequenceCount();
+    const int64_t next = recordCount() + first_step_ * rowsPerStep;
     const int32_t slots = meta_.layerSlots();
     const int32_t S = meta_.sequenceCount();
     const int64_t wantStep = meta_.stepOfRecord(next);

@@ -126,14 +126,25 @@ public:
                 std::span<const float> value);
     void reserve(size_t records, size_t entries);
 
-    bool complete() const { return static_cast<int64_t>(offsets_.size()) - 1 == meta_.recordCount(); }
+    bool complete() const { return !window_ && static_cast<int64_t>(offsets_.size()) - 1 == meta_.recordCount(); }
+    // Records held (all of them, or the window's).
     int64_t recordCount() const { return static_cast<int64_t>(offsets_.size()) - 1; }
+
+    // A window of steps (streaming analysis, engine/stream_analysis.hpp): drops the records
+    // held (keeping their memory for the next window) and takes records from step `firstStep`
+    // on. recordId() and the selection stage then address steps firstStep .. firstStep +
+    // heldSteps() - 1 by their step numbers in the whole run; meta() stays the whole trace's.
+    void startWindow(int64_t firstStep);
+    int64_t firstStep() const { return first_step_; }
+    bool isWindow() const { return window_; }
+    // Whole steps held: every (sequence, layer) record of each.
+    int64_t heldSteps() const { return recordCount() / (int64_t{meta_.layerSlots()} * meta_.sequenceCount()); }
     size_t entryCount() const { return index_.size(); }
 
     // slot = layer for per-layer traces, 0 for aggregated. The first form is sequence 0's.
     size_t recordId(int64_t step, int32_t slot) const { return recordId(step, 0, slot); }
     size_t recordId(int64_t step, int32_t sequence, int32_t slot) const {
-        return (static_cast<size_t>(step) * static_cast<size_t>(meta_.sequenceCount()) + static_cast<size_t>(sequence)) *
+        return (static_cast<size_t>(step - first_step_) * static_cast<size_t>(meta_.sequenceCount()) + static_cast<size_t>(sequence)) *
                    static_cast<size_t>(meta_.layerSlots()) +
                static_cast<size_t>(slot);
     }
@@ -153,6 +164,8 @@ public:
 
 private:
     TraceMeta meta_;
+    int64_t first_step_ = 0;
+    bool window_ = false;
     ExpertSets experts_;
     std::vector<size_t> offsets_{0};
     std::vector<uint32_t> index_;

@@ -1,0 +1,209 @@
+#include "core/engine/stream_analysis.hpp"
+
+#include "core/engine/expert_placement.hpp"
+#include "core/engine/selection.hpp"
+#include "core/model/error.hpp"
+#include "core/store/trace_store.hpp"
+#include "core/support/parallel.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <future>
+#include <memory>
+
+namespace kvtier {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+double msSince(Clock::time_point t) { return std::chrono::duration<double, std::milli>(Clock::now() - t).count(); }
+
+// Bytes a window takes per stored entry (PERFORMANCE.md "Streamed analysis"): the record
+// (index and value, 8 B), held twice while the next window is read beside the one being
+// analysed; the scored units with their sum and max (12 B); the selected tokens, pages
+// and read units (up to 12 B), built in per-block parts and then copied (x 2).
+constexpr double kBytesPerEntry = 2 * 8.0 + 12.0 + 2 * 12.0;
+// Per (step, sequence, layer) row: offsets of the record and the selection's lists, read
+// tokens; per (step, layer, tier) of each policy: its traffic (5 doubles).
+constexpr double kBytesPerRow = 2 * 8.0 + 3 * 8.0 + 8.0;
+constexpr double kBytesPerPolicyRowTier = 5 * 8.0;
+
+// Reads the next `steps` steps (or what is left) of the trace into `window`.
+void readWindow(TraceReader& reader, Trace& window, int64_t first, int64_t steps, Record& rec, const JobControl& job)
+{
+    window.startWindow(first);
+    const TraceMeta& m = window.meta();
+    const int64_t records = std::min(steps, m.steps - first) * m.layerSlots() * m.sequenceCount();
+    for (int64_t k = 0; k < records; ++k) {
+        if ((k & 1023) == 0) job.check();
+        if (!reader.next(rec))
+            throw InputError("trace '" + m.name + "'", "ended after " + std::to_string(window.recordCount()) +
+                                                          " records of the window from step " + std::to_string(first));
+        window.append(rec);
+    }
+}
+
+} // namespace
+
+int64_t streamWindowSteps(double entriesPerStep, int64_t rowsPerStep, size_t policies, int32_t tiers, int64_t bytes)
+{
+    const double perStep = kBytesPerEntry * std::max(0.0, entriesPerStep) +
+                           static_cast<double>(rowsPerStep) *
+                               (kBytesPerRow + kBytesPerPolicyRowTier * static_cast<double>(policies) * tiers);
+    const double steps = std::floor(static_cast<double>(std::max<int64_t>(bytes, 0)) / std::max(perStep, 1.0));
+    return std::max<int64_t>(1, static_cast<int64_t>(std::min(steps, 1e12)));
+}
+
+StreamedAnalysis analyzeStreamed(const Scenario& s, const StreamOptions& options, const JobControl& job)
+{
+    const auto start = Clock::now();
+    StreamedAnalysis out;
+    AnalysisResult& r = out.result;
+    StreamReport& rep = out.report;
+    r.scenario = s;
+
+    // Everything that can be refused is refused before a record is read.
+    if (s.bounds.migration_aware.enabled)
+        throw InputError("bounds.migration_aware", "needs the whole trace at once; a streamed analysis cannot run it");
+    if (s.model.experts > 0 && s.experts.policy == ExpertPolicy::Joint)
+        throw InputError("experts.policy", "joint chooses its budget from the whole selection; a streamed analysis "
+                                           "cannot run it (choose another expert policy)");
+    if (s.policies.empty()) throw InputError("policies", "no policy chosen");
+    std::vector<size_t> online;
+    for (size_t i = 0; i < s.policies.size(); ++i) {
+        const PolicyEntry& e = findPolicy(s.policies[i].name);
+        if (e.info.online) online.push_back(i);
+        else rep.oracles_left_out.push_back(e.info.name);
+    }
+    if (online.empty())
+        throw InputError("policies", "only oracle policies chosen; a streamed analysis runs online policies only");
+
+    const auto store = TraceStore::open(s.trace_db, TraceStore::Mode::ReadOnly);
+    const TraceSummary summary = store->get(s.trace_name);
+    const TraceMeta& meta = summary.meta;
+    if (meta.layer_mode == LayerMode::PerLayer && meta.layers != s.model.layers)
+        throw InputError("model.layers", "the per-layer trace '" + meta.name + "' has " + std::to_string(meta.layers) +
+                                             " layers but the model has " + std::to_string(s.model.layers) +
+                                             "; choose a model with as many layers");
+    auto header = std::make_shared<Trace>(meta);
+    checkAnalysisSize(*header, s);
+    std::shared_ptr<const ExpertSets> experts;
+    if (store->experts(s.trace_name) > 0) experts = std::make_shared<const ExpertSets>(store->loadExperts(s.trace_name));
+    if (s.model.experts > 0)
+        checkExpertsMatch(experts ? *experts : ExpertSets{}, s.model, s.trace_db + " trace '" + meta.name + "'");
+    if (experts) header->setExperts(*experts);
+    r.trace = header;
+
+    auto layoutOnly = std::make_shared<Selection>();
+    layoutOnly->config = s.selection;
+    validate(s.selection);
+    layoutOnly->layout = unitLayoutOf(meta, s.selection.page_tokens);
+    layoutOnly->experts = experts;
+    const UnitLayout& layout = layoutOnly->layout;
+    r.selection = layoutOnly;
+    const TimingConfig tc = s.timingConfig();
+    r.capacity = planCapacity(s, layout, tc);
+    const PlacementConfig pc{s.inclusive, r.capacity.units, s.observe_scores};
+
+    // The policies, their timings and the bounds, each carried from window to window.
+    std::vector<std::unique_ptr<PlacementStream>> placements;
+    std::vector<std::unique_ptr<TimingStream>> timings;
+    for (size_t i : online) {
+        const PolicySpec& spec = s.policies[i];
+        const PolicyEntry& entry = findPolicy(spec.name);
+        PolicyOutcome o;
+        o.info = entry.info;
+        o.params = resolveParams(entry.info, spec.params, "policies[" + std::to_string(i) + "]");
+        placements.push_back(std::make_unique<PlacementStream>(layout, entry, o.params, pc));
+        timings.push_back(std::make_unique<TimingStream>(layout, experts.get(), placements.back()->result(), tc, job));
+        r.policies.push_back(std::move(o));
+    }
+    BoundStream bounds(layout, tc);
+
+    const int64_t T = meta.steps;
+    const int64_t rowsPerStep = int64_t{meta.layerSlots()} * meta.sequenceCount();
+    const double entriesPerStep = T > 0 ? static_cast<double>(summary.entries) / static_cast<double>(T) : 0.0;
+    rep.window_steps = options.window_steps > 0
+                           ? options.window_steps
+                           : streamWindowSteps(entriesPerStep, rowsPerStep, online.size(),
+                                               static_cast<int32_t>(s.hardware.tiers.size()), options.window_bytes);
+    rep.window_steps = std::min<int64_t>(rep.window_steps, std::max<int64_t>(T, 1));
+    rep.window_bytes_estimate =
+        static_cast<double>(rep.window_steps) *
+        (kBytesPerEntry * entriesPerStep +
+         static_cast<double>(rowsPerStep) * (kBytesPerRow + kBytesPerPolicyRowTier * static_cast<double>(online.size()) *
+                                                                static_cast<double>(s.hardware.tiers.size())));
+
+    // Two windows: the next is read on its own thread while this one is analysed.
+    const auto reader = store->reader(s.trace_name);
+    Trace windows[2] = {Trace(meta), Trace(meta)};
+    Record rec;
+    auto t = Clock::now();
+    if (T > 0) readWindow(*reader, windows[0], 0, rep.window_steps, rec, job);
+    rep.read_ms += msSince(t);
+    for (int64_t first = 0, w = 0; first < T; first += rep.window_steps, ++w) {
+        job.check();
+        Trace& now = windows[w & 1];
+        Trace& next = windows[(w + 1) & 1];
+        const int64_t nextFirst = first + rep.window_steps;
+        std::future<double> reading;
+        if (nextFirst < T)
+            reading = std::async(std::launch::async, [&, nextFirst] {
+                const auto tr = Clock::now();
+                readWindow(*reader, next, nextFirst, rep.window_steps, rec, job);
+                return msSince(tr);
+            });
+        // Whatever happens below, the reader is joined before its window or record go away.
+        struct Join {
+            std::future<double>& f;
+            ~Join() { if (f.valid()) f.wait(); }
+        } join{reading};
+
+        t = Clock::now();
+        Selection sel = computeSelection(now, s.selection, job);
+        job.check();
+        sel.experts = experts;
+        rep.select_ms += msSince(t);
+
+        t = Clock::now();
+        parallelFor(size_t(0), placements.size(), [&](size_t i) {
+            const PlacementResult& p = placements[i]->run(sel, job);
+            timings[i]->add(sel, p, job);
+        }, job);
+        job.check();
+        rep.place_ms += msSince(t);
+
+        t = Clock::now();
+        bounds.add(sel, job);
+        rep.bound_ms += msSince(t);
+        if (reading.valid()) rep.read_ms += reading.get();   // rethrows a reader's InputError
+        ++rep.windows;
+        job.report(static_cast<double>(std::min(nextFirst, T)) / static_cast<double>(T));
+    }
+
+    r.balanced = std::make_shared<const BoundResult>(bounds.finishBalanced());
+    r.paper = std::make_shared<const BoundResult>(bounds.finishPaper());
+    for (size_t i = 0; i < placements.size(); ++i) {
+        PolicyOutcome& o = r.policies[i];
+        const PlacementResult& p = placements[i]->result();
+        o.timing = std::make_shared<const TimingResult>(timings[i]->finish(p));
+        // The placement's totals and per-unit tiers; its per-step arrays held only the last window.
+        auto kept = std::make_shared<PlacementResult>(p);
+        kept->traffic.clear();
+        kept->fast_units.clear();
+        kept->sequence_step.clear();
+        kept->moves = {};
+        o.placement = kept;
+        o.gapToBound = r.balanced->total_time > 0 ? o.timing->total_time / r.balanced->total_time : 1.0;
+    }
+    r.stats.load_ms = rep.read_ms;
+    r.stats.select_ms = rep.select_ms;
+    r.stats.place_ms = rep.place_ms;
+    r.stats.bound_ms = rep.bound_ms;
+    rep.total_ms = r.stats.total_ms = msSince(start);
+    job.report(1.0);
+    return out;
+}
+
+} // namespace kvtier
