@@ -6,6 +6,7 @@
 
 #include "core/engine/view_compare.hpp"
 #include "core/engine/view_explain.hpp"
+#include "core/engine/stream_analysis.hpp"
 #include "core/engine/view_heatmap.hpp"
 #include "core/engine/view_heatmap_csv.hpp"
 #include "core/engine/view_timeline.hpp"
@@ -79,19 +80,50 @@ HeatmapWindow windowOf(const Args& a)
     return w;
 }
 
-void writeHeatmap(const AnalysisResult& r, const Args& a, std::ostream& out)
+// The heatmap's window from --steps, --rows, --cells, --layer and --sequence.
+HeatmapWindow heatmapWindowOf(const Args& a)
 {
-    const std::string kind = a.get("kind").value_or("placement");
     HeatmapWindow w = windowOf(a);
     w.layer = static_cast<int32_t>(a.getInt("layer", -1));
     w.sequence = static_cast<int32_t>(a.getInt("sequence", 0));   // the core names the range when out of it
+    return w;
+}
+
+std::string heatmapKind(const Args& a)
+{
+    const std::string kind = a.get("kind").value_or("placement");
+    if (kind != "relevance" && kind != "placement")
+        throw UsageError("--kind must be placement or relevance, not '" + kind + "'");
+    return kind;
+}
+
+// view heatmap --stream: the grid pooled while a streamed analysis passes (bounded memory).
+void writeStreamedHeatmap(const Scenario& s, const Args& a, std::ostream& out)
+{
+    StreamOptions o;
+    const HeatmapWindow w = heatmapWindowOf(a);
+    const bool relevance = heatmapKind(a) == "relevance";
+    if (relevance) o.relevance_grid = w;
+    else o.placement_grids.push_back({s.policies.front().name, w});
+    StreamedAnalysis st;
+    try {
+        st = analyzeStreamed(s, o);
+    } catch (const std::bad_alloc&) {
+        throw tooLargeForMemory(s);
+    }
+    if (relevance) writeRelevanceCsv(out, *st.relevance_grid, st.result.trace->meta().name);
+    else writePlacementCsv(out, st.placement_grids.front(), s.policies.front().name);
+}
+
+void writeHeatmap(const AnalysisResult& r, const Args& a, std::ostream& out)
+{
+    const std::string kind = heatmapKind(a);
+    const HeatmapWindow w = heatmapWindowOf(a);
     if (kind == "relevance") {
         writeRelevanceCsv(out, relevanceGrid(*r.trace, *r.selection, w), r.trace->meta().name);
     } else if (kind == "placement") {
         const PolicyOutcome& o = outcomeOf(r, a);
         writePlacementCsv(out, placementGrid(*r.selection, *o.placement, w), o.info.name);
-    } else {
-        throw UsageError("--kind must be placement or relevance, not '" + kind + "'");
     }
 }
 
@@ -180,7 +212,7 @@ void writeCompare(const AnalysisResult& r, std::ostream& out)
 int run(const std::vector<std::string>& argv)
 {
     Args a(argv, {"scenario", "kind", "policy", "steps", "rows", "cells", "layer", "sequence", "step", "token", "out"},
-           {"migration-bound", "anneal"},
+           {"migration-bound", "anneal", "stream"},
            {"set", "presets"});
     if (a.positional().size() != 1) throw UsageError("name one view: heatmap, experts, explain, timeline or compare");
     const std::string what = a.positional()[0];
@@ -203,6 +235,23 @@ int run(const std::vector<std::string>& argv)
     if (s.policies.empty()) throw UsageError("--policy '" + *a.get("policy") + "' is not among the scenario's policies");
     if (what == "experts" && s.model.experts <= 0)
         throw UsageError("the scenario's model '" + s.model.name + "' has no experts (model.experts = 0): no expert heatmap");
+    std::ostringstream text;
+    if (a.has("stream")) {
+        if (what != "heatmap") throw UsageError("--stream belongs to 'view heatmap'");
+        // One policy is placed: --policy's, or the scenario's first online one (the relevance
+        // heatmap needs none, but a streamed analysis runs at least one).
+        std::erase_if(s.policies, [](const PolicySpec& p) { return !findPolicy(p.name).info.online; });
+        if (s.policies.size() > 1) s.policies.resize(1);
+        if (s.policies.empty()) throw UsageError("--stream needs an online policy among the scenario's policies");
+        writeStreamedHeatmap(s, a, text);
+        if (file) {
+            file->stream() << text.str();
+            file->commit();
+        } else {
+            std::cout << text.str();
+        }
+        return 0;
+    }
     Pipeline pipeline;
     AnalysisResult r;
     try {
@@ -210,7 +259,6 @@ int run(const std::vector<std::string>& argv)
     } catch (const std::bad_alloc&) {
         throw tooLargeForMemory(s);
     }
-    std::ostringstream text;
     if (what == "heatmap") writeHeatmap(r, a, text);
     else if (what == "experts") writeExperts(r, a, text);
     else if (what == "explain") writeExplain(r, a, text);
@@ -238,6 +286,8 @@ Registration reg("view",
                   "                        up to 8192 each); pooling keeps the maximum / the highest category\n"
                   "             --layer N  one layer slot of a per-layer trace (default: the max over all)\n"
                   "             --sequence N  the sequence of a batch whose tokens or pages are shown (default 0)\n"
+                  "             --stream   pool while a streamed analysis reads the trace a window of steps at a\n"
+                  "                        time, in bounded memory (as analyze --stream; online policies only)\n"
                   "  experts    the expert heatmap of a MoE model as CSV, one line per cell: per step and expert\n"
                   "             of one model layer, whether it is read and from which tier, or moved by the\n"
                   "             expert policy (categories lower_idle < fast_idle < fast_read < lower_read <\n"

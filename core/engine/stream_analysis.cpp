@@ -120,6 +120,20 @@ StreamedAnalysis analyzeStreamed(const Scenario& s, const StreamOptions& options
         r.policies.push_back(std::move(o));
     }
     BoundStream bounds(layout, tc);
+    std::unique_ptr<RelevanceGridStream> relevanceGrid;
+    if (options.relevance_grid) relevanceGrid = std::make_unique<RelevanceGridStream>(meta, *options.relevance_grid);
+    // Per policy, the placement heatmaps pooled from its windows.
+    std::vector<std::vector<std::pair<size_t, std::unique_ptr<PlacementGridStream>>>> grids(online.size());
+    for (size_t g = 0; g < options.placement_grids.size(); ++g) {
+        const auto& want = options.placement_grids[g];
+        size_t k = 0;
+        while (k < online.size() && s.policies[online[k]].name != want.policy) ++k;
+        if (k == online.size())
+            throw InputError("policy '" + want.policy + "'",
+                             "is not among the online policies of the scenario, so a streamed analysis has no "
+                             "placement of it to draw");
+        grids[k].emplace_back(g, std::make_unique<PlacementGridStream>(layout, want.policy, want.window));
+    }
 
     const int64_t T = meta.steps;
     const int64_t rowsPerStep = int64_t{meta.layerSlots()} * meta.sequenceCount();
@@ -167,9 +181,15 @@ StreamedAnalysis analyzeStreamed(const Scenario& s, const StreamOptions& options
         rep.select_ms += msSince(t);
 
         t = Clock::now();
-        parallelFor(size_t(0), placements.size(), [&](size_t i) {
+        // One task per policy (its placement, timing and heatmaps), one for the relevance heatmap.
+        parallelFor(size_t(0), placements.size() + 1, [&](size_t i) {
+            if (i == placements.size()) {
+                if (relevanceGrid) relevanceGrid->add(now, sel, job);
+                return;
+            }
             const PlacementResult& p = placements[i]->run(sel, job);
             timings[i]->add(sel, p, job);
+            for (auto& [g, grid] : grids[i]) grid->add(sel, p, job);
         }, job);
         job.check();
         rep.place_ms += msSince(t);
@@ -197,6 +217,10 @@ StreamedAnalysis analyzeStreamed(const Scenario& s, const StreamOptions& options
         o.placement = kept;
         o.gapToBound = r.balanced->total_time > 0 ? o.timing->total_time / r.balanced->total_time : 1.0;
     }
+    if (relevanceGrid) out.relevance_grid = relevanceGrid->finish();
+    out.placement_grids.resize(options.placement_grids.size());
+    for (auto& perPolicy : grids)
+        for (auto& [g, grid] : perPolicy) out.placement_grids[g] = grid->finish();
     r.stats.load_ms = rep.read_ms;
     r.stats.select_ms = rep.select_ms;
     r.stats.place_ms = rep.place_ms;

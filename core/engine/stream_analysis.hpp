@@ -9,10 +9,12 @@
 // policies (they read the future), the relevance statistics, the migration-aware bound and
 // the joint expert policy's budget.
 #include "core/engine/pipeline.hpp"
+#include "core/engine/view_heatmap.hpp"
 #include "core/model/cancel.hpp"
 #include "core/model/scenario.hpp"
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -24,6 +26,14 @@ struct StreamOptions {
     int64_t window_bytes = int64_t{256} << 20;
     // Steps per window; 0: from window_bytes.
     int64_t window_steps = 0;
+    // Heatmaps pooled while the windows pass (view_heatmap.hpp): the relevance heatmap of
+    // this window of the trace, and the placement heatmaps of these online policies.
+    std::optional<HeatmapWindow> relevance_grid;
+    struct PlacementHeatmap {
+        std::string policy;
+        HeatmapWindow window;
+    };
+    std::vector<PlacementHeatmap> placement_grids;
 };
 
 struct StreamReport {
@@ -40,6 +50,8 @@ struct StreamedAnalysis {
     // totals (per-step traffic and moves are not kept), and the oracle policies are absent.
     AnalysisResult result;
     StreamReport report;
+    std::optional<RelevanceGrid> relevance_grid;   // when asked for
+    std::vector<PlacementGrid> placement_grids;     // as asked for, in that order
 };
 
 // Steps per window for a trace of `entriesPerStep` stored entries per step (all sequences
@@ -47,8 +59,9 @@ struct StreamedAnalysis {
 int64_t streamWindowSteps(double entriesPerStep, int64_t rowsPerStep, size_t policies, int32_t tiers, int64_t bytes);
 
 // Runs the scenario streamed. Throws InputError before reading any record when no online
-// policy is chosen, when the bounds need the whole trace (bounds.migration_aware), or for
-// the joint expert policy; the usual InputErrors for the trace and scenario.
+// policy is chosen, when the bounds need the whole trace (bounds.migration_aware), for
+// the joint expert policy, or for a placement heatmap of a policy the stream does not
+// run; the usual InputErrors for the trace, the scenario and the heatmaps' windows.
 StreamedAnalysis analyzeStreamed(const Scenario& s, const StreamOptions& options = {}, const JobControl& job = {});
 
 } // namespace kvtier

@@ -94,49 +94,61 @@ double RelevanceGrid::shownSelected(size_t c) const
     return selected[c] ? 1.0 : 0.0;
 }
 
-RelevanceGrid relevanceGrid(const Trace& trace, const Selection& sel, HeatmapWindow w, const JobControl& job)
+namespace {
+
+// The grid of a relevance heatmap: checks, clamps and allocates. `prefill` receives P_q.
+RelevanceGrid startRelevance(const TraceMeta& meta, HeatmapWindow w, int64_t& prefill)
 {
-    const TraceMeta& meta = trace.meta();
     const int32_t nslots = meta.layerSlots();
     checkLayer(w.layer, nslots, "trace '" + meta.name + "'");
     checkSequence(w.sequence, meta.sequenceCount(), "trace '" + meta.name + "'");
-    const int32_t q = w.sequence;
-    const int64_t prefill = meta.prefillOf(q);
-    const int64_t rows = prefill + meta.steps;
-    w = clampWindow(w, meta.steps, rows);
+    prefill = meta.prefillOf(w.sequence);
+    w = clampWindow(w, meta.steps, prefill + meta.steps);
     RelevanceGrid out;
     out.grid = pooledGrid(w);
+    out.max_value.assign(out.grid.cells(), 0.f);
+    out.selected.assign(out.grid.cells(), 0);
+    out.exists.assign(out.grid.cells(), 0);
+    return out;
+}
+
+// Pools steps [ts, te) of the grid's window (the trace and selection hold them: the whole
+// run or a window of it) into `out` by maximum, so pooling a run in pieces gives the same cells.
+void poolRelevance(const Trace& trace, const Selection& sel, int64_t ts, int64_t te, RelevanceGrid& out,
+                   const JobControl& job)
+{
     const PooledGrid& g = out.grid;
-    out.max_value.assign(g.cells(), 0.f);
-    out.selected.assign(g.cells(), 0);
-    out.exists.assign(g.cells(), 0);
+    const HeatmapWindow& w = g.window;
+    const int32_t q = w.sequence;
+    const int32_t nslots = trace.meta().layerSlots();
     const auto y0 = static_cast<uint32_t>(w.y0), y1 = static_cast<uint32_t>(w.y1);
     const int32_t s0 = w.layer < 0 ? 0 : w.layer, s1 = w.layer < 0 ? nslots : w.layer + 1;
-    const int64_t blocks = blocksFor(g.nx, (w.t1 - w.t0) * (w.y1 - w.y0), 64);
-    parallelFor(int64_t(0), blocks, [&](int64_t b) {
-        const int64_t ts = std::max(w.t0, g.firstStepOf(g.nx * b / blocks));
-        const int64_t te = b + 1 == blocks ? w.t1 : g.firstStepOf(g.nx * (b + 1) / blocks);
-        for (int64_t t = ts; t < te; ++t) {
-            if ((t & 31) == 0)
-                job.check();
-            const size_t bx = static_cast<size_t>(g.cellOfStep(t));
-            for (int32_t s = s0; s < s1 && trace.recordId(t, q, s) < static_cast<size_t>(trace.recordCount()); ++s) {
-                const size_t rec = trace.recordId(t, q, s);
-                const auto idx = trace.indices(rec);
-                const auto val = trace.values(rec);
-                for (size_t k = static_cast<size_t>(std::lower_bound(idx.begin(), idx.end(), y0) - idx.begin());
-                     k < idx.size() && idx[k] < y1; ++k) {
-                    const size_t c = static_cast<size_t>(g.cellOfRow(idx[k])) * static_cast<size_t>(g.nx) + bx;
-                    out.max_value[c] = std::max(out.max_value[c], val[k]);
-                }
-                if (sel.tokens.rows() > sel.recordRow(t, q, s)) {
-                    const auto chosen = sel.tokens.row(sel.recordRow(t, q, s));
-                    for (auto it = std::lower_bound(chosen.begin(), chosen.end(), y0); it != chosen.end() && *it < y1; ++it)
-                        out.selected[static_cast<size_t>(g.cellOfRow(*it)) * static_cast<size_t>(g.nx) + bx] = 1;
-                }
+    for (int64_t t = std::max(ts, w.t0); t < std::min(te, w.t1); ++t) {
+        if ((t & 31) == 0)
+            job.check();
+        const size_t bx = static_cast<size_t>(g.cellOfStep(t));
+        for (int32_t s = s0; s < s1 && trace.recordId(t, q, s) < static_cast<size_t>(trace.recordCount()); ++s) {
+            const size_t rec = trace.recordId(t, q, s);
+            const auto idx = trace.indices(rec);
+            const auto val = trace.values(rec);
+            for (size_t k = static_cast<size_t>(std::lower_bound(idx.begin(), idx.end(), y0) - idx.begin());
+                 k < idx.size() && idx[k] < y1; ++k) {
+                const size_t c = static_cast<size_t>(g.cellOfRow(idx[k])) * static_cast<size_t>(g.nx) + bx;
+                out.max_value[c] = std::max(out.max_value[c], val[k]);
+            }
+            if (sel.tokens.rows() > sel.recordRow(t, q, s)) {
+                const auto chosen = sel.tokens.row(sel.recordRow(t, q, s));
+                for (auto it = std::lower_bound(chosen.begin(), chosen.end(), y0); it != chosen.end() && *it < y1; ++it)
+                    out.selected[static_cast<size_t>(g.cellOfRow(*it)) * static_cast<size_t>(g.nx) + bx] = 1;
             }
         }
-    }, job);
+    }
+}
+
+// The colour range and which cells exist, once every step is pooled.
+void finishRelevance(RelevanceGrid& out, int64_t prefill)
+{
+    const PooledGrid& g = out.grid;
     float vmax = 0, vminPos = std::numeric_limits<float>::infinity();
     for (float v : out.max_value) {
         vmax = std::max(vmax, v);
@@ -152,70 +164,67 @@ RelevanceGrid relevanceGrid(const Trace& trace, const Selection& sel, HeatmapWin
         for (int64_t bx = 0; bx < g.nx; ++bx)
             out.exists[g.index(bx, by)] = firstRow < prefill + lastStepOf(g, bx) ? 1 : 0;
     }
-    return out;
 }
 
-PlacementGrid placementGrid(const Selection& sel, const PlacementResult& p, HeatmapWindow w, const JobControl& job)
-{
-    const UnitLayout& L = p.layout;
-    checkLayer(w.layer, L.slot_count, "the placement of '" + p.policy + "'");
-    checkSequence(w.sequence, L.sequences(), "the placement of '" + p.policy + "'");
-    const int32_t q = w.sequence;
-    const int64_t pages = L.pagesAt(L.prefillOf(q) + L.steps);
-    w = clampWindow(w, L.steps, pages);
-    PlacementGrid out;
-    out.policy = p.policy;
-    out.grid = pooledGrid(w);
-    const PooledGrid& g = out.grid;
-    out.category.assign(g.cells(), kNotCreated);
-    out.promoted.assign(g.cells(), 0);
-    out.evicted.assign(g.cells(), 0);
+// Code by (location, read): 0 = HBM, 1..254 = a lower tier, 255 = not created. The code is
+// category * 32 + tier, so the pooled maximum is the highest category and, among equals,
+// the deepest tier; finishPlacement splits it into category and tier.
+constexpr int kTierBits = 32;
 
-    const int64_t units = L.totalUnits();
-    // The window's units (sequence q's pages y0..y1, one slot or all) and the row offset of
-    // each one's cell in the grid, computed once (no division per cell).
-    std::vector<uint32_t> shown;
-    std::vector<uint32_t> rowOffset;
-    for (int64_t page = w.y0; page < w.y1; ++page)
-        for (int32_t s = w.layer < 0 ? 0 : w.layer; s < (w.layer < 0 ? L.slot_count : w.layer + 1); ++s) {
-            const uint32_t u = L.unit(q, page, s);
-            if (static_cast<int64_t>(u) >= units) continue;
-            shown.push_back(u);
-            rowOffset.push_back(static_cast<uint32_t>(g.cellOfRow(page) * g.nx));
+// The units a placement heatmap shows and the replayed state of every unit: where it is
+// and when it was last read. One per pass over the steps (a block of columns, or a stream).
+struct PlacementPass {
+    std::vector<uint32_t> shown;       // the window's units (sequence q's pages y0..y1, one slot or all)
+    std::vector<uint32_t> rowOffset;   // of each one's cell row in the grid
+    uint8_t code[256][2] = {};
+    std::vector<uint8_t> loc;          // per unit, 255 until created
+    std::vector<int64_t> lastRead;     // per unit
+    int64_t existing = 0;              // units created so far
+
+    // withState = false: the shown units only (to size the work).
+    PlacementPass(const UnitLayout& L, const PooledGrid& g, bool withState = true)
+    {
+        const HeatmapWindow& w = g.window;
+        const int64_t units = L.totalUnits();
+        for (int64_t page = w.y0; page < w.y1; ++page)
+            for (int32_t s = w.layer < 0 ? 0 : w.layer; s < (w.layer < 0 ? L.slot_count : w.layer + 1); ++s) {
+                const uint32_t u = L.unit(w.sequence, page, s);
+                if (static_cast<int64_t>(u) >= units) continue;
+                shown.push_back(u);
+                rowOffset.push_back(static_cast<uint32_t>(g.cellOfRow(page) * g.nx));
+            }
+        for (int l = 0; l < 256; ++l) {
+            const int tierPart = std::min(l, kTierBits - 1);
+            code[l][0] = static_cast<uint8_t>(l == 255 ? 0 : (l == 0 ? kFastIdle : kLowerIdle) * kTierBits + tierPart);
+            code[l][1] = static_cast<uint8_t>(l == 255 ? 0 : (l == 0 ? kFastRead : kLowerRead) * kTierBits + tierPart);
         }
-    const int64_t shownCount = static_cast<int64_t>(shown.size());
-    // Code by (location, read): 0 = HBM, 1..254 = a lower tier, 255 = not created. The
-    // code is category * 32 + tier, so the pooled maximum is the highest category and,
-    // among equals, the deepest tier; it is split into category and tier at the end.
-    constexpr int kTierBits = 32;
-    uint8_t code[256][2];
-    for (int loc = 0; loc < 256; ++loc) {
-        const int tierPart = std::min(loc, kTierBits - 1);
-        code[loc][0] = static_cast<uint8_t>(loc == 255 ? 0 : (loc == 0 ? kFastIdle : kLowerIdle) * kTierBits + tierPart);
-        code[loc][1] = static_cast<uint8_t>(loc == 255 ? 0 : (loc == 0 ? kFastRead : kLowerRead) * kTierBits + tierPart);
+        if (!withState) return;
+        loc.assign(static_cast<size_t>(units), 255);
+        lastRead.assign(static_cast<size_t>(units), -1);
     }
 
-    // Each block of columns replays the moves from step 0 to its own first step (cheap:
-    // moves only) and then scans its steps. A few blocks: the replay is repeated per block.
-    const int64_t work = (w.t1 - w.t0) * std::max<int64_t>(1, shownCount);
-    const int64_t blocks = blocksFor(g.nx, work, std::min(tbb::this_task_arena::max_concurrency(), 8));
-    parallelFor(int64_t(0), blocks, [&](int64_t b) {
-        const int64_t ts = g.firstStepOf(g.nx * b / blocks);
-        const int64_t te = b + 1 == blocks ? w.t1 : g.firstStepOf(g.nx * (b + 1) / blocks);
-        std::vector<uint8_t> loc(static_cast<size_t>(units), 255);
-        std::vector<int64_t> lastRead(static_cast<size_t>(units), -1);
-        int64_t existing = 0;
-        for (int64_t t = 0; t < te; ++t) {
+    // Replays steps [from, to) (sel and p hold them: p.moves row t - sel.first_step) and
+    // pools those at or after `drawFrom` into out's cells (codes, by maximum).
+    void run(const Selection& sel, const PlacementResult& p, int64_t from, int64_t to, int64_t drawFrom,
+             PlacementGrid& out, const JobControl& job)
+    {
+        const PooledGrid& g = out.grid;
+        const HeatmapWindow& w = g.window;
+        const UnitLayout& L = p.layout;
+        const int32_t q = w.sequence;
+        const int64_t units = static_cast<int64_t>(loc.size());
+        for (int64_t t = from; t < to; ++t) {
             if ((t & 15) == 0)
                 job.check();
             const int64_t before = std::min<int64_t>(L.unitsBefore(t), units);
             for (int64_t u = existing; u < before; ++u)
                 loc[static_cast<size_t>(u)] = p.created_tier[static_cast<size_t>(u)];
             existing = std::max(existing, before);
-            const bool draw = t >= ts;
+            const bool draw = t >= drawFrom;
             const int64_t bx = draw ? g.cellOfStep(t) : 0;
-            if (static_cast<size_t>(t) < p.moves.rows()) {
-                for (const Move& m : p.moves.row(static_cast<size_t>(t))) {
+            const auto moveRow = static_cast<size_t>(t - sel.first_step);
+            if (moveRow < p.moves.rows()) {
+                for (const Move& m : p.moves.row(moveRow)) {
                     loc[m.unit] = m.to;
                     if (!draw || (w.layer >= 0 && L.slotOf(m.unit) != w.layer) || L.sequenceOf(m.unit) != q)
                         continue;
@@ -231,8 +240,8 @@ PlacementGrid placementGrid(const Selection& sel, const PlacementResult& p, Heat
             }
             if (!draw)
                 continue;
-            if (static_cast<size_t>(t) < sel.step_units.rows())
-                for (uint32_t u : sel.step_units.row(static_cast<size_t>(t)))
+            if (t >= sel.first_step && t < sel.endStep())
+                for (uint32_t u : sel.step_units.row(sel.stepRow(t)))
                     if (static_cast<int64_t>(u) < units)
                         lastRead[u] = t;
             const uint8_t* where = loc.data();
@@ -245,15 +254,121 @@ PlacementGrid placementGrid(const Selection& sel, const PlacementResult& p, Heat
                 cell = std::max(cell, code[where[u]][read[u] == t ? 1 : 0]);
             }
         }
-    }, job);
-    out.tier.assign(g.cells(), 255);
-    for (size_t c = 0; c < g.cells(); ++c) {
+    }
+};
+
+PlacementGrid startPlacement(const UnitLayout& L, const std::string& policy, HeatmapWindow w)
+{
+    checkLayer(w.layer, L.slot_count, "the placement of '" + policy + "'");
+    checkSequence(w.sequence, L.sequences(), "the placement of '" + policy + "'");
+    const int64_t pages = L.pagesAt(L.prefillOf(w.sequence) + L.steps);
+    w = clampWindow(w, L.steps, pages);
+    PlacementGrid out;
+    out.policy = policy;
+    out.grid = pooledGrid(w);
+    out.category.assign(out.grid.cells(), kNotCreated);
+    out.promoted.assign(out.grid.cells(), 0);
+    out.evicted.assign(out.grid.cells(), 0);
+    return out;
+}
+
+void finishPlacement(PlacementGrid& out)
+{
+    out.tier.assign(out.grid.cells(), 255);
+    for (size_t c = 0; c < out.grid.cells(); ++c) {
         const uint8_t v = out.category[c];
         out.category[c] = static_cast<uint8_t>(v / kTierBits);
         if (out.category[c] != kNotCreated)
             out.tier[c] = static_cast<uint8_t>(v % kTierBits);
     }
+}
+
+} // namespace
+
+RelevanceGrid relevanceGrid(const Trace& trace, const Selection& sel, HeatmapWindow w, const JobControl& job)
+{
+    int64_t prefill = 0;
+    RelevanceGrid out = startRelevance(trace.meta(), w, prefill);
+    const PooledGrid& g = out.grid;
+    const HeatmapWindow& cw = g.window;
+    const int64_t blocks = blocksFor(g.nx, (cw.t1 - cw.t0) * (cw.y1 - cw.y0), 64);
+    // Each block owns whole columns: no two tasks write the same cell.
+    parallelFor(int64_t(0), blocks, [&](int64_t b) {
+        const int64_t ts = std::max(cw.t0, g.firstStepOf(g.nx * b / blocks));
+        const int64_t te = b + 1 == blocks ? cw.t1 : g.firstStepOf(g.nx * (b + 1) / blocks);
+        poolRelevance(trace, sel, ts, te, out, job);
+    }, job);
+    finishRelevance(out, prefill);
     return out;
+}
+
+PlacementGrid placementGrid(const Selection& sel, const PlacementResult& p, HeatmapWindow w, const JobControl& job)
+{
+    PlacementGrid out = startPlacement(p.layout, p.policy, w);
+    const PooledGrid& g = out.grid;
+    const HeatmapWindow& cw = g.window;
+    // Each block of columns replays the moves from step 0 to its own first step (cheap:
+    // moves only) and then scans its steps. A few blocks: the replay is repeated per block.
+    const PlacementPass probe(p.layout, g, false);
+    const int64_t work = (cw.t1 - cw.t0) * std::max<int64_t>(1, static_cast<int64_t>(probe.shown.size()));
+    const int64_t blocks = blocksFor(g.nx, work, std::min(tbb::this_task_arena::max_concurrency(), 8));
+    parallelFor(int64_t(0), blocks, [&](int64_t b) {
+        const int64_t ts = g.firstStepOf(g.nx * b / blocks);
+        const int64_t te = b + 1 == blocks ? cw.t1 : g.firstStepOf(g.nx * (b + 1) / blocks);
+        PlacementPass pass(p.layout, g);
+        pass.run(sel, p, 0, te, ts, out, job);
+    }, job);
+    finishPlacement(out);
+    return out;
+}
+
+struct RelevanceGridStream::Impl {
+    RelevanceGrid grid;
+    int64_t prefill = 0;
+};
+
+RelevanceGridStream::RelevanceGridStream(const TraceMeta& meta, const HeatmapWindow& w) : d(std::make_unique<Impl>())
+{
+    d->grid = startRelevance(meta, w, d->prefill);
+}
+
+RelevanceGridStream::~RelevanceGridStream() = default;
+
+void RelevanceGridStream::add(const Trace& window, const Selection& sel, const JobControl& job)
+{
+    poolRelevance(window, sel, sel.first_step, sel.endStep(), d->grid, job);
+}
+
+RelevanceGrid RelevanceGridStream::finish()
+{
+    finishRelevance(d->grid, d->prefill);
+    return std::move(d->grid);
+}
+
+struct PlacementGridStream::Impl {
+    PlacementGrid grid;
+    PlacementPass pass;
+    Impl(PlacementGrid g, const UnitLayout& layout) : grid(std::move(g)), pass(layout, grid.grid) {}
+};
+
+PlacementGridStream::PlacementGridStream(const UnitLayout& layout, const std::string& policy, const HeatmapWindow& w)
+    : d(std::make_unique<Impl>(startPlacement(layout, policy, w), layout))
+{
+}
+
+PlacementGridStream::~PlacementGridStream() = default;
+
+void PlacementGridStream::add(const Selection& sel, const PlacementResult& placement, const JobControl& job)
+{
+    // Steps past the grid's window change nothing it shows.
+    const int64_t to = std::min(sel.endStep(), d->grid.grid.window.t1);
+    if (sel.first_step < to) d->pass.run(sel, placement, sel.first_step, to, d->grid.grid.window.t0, d->grid, job);
+}
+
+PlacementGrid PlacementGridStream::finish()
+{
+    finishPlacement(d->grid);
+    return std::move(d->grid);
 }
 
 } // namespace kvtier

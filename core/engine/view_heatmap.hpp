@@ -10,6 +10,7 @@
 #include "core/model/trace.hpp"
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -92,5 +93,40 @@ struct PlacementGrid {
 RelevanceGrid relevanceGrid(const Trace& trace, const Selection& sel, HeatmapWindow w, const JobControl& job = {});
 PlacementGrid placementGrid(const Selection& sel, const PlacementResult& placement, HeatmapWindow w,
                             const JobControl& job = {});
+
+// The same grids pooled while a streamed analysis passes (engine/stream_analysis.hpp): each
+// window of steps is pooled as it goes by and dropped. Pooling takes maxima, so the finished
+// grid equals relevanceGrid's / placementGrid's on the whole run, cell for cell; memory is
+// the grid plus, for placements, two per-unit arrays (where each unit is, when it was read).
+class RelevanceGridStream {
+public:
+    // Throws InputError for a layer or sequence the trace does not have.
+    RelevanceGridStream(const TraceMeta& meta, const HeatmapWindow& w);
+    ~RelevanceGridStream();
+    RelevanceGridStream(const RelevanceGridStream&) = delete;
+    RelevanceGridStream& operator=(const RelevanceGridStream&) = delete;
+    void add(const Trace& window, const Selection& sel, const JobControl& job = {});   // in step order
+    RelevanceGrid finish();
+
+private:
+    struct Impl;
+    std::unique_ptr<Impl> d;
+};
+
+class PlacementGridStream {
+public:
+    PlacementGridStream(const UnitLayout& layout, const std::string& policy, const HeatmapWindow& w);
+    ~PlacementGridStream();
+    PlacementGridStream(const PlacementGridStream&) = delete;
+    PlacementGridStream& operator=(const PlacementGridStream&) = delete;
+    // A window's selection and the policy's placement of it (PlacementStream::run's
+    // result: its moves are the window's), in step order.
+    void add(const Selection& sel, const PlacementResult& placement, const JobControl& job = {});
+    PlacementGrid finish();
+
+private:
+    struct Impl;
+    std::unique_ptr<Impl> d;
+};
 
 } // namespace kvtier

@@ -117,6 +117,59 @@ private slots:
         }
     }
 
+    // The same run streamed one step at a time (analyze --stream): every hand-worked number
+    // above, from two windows of one step; the heatmap pooled while streaming is the same
+    // CSV byte for byte.
+    void streamedOneStepAtATime()
+    {
+        const Run r = cli({"analyze", "--scenario", "two.kvtier.json", "--json", "--stream", "--window-steps", "1"});
+        QVERIFY2(r.code == 0, r.err.constData());
+        const QJsonObject j = QJsonDocument::fromJson(r.out).object();
+        const QJsonObject st = j["stream"].toObject();
+        QCOMPARE(st["windows"].toInt(), 2);
+        QCOMPARE(st["window_steps"].toInt(), 1);
+        QVERIFY(st["oracles_left_out"].toArray().isEmpty());
+        QVERIFY(j["relevance"].isNull());
+        QVERIFY(std::abs(j["bounds"].toObject()["balanced"].toObject()["total_time_s"].toDouble() - 3.0) < 1e-9);
+        QCOMPARE(j["bounds"].toObject()["paper"].toObject()["total_time_s"].toDouble(), 7.0 / 11.0);
+        const QJsonArray pols = j["policies"].toArray();
+        QCOMPARE(pols.size(), 3);
+        QCOMPARE(pols[0].toObject()["total_time_s"].toDouble(), 7.0);
+        const QJsonArray ffs = pols[0].toObject()["per_sequence"].toArray();
+        QVERIFY(std::abs(ffs[0].toObject()["time_share"].toDouble() - 3.8 / 7) < 1e-15);
+        QCOMPARE(ffs[1].toObject()["hbm_hit_ratio"].toDouble(), 2.0 / 3.0);
+        for (int k : {1, 2}) {
+            const QJsonObject p = pols[k].toObject();
+            QCOMPARE(p["total_time_s"].toDouble(), 11.0);
+            QCOMPARE(p["migrated_bytes"].toDouble(), 400.0);
+            QVERIFY(std::abs(p["per_sequence"].toArray()[0].toObject()["time_share"].toDouble() - 52.0 / 99) < 1e-15);
+        }
+        for (const QString& seq : {QString("0"), QString("1")}) {
+            const Run whole = cli({"view", "heatmap", "--scenario", "two.kvtier.json", "--policy", "lru", "--sequence", seq});
+            const Run streamed = cli({"view", "heatmap", "--scenario", "two.kvtier.json", "--policy", "lru", "--sequence",
+                                      seq, "--stream"});
+            QVERIFY2(whole.code == 0 && streamed.code == 0, streamed.err.constData());
+            QVERIFY(whole.out.contains("lower_read"));
+            QCOMPARE(streamed.out, whole.out);
+        }
+        const Run table = cli({"analyze", "--scenario", "two.kvtier.json", "--stream", "--set",
+                               "policies=[{\"name\": \"lru\"}, {\"name\": \"belady\"}]"});
+        QVERIFY2(table.code == 0, table.err.constData());
+        QVERIFY2(table.out.contains("streamed: 1 windows of 2 steps") &&
+                     table.out.contains("oracles not run (they read the whole future): belady"),
+                 table.out.constData());
+        const Run zero = cli({"analyze", "--scenario", "two.kvtier.json", "--stream", "--window-steps", "0"});
+        QCOMPARE(zero.code, 2);
+        QVERIFY2(zero.err.contains("--window-steps needs a whole number >= 1, not '0'"), zero.err.constData());
+        const Run alone = cli({"analyze", "--scenario", "two.kvtier.json", "--window-mb", "5"});
+        QCOMPARE(alone.code, 2);
+        QVERIFY2(alone.err.contains("--window-steps and --window-mb go with --stream"), alone.err.constData());
+        const Run oracle = cli({"analyze", "--scenario", "two.kvtier.json", "--stream", "--set",
+                                "policies=[{\"name\": \"belady\"}]"});
+        QCOMPARE(oracle.code, 1);
+        QVERIFY2(oracle.err.contains("policies: only oracle policies chosen"), oracle.err.constData());
+    }
+
     void tableShowsTheSequences()
     {
         const Run r = cli({"analyze", "--scenario", "two.kvtier.json"});
