@@ -429,6 +429,29 @@ AnalysisResult Pipeline::run(const Scenario& s, const JobControl& job)
     r.policies.resize(P);
     std::vector<double> placeMs(P, 0), timeMs(P, 0);
     std::vector<int> placed(P, 0), timed(P, 0);
+    // What score-based policies observe (ObserveScores::Read) is the same for all of them:
+    // computed once when some placement is not cached.
+    std::vector<std::string> placementKeys(P);
+    bool placing = false;
+    for (size_t i = 0; i < P; ++i) {
+        const PolicySpec& spec = s.policies[i];
+        const PolicyEntry& entry = findPolicy(spec.name);
+        r.policies[i].info = entry.info;
+        r.policies[i].params = resolveParams(entry.info, spec.params, "policies[" + std::to_string(i) + "]");
+        std::ostringstream key;
+        key.precision(17);
+        key << sKey << '|' << pcKey.str() << '|' << spec.name;
+        for (const auto& [k, v] : r.policies[i].params) key << ',' << k << '=' << v;
+        placementKeys[i] = key.str();
+        placing = placing || !d->placements.get(placementKeys[i]);
+    }
+    ObservedScores observed;
+    if (placing && s.observe_scores == ObserveScores::Read) {
+        auto tp = Clock::now();
+        observed = observedScores(*r.selection, job);
+        job.check();
+        r.stats.place_ms += msSince(tp);
+    }
     // One task per policy, plus one for the trace's relevance statistics when they are
     // not cached: they depend on the selection only and run beside the placements.
     parallelFor(size_t(0), P + 1, [&](size_t i) {
@@ -439,27 +462,21 @@ AnalysisResult Pipeline::run(const Scenario& s, const JobControl& job)
             }
             return;
         }
-        const PolicySpec& spec = s.policies[i];
-        const PolicyEntry& entry = findPolicy(spec.name);
+        const PolicyEntry& entry = findPolicy(s.policies[i].name);
         PolicyOutcome& out = r.policies[i];
-        out.info = entry.info;
-        out.params = resolveParams(entry.info, spec.params, "policies[" + std::to_string(i) + "]");
-        std::ostringstream key;
-        key.precision(17);
-        key << sKey << '|' << pcKey.str() << '|' << spec.name;
-        for (const auto& [k, v] : out.params) key << ',' << k << '=' << v;
-        out.placement_key = key.str();
+        const std::string& key = placementKeys[i];
+        out.placement_key = key;
         auto tp = Clock::now();
-        out.placement = d->placements.get(key.str());
+        out.placement = d->placements.get(key);
         if (!out.placement) {
             out.placement = std::make_shared<const PlacementResult>(
-                runPlacement(*r.selection, entry, out.params, pc, job));
-            d->placements.put(key.str(), out.placement);
+                runPlacement(*r.selection, entry, out.params, pc, job, placing ? &observed : nullptr));
+            d->placements.put(key, out.placement);
             placed[i] = 1;
         }
         placeMs[i] = msSince(tp);
         tp = Clock::now();
-        const std::string tk = key.str() + '|' + tcKey;
+        const std::string tk = key + '|' + tcKey;
         out.timing = d->timings.get(tk);
         if (!out.timing) {
             out.timing = std::make_shared<const TimingResult>(computeTiming(*r.selection, *out.placement, tc, job));

@@ -2,6 +2,9 @@
 
 #include "core/model/error.hpp"
 #include "core/policies/policy_per_sequence.hpp"
+#include "core/support/parallel.hpp"
+
+#include <tbb/blocked_range.h>
 
 #include <algorithm>
 #include <stdexcept>
@@ -96,8 +99,12 @@ public:
     // Runs the steps `sel` holds (all, or a window that follows the last one run). r's
     // per-step arrays (traffic, fast_units, moves, sequence_step) are sized to those steps,
     // rows as sel.row() numbers them; its totals and per-unit arrays carry on.
-    void steps(Policy& policy, const Selection& sel, const JobControl& job, PlacementResult& r)
+    void steps(Policy& policy, const Selection& sel, const ObservedScores* observed, const JobControl& job,
+               PlacementResult& r)
     {
+        observed_ = cfg_.observe_scores == ObserveScores::Read ? observed : nullptr;
+        if (observed_ && !observed_->all_scored && observed_->units.rows() != sel.step_units.rows())
+            throw std::logic_error("placement of '" + name_ + "': observed scores of another selection");
         if (sel.first_step != next_)
             throw std::logic_error("placement of '" + name_ + "': window starts at step " +
                                    std::to_string(sel.first_step) + ", expected " + std::to_string(next_));
@@ -254,10 +261,17 @@ private:
         obs.read_units = sel.step_units.row(row);
         const std::span<const uint32_t> scored = sel.score_units.row(row);
         const size_t off = sel.score_units.offset[row];
-        if (cfg_.observe_scores == ObserveScores::All) {
+        if (cfg_.observe_scores == ObserveScores::All || (observed_ && observed_->all_scored)) {
             obs.score_units = scored;
             obs.score_sum = {sel.score_sum.data() + off, scored.size()};
             obs.score_max = {sel.score_max.data() + off, scored.size()};
+            return obs;
+        }
+        if (observed_) {   // computed once for every policy run on this selection
+            const size_t at = observed_->units.offset[row];
+            obs.score_units = observed_->units.row(row);
+            obs.score_sum = {observed_->sum.data() + at, obs.score_units.size()};
+            obs.score_max = {observed_->max.data() + at, obs.score_units.size()};
             return obs;
         }
         seenUnits_.clear();
@@ -289,6 +303,7 @@ private:
     int32_t S_;
     std::vector<uint8_t> loc_, home_, fast_;
     std::vector<int64_t> count_;
+    const ObservedScores* observed_ = nullptr;   // the window's observed scores, when shared
     std::vector<uint32_t> seenUnits_;          // step t's scored units that it read
     std::vector<float> seenSum_, seenMax_;
 };
@@ -353,7 +368,7 @@ PlacementResult namedResult(const PolicyInfo& info, const PolicyParams& params, 
 
 PlacementResult runPlacement(const Selection& selection, const PolicyEntry& policy,
                              const PolicyParams& params, const PlacementConfig& config,
-                             const JobControl& job)
+                             const JobControl& job, const ObservedScores* observed)
 {
     const PlacementConfig cfg = checkedConfig(selection.layout, config);
     // Every caller gets the same defaults and range checks: those of the policy's ParamSpecs.
@@ -362,7 +377,7 @@ PlacementResult runPlacement(const Selection& selection, const PolicyEntry& poli
     PlacementResult r = namedResult(policy.info, resolved, config, selection.layout);
     Simulator sim(selection.layout, cfg, policy.info.name);
     sim.start(*instance, r);
-    sim.steps(*instance, selection, job, r);
+    sim.steps(*instance, selection, observed, job, r);
     return r;
 }
 
@@ -391,9 +406,10 @@ PlacementStream::PlacementStream(const UnitLayout& layout, const PolicyEntry& po
 
 PlacementStream::~PlacementStream() = default;
 
-const PlacementResult& PlacementStream::run(const Selection& window, const JobControl& job)
+const PlacementResult& PlacementStream::run(const Selection& window, const ObservedScores* observed,
+                                            const JobControl& job)
 {
-    d->sim.steps(*d->policy, window, job, d->result);
+    d->sim.steps(*d->policy, window, observed, job, d->result);
     return d->result;
 }
 
@@ -406,8 +422,56 @@ PlacementResult runPlacementWith(const Selection& selection, Policy& policy, con
     PlacementResult r = namedResult(info, params, config, selection.layout);
     Simulator sim(selection.layout, cfg, info.name);
     sim.start(policy, r);
-    sim.steps(policy, selection, job, r);
+    sim.steps(policy, selection, nullptr, job, r);
     return r;
+}
+
+ObservedScores observedScores(const Selection& sel, const JobControl& job)
+{
+    // Both lists of a step are ascending: one merge per step, in two passes (count, fill).
+    const size_t T = sel.step_units.rows();
+    ObservedScores o;
+    // Every scored unit read (a selection trace at one token per page, a dense selection):
+    // what policies observe is the selection's own scores, nothing to copy.
+    if (sel.score_units.offset == sel.step_units.offset && sel.score_units.items == sel.step_units.items) {
+        o.all_scored = true;
+        return o;
+    }
+    o.units.offset.assign(T + 1, 0);
+    auto forEachSeen = [&](size_t row, const auto& f) {
+        const std::span<const uint32_t> read = sel.step_units.row(row), scored = sel.score_units.row(row);
+        const size_t off = sel.score_units.offset[row];
+        size_t k = 0;
+        for (uint32_t u : read) {
+            while (k < scored.size() && scored[k] < u) ++k;
+            if (k < scored.size() && scored[k] == u) f(u, off + k);
+        }
+    };
+    parallelFor(tbb::blocked_range<size_t>(0, T, 16), [&](const tbb::blocked_range<size_t>& r) {
+        job.check();
+        for (size_t t = r.begin(); t != r.end(); ++t) {
+            size_t n = 0;
+            forEachSeen(t, [&](uint32_t, size_t) { ++n; });
+            o.units.offset[t + 1] = n;
+        }
+    }, job);
+    for (size_t t = 0; t < T; ++t) o.units.offset[t + 1] += o.units.offset[t];
+    o.units.items.resize(o.units.offset[T]);
+    o.sum.resize(o.units.offset[T]);
+    o.max.resize(o.units.offset[T]);
+    parallelFor(tbb::blocked_range<size_t>(0, T, 16), [&](const tbb::blocked_range<size_t>& r) {
+        job.check();
+        for (size_t t = r.begin(); t != r.end(); ++t) {
+            size_t at = o.units.offset[t];
+            forEachSeen(t, [&](uint32_t u, size_t k) {
+                o.units.items[at] = u;
+                o.sum[at] = sel.score_sum[k];
+                o.max[at] = sel.score_max[k];
+                ++at;
+            });
+        }
+    }, job);
+    return o;
 }
 
 std::vector<uint8_t> locationsAt(const PlacementResult& p, int64_t t)

@@ -53,11 +53,25 @@ struct PlacementResult {
     const SlotTraffic& at(size_t row, int32_t m) const { return traffic[row * static_cast<size_t>(tiers) + static_cast<size_t>(m)]; }
 };
 
+// The scores a policy observes under ObserveScores::Read (MODEL.md, docs/MODEL.md): per
+// step of a selection, the scored units it read, with their sum and max. The same for
+// every policy run on that selection, so it is computed once (in parallel over steps) and
+// shared; a run given none computes each step's as it goes.
+struct ObservedScores {
+    Csr<uint32_t> units;     // row: the selection's step row; ascending
+    std::vector<float> sum, max;
+    // Every step read exactly the units it scored: the selection's own score lists are
+    // what is observed (and the arrays above stay empty).
+    bool all_scored = false;
+};
+ObservedScores observedScores(const Selection& selection, const JobControl& job = {});
+
 // Runs one policy. Throws InfeasibleError when the units cannot fit at all, and
 // std::logic_error when a policy breaks the rules (a bug, caught by the tests).
+// `observed`: observedScores(selection), shared by the runs (used with ObserveScores::Read).
 PlacementResult runPlacement(const Selection& selection, const PolicyEntry& policy,
                              const PolicyParams& params, const PlacementConfig& config,
-                             const JobControl& job = {});
+                             const JobControl& job = {}, const ObservedScores* observed = nullptr);
 
 // Runs a policy object the caller built (an oracle replaying a fixed schedule, for the
 // migration-aware bound's schedules): the same simulator, checks and charges as above.
@@ -81,7 +95,8 @@ public:
     // sequence_step) then hold that window's steps, rows as window.row() numbers them; its
     // totals (migrated_tokens, sequence_read, sequence_migrated) and per-unit arrays cover
     // every step run so far.
-    const PlacementResult& run(const Selection& window, const JobControl& job = {});
+    const PlacementResult& run(const Selection& window, const ObservedScores* observed = nullptr,
+                               const JobControl& job = {});
     const PlacementResult& result() const;
 
 private:

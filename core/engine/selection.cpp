@@ -416,6 +416,16 @@ Selection computeSelection(const Trace& trace, const SelectionConfig& c, const J
                         ss[k] = sc.scored[k].sum;
                         sm[k] = sc.scored[k].max;
                     }
+                } else if (g == 1 && m.kind == RecordKind::Selection &&
+                           p.unitEnd.back() - (p.unitEnd.size() > 1 ? p.unitEnd[p.unitEnd.size() - 2] : 0) ==
+                               s.score_units.offset[t + 1] - s.score_units.offset[t]) {
+                    // A selection record's entries are the tokens it reads, each of relevance 1
+                    // (one per unit at g = 1): the scored units are the read units just merged.
+                    const size_t lo = p.unitEnd.size() > 1 ? p.unitEnd[p.unitEnd.size() - 2] : 0;
+                    std::copy(p.units.begin() + static_cast<std::ptrdiff_t>(lo), p.units.end(), su);
+                    const size_t n = p.units.size() - lo;
+                    std::fill(ss, ss + n, 1.0f);
+                    std::fill(sm, sm + n, 1.0f);
                 } else if (g == 1 && slots == 1) {
                     auto idx = trace.indices(rec(t, 0));
                     auto val = trace.values(rec(t, 0));

@@ -7,6 +7,9 @@
 #include "core/support/parallel.hpp"
 
 #include <algorithm>
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 #include <chrono>
 #include <cmath>
 #include <future>
@@ -19,11 +22,14 @@ namespace {
 using Clock = std::chrono::steady_clock;
 double msSince(Clock::time_point t) { return std::chrono::duration<double, std::milli>(Clock::now() - t).count(); }
 
-// Bytes a window takes per stored entry (PERFORMANCE.md "Streamed analysis"): the record
-// (index and value, 8 B), held twice while the next window is read beside the one being
-// analysed; the scored units with their sum and max (12 B); the selected tokens, pages
-// and read units (up to 12 B), built in per-block parts and then copied (x 2).
-constexpr double kBytesPerEntry = 2 * 8.0 + 12.0 + 2 * 12.0;
+// Bytes a window takes per stored entry (PERFORMANCE.md "Streamed analysis"). Counted: the
+// record (index and value, 8 B), held twice while the next window is read beside the one
+// being analysed; the scored units with their sum and max (12 B); the selected tokens,
+// pages and read units (12 B), built in per-block parts and then copied (x 2): 52 B. The
+// resident set measured on per-layer traces grows by about twice that per entry of the
+// window (arrays grown by doubling, freed pages the allocator keeps between windows), so
+// the model uses the measured figure: a budget of B bytes then costs about B.
+constexpr double kBytesPerEntry = 112.0;
 // Per (step, sequence, layer) row: offsets of the record and the selection's lists, read
 // tokens; per (step, layer, tier) of each policy: its traffic (5 doubles).
 constexpr double kBytesPerRow = 2 * 8.0 + 3 * 8.0 + 8.0;
@@ -58,6 +64,14 @@ int64_t streamWindowSteps(double entriesPerStep, int64_t rowsPerStep, size_t pol
 StreamedAnalysis analyzeStreamed(const Scenario& s, const StreamOptions& options, const JobControl& job)
 {
     const auto start = Clock::now();
+#if defined(__GLIBC__)
+    // A window's arrays are allocated and freed once per window, by several threads. glibc
+    // raises its mmap threshold to the size of each freed block, after which such arrays
+    // come from per-thread heaps that keep their freed pages: the resident set then grows
+    // to about twice the windows' need (docs/PERFORMANCE.md "Streamed analysis"). A fixed
+    // threshold keeps every large array in its own mapping, returned when freed.
+    mallopt(M_MMAP_THRESHOLD, 4 << 20);
+#endif
     StreamedAnalysis out;
     AnalysisResult& r = out.result;
     StreamReport& rep = out.report;
@@ -178,6 +192,10 @@ StreamedAnalysis analyzeStreamed(const Scenario& s, const StreamOptions& options
         Selection sel = computeSelection(now, s.selection, job);
         job.check();
         sel.experts = experts;
+        // What the policies observe (ObserveScores::Read), once for all of them.
+        ObservedScores observed;
+        if (s.observe_scores == ObserveScores::Read) observed = observedScores(sel, job);
+        job.check();
         rep.select_ms += msSince(t);
 
         t = Clock::now();
@@ -187,7 +205,7 @@ StreamedAnalysis analyzeStreamed(const Scenario& s, const StreamOptions& options
                 if (relevanceGrid) relevanceGrid->add(now, sel, job);
                 return;
             }
-            const PlacementResult& p = placements[i]->run(sel, job);
+            const PlacementResult& p = placements[i]->run(sel, &observed, job);
             timings[i]->add(sel, p, job);
             for (auto& [g, grid] : grids[i]) grid->add(sel, p, job);
         }, job);

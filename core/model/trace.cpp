@@ -203,6 +203,7 @@ void Trace::append(int64_t step, int32_t sequence, int32_t layer, std::span<cons
         if (!problem.empty()) throw InputError(where, problem);
     }
     const int64_t n = meta_.contextAt(sequence, step);
+    bool allPositive = true;
     for (size_t k = 0; k < index.size(); ++k) {
         if (static_cast<int64_t>(index[k]) >= n)
             throw InputError(where, "token index " + std::to_string(index[k]) +
@@ -212,12 +213,18 @@ void Trace::append(int64_t step, int32_t sequence, int32_t layer, std::span<cons
         if (!std::isfinite(value[k]) || value[k] < 0)
             throw InputError(where, "score of token " + std::to_string(index[k]) +
                                         " is negative or not finite");
+        allPositive = allPositive && value[k] > 0;
     }
-    for (size_t k = 0; k < index.size(); ++k)
-        if (value[k] > 0) {
-            index_.push_back(index[k]);
-            value_.push_back(value[k]);
-        }
+    if (allPositive) {   // the usual case: every entry is kept, copied in one go
+        index_.insert(index_.end(), index.begin(), index.end());
+        value_.insert(value_.end(), value.begin(), value.end());
+    } else {
+        for (size_t k = 0; k < index.size(); ++k)
+            if (value[k] > 0) {
+                index_.push_back(index[k]);
+                value_.push_back(value[k]);
+            }
+    }
     offsets_.push_back(index_.size());
 }
 

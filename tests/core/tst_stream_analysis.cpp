@@ -330,15 +330,16 @@ private slots:
         QVERIFY(test::errorOf([&] { analyzeStreamed(s, o); }).startsWith("policy 'belady': is not among the online"));
     }
 
-    // The window model of PERFORMANCE.md: 52 B per entry, 48 B per record row, 40 B per
+    // The window model of PERFORMANCE.md: 112 B per entry, 48 B per record row, 40 B per
     // (row, policy, tier). 1000 entries and 4 rows per step, 2 policies, 2 tiers:
-    // 52,000 + 4 x (48 + 160) = 52,832 B per step, so 1 MB holds 18 steps.
+    // 112,000 + 4 x (48 + 160) = 112,832 B per step, so 1 MB holds 8 steps.
     void windowFromBudget()
     {
-        QCOMPARE(streamWindowSteps(1000, 4, 2, 2, 1000000), int64_t{18});
-        QCOMPARE(streamWindowSteps(1000, 4, 2, 2, 52832), int64_t{1});
-        QCOMPARE(streamWindowSteps(1000, 4, 2, 2, 52831), int64_t{1});   // never below one step
-        QCOMPARE(streamWindowSteps(1000, 4, 2, 2, 2 * 52832), int64_t{2});
+        QCOMPARE(streamWindowSteps(1000, 4, 2, 2, 1000000), int64_t{8});
+        QCOMPARE(streamWindowSteps(1000, 4, 2, 2, 112832), int64_t{1});
+        QCOMPARE(streamWindowSteps(1000, 4, 2, 2, 112831), int64_t{1});   // never below one step
+        QCOMPARE(streamWindowSteps(1000, 4, 2, 2, 2 * 112832), int64_t{2});
+        QCOMPARE(streamWindowSteps(1000, 4, 2, 2, 2 * 112832 - 1), int64_t{1});
         QCOMPARE(streamWindowSteps(0, 1, 1, 1, 88), int64_t{1});
     }
 
