@@ -2,7 +2,7 @@
 # Sanitizer runs (CI runs both after scripts/test.sh):
 #   scripts/sanitize.sh asan   address + undefined behaviour: the whole test suite, GUI included
 #                              (but check_parallel_shards, see asan())
-#   scripts/sanitize.sh tsan   thread sanitizer: the engine, pipeline and cancellation stress tests
+#   scripts/sanitize.sh tsan   thread sanitizer: the engine, pipeline, streamed analysis and cancellation stress tests
 #   scripts/sanitize.sh        both
 # Any report fails the run: ASan and UBSan abort the test, TSan exits non-zero.
 set -euo pipefail
@@ -70,7 +70,8 @@ tsan() {
     -DTBB_DIR="$build/onetbb/install/lib/cmake/TBB" \
     -DKVTIER_WARNINGS_AS_ERRORS=ON -DKVTIER_BUILD_TESTS=ON -DKVTIER_BUILD_BENCH=OFF -DKVTIER_BUILD_GUI=OFF \
     "${launcher[@]}" >/dev/null
-  local tests=(tst_cancel_stress tst_pipeline tst_engine_properties tst_timing tst_selection tst_selection_fast tst_relevance)
+  local tests=(tst_cancel_stress tst_pipeline tst_engine_properties tst_timing tst_selection tst_selection_fast tst_relevance
+               tst_stream_analysis)
   cmake --build "$build" -j "$jobs" --target "${tests[@]}"
   local regex
   regex="^($(IFS='|'; echo "${tests[*]}"))\$"
