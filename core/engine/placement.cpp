@@ -447,7 +447,7 @@ ObservedScores observedScores(const Selection& sel, const JobControl& job)
             if (k < scored.size() && scored[k] == u) f(u, off + k);
         }
     };
-    parallelFor(tbb::blocked_range<size_t>(0, T, 16), [&](const tbb::blocked_range<size_t>& r) {
+    parallelFor(tbb::blocked_range<size_t>(0, T, T >= 64 ? 16 : 1), [&](const tbb::blocked_range<size_t>& r) {
         job.check();
         for (size_t t = r.begin(); t != r.end(); ++t) {
             size_t n = 0;
@@ -459,7 +459,7 @@ ObservedScores observedScores(const Selection& sel, const JobControl& job)
     o.units.items.resize(o.units.offset[T]);
     o.sum.resize(o.units.offset[T]);
     o.max.resize(o.units.offset[T]);
-    parallelFor(tbb::blocked_range<size_t>(0, T, 16), [&](const tbb::blocked_range<size_t>& r) {
+    parallelFor(tbb::blocked_range<size_t>(0, T, T >= 64 ? 16 : 1), [&](const tbb::blocked_range<size_t>& r) {
         job.check();
         for (size_t t = r.begin(); t != r.end(); ++t) {
             size_t at = o.units.offset[t];

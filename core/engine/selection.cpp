@@ -278,7 +278,7 @@ Selection computeSelection(const Trace& trace, const SelectionConfig& c, const J
     // Scored units per step are known before selecting: every entry is one (g = 1), or one
     // per run of entries on the same page. They go straight into the Selection's arrays.
     s.score_units.offset.assign(T + 1, 0);
-    parallelFor(tbb::blocked_range<size_t>(0, T, 16), [&](const tbb::blocked_range<size_t>& r) {
+    parallelFor(tbb::blocked_range<size_t>(0, T, T >= 64 ? 16 : 1), [&](const tbb::blocked_range<size_t>& r) {
         for (size_t t = r.begin(); t != r.end(); ++t) {
             size_t count = 0;
             for (size_t k0 = 0; k0 < rowsPerStep; ++k0) {
@@ -302,7 +302,10 @@ Selection computeSelection(const Trace& trace, const SelectionConfig& c, const J
         else s.score_max.resize(nScores);
     }, job);
 
-    const size_t blocks = (T + kBlockSteps - 1) / kBlockSteps;
+    // Blocks of kBlockSteps steps; fewer steps than that per thread (a streamed window of
+    // a few long steps) take one step per block, so every thread has one.
+    const size_t blockSteps = T >= kBlockSteps * 4 ? kBlockSteps : 1;
+    const size_t blocks = (T + blockSteps - 1) / blockSteps;
     std::vector<Block> parts(blocks);
     tbb::enumerable_thread_specific<Scratch> scratch;
     const auto maxPages = static_cast<size_t>(lay.pagesAt(m.prefill + m.steps));
@@ -312,7 +315,7 @@ Selection computeSelection(const Trace& trace, const SelectionConfig& c, const J
         if (sc.start.size() < maxPages + 1) sc.start.assign(maxPages + 1, 0);
         for (size_t b = r.begin(); b != r.end(); ++b) {
             Block& p = parts[b];
-            const size_t t0 = b * kBlockSteps, t1 = std::min(T, t0 + kBlockSteps);
+            const size_t t0 = b * blockSteps, t1 = std::min(T, t0 + blockSteps);
             p.tokenEnd.reserve((t1 - t0) * rowsPerStep);
             p.pageEnd.reserve((t1 - t0) * rowsPerStep);
             p.readTokens.reserve((t1 - t0) * L);
@@ -493,8 +496,8 @@ Selection computeSelection(const Trace& trace, const SelectionConfig& c, const J
     parallelFor(tbb::blocked_range<size_t>(0, blocks, 1), [&](const tbb::blocked_range<size_t>& r) {
         for (size_t b = r.begin(); b != r.end(); ++b) {
             Block& p = parts[b];
-            const size_t row0 = b * kBlockSteps * L, t0 = b * kBlockSteps;
-            const size_t recordRow0 = b * kBlockSteps * rowsPerStep;
+            const size_t row0 = b * blockSteps * L, t0 = b * blockSteps;
+            const size_t recordRow0 = b * blockSteps * rowsPerStep;
             std::copy(p.tokens.begin(), p.tokens.end(), s.tokens.items.begin() + static_cast<std::ptrdiff_t>(tokBase[b]));
             std::copy(p.pages.begin(), p.pages.end(), s.pages.items.begin() + static_cast<std::ptrdiff_t>(pageBase[b]));
             std::copy(p.units.begin(), p.units.end(), s.step_units.items.begin() + static_cast<std::ptrdiff_t>(unitBase[b]));
