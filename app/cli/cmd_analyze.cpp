@@ -199,8 +199,8 @@ nlohmann::json streamJson(const StreamReport& rep)
 
 void printStream(const StreamReport& rep)
 {
-    std::printf("streamed: %lld windows of %lld steps (about %s MB each)", static_cast<long long>(rep.windows),
-                static_cast<long long>(rep.window_steps), readableNumber(rep.window_bytes_estimate / 1e6).c_str());
+    std::printf("streamed: %lld windows of %lld steps (about %.0f MB each)", static_cast<long long>(rep.windows),
+                static_cast<long long>(rep.window_steps), rep.window_bytes_estimate / 1e6);
     if (!rep.oracles_left_out.empty()) {
         std::printf("; oracles not run (they read the whole future):");
         for (size_t i = 0; i < rep.oracles_left_out.size(); ++i)
@@ -268,7 +268,9 @@ int run(const std::vector<std::string>& argv)
     try {
         r = pipeline.run(s);
     } catch (const std::bad_alloc&) {
-        throw tooLargeForMemory(s);
+        throw withStreamHint(tooLargeForMemory(s), "analyze");
+    } catch (const InputError& e) {
+        throw withStreamHint(e, "analyze");
     }
     if (perStep) writePerStep(r, *perStep);
     if (a.has("json")) std::cout << toJson(r).dump(2) << "\n";

@@ -257,7 +257,11 @@ int run(const std::vector<std::string>& argv)
     try {
         r = pipeline.run(s);
     } catch (const std::bad_alloc&) {
+        if (what == "heatmap") throw withStreamHint(tooLargeForMemory(s), "view heatmap");
         throw tooLargeForMemory(s);
+    } catch (const InputError& e) {
+        if (what == "heatmap") throw withStreamHint(e, "view heatmap");
+        throw;
     }
     if (what == "heatmap") writeHeatmap(r, a, text);
     else if (what == "experts") writeExperts(r, a, text);

@@ -38,4 +38,13 @@ inline InputError tooLargeForMemory(const Scenario& s)
     }
 }
 
+// An analysis of the whole trace that did not fit (above, or the store's load): the same
+// error with the way out, `--stream` (docs/PERFORMANCE.md "Streamed analysis").
+inline InputError withStreamHint(const InputError& e, const std::string& command)
+{
+    if (e.problem().rfind("too large for memory", 0) != 0) return e;
+    return InputError(e.where(), e.problem() + "; `kvtier-cli " + command +
+                                     " --stream` reads it a window of steps at a time, in bounded memory");
+}
+
 } // namespace kvtier::cli

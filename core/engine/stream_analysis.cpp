@@ -36,7 +36,8 @@ constexpr double kBytesPerRow = 2 * 8.0 + 3 * 8.0 + 8.0;
 constexpr double kBytesPerPolicyRowTier = 5 * 8.0;
 
 // Reads the next `steps` steps (or what is left) of the trace into `window`.
-void readWindow(TraceReader& reader, Trace& window, int64_t first, int64_t steps, Record& rec, const JobControl& job)
+void readWindow(TraceReader& reader, const std::string& path, Trace& window, int64_t first, int64_t steps, Record& rec,
+                const JobControl& job)
 {
     window.startWindow(first);
     const TraceMeta& m = window.meta();
@@ -46,7 +47,11 @@ void readWindow(TraceReader& reader, Trace& window, int64_t first, int64_t steps
         if (!reader.next(rec))
             throw InputError("trace '" + m.name + "'", "ended after " + std::to_string(window.recordCount()) +
                                                           " records of the window from step " + std::to_string(first));
-        window.append(rec);
+        try {
+            window.append(rec);
+        } catch (const InputError& e) {
+            throw InputError(path + " " + e.where(), e.problem());   // as TraceStore::load names it
+        }
     }
 }
 
@@ -168,7 +173,7 @@ StreamedAnalysis analyzeStreamed(const Scenario& s, const StreamOptions& options
     Trace windows[2] = {Trace(meta), Trace(meta)};
     Record rec;
     auto t = Clock::now();
-    if (T > 0) readWindow(*reader, windows[0], 0, rep.window_steps, rec, job);
+    if (T > 0) readWindow(*reader, store->path(), windows[0], 0, rep.window_steps, rec, job);
     rep.read_ms += msSince(t);
     for (int64_t first = 0, w = 0; first < T; first += rep.window_steps, ++w) {
         job.check();
@@ -179,7 +184,7 @@ StreamedAnalysis analyzeStreamed(const Scenario& s, const StreamOptions& options
         if (nextFirst < T)
             reading = std::async(std::launch::async, [&, nextFirst] {
                 const auto tr = Clock::now();
-                readWindow(*reader, next, nextFirst, rep.window_steps, rec, job);
+                readWindow(*reader, store->path(), next, nextFirst, rep.window_steps, rec, job);
                 return msSince(tr);
             });
         // Whatever happens below, the reader is joined before its window or record go away.
