@@ -242,7 +242,11 @@ int run(const std::vector<std::string>& argv)
         // heatmap needs none, but a streamed analysis runs at least one).
         std::erase_if(s.policies, [](const PolicySpec& p) { return !findPolicy(p.name).info.online; });
         if (s.policies.size() > 1) s.policies.resize(1);
-        if (s.policies.empty()) throw UsageError("--stream needs an online policy among the scenario's policies");
+        if (s.policies.empty())
+            throw UsageError(a.has("policy") ? "--policy '" + *a.get("policy") +
+                                                   "' is an oracle (it reads the whole future); --stream runs online "
+                                                   "policies only"
+                                             : "--stream needs an online policy among the scenario's policies");
         writeStreamedHeatmap(s, a, text);
         if (file) {
             file->stream() << text.str();

@@ -164,6 +164,11 @@ private slots:
         const Run alone = cli({"analyze", "--scenario", "two.kvtier.json", "--window-mb", "5"});
         QCOMPARE(alone.code, 2);
         QVERIFY2(alone.err.contains("--window-steps and --window-mb go with --stream"), alone.err.constData());
+        const Run oracleView = cli({"view", "heatmap", "--scenario", "two.kvtier.json", "--stream", "--policy", "belady",
+                                    "--set", "policies=[{\"name\": \"lru\"}, {\"name\": \"belady\"}]"});
+        QCOMPARE(oracleView.code, 2);
+        QVERIFY2(oracleView.err.contains("--policy 'belady' is an oracle (it reads the whole future); --stream runs online"),
+                 oracleView.err.constData());
         const Run oracle = cli({"analyze", "--scenario", "two.kvtier.json", "--stream", "--set",
                                 "policies=[{\"name\": \"belady\"}]"});
         QCOMPARE(oracle.code, 1);
