@@ -8,14 +8,26 @@
 
 namespace kvtier::ui {
 
+namespace {
+
+// The way out for a trace larger than memory: the CLI's streamed analysis (docs/PERFORMANCE.md).
+const QString kStreamHint = QStringLiteral("; kvtier-cli analyze --stream analyses it in bounded memory");
+
+} // namespace
+
 QString userMessage(const std::exception& e, const QString& subject)
 {
-    if (dynamic_cast<const InputError*>(&e) || dynamic_cast<const InfeasibleError*>(&e))
+    if (const auto* input = dynamic_cast<const InputError*>(&e)) {
+        const QString text = QString::fromUtf8(e.what());
+        return input->problem().rfind("too large for memory", 0) == 0 ? text + kStreamHint : text;
+    }
+    if (dynamic_cast<const InfeasibleError*>(&e))
         return QString::fromUtf8(e.what());
     const QString where = subject.isEmpty() ? QString() : subject + QStringLiteral(": ");
     if (dynamic_cast<const std::bad_alloc*>(&e))
         return where + QStringLiteral("too large for this machine's memory; use larger pages "
-                                      "(selection.page_tokens), fewer policies or a shorter trace");
+                                      "(selection.page_tokens), fewer policies or a shorter trace") +
+               kStreamHint;
     return where + QStringLiteral("internal error, please report it: %1").arg(QString::fromUtf8(e.what()));
 }
 

@@ -904,6 +904,11 @@ void TestGui::userMessagesNeverShowLibraryText()
     const QString oom = userMessage(std::bad_alloc(), QStringLiteral("db.sqlite trace 'big'"));
     QVERIFY(oom.startsWith(QStringLiteral("db.sqlite trace 'big': too large for this machine's memory")));
     QVERIFY(!oom.contains(QStringLiteral("bad_alloc")));
+    QVERIFY(oom.endsWith(QStringLiteral("; kvtier-cli analyze --stream analyses it in bounded memory")));
+    // The store's own "too large" (a trace that does not load) gets the same way out.
+    QCOMPARE(userMessage(InputError("db.sqlite trace 'big'", "too large for memory (needs about 30 GB)")),
+             QStringLiteral("db.sqlite trace 'big': too large for memory (needs about 30 GB); kvtier-cli analyze "
+                            "--stream analyses it in bounded memory"));
     QCOMPARE(userMessage(std::logic_error("policy lru moved unit 3 twice")),
              QStringLiteral("internal error, please report it: policy lru moved unit 3 twice"));
 }
