@@ -209,6 +209,18 @@ void writeCompare(const AnalysisResult& r, std::ostream& out)
     }
 }
 
+// Writes the view to --out (atomically) or standard output; the command's exit code.
+int writeOut(const std::string& text, std::optional<AtomicFile>& file)
+{
+    if (file) {
+        file->stream() << text;
+        file->commit();
+    } else {
+        std::cout << text;
+    }
+    return 0;
+}
+
 int run(const std::vector<std::string>& argv)
 {
     Args a(argv, {"scenario", "kind", "policy", "steps", "rows", "cells", "layer", "sequence", "step", "token", "out"},
@@ -248,13 +260,7 @@ int run(const std::vector<std::string>& argv)
                                                    "policies only"
                                              : "--stream needs an online policy among the scenario's policies");
         writeStreamedHeatmap(s, a, text);
-        if (file) {
-            file->stream() << text.str();
-            file->commit();
-        } else {
-            std::cout << text.str();
-        }
-        return 0;
+        return writeOut(text.str(), file);
     }
     Pipeline pipeline;
     AnalysisResult r;
@@ -272,13 +278,7 @@ int run(const std::vector<std::string>& argv)
     else if (what == "explain") writeExplain(r, a, text);
     else if (what == "timeline") writeTimeline(r, a, text);
     else writeCompare(r, text);
-    if (file) {
-        file->stream() << text.str();
-        file->commit();
-    } else {
-        std::cout << text.str();
-    }
-    return 0;
+    return writeOut(text.str(), file);
 }
 
 Registration reg("view",
