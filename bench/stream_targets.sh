@@ -10,7 +10,7 @@
 #   scaling  P = 2048, 32 layers, T = 256 and T = 2560: peak memory against T
 #   paper    the seed paper's shape: P = 31,299, T = 1,024 and 10,240, 32 layers, 40 %
 #            (4.77 G entries, about 5 GB at T = 10,240; generating it takes 15-30 min):
-#            the 14 online policies, streamed only (whole-trace would need about 200 GB)
+#            the 14 online policies, streamed only (whole-trace would need about 290 GB)
 #
 # BUILD holds app/kvtier-cli and bench/bench_stream. Scenario: Llama-3-8B on a GH200
 # (HBM3 + LPDDR5X), batch 256 (paper shape: 64, so its 41.5k-token contexts fit the
