@@ -9,7 +9,7 @@
 #            context selected (80.5 M entries, 261 MB): first-fit and the 14 online policies
 #   scaling  P = 2048, 32 layers, T = 256 and T = 2560: peak memory against T
 #   paper    the seed paper's shape: P = 31,299, T = 1,024 and 10,240, 32 layers, 40 %
-#            (4.77 G entries, about 5 GB at T = 10,240; generating it takes 15-30 min):
+#            (4.77 G entries, 5.3 GB at T = 10,240; generating it took 33 min here):
 #            the 14 online policies, streamed only (whole-trace would need about 290 GB)
 #
 # BUILD holds app/kvtier-cli and bench/bench_stream. Scenario: Llama-3-8B on a GH200
