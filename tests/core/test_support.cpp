@@ -81,4 +81,29 @@ std::unique_ptr<TraceStore> freshStore(const std::string& name)
     return TraceStore::open(p, TraceStore::Mode::ReadWrite);
 }
 
+void storeTrace(TraceStore& store, const Trace& trace, const ExpertSets* experts)
+{
+    const TraceMeta& m = trace.meta();
+    auto w = store.beginTrace(m, Encoding::SparseF32, true);
+    Record rec;
+    for (int64_t k = 0; k < trace.recordCount(); ++k) {
+        rec.step = m.stepOfRecord(k);
+        rec.sequence = m.sequenceOfRecord(k);
+        rec.layer = m.layerOfRecord(k);
+        const auto idx = trace.indices(static_cast<size_t>(k));
+        const auto val = trace.values(static_cast<size_t>(k));
+        rec.index.assign(idx.begin(), idx.end());
+        rec.value.assign(val.begin(), val.end());
+        w->add(rec);
+    }
+    const ExpertSets& sets = experts ? *experts : trace.experts();
+    if (!sets.empty()) w->setExperts(sets);
+    w->commit();
+}
+
+void storeTrace(const std::string& db, const Trace& trace, const ExpertSets* experts)
+{
+    storeTrace(*TraceStore::open(db, TraceStore::Mode::ReadWrite), trace, experts);
+}
+
 } // namespace kvtier::test

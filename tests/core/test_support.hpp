@@ -29,4 +29,10 @@ QByteArray sha256(const std::string& path);
 // A new, empty trace database in the scratch folder (an old one of that name is removed).
 std::unique_ptr<TraceStore> freshStore(const std::string& name);
 
+// Writes an in-memory trace (any layer mode, any number of sequences) into a store as
+// sparse f32 records, replacing a trace of that name, with `experts` (default: the
+// trace's own expert sets) when there are any.
+void storeTrace(TraceStore& store, const Trace& trace, const ExpertSets* experts = nullptr);
+void storeTrace(const std::string& db, const Trace& trace, const ExpertSets* experts = nullptr);
+
 } // namespace kvtier::test

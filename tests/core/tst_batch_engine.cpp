@@ -52,26 +52,6 @@ Trace replicate(const Trace& one, int32_t copies, const std::string& name)
     return out;
 }
 
-void save(const std::string& db, const Trace& trace)
-{
-    auto st = TraceStore::open(db, TraceStore::Mode::ReadWrite);
-    auto w = st->beginTrace(trace.meta(), Encoding::SparseF32);
-    for (int64_t k = 0; k < trace.recordCount(); ++k) {
-        Record rec;
-        rec.step = trace.meta().stepOfRecord(k);
-        rec.sequence = trace.meta().sequenceOfRecord(k);
-        rec.layer = trace.meta().layer_mode == LayerMode::Aggregated
-                        ? -1
-                        : static_cast<int32_t>(k % trace.meta().layerSlots());
-        const auto idx = trace.indices(static_cast<size_t>(k));
-        const auto val = trace.values(static_cast<size_t>(k));
-        rec.index.assign(idx.begin(), idx.end());
-        rec.value.assign(val.begin(), val.end());
-        w->add(rec);
-    }
-    w->commit();
-}
-
 // Two tiers whose KV capacities are whole multiples of `copies` units (exact shares).
 Scenario scenarioOn(const std::string& db, const std::string& name, int64_t batch, int64_t pageTokens, bool perLayer,
                     int32_t copies, bool inclusive)
@@ -125,8 +105,8 @@ private slots:
         const int32_t S = 3;
         const std::string db = test::scratchPath(std::string("identical-") + QTest::currentDataTag() + ".sqlite");
         const Trace one = generateTrace(params(perLayer), "one");
-        save(db, one);
-        save(db, replicate(one, S, "three"));
+        test::storeTrace(db, one);
+        test::storeTrace(db, replicate(one, S, "three"));
         Pipeline pipe;
         const AnalysisResult a = pipe.run(scenarioOn(db, "one", S, pageTokens, perLayer, S, inclusive));
         const AnalysisResult b = pipe.run(scenarioOn(db, "three", 1, pageTokens, perLayer, S, inclusive));
@@ -172,7 +152,7 @@ private slots:
         p.prefill_spread = 0.5;
         p.shared_prefix = 16;
         const std::string db = test::scratchPath("distinct.sqlite");
-        save(db, generateTrace(p, "four"));
+        test::storeTrace(db, generateTrace(p, "four"));
         Pipeline pipe;
         Scenario s = scenarioOn(db, "four", 1, 4, true, 4, false);
         const AnalysisResult r = pipe.run(s);
@@ -209,7 +189,7 @@ private slots:
         p.sequences = 3;
         p.prefill_spread = 0.5;
         const std::string db = test::scratchPath("mb-batch.sqlite");
-        save(db, generateTrace(p, "three"));
+        test::storeTrace(db, generateTrace(p, "three"));
         Scenario s = scenarioOn(db, "three", 1, 1, true, 3, false);
         s.hardware.tiers[0].capacity_bytes = 1024 + 20.0 * 64;   // 20 units of 64 B: capacity binds
         s.bounds.migration_aware.enabled = true;

@@ -96,24 +96,6 @@ Scenario handScenario(double hbm)
     return s;
 }
 
-void storeTrace(const std::string& db, const Trace& tr)
-{
-    auto st = TraceStore::open(db, TraceStore::Mode::ReadWrite);
-    auto w = st->beginTrace(tr.meta(), Encoding::SparseF32, true);
-    for (int64_t r = 0; r < tr.recordCount(); ++r) {
-        Record rec;
-        rec.step = r / tr.meta().layerSlots();
-        rec.layer = static_cast<int32_t>(r % tr.meta().layerSlots());
-        const auto idx = tr.indices(static_cast<size_t>(r));
-        const auto val = tr.values(static_cast<size_t>(r));
-        rec.index.assign(idx.begin(), idx.end());
-        rec.value.assign(val.begin(), val.end());
-        w->add(rec);
-    }
-    w->setExperts(tr.experts());
-    w->commit();
-}
-
 Trace generatedTrace(uint64_t seed)
 {
     GeneratorParams g;
@@ -246,7 +228,7 @@ private slots:
     void pipelineEqualsFrequencyOracleAtItsShare()
     {
         const std::string db = test::scratchPath("expert-joint.sqlite");
-        storeTrace(db, generatedTrace(5));
+        test::storeTrace(db, generatedTrace(5));
         Scenario s;
         s.trace_db = db;
         s.trace_name = "moe";

@@ -301,22 +301,7 @@ private slots:
         g.expert_zipf = 1.2;
         const Trace tr = generateTrace(g, "moe");
         QVERIFY(!tr.experts().empty());
-        {
-            auto st = TraceStore::open(db, TraceStore::Mode::ReadWrite);
-            auto w = st->beginTrace(tr.meta(), Encoding::SparseF32, true);
-            for (int64_t r = 0; r < tr.recordCount(); ++r) {
-                Record rec;
-                rec.step = r / tr.meta().layerSlots();
-                rec.layer = static_cast<int32_t>(r % tr.meta().layerSlots());
-                const auto idx = tr.indices(static_cast<size_t>(r));
-                const auto val = tr.values(static_cast<size_t>(r));
-                rec.index.assign(idx.begin(), idx.end());
-                rec.value.assign(val.begin(), val.end());
-                w->add(rec);
-            }
-            w->setExperts(tr.experts());
-            w->commit();
-        }
+        test::storeTrace(db, tr);
         Scenario s;
         s.trace_db = db;
         s.trace_name = "moe";

@@ -73,22 +73,9 @@ ExpertSets allActive(int32_t E, int64_t T, int32_t L)
     return x;
 }
 
-void store(const std::string& db, Trace trace, const ExpertSets& sets)
+void store(const std::string& db, const Trace& trace, const ExpertSets& sets)
 {
-    auto st = TraceStore::open(db, TraceStore::Mode::ReadWrite);
-    auto w = st->beginTrace(trace.meta(), Encoding::SparseF32, true);
-    for (int64_t r = 0; r < trace.recordCount(); ++r) {
-        Record rec;
-        rec.step = r / trace.meta().layerSlots();
-        rec.layer = trace.meta().layer_mode == LayerMode::Aggregated ? -1 : static_cast<int32_t>(r % trace.meta().layerSlots());
-        const auto idx = trace.indices(static_cast<size_t>(r));
-        const auto val = trace.values(static_cast<size_t>(r));
-        rec.index.assign(idx.begin(), idx.end());
-        rec.value.assign(val.begin(), val.end());
-        w->add(rec);
-    }
-    w->setExperts(sets);
-    w->commit();
+    test::storeTrace(db, trace, &sets);
 }
 
 Scenario scenarioOn(const std::string& db, const std::string& name, int tiers)

@@ -3,6 +3,8 @@
 // Experts view next to Placement; its cells are the core's expertGrid of the residency the
 // shown policy was timed with, cell for cell; the layer selector redraws layer 1's grid; the
 // hover names the layer, step, expert and tier; a dense trace hides the view.
+#include "test_support.hpp"
+
 #include "core/engine/view_experts.hpp"
 #include "core/store/trace_store.hpp"
 #include "core/synth/generator.hpp"
@@ -68,20 +70,7 @@ void TestGuiExperts::initTestCase()
         g.expert_top_k = 2;
         g.expert_zipf = 1.2;
         const Trace tr = generateTrace(g, name);
-        auto w = store->beginTrace(tr.meta(), Encoding::SparseF32, true);
-        for (int64_t r = 0; r < tr.recordCount(); ++r) {
-            Record rec;
-            rec.step = r / tr.meta().layerSlots();
-            rec.layer = static_cast<int32_t>(r % tr.meta().layerSlots());
-            const auto idx = tr.indices(static_cast<size_t>(r));
-            const auto val = tr.values(static_cast<size_t>(r));
-            rec.index.assign(idx.begin(), idx.end());
-            rec.value.assign(val.begin(), val.end());
-            w->add(rec);
-        }
-        if (experts > 0)
-            w->setExperts(tr.experts());
-        w->commit();
+        test::storeTrace(*store, tr);
     };
     add("moe", 8);
     add("dense", 0);
