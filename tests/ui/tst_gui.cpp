@@ -16,6 +16,7 @@
 #include "ui/heatmaps.hpp"
 #include "ui/job_runner.hpp"
 #include "ui/main_window.hpp"
+#include "gui_wait.hpp"
 #include "ui/placement_view.hpp"
 #include "ui/relevance_view.hpp"
 #include "ui/scenario_panel.hpp"
@@ -50,6 +51,8 @@
 #include <cmath>
 #include <fstream>
 #include <random>
+
+using kvtier::test::waitCurrent;
 
 using namespace kvtier;
 using namespace kvtier::ui;
@@ -133,7 +136,6 @@ private slots:
 
 private:
     bool waitShown(MainWindow& w, int timeoutMs = 60000);
-    bool waitCurrent(MainWindow& w, int timeoutMs = 60000);
     QTemporaryDir dir_;
     QString db_, scenarioFile_;
     std::unique_ptr<MainWindow> w_;
@@ -193,15 +195,6 @@ bool TestGui::waitShown(MainWindow& w, int timeoutMs)
 
 // Until the window shows the full analysis of its current scenario: the database opens
 // in the background, and the start-up scenario's request may answer first.
-bool TestGui::waitCurrent(MainWindow& w, int timeoutMs)
-{
-    const bool settled = QTest::qWaitFor(
-        [&] { return !w.busy() && w.lastOutput() && !w.lastOutput()->partial && w.lastOutput()->scenario == w.scenario(); },
-        timeoutMs);
-    QCoreApplication::processEvents();
-    return settled;
-}
-
 void TestGui::init()
 {
     errors_.clear();

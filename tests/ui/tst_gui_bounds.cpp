@@ -16,6 +16,7 @@
 #include "ui/comparison_view.hpp"
 #include "ui/error_sink.hpp"
 #include "ui/main_window.hpp"
+#include "gui_wait.hpp"
 #include "ui/placement_view.hpp"
 #include "ui/scenario_panel.hpp"
 #include "ui/sweep_view.hpp"
@@ -43,6 +44,8 @@
 #include <fstream>
 #include <set>
 
+using kvtier::test::waitCurrent;
+
 using namespace kvtier;
 using namespace kvtier::ui;
 
@@ -68,7 +71,6 @@ private slots:
     void sweepCurvesAreDistinguishableAndHoverable();
 
 private:
-    bool waitCurrent(MainWindow& w, int timeoutMs = 60000);
     // Turns the certified bound on (small budget) and waits for its answer.
     AnalysisOutputPtr enableBound(MainWindow& w, bool annealed = false);
     QTemporaryDir dir_;
@@ -113,15 +115,6 @@ void TestGuiBounds::initTestCase()
     scenarioFile_ = dir_.filePath(QStringLiteral("bounds.kvtier.json"));
     std::ofstream(scenarioFile_.toStdString()) << sc.dump(2);
     ErrorSink::instance().setHandler([this](const QString&, const QString& m) { errors_ << m; });
-}
-
-bool TestGuiBounds::waitCurrent(MainWindow& w, int timeoutMs)
-{
-    const bool settled = QTest::qWaitFor(
-        [&] { return !w.busy() && w.lastOutput() && !w.lastOutput()->partial && w.lastOutput()->scenario == w.scenario(); },
-        timeoutMs);
-    QCoreApplication::processEvents();
-    return settled;
 }
 
 void TestGuiBounds::init()

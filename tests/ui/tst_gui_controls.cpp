@@ -10,6 +10,7 @@
 #include "core/synth/generator.hpp"
 #include "ui/error_sink.hpp"
 #include "ui/main_window.hpp"
+#include "gui_wait.hpp"
 #include "ui/scenario_panel.hpp"
 #include "ui/value_slider.hpp"
 
@@ -42,6 +43,8 @@
 
 #include <fstream>
 #include <set>
+
+using kvtier::test::waitCurrent;
 
 using namespace kvtier;
 using namespace kvtier::ui;
@@ -88,7 +91,6 @@ private slots:
     void sparsityDragShowsIntermediateResults();
 
 private:
-    bool waitCurrent(MainWindow& w, int timeoutMs = 120000);
     QTemporaryDir dir_;
     QString db_, scenarioFile_, samples_;
     std::unique_ptr<MainWindow> w_;
@@ -130,15 +132,6 @@ void TestGuiControls::initTestCase()
     samples_ = dir_.filePath(QStringLiteral("samples.sqlite"));
     QVERIFY(QFile::copy(QStringLiteral(KVTIER_SOURCE_DIR "/sample_traces/kvtier-samples.sqlite"), samples_));
     ErrorSink::instance().setHandler([this](const QString&, const QString& m) { errors_ << m; });
-}
-
-bool TestGuiControls::waitCurrent(MainWindow& w, int timeoutMs)
-{
-    const bool settled = QTest::qWaitFor(
-        [&] { return !w.busy() && w.lastOutput() && !w.lastOutput()->partial && w.lastOutput()->scenario == w.scenario(); },
-        timeoutMs);
-    QCoreApplication::processEvents();
-    return settled;
 }
 
 void TestGuiControls::init()

@@ -12,6 +12,7 @@
 #include "ui/expert_view.hpp"
 #include "ui/infeasible_banner.hpp"
 #include "ui/main_window.hpp"
+#include "gui_wait.hpp"
 #include "ui/placement_view.hpp"
 #include "ui/start_options.hpp"
 #include "ui/theme.hpp"
@@ -31,6 +32,8 @@
 #include <cmath>
 #include <fstream>
 
+using kvtier::test::waitCurrent;
+
 using namespace kvtier;
 using namespace kvtier::ui;
 
@@ -45,7 +48,6 @@ private slots:
 
 private:
     std::unique_ptr<MainWindow> open(const char* trace, int experts, const StartView& start = {});
-    bool waitCurrent(MainWindow& w, int timeoutMs = 60000);
     static void compareDrawn(const ExpertView& v, const ExpertGrid& g);
     QTemporaryDir dir_;
     QString db_;
@@ -78,15 +80,6 @@ void TestGuiExperts::initTestCase()
 }
 
 void TestGuiExperts::cleanup() { QSettings().clear(); }
-
-bool TestGuiExperts::waitCurrent(MainWindow& w, int timeoutMs)
-{
-    const bool settled = QTest::qWaitFor(
-        [&] { return !w.busy() && w.lastOutput() && !w.lastOutput()->partial && w.lastOutput()->scenario == w.scenario(); },
-        timeoutMs);
-    QCoreApplication::processEvents();
-    return settled;
-}
 
 std::unique_ptr<MainWindow> TestGuiExperts::open(const char* trace, int experts, const StartView& start)
 {

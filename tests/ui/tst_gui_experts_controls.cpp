@@ -24,6 +24,7 @@
 #include "ui/comparison_view.hpp"
 #include "ui/error_sink.hpp"
 #include "ui/main_window.hpp"
+#include "gui_wait.hpp"
 #include "ui/scenario_panel.hpp"
 #include "ui/sweep_view.hpp"
 #include "ui/value_slider.hpp"
@@ -46,6 +47,8 @@
 
 #include <cmath>
 #include <fstream>
+
+using kvtier::test::waitCurrent;
 
 using namespace kvtier;
 using namespace kvtier::ui;
@@ -90,7 +93,6 @@ private slots:
     void shareAsTheSecondKnob();
 
 private:
-    bool waitCurrent(MainWindow& w, int timeoutMs = 120000);
     QString writeScenario(const QString& file, const std::string& trace, const std::string& model,
                           const nlohmann::json& experts = nullptr);
     QTemporaryDir dir_;
@@ -146,15 +148,6 @@ QString TestGuiExpertsControls::writeScenario(const QString& file, const std::st
     const QString path = dir_.filePath(file);
     std::ofstream(path.toStdString()) << sc.dump(2);
     return path;
-}
-
-bool TestGuiExpertsControls::waitCurrent(MainWindow& w, int timeoutMs)
-{
-    const bool settled = QTest::qWaitFor(
-        [&] { return !w.busy() && w.lastOutput() && !w.lastOutput()->partial && w.lastOutput()->scenario == w.scenario(); },
-        timeoutMs);
-    QCoreApplication::processEvents();
-    return settled;
 }
 
 void TestGuiExpertsControls::init()

@@ -19,6 +19,7 @@
 #include "ui/exporter.hpp"
 #include "ui/help_menu.hpp"
 #include "ui/main_window.hpp"
+#include "gui_wait.hpp"
 #include "ui/placement_view.hpp"
 #include "ui/relevance_view.hpp"
 #include "ui/sweep_view.hpp"
@@ -48,6 +49,8 @@
 
 #include <fstream>
 #include <sstream>
+
+using kvtier::test::waitCurrent;
 
 using namespace kvtier;
 using namespace kvtier::ui;
@@ -93,7 +96,6 @@ private slots:
     void headlessNoSweepAndOverwrite();
 
 private:
-    bool waitCurrent(MainWindow& w, int timeoutMs = 60000);
     QTemporaryDir dir_;
     QString db_, scenarioFile_, fitsFile_;
     std::unique_ptr<MainWindow> w_;
@@ -143,15 +145,6 @@ void TestGuiScreen::initTestCase()
         opened_ << u;
         return true;
     });
-}
-
-bool TestGuiScreen::waitCurrent(MainWindow& w, int timeoutMs)
-{
-    const bool settled = QTest::qWaitFor(
-        [&] { return !w.busy() && w.lastOutput() && !w.lastOutput()->partial && w.lastOutput()->scenario == w.scenario(); },
-        timeoutMs);
-    QCoreApplication::processEvents();
-    return settled;
 }
 
 void TestGuiScreen::init()

@@ -11,6 +11,7 @@
 #include "core/synth/generator.hpp"
 #include "ui/error_sink.hpp"
 #include "ui/main_window.hpp"
+#include "gui_wait.hpp"
 #include "ui/sweep_view.hpp"
 
 #include "gui_test_main.hpp"
@@ -28,6 +29,8 @@
 #include <cmath>
 #include <fstream>
 
+using kvtier::test::waitCurrent;
+
 using namespace kvtier;
 using namespace kvtier::ui;
 
@@ -41,7 +44,6 @@ private slots:
     void cancelKeepsFinishedCells();
 
 private:
-    bool waitCurrent(MainWindow& w, int timeoutMs = 60000);
     QTemporaryDir dir_;
     QString db_, scenarioFile_;
     std::unique_ptr<MainWindow> w_;
@@ -82,15 +84,6 @@ void TestGuiSweep2d::initTestCase()
     scenarioFile_ = dir_.filePath(QStringLiteral("test.kvtier.json"));
     std::ofstream(scenarioFile_.toStdString()) << sc.dump(2);
     ErrorSink::instance().setHandler([this](const QString&, const QString& m) { errors_ << m; });
-}
-
-bool TestGuiSweep2d::waitCurrent(MainWindow& w, int timeoutMs)
-{
-    const bool settled = QTest::qWaitFor(
-        [&] { return !w.busy() && w.lastOutput() && !w.lastOutput()->partial && w.lastOutput()->scenario == w.scenario(); },
-        timeoutMs);
-    QCoreApplication::processEvents();
-    return settled;
 }
 
 void TestGuiSweep2d::init()

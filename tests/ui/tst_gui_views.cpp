@@ -12,6 +12,7 @@
 #include "ui/infeasible_banner.hpp"
 #include "ui/layer_link.hpp"
 #include "ui/main_window.hpp"
+#include "gui_wait.hpp"
 #include "ui/placement_view.hpp"
 #include "ui/relevance_view.hpp"
 #include "ui/scenario_panel.hpp"
@@ -45,6 +46,8 @@
 #include <fstream>
 #include <map>
 #include <set>
+
+using kvtier::test::waitCurrent;
 
 using namespace kvtier;
 using namespace kvtier::ui;
@@ -91,7 +94,6 @@ private slots:
 
 private:
     std::unique_ptr<MainWindow> open(const nlohmann::json& overrides, const char* trace);
-    bool waitCurrent(MainWindow& w, int timeoutMs = 60000);
     QTemporaryDir dir_;
     QString db_;
     nlohmann::json base_;
@@ -158,15 +160,6 @@ void TestGuiViews::cleanup()
 {
     QSettings().clear();
     QApplication::setPalette(QApplication::style()->standardPalette());
-}
-
-bool TestGuiViews::waitCurrent(MainWindow& w, int timeoutMs)
-{
-    const bool settled = QTest::qWaitFor(
-        [&] { return !w.busy() && w.lastOutput() && !w.lastOutput()->partial && w.lastOutput()->scenario == w.scenario(); },
-        timeoutMs);
-    QCoreApplication::processEvents();
-    return settled;
 }
 
 std::unique_ptr<MainWindow> TestGuiViews::open(const nlohmann::json& overrides, const char* trace)
