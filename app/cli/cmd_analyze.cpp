@@ -10,9 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include <cerrno>
 #include <cstdio>
-#include <cstdlib>
 #include <iostream>
 #include <optional>
 
@@ -210,15 +208,11 @@ void printStream(const StreamReport& rep)
                 rep.place_ms, rep.bound_ms);
 }
 
-// A positive whole number of an option, or a UsageError naming it.
+// A whole number >= 1 of an option, or a UsageError naming it.
 int64_t positiveOption(const Args& a, const std::string& name)
 {
-    const std::string v = *a.get(name);
-    char* end = nullptr;
-    errno = 0;
-    const long long x = std::strtoll(v.c_str(), &end, 10);
-    if (v.empty() || *end != 0 || errno != 0 || x < 1)
-        throw UsageError("--" + name + " needs a whole number >= 1, not '" + v + "'");
+    const int64_t x = a.getInt(name, 0);
+    if (x < 1) throw UsageError("--" + name + " needs a whole number >= 1, not '" + *a.get(name) + "'");
     return x;
 }
 

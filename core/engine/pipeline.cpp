@@ -374,10 +374,7 @@ AnalysisResult Pipeline::run(const Scenario& s, const JobControl& job)
     r.trace = trace(s.trace_db, s.trace_name, job);
     r.stats.load_ms = msSince(t);
     const TraceMeta& meta = r.trace->meta();
-    if (meta.layer_mode == LayerMode::PerLayer && meta.layers != s.model.layers)
-        throw InputError("model.layers", "the per-layer trace '" + meta.name + "' has " + std::to_string(meta.layers) +
-                                             " layers but the model has " + std::to_string(s.model.layers) +
-                                             "; choose a model with as many layers");
+    checkLayersMatch(meta, s);
     if (s.policies.empty()) throw InputError("policies", "no policy chosen");
     checkAnalysisSize(*r.trace, s);
     if (s.model.experts > 0)
@@ -524,6 +521,14 @@ double analysisBytesEstimate(const TraceMeta& meta, int64_t entries, const Scena
     const auto tiers = static_cast<double>(s.hardware.tiers.size());
     return 16.0 * static_cast<double>(entries) + records * (32.0 + 48.0 * tiers * policies) +
            units * (24.0 + 40.0 * std::min(policies, 4.0) + 2.0 * policies);
+}
+
+void checkLayersMatch(const TraceMeta& meta, const Scenario& s)
+{
+    if (meta.layer_mode == LayerMode::PerLayer && meta.layers != s.model.layers)
+        throw InputError("model.layers", "the per-layer trace '" + meta.name + "' has " + std::to_string(meta.layers) +
+                                             " layers but the model has " + std::to_string(s.model.layers) +
+                                             "; choose a model with as many layers");
 }
 
 void checkAnalysisSize(const Trace& trace, const Scenario& s)

@@ -60,6 +60,8 @@ inline constexpr int64_t kMaxTierUnits = int64_t{1} << 53;
 inline constexpr int64_t kMaxAnalysisUnits = int64_t{1} << 27;
 // Throws InputError naming the trace when it needs more units than kMaxAnalysisUnits.
 void checkAnalysisSize(const Trace& trace, const Scenario& s);
+// Throws InputError("model.layers", ...) when a per-layer trace has other layers than the model.
+void checkLayersMatch(const TraceMeta& meta, const Scenario& s);
 // About how many bytes an analysis of this trace takes, for "too large for memory" messages.
 double analysisBytesEstimate(const TraceMeta& meta, int64_t entries, const Scenario& s);
 

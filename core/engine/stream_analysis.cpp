@@ -57,11 +57,20 @@ void readWindow(TraceReader& reader, const std::string& path, Trace& window, int
 
 } // namespace
 
+namespace {
+
+// What one step of a window takes, by the model above.
+double windowBytesPerStep(double entriesPerStep, int64_t rowsPerStep, size_t policies, int32_t tiers)
+{
+    return kBytesPerEntry * std::max(0.0, entriesPerStep) +
+           static_cast<double>(rowsPerStep) * (kBytesPerRow + kBytesPerPolicyRowTier * static_cast<double>(policies) * tiers);
+}
+
+} // namespace
+
 int64_t streamWindowSteps(double entriesPerStep, int64_t rowsPerStep, size_t policies, int32_t tiers, int64_t bytes)
 {
-    const double perStep = kBytesPerEntry * std::max(0.0, entriesPerStep) +
-                           static_cast<double>(rowsPerStep) *
-                               (kBytesPerRow + kBytesPerPolicyRowTier * static_cast<double>(policies) * tiers);
+    const double perStep = windowBytesPerStep(entriesPerStep, rowsPerStep, policies, tiers);
     const double steps = std::floor(static_cast<double>(std::max<int64_t>(bytes, 0)) / std::max(perStep, 1.0));
     return std::max<int64_t>(1, static_cast<int64_t>(std::min(steps, 1e12)));
 }
@@ -101,10 +110,7 @@ StreamedAnalysis analyzeStreamed(const Scenario& s, const StreamOptions& options
     const auto store = TraceStore::open(s.trace_db, TraceStore::Mode::ReadOnly);
     const TraceSummary summary = store->get(s.trace_name);
     const TraceMeta& meta = summary.meta;
-    if (meta.layer_mode == LayerMode::PerLayer && meta.layers != s.model.layers)
-        throw InputError("model.layers", "the per-layer trace '" + meta.name + "' has " + std::to_string(meta.layers) +
-                                             " layers but the model has " + std::to_string(s.model.layers) +
-                                             "; choose a model with as many layers");
+    checkLayersMatch(meta, s);
     auto header = std::make_shared<Trace>(meta);
     checkAnalysisSize(*header, s);
     std::shared_ptr<const ExpertSets> experts;
@@ -157,16 +163,13 @@ StreamedAnalysis analyzeStreamed(const Scenario& s, const StreamOptions& options
     const int64_t T = meta.steps;
     const int64_t rowsPerStep = int64_t{meta.layerSlots()} * meta.sequenceCount();
     const double entriesPerStep = T > 0 ? static_cast<double>(summary.entries) / static_cast<double>(T) : 0.0;
+    const auto tiers = static_cast<int32_t>(s.hardware.tiers.size());
     rep.window_steps = options.window_steps > 0
                            ? options.window_steps
-                           : streamWindowSteps(entriesPerStep, rowsPerStep, online.size(),
-                                               static_cast<int32_t>(s.hardware.tiers.size()), options.window_bytes);
+                           : streamWindowSteps(entriesPerStep, rowsPerStep, online.size(), tiers, options.window_bytes);
     rep.window_steps = std::min<int64_t>(rep.window_steps, std::max<int64_t>(T, 1));
-    rep.window_bytes_estimate =
-        static_cast<double>(rep.window_steps) *
-        (kBytesPerEntry * entriesPerStep +
-         static_cast<double>(rowsPerStep) * (kBytesPerRow + kBytesPerPolicyRowTier * static_cast<double>(online.size()) *
-                                                                static_cast<double>(s.hardware.tiers.size())));
+    rep.window_bytes_estimate = static_cast<double>(rep.window_steps) *
+                                windowBytesPerStep(entriesPerStep, rowsPerStep, online.size(), tiers);
 
     // Two windows: the next is read on its own thread while this one is analysed.
     const auto reader = store->reader(s.trace_name);
