@@ -239,7 +239,163 @@ void groupScores(std::span<const uint32_t> idx, std::span<const float> val, int6
 
 } // namespace
 
+namespace {
+
+// Resizes `v` to n; when it must grow, with a quarter to spare. A streamed analysis's
+// windows grow with the context, and an array reallocated for each slightly larger window
+// would be touched afresh every time (SelectionBuffers).
+template <class T>
+void resizeWithSpare(std::vector<T>& v, size_t n)
+{
+    if (v.capacity() < n) v.reserve(n + n / 4);
+    v.resize(n);
+}
+
+template <class T>
+void reserveWithSpare(std::vector<T>& v, size_t n)
+{
+    if (v.capacity() < n) v.reserve(n + n / 4);
+}
+
+void clearBlock(Block& p)
+{
+    p.tokens.clear();
+    p.pages.clear();
+    p.units.clear();
+    p.tokenEnd.clear();
+    p.pageEnd.clear();
+    p.unitEnd.clear();
+    p.readTokens.clear();
+}
+
+// The selection stage, built in `s`'s arrays (emptied first) with `parts` as the blocks'
+// lists; `keepParts` leaves the parts' memory for the next call instead of freeing it as
+// soon as each is copied.
+Selection select(const Trace& trace, const SelectionConfig& c, const JobControl& job, Selection s,
+                 std::vector<Block>& parts, bool keepParts);
+
+} // namespace
+
+struct SelectionBuffers::Parts {
+    std::vector<Block> blocks;
+};
+
+SelectionBuffers::SelectionBuffers() : parts_(std::make_unique<Parts>()) {}
+SelectionBuffers::~SelectionBuffers() = default;
+
+void SelectionBuffers::recycle(Selection&& used) { spare_ = std::move(used); }
+
 Selection computeSelection(const Trace& trace, const SelectionConfig& c, const JobControl& job)
+{
+    std::vector<Block> parts;
+    return select(trace, c, job, Selection{}, parts, false);
+}
+
+Selection computeSelection(const Trace& trace, const SelectionConfig& c, SelectionBuffers& buffers, const JobControl& job)
+{
+    return select(trace, c, job, std::move(buffers.spare_), buffers.parts_->blocks, true);
+}
+
+namespace {
+
+// Selection records read as given at one token per page (a stored selection in dense mode
+// with no sinks or window, the usual way such traces are analysed): a record's selected
+// tokens are its entries, its read pages the same list, a step's scored units its read
+// units, each of relevance 1 (MODEL.md §2, what select() below computes for them). Every
+// list's length is known before anything is selected, so each is written straight to its
+// place: no per-block parts to concatenate. `s` has its config, layout and first step.
+void selectAsGiven(const Trace& trace, const JobControl& job, Selection& s)
+{
+    const TraceMeta& m = trace.meta();
+    const UnitLayout& lay = s.layout;
+    const int32_t slots = lay.slot_count;
+    const int32_t S = lay.sequences();
+    const auto L = static_cast<size_t>(slots);
+    const size_t rowsPerStep = static_cast<size_t>(S) * L;
+    const int64_t first = s.first_step;
+    const auto T = static_cast<size_t>(trace.isWindow() ? trace.heldSteps() : m.steps);
+    const auto recOf = [&](size_t t, int32_t q, int32_t l) { return trace.recordId(first + static_cast<int64_t>(t), q, l); };
+
+    // Offsets: a record's lists are as long as it is; a step reads one unit per entry.
+    s.tokens.offset.resize(T * rowsPerStep + 1);
+    s.pages.offset.resize(T * rowsPerStep + 1);
+    s.step_units.offset.resize(T + 1);
+    s.read_tokens.assign(T * L, 0);
+    size_t at = 0;
+    for (size_t t = 0; t < T; ++t) {
+        for (int32_t q = 0; q < S; ++q)
+            for (int32_t l = 0; l < slots; ++l) {
+                const size_t n = trace.indices(recOf(t, q, l)).size();
+                at += n;
+                const size_t row = (t * static_cast<size_t>(S) + static_cast<size_t>(q)) * L + static_cast<size_t>(l) + 1;
+                s.tokens.offset[row] = s.pages.offset[row] = at;
+                s.read_tokens[t * L + static_cast<size_t>(l)] += static_cast<int64_t>(n);
+            }
+        s.step_units.offset[t + 1] = at;
+    }
+    s.score_units.offset = s.step_units.offset;
+    // The large arrays are first touched by both threads at once.
+    parallelFor(0, 6, [&](int i) {
+        switch (i) {
+        case 0: resizeWithSpare(s.tokens.items, at); break;
+        case 1: resizeWithSpare(s.pages.items, at); break;
+        case 2: resizeWithSpare(s.step_units.items, at); break;
+        case 3: resizeWithSpare(s.score_units.items, at); break;
+        case 4: resizeWithSpare(s.score_sum, at); break;
+        default: resizeWithSpare(s.score_max, at); break;
+        }
+    }, job);
+
+    tbb::enumerable_thread_specific<Scratch> scratch;
+    const auto maxPages = static_cast<size_t>(lay.pagesAt(m.prefill + m.steps));
+    parallelFor(tbb::blocked_range<size_t>(0, T, 1), [&](const tbb::blocked_range<size_t>& r) {
+        job.check();
+        Scratch& sc = scratch.local();
+        if (sc.start.size() < maxPages + 1) sc.start.assign(maxPages + 1, 0);
+        for (size_t t = r.begin(); t != r.end(); ++t) {
+            const size_t base = s.step_units.offset[t], end = s.step_units.offset[t + 1];
+            for (int32_t q = 0; q < S; ++q)
+                for (int32_t l = 0; l < slots; ++l) {
+                    const auto idx = trace.indices(recOf(t, q, l));
+                    const size_t row = (t * static_cast<size_t>(S) + static_cast<size_t>(q)) * L + static_cast<size_t>(l);
+                    // std::copy: an empty record may have null data, which memcpy may not be given.
+                    std::copy(idx.begin(), idx.end(), s.tokens.items.begin() + static_cast<std::ptrdiff_t>(s.tokens.offset[row]));
+                    std::copy(idx.begin(), idx.end(), s.pages.items.begin() + static_cast<std::ptrdiff_t>(s.pages.offset[row]));
+                }
+            // The step's read units over all sequences and slots, ascending (as select() merges them).
+            uint32_t* units = s.step_units.items.data() + base;
+            if (S > 1) {
+                size_t k = 0;
+                for (int32_t q = 0; q < S; ++q)
+                    for (int32_t l = 0; l < slots; ++l)
+                        for (uint32_t page : trace.indices(recOf(t, q, l))) units[k++] = lay.unit(q, page, l);
+                std::sort(units, units + k);
+            } else if (slots == 1) {
+                const auto idx = trace.indices(recOf(t, 0, 0));
+                std::copy(idx.begin(), idx.end(), units);
+            } else {
+                const auto pages = static_cast<size_t>(lay.pagesAt(m.contextAt(first + static_cast<int64_t>(t))));
+                sc.slotIndex.clear();
+                for (int32_t l = 0; l < slots; ++l) sc.slotIndex.push_back(trace.indices(recOf(t, 0, l)));
+                mergeByPage(slots, pages, sc.start,
+                            [&](int32_t l, const auto& f) {
+                                const auto idx = sc.slotIndex[static_cast<size_t>(l)];
+                                for (size_t k = 0; k < idx.size(); ++k) f(idx[k], k);
+                            },
+                            [&](size_t pos, int32_t l, size_t k) {
+                                units[pos] = lay.unit(0, sc.slotIndex[static_cast<size_t>(l)][k], l);
+                            });
+            }
+            std::copy(units, units + (end - base), s.score_units.items.data() + base);
+            std::fill(s.score_sum.data() + base, s.score_sum.data() + end, 1.0f);
+            std::fill(s.score_max.data() + base, s.score_max.data() + end, 1.0f);
+        }
+    }, job);
+    job.report(1.0);
+}
+
+Selection select(const Trace& trace, const SelectionConfig& c, const JobControl& job, Selection s,
+                 std::vector<Block>& parts, bool keepParts)
 {
     validate(c);
     const TraceMeta& m = trace.meta();
@@ -257,10 +413,15 @@ Selection computeSelection(const Trace& trace, const SelectionConfig& c, const J
     if (m.kind == RecordKind::Ranked && c.mode == SelectionMode::Mass)
         throw InputError("selection.mode", "mass needs scores, but trace '" + m.name +
                                                "' holds ranked records (an order without scores): use topk, ratio or dense");
-    Selection s;
+    // A recycled selection's arrays keep their contents: every element below the new size
+    // is written again, and resizing without clearing first zero-fills only what is added.
+    s.tokens.offset.assign(1, 0);
+    s.pages.offset.assign(1, 0);
+    s.step_units.offset.assign(1, 0);
+    s.score_units.offset.assign(1, 0);
     s.config = c;
     s.layout = unitLayoutOf(m, c.page_tokens);
-    if (!trace.experts().empty()) s.experts = std::make_shared<const ExpertSets>(trace.experts());
+    s.experts = trace.experts().empty() ? nullptr : std::make_shared<const ExpertSets>(trace.experts());
     const UnitLayout& lay = s.layout;
     const int32_t slots = lay.slot_count;
     const int32_t S = lay.sequences();
@@ -274,6 +435,11 @@ Selection computeSelection(const Trace& trace, const SelectionConfig& c, const J
     const int64_t g = c.page_tokens;
     const auto rec = [&](size_t t, int32_t l) { return trace.recordId(first + static_cast<int64_t>(t), l); };
     const auto recOf = [&](size_t t, int32_t q, int32_t l) { return trace.recordId(first + static_cast<int64_t>(t), q, l); };
+
+    if (m.kind == RecordKind::Selection && g == 1 && c.sinks == 0 && c.window == 0) {
+        selectAsGiven(trace, job, s);
+        return s;
+    }
 
     // Scored units per step are known before selecting: every entry is one (g = 1), or one
     // per run of entries on the same page. They go straight into the Selection's arrays.
@@ -297,16 +463,17 @@ Selection computeSelection(const Trace& trace, const SelectionConfig& c, const J
     const size_t nScores = s.score_units.offset[T];
     // The large arrays are zero-filled (first touched) by both threads at once.
     parallelFor(0, 3, [&](int i) {
-        if (i == 0) s.score_units.items.resize(nScores);
-        else if (i == 1) s.score_sum.resize(nScores);
-        else s.score_max.resize(nScores);
+        if (i == 0) resizeWithSpare(s.score_units.items, nScores);
+        else if (i == 1) resizeWithSpare(s.score_sum, nScores);
+        else resizeWithSpare(s.score_max, nScores);
     }, job);
 
     // Blocks of kBlockSteps steps; fewer steps than that per thread (a streamed window of
     // a few long steps) take one step per block, so every thread has one.
     const size_t blockSteps = T >= kBlockSteps * 4 ? kBlockSteps : 1;
     const size_t blocks = (T + blockSteps - 1) / blockSteps;
-    std::vector<Block> parts(blocks);
+    parts.resize(blocks);
+    for (Block& p : parts) clearBlock(p);
     tbb::enumerable_thread_specific<Scratch> scratch;
     const auto maxPages = static_cast<size_t>(lay.pagesAt(m.prefill + m.steps));
     parallelFor(tbb::blocked_range<size_t>(0, blocks, 1), [&](const tbb::blocked_range<size_t>& r) {
@@ -385,9 +552,9 @@ Selection computeSelection(const Trace& trace, const SelectionConfig& c, const J
                 if (t == t0 && t1 - t0 > 1) {
                     // The block's other steps are about as large as its first: one allocation each.
                     const size_t steps = t1 - t0, slack = 64 * rowsPerStep;
-                    p.tokens.reserve(p.tokens.size() * steps + p.tokens.size() / 8 + slack);
-                    p.pages.reserve(p.pages.size() * steps + p.pages.size() / 8 + slack);
-                    p.units.reserve(p.units.size() * steps + p.units.size() / 8 + slack);
+                    reserveWithSpare(p.tokens, p.tokens.size() * steps + p.tokens.size() / 8 + slack);
+                    reserveWithSpare(p.pages, p.pages.size() * steps + p.pages.size() / 8 + slack);
+                    reserveWithSpare(p.units, p.units.size() * steps + p.units.size() / 8 + slack);
                 }
                 // The units' scores (MODEL.md §2 relevance), ascending unit.
                 uint32_t* su = s.score_units.items.data() + s.score_units.offset[t];
@@ -485,9 +652,9 @@ Selection computeSelection(const Trace& trace, const SelectionConfig& c, const J
         unitBase[b + 1] = unitBase[b] + parts[b].units.size();
     }
     parallelFor(0, 3, [&](int i) {
-        if (i == 0) s.tokens.items.resize(tokBase[blocks]);
-        else if (i == 1) s.pages.items.resize(pageBase[blocks]);
-        else s.step_units.items.resize(unitBase[blocks]);
+        if (i == 0) resizeWithSpare(s.tokens.items, tokBase[blocks]);
+        else if (i == 1) resizeWithSpare(s.pages.items, pageBase[blocks]);
+        else resizeWithSpare(s.step_units.items, unitBase[blocks]);
     }, job);
     s.tokens.offset.resize(T * rowsPerStep + 1);
     s.pages.offset.resize(T * rowsPerStep + 1);
@@ -507,11 +674,14 @@ Selection computeSelection(const Trace& trace, const SelectionConfig& c, const J
                 s.pages.offset[recordRow0 + i + 1] = pageBase[b] + p.pageEnd[i];
             }
             for (size_t i = 0; i < p.unitEnd.size(); ++i) s.step_units.offset[t0 + i + 1] = unitBase[b] + p.unitEnd[i];
-            p = Block{};
+            if (keepParts) clearBlock(p);
+            else p = Block{};
         }
     }, job);
     job.report(1.0);
     return s;
 }
+
+} // namespace
 
 } // namespace kvtier

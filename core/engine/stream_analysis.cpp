@@ -175,6 +175,7 @@ StreamedAnalysis analyzeStreamed(const Scenario& s, const StreamOptions& options
     const auto reader = store->reader(s.trace_name);
     Trace windows[2] = {Trace(meta), Trace(meta)};
     Record rec;
+    SelectionBuffers selectionBuffers;   // one window's selection after another, in the same arrays
     auto t = Clock::now();
     if (T > 0) readWindow(*reader, store->path(), windows[0], 0, rep.window_steps, rec, job);
     rep.read_ms += msSince(t);
@@ -197,7 +198,7 @@ StreamedAnalysis analyzeStreamed(const Scenario& s, const StreamOptions& options
         } join{reading};
 
         t = Clock::now();
-        Selection sel = computeSelection(now, s.selection, job);
+        Selection sel = computeSelection(now, s.selection, selectionBuffers, job);
         job.check();
         sel.experts = experts;
         // What the policies observe (ObserveScores::Read), once for all of them.
@@ -223,6 +224,7 @@ StreamedAnalysis analyzeStreamed(const Scenario& s, const StreamOptions& options
         t = Clock::now();
         bounds.add(sel, job);
         rep.bound_ms += msSince(t);
+        selectionBuffers.recycle(std::move(sel));
         if (reading.valid()) rep.read_ms += reading.get();   // rethrows a reader's InputError
         ++rep.windows;
         job.report(static_cast<double>(std::min(nextFirst, T)) / static_cast<double>(T));

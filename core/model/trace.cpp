@@ -185,33 +185,35 @@ void Trace::append(int64_t step, int32_t sequence, int32_t layer, std::span<cons
     const int64_t wantStep = meta_.stepOfRecord(next);
     const int32_t wantSeq = meta_.sequenceOfRecord(next);
     const int32_t wantLayer = meta_.layerOfRecord(next);
-    const std::string where = "trace '" + meta_.name + "' record (t=" + std::to_string(step) +
-                              (S > 1 ? ", s=" + std::to_string(sequence) : std::string()) +
-                              ", l=" + std::to_string(layer) + ")";
+    // Built when a problem is found only: a record is appended for every few hundred entries.
+    const auto where = [&] {
+        return "trace '" + meta_.name + "' record (t=" + std::to_string(step) +
+               (S > 1 ? ", s=" + std::to_string(sequence) : std::string()) + ", l=" + std::to_string(layer) + ")";
+    };
     if (next >= meta_.recordCount())
-        throw InputError(where, "more records than T=" + std::to_string(meta_.steps) +
+        throw InputError(where(), "more records than T=" + std::to_string(meta_.steps) +
                                     (S > 1 ? " x S=" + std::to_string(S) : std::string()) +
                                     (slots > 1 ? " x L=" + std::to_string(slots) : std::string()));
     if (step != wantStep || sequence != wantSeq || layer != wantLayer)
-        throw InputError(where, "out of order: expected (t=" + std::to_string(wantStep) +
+        throw InputError(where(), "out of order: expected (t=" + std::to_string(wantStep) +
                                     (S > 1 ? ", s=" + std::to_string(wantSeq) : std::string()) +
                                     ", l=" + std::to_string(wantLayer) + ")");
     if (index.size() != value.size())
-        throw InputError(where, "index and value lengths differ");
+        throw InputError(where(), "index and value lengths differ");
     if (meta_.kind == RecordKind::Ranked) {
         const std::string problem = rankScoreProblem(value);
-        if (!problem.empty()) throw InputError(where, problem);
+        if (!problem.empty()) throw InputError(where(), problem);
     }
     const int64_t n = meta_.contextAt(sequence, step);
     bool allPositive = true;
     for (size_t k = 0; k < index.size(); ++k) {
         if (static_cast<int64_t>(index[k]) >= n)
-            throw InputError(where, "token index " + std::to_string(index[k]) +
+            throw InputError(where(), "token index " + std::to_string(index[k]) +
                                         " >= n_t = " + std::to_string(n));
         if (k > 0 && index[k] <= index[k - 1])
-            throw InputError(where, "token indices not strictly ascending at " + std::to_string(index[k]));
+            throw InputError(where(), "token indices not strictly ascending at " + std::to_string(index[k]));
         if (!std::isfinite(value[k]) || value[k] < 0)
-            throw InputError(where, "score of token " + std::to_string(index[k]) +
+            throw InputError(where(), "score of token " + std::to_string(index[k]) +
                                         " is negative or not finite");
         allPositive = allPositive && value[k] > 0;
     }

@@ -143,15 +143,19 @@ void decodeVarintRecord(Encoding e, int64_t n_t, int64_t count, std::span<const 
     const auto c = static_cast<size_t>(count);
     size_t pos = 0;
     if (e == Encoding::IndexVarint) {
-        index.reserve(c);
-        uint64_t prev = 0;
+        index.resize(c);
+        uint32_t* out = index.data();
+        const unsigned char* bytes = blob.data();
+        const size_t size = blob.size();
+        uint64_t least = 0;   // the least index entry k may take: 0, then the previous + 1
         for (size_t k = 0; k < c; ++k) {
-            const uint32_t gap = getVarint(blob, pos, k);
-            const uint64_t i = k == 0 ? gap : prev + 1 + gap;   // < 2^33: no overflow
+            // A gap below 128 is one byte: the usual case, read without the general decoder.
+            const uint32_t gap = pos < size && bytes[pos] < 0x80u ? bytes[pos++] : getVarint(blob, pos, k);
+            const uint64_t i = least + gap;   // < 2^33: no overflow
             if (static_cast<int64_t>(i) >= n_t)
                 throw InputError("", "token index " + std::to_string(i) + " >= n_t = " + std::to_string(n_t));
-            index.push_back(static_cast<uint32_t>(i));
-            prev = i;
+            out[k] = static_cast<uint32_t>(i);
+            least = i + 1;
         }
     } else {
         // The limit rankScoresFromOrder enforces, before the order is sized (1-byte

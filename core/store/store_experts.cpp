@@ -130,13 +130,13 @@ namespace kvtier {
 
 int32_t TraceStore::experts(const std::string& name) const
 {
-    const store::Row row = store::getRow(db_, path_, name);
+    const store::Row row = store::getRow(db_, path_, name, store::RecordTotals::Skip);
     return store::readExpertCount(db_, path_, row.id, name);
 }
 
 ExpertSets TraceStore::loadExperts(const std::string& name) const
 {
-    const store::Row row = store::getRow(db_, path_, name);
+    const store::Row row = store::getRow(db_, path_, name, store::RecordTotals::Skip);
     return store::readExpertSets(db_, path_, row.id, row.summary.meta);
 }
 

@@ -42,16 +42,23 @@ void checkDimensions(const std::string& where, int64_t prefill, int64_t steps, i
 
 const char* const kSummarySql =
     "SELECT t.id, t.name, t.description, t.source, t.model_name, t.head_reduction, t.notes, "
-    "t.prefill, t.steps, t.layers, t.layer_mode, t.kind, t.encoding, t.entries, t.created_at, "
-    "(SELECT count(*) FROM records r WHERE r.trace_id = t.id), "
-    "(SELECT coalesce(sum(length(r.data)), 0) FROM records r WHERE r.trace_id = t.id), "
-    // The most entries the records' bytes can hold: a varint entry takes at least 1 byte,
-    // every other encoding's at least 2 (f16).
-    "(SELECT coalesce(sum(CASE WHEN r.encoding IN ('index_varint', 'ranked_varint') THEN length(r.data) "
-    "ELSE length(r.data) / 2 END), 0) FROM records r WHERE r.trace_id = t.id) "
+    "t.prefill, t.steps, t.layers, t.layer_mode, t.kind, t.encoding, t.entries, t.created_at "
     "FROM traces t";
 
-Row readRow(const Statement& q, const std::string& path)
+namespace {
+
+// The records' totals of one trace in one pass over its records (three scalar subqueries
+// were three passes, each reading every page of a large trace). The last is the most
+// entries the records' bytes can hold: a varint entry takes at least 1 byte, every other
+// encoding's at least 2 (f16).
+const char* const kRecordTotalsSql =
+    "SELECT count(*), coalesce(sum(length(data)), 0), "
+    "coalesce(sum(CASE WHEN encoding IN ('index_varint', 'ranked_varint') THEN length(data) "
+    "ELSE length(data) / 2 END), 0) FROM records WHERE trace_id = ?1";
+
+} // namespace
+
+Row readRow(const Statement& q, sqlite3* db, const std::string& path, RecordTotals totals)
 {
     Row r;
     r.id = q.int64(0);
@@ -77,15 +84,19 @@ Row readRow(const Statement& q, const std::string& path)
     }
     r.summary.entries = q.int64(13);
     r.summary.created_at = q.text(14);
-    r.summary.records = q.int64(15);
-    r.summary.blob_bytes = q.int64(16);
+    const int64_t entries = r.summary.entries;
+    if (entries < 0)
+        throw InputError(traceWhere(path, m.name), "entries = " + std::to_string(entries) + " is negative");
+    if (totals == RecordTotals::Skip) return r;
+    Statement t(db, path, kRecordTotalsSql);
+    t.bind(1, r.id);
+    t.step();
+    r.summary.records = t.int64(0);
+    r.summary.blob_bytes = t.int64(1);
     // `entries` sizes load()'s reservation: it must fit the bytes the records really
     // hold. Each record counts by its own encoding: a varint entry takes at least 1 byte,
     // any other at least 2, so a file cannot claim more than its bytes can decode to.
-    const int64_t entries = r.summary.entries;
-    const int64_t capacity = q.int64(17);
-    if (entries < 0)
-        throw InputError(traceWhere(path, m.name), "entries = " + std::to_string(entries) + " is negative");
+    const int64_t capacity = t.int64(2);
     if (entries > capacity)
         throw InputError(traceWhere(path, m.name), "entries = " + std::to_string(entries) + ", but its records hold " +
                                                        std::to_string(r.summary.blob_bytes) + " bytes (at most " +
@@ -122,19 +133,19 @@ void readSequences(sqlite3* db, const std::string& path, Row& row)
     if (!problem.empty()) throw InputError(where, problem);
 }
 
-std::optional<Row> findRow(sqlite3* db, const std::string& path, const std::string& name)
+std::optional<Row> findRow(sqlite3* db, const std::string& path, const std::string& name, RecordTotals totals)
 {
     Statement q(db, path, (std::string(kSummarySql) + " WHERE t.name = ?1").c_str());
     q.bind(1, name);
     if (!q.step()) return std::nullopt;
-    Row r = readRow(q, path);
+    Row r = readRow(q, db, path, totals);
     readSequences(db, path, r);
     return r;
 }
 
-Row getRow(sqlite3* db, const std::string& path, const std::string& name)
+Row getRow(sqlite3* db, const std::string& path, const std::string& name, RecordTotals totals)
 {
-    auto r = findRow(db, path, name);
+    auto r = findRow(db, path, name, totals);
     if (!r) throw InputError(path, "no trace named '" + name + "'");
     return *r;
 }

@@ -119,12 +119,18 @@ struct Row {
     TraceSummary summary;
 };
 
+// Whether a row also gets its records' totals (summary.records, blob_bytes, and the check of
+// `entries` against the bytes): that reads every page of the trace's records, so callers
+// that need only the id and the metadata skip it.
+enum class RecordTotals { Read, Skip };
 // One row of kSummarySql, every integer checked before it is used.
-Row readRow(const Statement& q, const std::string& path);
+Row readRow(const Statement& q, sqlite3* db, const std::string& path, RecordTotals totals = RecordTotals::Read);
 // Reads the trace's sequences (trace_sequences) into row.summary.meta, checked.
 void readSequences(sqlite3* db, const std::string& path, Row& row);
-std::optional<Row> findRow(sqlite3* db, const std::string& path, const std::string& name);
-Row getRow(sqlite3* db, const std::string& path, const std::string& name);   // throws when absent
+std::optional<Row> findRow(sqlite3* db, const std::string& path, const std::string& name,
+                           RecordTotals totals = RecordTotals::Read);
+// Throws when absent.
+Row getRow(sqlite3* db, const std::string& path, const std::string& name, RecordTotals totals = RecordTotals::Read);
 
 // ---- expert sets (store_experts.cpp) -------------------------------------------------------
 
@@ -154,6 +160,7 @@ public:
     const TraceMeta& meta() const override { return row_.summary.meta; }
     bool next(Record& out) override;
     const TraceSummary& summary() const { return row_.summary; }
+    int64_t id() const { return row_.id; }
 
 private:
     std::string path_;

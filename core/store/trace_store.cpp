@@ -41,7 +41,7 @@ std::vector<TraceSummary> TraceStore::list() const
     std::vector<TraceSummary> out;
     Statement q(db_, path_, (std::string(kSummarySql) + " ORDER BY t.name").c_str());
     while (q.step()) {
-        Row r = readRow(q, path_);
+        Row r = readRow(q, db_, path_);
         readSequences(db_, path_, r);
         out.push_back(std::move(r.summary));
     }
@@ -59,7 +59,8 @@ TraceSummary TraceStore::get(const std::string& name) const { return getRow(db_,
 
 std::unique_ptr<TraceReader> TraceStore::reader(const std::string& name) const
 {
-    return std::make_unique<store::SqlTraceReader>(db_, path_, getRow(db_, path_, name));
+    // A reader needs the trace's metadata, not its records' totals (a pass over them all).
+    return std::make_unique<store::SqlTraceReader>(db_, path_, getRow(db_, path_, name, RecordTotals::Skip));
 }
 
 Trace TraceStore::load(const std::string& name) const
@@ -82,7 +83,7 @@ Trace TraceStore::load(const std::string& name) const
                 throw InputError(path_ + " " + e.where(), e.problem());
             }
         }
-        trace.setExperts(store::readExpertSets(db_, path_, getRow(db_, path_, name).id, s.meta));
+        trace.setExperts(store::readExpertSets(db_, path_, reader.id(), s.meta));
         return trace;
     } catch (const std::bad_alloc&) {
         // Offsets per record, index and value per entry.

@@ -129,41 +129,44 @@ Selection computeSelection(const Trace& trace, const SelectionConfig& c)
     const TraceMeta& m = trace.meta();
     Selection s;
     s.config = c;
-    s.layout = UnitLayout{m.prefill, m.steps, m.layerSlots(), c.page_tokens};
+    s.layout = unitLayoutOf(m, c.page_tokens);
     const UnitLayout& lay = s.layout;
+    const auto L = static_cast<size_t>(lay.slot_count);
     for (int64_t t = 0; t < m.steps; ++t) {
-        const int64_t n = m.contextAt(t);
         std::vector<uint32_t> units;
         // (unit, (sum, max)) with each page's scores added in ascending token order.
         std::vector<std::pair<uint32_t, std::pair<float, float>>> scored;
-        for (int32_t l = 0; l < lay.slot_count; ++l) {
-            const size_t rec = trace.recordId(t, l);
-            auto idx = trace.indices(rec);
-            auto val = trace.values(rec);
-            const std::vector<uint32_t> toks = ref::selectTokens(idx, val, n, m.kind, c);
-            std::vector<uint32_t> pg;
-            for (uint32_t tok : toks) {
-                const auto page = static_cast<uint32_t>(tok / static_cast<uint64_t>(c.page_tokens));
-                if (pg.empty() || pg.back() != page) pg.push_back(page);
-            }
-            int64_t read = 0;
-            for (uint32_t page : pg) {
-                read += lay.tokensIn(page, n);
-                units.push_back(lay.unit(0, page, l));
-            }
-            appendRow(s.tokens, toks);
-            appendRow(s.pages, pg);
-            s.read_tokens.push_back(read);
-            for (size_t k = 0; k < idx.size(); ++k) {
-                const uint32_t u = lay.unit(0, idx[k] / c.page_tokens, l);
-                if (!scored.empty() && scored.back().first == u) {
-                    scored.back().second.first += val[k];
-                    scored.back().second.second = std::max(scored.back().second.second, val[k]);
-                } else {
-                    scored.push_back({u, {val[k], val[k]}});
+        std::vector<int64_t> read(L, 0);   // per slot, summed over the sequences
+        for (int32_t q = 0; q < m.sequenceCount(); ++q) {
+            const int64_t n = m.contextAt(q, t);
+            for (int32_t l = 0; l < lay.slot_count; ++l) {
+                const size_t rec = trace.recordId(t, q, l);
+                auto idx = trace.indices(rec);
+                auto val = trace.values(rec);
+                const std::vector<uint32_t> toks = ref::selectTokens(idx, val, n, m.kind, c);
+                std::vector<uint32_t> pg;
+                for (uint32_t tok : toks) {
+                    const auto page = static_cast<uint32_t>(tok / static_cast<uint64_t>(c.page_tokens));
+                    if (pg.empty() || pg.back() != page) pg.push_back(page);
+                }
+                for (uint32_t page : pg) {
+                    read[static_cast<size_t>(l)] += lay.tokensIn(page, n);
+                    units.push_back(lay.unit(q, page, l));
+                }
+                appendRow(s.tokens, toks);
+                appendRow(s.pages, pg);
+                for (size_t k = 0; k < idx.size(); ++k) {
+                    const uint32_t u = lay.unit(q, idx[k] / c.page_tokens, l);
+                    if (!scored.empty() && scored.back().first == u) {
+                        scored.back().second.first += val[k];
+                        scored.back().second.second = std::max(scored.back().second.second, val[k]);
+                    } else {
+                        scored.push_back({u, {val[k], val[k]}});
+                    }
                 }
             }
         }
+        s.read_tokens.insert(s.read_tokens.end(), read.begin(), read.end());
         std::sort(units.begin(), units.end());
         std::stable_sort(scored.begin(), scored.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
         std::vector<uint32_t> su;
@@ -197,7 +200,8 @@ float drawScore(std::mt19937_64& rng, bool tied)
     return std::uniform_real_distribution<float>(1e-6f, 1.0f)(rng);
 }
 
-Trace randomTrace(std::mt19937_64& rng, RecordKind kind, bool perLayer)
+// `sequences` > 1: a batch (MODEL.md §8) of sequences with their own prefills.
+Trace randomTrace(std::mt19937_64& rng, RecordKind kind, bool perLayer, int32_t sequences = 1)
 {
     TraceMeta m;
     m.name = "r";
@@ -206,12 +210,17 @@ Trace randomTrace(std::mt19937_64& rng, RecordKind kind, bool perLayer)
     m.layers = perLayer ? static_cast<int32_t>(1 + rng() % 6) : 4;
     m.prefill = static_cast<int64_t>(rng() % 2 == 0 ? 1 + rng() % 400 : rng() % 40);
     m.steps = static_cast<int64_t>(1 + rng() % 12);
+    if (sequences > 1) {
+        m.sequence_prefill.push_back(m.prefill);
+        for (int32_t q = 1; q < sequences; ++q) m.sequence_prefill.push_back(static_cast<int64_t>(rng() % 300));
+    }
     Trace tr(m);
     const bool tied = rng() % 2 == 0;
     const double density = std::uniform_real_distribution<double>(0.02, 1.0)(rng);
     for (int64_t t = 0; t < m.steps; ++t)
+        for (int32_t q = 0; q < m.sequenceCount(); ++q)
         for (int32_t l = 0; l < m.layerSlots(); ++l) {
-            const int64_t n = m.contextAt(t);
+            const int64_t n = m.contextAt(q, t);
             std::vector<uint32_t> idx;
             std::vector<float> val;
             for (int64_t i = 0; i < n; ++i)
@@ -225,7 +234,7 @@ Trace randomTrace(std::mt19937_64& rng, RecordKind kind, bool perLayer)
                 for (size_t k = 0; k < idx.size(); ++k)
                     val.push_back(kind == RecordKind::Selection ? 1.0f : drawScore(rng, tied));
             }
-            tr.append(t, perLayer ? l : -1, idx, val);
+            tr.append(t, q, perLayer ? l : -1, idx, val);
         }
     return tr;
 }
@@ -276,11 +285,12 @@ private slots:
     void matchesTheReferenceOnRandomTraces()
     {
         std::mt19937_64 rng(20261202);
-        int perLayer = 0, smallBudget = 0, extras = 0, paged = 0;
-        for (int round = 0; round < 400; ++round) {
+        int perLayer = 0, smallBudget = 0, extras = 0, paged = 0, batches = 0, asGiven = 0, asGivenBatches = 0;
+        for (int round = 0; round < 600; ++round) {
             const auto kind = static_cast<RecordKind>(round % 3);
             const bool layered = round % 4 != 0;
-            const Trace tr = randomTrace(rng, kind, layered);
+            const int32_t sequences = round % 5 == 1 ? static_cast<int32_t>(2 + rng() % 3) : 1;
+            const Trace tr = randomTrace(rng, kind, layered, sequences);
             const SelectionConfig c = randomConfig(rng, kind, tr.meta().contextAt(tr.meta().steps - 1));
             const Selection fast = computeSelection(tr, c);
             const Selection slow = ref::computeSelection(tr, c);
@@ -300,12 +310,20 @@ private slots:
                     smallBudget += c.value * 16 <= static_cast<double>(tr.indices(static_cast<size_t>(r)).size());
             extras += c.sinks > 0 || c.window > 0;
             paged += c.page_tokens > 1;
+            batches += sequences > 1;
+            // Selections read as given at one token per page (selection.cpp's selectAsGiven).
+            const bool given = kind == RecordKind::Selection && c.page_tokens == 1 && c.sinks == 0 && c.window == 0;
+            asGiven += given;
+            asGivenBatches += given && sequences > 1;
         }
         // The draw covers what it claims to.
         QVERIFY(perLayer > 100);
         QVERIFY(smallBudget > 100);
         QVERIFY(extras > 40);
         QVERIFY(paged > 60);
+        QVERIFY(batches > 100);
+        QVERIFY(asGiven > 30);
+        QVERIFY(asGivenBatches > 5);
     }
 
     void selectTokensMatchesTheReferenceWithZerosAndTies()
