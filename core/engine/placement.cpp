@@ -13,6 +13,10 @@ namespace kvtier {
 
 namespace {
 
+// Tiers a hardware may have (hardware.tiers).
+constexpr int32_t kMaxTiers = 16;
+
+
 class Simulator {
 public:
     Simulator(const UnitLayout& layout, const PlacementConfig& cfg, const std::string& policyName)
@@ -191,13 +195,7 @@ public:
                 const int64_t n = lay_.prefill + t;
                 for (int32_t l = 0; l < slots; ++l) {
                     const size_t row = sel.row(t, l);
-                    SlotTraffic* base = &r.traffic[row * static_cast<size_t>(M_)];
-                    for (uint32_t page : sel.pages.row(row)) {
-                        const uint32_t u = static_cast<uint32_t>(page) * static_cast<uint32_t>(slots) + static_cast<uint32_t>(l);
-                        const auto s = static_cast<double>(lay_.tokensIn(page, n));
-                        if (fast_[u] && cfg_.inclusive) base[home_[u]].flex_read += s;
-                        else base[loc_[u]].kv_read += s;
-                    }
+                    readSlot(sel.pages.row(row), l, n, &r.traffic[row * static_cast<size_t>(M_)]);
                 }
             } else {
                 for (uint32_t u : sel.step_units.row(sel.stepRow(t))) {
@@ -240,6 +238,50 @@ public:
     }
 
 private:
+    // One sequence's reads of slot l's pages (ascending) at context n, into the slot's
+    // traffic row: every page holds page_tokens tokens but the context's last, which may
+    // hold fewer. Reads are counted per tier in integers and the row gets count x tokens:
+    // the same doubles as adding each read's tokens (integers, exact below 2^53), without
+    // a chain of dependent additions to one memory cell per read, which cost more than
+    // everything else in the simulator. Four banks of counters, used in turn, keep
+    // consecutive reads from one tier independent too.
+    void readSlot(std::span<const uint32_t> pages, int32_t l, int64_t n, SlotTraffic* base)
+    {
+        if (pages.empty()) return;
+        const auto slots = static_cast<uint32_t>(lay_.slot_count);
+        const int64_t g = lay_.page_tokens;
+        // The context's last page, and its tokens when it is read.
+        const auto lastPage = static_cast<uint32_t>((n - 1) / g);
+        size_t full = pages.size();
+        if (pages.back() == lastPage) --full;
+        constexpr int kBanks = 4;
+        uint32_t kv[kBanks][kMaxTiers] = {}, flex[kBanks][kMaxTiers] = {};
+        const uint32_t lu = static_cast<uint32_t>(l);
+        if (cfg_.inclusive) {
+            for (size_t k = 0; k < full; ++k) {
+                const uint32_t u = pages[k] * slots + lu;
+                if (fast_[u]) ++flex[k % kBanks][home_[u]];
+                else ++kv[k % kBanks][loc_[u]];
+            }
+        } else {
+            for (size_t k = 0; k < full; ++k) ++kv[k % kBanks][loc_[pages[k] * slots + lu]];
+        }
+        const auto tokens = static_cast<double>(g);
+        for (int32_t m = 0; m < M_; ++m) {
+            const auto mm = static_cast<size_t>(m);
+            const uint64_t reads = uint64_t{kv[0][mm]} + kv[1][mm] + kv[2][mm] + kv[3][mm];
+            const uint64_t copies = uint64_t{flex[0][mm]} + flex[1][mm] + flex[2][mm] + flex[3][mm];
+            if (reads) base[m].kv_read += static_cast<double>(reads) * tokens;
+            if (copies) base[m].flex_read += static_cast<double>(copies) * tokens;
+        }
+        if (full < pages.size()) {
+            const uint32_t u = lastPage * slots + lu;
+            const auto s = static_cast<double>(lay_.tokensIn(lastPage, n));
+            if (fast_[u] && cfg_.inclusive) base[home_[u]].flex_read += s;
+            else base[loc_[u]].kv_read += s;
+        }
+    }
+
     // A batch's per-sequence books (MODEL.md §8): tokens a migration of unit u moved
     // (read and written) at step t.
     void sequenceMoved(PlacementResult& r, uint32_t u, int64_t t, double tokens) const
@@ -316,7 +358,7 @@ namespace {
 PlacementConfig checkedConfig(const UnitLayout& lay, const PlacementConfig& config)
 {
     const auto M = config.capacity_units.size();
-    if (M < 1 || M > 16) throw InputError("hardware.tiers", "needs between 1 and 16 tiers");
+    if (M < 1 || M > static_cast<size_t>(kMaxTiers)) throw InputError("hardware.tiers", "needs between 1 and 16 tiers");
     const int64_t total = lay.totalUnits();
     if (config.inclusive && M >= 2 && config.capacity_units.back() < total)
         throw InfeasibleError("inclusive placement: the last tier holds " +

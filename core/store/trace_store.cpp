@@ -57,6 +57,11 @@ std::optional<TraceSummary> TraceStore::find(const std::string& name) const
 
 TraceSummary TraceStore::get(const std::string& name) const { return getRow(db_, path_, name).summary; }
 
+TraceSummary TraceStore::describe(const std::string& name) const
+{
+    return getRow(db_, path_, name, RecordTotals::Skip).summary;
+}
+
 std::unique_ptr<TraceReader> TraceStore::reader(const std::string& name) const
 {
     // A reader needs the trace's metadata, not its records' totals (a pass over them all).

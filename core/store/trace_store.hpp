@@ -49,6 +49,10 @@ public:
     std::vector<TraceSummary> list() const;
     std::optional<TraceSummary> find(const std::string& name) const;
     TraceSummary get(const std::string& name) const;   // throws InputError when missing
+    // As get(), without the pass over every record that counts records and blob_bytes
+    // (both left 0): the metadata and the stored entry count, for a reader that streams
+    // the records anyway (engine/stream_analysis.hpp).
+    TraceSummary describe(const std::string& name) const;
 
     // Step-by-step reading: one record at a time, never the whole trace.
     std::unique_ptr<TraceReader> reader(const std::string& name) const;
