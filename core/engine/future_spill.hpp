@@ -11,7 +11,7 @@
 // ends (success, error, cancellation, a killed process); its space is freed when the
 // FutureSpill is destroyed. 8 B per read entry: the units (4 B each), then their next reads
 // (4 B each). Memory: the per-step offsets (8 B per step), every unit's first read (4 B per
-// unit), one chunk during finish(), one chunk per feed.
+// unit), one chunk during finish(), per feed a chunk or up to about twice its look-ahead.
 #include "core/model/cancel.hpp"
 #include "core/model/selection.hpp"
 #include "core/policies/future_reads.hpp"
