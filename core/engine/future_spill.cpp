@@ -30,6 +30,7 @@ std::string ioProblem(int err)
     case ENOENT:
     case ENOTDIR: return "the directory does not exist";
     case EROFS: return "the file system is read-only";
+    case EFBIG: return "larger than this process may write a file (ulimit -f)";
     default: return std::strerror(err);
     }
 }
@@ -138,9 +139,8 @@ void FutureSpill::writeWords(int64_t at, int64_t count, const uint32_t* in)
         const ssize_t n = ::pwrite(fd_, p, static_cast<size_t>(left), static_cast<off_t>(pos));
         if (n < 0 && errno == EINTR) continue;
         if (n <= 0)
-            throw InputError(path_, "cannot write the oracles' future reads (" + std::to_string(8 * reads()) +
-                                        " B needed for " + std::to_string(reads()) +
-                                        " reads so far): " + ioProblem(n < 0 ? errno : ENOSPC));
+            throw InputError(path_, "cannot write the oracles' future reads at byte " + std::to_string(pos) +
+                                        " (the spill takes 8 B per read entry): " + ioProblem(n < 0 ? errno : ENOSPC));
         p += n;
         left -= n;
         pos += n;

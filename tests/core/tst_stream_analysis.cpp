@@ -16,10 +16,12 @@
 #include "core/synth/generator.hpp"
 
 #include <sqlite3.h>
+#include <sys/resource.h>
 
 #include <QtTest>
 
 #include <atomic>
+#include <csignal>
 #include <cstring>
 #include <functional>
 #include <stdexcept>
@@ -503,6 +505,35 @@ private slots:
         auto w = wholeSelectionReads(whole);
         QVERIFY(w->firstReads() == feed->firstReads());
         QVERIFY(vec(w->nextReads(0)) == (std::vector<uint32_t>{2, 1}));
+    }
+
+    // A spill that cannot be written (here a file size limit of 64 B stops it, as a full
+    // disk would): one line naming the file and the problem, nothing left behind.
+    void spillWriteFails()
+    {
+        UnitLayout lay;
+        lay.prefill = 40;
+        lay.steps = 2;
+        Selection w;
+        w.layout = lay;
+        for (uint32_t u = 0; u < 40; ++u) w.step_units.items.push_back(u);   // 160 B
+        w.step_units.offset.push_back(40);
+        QTemporaryDir dir;
+        FutureSpill spill(lay, dir.path().toStdString());
+        rlimit before{};
+        QCOMPARE(getrlimit(RLIMIT_FSIZE, &before), 0);
+        const auto oldHandler = std::signal(SIGXFSZ, SIG_IGN);
+        rlimit small = before;
+        small.rlim_cur = 64;
+        QCOMPARE(setrlimit(RLIMIT_FSIZE, &small), 0);
+        const QString err = test::errorOf([&] { spill.add(w); });
+        setrlimit(RLIMIT_FSIZE, &before);
+        std::signal(SIGXFSZ, oldHandler);
+        QCOMPARE(err, QString::fromStdString(spill.path()) +
+                          ": cannot write the oracles' future reads at byte 64 (the spill takes 8 B per read "
+                          "entry): larger than this process may write a file (ulimit -f)");
+        QVERIFY(QString::fromStdString(spill.path()).startsWith(dir.path() + "/kvtier-future-"));
+        QCOMPARE(filesIn(dir.path()), 0);
     }
 
     // Cancelled in the oracles' pre-pass (its first progress report, at most half way):
