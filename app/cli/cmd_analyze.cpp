@@ -191,8 +191,9 @@ nlohmann::json streamJson(const StreamReport& rep)
             {"windows", rep.windows},
             {"window_bytes_estimate", rep.window_bytes_estimate},
             {"oracles_left_out", rep.oracles_left_out},
-            {"ms", {{"read", rep.read_ms}, {"select", rep.select_ms}, {"place_and_time", rep.place_ms},
-                    {"bounds", rep.bound_ms}, {"total", rep.total_ms}}}};
+            {"spill_bytes", rep.spill_bytes},
+            {"ms", {{"oracle_prepass", rep.prepass_ms}, {"read", rep.read_ms}, {"select", rep.select_ms},
+                    {"place_and_time", rep.place_ms}, {"bounds", rep.bound_ms}, {"total", rep.total_ms}}}};
 }
 
 void printStream(const StreamReport& rep)
@@ -204,6 +205,9 @@ void printStream(const StreamReport& rep)
         for (size_t i = 0; i < rep.oracles_left_out.size(); ++i)
             std::printf("%s %s", i ? "," : "", rep.oracles_left_out[i].c_str());
     }
+    if (rep.spill_bytes > 0)
+        std::printf("; oracles' pre-pass %.1f ms, %.1f MB spilled to the temp dir", rep.prepass_ms,
+                    static_cast<double>(rep.spill_bytes) / 1e6);
     std::printf("\nread %.1f ms, select %.1f ms, place and time %.1f ms, bounds %.1f ms\n", rep.read_ms, rep.select_ms,
                 rep.place_ms, rep.bound_ms);
 }
@@ -311,8 +315,9 @@ Registration reg("analyze",
                   "                      exclusive placement; as scenario bounds.migration_aware.enabled)\n"
                   "  --anneal            also the annealed schedule (implies --migration-bound)\n"
                   "  --stream            read the trace a window of steps at a time, in bounded memory\n"
-                  "                      (docs/PERFORMANCE.md \"Streamed analysis\"): the same numbers for the\n"
-                  "                      online policies and both bounds; oracles, relevance statistics and\n"
+                  "                      (docs/PERFORMANCE.md \"Streamed analysis\"): the same numbers for\n"
+                  "                      every policy and both bounds; oracles add a pre-pass that spills\n"
+                  "                      8 B per read to the temp dir ($TMPDIR); relevance statistics and\n"
                   "                      the migration-aware bound need the whole trace and are left out\n"
                   "  --window-mb MB      memory a window may take (default 256)\n"
                   "  --window-steps N    steps per window instead\n" +

@@ -250,15 +250,14 @@ int run(const std::vector<std::string>& argv)
     std::ostringstream text;
     if (a.has("stream")) {
         if (what != "heatmap") throw UsageError("--stream belongs to 'view heatmap'");
-        // One policy is placed: --policy's, or the scenario's first online one (the relevance
-        // heatmap needs none, but a streamed analysis runs at least one).
-        std::erase_if(s.policies, [](const PolicySpec& p) { return !findPolicy(p.name).info.online; });
+        // One policy is placed: --policy's (an oracle adds its pre-pass, docs/PERFORMANCE.md
+        // "Streamed analysis"), or the scenario's first online one (the relevance heatmap
+        // needs none, but a streamed analysis runs at least one).
+        if (!a.has("policy"))
+            std::erase_if(s.policies, [](const PolicySpec& p) { return !findPolicy(p.name).info.online; });
         if (s.policies.size() > 1) s.policies.resize(1);
         if (s.policies.empty())
-            throw UsageError(a.has("policy") ? "--policy '" + *a.get("policy") +
-                                                   "' is an oracle (it reads the whole future); --stream runs online "
-                                                   "policies only"
-                                             : "--stream needs an online policy among the scenario's policies");
+            throw UsageError("--stream needs an online policy among the scenario's policies, or --policy");
         writeStreamedHeatmap(s, a, text);
         return writeOut(text.str(), file);
     }
@@ -295,7 +294,7 @@ Registration reg("view",
                   "             --layer N  one layer slot of a per-layer trace (default: the max over all)\n"
                   "             --sequence N  the sequence of a batch whose tokens or pages are shown (default 0)\n"
                   "             --stream   pool while a streamed analysis reads the trace a window of steps at a\n"
-                  "                        time, in bounded memory (as analyze --stream; online policies only)\n"
+                  "                        time, in bounded memory (as analyze --stream)\n"
                   "  experts    the expert heatmap of a MoE model as CSV, one line per cell: per step and expert\n"
                   "             of one model layer, whether it is read and from which tier, or moved by the\n"
                   "             expert policy (categories lower_idle < fast_idle < fast_read < lower_read <\n"

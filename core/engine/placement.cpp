@@ -379,9 +379,11 @@ PlacementConfig checkedConfig(const UnitLayout& lay, const PlacementConfig& conf
 namespace {
 
 // The policy object for a run: parameters resolved, one instance per sequence where the
-// policy asks for it. `future` is the whole selection (oracles) or null.
+// policy asks for it. `future` is the whole selection (oracles) or null; `futureReads` an
+// oracle's streamed feed of the future, or null.
 std::unique_ptr<Policy> makePolicy(const UnitLayout& layout, const PolicyEntry& policy, const PolicyParams& resolved,
-                                   const PlacementConfig& cfg, const Selection* future)
+                                   const PlacementConfig& cfg, const Selection* future,
+                                   FutureReads* futureReads = nullptr)
 {
     PolicyContext ctx;
     ctx.layout = layout;
@@ -389,6 +391,7 @@ std::unique_ptr<Policy> makePolicy(const UnitLayout& layout, const PolicyEntry& 
     ctx.inclusive = cfg.inclusive;
     ctx.tiers = static_cast<int32_t>(cfg.capacity_units.size());
     ctx.future = policy.info.online ? nullptr : future;
+    ctx.future_reads = policy.info.online ? nullptr : futureReads;
     // In a batch, a policy about positions in one context runs once per sequence (MODEL.md §8).
     return layout.sequences() > 1 && policy.info.per_sequence ? makePerSequence(policy, ctx, resolved)
                                                               : policy.make(ctx, resolved);
@@ -428,8 +431,9 @@ struct PlacementStream::Impl {
     std::unique_ptr<Policy> policy;
     PlacementResult result;
     Simulator sim;
-    Impl(const UnitLayout& layout, const PolicyEntry& entry, const PolicyParams& resolved, const PlacementConfig& config)
-        : cfg(checkedConfig(layout, config)), policy(makePolicy(layout, entry, resolved, cfg, nullptr)),
+    Impl(const UnitLayout& layout, const PolicyEntry& entry, const PolicyParams& resolved, const PlacementConfig& config,
+         FutureReads* future)
+        : cfg(checkedConfig(layout, config)), policy(makePolicy(layout, entry, resolved, cfg, nullptr, future)),
           result(namedResult(entry.info, resolved, config, layout)), sim(layout, cfg, entry.info.name)
     {
         sim.start(*policy, result);
@@ -437,13 +441,13 @@ struct PlacementStream::Impl {
 };
 
 PlacementStream::PlacementStream(const UnitLayout& layout, const PolicyEntry& policy, const PolicyParams& params,
-                                 const PlacementConfig& config)
+                                 const PlacementConfig& config, FutureReads* future)
 {
-    if (!policy.info.online)
+    if (!policy.info.online && !future)
         throw InputError("policy '" + policy.info.name + "'",
-                         "is an oracle: it reads the whole future, which a streamed analysis does not hold");
+                         "is an oracle: it reads the future, which this stream was given no feed of");
     const PolicyParams resolved = resolveParams(policy.info, params, "policy '" + policy.info.name + "'");
-    d = std::make_unique<Impl>(layout, policy, resolved, config);
+    d = std::make_unique<Impl>(layout, policy, resolved, config, future);
 }
 
 PlacementStream::~PlacementStream() = default;

@@ -83,11 +83,12 @@ PlacementResult runPlacementWith(const Selection& selection, Policy& policy, con
 // One online policy run a window of steps at a time (a streamed analysis,
 // engine/stream_analysis.hpp): the simulator, checks and charges of runPlacement, whose
 // result it reproduces window by window. Windows must follow each other from step 0.
-// Oracles are refused (InputError): they read the whole future.
+// An oracle needs `future`, its feed of the reads to come (policies/future_reads.hpp, which
+// must outlive the stream); without it an oracle is refused (InputError).
 class PlacementStream {
 public:
     PlacementStream(const UnitLayout& layout, const PolicyEntry& policy, const PolicyParams& params,
-                    const PlacementConfig& config);
+                    const PlacementConfig& config, FutureReads* future = nullptr);
     ~PlacementStream();
     PlacementStream(const PlacementStream&) = delete;
     PlacementStream& operator=(const PlacementStream&) = delete;

@@ -1,6 +1,7 @@
 #include "core/engine/stream_analysis.hpp"
 
 #include "core/engine/expert_placement.hpp"
+#include "core/engine/future_spill.hpp"
 #include "core/engine/selection.hpp"
 #include "core/model/error.hpp"
 #include "core/store/trace_store.hpp"
@@ -12,6 +13,7 @@
 #endif
 #include <chrono>
 #include <cmath>
+#include <functional>
 #include <future>
 #include <memory>
 
@@ -53,6 +55,50 @@ void readWindow(TraceReader& reader, const std::string& path, Trace& window, int
             throw InputError(path + " " + e.where(), e.problem());   // as TraceStore::load names it
         }
     }
+}
+
+// Waits for a reader thread when leaving its scope, so its window and record outlive it.
+template <class T>
+struct JoinReader {
+    std::future<T>& f;
+    ~JoinReader()
+    {
+        if (f.valid()) f.wait();
+    }
+};
+
+// The oracles' pre-pass (future_spill.hpp): the trace read and selected a window at a time,
+// each window's read units appended to the spill (the next window read on its own thread,
+// as in the analysis proper), then the spill's backward pass. `progress` gets 0..1.
+void spillFuture(const TraceStore& store, const Scenario& s, const TraceMeta& meta, int64_t windowSteps,
+                 FutureSpill& spill, const JobControl& cancel, const std::function<void(double)>& progress)
+{
+    const JobControl job{cancel.cancel, {}};   // the stages' own progress is not the pre-pass's
+    const auto reader = store.reader(s.trace_name);
+    Trace windows[2] = {Trace(meta), Trace(meta)};
+    Record rec;
+    const int64_t T = meta.steps;
+    if (T > 0) readWindow(*reader, store.path(), windows[0], 0, windowSteps, rec, job);
+    for (int64_t first = 0, w = 0; first < T; first += windowSteps, ++w) {
+        job.check();
+        Trace& next = windows[(w + 1) & 1];
+        const int64_t nextFirst = first + windowSteps;
+        std::future<void> reading;
+        if (nextFirst < T)
+            reading = std::async(std::launch::async, [&, nextFirst] {
+                readWindow(*reader, store.path(), next, nextFirst, windowSteps, rec, job);
+            });
+        const JoinReader<void> join{reading};
+        {
+            const Selection sel = computeSelection(windows[w & 1], s.selection, job);
+            job.check();
+            spill.add(sel, job);
+        }
+        if (reading.valid()) reading.get();   // rethrows a reader's InputError
+        progress(static_cast<double>(std::min(nextFirst, T)) / static_cast<double>(T));
+    }
+    spill.finish(job);
+    job.check();
 }
 
 } // namespace
@@ -98,14 +144,13 @@ StreamedAnalysis analyzeStreamed(const Scenario& s, const StreamOptions& options
         throw InputError("experts.policy", "joint chooses its budget from the whole selection; a streamed analysis "
                                            "cannot run it (choose another expert policy)");
     if (s.policies.empty()) throw InputError("policies", "no policy chosen");
-    std::vector<size_t> online;
+    // Every policy runs: the oracles on their feed of the future (below).
+    std::vector<size_t> chosen;
+    bool oracles = false;
     for (size_t i = 0; i < s.policies.size(); ++i) {
-        const PolicyEntry& e = findPolicy(s.policies[i].name);
-        if (e.info.online) online.push_back(i);
-        else rep.oracles_left_out.push_back(e.info.name);
+        chosen.push_back(i);
+        oracles = oracles || !findPolicy(s.policies[i].name).info.online;
     }
-    if (online.empty())
-        throw InputError("policies", "only oracle policies chosen; a streamed analysis runs online policies only");
 
     const auto store = TraceStore::open(s.trace_db, TraceStore::Mode::ReadOnly);
     const TraceSummary summary = store->describe(s.trace_name);
@@ -131,45 +176,71 @@ StreamedAnalysis analyzeStreamed(const Scenario& s, const StreamOptions& options
     r.capacity = planCapacity(s, layout, tc);
     const PlacementConfig pc{s.inclusive, r.capacity.units, s.observe_scores};
 
-    // The policies, their timings and the bounds, each carried from window to window.
-    std::vector<std::unique_ptr<PlacementStream>> placements;
-    std::vector<std::unique_ptr<TimingStream>> timings;
-    for (size_t i : online) {
-        const PolicySpec& spec = s.policies[i];
-        const PolicyEntry& entry = findPolicy(spec.name);
-        PolicyOutcome o;
-        o.info = entry.info;
-        o.params = resolveParams(entry.info, spec.params, "policies[" + std::to_string(i) + "]");
-        placements.push_back(std::make_unique<PlacementStream>(layout, entry, o.params, pc));
-        timings.push_back(std::make_unique<TimingStream>(layout, experts.get(), placements.back()->result(), tc, job));
-        r.policies.push_back(std::move(o));
-    }
-    BoundStream bounds(layout, tc);
-    std::unique_ptr<RelevanceGridStream> relevanceGrid;
-    if (options.relevance_grid) relevanceGrid = std::make_unique<RelevanceGridStream>(meta, *options.relevance_grid);
-    // Per policy, the placement heatmaps pooled from its windows.
-    std::vector<std::vector<std::pair<size_t, std::unique_ptr<PlacementGridStream>>>> grids(online.size());
-    for (size_t g = 0; g < options.placement_grids.size(); ++g) {
-        const auto& want = options.placement_grids[g];
-        size_t k = 0;
-        while (k < online.size() && s.policies[online[k]].name != want.policy) ++k;
-        if (k == online.size())
-            throw InputError("policy '" + want.policy + "'",
-                             "is not among the online policies of the scenario, so a streamed analysis has no "
-                             "placement of it to draw");
-        grids[k].emplace_back(g, std::make_unique<PlacementGridStream>(layout, want.policy, want.window));
-    }
-
+    // Steps per window, by the model of PERFORMANCE.md.
     const int64_t T = meta.steps;
     const int64_t rowsPerStep = int64_t{meta.layerSlots()} * meta.sequenceCount();
     const double entriesPerStep = T > 0 ? static_cast<double>(summary.entries) / static_cast<double>(T) : 0.0;
     const auto tiers = static_cast<int32_t>(s.hardware.tiers.size());
     rep.window_steps = options.window_steps > 0
                            ? options.window_steps
-                           : streamWindowSteps(entriesPerStep, rowsPerStep, online.size(), tiers, options.window_bytes);
+                           : streamWindowSteps(entriesPerStep, rowsPerStep, chosen.size(), tiers, options.window_bytes);
     rep.window_steps = std::min<int64_t>(rep.window_steps, std::max<int64_t>(T, 1));
     rep.window_bytes_estimate = static_cast<double>(rep.window_steps) *
-                                windowBytesPerStep(entriesPerStep, rowsPerStep, online.size(), tiers);
+                                windowBytesPerStep(entriesPerStep, rowsPerStep, chosen.size(), tiers);
+
+    // The policies, their timings and the bounds, each carried from window to window. The
+    // online policies are built first, so that what can be refused is refused before the
+    // oracles' pre-pass reads the trace.
+    std::unique_ptr<FutureSpill> spill;                 // the oracles' future, when there are oracles
+    std::vector<std::unique_ptr<FutureReads>> feeds;   // one per oracle; outlive the placements
+    std::vector<std::unique_ptr<PlacementStream>> placements(chosen.size());
+    for (size_t k = 0; k < chosen.size(); ++k) {
+        const size_t i = chosen[k];
+        const PolicySpec& spec = s.policies[i];
+        const PolicyEntry& entry = findPolicy(spec.name);
+        PolicyOutcome o;
+        o.info = entry.info;
+        o.params = resolveParams(entry.info, spec.params, "policies[" + std::to_string(i) + "]");
+        if (entry.info.online) placements[k] = std::make_unique<PlacementStream>(layout, entry, o.params, pc);
+        r.policies.push_back(std::move(o));
+    }
+    std::unique_ptr<RelevanceGridStream> relevanceGrid;
+    if (options.relevance_grid) relevanceGrid = std::make_unique<RelevanceGridStream>(meta, *options.relevance_grid);
+    // Per policy, the placement heatmaps pooled from its windows.
+    std::vector<std::vector<std::pair<size_t, std::unique_ptr<PlacementGridStream>>>> grids(chosen.size());
+    for (size_t g = 0; g < options.placement_grids.size(); ++g) {
+        const auto& want = options.placement_grids[g];
+        size_t k = 0;
+        while (k < chosen.size() && s.policies[chosen[k]].name != want.policy) ++k;
+        if (k == chosen.size())
+            throw InputError("policy '" + want.policy + "'",
+                             "is not among the policies of the scenario, so a streamed analysis has no placement "
+                             "of it to draw");
+        grids[k].emplace_back(g, std::make_unique<PlacementGridStream>(layout, want.policy, want.window));
+    }
+
+    // The oracles' future: a pre-pass writes every read's next read to a spill file, which
+    // each oracle then reads ahead of its steps (future_spill.hpp). It takes the first half
+    // of the progress.
+    const auto progress = [&](double f) { job.report(oracles ? 0.5 + 0.5 * f : f); };
+    if (oracles) {
+        const auto t0 = Clock::now();
+        spill = std::make_unique<FutureSpill>(layout, options.spill_dir, options.spill_chunk_entries);
+        rep.spill_path = spill->path();
+        spillFuture(*store, s, meta, rep.window_steps, *spill, job, [&](double f) { job.report(0.5 * f); });
+        rep.spill_bytes = spill->bytes();
+        rep.prepass_ms = msSince(t0);
+        for (size_t k = 0; k < chosen.size(); ++k) {
+            if (placements[k]) continue;
+            const PolicyEntry& entry = findPolicy(s.policies[chosen[k]].name);
+            feeds.push_back(spill->feed());
+            placements[k] = std::make_unique<PlacementStream>(layout, entry, r.policies[k].params, pc, feeds.back().get());
+        }
+    }
+    std::vector<std::unique_ptr<TimingStream>> timings;
+    for (const auto& p : placements)
+        timings.push_back(std::make_unique<TimingStream>(layout, experts.get(), p->result(), tc, job));
+    BoundStream bounds(layout, tc);
 
     // Two windows: the next is read on its own thread while this one is analysed.
     const auto reader = store->reader(s.trace_name);
@@ -232,7 +303,7 @@ StreamedAnalysis analyzeStreamed(const Scenario& s, const StreamOptions& options
         selectionBuffers.recycle(std::move(sel));
         if (reading.valid()) rep.read_ms += reading.get();   // rethrows a reader's InputError
         ++rep.windows;
-        job.report(static_cast<double>(std::min(nextFirst, T)) / static_cast<double>(T));
+        progress(static_cast<double>(std::min(nextFirst, T)) / static_cast<double>(T));
     }
 
     r.balanced = std::make_shared<const BoundResult>(bounds.finishBalanced());

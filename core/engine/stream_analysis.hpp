@@ -1,13 +1,18 @@
 #pragma once
 // A streamed analysis (docs/PERFORMANCE.md "Streamed analysis"): the trace is read from its
-// database a window of steps at a time; each window is selected, every online policy
-// places and times it, both per-step bounds are added, and the window is dropped before
-// the next is read. Memory is the window (bounded by a stated budget) plus per-unit state
-// of the policies and per-step totals, never the whole trace, so traces far larger than
-// memory can be analysed. Every number equals Pipeline::run's on the same scenario bit for
-// bit (tst_stream_analysis); what needs the whole trace is not produced: the oracle
-// policies (they read the future), the relevance statistics, the migration-aware bound and
-// the joint expert policy's budget.
+// database a window of steps at a time; each window is selected, every policy places and
+// times it, both per-step bounds are added, and the window is dropped before the next is
+// read. Memory is the window (bounded by a stated budget) plus per-unit state of the
+// policies and per-step totals, never the whole trace, so traces far larger than memory can
+// be analysed. The oracle policies (belady, look-ahead, windowed-look-ahead) read the
+// future: when the scenario has one, a pre-pass first reads and selects the trace once more
+// a window at a time and writes each read's next read of its unit to a spill file in the
+// temp dir (future_spill.hpp: 8 B per read entry on disk, per-unit state in memory), which
+// each oracle then reads ahead of its steps in chunks. Every number equals Pipeline::run's
+// on the same scenario bit for bit (tst_stream_analysis); what needs the whole trace is not
+// produced: the relevance statistics, the migration-aware bound and the joint expert
+// policy's budget.
+#include "core/engine/future_spill.hpp"
 #include "core/engine/pipeline.hpp"
 #include "core/engine/view_heatmap.hpp"
 #include "core/model/cancel.hpp"
@@ -34,20 +39,29 @@ struct StreamOptions {
         HeatmapWindow window;
     };
     std::vector<PlacementHeatmap> placement_grids;
+    // Where the oracles' spill file goes (future_spill.hpp); empty: the system temp dir.
+    std::string spill_dir;
+    // Entries the spill is written and read back in per chunk (future_spill.hpp).
+    int64_t spill_chunk_entries = FutureSpill::kChunkEntries;
 };
 
 struct StreamReport {
     int64_t window_steps = 0;   // steps per window (the last may hold fewer)
     int64_t windows = 0;
     double window_bytes_estimate = 0;   // what one window takes, by the model of PERFORMANCE.md
-    std::vector<std::string> oracles_left_out;   // scenario policies a stream cannot run
+    std::vector<std::string> oracles_left_out;   // scenario policies a stream cannot run (none now)
+    // The oracles' pre-pass (none without oracles): the spill file (already unlinked, so only
+    // a name) and the bytes it took on disk, and the pre-pass's time.
+    std::string spill_path;
+    int64_t spill_bytes = 0;
+    double prepass_ms = 0;
     double read_ms = 0, select_ms = 0, place_ms = 0, bound_ms = 0, total_ms = 0;
 };
 
 struct StreamedAnalysis {
     // As Pipeline::run fills it, except: `selection` holds the layout and config only (no
     // per-step lists), `trace` the metadata only, `relevance` is null, placements keep their
-    // totals (per-step traffic and moves are not kept), and the oracle policies are absent.
+    // totals (per-step traffic and moves are not kept).
     AnalysisResult result;
     StreamReport report;
     std::optional<RelevanceGrid> relevance_grid;   // when asked for
@@ -58,10 +72,11 @@ struct StreamedAnalysis {
 // and layers) and `policies` policies, within `bytes`; at least 1.
 int64_t streamWindowSteps(double entriesPerStep, int64_t rowsPerStep, size_t policies, int32_t tiers, int64_t bytes);
 
-// Runs the scenario streamed. Throws InputError before reading any record when no online
-// policy is chosen, when the bounds need the whole trace (bounds.migration_aware), for
-// the joint expert policy, or for a placement heatmap of a policy the stream does not
-// run; the usual InputErrors for the trace, the scenario and the heatmaps' windows.
+// Runs the scenario streamed. Throws InputError before reading any record when no policy
+// is chosen, when the bounds need the whole trace (bounds.migration_aware), for the joint
+// expert policy, or for a placement heatmap of a policy the scenario does not run; the
+// usual InputErrors for the trace, the scenario and the heatmaps' windows; InputError
+// naming the spill file when it cannot be created or written (a full disk).
 StreamedAnalysis analyzeStreamed(const Scenario& s, const StreamOptions& options = {}, const JobControl& job = {});
 
 } // namespace kvtier

@@ -5,7 +5,8 @@
 // charges every migration, read and write.
 //
 // Online policies see the past only: the simulator calls observe(t) after step t, and
-// their PolicyContext has no future. Oracle policies get the whole Selection up front.
+// their PolicyContext has no future. Oracle policies get the future: the whole Selection
+// up front, or (a streamed analysis) its reads fed ahead in windows (future_reads.hpp).
 #include "core/model/placement_config.hpp"
 #include "core/model/selection.hpp"
 
@@ -16,6 +17,8 @@
 #include <vector>
 
 namespace kvtier {
+
+class FutureReads;
 
 // A policy parameter described in data, so the GUI can build its controls and the
 // scenario loader can check values.
@@ -58,6 +61,9 @@ struct PolicyContext {
     bool inclusive = false;
     int32_t tiers = 2;                  // M: with one tier, nothing can live outside tier 0
     const Selection* future = nullptr;  // oracle policies only; null for online ones
+    // Oracle policies in a streamed analysis: the future's reads (future_reads.hpp), used
+    // instead of `future`. Null otherwise.
+    FutureReads* future_reads = nullptr;
 };
 
 // Read-only view of tier 0 at the start of a step.

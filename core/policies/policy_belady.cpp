@@ -17,14 +17,18 @@
 // sooner than the furthest resident next use (evicting it). Initial placement: the prefill
 // units with the soonest first use (ties: lower id).
 //
-// Precomputation: one backward pass over the selection's read units, O(total reads).
+// The future (future_reads.hpp): each read's next read and each unit's first read, from one
+// backward pass over the whole selection's read units, O(total reads), or from a streamed
+// analysis's spill file, read ahead one chunk at a time.
 // Cost per step: O((reads + moves) log capacity) with an indexed heap of residents.
+#include "core/policies/future_reads.hpp"
 #include "core/policies/policy.hpp"
 #include "core/policies/policy_kit.hpp"
 
 #include <algorithm>
 #include <limits>
-#include <stdexcept>
+#include <memory>
+#include <span>
 
 namespace kvtier {
 
@@ -39,18 +43,13 @@ class Belady final : public Policy {
 
 public:
     Belady(const PolicyContext& ctx, bool maxHits)
-        : sel_(*ctx.future), cap_(std::max<int64_t>(0, ctx.fast_capacity_units)), maxHits_(maxHits)
+        : future_(futureOf(ctx, owned_, "belady")), cap_(std::max<int64_t>(0, ctx.fast_capacity_units)),
+          maxHits_(maxHits)
     {
         const auto total = static_cast<size_t>(ctx.layout.totalUnits());
-        const Csr<uint32_t>& su = sel_.step_units;
-        nextAfter_.assign(su.items.size(), kNever);
-        nu_.assign(total, kNever);   // after the pass: first use
-        for (size_t t = su.rows(); t-- > 0;)
-            for (size_t k = su.offset[t]; k < su.offset[t + 1]; ++k) {
-                const uint32_t u = su.items[k];
-                nextAfter_[k] = nu_[u];
-                nu_[u] = static_cast<int32_t>(t);
-            }
+        const std::vector<uint32_t>& first = future_.firstReads();
+        nu_.resize(total);
+        for (size_t u = 0; u < total; ++u) nu_[u] = step32(first[u]);
         in_.reset(total);
         res_.reset(total);
     }
@@ -74,23 +73,22 @@ public:
 
     void plan(int64_t t, const FastTierView& tier0, StepPlan& out) override
     {
-        const auto row = static_cast<size_t>(t);
-        const size_t begin = sel_.step_units.offset[row], end = sel_.step_units.offset[row + 1];
+        future_.advance(t);
+        const std::span<const uint32_t> reads = future_.reads(t);
+        const std::span<const uint32_t> next = future_.nextReads(t);   // kNever sorts last
         int64_t room = cap_ - tier0.count();
 
         misses_.clear();
-        for (size_t k = begin; k < end; ++k)
-            if (!in_.contains(sel_.step_units.items[k])) misses_.push_back(k);
+        for (size_t k = 0; k < reads.size(); ++k)
+            if (!in_.contains(reads[k])) misses_.push_back(k);
         // Most valuable first; a heap, since the loop often stops early.
-        auto later = [this](size_t a, size_t b) {
-            return nextAfter_[a] > nextAfter_[b] || (nextAfter_[a] == nextAfter_[b] && a > b);
-        };
+        auto later = [&next](size_t a, size_t b) { return next[a] > next[b] || (next[a] == next[b] && a > b); };
         std::make_heap(misses_.begin(), misses_.end(), later);
         for (auto last = misses_.end(); last != misses_.begin(); --last) {
             std::pop_heap(misses_.begin(), last, later);
             const size_t k = *(last - 1);
-            const uint32_t u = sel_.step_units.items[k];
-            const int64_t use = maxHits_ ? t : nextAfter_[k];   // u's next use being compared
+            const uint32_t u = reads[k];
+            const int64_t use = maxHits_ ? t : step32(next[k]);   // u's next use being compared
             if (room == 0) {
                 // bypass: the misses come in ascending next use, so once one fails the rest fail
                 // too. max-hits: stops once every resident is read at t.
@@ -113,24 +111,25 @@ public:
         }
         for (uint32_t u : out.admit_new) res_.push(u, nu_[u]);   // not evictable before they exist
         // Step t's reads are done: their next use moves past t.
-        for (size_t k = begin; k < end; ++k) {
-            const uint32_t u = sel_.step_units.items[k];
-            nu_[u] = nextAfter_[k];
+        for (size_t k = 0; k < reads.size(); ++k) {
+            const uint32_t u = reads[k];
+            nu_[u] = step32(next[k]);
             if (in_.contains(u)) res_.set(u, nu_[u]);
         }
     }
 
 private:
     void evict(uint32_t u, StepPlan& out) { in_.evict(u, out); }
+    static int32_t step32(uint32_t step) { return step == FutureReads::kNever ? kNever : static_cast<int32_t>(step); }
 
-    const Selection& sel_;
+    std::unique_ptr<FutureReads> owned_;   // built from the whole selection, when not given one
+    FutureReads& future_;
     int64_t cap_;
     bool maxHits_;
-    std::vector<int32_t> nextAfter_;   // parallel to step_units.items: next read step after that one
     std::vector<int32_t> nu_;          // per unit: first step >= the current one that reads it
     kit::ResidentSet in_;
     kit::IndexedHeap<kit::HighKeyHighId> res_;   // residents by next use, furthest on top
-    std::vector<size_t> misses_;              // indices into step_units.items
+    std::vector<size_t> misses_;              // indices into the step's reads
 };
 
 } // namespace
@@ -149,7 +148,6 @@ PolicyEntry beladyPolicy()
                "is read now (fewest misses, more migration).",
                {"bypass", "max-hits"}}}},
             [](const PolicyContext& ctx, const PolicyParams& p) -> std::unique_ptr<Policy> {
-                if (!ctx.future) throw std::logic_error("belady is an oracle and needs the selection");
                 return std::make_unique<Belady>(ctx, p.at("variant") == kMaxHits);
             }};
 }

@@ -3,11 +3,12 @@
 // capacity allows once the units step t reads and already holds are kept), evicting the
 // oldest-admitted residents that step t does not read. New units enter tier 0 only while it
 // has room. Prefill: the units step 0 reads (lowest id first), then the lowest ids.
+#include "core/policies/future_reads.hpp"
 #include "core/policies/policy.hpp"
 #include "core/policies/policy_kit.hpp"
 
 #include <algorithm>
-#include <stdexcept>
+#include <memory>
 
 namespace kvtier {
 
@@ -15,7 +16,8 @@ namespace {
 
 class LookAhead final : public Policy {
 public:
-    explicit LookAhead(const PolicyContext& ctx) : sel_(*ctx.future), cap_(ctx.fast_capacity_units)
+    explicit LookAhead(const PolicyContext& ctx)
+        : future_(futureOf(ctx, owned_, "look-ahead")), cap_(ctx.fast_capacity_units)
     {
         const auto total = static_cast<size_t>(ctx.layout.totalUnits());
         res_.reset(total);
@@ -27,8 +29,8 @@ public:
     {
         const int64_t k = std::min(prefillUnits, capacity);
         std::vector<uint8_t> chosen(static_cast<size_t>(prefillUnits), 0);
-        if (sel_.layout.steps > 0)
-            for (uint32_t u : sel_.step_units.row(0)) {
+        if (future_.steps() > 0)
+            for (uint32_t u : future_.reads(0)) {
                 if (static_cast<int64_t>(fast.size()) >= k) break;
                 chosen[u] = 1;
                 fast.push_back(u);
@@ -50,7 +52,8 @@ public:
         res_.check(tier0, "look-ahead");
         const int64_t count = res_.count();
         const auto stamp = static_cast<uint32_t>(t + 1);
-        auto reads = sel_.step_units.row(static_cast<size_t>(t));
+        future_.advance(t);
+        const auto reads = future_.reads(t);
         int64_t kept = 0;
         missing_.clear();
         for (uint32_t u : reads) {
@@ -83,7 +86,8 @@ public:
     }
 
 private:
-    const Selection& sel_;
+    std::unique_ptr<FutureReads> owned_;   // built from the whole selection, when not given one
+    FutureReads& future_;                  // only the step being planned is asked for
     int64_t cap_;
     kit::ResidentSet res_;          // tier 0
     kit::IdLists fifo_;             // tier 0 by admission, the oldest at the tail
@@ -108,7 +112,6 @@ const PolicyInfo& lookAheadInfo()
 PolicyEntry lookAheadPolicy()
 {
     return {lookAheadInfo(), [](const PolicyContext& ctx, const PolicyParams&) -> std::unique_ptr<Policy> {
-                if (!ctx.future) throw std::logic_error("look-ahead is an oracle and needs the selection");
                 return std::make_unique<LookAhead>(ctx);
             }};
 }

@@ -9,17 +9,20 @@
 // target, then the lowest ids.
 //
 // Cost per step: O((reads leaving and entering the window + target changes + moves) *
-// log units). Window counts slide with the window; next reads come from one backward pass
-// over the selection. The target is kept by indexed heaps (target, worst on top; candidates,
+// log units). Window counts slide with the window; next reads come from the future's reads
+// (future_reads.hpp: one backward pass over the whole selection, or a streamed analysis's
+// spill file read ahead). The target is kept by indexed heaps (target, worst on top; candidates,
 // best on top) rebalanced after re-keying only the units whose count changed; two more
 // give the missing target units (best first) and the residents outside the target (worst
 // first). A key change updates only the heaps it moves towards the top of; in the others
 // the node lags and is repaired when it surfaces (kit::topLazy).
+#include "core/policies/future_reads.hpp"
 #include "core/policies/policy.hpp"
 #include "core/policies/policy_kit.hpp"
 
 #include <algorithm>
 #include <cmath>
+#include <memory>
 #include <stdexcept>
 
 namespace kvtier {
@@ -34,12 +37,12 @@ struct WindowedParams {
 class WindowedLookAhead final : public Policy {
 public:
     WindowedLookAhead(const PolicyContext& ctx, const WindowedParams& p)
-        : sel_(*ctx.future), lay_(ctx.layout), cap_(ctx.fast_capacity_units), w_(p.windowSteps),
+        : future_(futureOf(ctx, owned_, "windowed-look-ahead")), lay_(ctx.layout), cap_(ctx.fast_capacity_units), w_(p.windowSteps),
           ratio_(p.promotionRatio)
     {
         const auto total = static_cast<size_t>(lay_.totalUnits());
         cnt_.assign(total, 0);
-        nextUse_.assign(total, kNever);
+        nextUse_ = future_.firstReads();   // the window starts at step 0
         touch_.assign(total, 0);
         ta_.reset(total);
         mt_.reset(total);
@@ -47,15 +50,6 @@ public:
         er_.reset(total);
         inTarget_.assign(total, 0);
         res_.reset(total);
-        // Next read of the same unit after each read (scan backwards).
-        const auto& su = sel_.step_units;
-        nextOcc_.assign(su.items.size(), kNever);
-        for (int64_t t = lay_.steps - 1; t >= 0; --t)
-            for (size_t i = su.offset[static_cast<size_t>(t)]; i < su.offset[static_cast<size_t>(t) + 1]; ++i) {
-                const uint32_t u = su.items[i];
-                nextOcc_[i] = nextUse_[u];
-                nextUse_[u] = static_cast<uint32_t>(t);
-            }
     }
 
     void initial(int64_t prefillUnits, int64_t capacity, std::vector<uint32_t>& fast) override
@@ -207,17 +201,20 @@ private:
         ++tag_;
         changed_.clear();
         oldKey_.clear();
-        const auto& su = sel_.step_units;
-        for (; winLo_ < t; ++winLo_)
-            for (size_t i = su.offset[static_cast<size_t>(winLo_)]; i < su.offset[static_cast<size_t>(winLo_) + 1]; ++i) {
-                const uint32_t u = su.items[i];
+        for (; winLo_ < t; ++winLo_) {
+            const std::span<const uint32_t> reads = future_.reads(winLo_);
+            const std::span<const uint32_t> next = future_.nextReads(winLo_);
+            for (size_t i = 0; i < reads.size(); ++i) {
+                const uint32_t u = reads[i];
                 note(u);
                 --cnt_[u];
-                nextUse_[u] = nextOcc_[i];
+                nextUse_[u] = next[i];
             }
+        }
+        future_.advance(t);
         const int64_t hi = std::min(lay_.steps, t + w_);
         for (; winHi_ < hi; ++winHi_)
-            for (uint32_t u : su.row(static_cast<size_t>(winHi_))) {
+            for (uint32_t u : future_.reads(winHi_)) {
                 note(u);
                 ++cnt_[u];
             }
@@ -245,11 +242,11 @@ private:
         }
     }
 
-    const Selection& sel_;
+    std::unique_ptr<FutureReads> owned_;   // built from the whole selection, when not given one
+    FutureReads& future_;                  // steps t .. t + w - 1 are asked for at step t
     UnitLayout lay_;
     int64_t cap_, w_;
     double ratio_;
-    std::vector<uint32_t> nextOcc_;   // per item of step_units: the unit's next read step
     std::vector<uint32_t> cnt_;       // reads in the window
     std::vector<uint32_t> nextUse_;   // first read at or after the window's start
     std::vector<uint32_t> touch_;
@@ -287,7 +284,6 @@ const PolicyInfo& windowedInfo()
 PolicyEntry windowedLookAheadPolicy()
 {
     return {windowedInfo(), [](const PolicyContext& ctx, const PolicyParams& p) -> std::unique_ptr<Policy> {
-                if (!ctx.future) throw std::logic_error("windowed-look-ahead is an oracle and needs the selection");
                 return std::make_unique<WindowedLookAhead>(
                     ctx, WindowedParams{static_cast<int64_t>(p.at("window_steps")), p.at("promotion_ratio")});
             }};

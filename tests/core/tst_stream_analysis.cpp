@@ -1,11 +1,14 @@
 // The streamed analysis (core/engine/stream_analysis.hpp, docs/PERFORMANCE.md "Streamed
 // analysis"): reading the trace a window of steps at a time gives exactly the numbers of
-// the whole-trace pipeline, bit for bit, for every online policy and both bounds, on every
-// kind of trace (aggregated, per layer, selections, batches with experts, inclusive
-// placement over three tiers) and every window size; what it cannot run is refused before
-// a record is read; a broken trace and a cancellation end it with no result.
+// the whole-trace pipeline, bit for bit, for every policy (the oracles on their spilled
+// future, read back in chunks of a few entries) and both bounds, on every kind of trace
+// (aggregated, per layer, selections, batches with experts, inclusive placement over three
+// tiers) and every window size, windows shorter than windowed-look-ahead's look-ahead
+// included; what it cannot run is refused before a record is read; a broken trace and a
+// cancellation end it with no result and no spill file.
 #include "test_support.hpp"
 
+#include "core/engine/future_spill.hpp"
 #include "core/engine/pipeline.hpp"
 #include "core/engine/stream_analysis.hpp"
 #include "core/model/error.hpp"
@@ -13,11 +16,15 @@
 #include "core/synth/generator.hpp"
 
 #include <sqlite3.h>
+#include <sys/resource.h>
 
 #include <QtTest>
 
 #include <atomic>
+#include <csignal>
 #include <cstring>
+#include <functional>
+#include <stdexcept>
 
 using namespace kvtier;
 
@@ -64,8 +71,25 @@ Scenario scenarioFor(const std::string& db, const std::string& name, int32_t lay
     const Tier dram{"DRAM", 1e12, 4e5, 2e5, 2e5, 0};
     s.hardware.tiers = {hbm, dram};
     for (const PolicyEntry& e : policyRegistry()) s.policies.push_back({e.info.name, {}});
+    // The other belady variant, and a windowed look-ahead of 33 steps: longer than most windows.
+    s.policies.push_back({"belady", {{"variant", 1}}});
+    s.policies.push_back({"windowed-look-ahead", {{"window_steps", 33}, {"promotion_ratio", 1}}});
     return s;
 }
+
+// The message of the std::logic_error (a caller's bug) f throws, or "<no error>".
+QString logicErrorOf(const std::function<void()>& f)
+{
+    try {
+        f();
+    } catch (const std::logic_error& e) {
+        return QString::fromStdString(e.what());
+    }
+    return QStringLiteral("<no error>");
+}
+
+// Files in a directory.
+int filesIn(const QString& dir) { return static_cast<int>(QDir(dir).entryList(QDir::Files | QDir::NoDotAndDotDot).size()); }
 
 // Exactly equal doubles (QCOMPARE on double is fuzzy).
 bool same(double a, double b) { return std::memcmp(&a, &b, sizeof a) == 0; }
@@ -89,7 +113,6 @@ QStringList differences(const AnalysisResult& whole, const AnalysisResult& strea
     check(whole.capacity.units == streamed.capacity.units, "capacity");
     size_t k = 0;
     for (const PolicyOutcome& o : whole.policies) {
-        if (!o.info.online) continue;
         if (k >= streamed.policies.size()) {
             out << "missing " + QString::fromStdString(o.info.name);
             continue;
@@ -135,12 +158,6 @@ QStringList differences(const AnalysisResult& whole, const AnalysisResult& strea
     return out;
 }
 
-int onlineCount()
-{
-    int n = 0;
-    for (const PolicyEntry& e : policyRegistry()) n += e.info.online ? 1 : 0;
-    return n;
-}
 
 } // namespace
 
@@ -216,16 +233,36 @@ private slots:
         StreamOptions o;
         o.window_steps = windowSteps;
         o.window_bytes = 200 * 1024;   // auto: a few windows on these small traces
+        // The spill in a directory of its own, read back in chunks of 7 entries: every
+        // feed reloads many times, across windows and within a step.
+        QTemporaryDir spillDir;
+        QVERIFY(spillDir.isValid());
+        o.spill_dir = spillDir.path().toStdString();
+        o.spill_chunk_entries = 7;
         const StreamedAnalysis st = analyzeStreamed(s, o);
         const int64_t T = whole.selection->layout.steps;
         QCOMPARE(st.report.window_steps, windowSteps == 0 ? st.report.window_steps : std::min<int64_t>(windowSteps, T));
         QCOMPARE(st.report.windows, (T + st.report.window_steps - 1) / st.report.window_steps);
         if (windowSteps == 0) QVERIFY2(st.report.windows > 1, "the byte budget should make several windows");
-        QCOMPARE(static_cast<int>(st.result.policies.size()), onlineCount());
-        QCOMPARE(st.report.oracles_left_out.size(), policyRegistry().size() - static_cast<size_t>(onlineCount()));
+        QCOMPARE(st.result.policies.size(), s.policies.size());
+        QVERIFY(st.report.oracles_left_out.empty());
         QVERIFY(st.result.relevance == nullptr);
         const QStringList diff = differences(whole, st.result);
         QVERIFY2(diff.isEmpty(), qPrintable(diff.join("; ")));
+        // The spill held each read's unit and its next read (4 B each), in the directory
+        // asked for, and is gone.
+        QCOMPARE(st.report.spill_bytes, static_cast<int64_t>(8 * whole.selection->step_units.items.size()));
+        QVERIFY(st.report.spill_bytes > 0);
+        QVERIFY(QString::fromStdString(st.report.spill_path).startsWith(spillDir.path() + "/kvtier-future-"));
+        QCOMPARE(filesIn(spillDir.path()), 0);
+        // Not vacuous for the oracles: each one's step times differ from every online policy's.
+        for (const PolicyOutcome& p : st.result.policies) {
+            if (p.info.online) continue;
+            for (const PolicyOutcome& q : st.result.policies)
+                if (q.info.online)
+                    QVERIFY2(!same(p.timing->step_time, q.timing->step_time),
+                             qPrintable(QString::fromStdString(p.info.name + " equals " + q.info.name)));
+        }
         // Not a vacuous comparison: the policies differ from each other and migrate.
         double lo = 1e300, hi = 0, migrated = 0;
         for (const PolicyOutcome& p : st.result.policies) {
@@ -325,9 +362,9 @@ private slots:
             QVERIFY(std::count(g.category.begin(), g.category.end(), kLowerRead) > 0);
             QVERIFY(std::count(g.category.begin(), g.category.end(), kFastRead) > 0);
         }
-        // A policy the stream does not run is refused before anything is read.
+        // A policy the scenario does not run is refused before anything is read.
         o.placement_grids = {{"belady", w}};
-        QVERIFY(test::errorOf([&] { analyzeStreamed(s, o); }).startsWith("policy 'belady': is not among the online"));
+        QVERIFY(test::errorOf([&] { analyzeStreamed(s, o); }).startsWith("policy 'belady': is not among the policies"));
     }
 
     // The window model of PERFORMANCE.md: 112 B per entry, 48 B per record row, 40 B per
@@ -348,7 +385,7 @@ private slots:
         QTest::addColumn<QString>("what");
         QTest::addColumn<QString>("message");
         QTest::newRow("migration-aware bound") << "bound" << "bounds.migration_aware: needs the whole trace";
-        QTest::newRow("oracles only") << "oracles" << "policies: only oracle policies chosen";
+        QTest::newRow("oracle's parameter") << "oracles" << "policies[1].window_steps: must be between";
         QTest::newRow("no policy") << "none" << "policies: no policy chosen";
         QTest::newRow("joint experts") << "joint" << "experts.policy: joint chooses its budget";
         QTest::newRow("model layers") << "layers" << "model.layers: the per-layer trace 't' has 3 layers";
@@ -362,7 +399,7 @@ private slots:
         if (!QFile::exists(QString::fromStdString(db))) saveGenerated(db, shape(5, 40, 10, 3, true), "t", Encoding::SparseF32);
         Scenario s = scenarioFor(db, "t", 3, 20, 64);
         if (what == "bound") s.bounds.migration_aware.enabled = true;
-        if (what == "oracles") s.policies = {{"belady", {}}, {"look-ahead", {}}};
+        if (what == "oracles") s.policies = {{"belady", {}}, {"windowed-look-ahead", {{"window_steps", 0}}}};
         if (what == "none") s.policies.clear();
         if (what == "joint") {
             s.model.experts = 4;
@@ -418,6 +455,135 @@ private slots:
         }
         QVERIFY(cancelled);
         QCOMPARE(reports, 1);
+    }
+
+    // The spilled future, by hand: 4 prefill units, 3 steps (units 0..6), reads {0, 2},
+    // {2, 4}, {0, 1}, added in windows of 2 and 1 steps and read back a word per chunk.
+    // Next reads: step 0: unit 0 at 2, unit 2 at 1; steps 1 and 2: none. First reads:
+    // units 0 and 2 at 0, 4 at 1, 1 at 2, the rest never.
+    void spilledFutureByHand()
+    {
+        UnitLayout lay;
+        lay.prefill = 4;
+        lay.steps = 3;
+        QCOMPARE(lay.totalUnits(), int64_t{7});
+        auto window = [&](int64_t first, std::vector<std::vector<uint32_t>> rows) {
+            Selection w;
+            w.layout = lay;
+            w.first_step = first;
+            for (const auto& r : rows) {
+                w.step_units.items.insert(w.step_units.items.end(), r.begin(), r.end());
+                w.step_units.offset.push_back(w.step_units.items.size());
+            }
+            return w;
+        };
+        QTemporaryDir dir;
+        FutureSpill spill(lay, dir.path().toStdString(), 1);
+        spill.add(window(0, {{0, 2}, {2, 4}}));
+        QVERIFY(logicErrorOf([&] { spill.add(window(0, {{1}})); }).contains("window from step 0 out of order"));
+        spill.add(window(2, {{0, 1}}));
+        QCOMPARE(spill.reads(), int64_t{6});
+        QCOMPARE(spill.bytes(), int64_t{24});
+        spill.finish();
+        QCOMPARE(spill.bytes(), int64_t{48});
+        QCOMPARE(filesIn(dir.path()), 0);   // unlinked at once
+        const uint32_t never = FutureReads::kNever;
+        auto feed = spill.feed();
+        QCOMPARE(feed->steps(), int64_t{3});
+        QVERIFY(feed->firstReads() == (std::vector<uint32_t>{0, 2, 0, never, 1, never, never}));
+        auto vec = [](std::span<const uint32_t> x) { return std::vector<uint32_t>(x.begin(), x.end()); };
+        QVERIFY(vec(feed->reads(0)) == (std::vector<uint32_t>{0, 2}));
+        QVERIFY(vec(feed->nextReads(0)) == (std::vector<uint32_t>{2, 1}));
+        feed->advance(1);
+        QVERIFY(vec(feed->reads(2)) == (std::vector<uint32_t>{0, 1}));   // read ahead past step 1
+        QVERIFY(vec(feed->nextReads(1)) == (std::vector<uint32_t>{never, never}));
+        QVERIFY(vec(feed->reads(1)) == (std::vector<uint32_t>{2, 4}));
+        QVERIFY(vec(feed->nextReads(2)) == (std::vector<uint32_t>{never, never}));
+        QVERIFY(logicErrorOf([&] { feed->reads(0); }).contains("step 0 asked for outside steps 1 .. 2"));
+        // The whole selection's future is the same.
+        Selection whole = window(0, {{0, 2}, {2, 4}, {0, 1}});
+        auto w = wholeSelectionReads(whole);
+        QVERIFY(w->firstReads() == feed->firstReads());
+        QVERIFY(vec(w->nextReads(0)) == (std::vector<uint32_t>{2, 1}));
+    }
+
+    // A spill that cannot be written (here a file size limit of 64 B stops it, as a full
+    // disk would): one line naming the file and the problem, nothing left behind.
+    void spillWriteFails()
+    {
+        UnitLayout lay;
+        lay.prefill = 40;
+        lay.steps = 2;
+        Selection w;
+        w.layout = lay;
+        for (uint32_t u = 0; u < 40; ++u) w.step_units.items.push_back(u);   // 160 B
+        w.step_units.offset.push_back(40);
+        QTemporaryDir dir;
+        FutureSpill spill(lay, dir.path().toStdString());
+        rlimit before{};
+        QCOMPARE(getrlimit(RLIMIT_FSIZE, &before), 0);
+        const auto oldHandler = std::signal(SIGXFSZ, SIG_IGN);
+        rlimit small = before;
+        small.rlim_cur = 64;
+        QCOMPARE(setrlimit(RLIMIT_FSIZE, &small), 0);
+        const QString err = test::errorOf([&] { spill.add(w); });
+        setrlimit(RLIMIT_FSIZE, &before);
+        std::signal(SIGXFSZ, oldHandler);
+        QCOMPARE(err, QString::fromStdString(spill.path()) +
+                          ": cannot write the oracles' future reads at byte 64 (the spill takes 8 B per read "
+                          "entry): larger than this process may write a file (ulimit -f)");
+        QVERIFY(QString::fromStdString(spill.path()).startsWith(dir.path() + "/kvtier-future-"));
+        QCOMPARE(filesIn(dir.path()), 0);
+    }
+
+    // Cancelled in the oracles' pre-pass (its first progress report, at most half way):
+    // Cancelled, and no spill file is left.
+    void cancelledInPrePass()
+    {
+        const std::string db = test::scratchPath("stream-cancel-oracle.sqlite");
+        saveGenerated(db, shape(5, 60, 40, 2, true), "t", Encoding::SparseF32);
+        Scenario s = scenarioFor(db, "t", 2, 20, 64);
+        s.policies = {{"lru", {}}, {"belady", {}}};
+        std::atomic<bool> cancel{false};
+        JobControl job;
+        job.cancel = &cancel;
+        std::vector<double> reports;
+        job.progress = [&](double f) {
+            reports.push_back(f);
+            cancel = true;
+        };
+        QTemporaryDir dir;
+        StreamOptions o;
+        o.window_steps = 8;
+        o.spill_dir = dir.path().toStdString();
+        bool cancelled = false;
+        try {
+            analyzeStreamed(s, o, job);
+        } catch (const Cancelled&) {
+            cancelled = true;
+        }
+        QVERIFY(cancelled);
+        QCOMPARE(reports.size(), size_t{1});
+        QCOMPARE(reports[0], 0.5 * 8 / 40);   // the pre-pass's first window of five
+        QCOMPARE(filesIn(dir.path()), 0);
+    }
+
+    // A spill directory that cannot take the file: one line naming the file and the problem.
+    void spillDirectoryUnwritable()
+    {
+        const std::string db = test::scratchPath("stream-refused.sqlite");
+        if (!QFile::exists(QString::fromStdString(db))) saveGenerated(db, shape(5, 40, 10, 3, true), "t", Encoding::SparseF32);
+        Scenario s = scenarioFor(db, "t", 3, 20, 64);
+        StreamOptions o;
+        o.spill_dir = "/nonexistent-kvtier-dir";
+        const QString err = test::errorOf([&] { analyzeStreamed(s, o); });
+        QCOMPARE(err, QString("/nonexistent-kvtier-dir/kvtier-future-XXXXXX: cannot create the oracles' spill file: "
+                              "the directory does not exist (set TMPDIR to a writable directory)"));
+        // Without oracles there is no spill.
+        s.policies = {{"lru", {}}};
+        const StreamedAnalysis st = analyzeStreamed(s, o);
+        QCOMPARE(st.report.spill_bytes, int64_t{0});
+        QVERIFY(st.report.spill_path.empty());
     }
 
     // A window of a trace takes the records of its own steps only, in order.
