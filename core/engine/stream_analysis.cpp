@@ -77,6 +77,7 @@ void spillFuture(const TraceStore& store, const Scenario& s, const TraceMeta& me
     const auto reader = store.reader(s.trace_name);
     Trace windows[2] = {Trace(meta), Trace(meta)};
     Record rec;
+    SelectionBuffers selectionBuffers;
     const int64_t T = meta.steps;
     if (T > 0) readWindow(*reader, store.path(), windows[0], 0, windowSteps, rec, job);
     for (int64_t first = 0, w = 0; first < T; first += windowSteps, ++w) {
@@ -89,11 +90,10 @@ void spillFuture(const TraceStore& store, const Scenario& s, const TraceMeta& me
                 readWindow(*reader, store.path(), next, nextFirst, windowSteps, rec, job);
             });
         const JoinReader<void> join{reading};
-        {
-            const Selection sel = computeSelection(windows[w & 1], s.selection, job);
-            job.check();
-            spill.add(sel, job);
-        }
+        Selection sel = computeSelection(windows[w & 1], s.selection, selectionBuffers, job);
+        job.check();
+        spill.add(sel, job);
+        selectionBuffers.recycle(std::move(sel));
         if (reading.valid()) reading.get();   // rethrows a reader's InputError
         progress(static_cast<double>(std::min(nextFirst, T)) / static_cast<double>(T));
     }
