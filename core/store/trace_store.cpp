@@ -14,6 +14,8 @@ namespace kvtier {
 
 using namespace store;
 
+std::string encodingText(const TraceSummary& s) { return store::traceEncodingText(s.encoding, s.key_interval); }
+
 TraceStore::TraceStore(std::string path, sqlite3* db) : path_(std::move(path)), db_(db) {}
 
 TraceStore::~TraceStore() { sqlite3_close_v2(db_); }
@@ -57,9 +59,13 @@ std::optional<TraceSummary> TraceStore::find(const std::string& name) const
 
 TraceSummary TraceStore::get(const std::string& name) const { return getRow(db_, path_, name).summary; }
 
-std::unique_ptr<TraceReader> TraceStore::reader(const std::string& name) const
+std::unique_ptr<TraceReader> TraceStore::reader(const std::string& name, int64_t firstStep) const
 {
-    return std::make_unique<store::SqlTraceReader>(db_, path_, getRow(db_, path_, name));
+    Row row = getRow(db_, path_, name);
+    if (firstStep < 0 || firstStep > row.summary.meta.steps)
+        throw InputError(traceWhere(path_, name), "reading from step " + std::to_string(firstStep) + " outside 0 .. T = " +
+                                                      std::to_string(row.summary.meta.steps));
+    return std::make_unique<store::SqlTraceReader>(db_, path_, std::move(row), firstStep);
 }
 
 Trace TraceStore::load(const std::string& name) const
@@ -92,10 +98,11 @@ Trace TraceStore::load(const std::string& name) const
     }
 }
 
-std::unique_ptr<TraceWriter> TraceStore::beginTrace(const TraceMeta& meta, Encoding encoding, bool replace)
+std::unique_ptr<TraceWriter> TraceStore::beginTrace(const TraceMeta& meta, Encoding encoding, bool replace,
+                                                    int32_t keyInterval)
 {
     checkName(path_, meta.name);
-    return store::beginSqlTrace(db_, path_, meta, encoding, replace);
+    return store::beginSqlTrace(db_, path_, meta, encoding, replace, keyInterval);
 }
 
 void TraceStore::remove(const std::string& name)

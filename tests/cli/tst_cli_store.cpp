@@ -417,7 +417,8 @@ void TestCliStore::errors_data()
                                             << "kvtier-cli import: unknown option --colour (see kvtier-cli import --help)";
     QTest::newRow("import: bad encoding") << QStringList{"import", "%DB%", "%DIR%/longbench.csv", "--encoding", "f8"} << 2
                                           << "kvtier-cli import: --encoding: unknown encoding 'f8' (expected f32, f16, "
-                                             "sparse_f32, sparse_f16, index_u32, ranked_u32, index_varint or ranked_varint) "
+                                             "sparse_f32, sparse_f16, index_u32, ranked_u32, index_varint, ranked_varint or "
+                                             "index_step_delta) "
                                              "(see kvtier-cli import --help)";
     QTest::newRow("import: bad format") << QStringList{"import", "%DB%", "%DIR%/longbench.csv", "--format", "xml"} << 2
                                         << "kvtier-cli import: --format: unknown import format 'xml' (expected paper-csv, "
