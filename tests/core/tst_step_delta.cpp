@@ -20,6 +20,8 @@
 #include <algorithm>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <random>
 
 using namespace kvtier;
@@ -418,6 +420,46 @@ private slots:
         });
         QVERIFY2(got.startsWith(want), qPrintable(got + "\n  expected to start with\n" + want));
         QVERIFY(!got.contains('\n'));
+    }
+
+    // tests/fuzz/corpus/record_blob's index_step_delta seeds (byte 0 = 8, make_corpus.py;
+    // fuzz_record_blob.cpp): after the 13-byte head a u16 length m, m bytes of the previous
+    // record as index_varint, then the delta. ok_* decodes, bad_* is refused.
+    void fuzzSeedsBehaveAsNamed()
+    {
+        namespace fs = std::filesystem;
+        const fs::path dir = fs::path(KVTIER_TEST_DATA_DIR).parent_path() / "fuzz" / "corpus" / "record_blob";
+        int ok = 0, bad = 0;
+        for (const auto& entry : fs::directory_iterator(dir)) {
+            std::ifstream in(entry.path(), std::ios::binary);
+            const Bytes file{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+            QVERIFY(file.size() >= 13);
+            if (file[0] % 9 != 8) continue;
+            QVERIFY(file.size() >= 15);
+            uint64_t n1 = 0, c = 0;
+            for (int k = 0; k < 4; ++k) n1 |= uint64_t{file[1 + static_cast<size_t>(k)]} << (8 * k);
+            for (int k = 0; k < 8; ++k) c |= uint64_t{file[5 + static_cast<size_t>(k)]} << (8 * k);
+            const size_t m = file[13] | size_t{file[14]} << 8;
+            const Bytes prevBlob(file.begin() + 15, file.begin() + 15 + static_cast<std::ptrdiff_t>(m));
+            int64_t prevCount = 0;
+            for (const unsigned char b : prevBlob) prevCount += (b & 0x80) == 0;
+            List prev;
+            std::vector<float> value;
+            decodeRecord(Encoding::IndexVarint, static_cast<int64_t>(n1) + 1, prevCount, prevBlob, prev, value);
+            QCOMPARE(prev, (List{0, 2, 5, 9}));
+            const QString err = deltaError(static_cast<int64_t>(n1) + 1, static_cast<int64_t>(c),
+                                           Bytes(file.begin() + 15 + static_cast<std::ptrdiff_t>(m), file.end()), prev);
+            const std::string name = entry.path().filename().string();
+            if (name.rfind("ok_", 0) == 0) {
+                QVERIFY2(err == "<no error>", qPrintable(QString::fromStdString(name) + ": " + err));
+                ++ok;
+            } else {
+                QVERIFY2(err != "<no error>" && !err.contains('\n'), qPrintable(QString::fromStdString(name) + ": " + err));
+                ++bad;
+            }
+        }
+        QCOMPARE(ok, 2);
+        QCOMPARE(bad, 3);
     }
 
     void streamedSameAsWhole_data()
