@@ -226,6 +226,17 @@ private slots:
                  QString("an index_step_delta record is written against the record before it (encodeStepDelta)"));
     }
 
+    // A build that knows no step-delta traces parsed traces.encoding with encodingFromString
+    // (store_rows.cpp readRow before this change): the row's text is refused as a whole, so
+    // such a build names the trace and the encoding instead of misreading a delta.
+    void olderReadersRefuseTheTraceRow()
+    {
+        QCOMPARE(errorOf([] { encodingFromString("index_step_delta/64"); }),
+                 QString("unknown encoding 'index_step_delta/64' (expected f32, f16, sparse_f32, sparse_f16, index_u32, "
+                         "ranked_u32, index_varint, ranked_varint or index_step_delta)"));
+        QCOMPARE(encodingFromString("index_step_delta"), Encoding::IndexStepDelta);   // a record's own name
+    }
+
     // Random pairs of sets with every overlap from none to all: decode(encode) is the set.
     void randomRoundTrips()
     {
