@@ -63,10 +63,14 @@ std::string usage()
          "  --set key=value        one parameter (repeatable); value is JSON or a bare word\n"
          "  --description TEXT     one line stored with the trace (default: the preset's)\n"
          "  --model-name NAME      model name stored with the trace (default: synthetic)\n"
-         "  --encoding E           f32, f16, sparse_f32, sparse_f16, index_u32 or index_varint (the\n"
-         "                         compact selection form); default: index_u32\n"
+         "  --encoding E           f32, f16, sparse_f32, sparse_f16, index_u32, index_varint or\n"
+         "                         index_step_delta (the compact selection forms; index_step_delta\n"
+         "                         stores each step as the change from the step before); default:\n"
+         "                         index_u32\n"
          "                         for selections, sparse_f32 when keep_top/keep_mass thin the\n"
          "                         records, f32 otherwise)\n"
+         "  --key-interval K       index_step_delta: a key record (the whole set) at least every K\n"
+         "                         steps, 1 .. 4096 (default 64)\n"
          "  --replace              overwrite a trace of the same name\n"
          "  --csv FILE             also (or only) write the selections as the paper simulator's CSV,\n"
          "                         header n,l,read_kv, n = P + t (needs --per-layer, --selection-ratio)\n"
@@ -155,7 +159,7 @@ int run(const std::vector<std::string>& argv)
 {
     const Args a(argv,
                  {"name", "preset", "seed", "prefill", "steps", "layers", "selection-ratio", "keep-top",
-                  "keep-mass", "params", "description", "model-name", "encoding", "csv", "experts", "expert-top-k",
+                  "keep-mass", "params", "description", "model-name", "encoding", "key-interval", "csv", "experts", "expert-top-k",
                   "expert-tokens", "expert-zipf", "expert-reuse", "sequences", "prefill-spread", "shared-prefix"},
                  {"per-layer", "replace", "print-params"}, {"set"});
     std::string presetName;
@@ -198,8 +202,16 @@ int run(const std::vector<std::string>& argv)
                 throw UsageError("--encoding: " + err.problem());
             }
         }
+        int32_t keyInterval = 0;
+        if (a.get("key-interval")) {
+            const int64_t k = a.getInt("key-interval", kDefaultKeyInterval);
+            if (k < 1 || k > kMaxKeyInterval)
+                throw UsageError("--key-interval must be between 1 and " + std::to_string(kMaxKeyInterval));
+            if (enc != Encoding::IndexStepDelta) throw UsageError("--key-interval needs --encoding index_step_delta");
+            keyInterval = static_cast<int32_t>(k);
+        }
         store = TraceStore::open(a.positional().front(), TraceStore::Mode::ReadWrite);
-        writer = store->beginTrace(meta, enc, a.has("replace"));
+        writer = store->beginTrace(meta, enc, a.has("replace"), keyInterval);
     } else if (a.has("name")) {
         throw UsageError("--name needs a database to write to");
     }

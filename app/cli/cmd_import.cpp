@@ -45,13 +45,18 @@ std::string usage()
            "  --layers L            layer count recorded with an aggregated trace whose file\n"
            "                        does not state it (default 1); per-layer data has its own\n"
            "  --encoding E          f32 | f16 | sparse_f32 | sparse_f16 (scores), index_u32 |\n"
-           "                        index_varint (selections), ranked_u32 | ranked_varint\n"
-           "                        (ranked; the varint forms are compact, often 1 byte per\n"
-           "                        entry instead of 4). Default: paper-csv\n"
+           "                        index_varint | index_step_delta (selections), ranked_u32 |\n"
+           "                        ranked_varint (ranked; the varint forms are compact, often\n"
+           "                        1 byte per entry instead of 4; index_step_delta stores a\n"
+           "                        step's selection as the change from the step before).\n"
+           "                        Default: paper-csv\n"
            "                        index_u32, seed-csv ranked_u32 (one sequence per\n"
            "                        query_id), dsa-topk index_u32 (one sequence per\n"
            "                        request), long-csv\n"
            "                        sparse_f32 (or the file's), npy f32, kvtier the source's\n"
+           "  --key-interval K      with --encoding index_step_delta: a key record (the whole\n"
+           "                        set) at least every K steps, 1 .. 4096 (default 64; a\n"
+           "                        kvtier source's own K when its encoding is kept)\n"
            "  --experts E           seed-csv: experts per layer E (MoE, stored as per-step\n"
            "                        expert sets; an id >= E is an error). Default: the\n"
            "                        largest expert id + 1 (no ids listed: no expert sets)\n"
@@ -122,7 +127,7 @@ int run(const std::vector<std::string>& argv)
 {
     Args a(argv,
            {"format", "name", "prefill", "layers-mode", "layers", "encoding", "description", "model-name",
-            "head-reduction", "notes", "trace", "array", "experts"},
+            "head-reduction", "notes", "trace", "array", "experts", "key-interval"},
            {"replace"});
     if (a.positional().size() != 2) throw UsageError("expected two arguments, the database file and the file to import");
     const std::string db = a.positional()[0];
@@ -147,6 +152,13 @@ int run(const std::vector<std::string>& argv)
     }
     if (a.get("layers-mode")) o.layer_mode = parseEnum<LayerMode>(a, "layers-mode", layerModeFromString);
     if (a.get("encoding")) o.encoding = parseEnum<Encoding>(a, "encoding", encodingFromString);
+    if (a.get("key-interval")) {
+        const int64_t k = a.getInt("key-interval", kDefaultKeyInterval);
+        if (k < 1 || k > kMaxKeyInterval)
+            throw UsageError("--key-interval must be between 1 and " + std::to_string(kMaxKeyInterval));
+        if (o.encoding != Encoding::IndexStepDelta) throw UsageError("--key-interval needs --encoding index_step_delta");
+        o.key_interval = static_cast<int32_t>(k);
+    }
     o.description = a.get("description");
     o.model_name = a.get("model-name");
     o.head_reduction = a.get("head-reduction");
@@ -186,7 +198,7 @@ int run(const std::vector<std::string>& argv)
         std::printf("imported '%s' (%s) into %s: %s %s, P=%lld T=%lld L=%d, %lld records, %lld entries, %s\n",
                     m.name.c_str(), toString(*format), db.c_str(), toString(m.layer_mode), toString(m.kind),
                     static_cast<long long>(m.prefill), static_cast<long long>(m.steps), m.layers,
-                    static_cast<long long>(s.records), static_cast<long long>(s.entries), toString(s.encoding));
+                    static_cast<long long>(s.records), static_cast<long long>(s.entries), encodingText(s).c_str());
     }
     return 0;
 }

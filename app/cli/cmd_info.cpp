@@ -87,7 +87,7 @@ int run(const std::vector<std::string>& argv)
                             {"steps", m.steps},
                             {"layers", m.layers},
                             {"records", sum.records},
-                            {"encoding", toString(sum.encoding)},
+                            {"encoding", encodingText(sum)},
                             {"bytes", sum.blob_bytes},
                             {"created_at", sum.created_at},
                             {"entries", st.entries},
@@ -123,7 +123,7 @@ int run(const std::vector<std::string>& argv)
     std::snprintf(buf, sizeof buf, "%lld of %lld", static_cast<long long>(sum.records),
                   static_cast<long long>(m.recordCount()));
     row("records", buf);
-    row("encoding", toString(sum.encoding));
+    row("encoding", encodingText(sum));
     std::snprintf(buf, sizeof buf, "%lld bytes of record data", static_cast<long long>(sum.blob_bytes));
     row("stored", buf);
     row("created", sum.created_at);

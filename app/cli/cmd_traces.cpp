@@ -60,7 +60,7 @@ int run(const std::vector<std::string>& argv)
                            {"layers", s.meta.layers},
                            {"records", s.records},
                            {"bytes", s.blob_bytes},
-                           {"encoding", toString(s.encoding)},
+                           {"encoding", encodingText(s)},
                            {"description", s.meta.description}});
         std::cout << out.dump(2) << "\n";
         return 0;

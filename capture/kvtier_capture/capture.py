@@ -39,6 +39,8 @@ class Settings:
     select: str = "full"                  # full (scores), topk, ratio, mass (selections)
     select_value: float = 0.0
     encoding: str = "sparse_f16"          # score encoding for select = full
+    selection_encoding: str = "index_u32"  # index_u32, index_varint or index_step_delta (selections)
+    key_interval: int = 64                # index_step_delta: a key record at least every K steps
     name: str = "capture"
     description: str = ""
     as_batch: bool = False                # all prompts as the sequences of one trace
@@ -97,6 +99,11 @@ def check_settings(s):
         raise CaptureError(f"--{s.select}", f"{s.select_value:g} must be in (0, 1]")
     if s.select == "full" and s.encoding not in blob_codec.SCORE_ENCODINGS:
         raise CaptureError("--encoding", f"'{s.encoding}' is not one of {', '.join(blob_codec.SCORE_ENCODINGS)}")
+    if s.selection_encoding not in blob_codec.SELECTION_ENCODINGS:
+        raise CaptureError("--selection-encoding", f"'{s.selection_encoding}' is not one of "
+                                                   f"{', '.join(blob_codec.SELECTION_ENCODINGS)}")
+    if not 1 <= s.key_interval <= blob_codec.MAX_KEY_INTERVAL:
+        raise CaptureError("--key-interval", f"{s.key_interval} outside 1 .. {blob_codec.MAX_KEY_INTERVAL}")
     if s.commit_every < 1:
         raise CaptureError("--commit-every", f"{s.commit_every} must be at least 1")
     trace_db.check_name(s.name)
@@ -120,6 +127,13 @@ class Recorder:
     def __init__(self, s, info):
         self.s, self.info = s, info
         self.selector = None if s.select == "full" else reduce.Selector(s.select, s.select_value)
+        self.delta = None
+
+    def start_trace(self, prev=None):
+        """A new trace: index_step_delta starts from `prev`, {(sequence, layer): set} of the
+        step before its first recorded one (a resumed trace), else from nothing."""
+        if self.selector is not None and self.s.selection_encoding == blob_codec.STEP_DELTA:
+            self.delta = blob_codec.StepDeltaEncoder(self.s.key_interval, prev)
 
     def records(self, t, seq, n_t, rows):
         """The records (step, sequence, layer, encoding, count, BLOB, entries) of step t of
@@ -136,13 +150,18 @@ class Recorder:
                                    "sliding window or a cache it prunes is not supported)")
             groups.append(reduce.reduce_heads(r, n_t, self.s.head_reduction, info.kv_heads).cpu())
         if self.s.layer_mode == "aggregated":   # the mean over layers, one record per step
-            return [(t, seq, -1) + self.encode(n_t, torch.stack(groups).mean(dim=0))]
-        return [(t, seq, l) + self.encode(n_t, g) for l, g in enumerate(groups)]
+            return [(t, seq, -1) + self.encode(t, seq, -1, n_t, torch.stack(groups).mean(dim=0))]
+        return [(t, seq, l) + self.encode(t, seq, l, n_t, g) for l, g in enumerate(groups)]
 
-    def encode(self, n_t, groups):
+    def encode(self, t, seq, layer, n_t, groups):
         if self.selector is None:
             return blob_codec.encode_scores(self.s.encoding, n_t, reduce.scores_of(groups).numpy())
-        return blob_codec.encode_selection(n_t, self.selector.select(groups))
+        index = self.selector.select(groups)
+        if self.s.selection_encoding == "index_varint":
+            return blob_codec.encode_index_varint(n_t, index)
+        if self.s.selection_encoding == blob_codec.STEP_DELTA:
+            return self.delta.encode(t, seq, layer, n_t, index)
+        return blob_codec.encode_selection(n_t, index)
 
 
 def _sources(prompts):
@@ -178,7 +197,7 @@ def _trace_meta(s, info, group, name, index, count):
             "notes": json.dumps(header, sort_keys=True),
             "prefill": len(group[0].ids), "steps": s.steps, "layers": info.layers, "layer_mode": s.layer_mode,
             "kind": "selection" if selection else "scores",
-            "encoding": blob_codec.SELECTION_ENCODING if selection else s.encoding,
+            "encoding": blob_codec.trace_encoding(s.selection_encoding, s.key_interval) if selection else s.encoding,
             "sequence_prefill": [len(p.ids) for p in group], "experts": info.experts}
 
 
@@ -232,6 +251,8 @@ def run(source, prompts, out, s, info, progress=None, restart=False, replace=Fal
             if first == s.steps:
                 continue
             trace_id = work.begin_trace(_trace_meta(s, info, group, name, i, len(prompts)))
+            delta = s.select != "full" and s.selection_encoding == blob_codec.STEP_DELTA
+            recorder.start_trace(work.last_sets(trace_id, first, s.key_interval) if delta and first > 0 else None)
             before = s.steps * sum(len(g) for g in groups[:i])   # sequence-steps of the traces before
             with torch.no_grad():
                 _decode(source, recorder, router, work, trace_id, group, s, first, info.layers,

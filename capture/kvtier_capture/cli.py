@@ -49,6 +49,13 @@ def parser():
     sel.add_argument("--mass", type=float, metavar="TAU", help="record selections: fewest highest reaching TAU of the mass")
     p.add_argument("--encoding", choices=list(blob_codec.SCORE_ENCODINGS), default="sparse_f16",
                    help="score encoding without --topk/--ratio/--mass (default sparse_f16)")
+    p.add_argument("--selection-encoding", choices=list(blob_codec.SELECTION_ENCODINGS), default="index_u32",
+                   help="selection encoding with --topk/--ratio/--mass: index_u32 (default), index_varint (delta + "
+                        "varint per record) or index_step_delta (each step as the change from the step before, a "
+                        "key record at least every --key-interval steps)")
+    p.add_argument("--key-interval", type=int, default=blob_codec.DEFAULT_KEY_INTERVAL, metavar="K",
+                   help=f"index_step_delta: a key record at least every K steps, 1 .. {blob_codec.MAX_KEY_INTERVAL} "
+                        f"(default {blob_codec.DEFAULT_KEY_INTERVAL})")
     p.add_argument("--hook", choices=["hf", "qk"], default="hf",
                    help="hf: the model returns attention weights (output_attentions=True, eager attention); "
                         "qk: compute softmax(q K^T / sqrt(d)) in hooks on --qk-modules (default hf)")
@@ -82,7 +89,8 @@ def settings_of(a):
         if getattr(a, mode) is not None:
             select, value = mode, float(getattr(a, mode))
     return capture.Settings(steps=a.steps, layer_mode=a.layer_mode, head_reduction=a.head_reduction,
-                            select=select, select_value=value, encoding=a.encoding, name=a.name,
+                            select=select, select_value=value, encoding=a.encoding,
+                            selection_encoding=a.selection_encoding, key_interval=a.key_interval, name=a.name,
                             description=a.description, as_batch=a.as_batch, commit_every=a.commit_every)
 
 

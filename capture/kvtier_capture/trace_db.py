@@ -12,6 +12,7 @@ import json
 import os
 import sqlite3
 
+from . import blob_codec
 from .errors import CaptureError
 
 SCHEMA_VERSION = 2
@@ -226,6 +227,23 @@ class WorkFile:
             self.db.execute("DELETE FROM records WHERE trace_id = ? AND step >= ?", (row[0], done))
             self.db.execute("DELETE FROM expert_sets WHERE trace_id = ? AND step >= ?", (row[0], done))
         return done
+
+    def last_sets(self, trace_id, done, key_interval):
+        """{(sequence, layer): ascending indices} of step done - 1 of an index_step_delta
+        trace, decoded from its key records at or before it (what a resumed capture's delta
+        encoder continues from); {} for other traces."""
+        step = done - 1
+        rows = self.db.execute("SELECT step, sequence, layer, encoding, count, data FROM records WHERE trace_id = ? "
+                               "AND step BETWEEN ? AND ? ORDER BY step, sequence, layer",
+                               (trace_id, step - step % key_interval, step)).fetchall()
+        sets = {}
+        for t, q, l, enc, count, blob in rows:
+            # The work file holds what this capture wrote: n_t is not needed to decode it.
+            if enc == blob_codec.STEP_DELTA:
+                sets[(q, l)] = blob_codec.decode_step_delta(1 << 32, count, bytes(blob), sets[(q, l)])
+            else:
+                sets[(q, l)] = blob_codec.index_varint_set(count, bytes(blob))
+        return sets
 
     def begin_trace(self, meta):
         """Inserts the trace row with its sequences (`sequence_prefill`: P_s of each) and,

@@ -218,6 +218,24 @@ class ResumeTest(TempDirTest):
             self.assertEqual(resumed, whole)
             self.assertFalse(os.path.exists(out + trace_db.WORK_SUFFIX))
 
+    def test_resumed_step_delta_trace_continues_its_chains(self):
+        # Interrupted after the commit of steps 3..5 of the second prompt and resumed at step
+        # 6: the delta encoder continues from the work file's sets (decoded from the key at
+        # step 4 and the delta at 5), so the database is the uninterrupted one byte for byte.
+        s = settings(select="ratio", select_value=0.8, selection_encoding="index_step_delta", key_interval=4,
+                     steps=11, commit_every=3)
+        whole = self.database(self.path("whole.kvtr"), s)
+        encodings = {t: e for (t, l), (e, _, _) in whole["capture-2"][1].items() if l == 0}
+        self.assertEqual([encodings[t] for t in (4, 5, 6)], ["index_varint", "index_step_delta", "index_step_delta"])
+        out = self.path("resumed.kvtr")
+
+        def stop(prompt, step):
+            if prompt == 1 and step == 6:
+                raise Interrupted()
+        with self.assertRaises(Interrupted):
+            run(out, s, on_commit=stop)
+        self.assertEqual(self.database(out, s), whole)
+
     def test_other_settings_do_not_resume(self):
         out = self.path("x.kvtr")
 

@@ -130,6 +130,37 @@ class KvtierReadsTheCaptureTest(CliTestBase):
         self.assertEqual(sorted(ours), ["agg", "f16", "f32", "sel", "sparse_f16", "sparse_f32"])
         self.assertEqual(ours, core)
 
+    def test_step_delta_capture_reads_as_its_index_u32_twin(self):
+        # The same selections written as index_u32 and as index_step_delta (K = 3, T = 10: the
+        # last chain is short), two prompts as a batch: the core decodes the deltas to the
+        # same sets (export), re-encodes them to the same bytes (K carried by the copy), and
+        # analyses the same numbers.
+        db = self.path("delta.kvtr")
+        common = ("--out", db, "--steps", "10", "--ratio", "0.8", "--as-batch", "--quiet")
+        self.capture(*common, "--name", "u32")
+        self.capture(*common, "--name", "delta", "--selection-encoding", "index_step_delta", "--key-interval", "3")
+        self.assertIn("encoding         index_step_delta/3", kvtier("info", db, "delta"))
+        records = support.read_full(db)["delta"]["records"]
+        self.assertEqual({e for e, _, _ in records.values()}, {"index_varint", "index_step_delta"})
+        self.assertEqual({e for (t, _, _), (e, _, _) in records.items() if t % 3 == 0}, {"index_varint"})
+        csv = [self.path(n + ".csv") for n in ("u32", "delta")]
+        for name, out in zip(("u32", "delta"), csv):
+            kvtier("export", db, name, "--csv", out)
+        bodies = []
+        for out in csv:
+            with open(out) as f:
+                bodies.append([line for line in f if not line.startswith("#")])
+        self.assertGreater(len(bodies[0]), 2 * 10 * 3)
+        self.assertEqual(bodies[0], bodies[1])
+        copy = self.path("copy.kvtr")
+        kvtier("import", copy, db, "--format", "kvtier", "--trace", "delta")
+        self.assertEqual(support.read_full(copy)["delta"], support.read_full(db)["delta"])
+        ja, jb = (json.loads(kvtier("analyze", "--scenario", SAMPLE_SCENARIO, "--set", f"trace.db={db}",
+                                    "--set", f"trace.name={n}", "--set", "model.layers=3", "--set", "selection.mode=dense",
+                                    "--json"))
+                  for n in ("u32", "delta"))
+        self.assertEqual([p["total_time_s"] for p in ja["policies"]], [p["total_time_s"] for p in jb["policies"]])
+
 
 class ErrorsTest(CliTestBase):
     def run_main(self, *argv):

@@ -38,6 +38,34 @@ class CodecTest(unittest.TestCase):
         with self.assertRaises(CaptureError):
             blob_codec.decode("ranked_varint", 10, 2, bytes.fromhex("0a 00"))
 
+    def test_step_delta_bytes(self):
+        # docs/TRACE_FORMAT.md "Step-delta selections": {0, 2, 5, 9} -> {0, 5, 7, 9, 12} is
+        # 1 removed, 2 added, removed gaps [2], added gaps [7, 4].
+        self.assertEqual(blob_codec.encode_step_delta([0, 2, 5, 9], [0, 5, 7, 9, 12]), bytes.fromhex("01 02 02 07 04"))
+        self.assertEqual(blob_codec.decode_step_delta(13, 5, bytes.fromhex("01 02 02 07 04"), [0, 2, 5, 9]),
+                         [0, 5, 7, 9, 12])
+        self.assertEqual(blob_codec.encode_index_varint(200, [0, 1, 2, 130, 131]),
+                         ("index_varint", 5, bytes.fromhex("00 00 00 7f 00"), 5))
+        for count, bad in ((4, ""), (3, "01 00 03"), (5, "00 01 05"), (5, "00 01 0d"), (5, "00 01 07 00"),
+                           (0, "05 00 00 00 00 00 00"), (5, "01 01 02 07")):
+            with self.assertRaises(CaptureError, msg=bad):
+                blob_codec.decode_step_delta(13, count, bytes.fromhex(bad), [0, 2, 5, 9])
+        with self.assertRaises(CaptureError):
+            blob_codec.decode("index_step_delta", 13, 5, bytes.fromhex("01 02 02 07 04"))
+
+    def test_step_delta_encoder_picks_keys_as_the_core(self):
+        # Key at t % K == 0 and wherever the delta is not smaller (core/store/trace_writer.cpp).
+        e = blob_codec.StepDeltaEncoder(4)
+        self.assertEqual(e.encode(0, 0, 1, 100, [0, 1, 2, 3])[0], "index_varint")
+        self.assertEqual(e.encode(1, 0, 1, 100, [0, 1, 2, 3]), ("index_step_delta", 4, bytes.fromhex("00 00"), 4))
+        self.assertEqual(e.encode(2, 0, 1, 100, [50, 51, 52, 53])[0], "index_varint")   # 10 delta bytes > 4
+        self.assertEqual(e.encode(3, 0, 1, 100, [50, 51, 52, 54])[0], "index_varint")   # 4 == 4: the key
+        self.assertEqual(e.encode(4, 0, 1, 100, [50, 51, 52, 54])[0], "index_varint")   # t % 4 == 0
+        self.assertEqual(e.encode(5, 0, 1, 100, [50, 51, 52, 54, 90]), ("index_step_delta", 5, bytes.fromhex("00 01 5a"), 5))
+        self.assertEqual(blob_codec.trace_encoding("index_step_delta", 4), "index_step_delta/4")
+        with self.assertRaises(CaptureError):
+            blob_codec.StepDeltaEncoder(0)
+
     def test_f16_rounding(self):
         for value, bits in ((0.1, 0x2E66), (1 / 3, 0x3555), (2049.0, 0x6800), (2.0 ** -24, 0x0001)):
             _, _, blob, _ = enc("f16", [value])

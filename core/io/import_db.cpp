@@ -46,7 +46,9 @@ std::vector<TraceSummary> importKvtierDb(TraceStore& store, const std::string& p
         if (opt.notes) meta.notes = *opt.notes;
         const Encoding enc = opt.encoding.value_or(todo[k].encoding);
         auto reader = source->reader(todo[k].meta.name);
-        auto writer = store.beginTrace(meta, enc, opt.replace);
+        // A step-delta copy keeps the source's key interval unless told otherwise.
+        const int32_t keyInterval = opt.key_interval > 0 || enc != todo[k].encoding ? opt.key_interval : todo[k].key_interval;
+        auto writer = store.beginTrace(meta, enc, opt.replace, keyInterval);
         Record rec;
         while (reader->next(rec)) {
             writer->add(rec);

@@ -79,7 +79,8 @@ void parseDsaTopkLine(const std::string& text, const std::string& where, DsaTopk
 TraceSummary importDsaTopk(TraceStore& store, const std::string& path, const ImportOptions& opt)
 {
     const std::string& shown = opt.shown_name.empty() ? path : opt.shown_name;
-    if (opt.encoding && *opt.encoding != Encoding::IndexU32 && *opt.encoding != Encoding::IndexVarint)
+    if (opt.encoding && *opt.encoding != Encoding::IndexU32 && *opt.encoding != Encoding::IndexVarint &&
+        *opt.encoding != Encoding::IndexStepDelta)
         throw InputError(shown, std::string("DSA top-k traces are selections and are stored as index_u32, not ") +
                                     toString(*opt.encoding) + " (index_varint is the compact alternative)");
     if (opt.layer_mode && *opt.layer_mode != LayerMode::PerLayer)
@@ -165,7 +166,7 @@ TraceSummary importDsaTopk(TraceStore& store, const std::string& path, const Imp
     const auto slots = static_cast<size_t>(S * layers);   // (sequence, layer) of one step
     std::vector<std::vector<uint32_t>> sel(slots);
     std::vector<int64_t> lineOf(slots, 0);                // 0: no line yet this step
-    auto writer = store.beginTrace(meta, opt.encoding.value_or(Encoding::IndexU32), opt.replace);
+    auto writer = store.beginTrace(meta, opt.encoding.value_or(Encoding::IndexU32), opt.replace, opt.key_interval);
     CsvReader in(path, shown);
     Record rec;
     int64_t t = 0, stepLine = 0;

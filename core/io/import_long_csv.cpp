@@ -225,7 +225,7 @@ TraceSummary importLongCsv(TraceStore& store, const std::string& path, const Imp
     meta.head_reduction = opt.head_reduction.value_or(c.head_reduction.value_or("mean"));
     meta.notes = opt.notes.value_or(c.notes.value_or(""));
 
-    auto writer = store.beginTrace(meta, enc, opt.replace);
+    auto writer = store.beginTrace(meta, enc, opt.replace, opt.key_interval);
     const int32_t slots = meta.layerSlots();
     const bool aggregated = meta.layer_mode == LayerMode::Aggregated;
     const auto S = static_cast<int32_t>(sequenceCount);

@@ -131,7 +131,7 @@ TraceSummary importArray(TraceStore& store, const std::string& shown, ArrayStrea
                                              readableBytes(kMaxNpzSkipBytes) +
                                              ", 16 x the array) (the limit); split the sequences over several archives");
     }
-    auto writer = store.beginTrace(meta, opt.encoding.value_or(Encoding::DenseF32), opt.replace);
+    auto writer = store.beginTrace(meta, opt.encoding.value_or(Encoding::DenseF32), opt.replace, opt.key_interval);
     const auto item = static_cast<size_t>(h.item_size);
     // A row is read in chunks, never whole: n_max is a number the header states, and the
     // padding past n_t is only skipped.

@@ -124,7 +124,8 @@ struct StepBuffer {
 TraceSummary importPaperCsv(TraceStore& store, const std::string& path, const ImportOptions& opt)
 {
     const std::string& shown = opt.shown_name.empty() ? path : opt.shown_name;
-    if (opt.encoding && *opt.encoding != Encoding::IndexU32 && *opt.encoding != Encoding::IndexVarint)
+    if (opt.encoding && *opt.encoding != Encoding::IndexU32 && *opt.encoding != Encoding::IndexVarint &&
+        *opt.encoding != Encoding::IndexStepDelta)
         throw InputError(shown, std::string("paper CSV traces are selections and are stored as index_u32, not ") +
                                     toString(*opt.encoding) + " (index_varint is the compact alternative)");
     CsvReader in(path, shown);
@@ -163,7 +164,7 @@ TraceSummary importPaperCsv(TraceStore& store, const std::string& path, const Im
                 throw InputError(where, "the first row has n = " + std::to_string(meta.prefill) +
                                             ", so P = " + std::to_string(meta.prefill) + ", but P = " +
                                             std::to_string(*opt.prefill) + " was given");
-            writer = store.beginTrace(meta, opt.encoding.value_or(Encoding::IndexU32), opt.replace);
+            writer = store.beginTrace(meta, opt.encoding.value_or(Encoding::IndexU32), opt.replace, opt.key_interval);
         }
         for (size_t l = 0; l < slots; ++l)
             if (step.line[l] == 0)

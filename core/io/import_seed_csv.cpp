@@ -235,7 +235,7 @@ TraceSummary importSeedCsv(TraceStore& store, const std::string& path, const Imp
     }
     // E: given, else the largest id + 1; no ids and no E: the trace has no expert sets.
     const auto experts = static_cast<int32_t>(opt.experts ? *opt.experts : maxExpert + 1);
-    auto writer = store.beginTrace(meta, opt.encoding.value_or(Encoding::RankedU32), opt.replace);
+    auto writer = store.beginTrace(meta, opt.encoding.value_or(Encoding::RankedU32), opt.replace, opt.key_interval);
     if (experts > 0) {
         try {
             writer->beginExperts(experts);

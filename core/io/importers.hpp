@@ -45,6 +45,8 @@ struct ImportOptions {
     std::string name;                      // trace name; empty: from the file (header comment, file stem)
     std::optional<int64_t> prefill;        // P, where the file does not say it
     std::optional<Encoding> encoding;      // storage; empty: the format's default
+    int32_t key_interval = 0;              // K of an index_step_delta trace; 0: the default (a
+                                           // kvtier source's own K when its encoding is kept)
     std::optional<LayerMode> layer_mode;   // paper-csv: aggregated = union of a step's layers
     std::optional<int32_t> layers;         // L of an aggregated trace when the file does not say it
                                            // (the model's layer count); ignored otherwise

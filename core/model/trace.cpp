@@ -28,6 +28,7 @@ const char* toString(Encoding e)
     case Encoding::RankedU32: return "ranked_u32";
     case Encoding::IndexVarint: return "index_varint";
     case Encoding::RankedVarint: return "ranked_varint";
+    case Encoding::IndexStepDelta: return "index_step_delta";
     }
     return "?";
 }
@@ -51,18 +52,19 @@ Encoding encodingFromString(const std::string& s)
 {
     for (Encoding e : {Encoding::DenseF32, Encoding::DenseF16, Encoding::SparseF32,
                        Encoding::SparseF16, Encoding::IndexU32, Encoding::RankedU32, Encoding::IndexVarint,
-                       Encoding::RankedVarint})
+                       Encoding::RankedVarint, Encoding::IndexStepDelta})
         if (s == toString(e)) return e;
     throw InputError("", "unknown encoding '" + s +
-                             "' (expected f32, f16, sparse_f32, sparse_f16, index_u32, ranked_u32, index_varint "
-                             "or ranked_varint)");
+                             "' (expected f32, f16, sparse_f32, sparse_f16, index_u32, ranked_u32, index_varint, "
+                             "ranked_varint or index_step_delta)");
 }
 
 RecordKind kindOfEncoding(Encoding e)
 {
     switch (e) {
     case Encoding::IndexU32:
-    case Encoding::IndexVarint: return RecordKind::Selection;
+    case Encoding::IndexVarint:
+    case Encoding::IndexStepDelta: return RecordKind::Selection;
     case Encoding::RankedU32:
     case Encoding::RankedVarint: return RecordKind::Ranked;
     case Encoding::DenseF32:

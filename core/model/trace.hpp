@@ -29,6 +29,10 @@ enum class Encoding {
     RankedU32,  // count x uint32 index (ranked records), in rank order (MODEL.md §8)
     IndexVarint,   // selections: LEB128 varints of the gaps (first index, then i_k - i_{k-1} - 1)
     RankedVarint,  // ranked records: zigzag LEB128 of each entry's u32 difference to the one before
+    // Selections as the difference from the same (sequence, layer)'s record of the step
+    // before: removed and added indices (docs/TRACE_FORMAT.md "Step-delta selections").
+    // Only delta records carry this name; a step-delta trace's key records are index_varint.
+    IndexStepDelta,
 };
 
 const char* toString(RecordKind k);
@@ -37,7 +41,7 @@ const char* toString(Encoding e);
 RecordKind recordKindFromString(const std::string& s);   // throws InputError
 LayerMode layerModeFromString(const std::string& s);      // throws InputError
 Encoding encodingFromString(const std::string& s);        // throws InputError
-// The record kind an encoding stores: selection (index_u32, index_varint), ranked
+// The record kind an encoding stores: selection (index_u32, index_varint, index_step_delta), ranked
 // (ranked_u32, ranked_varint) or scores (the four float encodings).
 RecordKind kindOfEncoding(Encoding e);
 
@@ -51,6 +55,12 @@ inline constexpr int64_t kMaxLayers = 65536;
 inline constexpr int64_t kMaxSequences = 65536;
 // Entries of one ranked record: rank scores are float and exact up to 2^24.
 inline constexpr int64_t kMaxRankedEntries = int64_t{1} << 24;
+// index_step_delta traces (docs/TRACE_FORMAT.md "Step-delta selections"): a key record at
+// every step t with t % K == 0, K = the trace's key interval, 1 .. kMaxKeyInterval. The
+// bound keeps a reader that starts at step s from decoding more than K - 1 steps before s,
+// and the entries a file may claim within K x its bytes.
+inline constexpr int32_t kDefaultKeyInterval = 64;
+inline constexpr int32_t kMaxKeyInterval = 4096;
 
 struct TraceMeta {
     std::string name;

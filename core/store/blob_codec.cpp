@@ -191,7 +191,8 @@ size_t entryBytes(Encoding e)
     case Encoding::IndexU32: return 4;
     case Encoding::RankedU32: return 4;
     case Encoding::IndexVarint:
-    case Encoding::RankedVarint: return 1;
+    case Encoding::RankedVarint:
+    case Encoding::IndexStepDelta: return 1;
     }
     return 0;
 }
@@ -300,6 +301,8 @@ EncodedRecord encodeRecord(Encoding e, int64_t n_t, std::span<const uint32_t> in
         r.count = r.nonzero = static_cast<int64_t>(order.size());
         return r;
     }
+    case Encoding::IndexStepDelta:
+        throw InputError("", "an index_step_delta record is written against the record before it (encodeStepDelta)");
     }
     throw InputError("", "unknown encoding");
 }
@@ -321,6 +324,8 @@ void decodeRecord(Encoding e, int64_t n_t, int64_t count, std::span<const unsign
         decodeVarintRecord(e, n_t, count, blob, index, value);
         return;
     }
+    if (e == Encoding::IndexStepDelta)
+        throw InputError("", "an index_step_delta record needs the record of its sequence and layer at the step before");
     // Compare count with what the BLOB can hold before multiplying: count x entry size
     // may not fit size_t (a damaged count of 2^62 would wrap to 0 and pass).
     const size_t width = entryBytes(e);
@@ -387,8 +392,125 @@ void decodeRecord(Encoding e, int64_t n_t, int64_t count, std::span<const unsign
         return;
     }
     case Encoding::IndexVarint:
-    case Encoding::RankedVarint: return;   // decoded above
+    case Encoding::RankedVarint:
+    case Encoding::IndexStepDelta: return;   // decoded (or refused) above
     }
+}
+
+namespace {
+
+// index_varint's gaps of an ascending list, appended to `out`.
+void putGaps(std::vector<unsigned char>& out, std::span<const uint32_t> list)
+{
+    for (size_t k = 0; k < list.size(); ++k) putVarint(out, k == 0 ? list[0] : list[k] - list[k - 1] - 1);
+}
+
+// One of the two counts at the head of a delta BLOB.
+uint32_t getCount(std::span<const unsigned char> blob, size_t& pos, const char* what)
+{
+    try {
+        return getVarint(blob, pos, 0);
+    } catch (const InputError& e) {
+        throw InputError("", std::string("the ") + what + " count: " + e.problem());
+    }
+}
+
+} // namespace
+
+void encodeStepDelta(std::span<const uint32_t> prev, std::span<const uint32_t> index, std::vector<unsigned char>& out)
+{
+    std::vector<uint32_t> removed;
+    std::vector<uint32_t> added;
+    size_t i = 0;
+    size_t j = 0;
+    while (i < prev.size() || j < index.size()) {
+        if (j == index.size() || (i < prev.size() && prev[i] < index[j])) {
+            removed.push_back(prev[i++]);
+        } else if (i == prev.size() || index[j] < prev[i]) {
+            added.push_back(index[j++]);
+        } else {
+            ++i;
+            ++j;
+        }
+    }
+    out.clear();
+    out.reserve(2 + removed.size() + added.size());
+    putVarint(out, static_cast<uint32_t>(removed.size()));
+    putVarint(out, static_cast<uint32_t>(added.size()));
+    putGaps(out, removed);
+    putGaps(out, added);
+}
+
+void decodeStepDelta(int64_t n_t, int64_t count, std::span<const unsigned char> blob, std::span<const uint32_t> prev,
+                     std::vector<uint32_t>& index, std::vector<float>& value)
+{
+    index.clear();
+    value.clear();
+    if (count < 0) throw InputError("", "negative entry count " + std::to_string(count));
+    if (count > n_t) throw InputError("", "entry count " + std::to_string(count) + " > n_t = " + std::to_string(n_t));
+    size_t pos = 0;
+    const uint32_t r = getCount(blob, pos, "removed");
+    const uint32_t a = getCount(blob, pos, "added");
+    if (r > prev.size())
+        throw InputError("", "removes " + std::to_string(r) + " indices from a previous record of " +
+                                 std::to_string(prev.size()));
+    // Every index takes at least one byte: both counts are checked against the BLOB before
+    // anything is sized by them.
+    if (uint64_t{r} + a > blob.size() - pos)
+        throw InputError("", "truncated BLOB: " + std::to_string(blob.size()) + " bytes, index_step_delta with " +
+                                 std::to_string(r) + " removed and " + std::to_string(a) + " added needs at least " +
+                                 std::to_string(pos + uint64_t{r} + a));
+    const auto want = static_cast<int64_t>(prev.size()) - r + a;
+    if (count != want)
+        throw InputError("", "count " + std::to_string(count) + ", but the previous record's " +
+                                 std::to_string(prev.size()) + " indices - " + std::to_string(r) + " removed + " +
+                                 std::to_string(a) + " added make " + std::to_string(want));
+    // Removed: each in prev (both ascending: one walk). The gaps keep the list ascending.
+    std::vector<char> gone(prev.size(), 0);
+    size_t j = 0;
+    uint64_t last = 0;
+    try {
+        for (uint32_t k = 0; k < r; ++k) {
+            const uint32_t gap = getVarint(blob, pos, k);
+            const uint64_t i = k == 0 ? gap : last + 1 + gap;   // < 2^33: no overflow
+            while (j < prev.size() && prev[j] < i) ++j;
+            if (j == prev.size() || prev[j] != i)
+                throw InputError("", "removed index " + std::to_string(i) + " is not in the previous record");
+            gone[j++] = 1;
+            last = i;
+        }
+    } catch (const InputError& e) {
+        throw InputError("", "removed list: " + e.problem());
+    }
+    // Added: each < n_t and not in prev; merged with what prev keeps.
+    index.reserve(static_cast<size_t>(count));
+    j = 0;
+    last = 0;
+    try {
+        for (uint32_t k = 0; k < a; ++k) {
+            const uint32_t gap = getVarint(blob, pos, k);
+            const uint64_t i = k == 0 ? gap : last + 1 + gap;
+            if (static_cast<int64_t>(i) >= n_t)
+                throw InputError("", "token index " + std::to_string(i) + " >= n_t = " + std::to_string(n_t));
+            while (j < prev.size() && prev[j] < i) {
+                if (!gone[j]) index.push_back(prev[j]);
+                ++j;
+            }
+            if (j < prev.size() && prev[j] == i)
+                throw InputError("", "added index " + std::to_string(i) + " is already in the previous record");
+            index.push_back(static_cast<uint32_t>(i));
+            last = i;
+        }
+    } catch (const InputError& e) {
+        throw InputError("", "added list: " + e.problem());
+    }
+    for (; j < prev.size(); ++j)
+        if (!gone[j]) index.push_back(prev[j]);
+    if (pos != blob.size())
+        throw InputError("", "oversized BLOB: " + std::to_string(blob.size()) + " bytes, index_step_delta with " +
+                                 std::to_string(r) + " removed and " + std::to_string(a) +
+                                 " added ends at byte " + std::to_string(pos) + " (trailing bytes)");
+    value.assign(index.size(), 1.0f);
 }
 
 } // namespace kvtier

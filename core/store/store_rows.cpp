@@ -4,6 +4,8 @@
 #include "core/model/error.hpp"
 #include "core/model/text.hpp"
 
+#include <algorithm>
+
 namespace kvtier::store {
 
 std::string recordWhere(const std::string& path, const std::string& trace, int64_t t, int64_t l)
@@ -38,6 +40,39 @@ void checkDimensions(const std::string& where, int64_t prefill, int64_t steps, i
         throw InputError(where, "prefill P = " + std::to_string(prefill) + " and steps T = " + std::to_string(steps) +
                                     " exceed the limit P + T <= " + std::to_string(kMaxContextTokens) +
                                     " (token indices are 32-bit)");
+}
+
+std::string traceEncodingText(Encoding e, int32_t keyInterval)
+{
+    std::string text = toString(e);
+    if (e == Encoding::IndexStepDelta) text += "/" + std::to_string(keyInterval);
+    return text;
+}
+
+void parseTraceEncoding(const std::string& text, Encoding& e, int32_t& keyInterval)
+{
+    keyInterval = 0;
+    const std::string family = toString(Encoding::IndexStepDelta);
+    if (text == family)
+        throw InputError("", "encoding '" + text + "' without its key interval (" + family + "/K)");
+    if (!text.starts_with(family + "/")) {
+        e = encodingFromString(text);
+        return;
+    }
+    const std::string k = text.substr(family.size() + 1);
+    int64_t v = 0;
+    for (const char c : k) {
+        if (c < '0' || c > '9' || v > kMaxKeyInterval) {
+            v = -1;
+            break;
+        }
+        v = v * 10 + (c - '0');
+    }
+    if (k.empty() || (k.size() > 1 && k[0] == '0') || v < 1 || v > kMaxKeyInterval)
+        throw InputError("", "encoding '" + excerpt(text) + "': the key interval K must be a whole number in 1 .. " +
+                                 std::to_string(kMaxKeyInterval));
+    e = Encoding::IndexStepDelta;
+    keyInterval = static_cast<int32_t>(v);
 }
 
 const char* const kSummarySql =
@@ -78,7 +113,7 @@ Row readRow(const Statement& q, sqlite3* db, const std::string& path, RecordTota
     try {
         m.layer_mode = layerModeFromString(q.text(10));
         m.kind = recordKindFromString(q.text(11));
-        r.summary.encoding = encodingFromString(q.text(12));
+        parseTraceEncoding(q.text(12), r.summary.encoding, r.summary.key_interval);
     } catch (const InputError& e) {
         throw InputError(traceWhere(path, m.name), e.problem());
     }
@@ -96,7 +131,11 @@ Row readRow(const Statement& q, sqlite3* db, const std::string& path, RecordTota
     // `entries` sizes load()'s reservation: it must fit the bytes the records really
     // hold. Each record counts by its own encoding: a varint entry takes at least 1 byte,
     // any other at least 2, so a file cannot claim more than its bytes can decode to.
-    const int64_t capacity = t.int64(2);
+    // A step-delta record decodes to at most the bytes of its chain (its key record's and
+    // every delta's since, each entry at least a byte), a chain holds at most K records:
+    // K bytes' worth of entries a byte.
+    const int64_t capacity = r.summary.key_interval > 0 ? std::max<int64_t>(r.summary.blob_bytes, 0) * r.summary.key_interval
+                                                        : t.int64(2);
     if (entries > capacity)
         throw InputError(traceWhere(path, m.name), "entries = " + std::to_string(entries) + ", but its records hold " +
                                                        std::to_string(r.summary.blob_bytes) + " bytes (at most " +

@@ -111,6 +111,13 @@ std::string traceWhere(const std::string& path, const std::string& trace);
 // P, T >= 0, 1 <= L <= kMaxLayers, P + T <= 2^32 (docs/TRACE_FORMAT.md "Limits").
 void checkDimensions(const std::string& where, int64_t prefill, int64_t steps, int64_t layers);
 
+// traces.encoding: the encoding's name; for index_step_delta with its key interval,
+// "index_step_delta/K" (docs/TRACE_FORMAT.md "Step-delta selections").
+std::string traceEncodingText(Encoding e, int32_t keyInterval);
+// Parses traces.encoding into the encoding and K (0 unless index_step_delta). Throws
+// InputError("", problem).
+void parseTraceEncoding(const std::string& text, Encoding& e, int32_t& keyInterval);
+
 // The SELECT every summary is read with; append a WHERE or ORDER BY.
 extern const char* const kSummarySql;
 
@@ -156,18 +163,25 @@ ExpertSets readExpertSets(sqlite3* db, const std::string& path, int64_t traceId,
 
 class SqlTraceReader final : public TraceReader {
 public:
-    SqlTraceReader(sqlite3* db, const std::string& path, Row row);
+    // Starts at firstStep (0 .. T, checked by the caller); see TraceStore::reader.
+    SqlTraceReader(sqlite3* db, const std::string& path, Row row, int64_t firstStep = 0);
     const TraceMeta& meta() const override { return row_.summary.meta; }
     bool next(Record& out) override;
     const TraceSummary& summary() const { return row_.summary; }
     int64_t id() const { return row_.id; }
 
 private:
+    bool readOne(Record& out);
+
     std::string path_;
     Row row_;
     Statement q_;
-    int64_t next_ = 0;
+    int64_t next_ = 0;        // the next record expected, in storage order
+    int64_t emitFrom_ = 0;    // records before this one are decoded, not returned
     bool done_ = false;
+    // index_step_delta traces: K, and the last decoded set of every (sequence, layer slot).
+    int32_t keyInterval_ = 0;
+    std::vector<std::vector<uint32_t>> prev_;
 };
 
 // ---- writer (trace_writer.cpp) -------------------------------------------------------------
@@ -191,6 +205,6 @@ private:
 std::unique_ptr<StoreTransaction> beginTransaction(sqlite3* db, const std::string& path);
 void checkName(const std::string& path, const std::string& name);
 std::unique_ptr<TraceWriter> beginSqlTrace(sqlite3* db, const std::string& path, const TraceMeta& meta,
-                                           Encoding encoding, bool replace);
+                                           Encoding encoding, bool replace, int32_t keyInterval);
 
 } // namespace kvtier::store

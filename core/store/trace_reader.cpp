@@ -1,4 +1,5 @@
-// Reading a trace record by record, each checked against its place and decoded.
+// Reading a trace record by record, each checked against its place and decoded; an
+// index_step_delta record against the set of its (sequence, layer) at the step before.
 #include "core/store/store_sql.hpp"
 
 #include "core/model/error.hpp"
@@ -6,15 +7,31 @@
 
 namespace kvtier::store {
 
-SqlTraceReader::SqlTraceReader(sqlite3* db, const std::string& path, Row row)
+SqlTraceReader::SqlTraceReader(sqlite3* db, const std::string& path, Row row, int64_t firstStep)
     : path_(path), row_(std::move(row)),
       q_(db, path_, "SELECT step, sequence, layer, encoding, count, data FROM records "
-                    "WHERE trace_id = ?1 ORDER BY step, sequence, layer")
+                    "WHERE trace_id = ?1 AND step >= ?2 ORDER BY step, sequence, layer"),
+      keyInterval_(row_.summary.key_interval)
 {
+    const TraceMeta& m = row_.summary.meta;
+    const int64_t perStep = int64_t{m.layerSlots()} * m.sequenceCount();
+    // A step-delta trace is decoded from the key records at or before firstStep.
+    const int64_t start = keyInterval_ > 0 ? firstStep - firstStep % keyInterval_ : firstStep;
+    if (keyInterval_ > 0) prev_.resize(static_cast<size_t>(perStep));
+    next_ = start * perStep;
+    emitFrom_ = firstStep * perStep;
     q_.bind(1, row_.id);
+    q_.bind(2, start);
 }
 
 bool SqlTraceReader::next(Record& out)
+{
+    while (readOne(out))
+        if (next_ > emitFrom_) return true;
+    return false;
+}
+
+bool SqlTraceReader::readOne(Record& out)
 {
     const TraceMeta& m = row_.summary.meta;
     const int32_t slots = m.layerSlots();
@@ -51,16 +68,35 @@ bool SqlTraceReader::next(Record& out)
     } catch (const InputError&) {
         throw InputError(where, "unknown encoding '" + encName + "'");
     }
-    // Selections: index_u32 or index_varint; ranked: ranked_u32 or ranked_varint; scores:
-    // the float encodings. Records of one trace may differ (a dense trace's sparse rows).
+    // Selections: index_u32, index_varint or index_step_delta; ranked: ranked_u32 or
+    // ranked_varint; scores: the float encodings. Records of one trace may differ (a dense
+    // trace's sparse rows, a step-delta trace's key records).
     if (kindOfEncoding(enc) != m.kind)
         throw InputError(where, std::string("encoding ") + toString(enc) + " does not fit a " +
                                     toString(m.kind) + " trace");
+    const size_t slot = static_cast<size_t>(wantSeq) * static_cast<size_t>(slots) +
+                        static_cast<size_t>(wantLayer < 0 ? 0 : wantLayer);
+    if (enc == Encoding::IndexStepDelta) {
+        // A delta needs its trace's key interval and the record before it: never at a key
+        // step (t % K == 0, step 0 included), so every window start has its key records.
+        if (keyInterval_ == 0)
+            throw InputError(where, "an index_step_delta record in a trace stored as " +
+                                        traceEncodingText(row_.summary.encoding, 0) +
+                                        " (delta records belong to index_step_delta/K traces)");
+        if (t % keyInterval_ == 0)
+            throw InputError(where, "a delta record at step " + std::to_string(t) +
+                                        ", where the key interval K = " + std::to_string(keyInterval_) +
+                                        " puts a key record (no previous record to apply it to)");
+    }
     try {
-        decodeRecord(enc, m.contextAt(wantSeq, t), q_.int64(4), q_.blob(5), out.index, out.value);
+        if (enc == Encoding::IndexStepDelta)
+            decodeStepDelta(m.contextAt(wantSeq, t), q_.int64(4), q_.blob(5), prev_[slot], out.index, out.value);
+        else
+            decodeRecord(enc, m.contextAt(wantSeq, t), q_.int64(4), q_.blob(5), out.index, out.value);
     } catch (const InputError& e) {
         throw InputError(where, e.problem());
     }
+    if (keyInterval_ > 0) prev_[slot].assign(out.index.begin(), out.index.end());
     out.step = t;
     out.sequence = wantSeq;
     out.layer = static_cast<int32_t>(l);

@@ -14,6 +14,8 @@ namespace kvtier {
 
 using namespace store;
 
+std::string encodingText(const TraceSummary& s) { return store::traceEncodingText(s.encoding, s.key_interval); }
+
 TraceStore::TraceStore(std::string path, sqlite3* db) : path_(std::move(path)), db_(db) {}
 
 TraceStore::~TraceStore() { sqlite3_close_v2(db_); }
@@ -62,10 +64,14 @@ TraceSummary TraceStore::describe(const std::string& name) const
     return getRow(db_, path_, name, RecordTotals::Skip).summary;
 }
 
-std::unique_ptr<TraceReader> TraceStore::reader(const std::string& name) const
+std::unique_ptr<TraceReader> TraceStore::reader(const std::string& name, int64_t firstStep) const
 {
     // A reader needs the trace's metadata, not its records' totals (a pass over them all).
-    return std::make_unique<store::SqlTraceReader>(db_, path_, getRow(db_, path_, name, RecordTotals::Skip));
+    Row row = getRow(db_, path_, name, RecordTotals::Skip);
+    if (firstStep < 0 || firstStep > row.summary.meta.steps)
+        throw InputError(traceWhere(path_, name), "reading from step " + std::to_string(firstStep) + " outside 0 .. T = " +
+                                                      std::to_string(row.summary.meta.steps));
+    return std::make_unique<store::SqlTraceReader>(db_, path_, std::move(row), firstStep);
 }
 
 Trace TraceStore::load(const std::string& name) const
@@ -98,10 +104,11 @@ Trace TraceStore::load(const std::string& name) const
     }
 }
 
-std::unique_ptr<TraceWriter> TraceStore::beginTrace(const TraceMeta& meta, Encoding encoding, bool replace)
+std::unique_ptr<TraceWriter> TraceStore::beginTrace(const TraceMeta& meta, Encoding encoding, bool replace,
+                                                    int32_t keyInterval)
 {
     checkName(path_, meta.name);
-    return store::beginSqlTrace(db_, path_, meta, encoding, replace);
+    return store::beginSqlTrace(db_, path_, meta, encoding, replace, keyInterval);
 }
 
 void TraceStore::remove(const std::string& name)

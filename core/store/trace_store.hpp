@@ -27,9 +27,14 @@ struct TraceSummary {
     int64_t records = 0;      // rows stored
     int64_t blob_bytes = 0;   // total record payload
     Encoding encoding = Encoding::SparseF32;   // how the importer stored the records
+    int32_t key_interval = 0;   // K of an index_step_delta trace (traces.encoding "index_step_delta/K"), else 0
     int64_t entries = 0;      // non-zero (selected) entries over all records
     std::string created_at;   // UTC, ISO 8601 ("2025-01-31T12:00:00Z")
 };
+
+// The trace's encoding as traces.encoding holds it: its name, and "index_step_delta/K" for
+// a step-delta trace (docs/TRACE_FORMAT.md "Step-delta selections").
+std::string encodingText(const TraceSummary& s);
 
 class TraceReader;
 class TraceWriter;
@@ -54,8 +59,10 @@ public:
     // the records anyway (engine/stream_analysis.hpp).
     TraceSummary describe(const std::string& name) const;
 
-    // Step-by-step reading: one record at a time, never the whole trace.
-    std::unique_ptr<TraceReader> reader(const std::string& name) const;
+    // Step-by-step reading: one record at a time, never the whole trace. With firstStep s
+    // (0 .. T) the reader starts at step s: an index_step_delta trace is decoded from its
+    // key records at s - s % K, the steps before s not returned.
+    std::unique_ptr<TraceReader> reader(const std::string& name, int64_t firstStep = 0) const;
     // Loads the whole trace into the engine's CSR form, decoding each BLOB once
     // straight into the Trace (no intermediate copy of the whole trace).
     Trace load(const std::string& name) const;
@@ -70,11 +77,13 @@ public:
     // so several traces can be written all-or-nothing.
     // meta.steps may be -1 when a streaming importer does not know T in advance: commit()
     // then takes T from the records added (the last step must be complete).
-    // Selection traces must use Encoding::IndexU32 or IndexVarint, ranked traces
+    // Selection traces must use Encoding::IndexU32, IndexVarint or IndexStepDelta, ranked traces
     // Encoding::RankedU32 or RankedVarint, score traces any other encoding. meta.sequence_prefill lists the sequences (MODEL.md §8).
+    // keyInterval: K of an IndexStepDelta trace (1 .. kMaxKeyInterval; 0: kDefaultKeyInterval),
+    // ignored for the other encodings.
     // The writer must not outlive the store.
     std::unique_ptr<TraceWriter> beginTrace(const TraceMeta& meta, Encoding encoding,
-                                            bool replace = false);
+                                            bool replace = false, int32_t keyInterval = 0);
     void remove(const std::string& name);   // throws InputError when missing
 
     // BEGIN IMMEDIATE ... COMMIT around several writes; rolls back unless committed.
@@ -95,6 +104,7 @@ public:
     virtual const TraceMeta& meta() const = 0;
     // Fills `out` with the next record; false at the end. Throws InputError naming the
     // file, the trace and the record (t, l) on a truncated BLOB or an unknown encoding.
+    // index_step_delta records come back decoded, as the whole set.
     virtual bool next(Record& out) = 0;
 };
 

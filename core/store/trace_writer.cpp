@@ -72,10 +72,18 @@ private:
 
 class SqlTraceWriter final : public TraceWriter {
 public:
-    SqlTraceWriter(sqlite3* db, const std::string& path, const TraceMeta& meta, Encoding enc, bool replace)
+    SqlTraceWriter(sqlite3* db, const std::string& path, const TraceMeta& meta, Encoding enc, bool replace,
+                   int32_t keyInterval)
         : db_(db), path_(path), meta_(meta), enc_(enc), stepsOpen_(meta.steps == -1), scope_(db, path)
     {
         const std::string where = traceWhere(path_, meta_.name);
+        if (enc_ == Encoding::IndexStepDelta) {
+            keyInterval_ = keyInterval == 0 ? kDefaultKeyInterval : keyInterval;
+            if (keyInterval_ < 1 || keyInterval_ > kMaxKeyInterval)
+                throw InputError(where, "key interval K = " + std::to_string(keyInterval) + " outside 1 .. " +
+                                            std::to_string(kMaxKeyInterval));
+            prev_.resize(static_cast<size_t>(meta_.layerSlots()) * static_cast<size_t>(meta_.sequenceCount()));
+        }
         checkDimensions(where, meta_.prefill, stepsOpen_ ? 0 : meta_.steps, meta_.layers);
         // Every record of a selection (ranked) trace is stored in the trace's encoding:
         // index_u32 or index_varint (ranked_u32 or ranked_varint), as the caller chose.
@@ -121,7 +129,7 @@ public:
         ins.bind(9, static_cast<int64_t>(meta_.layers));
         ins.bind(10, std::string(toString(meta_.layer_mode)));
         ins.bind(11, std::string(toString(meta_.kind)));
-        ins.bind(12, std::string(toString(enc_)));
+        ins.bind(12, traceEncodingText(enc_, keyInterval_));
         ins.step();
         id_ = sqlite3_last_insert_rowid(db_);
         Statement seq(db_, path_, "INSERT INTO trace_sequences(trace_id, sequence, prefill) VALUES (?1, ?2, ?3)");
@@ -208,9 +216,26 @@ public:
         }
         EncodedRecord enc;
         try {
-            enc = encodeRecord(recEnc, n, r.index, r.value, blob_);
+            enc = encodeRecord(recEnc == Encoding::IndexStepDelta ? Encoding::IndexVarint : recEnc, n, r.index, r.value,
+                               blob_);
         } catch (const InputError& e) {
             throw InputError(where, e.problem());
+        }
+        // A step-delta trace: a key record (index_varint) at every step t % K == 0 and
+        // wherever the delta would not be smaller; else the delta from the same sequence's
+        // and layer's set at the step before. count is the set's size either way.
+        if (recEnc == Encoding::IndexStepDelta) {
+            auto& prev = prev_[static_cast<size_t>(r.sequence) * static_cast<size_t>(slots) +
+                               static_cast<size_t>(aggregated ? 0 : r.layer)];
+            recEnc = Encoding::IndexVarint;
+            if (r.step % keyInterval_ != 0) {
+                encodeStepDelta(prev, r.index, delta_);
+                if (delta_.size() < blob_.size()) {
+                    blob_.swap(delta_);
+                    recEnc = Encoding::IndexStepDelta;
+                }
+            }
+            prev.assign(r.index.begin(), r.index.end());
         }
         insert_->reset();
         insert_->bind(1, id_);
@@ -319,6 +344,10 @@ private:
     Scope scope_;
     std::unique_ptr<Statement> insert_;
     std::vector<unsigned char> blob_;
+    // index_step_delta: K, the last set of every (sequence, layer slot), a delta's bytes.
+    int32_t keyInterval_ = 0;
+    std::vector<std::vector<uint32_t>> prev_;
+    std::vector<unsigned char> delta_;
     ExpertSets experts_;
     int32_t streamExperts_ = 0;   // E of streamed sets (beginExperts), 0: none
     std::unique_ptr<Statement> expertInsert_;
@@ -337,9 +366,9 @@ std::unique_ptr<StoreTransaction> beginTransaction(sqlite3* db, const std::strin
 }
 
 std::unique_ptr<TraceWriter> beginSqlTrace(sqlite3* db, const std::string& path, const TraceMeta& meta,
-                                           Encoding encoding, bool replace)
+                                           Encoding encoding, bool replace, int32_t keyInterval)
 {
-    return std::make_unique<SqlTraceWriter>(db, path, meta, encoding, replace);
+    return std::make_unique<SqlTraceWriter>(db, path, meta, encoding, replace, keyInterval);
 }
 
 } // namespace kvtier::store

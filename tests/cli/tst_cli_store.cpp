@@ -35,6 +35,7 @@ private slots:
     void importNpyWithPrefill();
     void copyFromAnotherDatabase();
     void varintEncodingsThroughCli();
+    void stepDeltaThroughCli();
     void errors_data();
     void errors();
     void failedImportLeavesDatabaseUnchanged();
@@ -305,6 +306,49 @@ void TestCliStore::copyFromAnotherDatabase()
     QCOMPARE(cli({"traces", db}).out.count('\n'), 2);
 }
 
+// index_step_delta end to end (docs/TRACE_FORMAT.md "Step-delta selections"): generate
+// writes it with its K, info shows it, export gives the index_varint twin's rows, a copy
+// keeps K, a paper CSV imports into it; --key-interval without the encoding is refused.
+void TestCliStore::stepDeltaThroughCli()
+{
+    const QString db = path("delta.kvtr");
+    const QStringList gen{"generate", db, "--per-layer", "--selection-ratio", "0.2", "--prefill", "300", "--steps", "17",
+                          "--layers", "2", "--seed", "5"};
+    Run r = cli(gen + QStringList{"--name", "v", "--encoding", "index_varint"});
+    QVERIFY2(r.code == 0, qPrintable(r.err));
+    r = cli(gen + QStringList{"--name", "d", "--encoding", "index_step_delta", "--key-interval", "5"});
+    QVERIFY2(r.code == 0, qPrintable(r.err));
+    const QJsonObject v = QJsonDocument::fromJson(cli({"info", db, "v", "--json"}).out.toUtf8()).object();
+    const QJsonObject d = QJsonDocument::fromJson(cli({"info", db, "d", "--json"}).out.toUtf8()).object();
+    QCOMPARE(d["encoding"].toString(), QString("index_step_delta/5"));
+    QCOMPARE(d["entries"].toInt(), v["entries"].toInt());
+    QVERIFY(v["entries"].toInt() > 17 * 2 * 60);
+    auto rows = [&](const QString& file, const QString& name) {
+        QStringList out = cli({"export", file, name, "--csv", "-"}).out.split('\n');
+        out.removeFirst();   // the comment line names the trace and its encoding
+        return out;
+    };
+    QCOMPARE(rows(db, "d"), rows(db, "v"));
+    const QString copy = path("delta-copy.kvtr");
+    r = cli({"import", copy, db, "--format", "kvtier", "--trace", "d"});
+    QVERIFY2(r.code == 0 && r.out.endsWith(", index_step_delta/5\n"), qPrintable(r.out + r.err));
+    QCOMPARE(rows(copy, "d"), rows(db, "v"));
+    const QString csv = path("delta-paper.csv");
+    r = cli({"generate", "--csv", csv, "--per-layer", "--selection-ratio", "0.1", "--prefill", "64", "--steps", "9",
+             "--layers", "2", "--seed", "3"});
+    QVERIFY2(r.code == 0, qPrintable(r.err));
+    r = cli({"import", copy, csv, "--name", "p", "--encoding", "index_step_delta", "--key-interval", "3"});
+    QVERIFY2(r.code == 0 && r.out.endsWith(", index_step_delta/3\n"), qPrintable(r.out + r.err));
+    r = cli({"import", copy, csv, "--name", "q", "--key-interval", "3"});
+    QCOMPARE(r.code, 2);
+    QCOMPARE(r.err, QString("kvtier-cli import: --key-interval needs --encoding index_step_delta (see kvtier-cli import "
+                            "--help)\n"));
+    r = cli(gen + QStringList{"--name", "k", "--encoding", "index_step_delta", "--key-interval", "0"});
+    QCOMPARE(r.code, 2);
+    QCOMPARE(r.err, QString("kvtier-cli generate: --key-interval must be between 1 and 4096 (see kvtier-cli generate "
+                            "--help)\n"));
+}
+
 // The compact encodings end to end: a generated paper CSV imported as index_u32 and as
 // index_varint analyzes to the same numbers from fewer bytes; export keeps the encoding;
 // a copy converts; the importers refuse an encoding of the other kind.
@@ -417,7 +461,8 @@ void TestCliStore::errors_data()
                                             << "kvtier-cli import: unknown option --colour (see kvtier-cli import --help)";
     QTest::newRow("import: bad encoding") << QStringList{"import", "%DB%", "%DIR%/longbench.csv", "--encoding", "f8"} << 2
                                           << "kvtier-cli import: --encoding: unknown encoding 'f8' (expected f32, f16, "
-                                             "sparse_f32, sparse_f16, index_u32, ranked_u32, index_varint or ranked_varint) "
+                                             "sparse_f32, sparse_f16, index_u32, ranked_u32, index_varint, ranked_varint or "
+                                             "index_step_delta) "
                                              "(see kvtier-cli import --help)";
     QTest::newRow("import: bad format") << QStringList{"import", "%DB%", "%DIR%/longbench.csv", "--format", "xml"} << 2
                                         << "kvtier-cli import: --format: unknown import format 'xml' (expected paper-csv, "

@@ -410,10 +410,11 @@ void TestBlobVarint::fuzzSeedsBehaveAsNamed()
         std::ifstream in(entry.path(), std::ios::binary);
         const Bytes file{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
         QVERIFY(file.size() >= 13);
+        if (file[0] % 9 == 8) continue;   // index_step_delta: tst_step_delta::fuzzSeedsBehaveAsNamed
         uint64_t n1 = 0, c = 0;
         for (int k = 0; k < 4; ++k) n1 |= uint64_t{file[1 + static_cast<size_t>(k)]} << (8 * k);
         for (int k = 0; k < 8; ++k) c |= uint64_t{file[5 + static_cast<size_t>(k)]} << (8 * k);
-        const QString err = decodeError(encodings[file[0] % 8], static_cast<int64_t>(n1) + 1, static_cast<int64_t>(c),
+        const QString err = decodeError(encodings[file[0] % 9], static_cast<int64_t>(n1) + 1, static_cast<int64_t>(c),
                                         Bytes(file.begin() + 13, file.end()));
         const std::string name = entry.path().filename().string();
         if (name.rfind("ok_", 0) == 0) {

@@ -148,6 +148,16 @@ def main():
     put("record_blob", "bad_ranked_varint_twice.bin", blob("ranked_varint", 10, 2, bytes.fromhex("0a 00")))
     put("record_blob", "bad_varint_count_2p62.bin", blob("index_varint", 1 << 32, 1 << 62, bytes.fromhex("00 00")))
     put("record_blob", "bad_u32_count_wraps.bin", blob("index_u32", 1 << 32, 1 << 62, b""))
+    # index_step_delta (encoding 8): a u16 length, the previous record as index_varint, then
+    # the delta (docs/TRACE_FORMAT.md "Step-delta selections"); the previous set is {0, 2, 5, 9}
+    def delta(n_t, count, data):
+        prev = bytes.fromhex("00 01 02 03")
+        return struct.pack("<BIqH", 8, n_t - 1, count, len(prev)) + prev + data
+    put("record_blob", "ok_step_delta.bin", delta(13, 5, bytes.fromhex("01 02 02 07 04")))
+    put("record_blob", "ok_step_delta_same.bin", delta(13, 4, bytes.fromhex("00 00")))
+    put("record_blob", "bad_step_delta_removed_absent.bin", delta(13, 3, bytes.fromhex("01 00 03")))
+    put("record_blob", "bad_step_delta_added_present.bin", delta(13, 5, bytes.fromhex("00 01 05")))
+    put("record_blob", "bad_step_delta_counts_past_blob.bin", delta(13, 4, bytes.fromhex("00 ff ff ff ff 0f")))
 
 
 if __name__ == "__main__":
