@@ -1,4 +1,5 @@
 #include "ui/placement_view.hpp"
+#include "ui/stream_notes.hpp"
 
 #include "ui/layer_link.hpp"
 #include "ui/sequence_link.hpp"
@@ -168,6 +169,10 @@ void PlacementView::showResult(const AnalysisOutputPtr& out)
 {
     last_ = out;
     const PolicyOutcome* o = out->outcome(out->view.policy);
+    if (const QString left = streamedLeftOut(*out, out->view.policy); !left.isEmpty()) {
+        setPlaceholder(left);
+        return;
+    }
     if (!o || !o->placement)
         return;
     const UnitLayout& L = o->placement->layout;
