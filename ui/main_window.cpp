@@ -918,9 +918,8 @@ void MainWindow::requestTokenDetail(quint32 token)
     if (!last_ || !last_->result)
         return;
     if (!holdsStepLists(*last_->result)) {
-        const QString why = notWhileStreamed(tr("A token's relevance over time"));
-        relevance_->showTokenUnavailable(why);
-        statusBar()->showMessage(why, 8000);
+        relevance_->showTokenUnavailable(tr("Token timelines: not available while streamed"));
+        statusBar()->showMessage(notWhileStreamed(tr("A token's relevance over time")), 8000);
         return;
     }
     auto out = last_;

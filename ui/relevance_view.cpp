@@ -384,9 +384,9 @@ void RelevanceView::showResult(const AnalysisOutputPtr& out)
                      .arg(st->mean_reuse_distance, 0, 'f', 1)
                      .arg(st->mean_stay_length, 0, 'f', 1);
     else if (out->streamed())
-        title += tr("\nstreamed: turnover, reuse distance and stay need the whole trace (not computed)");
+        title += tr("\nstatistics: whole trace only, not while streamed");
     if (out->streamed())
-        showTokenUnavailable(notWhileStreamed(tr("A token's relevance over time")));
+        showTokenUnavailable(tr("Token timelines: not available while streamed"));
     else if (tokenUnavailable_) {
         tokenUnavailable_ = false;
         tokenHint_->setText(tr("Click a token in the heatmap to plot its relevance over time"));

@@ -59,8 +59,7 @@ QString streamSummary(const AnalysisOutput& out)
 
 QString notWhileStreamed(const QString& what)
 {
-    return tr("%1 is not available while streamed: a streamed run keeps no per-step selection lists or "
-              "trace records.")
+    return tr("%1 is not available while streamed (a streamed run keeps no per-step lists).")
         .arg(what);
 }
 

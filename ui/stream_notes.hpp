@@ -20,8 +20,7 @@ QString streamedLeftOut(const AnalysisOutput& out, const std::string& policy);
 // Empty when the output was not streamed.
 QString streamSummary(const AnalysisOutput& out);
 
-// "<what> is not available while streamed: a streamed run keeps no per-step selection
-// lists or trace records."
+// "<what> is not available while streamed (a streamed run keeps no per-step lists)."
 QString notWhileStreamed(const QString& what);
 
 } // namespace kvtier::ui

@@ -355,7 +355,7 @@ void TestGuiStream::viewsSayWhatStreamingLeavesOut()
     QVERIFY(w->streamNote().contains(QStringLiteral("Stream the trace")));
     QVERIFY(w->streamNote().contains(QStringLiteral("the oracle policies belady")));
     QVERIFY(w->comparisonView()->note()->text().contains(QStringLiteral("belady are left out")));
-    QVERIFY(w->relevanceView()->plotTitle().contains(QStringLiteral("streamed: turnover")));
+    QVERIFY(w->relevanceView()->plotTitle().contains(QStringLiteral("statistics: whole trace only, not while streamed")));
     QVERIFY(w->relevanceView()->tokenPanelText().contains(QStringLiteral("not available while streamed")));
 
     // An online policy shown: its heatmap is drawn, no placeholder.
