@@ -39,6 +39,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <cmath>
 #include <fstream>
@@ -54,6 +55,7 @@ private slots:
     void initTestCase();
     void cleanup();
     void streamedEqualsWhole();
+    void expertHeatmapStreamedEqualsWhole();
     void autoRuleStreamsAboveBudget();
     void cancelledStreamKeepsNothing();
     void cancelKeepsPreviousResultShown();
@@ -104,6 +106,11 @@ void TestGuiStream::initTestCase()
     g.layers = kLayers;
     g.per_layer = true;
     test::storeTrace(db_.toStdString(), generateTrace(g, "small"));
+    g.steps = 24;
+    g.experts = 8;
+    g.expert_top_k = 2;
+    g.expert_zipf = 1.2;
+    test::storeTrace(db_.toStdString(), generateTrace(g, "moe"));
     ErrorSink::instance().setHandler([this](const QString&, const QString& m) { errors_ << m; });
     AnalysisWorker::setBoundsSettleMs(0);
 }
@@ -236,6 +243,41 @@ void TestGuiStream::streamedEqualsWhole()
     compareCells(*wholeZoom->relevance->selected, *streamedZoom->relevance->selected);
     compareCells(*wholeZoom->placement->categories, *streamedZoom->placement->categories);
     QCOMPARE(streamedZoom->placement->promotions, wholeZoom->placement->promotions);
+}
+
+// A MoE trace (2 layers x 8 experts, lru over 4 of the 16): the expert heatmap of the shown
+// policy's residency, drawn from a streamed result, is the whole-trace one cell for cell.
+void TestGuiStream::expertHeatmapStreamedEqualsWhole()
+{
+    nlohmann::json sc = scenarioJson();
+    sc["trace"]["name"] = "moe";
+    sc["model"]["experts"] = 8;
+    sc["model"]["expert_bytes"] = 256;
+    sc["model"]["weight_bytes"] = 512 + 2 * 8 * 256;
+    sc["hardware"]["tiers"][0]["capacity_bytes"] = 512 + 4096 + 64.0 * 2 * 40;
+    sc["experts"] = {{"policy", "lru"}, {"hbm_share", 0.12}};
+    AnalysisRequest r = request(false, 0);
+    r.scenario = scenarioFromJson(sc, "moe scenario", PresetLibrary::loadBuiltin());
+    r.view.experts.width = 16;
+    r.view.experts.height = 8;
+    r.view.experts.layer = 1;
+    AnalysisWorker worker(std::make_shared<Pipeline>());
+    const AnalysisOutputPtr whole = worker.process(r, {});
+    r.stream = true;
+    const AnalysisOutputPtr streamed = worker.process(r, {});
+    QVERIFY2(whole->result, qPrintable(whole->error));
+    QVERIFY2(streamed->result, qPrintable(streamed->error));
+    QVERIFY(streamed->streamed());
+    QCOMPARE(streamed->outcome("lru")->timing->step_time, whole->outcome("lru")->timing->step_time);
+    QVERIFY(whole->experts && streamed->experts);
+    QCOMPARE(streamed->experts->grid.grid.window.layer, 1);
+    QCOMPARE(streamed->experts->grid.grid.nx, whole->experts->grid.grid.nx);
+    compareCells(*whole->experts->classes, *streamed->experts->classes);
+    QCOMPARE(streamed->experts->grid.category, whole->experts->grid.category);
+    QCOMPARE(streamed->experts->grid.tier, whole->experts->grid.tier);
+    // Experts live in both tiers: the cells compared are not all of one kind.
+    const auto& tiers = whole->experts->grid.tier;
+    QVERIFY(std::find(tiers.begin(), tiers.end(), 0) != tiers.end() && std::find(tiers.begin(), tiers.end(), 1) != tiers.end());
 }
 
 // Whole-trace estimate above the budget: streamed, automatically; at the budget: whole.
