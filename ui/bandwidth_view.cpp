@@ -252,6 +252,11 @@ void BandwidthView::rebuild()
     const PolicyOutcome* o = out.outcome(out.view.policy);
     if (const QString left = streamedLeftOut(out, out.view.policy); !left.isEmpty()) {
         setPlaceholder(left);
+        setPlotTitle(tr("Bandwidth — %1: left out of the streamed run").arg(QString::fromStdString(out.view.policy)));
+        series_ = {};
+        for (int i = 0; i < plot_->graphCount(); ++i)
+            plot_->graph(i)->data()->clear();
+        plot_->replot(QCustomPlot::rpQueuedReplot);
         return;
     }
     if (!o || !o->timing)

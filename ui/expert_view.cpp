@@ -178,6 +178,11 @@ void ExpertView::showResult(const AnalysisOutputPtr& out)
     if (const QString left = streamedLeftOut(*out, out->view.policy); !left.isEmpty()) {
         last_ = out;
         setPlaceholder(left);
+        setPlotTitle(tr("Experts — %1: left out of the streamed run").arg(QString::fromStdString(out->view.policy)));
+        map_->data()->clear();
+        shown_ = {};
+        shownKey_ = 0;
+        plot_->replot(QCustomPlot::rpQueuedReplot);
         return;
     }
     if (!o || !o->timing || !o->timing->expert_residency || !out->experts || !out->experts->classes)

@@ -35,6 +35,7 @@
 #include <QStandardPaths>
 #include <QTemporaryDir>
 #include <QTest>
+#include <QTextStream>
 #include <qcustomplot.h>
 
 #include <nlohmann/json.hpp>
@@ -420,7 +421,15 @@ void TestGuiStream::viewsSayWhatStreamingLeavesOut()
                      v->placeholder().contains(QStringLiteral("leaves it out")),
                  qPrintable(v->placeholder()));
     QVERIFY(w->explainPanel()->html().contains(QStringLiteral("leaves it out")));
+    // Nothing of lru stays drawn under belady's name: the title says so, no CSV.
+    QVERIFY(w->placementView()->plotTitle().contains(QStringLiteral("belady: left out of the streamed run")));
+    QString csvText;
+    QTextStream csvStream(&csvText);
+    QVERIFY(!w->placementView()->writeCsv(csvStream));
+    QVERIFY(!w->bandwidthView()->writeCsv(csvStream));
     choose("lru");
+    QVERIFY(w->placementView()->writeCsv(csvStream));
+    QVERIFY(w->placementView()->plotTitle().contains(QStringLiteral("LRU")));
 
     // A token's timeline: the panel says why, instead of a stale or empty plot.
     QVERIFY(w->relevanceView()->followToken(5));
