@@ -336,6 +336,10 @@ AnalysisOutputPtr AnalysisWorker::process(const AnalysisRequest& request, const 
     } catch (const std::exception& e) {
         out->error = userMessage(e, QStringLiteral("%1 trace '%2'").arg(QString::fromStdString(r.scenario.trace_db),
                                                                        QString::fromStdString(r.scenario.trace_name)));
+        // The whole-trace analysis did not fit (the estimate was below the budget): the
+        // window's own way out.
+        if (tooLargeForMemory(e))
+            out->error += QObject::tr("; here, Analysis → Stream the trace (bounded memory) does the same");
         out->result.reset();
     }
     out->total_ms = static_cast<double>(total.nsecsElapsed()) / 1e6;

@@ -12,6 +12,7 @@
 #include "core/synth/generator.hpp"
 #include "ui/bandwidth_view.hpp"
 #include "ui/comparison_view.hpp"
+#include "core/model/error.hpp"
 #include "ui/error_sink.hpp"
 #include "ui/explain_panel.hpp"
 #include "ui/export_actions.hpp"
@@ -41,6 +42,8 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <new>
+#include <stdexcept>
 #include <atomic>
 #include <cmath>
 #include <fstream>
@@ -61,6 +64,7 @@ private slots:
     void cancelledStreamKeepsNothing();
     void cancelKeepsPreviousResultShown();
     void viewsSayWhatStreamingLeavesOut();
+    void memoryErrorsAreRecognised();
 
 private:
     nlohmann::json scenarioJson() const;
@@ -461,6 +465,16 @@ void TestGuiStream::viewsSayWhatStreamingLeavesOut()
     QVERIFY(w->relevanceView()->followToken(5));
     QTRY_VERIFY_WITH_TIMEOUT(!w->relevanceView()->tokenDetail().relevance.empty(), 30000);
     QVERIFY(errors_.isEmpty());
+}
+
+// The worker adds "Analysis → Stream the trace" to exactly these (the whole-trace run did
+// not fit although the estimate was below the budget).
+void TestGuiStream::memoryErrorsAreRecognised()
+{
+    QVERIFY(tooLargeForMemory(std::bad_alloc()));
+    QVERIFY(tooLargeForMemory(InputError("db.sqlite trace 'big'", "too large for memory (needs about 30 GB)")));
+    QVERIFY(!tooLargeForMemory(InputError("db.sqlite trace 'big'", "ended after 3 records")));
+    QVERIFY(!tooLargeForMemory(std::runtime_error("too large for memory")));
 }
 
 int main(int argc, char** argv) { return runGuiSuite<TestGuiStream>(argc, argv, "tst_gui_stream"); }
