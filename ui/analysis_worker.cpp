@@ -154,6 +154,7 @@ AnalysisOutputPtr AnalysisWorker::processStreamed(const AnalysisRequest& r, cons
     if (lastStreamed_ && !r.shownOnly && lastStreamed_->scenario == request.scenario && lastStreamed_->view == r.view) {
         *out = *lastStreamed_;
         out->id = r.id;
+        out->pipeline_ms = out->heatmap_ms = 0;   // this request's cost: none
         out->stream->automatic = info.automatic;
         out->stream->whole_bytes = info.whole_bytes;
         out->stream->budget_bytes = info.budget_bytes;
