@@ -1,7 +1,9 @@
 #include "ui/analysis_worker.hpp"
 
+#include "core/engine/stream_rule.hpp"
 #include "core/engine/view_explain.hpp"
 #include "core/model/error.hpp"
+#include "core/policies/policy.hpp"
 #include "ui/error_sink.hpp"
 #include "ui/job_runner.hpp"
 
@@ -17,6 +19,10 @@ namespace kvtier::ui {
 
 const PolicyOutcome* AnalysisOutput::outcome(const std::string& policy) const
 {
+    // A policy a streamed run left out has no data: never another policy's in its place.
+    if (streamed() && (policy == "schedule" || policy == "annealed" ||
+                       std::ranges::find(stream->report.oracles_left_out, policy) != stream->report.oracles_left_out.end()))
+        return nullptr;
     for (const PolicyOutcome& o : schedules)
         if (o.info.name == policy)
             return &o;
@@ -42,10 +48,10 @@ std::string imageKey(const std::string& stageKey, const HeatmapWindow& w)
 
 } // namespace
 
-void AnalysisWorker::addHeatmaps(AnalysisOutput& out, const AnalysisRequest& r, const JobControl& job)
+void AnalysisWorker::addHeatmaps(AnalysisOutput& out, const AnalysisRequest& r, const JobControl& job, bool pooled)
 {
     const AnalysisResult& a = *out.result;
-    if (r.view.wantRelevance && a.trace && a.selection) {
+    if (!pooled && r.view.wantRelevance && a.trace && a.selection) {
         const TraceMeta& meta = a.trace->meta();
         const std::string key = imageKey(a.selection_key, clampWindow(r.view.relevance, meta.steps, meta.prefillOf(std::clamp(r.view.relevance.sequence, 0, meta.sequenceCount() - 1)) + meta.steps));
         if (!lastRelevance_ || lastRelevanceKey_ != key) {
@@ -57,7 +63,7 @@ void AnalysisWorker::addHeatmaps(AnalysisOutput& out, const AnalysisRequest& r, 
         out.relevance = cloneHeatmap(*lastRelevance_);
     }
     const PolicyOutcome* o = out.outcome(r.view.policy);
-    if (r.view.wantPlacement && o && o->placement && a.selection) {
+    if (!pooled && r.view.wantPlacement && o && o->placement && a.selection) {
         const UnitLayout& L = o->placement->layout;
         const std::string key = imageKey(o->placement_key, clampWindow(r.view.placement, L.steps, L.pagesAt(L.prefillOf(std::clamp(r.view.placement.sequence, 0, L.sequences() - 1)) + L.steps)));
         if (!lastPlacement_ || lastPlacementKey_ != key) {
@@ -135,6 +141,100 @@ AnalysisOutputPtr AnalysisWorker::withHeavyBounds(const AnalysisOutput& light, c
     return out;
 }
 
+AnalysisOutputPtr AnalysisWorker::processStreamed(const AnalysisRequest& r, const AnalysisRequest& request, StreamInfo info,
+                                                  const JobControl& job)
+{
+    QElapsedTimer total;
+    total.start();
+    auto out = std::make_shared<AnalysisOutput>();
+    out->id = r.id;
+    out->scenario = request.scenario;
+    out->view = r.view;
+    // The same request again (a view asking for the window it already has): the last answer.
+    if (lastStreamed_ && !r.shownOnly && lastStreamed_->scenario == request.scenario && lastStreamed_->view == r.view) {
+        *out = *lastStreamed_;
+        out->id = r.id;
+        out->pipeline_ms = out->heatmap_ms = 0;   // this request's cost: none
+        out->stream->automatic = info.automatic;
+        out->stream->whole_bytes = info.whole_bytes;
+        out->stream->budget_bytes = info.budget_bytes;
+        if (lastStreamed_->relevance)
+            out->relevance = cloneHeatmap(*lastStreamed_->relevance);
+        if (lastStreamed_->placement)
+            out->placement = cloneHeatmap(*lastStreamed_->placement);
+        if (lastStreamed_->experts)
+            out->experts = cloneHeatmap(*lastStreamed_->experts);
+        out->total_ms = static_cast<double>(total.nsecsElapsed()) / 1e6;
+        return out;
+    }
+    try {
+        Scenario s = r.scenario;   // the heavy bounds are off (process())
+        bool shownOnline = false;
+        for (const PolicySpec& p : s.policies)
+            if (p.name == r.view.policy)
+                shownOnline = findPolicy(p.name).info.online;
+        if (r.shownOnly && shownOnline && s.policies.size() > 1) {
+            // A drag's intermediate value: the shown policy only.
+            std::erase_if(s.policies, [&](const PolicySpec& p) { return p.name != r.view.policy; });
+            out->partial = true;
+        }
+        StreamOptions options;
+        if (r.view.wantRelevance)
+            options.relevance_grid = r.view.relevance;
+        if (r.view.wantPlacement && shownOnline)
+            options.placement_grids.push_back({r.view.policy, r.view.placement});
+        QElapsedTimer t;
+        t.start();
+        // The window chosen here, so the progress shown is the windows' alone (windowProgress).
+        const StreamWindow window = streamWindowOf(s, options);
+        options.window_steps = window.window_steps;
+        StreamedAnalysis a = analyzeStreamed(s, options, windowProgress(job, window.window_steps, window.steps));
+        job.check();
+        out->pipeline_ms = static_cast<double>(t.nsecsElapsed()) / 1e6;
+        t.restart();
+        info.report = std::move(a.report);
+        out->stream = std::move(info);
+        out->result = std::make_shared<AnalysisResult>(std::move(a.result));
+        if (a.relevance_grid) {
+            out->relevance = toHeatmap(*a.relevance_grid);
+            out->relevance->key = ++keys_;
+        }
+        if (!a.placement_grids.empty()) {
+            out->placement = toHeatmap(a.placement_grids.front());
+            out->placement->key = ++keys_;
+        }
+        addHeatmaps(*out, r, job, true);
+        if (heavyBoundsEnabled(request.scenario))
+            out->boundsNote = QObject::tr("The certified bound and the annealed schedule need the whole trace at once; "
+                                          "a streamed run leaves them out.");
+        out->heatmap_ms = static_cast<double>(t.nsecsElapsed()) / 1e6;
+        job.check();
+        if (!out->partial) {
+            // Kept with its own copies of the images (the views take the output's).
+            auto kept = std::make_shared<AnalysisOutput>(*out);
+            if (out->relevance)
+                kept->relevance = cloneHeatmap(*out->relevance);
+            if (out->placement)
+                kept->placement = cloneHeatmap(*out->placement);
+            if (out->experts)
+                kept->experts = cloneHeatmap(*out->experts);
+            lastStreamed_ = kept;
+        }
+    } catch (const Cancelled&) {
+        throw;   // nothing shown, nothing kept
+    } catch (const InfeasibleError& e) {
+        out->error = QString::fromStdString(e.what());
+        out->infeasible = true;
+        out->result.reset();
+    } catch (const std::exception& e) {
+        out->error = userMessage(e, QStringLiteral("%1 trace '%2'").arg(QString::fromStdString(r.scenario.trace_db),
+                                                                       QString::fromStdString(r.scenario.trace_name)));
+        out->result.reset();
+    }
+    out->total_ms = static_cast<double>(total.nsecsElapsed()) / 1e6;
+    return out;
+}
+
 AnalysisOutputPtr AnalysisWorker::process(const AnalysisRequest& request, const JobControl& job,
                                           const std::function<void(AnalysisOutputPtr)>& partial,
                                           const std::function<void(AnalysisOutputPtr)>& light)
@@ -150,17 +250,34 @@ AnalysisOutputPtr AnalysisWorker::process(const AnalysisRequest& request, const 
     out->id = r.id;
     out->scenario = request.scenario;
     out->view = r.view;
+    if (r.fresh) {
+        last_.reset();
+        lastHeavy_.reset();
+        lastRelevance_.reset();
+        lastPlacement_.reset();
+        lastExperts_.reset();
+        lastStreamed_.reset();
+        pipeline_->clear();
+    }
+    // Streamed when asked for, or when the whole-trace pipeline would not fit the budget
+    // (decided from the stored summary; a trace that cannot be read is left to the
+    // pipeline, which names the problem).
+    StreamInfo stream;
+    bool streamed = r.stream;
+    if (!streamed && !(last_ && last_->scenario == r.scenario) && r.wholeTraceBudget > 0) {
+        try {
+            stream.whole_bytes = wholeTraceBytes(r.scenario);
+            stream.budget_bytes = r.wholeTraceBudget;
+            streamed = stream.automatic = needsStreaming(stream.whole_bytes, stream.budget_bytes);
+        } catch (const InputError&) {
+            stream = {};
+        }
+    }
+    if (streamed)
+        return processStreamed(r, request, std::move(stream), job);
     try {
         QElapsedTimer t;
         t.start();
-        if (r.fresh) {
-            last_.reset();
-            lastHeavy_.reset();
-            lastRelevance_.reset();
-            lastPlacement_.reset();
-            lastExperts_.reset();
-            pipeline_->clear();
-        }
         if (last_ && last_->scenario == r.scenario) {
             out->result = last_;
         } else {
@@ -220,6 +337,10 @@ AnalysisOutputPtr AnalysisWorker::process(const AnalysisRequest& request, const 
     } catch (const std::exception& e) {
         out->error = userMessage(e, QStringLiteral("%1 trace '%2'").arg(QString::fromStdString(r.scenario.trace_db),
                                                                        QString::fromStdString(r.scenario.trace_name)));
+        // The whole-trace analysis did not fit (the estimate was below the budget): the
+        // window's own way out.
+        if (tooLargeForMemory(e))
+            out->error += QObject::tr("; here, Analysis → Stream the trace (bounded memory) does the same");
         out->result.reset();
     }
     out->total_ms = static_cast<double>(total.nsecsElapsed()) / 1e6;
@@ -240,6 +361,7 @@ AnalysisController::AnalysisController(QObject* parent)
       runner_(new JobRunner(QStringLiteral("kvtier-analysis"), JobRunner::Mode::LatestWins, this))
 {
     qRegisterMetaType<AnalysisOutputPtr>();
+    wholeTraceBudget_ = defaultWholeTraceBudget();
     connect(runner_, &JobRunner::busyChanged, this, &AnalysisController::busyChanged);
     connect(runner_, &JobRunner::progress, this, &AnalysisController::progress);
     // A request stopped in its heavy phase: its first answer shows, its bounds never do.
@@ -292,7 +414,7 @@ uint64_t AnalysisController::submit(Scenario scenario, ViewParams view, bool fre
         fresh = true;
     live_.reset();   // this request is newer than a drag's waiting value
     lastFresh_ = fresh;
-    AnalysisRequest request{0, std::move(scenario), std::move(view), fresh, shownOnly};
+    AnalysisRequest request{0, std::move(scenario), std::move(view), fresh, shownOnly, streaming_, wholeTraceBudget_};
     std::shared_ptr<AnalysisWorker> worker = worker_;
     return runner_->run(
         [this, worker, request](const JobContext& job) {

@@ -2,8 +2,11 @@
 // The analysis runs on a JobRunner (ui/job_runner.hpp): the newest request wins; a new
 // one raises the running job's cancel flag (the core stops at its next check and throws
 // Cancelled) and waits as the single pending request; results of superseded requests are
-// dropped. Results and progress reach the UI thread by queued calls.
+// dropped. Results and progress reach the UI thread by queued calls. A request runs
+// streamed (core analyzeStreamed: bounded memory, docs/GUI.md "Streamed analysis") when
+// the user asks for it or when the whole-trace estimate exceeds the budget.
 #include "core/engine/pipeline.hpp"
+#include "core/engine/stream_analysis.hpp"
 #include "core/engine/view_heatmap.hpp"
 #include "core/model/scenario.hpp"
 #include "ui/heatmaps.hpp"
@@ -39,6 +42,18 @@ struct AnalysisRequest {
     // A slider drag's intermediate value: the shown policy alone, answered as a partial
     // result (the comparison waits for the value the drag ends on).
     bool shownOnly = false;
+    // Stream the trace (bounded memory) whatever its size: the user's choice.
+    bool stream = false;
+    // The automatic rule: stream when the whole-trace estimate (core wholeTraceBytes)
+    // exceeds this many bytes (core defaultWholeTraceBudget unless a test sets another).
+    double wholeTraceBudget = 0;
+};
+
+// How a streamed run came about and what it reported (docs/GUI.md "Streamed analysis").
+struct StreamInfo {
+    StreamReport report;
+    bool automatic = false;                    // chosen by the rule, not by the user
+    double whole_bytes = 0, budget_bytes = 0;  // the rule's numbers (0 when not estimated)
 };
 
 struct AnalysisOutput {
@@ -62,6 +77,13 @@ struct AnalysisOutput {
     std::shared_ptr<PlacementHeatmap> placement;
     std::shared_ptr<ExpertHeatmap> experts;          // a model with experts only
     double pipeline_ms = 0, heatmap_ms = 0, total_ms = 0;
+    // Set when the analysis was streamed: the result then holds totals and per-step times
+    // but no per-step lists (core holdsStepLists), no relevance statistics and no oracle
+    // policies (report.oracles_left_out); the heatmaps were pooled while streaming.
+    std::optional<StreamInfo> stream;
+    bool streamed() const { return stream.has_value(); }
+    // The named policy's outcome (the first policy's when the name is not in the result,
+    // as the views fall back); null for a policy a streamed run left out.
     const PolicyOutcome* outcome(const std::string& policy) const;
 };
 using AnalysisOutputPtr = std::shared_ptr<AnalysisOutput>;
@@ -77,6 +99,13 @@ public:
     // Returns the id given to the request. `fresh` recomputes every stage from the trace
     // up, ignoring the caches (Recompute); otherwise cached stages are reused.
     uint64_t submit(Scenario scenario, ViewParams view, bool fresh = false, bool shownOnly = false);
+    // Stream every following request (the Analysis menu's "Stream the trace"); off, a
+    // request still streams when its trace is too large for the whole-trace pipeline.
+    void setStreaming(bool on) { streaming_ = on; }
+    bool streaming() const { return streaming_; }
+    // The automatic rule's budget in bytes (default: core defaultWholeTraceBudget()).
+    void setWholeTraceBudget(double bytes) { wholeTraceBudget_ = bytes; }
+    double wholeTraceBudget() const { return wholeTraceBudget_; }
     // For a slider being dragged: a running request is not cancelled but let finish (or
     // reach its first answer, the shown policy); the newest value waits and then runs,
     // for the shown policy alone. So a drag shows results at the pace the engine computes
@@ -104,6 +133,8 @@ private:
     std::shared_ptr<AnalysisWorker> worker_;   // used by the runner's thread only
     JobRunner* runner_;
     bool lastFresh_ = false;   // the newest submitted request was a Recompute
+    bool streaming_ = false;
+    double wholeTraceBudget_ = 0;
     uint64_t heavyGeneration_ = 0;   // the request whose heavy phase runs (its first answer shown)
     struct Live {
         Scenario scenario;
@@ -131,7 +162,12 @@ public:
     static void setBoundsSettleMs(int ms);
 
 private:
-    void addHeatmaps(AnalysisOutput& out, const AnalysisRequest& r, const JobControl& job);
+    // `pooled`: the relevance and placement images came with a streamed result; only the
+    // expert image is drawn here.
+    void addHeatmaps(AnalysisOutput& out, const AnalysisRequest& r, const JobControl& job, bool pooled = false);
+    // The request streamed (core analyzeStreamed), its heatmaps pooled on the way.
+    AnalysisOutputPtr processStreamed(const AnalysisRequest& r, const AnalysisRequest& request, StreamInfo info,
+                                      const JobControl& job);
     AnalysisOutputPtr withHeavyBounds(const AnalysisOutput& light, const AnalysisRequest& r, const JobControl& job);
     std::shared_ptr<Pipeline> pipeline_;
     std::shared_ptr<const AnalysisResult> last_, lastHeavy_;
@@ -144,6 +180,8 @@ private:
     std::shared_ptr<const TimingResult> lastExpertsTiming_;
     std::shared_ptr<const Selection> lastExpertsSelection_;
     uint64_t keys_ = 0;
+    // The last streamed answer (its scenario and view): the same request again costs nothing.
+    AnalysisOutputPtr lastStreamed_;
 };
 
 } // namespace kvtier::ui

@@ -1,4 +1,5 @@
 #include "ui/bandwidth_view.hpp"
+#include "ui/stream_notes.hpp"
 
 #include "core/engine/view_steps.hpp"
 
@@ -249,6 +250,15 @@ void BandwidthView::rebuild()
         return;
     const AnalysisOutput& out = *last_;
     const PolicyOutcome* o = out.outcome(out.view.policy);
+    if (const QString left = streamedLeftOut(out, out.view.policy); !left.isEmpty()) {
+        setPlaceholder(left);
+        setPlotTitle(tr("Bandwidth — %1: left out of the streamed run").arg(QString::fromStdString(out.view.policy)));
+        series_ = {};
+        for (int i = 0; i < plot_->graphCount(); ++i)
+            plot_->graph(i)->data()->clear();
+        plot_->replot(QCustomPlot::rpQueuedReplot);
+        return;
+    }
     if (!o || !o->timing)
         return;
     const TimingResult& tm = *o->timing;

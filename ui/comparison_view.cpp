@@ -1,4 +1,5 @@
 #include "ui/comparison_view.hpp"
+#include "ui/stream_notes.hpp"
 
 #include "core/engine/view_compare.hpp"
 #include "ui/sequence_bars.hpp"
@@ -369,6 +370,13 @@ void ComparisonView::updateNote()
     }
     if (!last_->boundsNote.isEmpty() && band.present)
         parts << last_->boundsNote.toHtmlEscaped();
+    if (last_->streamed() && !last_->stream->report.oracles_left_out.empty()) {
+        QStringList names;
+        for (const std::string& n : last_->stream->report.oracles_left_out)
+            names << QString::fromStdString(n);
+        parts << tr("<b>Streamed:</b> the oracle policies %1 are left out (they read the future).")
+                     .arg(names.join(QStringLiteral(", ")).toHtmlEscaped());
+    }
     const auto& r = *last_->result;
     if (r.balanced && r.paper && r.balanced->total_time > 0 &&
         std::abs(r.paper->total_time / r.balanced->total_time - 1.0) < 1e-9) {

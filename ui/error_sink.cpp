@@ -15,6 +15,13 @@ const QString kStreamHint = QStringLiteral("; kvtier-cli analyze --stream analys
 
 } // namespace
 
+bool tooLargeForMemory(const std::exception& e)
+{
+    if (const auto* input = dynamic_cast<const InputError*>(&e))
+        return input->problem().rfind("too large for memory", 0) == 0;
+    return dynamic_cast<const std::bad_alloc*>(&e) != nullptr;
+}
+
 QString userMessage(const std::exception& e, const QString& subject)
 {
     if (const auto* input = dynamic_cast<const InputError*>(&e)) {

@@ -17,6 +17,8 @@ namespace kvtier::ui {
 // file or trace being worked on); anything else as an internal error to report. Never a
 // library's text such as "std::bad_alloc".
 QString userMessage(const std::exception& e, const QString& subject = QString());
+// True for running out of memory: std::bad_alloc, or an InputError "too large for memory ...".
+bool tooLargeForMemory(const std::exception& e);
 
 class ErrorSink : public QObject {
     Q_OBJECT

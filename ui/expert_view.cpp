@@ -1,4 +1,5 @@
 #include "ui/expert_view.hpp"
+#include "ui/stream_notes.hpp"
 
 #include "ui/theme.hpp"
 #include "ui/units.hpp"
@@ -174,6 +175,16 @@ HeatmapWindow ExpertView::wantedWindow() const
 void ExpertView::showResult(const AnalysisOutputPtr& out)
 {
     const PolicyOutcome* o = out->outcome(out->view.policy);
+    if (const QString left = streamedLeftOut(*out, out->view.policy); !left.isEmpty()) {
+        last_ = out;
+        setPlaceholder(left);
+        setPlotTitle(tr("Experts — %1: left out of the streamed run").arg(QString::fromStdString(out->view.policy)));
+        map_->data()->clear();
+        shown_ = {};
+        shownKey_ = 0;
+        plot_->replot(QCustomPlot::rpQueuedReplot);
+        return;
+    }
     if (!o || !o->timing || !o->timing->expert_residency || !out->experts || !out->experts->classes)
         return;
     last_ = out;

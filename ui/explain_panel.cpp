@@ -1,7 +1,9 @@
 #include "ui/explain_panel.hpp"
+#include "ui/stream_notes.hpp"
 
 #include "core/config/scenario_diff.hpp"
 #include "core/engine/view_baseline.hpp"
+#include "core/engine/stream_rule.hpp"
 #include "core/engine/view_explain.hpp"
 #include "ui/baseline.hpp"
 #include "ui/layer_link.hpp"
@@ -99,9 +101,20 @@ void ExplainPanel::render()
         return;
     const AnalysisOutput& out = *last_;
     const PolicyOutcome* o = out.outcome(out.view.policy);
+    if (const QString left = streamedLeftOut(out, out.view.policy); !left.isEmpty()) {
+        text_->setHtml(baselineHtml() + QStringLiteral("<p>%1</p>").arg(left.toHtmlEscaped()));
+        return;
+    }
     if (!o || !o->timing || o->timing->steps <= 0)
         return;
-    const int layer = layers_ && out.result->trace->meta().layer_mode == LayerMode::PerLayer ? layers_->layer() : -1;
+    int layer = layers_ && out.result->trace->meta().layer_mode == LayerMode::PerLayer ? layers_->layer() : -1;
+    // One layer's bytes come from the step's selection lists, which a streamed run does not
+    // keep: the mean layer (from the step's totals) is shown, and says so.
+    QString layerNote;
+    if (layer >= 0 && !holdsStepLists(*out.result)) {
+        layerNote = notWhileStreamed(tr("Layer %1's own breakdown").arg(layer)) + QLatin1Char(' ') + tr("The mean layer is shown.");
+        layer = -1;
+    }
     const StepExplanation e = explainStep(*out.result, *o, std::clamp<int64_t>(step_, 0, o->timing->steps - 1), layer);
     auto esc = [](const std::string& s) { return QString::fromStdString(s).toHtmlEscaped(); };
 
@@ -121,6 +134,8 @@ void ExplainPanel::render()
              .arg(e.aggregated ? tr(" (aggregated trace: every layer the same)")
                   : e.layer >= 0 ? tr(" (per-layer trace: <b>layer %1</b> shown)").arg(e.layer)
                                  : tr(" (per-layer trace: <b>mean layer</b> shown — choose a layer above)"));
+    if (!layerNote.isEmpty())
+        h += QStringLiteral("<p><i>%1</i></p>").arg(layerNote.toHtmlEscaped());
     h += tr("<p><b><a href='doc:MODEL.md#4'>MODEL.md §4</a> Time of tier m in one layer-step</b><br><span class='f'>time<sub>m</sub>(R, W) = max( (R+W)/B<sub>m</sub>, "
             "R/Lr<sub>m</sub>, W/Lw<sub>m</sub> )</span></p>");
     // One column per tier (a handful), one row per quantity: fits a narrow dock.

@@ -1,5 +1,6 @@
 #include "ui/export_actions.hpp"
 
+#include "core/engine/stream_rule.hpp"
 #include "core/engine/view_heatmap.hpp"
 #include "core/engine/view_heatmap_csv.hpp"
 #include "core/io/atomic_file.hpp"
@@ -7,6 +8,7 @@
 #include "ui/error_sink.hpp"
 #include "ui/job_runner.hpp"
 #include "ui/plot_view.hpp"
+#include "ui/stream_notes.hpp"
 
 #include <QDir>
 #include <QFileDialog>
@@ -120,6 +122,13 @@ bool ExportActions::exportOne(PlotView* view, const QString& path, ExportFormat 
             return false;
         }
         const QString id = view->viewId();
+        if (id != QLatin1String("experts") && !holdsStepLists(*out->result)) {
+            if (error)
+                *error = tr("%1: %2 The pooled view exports as CSV without full resolution; "
+                            "kvtier-cli view heatmap --stream writes any window of it.")
+                             .arg(path, notWhileStreamed(tr("The full-resolution heatmap")));
+            return false;
+        }
         jobs_->run(
             [out, id, path](const JobContext& c) {
                 writeFullHeatmap(*out, id, path, c.control());

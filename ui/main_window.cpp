@@ -1,5 +1,6 @@
 #include "ui/main_window.hpp"
 
+#include "core/engine/stream_rule.hpp"
 #include "core/config/data_dir.hpp"
 #include "core/model/error.hpp"
 #include "core/support/json_text.hpp"
@@ -16,6 +17,7 @@
 #include "ui/job_runner.hpp"
 #include "ui/export_actions.hpp"
 #include "ui/help_menu.hpp"
+#include "ui/stream_notes.hpp"
 #include "ui/window_fit.hpp"
 #include "core/engine/view_capacity.hpp"
 #include "ui/placement_view.hpp"
@@ -378,6 +380,12 @@ void MainWindow::buildLayout()
     note_->setStyleSheet(QStringLiteral("QLabel { background: #DCEBF7; color: #0B3C61; padding: 5px; border-bottom: 1px solid #0072B2; }"));
     note_->hide();
     sv->addWidget(note_);
+    streamNote_ = new QLabel(scrolled);
+    streamNote_->setObjectName(QStringLiteral("streamNote"));
+    streamNote_->setWordWrap(true);
+    streamNote_->setStyleSheet(QStringLiteral("QLabel { background: #FFF4D6; color: #5A3E00; padding: 5px; border-bottom: 1px solid #E69F00; }"));
+    streamNote_->hide();
+    sv->addWidget(streamNote_);
     // The grid of views, or all of them as tabs (small screens): one stack, the same views.
     tabs_ = new QTabWidget(scrolled);
     tabs_->setObjectName(QStringLiteral("viewTabs"));
@@ -523,6 +531,20 @@ void MainWindow::buildActions()
         link_->setRange(-0.5, static_cast<double>(link_->steps()) - 0.5);
     });
     resetZoom->setShortcut(QKeySequence(tr("Ctrl+0")));
+    analysis->addSeparator();
+    streamAction_ = analysis->addAction(tr("&Stream the trace (bounded memory)"), this, [this](bool on) {
+        setStreaming(on);
+        QSettings().setValue(QStringLiteral("analysis/stream"), on);
+        saveTimer_->start();
+    });
+    streamAction_->setObjectName(QStringLiteral("streamAction"));
+    streamAction_->setCheckable(true);
+    streamAction_->setToolTip(tr("Read the trace a window of steps at a time, in bounded memory (docs/GUI.md "
+                                 "\"Streamed analysis\"): the same times and totals for every online policy and both "
+                                 "bounds, and the same heatmaps. Oracle policies, relevance statistics, token "
+                                 "timelines, per-layer step breakdowns and the certified bound are left out. "
+                                 "A trace too large for the whole-trace analysis streams even when this is off."));
+    streamAction_->setStatusTip(streamAction_->toolTip());
 
     QMenu* view = menuBar()->addMenu(tr("&View"));
     for (QDockWidget* d : findChildren<QDockWidget*>())
@@ -778,12 +800,29 @@ void MainWindow::cancelComputation()
     sweep_->cancel();
 }
 
+void MainWindow::setStreaming(bool on)
+{
+    if (streamAction_->isChecked() != on)
+        streamAction_->setChecked(on);
+    if (controller_->streaming() == on)
+        return;
+    controller_->setStreaming(on);
+    recompute();
+}
+
+bool MainWindow::streaming() const { return controller_->streaming(); }
+
+QString MainWindow::streamNote() const { return streamNote_->text(); }
+
 void MainWindow::onResult(const AnalysisOutputPtr& out)
 {
     last_ = out;
     if (!out->partial)
         lastFull_ = out;
     banner_->hide();
+    // A streamed result says so above the views; a whole one removes the line.
+    streamNote_->setText(streamSummary(*out));
+    streamNote_->setVisible(out->streamed());
     if (!out->partial) {
         const FastTierFit fit = fastTierFit(out->result->scenario, out->result->capacity);
         note_->setText(QString::fromStdString(fastTierFitNote(fit, out->result->scenario.batch)));
@@ -802,8 +841,8 @@ void MainWindow::onResult(const AnalysisOutputPtr& out)
         if (out->partial && (v == comparison_ || v == sweep_))
             continue;
         const qint64 t0 = timer.nsecsElapsed();
+        v->setPlaceholder({});   // before: a view says in its place what it cannot show
         v->showResult(out);
-        v->setPlaceholder({});
         if (debugTiming)
             std::fprintf(stderr, "  show %-10s %6.1f ms\n", qPrintable(v->viewId()), static_cast<double>(timer.nsecsElapsed() - t0) / 1e6);
     }
@@ -832,9 +871,13 @@ void MainWindow::onFailure(const QString& message, bool infeasible)
     // back to the last complete result, so they all show the same one.
     if (lastFull_ && last_ != lastFull_) {
         last_ = lastFull_;
-        for (PlotView* v : views())
+        for (PlotView* v : views()) {
+            v->setPlaceholder({});
             v->showResult(lastFull_);
+        }
         explain_->showResult(lastFull_);
+        streamNote_->setText(streamSummary(*lastFull_));
+        streamNote_->setVisible(lastFull_->streamed());
     }
     if (!last_)
         for (PlotView* v : resultViews())
@@ -855,9 +898,10 @@ void MainWindow::updateStatus()
                               .arg(m.steps)
                               .arg(m.layers)
                               .arg(QString::fromLatin1(toString(m.layer_mode)))
-                              .arg(last_->result->trace->recordCount()));
+                              .arg(m.recordCount()));
     const StageStats& st = last_->result->stats;
-    timeStatus_->setText(tr("computed in %1 ms").arg(st.total_ms, 0, 'f', 1));
+    timeStatus_->setText(last_->streamed() ? tr("streamed in %1 ms (%2 windows)").arg(st.total_ms, 0, 'f', 1).arg(last_->stream->report.windows)
+                                           : tr("computed in %1 ms").arg(st.total_ms, 0, 'f', 1));
     timeStatus_->setToolTip(tr("Pipeline: load %1 ms, selection %2 ms, placement %3 ms, timing %4 ms, bounds %5 ms\n"
                                "Heatmaps: %6 ms; whole request %7 ms")
                                 .arg(st.load_ms, 0, 'f', 1)
@@ -873,6 +917,11 @@ void MainWindow::requestTokenDetail(quint32 token)
 {
     if (!last_ || !last_->result)
         return;
+    if (!holdsStepLists(*last_->result)) {
+        relevance_->showTokenUnavailable(tr("Token timelines: not available while streamed"));
+        statusBar()->showMessage(notWhileStreamed(tr("A token's relevance over time")), 8000);
+        return;
+    }
     auto out = last_;
     const std::string policy = policy_->currentData().toString().toStdString();
     // The token of the sequence the heatmaps show (MODEL.md §8): its own context and units.
@@ -1015,6 +1064,10 @@ void MainWindow::restoreSettings()
     if (saved.isEmpty() || !restoreGeometry(saved) || !geometryFits(geometry(), available))
         setGeometry(firstStartGeometry(available));
     setTabbedViews(s.value(QStringLiteral("window/tabbedViews"), false).toBool());
+    if (s.value(QStringLiteral("analysis/stream"), false).toBool()) {
+        streamAction_->setChecked(true);
+        controller_->setStreaming(true);
+    }
     restoreState(s.value(QStringLiteral("window/state")).toByteArray());
     splittersRestored_ = rows_->restoreState(s.value(QStringLiteral("window/rows")).toByteArray());
     splittersRestored_ = top_->restoreState(s.value(QStringLiteral("window/top")).toByteArray()) && splittersRestored_;

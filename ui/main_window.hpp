@@ -122,6 +122,14 @@ public:
     // "The KV cache fits in HBM: raise batch above N" when every policy keeps it all in
     // HBM (core fastTierFit), else empty; shown above the views.
     QString fitNote() const;
+    // The line above the views while a streamed result is shown (why it streamed, what it
+    // left out: ui/stream_notes.hpp); empty otherwise.
+    QString streamNote() const;
+    // Analysis → "Stream the trace (bounded memory)": every analysis streams (off: only a
+    // trace too large for the whole-trace pipeline). Saved; changing it analyses again.
+    void setStreaming(bool on);
+    bool streaming() const;
+    QAction* streamAction() const { return streamAction_; }
     // "trace long-context · Llama 3 8B · GH200 (HBM3 + LPDDR5X) · batch 128": what every
     // exported figure names under it.
     QString figureCaption() const;
@@ -196,6 +204,8 @@ private:
     QTabWidget* tabs_;              // every view, when tabbed
     QStackedWidget* viewStack_;     // the grid (rows_) or the tabs
     QAction* tabbedAction_ = nullptr;
+    QAction* streamAction_ = nullptr;
+    QLabel* streamNote_ = nullptr;  // a streamed result: why and what it left out
     QLabel* note_;                  // why a result is trivial (fits in HBM)
     QComboBox* policy_;
     InfeasibleBanner* banner_;

@@ -1,4 +1,5 @@
 #include "ui/placement_view.hpp"
+#include "ui/stream_notes.hpp"
 
 #include "ui/layer_link.hpp"
 #include "ui/sequence_link.hpp"
@@ -168,6 +169,17 @@ void PlacementView::showResult(const AnalysisOutputPtr& out)
 {
     last_ = out;
     const PolicyOutcome* o = out->outcome(out->view.policy);
+    if (const QString left = streamedLeftOut(*out, out->view.policy); !left.isEmpty()) {
+        // Nothing of another run stays drawn (a figure or CSV export would show it).
+        setPlaceholder(left);
+        setPlotTitle(tr("Placement — %1: left out of the streamed run").arg(QString::fromStdString(out->view.policy)));
+        map_->data()->clear();
+        promotions_->data()->clear();
+        evictions_->data()->clear();
+        shownKey_ = 0;
+        plot_->replot(QCustomPlot::rpQueuedReplot);
+        return;
+    }
     if (!o || !o->placement)
         return;
     const UnitLayout& L = o->placement->layout;

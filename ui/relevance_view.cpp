@@ -1,4 +1,5 @@
 #include "ui/relevance_view.hpp"
+#include "ui/stream_notes.hpp"
 
 #include "ui/layer_link.hpp"
 #include "ui/sequence_link.hpp"
@@ -382,6 +383,14 @@ void RelevanceView::showResult(const AnalysisOutputPtr& out)
                      .arg(100 * st->mean_turnover, 0, 'f', 1)
                      .arg(st->mean_reuse_distance, 0, 'f', 1)
                      .arg(st->mean_stay_length, 0, 'f', 1);
+    else if (out->streamed())
+        title += tr("\nstatistics: whole trace only, not while streamed");
+    if (out->streamed())
+        showTokenUnavailable(tr("Token timelines: not available while streamed"));
+    else if (tokenUnavailable_) {
+        tokenUnavailable_ = false;
+        tokenHint_->setText(tr("Click a token in the heatmap to plot its relevance over time"));
+    }
     setPlotTitle(title);
     const bool selectionTrace = meta.kind == RecordKind::Selection;
     if (selectionTrace != categorical_)
@@ -397,6 +406,22 @@ void RelevanceView::showResult(const AnalysisOutputPtr& out)
     markFollowed();
     plot_->replot(QCustomPlot::rpQueuedReplot);
 }
+
+void RelevanceView::showTokenUnavailable(const QString& why)
+{
+    tokenUnavailable_ = true;
+    detail_ = {};
+    tokenGraph_->data()->clear();
+    tokenSelected_->data()->clear();
+    for (QCPItemRect* r : tierSpans_)
+        plot_->removeItem(r);
+    tierSpans_.clear();
+    tokenRect_->axis(QCPAxis::atTop)->setLabel(QString());
+    tokenHint_->setText(why);
+    tokenHint_->setVisible(true);
+}
+
+QString RelevanceView::tokenPanelText() const { return tokenHint_->visible() ? tokenHint_->text() : QString(); }
 
 void RelevanceView::setTokenDetail(const TokenDetail& d)
 {

@@ -54,6 +54,10 @@ public:
     qint64 followedToken() const { return followed_; }
     // The timeline shown under the heatmap (the last setTokenDetail).
     const TokenDetail& tokenDetail() const { return detail_; }
+    // Empties the token panel and says why in its place (a streamed result has no
+    // token timelines); the next setTokenDetail() shows a token again.
+    void showTokenUnavailable(const QString& why);
+    QString tokenPanelText() const;   // the panel's hint or reason while no token is shown
     // Shows every step and every token (both axes).
     void resetZoom();
     // What hovering (step, token) tells: the steps and tokens of the cell, its largest
@@ -88,6 +92,7 @@ private:
     int64_t tokens_ = 0;
     AnalysisOutputPtr last_;
     TokenDetail detail_;
+    bool tokenUnavailable_ = false;
     std::vector<QCPItemRect*> tierSpans_;
     QLineEdit* tokenEdit_;
     QLabel* statsHelp_;

@@ -26,6 +26,7 @@ struct CommandLine {
     QString db;
     QString view;   // the window: the view in front
     int sequence = -1;   // the window: the batch sequence the heatmaps show
+    bool stream = false;   // the window: Analysis → Stream the trace on
 };
 
 QStringList argumentsOf(int argc, char** argv)
@@ -84,6 +85,9 @@ int parseCommandLine(int argc, char** argv, CommandLine& cl)
     const QCommandLineOption sequence(QStringLiteral("sequence"),
                                       QStringLiteral("The window: the sequence of a batch the heatmaps show (0 .. S-1)."),
                                       QStringLiteral("N"));
+    const QCommandLineOption stream(QStringLiteral("stream"),
+                                    QStringLiteral("Stream the trace in bounded memory (Analysis → Stream the trace) for "
+                                                   "this session; a trace too large for memory streams anyway."));
     const QCommandLineOption noSweep(QStringLiteral("no-sweep"), QStringLiteral("--export: skip the default sweep."));
     const QCommandLineOption bench(QStringLiteral("bench-latency"),
                                    QStringLiteral("Time the views' updates on a database or scenario and exit."));
@@ -92,7 +96,7 @@ int parseCommandLine(int argc, char** argv, CommandLine& cl)
     const QCommandLineOption runs(QStringLiteral("runs"), QStringLiteral("--bench-latency: runs per measurement (default 21)."),
                                   QStringLiteral("N"));
     p.addOptions({help, version, scenario, set, exportDir, size, fontPt, overwrite, policy, token, view, sequence, noSweep, bench, trace,
-                  runs});
+                  runs, stream});
     p.addPositionalArgument(QStringLiteral("DATABASE"), QStringLiteral("A kvtier trace database to open."),
                             QStringLiteral("[DATABASE]"));
 
@@ -135,6 +139,7 @@ int parseCommandLine(int argc, char** argv, CommandLine& cl)
         cl.sequence = n;
     }
     o.trace = p.value(trace);
+    cl.stream = p.isSet(stream);
     o.sweep = !p.isSet(noSweep);
     if (p.isSet(runs)) {
         bool ok = false;
@@ -216,6 +221,7 @@ int main(int argc, char** argv)
 
     kvtier::ui::MainWindow w;
     w.fitLayoutToScreen();
+    if (cl.stream) w.setStreaming(true);
     w.show();
     kvtier::ui::applyOnFirstResult(w, {o.policy, o.token, cl.view, cl.sequence});
     if (!o.scenario.isEmpty()) {
