@@ -185,10 +185,8 @@ AnalysisOutputPtr AnalysisWorker::processStreamed(const AnalysisRequest& r, cons
             options.placement_grids.push_back({r.view.policy, r.view.placement});
         QElapsedTimer t;
         t.start();
-        // The window chosen here, so the progress shown is the windows' alone (windowProgress).
-        const StreamWindow window = streamWindowOf(s, options);
-        options.window_steps = window.window_steps;
-        StreamedAnalysis a = analyzeStreamed(s, options, windowProgress(job, window.window_steps, window.steps));
+        // analyzeStreamed reports whole windows only, in order.
+        StreamedAnalysis a = analyzeStreamed(s, options, job);
         job.check();
         out->pipeline_ms = static_cast<double>(t.nsecsElapsed()) / 1e6;
         t.restart();

@@ -121,8 +121,12 @@ int64_t streamWindowSteps(double entriesPerStep, int64_t rowsPerStep, size_t pol
     return std::max<int64_t>(1, static_cast<int64_t>(std::min(steps, 1e12)));
 }
 
-StreamedAnalysis analyzeStreamed(const Scenario& s, const StreamOptions& options, const JobControl& job)
+StreamedAnalysis analyzeStreamed(const Scenario& s, const StreamOptions& options, const JobControl& caller)
 {
+    // The stages get the caller's cancel flag but not its progress: each reports its own
+    // fractions, which would run back and forth once per window. The caller hears of
+    // whole windows only (below), in order.
+    const JobControl job{caller.cancel, {}};
     const auto start = Clock::now();
 #if defined(__GLIBC__)
     // A window's arrays are allocated and freed once per window, by several threads. glibc
@@ -222,12 +226,12 @@ StreamedAnalysis analyzeStreamed(const Scenario& s, const StreamOptions& options
     // The oracles' future: a pre-pass writes every read's next read to a spill file, which
     // each oracle then reads ahead of its steps (future_spill.hpp). It takes the first half
     // of the progress.
-    const auto progress = [&](double f) { job.report(oracles ? 0.5 + 0.5 * f : f); };
+    const auto progress = [&](double f) { caller.report(oracles ? 0.5 + 0.5 * f : f); };
     if (oracles) {
         const auto t0 = Clock::now();
         spill = std::make_unique<FutureSpill>(layout, options.spill_dir, options.spill_chunk_entries);
         rep.spill_path = spill->path();
-        spillFuture(*store, s, meta, rep.window_steps, *spill, job, [&](double f) { job.report(0.5 * f); });
+        spillFuture(*store, s, meta, rep.window_steps, *spill, job, [&](double f) { caller.report(0.5 * f); });
         rep.spill_bytes = spill->bytes();
         rep.prepass_ms = msSince(t0);
         for (size_t k = 0; k < chosen.size(); ++k) {
@@ -330,7 +334,7 @@ StreamedAnalysis analyzeStreamed(const Scenario& s, const StreamOptions& options
     r.stats.place_ms = rep.place_ms;
     r.stats.bound_ms = rep.bound_ms;
     rep.total_ms = r.stats.total_ms = msSince(start);
-    job.report(1.0);
+    caller.report(1.0);
     return out;
 }
 

@@ -33,21 +33,4 @@ inline bool needsStreaming(double wholeBytes, double budgetBytes) { return whole
 // computed from it.
 bool holdsStepLists(const AnalysisResult& r);
 
-// The steps per window analyzeStreamed takes for this scenario and options (their
-// window_steps, else streamWindowSteps of the stored trace's entries per step, its rows per
-// step, the scenario's online policies and tiers within window_bytes), at most T, at least
-// 1. Reads the summary only; throws InputError when the trace cannot be read.
-struct StreamWindow {
-    int64_t window_steps = 1;   // steps per window
-    int64_t steps = 0;          // T, the trace's steps
-};
-StreamWindow streamWindowOf(const Scenario& s, const StreamOptions& options);
-
-// A JobControl for analyzeStreamed with windows of `windowSteps` of `steps` steps: the same
-// cancel flag, and progress that passes on the stream's own reports only, the end of each
-// window (min(k x windowSteps, steps) / steps) in order. The stages inside a window report
-// their own fractions through the control they are given (a window's selection 0.5 and 1);
-// passed on, those would make the fraction jump back and forth.
-JobControl windowProgress(const JobControl& job, int64_t windowSteps, int64_t steps);
-
 } // namespace kvtier
