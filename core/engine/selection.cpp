@@ -219,6 +219,38 @@ size_t mergeByPage(int32_t slots, size_t pages, std::vector<size_t>& start, cons
     return total;
 }
 
+// A step's read units over all sequences and slots, ascending, written to `units` (room
+// for every page of the rows). rowPages(q, l): the ascending pages sequence q reads in slot
+// l. A batch's units are numbered in creation order (UnitLayout): sorted, there being no
+// page order to merge by; one sequence's slots are merged by page. `contextPages`: the
+// step's pages of context; `sc` lends its start counts and slotIndex.
+template <class RowPages>
+void mergeStepUnits(const UnitLayout& lay, size_t contextPages, const RowPages& rowPages, Scratch& sc, uint32_t* units)
+{
+    const int32_t S = lay.sequences(), slots = lay.slot_count;
+    if (S > 1) {
+        size_t k = 0;
+        for (int32_t q = 0; q < S; ++q)
+            for (int32_t l = 0; l < slots; ++l)
+                for (uint32_t page : rowPages(q, l)) units[k++] = lay.unit(q, page, l);
+        std::sort(units, units + k);
+    } else if (slots == 1) {
+        const auto pg = rowPages(0, 0);
+        std::copy(pg.begin(), pg.end(), units);
+    } else {
+        sc.slotIndex.clear();
+        for (int32_t l = 0; l < slots; ++l) sc.slotIndex.push_back(rowPages(0, l));
+        mergeByPage(slots, contextPages, sc.start,
+                    [&](int32_t l, const auto& f) {
+                        const auto pg = sc.slotIndex[static_cast<size_t>(l)];
+                        for (size_t k = 0; k < pg.size(); ++k) f(pg[k], k);
+                    },
+                    [&](size_t pos, int32_t l, size_t k) {
+                        units[pos] = lay.unit(0, sc.slotIndex[static_cast<size_t>(l)][k], l);
+                    });
+    }
+}
+
 // Scored units of one record (page_tokens > 1): each page's tokens are contiguous and
 // ascending, and are summed in that order.
 void groupScores(std::span<const uint32_t> idx, std::span<const float> val, int64_t g, Scratch& s)
@@ -362,30 +394,10 @@ void selectAsGiven(const Trace& trace, const JobControl& job, Selection& s)
                     std::copy(idx.begin(), idx.end(), s.tokens.items.begin() + static_cast<std::ptrdiff_t>(s.tokens.offset[row]));
                     std::copy(idx.begin(), idx.end(), s.pages.items.begin() + static_cast<std::ptrdiff_t>(s.pages.offset[row]));
                 }
-            // The step's read units over all sequences and slots, ascending (as select() merges them).
+            // The step's read units over all sequences and slots, ascending.
             uint32_t* units = s.step_units.items.data() + base;
-            if (S > 1) {
-                size_t k = 0;
-                for (int32_t q = 0; q < S; ++q)
-                    for (int32_t l = 0; l < slots; ++l)
-                        for (uint32_t page : trace.indices(recOf(t, q, l))) units[k++] = lay.unit(q, page, l);
-                std::sort(units, units + k);
-            } else if (slots == 1) {
-                const auto idx = trace.indices(recOf(t, 0, 0));
-                std::copy(idx.begin(), idx.end(), units);
-            } else {
-                const auto pages = static_cast<size_t>(lay.pagesAt(m.contextAt(first + static_cast<int64_t>(t))));
-                sc.slotIndex.clear();
-                for (int32_t l = 0; l < slots; ++l) sc.slotIndex.push_back(trace.indices(recOf(t, 0, l)));
-                mergeByPage(slots, pages, sc.start,
-                            [&](int32_t l, const auto& f) {
-                                const auto idx = sc.slotIndex[static_cast<size_t>(l)];
-                                for (size_t k = 0; k < idx.size(); ++k) f(idx[k], k);
-                            },
-                            [&](size_t pos, int32_t l, size_t k) {
-                                units[pos] = lay.unit(0, sc.slotIndex[static_cast<size_t>(l)][k], l);
-                            });
-            }
+            mergeStepUnits(lay, static_cast<size_t>(lay.pagesAt(m.contextAt(first + static_cast<int64_t>(t)))),
+                           [&](int32_t q, int32_t l) { return trace.indices(recOf(t, q, l)); }, sc, units);
             std::copy(units, units + (end - base), s.score_units.items.data() + base);
             std::fill(s.score_sum.data() + base, s.score_sum.data() + end, 1.0f);
             std::fill(s.score_max.data() + base, s.score_max.data() + end, 1.0f);
@@ -523,31 +535,13 @@ Selection select(const Trace& trace, const SelectionConfig& c, const JobControl&
                     const size_t lo = row == 0 ? 0 : p.pageEnd[row - 1];
                     return std::span<const uint32_t>(p.pages.data() + lo, p.pageEnd[row] - lo);
                 };
-                if (S > 1) {
-                    // Units are numbered in creation order (UnitLayout): no page order to merge by.
-                    const size_t base = p.units.size();
-                    for (int32_t q = 0; q < S; ++q)
-                        for (int32_t l = 0; l < slots; ++l)
-                            for (uint32_t page : rowPages(q, l)) p.units.push_back(lay.unit(q, page, l));
-                    std::sort(p.units.begin() + static_cast<std::ptrdiff_t>(base), p.units.end());
-                } else if (slots == 1) {
-                    const auto pg = rowPages(0, 0);
-                    p.units.insert(p.units.end(), pg.begin(), pg.end());
-                } else {
-                    const auto pages = static_cast<size_t>(lay.pagesAt(m.contextAt(first + static_cast<int64_t>(t))));
-                    const size_t base = p.units.size();
-                    size_t need = 0;
-                    for (int32_t l = 0; l < slots; ++l) need += rowPages(0, l).size();
-                    p.units.resize(base + need);
-                    mergeByPage(slots, pages, sc.start,
-                                [&](int32_t l, const auto& f) {
-                                    const auto pg = rowPages(0, l);
-                                    for (size_t k = 0; k < pg.size(); ++k) f(pg[k], k);
-                                },
-                                [&](size_t pos, int32_t l, size_t k) {
-                                    p.units[base + pos] = lay.unit(0, rowPages(0, l)[k], l);
-                                });
-                }
+                const size_t base = p.units.size();
+                size_t need = 0;
+                for (int32_t q = 0; q < S; ++q)
+                    for (int32_t l = 0; l < slots; ++l) need += rowPages(q, l).size();
+                p.units.resize(base + need);
+                mergeStepUnits(lay, static_cast<size_t>(lay.pagesAt(m.contextAt(first + static_cast<int64_t>(t)))),
+                               rowPages, sc, p.units.data() + base);
                 p.unitEnd.push_back(p.units.size());
                 if (t == t0 && t1 - t0 > 1) {
                     // The block's other steps are about as large as its first: one allocation each.
