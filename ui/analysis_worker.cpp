@@ -46,6 +46,20 @@ std::string imageKey(const std::string& stageKey, const HeatmapWindow& w)
            std::to_string(w.layer) + ",sequence " + std::to_string(w.sequence);
 }
 
+// A failed analysis: its message for the user (infeasible placements are not errors of
+// the input: they keep their own text and mark), and no result.
+void recordFailure(AnalysisOutput& out, const std::exception& e, const Scenario& s)
+{
+    if (const auto* infeasible = dynamic_cast<const InfeasibleError*>(&e)) {
+        out.error = QString::fromStdString(infeasible->what());
+        out.infeasible = true;
+    } else {
+        out.error = userMessage(e, QStringLiteral("%1 trace '%2'").arg(QString::fromStdString(s.trace_db),
+                                                                      QString::fromStdString(s.trace_name)));
+    }
+    out.result.reset();
+}
+
 } // namespace
 
 void AnalysisWorker::addHeatmaps(AnalysisOutput& out, const AnalysisRequest& r, const JobControl& job, bool pooled)
@@ -220,14 +234,8 @@ AnalysisOutputPtr AnalysisWorker::processStreamed(const AnalysisRequest& r, cons
         }
     } catch (const Cancelled&) {
         throw;   // nothing shown, nothing kept
-    } catch (const InfeasibleError& e) {
-        out->error = QString::fromStdString(e.what());
-        out->infeasible = true;
-        out->result.reset();
     } catch (const std::exception& e) {
-        out->error = userMessage(e, QStringLiteral("%1 trace '%2'").arg(QString::fromStdString(r.scenario.trace_db),
-                                                                       QString::fromStdString(r.scenario.trace_name)));
-        out->result.reset();
+        recordFailure(*out, e, r.scenario);
     }
     out->total_ms = static_cast<double>(total.nsecsElapsed()) / 1e6;
     return out;
@@ -328,18 +336,12 @@ AnalysisOutputPtr AnalysisWorker::process(const AnalysisRequest& request, const 
         job.check();
     } catch (const Cancelled&) {
         throw;   // the runner drops the request: nothing to show
-    } catch (const InfeasibleError& e) {
-        out->error = QString::fromStdString(e.what());
-        out->infeasible = true;
-        out->result.reset();
     } catch (const std::exception& e) {
-        out->error = userMessage(e, QStringLiteral("%1 trace '%2'").arg(QString::fromStdString(r.scenario.trace_db),
-                                                                       QString::fromStdString(r.scenario.trace_name)));
+        recordFailure(*out, e, r.scenario);
         // The whole-trace analysis did not fit (the estimate was below the budget): the
         // window's own way out.
         if (tooLargeForMemory(e))
             out->error += QObject::tr("; here, Analysis → Stream the trace (bounded memory) does the same");
-        out->result.reset();
     }
     out->total_ms = static_cast<double>(total.nsecsElapsed()) / 1e6;
     if (!heavy || !out->result)
