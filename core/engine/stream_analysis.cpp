@@ -57,46 +57,58 @@ void readWindow(TraceReader& reader, const std::string& path, Trace& window, int
     }
 }
 
-// Waits for a reader thread when leaving its scope, so its window and record outlive it.
-template <class T>
-struct JoinReader {
-    std::future<T>& f;
-    ~JoinReader()
-    {
-        if (f.valid()) f.wait();
-    }
-};
-
-// The oracles' pre-pass (future_spill.hpp): the trace read and selected a window at a time,
-// each window's read units appended to the spill (the next window read on its own thread,
-// as in the analysis proper), then the spill's backward pass. `progress` gets 0..1.
-void spillFuture(const TraceStore& store, const Scenario& s, const TraceMeta& meta, int64_t windowSteps,
-                 FutureSpill& spill, const JobControl& cancel, const std::function<void(double)>& progress)
+// Reads the trace a window of `windowSteps` steps at a time, the next window on its own
+// thread while analyse(window) runs on the current one, then calls windowDone(steps read
+// so far), in order. A reader's InputError is rethrown; whatever happens, the reader is
+// joined before its window or record go away. Returns the reading's milliseconds.
+template <class Analyse, class WindowDone>
+double forEachWindow(const TraceStore& store, const std::string& name, const TraceMeta& meta, int64_t windowSteps,
+                     const JobControl& job, const Analyse& analyse, const WindowDone& windowDone)
 {
-    const JobControl job{cancel.cancel, {}};   // the stages' own progress is not the pre-pass's
-    const auto reader = store.reader(s.trace_name);
+    const auto reader = store.reader(name);
     Trace windows[2] = {Trace(meta), Trace(meta)};
     Record rec;
-    SelectionBuffers selectionBuffers;
     const int64_t T = meta.steps;
+    const auto t = Clock::now();
     if (T > 0) readWindow(*reader, store.path(), windows[0], 0, windowSteps, rec, job);
+    double readMs = msSince(t);
     for (int64_t first = 0, w = 0; first < T; first += windowSteps, ++w) {
         job.check();
         Trace& next = windows[(w + 1) & 1];
         const int64_t nextFirst = first + windowSteps;
-        std::future<void> reading;
+        std::future<double> reading;
         if (nextFirst < T)
             reading = std::async(std::launch::async, [&, nextFirst] {
+                const auto tr = Clock::now();
                 readWindow(*reader, store.path(), next, nextFirst, windowSteps, rec, job);
+                return msSince(tr);
             });
-        const JoinReader<void> join{reading};
-        Selection sel = computeSelection(windows[w & 1], s.selection, selectionBuffers, job);
-        job.check();
-        spill.add(sel, job);
-        selectionBuffers.recycle(std::move(sel));
-        if (reading.valid()) reading.get();   // rethrows a reader's InputError
-        progress(static_cast<double>(std::min(nextFirst, T)) / static_cast<double>(T));
+        struct Join {
+            std::future<double>& f;
+            ~Join() { if (f.valid()) f.wait(); }
+        } join{reading};
+        analyse(windows[w & 1]);
+        if (reading.valid()) readMs += reading.get();
+        windowDone(std::min(nextFirst, T));
     }
+    return readMs;
+}
+
+void spillFuture(const TraceStore& store, const Scenario& s, const TraceMeta& meta, int64_t windowSteps,
+                 FutureSpill& spill, const JobControl& cancel, const std::function<void(double)>& progress)
+{
+    const JobControl job{cancel.cancel, {}};   // the stages' own progress is not the pre-pass's
+    SelectionBuffers selectionBuffers;
+    const auto T = static_cast<double>(meta.steps);
+    forEachWindow(
+        store, s.trace_name, meta, windowSteps, job,
+        [&](const Trace& window) {
+            Selection sel = computeSelection(window, s.selection, selectionBuffers, job);
+            job.check();
+            spill.add(sel, job);
+            selectionBuffers.recycle(std::move(sel));
+        },
+        [&](int64_t done) { progress(static_cast<double>(done) / T); });
     spill.finish(job);
     job.check();
 }
@@ -246,69 +258,49 @@ StreamedAnalysis analyzeStreamed(const Scenario& s, const StreamOptions& options
         timings.push_back(std::make_unique<TimingStream>(layout, experts.get(), p->result(), tc, job));
     BoundStream bounds(layout, tc);
 
-    // Two windows: the next is read on its own thread while this one is analysed.
-    const auto reader = store->reader(s.trace_name);
-    Trace windows[2] = {Trace(meta), Trace(meta)};
-    Record rec;
+    // The next window is read on its own thread while this one is analysed.
     SelectionBuffers selectionBuffers;   // one window's selection after another, in the same arrays
-    auto t = Clock::now();
-    if (T > 0) readWindow(*reader, store->path(), windows[0], 0, rep.window_steps, rec, job);
-    rep.read_ms += msSince(t);
-    for (int64_t first = 0, w = 0; first < T; first += rep.window_steps, ++w) {
-        job.check();
-        Trace& now = windows[w & 1];
-        Trace& next = windows[(w + 1) & 1];
-        const int64_t nextFirst = first + rep.window_steps;
-        std::future<double> reading;
-        if (nextFirst < T)
-            reading = std::async(std::launch::async, [&, nextFirst] {
-                const auto tr = Clock::now();
-                readWindow(*reader, store->path(), next, nextFirst, rep.window_steps, rec, job);
-                return msSince(tr);
-            });
-        // Whatever happens below, the reader is joined before its window or record go away.
-        struct Join {
-            std::future<double>& f;
-            ~Join() { if (f.valid()) f.wait(); }
-        } join{reading};
+    rep.read_ms += forEachWindow(
+        *store, s.trace_name, meta, rep.window_steps, job,
+        [&](const Trace& now) {
+            auto t = Clock::now();
+            Selection sel = computeSelection(now, s.selection, selectionBuffers, job);
+            job.check();
+            sel.experts = experts;
+            // What the policies observe (ObserveScores::Read), once for all of them.
+            ObservedScores observed;
+            if (s.observe_scores == ObserveScores::Read) observed = observedScores(sel, job);
+            job.check();
+            rep.select_ms += msSince(t);
 
-        t = Clock::now();
-        Selection sel = computeSelection(now, s.selection, selectionBuffers, job);
-        job.check();
-        sel.experts = experts;
-        // What the policies observe (ObserveScores::Read), once for all of them.
-        ObservedScores observed;
-        if (s.observe_scores == ObserveScores::Read) observed = observedScores(sel, job);
-        job.check();
-        rep.select_ms += msSince(t);
-
-        t = Clock::now();
-        // One task per policy (its placement, timing and heatmaps), one for the relevance
-        // heatmap, one for the bounds (they need the selection only).
-        double boundMs = 0;
-        parallelFor(size_t(0), placements.size() + 2, [&](size_t i) {
-            if (i == placements.size()) {
-                if (relevanceGrid) relevanceGrid->add(now, sel, job);
-                return;
-            }
-            if (i == placements.size() + 1) {
-                const auto tb = Clock::now();
-                bounds.add(sel, job);
-                boundMs = msSince(tb);
-                return;
-            }
-            const PlacementResult& p = placements[i]->run(sel, &observed, job);
-            timings[i]->add(sel, p, job);
-            for (auto& [g, grid] : grids[i]) grid->add(sel, p, job);
-        }, job);
-        job.check();
-        rep.place_ms += msSince(t);   // the bounds' time is within it, and reported on its own too
-        rep.bound_ms += boundMs;
-        selectionBuffers.recycle(std::move(sel));
-        if (reading.valid()) rep.read_ms += reading.get();   // rethrows a reader's InputError
-        ++rep.windows;
-        progress(static_cast<double>(std::min(nextFirst, T)) / static_cast<double>(T));
-    }
+            t = Clock::now();
+            // One task per policy (its placement, timing and heatmaps), one for the relevance
+            // heatmap, one for the bounds (they need the selection only).
+            double boundMs = 0;
+            parallelFor(size_t(0), placements.size() + 2, [&](size_t i) {
+                if (i == placements.size()) {
+                    if (relevanceGrid) relevanceGrid->add(now, sel, job);
+                    return;
+                }
+                if (i == placements.size() + 1) {
+                    const auto tb = Clock::now();
+                    bounds.add(sel, job);
+                    boundMs = msSince(tb);
+                    return;
+                }
+                const PlacementResult& p = placements[i]->run(sel, &observed, job);
+                timings[i]->add(sel, p, job);
+                for (auto& [g, grid] : grids[i]) grid->add(sel, p, job);
+            }, job);
+            job.check();
+            rep.place_ms += msSince(t);   // the bounds' time is within it, and reported on its own too
+            rep.bound_ms += boundMs;
+            selectionBuffers.recycle(std::move(sel));
+        },
+        [&](int64_t done) {
+            ++rep.windows;
+            progress(static_cast<double>(done) / static_cast<double>(T));
+        });
 
     r.balanced = std::make_shared<const BoundResult>(bounds.finishBalanced());
     r.paper = std::make_shared<const BoundResult>(bounds.finishPaper());
