@@ -16,6 +16,26 @@ namespace {
 // Tiers a hardware may have (hardware.tiers).
 constexpr int32_t kMaxTiers = 16;
 
+// Division of 32-bit numbers by a fixed divisor d >= 1 with one multiplication: with
+// m = floor((2^64 - 1) / d) + 1, floor(a / d) = floor(m * a / 2^64) for every a < 2^32
+// (Lemire, Kaser, Kurz, "Faster remainder by direct computation", 2019).
+class FastDivider {
+    __extension__ using Wide = unsigned __int128;
+
+public:
+    FastDivider() = default;
+    explicit FastDivider(uint32_t d) : m_(UINT64_MAX / d + 1), d_(d) {}
+    uint32_t div(uint32_t a) const
+    {
+        if (d_ == 1) return a;   // m would wrap to 0
+        return static_cast<uint32_t>((static_cast<Wide>(m_) * a) >> 64);
+    }
+
+private:
+    uint64_t m_ = 0;
+    uint32_t d_ = 1;
+};
+
 
 class Simulator {
 public:
@@ -28,6 +48,9 @@ public:
         home_.assign(total, kNone);
         fast_.assign(total, 0);
         count_.assign(static_cast<size_t>(M_), 0);
+        migRead_.assign(static_cast<size_t>(lay_.slot_count) * static_cast<size_t>(M_), 0);
+        migWrite_.assign(migRead_.size(), 0);
+        slotDiv_ = FastDivider(static_cast<uint32_t>(lay_.slot_count));
     }
 
     static constexpr uint8_t kNone = 255;
@@ -157,8 +180,23 @@ public:
             if (after > cap(0))
                 bug(t, "tier 0 would hold " + std::to_string(after) + " units, capacity " + std::to_string(cap(0)));
             cnt(0) = after;
+            // Migrated tokens are tallied per (slot, tier) in integers and added to the
+            // step's rows once: the same doubles as adding each move's tokens (integers,
+            // exact below 2^53), without a chain of dependent additions per move.
+            const int64_t context = lay_.prefill + t;   // one sequence's context at step t
+            const auto slotAndTokens = [&](uint32_t u, int32_t& slot) -> int64_t {
+                if (S_ > 1) {
+                    slot = lay_.slotOf(u);
+                    return lay_.unitTokens(u, t);
+                }
+                const uint32_t page = slotDiv_.div(u);
+                slot = static_cast<int32_t>(u - page * static_cast<uint32_t>(slots));
+                return lay_.tokensIn(page, context);
+            };
+            int64_t movedTokens = 0;
             for (uint32_t u : plan.evict) {
-                const auto s = static_cast<double>(lay_.unitTokens(u, t));
+                int32_t slot = 0;
+                const int64_t s = slotAndTokens(u, slot);
                 fast_[u] = 0;
                 uint8_t to;
                 if (cfg_.inclusive) {
@@ -166,24 +204,40 @@ public:
                 } else {
                     to = lowerTierWithRoom(t);
                     cnt(to)++;
-                    traffic(u, 0).mig_read += s;
-                    traffic(u, to).mig_write += s;
-                    r.migrated_tokens += s;
-                    sequenceMoved(r, u, t, 2 * s);
+                    const size_t at = static_cast<size_t>(slot) * static_cast<size_t>(M_);
+                    migRead_[at] += s;
+                    migWrite_[at + to] += s;
+                    movedTokens += s;
+                    sequenceMoved(r, u, t, 2 * static_cast<double>(s));
                 }
                 loc_[u] = to;
                 r.moves.items.push_back({u, 0, to});
             }
             for (uint32_t u : plan.promote) {
-                const auto s = static_cast<double>(lay_.unitTokens(u, t));
+                int32_t slot = 0;
+                const int64_t s = slotAndTokens(u, slot);
                 const uint8_t from = cfg_.inclusive ? home_[u] : loc_[u];
                 fast_[u] = 1;
                 loc_[u] = 0;
-                traffic(u, from).mig_read += s;
-                traffic(u, 0).mig_write += s;
-                r.migrated_tokens += s;
-                sequenceMoved(r, u, t, 2 * s);
+                const size_t at = static_cast<size_t>(slot) * static_cast<size_t>(M_);
+                migRead_[at + from] += s;
+                migWrite_[at] += s;
+                movedTokens += s;
+                sequenceMoved(r, u, t, 2 * static_cast<double>(s));
                 r.moves.items.push_back({u, from, 0});
+            }
+            if (movedTokens != 0) {
+                r.migrated_tokens += static_cast<double>(movedTokens);
+                for (int32_t l = 0; l < slots; ++l) {
+                    SlotTraffic* base = &r.traffic[sel.row(t, l) * static_cast<size_t>(M_)];
+                    const size_t at = static_cast<size_t>(l) * static_cast<size_t>(M_);
+                    for (size_t m = 0; m < static_cast<size_t>(M_); ++m) {
+                        if (migRead_[at + m]) base[m].mig_read += static_cast<double>(migRead_[at + m]);
+                        if (migWrite_[at + m]) base[m].mig_write += static_cast<double>(migWrite_[at + m]);
+                        migRead_[at + m] = 0;
+                        migWrite_[at + m] = 0;
+                    }
+                }
             }
             r.moves.offset.push_back(r.moves.items.size());
             r.fast_units[ts] = cnt(0);
@@ -345,6 +399,8 @@ private:
     int32_t S_;
     std::vector<uint8_t> loc_, home_, fast_;
     std::vector<int64_t> count_;
+    std::vector<int64_t> migRead_, migWrite_;   // step's migrated tokens per (slot, tier)
+    FastDivider slotDiv_;                       // u / slot_count (one sequence: unit = page * L + slot)
     const ObservedScores* observed_ = nullptr;   // the window's observed scores, when shared
     std::vector<uint32_t> seenUnits_;          // step t's scored units that it read
     std::vector<float> seenSum_, seenMax_;

@@ -5,6 +5,7 @@
 // modelled: a promotion at step t re-reads the unit from its lower tier.
 #include "core/policies/policy_reactive.hpp"
 
+#include "core/policies/id_queue.hpp"
 #include "core/policies/policy_kit.hpp"
 
 #include <algorithm>
@@ -20,7 +21,6 @@ public:
     {
         const auto total = static_cast<size_t>(lay_.totalUnits());
         res_.reset(total);
-        fifo_.reset(total);
         mark_.assign(total, 0);
     }
 
@@ -29,7 +29,7 @@ public:
         Policy::initial(prefillUnits, capacity, fast);
         for (uint32_t u : fast) {   // admitted in unit order
             res_.seed(u);
-            fifo_.pushHead(0, u);
+            fifo_.push(u);
         }
     }
 
@@ -73,20 +73,16 @@ public:
         const auto nNew = static_cast<int64_t>(tier0.newUnits().size());
         const int64_t evict = std::clamp<int64_t>(count + promote + nNew - cap_, 0, count);
 
-        for (int64_t i = 0; i < evict; ++i) {
-            const uint32_t u = fifo_.tail();
-            fifo_.unlink(u);
-            res_.evict(u, out);
-        }
+        for (int64_t i = 0; i < evict; ++i) res_.evict(fifo_.pop(), out);
         for (int64_t i = 0; i < promote; ++i) {
             const uint32_t u = cand_[static_cast<size_t>(i)];
-            fifo_.pushHead(0, u);
+            fifo_.push(u);
             res_.promote(u, out);
         }
         const int64_t room = cap_ - res_.count();
         for (uint32_t u : tier0.newUnits()) {
             if (static_cast<int64_t>(out.admit_new.size()) >= room) break;
-            fifo_.pushHead(0, u);
+            fifo_.push(u);
             res_.admit(u, out);
         }
     }
@@ -104,7 +100,7 @@ private:
     int64_t block_;
     int64_t maxProm_;
     kit::ResidentSet res_;           // tier 0
-    kit::IdLists fifo_;              // tier 0 by admission, the oldest at the tail
+    kit::IdQueue fifo_;              // tier 0 by admission, the oldest first
     std::vector<uint32_t> mark_;     // per unit: step + 1 when listed as a candidate
     std::vector<uint32_t> missed_;   // units the last step read from a lower tier
     std::vector<uint32_t> cand_;

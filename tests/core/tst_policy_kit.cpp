@@ -1,10 +1,12 @@
 // The policy kit (core/policies/policy_kit.hpp) against std containers: random operation
 // sequences applied to both, compared after every operation.
+#include "core/policies/id_queue.hpp"
 #include "core/policies/policy_kit.hpp"
 
 #include <QtTest>
 
 #include <cmath>
+#include <deque>
 #include <list>
 #include <random>
 #include <set>
@@ -162,6 +164,40 @@ private slots:
 
     // IdLists, and the wide form lru-demand uses with one list per sequence (past the 255
     // lists a uint8_t list id numbers).
+    // The ring queue: a hand-checked order across wrap-around and growth, then random
+    // pushes and pops against std::deque.
+    void queueKeepsFirstInFirstOut()
+    {
+        kit::IdQueue q;
+        QVERIFY(q.empty());
+        QVERIFY_THROWS_EXCEPTION(std::logic_error, q.pop());
+        for (uint32_t i = 0; i < 10; ++i) q.push(i);          // ring of 16
+        for (uint32_t i = 0; i < 8; ++i) QCOMPARE(q.pop(), i);   // head at 8
+        for (uint32_t i = 10; i < 24; ++i) q.push(i);         // 16 held: wraps to the front
+        QCOMPARE(q.size(), size_t{16});
+        q.push(24);                                            // grows to 32 from a wrapped ring
+        QCOMPARE(q.size(), size_t{17});
+        QCOMPARE(q.oldest(), 8u);
+        QCOMPARE(q.at(16), 24u);
+        for (uint32_t i = 8; i <= 24; ++i) QCOMPARE(q.pop(), i);
+        QVERIFY(q.empty());
+
+        std::mt19937 rng(7);
+        std::deque<uint32_t> ref;
+        for (int k = 0; k < 200000; ++k) {
+            if (ref.empty() || rng() % 3 != 0) {
+                const auto id = static_cast<uint32_t>(rng());
+                q.push(id);
+                ref.push_back(id);
+            } else {
+                QCOMPARE(q.pop(), ref.front());
+                ref.pop_front();
+            }
+            QCOMPARE(q.size(), ref.size());
+        }
+        for (size_t i = 0; i < ref.size(); ++i) QCOMPARE(q.at(i), ref[i]);
+    }
+
     void listsMatchStdList()
     {
         listsAgainstStdList<IdLists>(3);
