@@ -11,8 +11,12 @@
 // the least frequent resident's, which is evicted; otherwise the unit stays where it is
 // (bypass) and so do all less frequent misses. Ties: the lower unit id is the less frequent.
 //
-// Cost per step: O(reads + moves log capacity): a heap of residents whose keys are lower
-// bounds (frequencies only grow in the scaled domain), raised only when they reach the top.
+// Cost per step: O(reads + residents + moves log moves). A step that moves anything takes
+// its evictions from the residents in ascending frequency and its promotions from the
+// misses in descending frequency, sorting each only as far as it takes (kit::OrderedPicks).
+// (A heap of residents kept across steps cost O(log capacity) for every read of a resident,
+// since nearly every resident is read again before it could be evicted.)
+#include "core/policies/ordered_picks.hpp"
 #include "core/policies/policy.hpp"
 #include "core/policies/policy_kit.hpp"
 
@@ -38,29 +42,29 @@ public:
         const auto total = static_cast<size_t>(ctx.layout.totalUnits());
         f_.assign(total, 0.0);
         in_.reset(total);
-        res_.reset(total);
     }
 
     void initial(int64_t prefillUnits, int64_t capacity, std::vector<uint32_t>& fast) override
     {
         Policy::initial(prefillUnits, std::min(capacity, cap_), fast);
-        for (uint32_t u : fast) {
-            in_.seed(u);
-            res_.push(u, 0.0);
-        }
+        for (uint32_t u : fast) in_.seed(u);
+        residents_ = fast;
+        std::sort(residents_.begin(), residents_.end());
     }
 
     void plan(int64_t, const FastTierView& tier0, StepPlan& out) override
     {
         int64_t room = cap_ - tier0.count();
         arrived_.clear();
+        gathered_ = false;
+        const size_t evictedBefore = evictions_;
         if (admitNew_) {
             const double now = scale_.nextWeight();   // weight of one use at step t
             for (uint32_t u : tier0.newUnits()) {
                 f_[u] = now;
                 if (room == 0) {
-                    if (res_.empty()) continue;
-                    evict(popLeast(), out);
+                    if (!residentLeft()) continue;
+                    evictLeast(out);
                     ++room;
                 }
                 --room;
@@ -68,23 +72,23 @@ public:
                 arrived_.push_back(u);
             }
         }
-        // Misses of t-1, most frequent first (a heap: the loop usually stops early).
-        auto less = [this](uint32_t a, uint32_t b) { return f_[a] < f_[b] || (f_[a] == f_[b] && a < b); };
-        std::make_heap(misses_.begin(), misses_.end(), less);
-        for (auto end = misses_.end(); end != misses_.begin(); --end) {
-            std::pop_heap(misses_.begin(), end, less);
-            const uint32_t u = *(end - 1);
+        // Misses of t-1, most frequent first (sorted only as far as they are taken).
+        mostFrequent_.clear(2 * lastPromotions_);
+        for (uint32_t u : misses_) mostFrequent_.add(f_[u], u);
+        misses_.clear();
+        while (!mostFrequent_.done()) {
+            const uint32_t u = mostFrequent_.take();
             if (room == 0) {
-                if (res_.empty() || f_[u] < f_[lowest()]) break;   // bypass
-                evict(popLeast(), out);
+                if (!residentLeft() || f_[u] < leastFrequent_.peek().key) break;   // bypass
+                evictLeast(out);
                 ++room;
             }
             --room;
             in_.promote(u, out);
             arrived_.push_back(u);
         }
-        misses_.clear();
-        for (uint32_t u : arrived_) res_.push(u, f_[u]);
+        lastPromotions_ = mostFrequent_.taken();
+        if (evictions_ != evictedBefore || !arrived_.empty()) updateResidents();
     }
 
     void observe(const StepObservation& obs) override
@@ -92,30 +96,54 @@ public:
         scale_.advance();
         const double w = scale_.weight();
         for (uint32_t u : obs.read_units) {
-            f_[u] += w;   // a resident's heap key is a lower bound, raised when it surfaces
+            f_[u] += w;
             if (!in_.contains(u)) misses_.push_back(u);
         }
-        if (const double k = scale_.renormalise(); k != 1.0) {
+        if (const double k = scale_.renormalise(); k != 1.0)
             for (double& v : f_) v *= k;
-            res_.scaleKeys(k);
-        }
     }
 
 private:
-    uint32_t lowest() { return kit::topLazy(res_, [this](uint32_t u) { return f_[u]; }); }
-    uint32_t popLeast()
+    // Is a resident left to evict this step? The residents' frequencies are read once per
+    // step, at the first eviction.
+    bool residentLeft()
     {
-        lowest();
-        return res_.pop();
+        if (!gathered_) {
+            leastFrequent_.clear(2 * lastEvictions_);
+            for (uint32_t u : residents_) leastFrequent_.add(f_[u], u);
+            gathered_ = true;
+        }
+        return !leastFrequent_.done();
     }
-    void evict(uint32_t u, StepPlan& out) { in_.evict(u, out); }
+    void evictLeast(StepPlan& out)
+    {
+        in_.evict(leastFrequent_.take(), out);
+        ++evictions_;
+        lastEvictions_ = leastFrequent_.taken();
+    }
+    // residents_ := the residents left, with the arrivals merged in (ascending ids).
+    void updateResidents()
+    {
+        size_t w = 0;
+        for (uint32_t u : residents_)
+            if (in_.contains(u)) residents_[w++] = u;
+        residents_.resize(w);
+        std::sort(arrived_.begin(), arrived_.end());
+        residents_.insert(residents_.end(), arrived_.begin(), arrived_.end());
+        std::inplace_merge(residents_.begin(), residents_.begin() + static_cast<std::ptrdiff_t>(w), residents_.end());
+    }
 
     int64_t cap_;
     bool admitNew_;
     kit::DecayScale scale_;
     std::vector<double> f_;    // frequency * scale_.weight()
     kit::ResidentSet in_;
-    kit::IndexedHeap<kit::LowKeyLowId> res_;   // residents by (frequency lower bound, id)
+    std::vector<uint32_t> residents_;         // tier 0, ascending ids
+    kit::OrderedPicks<kit::LowKeyLowId> leastFrequent_;    // this step's residents, (f, id) ascending
+    kit::OrderedPicks<kit::HighKeyHighId> mostFrequent_;   // this step's misses, (f, id) descending
+    bool gathered_ = false;                   // leastFrequent_ holds this step's residents
+    size_t evictions_ = 0;                    // in all steps so far
+    size_t lastEvictions_ = 0, lastPromotions_ = 0;   // taken at the last step: the next first chunk
     std::vector<uint32_t> misses_;            // read at the last step from a slower tier
     std::vector<uint32_t> arrived_;
 };

@@ -1,6 +1,7 @@
 // The policy kit (core/policies/policy_kit.hpp) against std containers: random operation
 // sequences applied to both, compared after every operation.
 #include "core/policies/id_queue.hpp"
+#include "core/policies/ordered_picks.hpp"
 #include "core/policies/policy_kit.hpp"
 
 #include <QtTest>
@@ -196,6 +197,44 @@ private slots:
             QCOMPARE(q.size(), ref.size());
         }
         for (size_t i = 0; i < ref.size(); ++i) QCOMPARE(q.at(i), ref[i]);
+    }
+
+    // OrderedPicks yields exactly a full sort's order (ties by id), however far the takes
+    // go and whatever the first chunk; peek never moves the order on.
+    void picksFollowTheFullSort()
+    {
+        std::mt19937 rng(11);
+        for (int round = 0; round < 300; ++round) {
+            const size_t n = rng() % 3000;
+            std::vector<kit::KeyedNode> all;
+            kit::OrderedPicks<kit::LowKeyLowId> low;
+            kit::OrderedPicks<kit::HighKeyHighId> high;
+            const size_t chunk = rng() % 500;
+            low.clear(chunk);
+            high.clear(chunk);
+            for (size_t i = 0; i < n; ++i) {
+                const double key = static_cast<double>(rng() % 50);   // many ties
+                const auto id = static_cast<uint32_t>(i * 7919 % 100003);
+                all.push_back({key, id});
+                low.add(key, id);
+                high.add(key, id);
+            }
+            auto asc = all, desc = all;
+            std::sort(asc.begin(), asc.end(), kit::LowKeyLowId{});
+            std::sort(desc.begin(), desc.end(), kit::HighKeyHighId{});
+            const size_t takes = n == 0 ? 0 : rng() % (n + 1);
+            for (size_t i = 0; i < takes; ++i) {
+                QCOMPARE(low.peek().key, asc[i].key);
+                QCOMPARE(low.take(), asc[i].id);
+                QCOMPARE(high.take(), desc[i].id);
+            }
+            QCOMPARE(low.taken(), takes);
+            QCOMPARE(low.done(), takes == n);
+        }
+        kit::OrderedPicks<kit::LowKeyLowId> none;
+        none.clear();
+        QVERIFY(none.done());
+        QVERIFY_THROWS_EXCEPTION(std::logic_error, none.take());
     }
 
     void listsMatchStdList()
