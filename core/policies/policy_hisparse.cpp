@@ -12,6 +12,7 @@
 // so the misses of t-1 are swapped in and the least recently read residents leave.
 //
 // Cost per step: O(reads of t-1 + moves) with one intrusive list of residents.
+#include "core/policies/lru_step.hpp"
 #include "core/policies/policy.hpp"
 #include "core/policies/policy_kit.hpp"
 
@@ -64,7 +65,7 @@ private:
     int64_t buffer_ = 0;              // B, in units
     bool oneTier_ = false;            // no slower tier: everything stays in tier 0
     kit::ResidentSet res_;            // the buffer (this sequence's part of tier 0)
-    kit::IdLists list_;               // residents, head = most recently read
+    kit::RecencyLists<uint8_t> list_;   // residents, oldest first
     std::vector<uint32_t> reads_;     // read at the last observed step, ascending
     std::vector<uint32_t> kept_;
     std::vector<uint32_t> noNew_;     // stays empty: hisparse admits no new unit

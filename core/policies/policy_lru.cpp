@@ -11,6 +11,7 @@
 // already served from where it was.
 //
 // Cost per step: O(reads of t-1 + moves) with one intrusive list of residents.
+#include "core/policies/lru_step.hpp"
 #include "core/policies/policy.hpp"
 #include "core/policies/policy_kit.hpp"
 
@@ -34,7 +35,7 @@ public:
         Policy::initial(prefillUnits, std::min(capacity, cap_), fast);
         for (uint32_t u : fast) {   // ascending: the highest id ends up most recent
             res_.seed(u);
-            list_.pushHead(0, u);
+            list_.pushNewest(0, u);
         }
     }
 
@@ -49,7 +50,7 @@ public:
 private:
     int64_t cap_;
     kit::ResidentSet res_;            // tier 0
-    kit::IdLists list_;               // residents, head = most recent
+    kit::RecencyLists<uint8_t> list_;   // residents, oldest first
     std::vector<uint32_t> reads_;     // read at the last observed step, ascending
     std::vector<uint32_t> lastNew_;   // created (and admitted) at the last planned step, ascending
     std::vector<uint32_t> kept_;

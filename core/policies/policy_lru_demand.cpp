@@ -17,6 +17,7 @@
 //
 // Cost per step: O(S + reads of t-1 + moves), plus O(a log a) for the a sequences with a
 // remainder; one intrusive LRU list per sequence.
+#include "core/policies/lru_step.hpp"
 #include "core/policies/policy.hpp"
 #include "core/policies/policy_kit.hpp"
 #include "core/policies/policy_per_sequence.hpp"
@@ -60,7 +61,7 @@ public:
             ++taken[s];
             fast.push_back(u);
             res_.seed(u);
-            list_.pushHead(s, u);   // ascending: the highest id ends up most recent
+            list_.pushNewest(s, u);   // ascending: the highest id ends up most recent
         }
     }
 
@@ -142,7 +143,7 @@ private:
     int32_t S_;
     int64_t cap_;
     kit::ResidentSet res_;                            // tier 0
-    kit::BasicIdLists<uint32_t> list_;                // residents, one list per sequence, head = most recent
+    kit::RecencyLists<uint32_t> list_;                // residents, one list per sequence, oldest first
     std::vector<int64_t> share_;                      // units of tier 0 per sequence this step
     std::vector<int64_t> demand_;                     // reads per sequence over the window
     int64_t total_ = 0, active_ = 0;                  // sum of demand_, sequences with demand > 0

@@ -2,6 +2,7 @@
 // sequences applied to both, compared after every operation.
 #include "core/policies/id_queue.hpp"
 #include "core/policies/ordered_picks.hpp"
+#include "core/policies/recency_lists.hpp"
 #include "core/policies/policy_kit.hpp"
 
 #include <QtTest>
@@ -235,6 +236,55 @@ private slots:
         none.clear();
         QVERIFY(none.done());
         QVERIFY_THROWS_EXCEPTION(std::logic_error, none.take());
+    }
+
+    // RecencyLists against the doubly linked lists it replaced in lruStep: random groups of
+    // pushes, withdrawals anywhere and pops from the oldest end, on three lists, with the
+    // compaction run at random moments; the same ids leave in the same order.
+    void recencyListsMatchLinkedLists()
+    {
+        std::mt19937 rng(5);
+        const uint32_t n = 4000;
+        kit::RecencyLists<uint8_t> groups;
+        kit::IdLists linked;
+        groups.reset(n, 3);
+        linked.reset(n, 3);
+        std::vector<uint8_t> listOf(n, kit::IdLists::kNone);
+        for (int round = 0; round < 3000; ++round) {
+            const auto l = static_cast<uint8_t>(rng() % 3);
+            groups.beginGroup(l);
+            const auto ops = static_cast<uint32_t>(rng() % 40);
+            for (uint32_t k = 0; k < ops; ++k) {
+                const auto u = static_cast<uint32_t>(rng() % n);
+                const auto what = static_cast<uint32_t>(rng() % 4);
+                if (what < 2 && listOf[u] == kit::IdLists::kNone) {   // push as newest
+                    groups.pushNewest(l, u);
+                    linked.pushHead(l, u);
+                    listOf[u] = l;
+                } else if (what == 2 && listOf[u] != kit::IdLists::kNone) {   // withdraw
+                    groups.withdraw(listOf[u], u);
+                    linked.unlink(u);
+                    listOf[u] = kit::IdLists::kNone;
+                } else if (what == 3 && linked.size(l) > 0) {   // pop the oldest
+                    const uint32_t v = linked.tail(l);
+                    linked.unlink(v);
+                    QCOMPARE(groups.popOldest(l), v);
+                    listOf[v] = kit::IdLists::kNone;
+                }
+                QCOMPARE(groups.size(l), linked.size(l));
+                QCOMPARE(groups.contains(u), listOf[u] != kit::IdLists::kNone);
+            }
+            if (rng() % 5 == 0) groups.tidy(l);
+        }
+        for (uint8_t l = 0; l < 3; ++l) {   // drain: the whole remaining order
+            while (linked.size(l) > 0) {
+                const uint32_t v = linked.tail(l);
+                linked.unlink(v);
+                QCOMPARE(groups.popOldest(l), v);
+            }
+            QCOMPARE(groups.size(l), size_t{0});
+            QVERIFY_THROWS_EXCEPTION(std::logic_error, groups.popOldest(l));
+        }
     }
 
     void listsMatchStdList()
