@@ -220,6 +220,24 @@ StreamedAnalysis analyzeStreamed(const Scenario& s, const StreamOptions& options
         if (entry.info.online) placements[k] = std::make_unique<PlacementStream>(layout, entry, o.params, pc);
         r.policies.push_back(std::move(o));
     }
+    // A policy that places exactly as another the scenario runs (on one sequence: lru-fair
+    // and lru-demand are lru, PolicyInfo::same_on_one_sequence) is not run again: it takes
+    // that one's placement and timing at the end.
+    std::vector<size_t> runAs(chosen.size());
+    for (size_t k = 0; k < chosen.size(); ++k) {
+        runAs[k] = k;
+        const std::string& same = r.policies[k].info.same_on_one_sequence;
+        if (layout.sequences() != 1 || same.empty()) continue;
+        for (size_t j = 0; j < k; ++j)
+            if (runAs[j] == j && r.policies[j].info.name == same) {
+                runAs[k] = j;
+                placements[k].reset();
+                break;
+            }
+    }
+    std::vector<size_t> running;   // the placements that run
+    for (size_t k = 0; k < chosen.size(); ++k)
+        if (runAs[k] == k) running.push_back(k);
     std::unique_ptr<RelevanceGridStream> relevanceGrid;
     if (options.relevance_grid) relevanceGrid = std::make_unique<RelevanceGridStream>(meta, *options.relevance_grid);
     // Per policy, the placement heatmaps pooled from its windows.
@@ -247,15 +265,15 @@ StreamedAnalysis analyzeStreamed(const Scenario& s, const StreamOptions& options
         rep.spill_bytes = spill->bytes();
         rep.prepass_ms = msSince(t0);
         for (size_t k = 0; k < chosen.size(); ++k) {
-            if (placements[k]) continue;
+            if (placements[k] || runAs[k] != k) continue;   // built already, or run as another
             const PolicyEntry& entry = findPolicy(s.policies[chosen[k]].name);
             feeds.push_back(spill->feed());
             placements[k] = std::make_unique<PlacementStream>(layout, entry, r.policies[k].params, pc, feeds.back().get());
         }
     }
-    std::vector<std::unique_ptr<TimingStream>> timings;
-    for (const auto& p : placements)
-        timings.push_back(std::make_unique<TimingStream>(layout, experts.get(), p->result(), tc, job));
+    std::vector<std::unique_ptr<TimingStream>> timings(placements.size());
+    for (size_t k : running)
+        timings[k] = std::make_unique<TimingStream>(layout, experts.get(), placements[k]->result(), tc, job);
     BoundStream bounds(layout, tc);
 
     // The next window is read on its own thread while this one is analysed.
@@ -277,20 +295,23 @@ StreamedAnalysis analyzeStreamed(const Scenario& s, const StreamOptions& options
             // One task per policy (its placement, timing and heatmaps), one for the relevance
             // heatmap, one for the bounds (they need the selection only).
             double boundMs = 0;
-            parallelFor(size_t(0), placements.size() + 2, [&](size_t i) {
-                if (i == placements.size()) {
+            parallelFor(size_t(0), running.size() + 2, [&](size_t i) {
+                if (i == running.size()) {
                     if (relevanceGrid) relevanceGrid->add(now, sel, job);
                     return;
                 }
-                if (i == placements.size() + 1) {
+                if (i == running.size() + 1) {
                     const auto tb = Clock::now();
                     bounds.add(sel, job);
                     boundMs = msSince(tb);
                     return;
                 }
-                const PlacementResult& p = placements[i]->run(sel, &observed, job);
-                timings[i]->add(sel, p, job);
-                for (auto& [g, grid] : grids[i]) grid->add(sel, p, job);
+                const size_t k = running[i];
+                const PlacementResult& p = placements[k]->run(sel, &observed, job);
+                timings[k]->add(sel, p, job);
+                for (size_t a = k; a < grids.size(); ++a)   // its own heatmaps and those of policies run as it
+                    if (runAs[a] == k)
+                        for (auto& [g, grid] : grids[a]) grid->add(sel, p, job);
             }, job);
             job.check();
             rep.place_ms += msSince(t);   // the bounds' time is within it, and reported on its own too
@@ -304,7 +325,7 @@ StreamedAnalysis analyzeStreamed(const Scenario& s, const StreamOptions& options
 
     r.balanced = std::make_shared<const BoundResult>(bounds.finishBalanced());
     r.paper = std::make_shared<const BoundResult>(bounds.finishPaper());
-    for (size_t i = 0; i < placements.size(); ++i) {
+    for (size_t i : running) {
         PolicyOutcome& o = r.policies[i];
         const PlacementResult& p = placements[i]->result();
         o.timing = std::make_shared<const TimingResult>(timings[i]->finish(p));
@@ -316,6 +337,17 @@ StreamedAnalysis analyzeStreamed(const Scenario& s, const StreamOptions& options
         kept->moves = {};
         o.placement = kept;
         o.gapToBound = r.balanced->total_time > 0 ? o.timing->total_time / r.balanced->total_time : 1.0;
+    }
+    for (size_t i = 0; i < r.policies.size(); ++i) {
+        if (runAs[i] == i) continue;
+        PolicyOutcome& o = r.policies[i];
+        const PolicyOutcome& same = r.policies[runAs[i]];
+        auto kept = std::make_shared<PlacementResult>(*same.placement);
+        kept->policy = o.info.name;
+        kept->params = o.params;
+        o.placement = kept;
+        o.timing = same.timing;
+        o.gapToBound = same.gapToBound;
     }
     if (relevanceGrid) out.relevance_grid = relevanceGrid->finish();
     out.placement_grids.resize(options.placement_grids.size());

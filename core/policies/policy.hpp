@@ -49,6 +49,10 @@ struct PolicyInfo {
     // share of tier 0 (policy_per_sequence.hpp): for policies whose rule is about positions
     // in one sequence's context (a window of recent tokens, blocks of pages).
     bool per_sequence = false;
+    // On a trace of one sequence this policy places exactly as the one named here, whatever
+    // either's parameters (its rule only differs in how a batch shares tier 0), so an
+    // analysis running both may run it once (tst_policy_properties checks the claim).
+    std::string same_on_one_sequence = {};
 };
 
 // Fills defaults, checks keys and ranges; throws InputError("policies[<i>].<key>", ...).

@@ -81,7 +81,7 @@ PolicyEntry lruFairPolicy()
     return {{"lru-fair", "LRU, fair share",
              "LRU within each sequence of a batch, each on an equal share of HBM (a global LRU lets a request "
              "that reads much evict the others' KV). On one sequence it is LRU.",
-             true, {}, true},
+             true, {}, true, "lru"},
             [](const PolicyContext& ctx, const PolicyParams&) -> std::unique_ptr<Policy> {
                 return std::make_unique<Lru>(ctx);
             }};

@@ -165,7 +165,8 @@ PolicyEntry lruDemandPolicy()
              "last window_steps steps (one page per layer first, if HBM holds that for all). On one sequence it is LRU.",
              true,
              {{"window_steps", "Demand window (steps)", ParamSpec::Type::Int, 1, 1e6, 32,
-               "A sequence's demand is the number of its units read over this many past steps."}}},
+               "A sequence's demand is the number of its units read over this many past steps."}},
+             false, "lru"},
             [](const PolicyContext& ctx, const PolicyParams& p) -> std::unique_ptr<Policy> {
                 return std::make_unique<LruDemand>(ctx, static_cast<int64_t>(p.at("window_steps")));
             }};

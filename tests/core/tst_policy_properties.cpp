@@ -206,6 +206,37 @@ private slots:
         QCOMPARE(runs, 3 * 2 * 2 * 2 * 5 * 2);
     }
 
+    // A policy that says it places as another on one sequence (PolicyInfo::
+    // same_on_one_sequence; a streamed analysis then runs it once) does so: the same moves,
+    // traffic and creation tiers, for each of its parameter variants, over pages, layers,
+    // both modes and capacities from 0 to everything.
+    void sameOnOneSequenceHolds()
+    {
+        int runs = 0;
+        for (const auto& e : entries()) {
+            if (e.info.same_on_one_sequence.empty()) continue;
+            const PolicyEntry& same = findPolicy(e.info.same_on_one_sequence);
+            for (const PolicyParams& prm : variants(e.info))
+                for (bool perLayer : {false, true})
+                    for (int64_t g : {1, 3}) {
+                        const Selection s = select(randomScoreTrace(21, 19, 30, perLayer ? 3 : 1, perLayer), g,
+                                                   SelectionMode::Ratio, 0.35);
+                        const int64_t total = s.layout.totalUnits();
+                        for (int64_t cap : {int64_t(0), int64_t(2), int64_t(9), total})
+                            for (bool inclusive : {false, true}) {
+                                const PlacementConfig cfg{inclusive, {cap, 6, 100000}};
+                                const PlacementResult a = runPlacement(s, e, prm, cfg);
+                                const PlacementResult b = runPlacement(s, same, {}, cfg);
+                                const QString where = QString("%1 as %2, cap %3").arg(e.info.name.c_str(), same.info.name.c_str()).arg(cap);
+                                QVERIFY2(sameRun(a, b), qPrintable(where));
+                                QCOMPARE(historyUpTo(a, s.layout.steps - 1), historyUpTo(b, s.layout.steps - 1));
+                                ++runs;
+                            }
+                    }
+        }
+        QCOMPARE(runs, (3 + 3) * 2 * 2 * 4 * 2);   // lru-fair and lru-demand, three variants each
+    }
+
     // An online policy decides step t from steps < t: two traces equal up to step k give the
     // same moves, traffic and creation tiers up to step k (and differ later).
     void onlineDoesNotPeek_data() { rows(); }

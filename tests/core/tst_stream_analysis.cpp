@@ -152,6 +152,8 @@ QStringList differences(const AnalysisResult& whole, const AnalysisResult& strea
         check(seqs, n + ": per-sequence totals");
         check(same(o.placement->migrated_tokens, q.placement->migrated_tokens), n + ": migrated tokens");
         check(o.placement->created_tier == q.placement->created_tier, n + ": tiers units were created in");
+        // A policy run as another (lru-fair, lru-demand on one sequence) still carries its own name and parameters.
+        check(q.placement->policy == o.info.name && q.placement->params == o.params, n + ": placement's name and parameters");
         check(same(o.gapToBound, q.gapToBound), n + ": gap to bound");
     }
     check(k == streamed.policies.size(), "streamed has extra policies");
@@ -272,6 +274,16 @@ private slots:
         }
         QVERIFY(hi > lo);
         QVERIFY(migrated > 0);
+        // On one sequence lru-fair and lru-demand are run as lru (PolicyInfo::same_on_one_sequence),
+        // and the comparison above holds them to the whole run of each; in a batch each runs.
+        const auto outcome = [&](const char* name) -> const PolicyOutcome& {
+            for (const PolicyOutcome& p : st.result.policies)
+                if (p.info.name == name) return p;
+            throw std::logic_error(name);
+        };
+        const bool shared = outcome("lru-fair").timing == outcome("lru").timing;
+        QCOMPARE(shared, kind != "batch-experts");
+        QCOMPARE(outcome("lru-demand").timing == outcome("lru").timing, kind != "batch-experts");
         if (kind == "batch-experts") {
             QCOMPARE(st.result.policies[0].timing->sequences.size(), size_t{3});
             QVERIFY(st.result.policies[0].timing->expert_migrated_bytes > 0);
