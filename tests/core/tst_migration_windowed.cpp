@@ -142,7 +142,8 @@ class TestMigrationWindowed : public QObject {
 private slots:
     // One window over the whole run is the whole-trace problem (the prefill units' first
     // tier is free in both): with the same Polyak target (the whole-trace run's schedule,
-    // a policy's, which no repaired relaxation beat) the same iterations give the same value.
+    // a policy's, which no repaired relaxation beat) the same iterations give the same value,
+    // to the last bit.
     void oneWindowIsTheWholeTraceBound()
     {
         // Cases where a policy (belady) is the whole-trace run's best schedule.
@@ -157,9 +158,11 @@ private slots:
             const int64_t T = c.meta.steps;
             const LagrangianBound one = windowMigrationBound(windowSelection(c, 0, T), c.tc, c.pc, params,
                                                              c.balanced.total_time, whole.schedule_time());
-            QVERIFY2(std::abs(one.value - whole.lagrangian_time) <= 1e-12 * whole.lagrangian_time,
+            QVERIFY2(one.value == whole.lagrangian_time,   // exactly
                      qPrintable(QString("seed %1: window %2, whole %3").arg(seed).arg(one.value, 0, 'g', 17)
                                     .arg(whole.lagrangian_time, 0, 'g', 17)));
+            QVERIFY(whole.lagrangian_time >= c.balanced.total_time);   // so whole.step_time holds its shares
+            QCOMPARE(one.step_share, whole.step_time);   // std::vector: exact ==
             QCOMPARE(one.iterations, whole.iterations);
             QCOMPARE(static_cast<int64_t>(one.step_share.size()), T);
             // And the stream's sum over that one window.
