@@ -192,6 +192,11 @@ AnalysisOutputPtr AnalysisWorker::processStreamed(const AnalysisRequest& r, cons
             std::erase_if(s.policies, [&](const PolicySpec& p) { return p.name != r.view.policy; });
             out->partial = true;
         }
+        // The certified bound runs in the same pass, windowed (docs/BOUNDS.md "Windows"); the
+        // annealed schedule needs the whole trace. Not for a drag's intermediate value.
+        const bool windowedBound = request.scenario.bounds.migration_aware.enabled && !request.scenario.inclusive;
+        if (windowedBound && !out->partial)
+            s.bounds.migration_aware = request.scenario.bounds.migration_aware;
         StreamOptions options;
         if (r.view.wantRelevance)
             options.relevance_grid = r.view.relevance;
@@ -216,9 +221,12 @@ AnalysisOutputPtr AnalysisWorker::processStreamed(const AnalysisRequest& r, cons
             out->placement->key = ++keys_;
         }
         addHeatmaps(*out, r, job, true);
-        if (heavyBoundsEnabled(request.scenario))
-            out->boundsNote = QObject::tr("The certified bound and the annealed schedule need the whole trace at once; "
-                                          "a streamed run leaves them out.");
+        if (request.scenario.inclusive && heavyBoundsEnabled(request.scenario))
+            out->boundsNote = QObject::tr("The certified bound covers exclusive placement only (docs/BOUNDS.md); "
+                                          "this scenario is inclusive.");
+        else if (request.scenario.bounds.annealed.enabled)
+            out->boundsNote = QObject::tr("The annealed schedule needs the whole trace at once; a streamed run "
+                                          "leaves it out.");
         out->heatmap_ms = static_cast<double>(t.nsecsElapsed()) / 1e6;
         job.check();
         if (!out->partial) {

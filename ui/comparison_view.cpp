@@ -358,6 +358,12 @@ void ComparisonView::updateNote()
                       "hardware (docs/BOUNDS.md); S is a real schedule (an oracle: it knows the future) that the "
                       "engine simulated exactly. Every policy's distance to both ends is in the table (× B, × S) "
                       "and in the bar's tooltip.");
+        if (mb.windows > 0)
+            details << tr("Streamed: B is the windowed bound (docs/BOUNDS.md \"Windows\"), the sum of %1 windows' "
+                          "bounds, each with the placement at its start free, so it is looser than the whole-trace "
+                          "bound; S is the fastest policy's time (%2).")
+                           .arg(mb.windows)
+                           .arg(QString::fromStdString(mb.schedule_source));
         if (mb.budget_hit)
             details << tr("The time budget stopped the search: B and S stay valid, the gap may close with a larger "
                           "budget (scenario bounds.migration_aware.time_budget_s).");

@@ -25,6 +25,9 @@ QString streamedLeftOut(const AnalysisOutput& out, const std::string& policy)
                   "policy above%2.")
             .arg(QString::fromStdString(policy),
                  out.stream->automatic ? QString() : tr(", or turn off Analysis → Stream the trace"));
+    if (policy == "schedule" && out.result && out.result->migration_bound)
+        return tr("A streamed run's best schedule is the fastest policy's (%1): choose that policy above.")
+            .arg(QString::fromStdString(out.result->migration_bound->schedule_source));
     if (policy == "schedule" || policy == "annealed")
         return tr("The heavy bounds' schedules need the whole trace at once: a streamed run leaves them out.");
     return {};
@@ -52,8 +55,8 @@ QString streamSummary(const AnalysisOutput& out)
     }
     left << tr("the relevance statistics") << tr("token timelines") << tr("per-layer step breakdowns")
          << tr("full-resolution heatmap CSVs");
-    if (out.scenario.bounds.migration_aware.enabled || out.scenario.bounds.annealed.enabled)
-        left << tr("the certified bound and the annealed schedule");
+    if (out.scenario.bounds.annealed.enabled)
+        left << tr("the annealed schedule");
     return why + QLatin1Char(' ') + tr("Left out: %1.").arg(left.join(QStringLiteral(", ")));
 }
 

@@ -21,6 +21,7 @@ inline void addHeavyBounds(nlohmann::json& bounds, const AnalysisResult& r)
                                      {"iterations", m->iterations},
                                      {"budget_hit", m->budget_hit},
                                      {"elapsed_s", m->elapsed_s}};
+        if (m->windows > 0) bounds["migration_aware"]["windows"] = m->windows;   // streamed: the windowed bound
     }
     if (const auto& a = r.annealed) {
         nlohmann::json j = {{"total_time_s", a->total_time()},
@@ -42,9 +43,9 @@ inline void addHeavyBounds(nlohmann::json& bounds, const AnalysisResult& r)
 inline void printHeavyBounds(const AnalysisResult& r)
 {
     if (const auto& m = r.migration_bound)
-        std::printf("migration-aware bound %.6g s (exclusive placement), best schedule %.6g s (%s), gap %.4f%s\n",
-                    m->total_time, m->schedule_time(), m->schedule_source.c_str(), m->gap(),
-                    m->budget_hit ? " [time budget hit]" : "");
+        std::printf("migration-aware bound %.6g s (exclusive placement%s), best schedule %.6g s (%s), gap %.4f%s\n",
+                    m->total_time, m->windows > 0 ? ", windowed" : "", m->schedule_time(), m->schedule_source.c_str(),
+                    m->gap(), m->budget_hit ? " [time budget hit]" : "");
     if (const auto& a = r.annealed) {
         std::printf("annealed schedule %.6g s (from %.6g s, %lld of %lld moves accepted)%s\n", a->total_time(),
                     a->start_time, static_cast<long long>(a->moves_accepted), static_cast<long long>(a->moves_tried),

@@ -164,6 +164,13 @@ void BoundStream::add(const Selection& window, const JobControl& job)
     job.check();
 }
 
+double BoundStream::balancedTime(int64_t first, int64_t end) const
+{
+    double sum = 0;
+    for (int64_t t = first; t < end; ++t) sum += balanced_.step_time[static_cast<size_t>(t)];
+    return sum;
+}
+
 BoundResult BoundStream::finishBalanced()
 {
     sumBound(balanced_);

@@ -41,6 +41,8 @@ class BoundStream {
 public:
     BoundStream(const UnitLayout& layout, const TimingConfig& config);
     void add(const Selection& window, const JobControl& job = {});
+    // The balanced bound of steps [first, end) added so far, summed in step order.
+    double balancedTime(int64_t first, int64_t end) const;
     BoundResult finishBalanced();   // once, after the last window
     BoundResult finishPaper();
 

@@ -11,6 +11,7 @@
 #include <atomic>
 #include <chrono>
 #include <cmath>
+#include <functional>
 #include <limits>
 
 namespace kvtier {
@@ -69,7 +70,7 @@ public:
         prices(lambda);
         for (auto* v : {&kvR_, &migR_, &wr_, &migW_, &occDiff_})
             for (auto& x : *v) x.store(0, std::memory_order_relaxed);
-        const int64_t T = p_.steps();
+        const int64_t T = p_.end_step;
         parallelFor(tbb::blocked_range<int64_t>(0, p_.units, 64), [&](const tbb::blocked_range<int64_t>& range) {
             job.check();
             std::vector<uint8_t> pred(checkpoints_ * M_);
@@ -122,13 +123,13 @@ public:
     // The dual value's share of every step: row constants, priced traffic, priced occupancy.
     std::vector<double> stepShares(const std::vector<double>& mu) const
     {
-        const int64_t T = p_.steps();
+        const int64_t T = p_.steps();   // the problem's steps: t here counts from first_step
         std::vector<double> share(static_cast<size_t>(T), 0);
         const std::vector<int64_t> occ = occupancy();
         for (int64_t t = 0; t < T; ++t) {
             double s = 0;
             for (int32_t l = 0; l < p_.slotCount(); ++l) {
-                const size_t r = p_.row(t, l);
+                const size_t r = p_.row(p_.first_step + t, l);
                 s += rowConst_[r];
                 for (size_t m = 0; m < M_; ++m) {
                     const size_t i = r * M_ + m;
@@ -183,7 +184,8 @@ private:
                         std::vector<uint8_t>& tierAt, std::vector<uint8_t>* path)
     {
         const size_t M = M_;
-        const int64_t c = p_.created[u];
+        const int64_t c = p_.created[u];   // first_step - 1: the unit's place at the start is free
+        const int64_t F = p_.first_step;    // checkpoint k is the end of step F + k - 1
         const int32_t l = p_.layout.slotOf(u);
         const auto reads = p_.reads.row(u);
         const UnitLayout& lay = p_.layout;
@@ -196,8 +198,8 @@ private:
         const size_t S = static_cast<size_t>(lay.slot_count);
         double V[16] = {}, NV[16] = {};
         for (size_t m = 0; m < M; ++m) {
-            V[m] = mu[static_cast<size_t>(c + 1) * M + m];
-            if (c >= 0 && p_.writesAt(u, c)) V[m] += wc_[p_.row(c, l) * M + m];
+            V[m] = mu[static_cast<size_t>(c + 1 - F) * M + m];
+            if (c >= F && p_.writesAt(u, c)) V[m] += wc_[p_.row(c, l) * M + m];
         }
         size_t ri = 0;
         while (ri < reads.size() && reads[ri].t <= c) ++ri;
@@ -212,8 +214,8 @@ private:
                 const double a0 = v1 + s * (rc[1] + wc[0]);   // arrive in tier 0 from tier 1
                 const double a1 = v0 + s * (rc[0] + wc[1]);
                 const bool p0 = a0 < v0, p1 = a1 < v1;
-                double n0 = (p0 ? a0 : v0) + mu[static_cast<size_t>(t + 1) * 2];
-                double n1 = (p1 ? a1 : v1) + mu[static_cast<size_t>(t + 1) * 2 + 1];
+                double n0 = (p0 ? a0 : v0) + mu[static_cast<size_t>(t + 1 - F) * 2];
+                double n1 = (p1 ? a1 : v1) + mu[static_cast<size_t>(t + 1 - F) * 2 + 1];
                 if (ri < reads.size() && reads[ri].t == t) {
                     const double tok = reads[ri++].tokens;
                     n0 += tok * rc[0];
@@ -239,7 +241,7 @@ private:
                 double readTok = 0;
                 if (ri < reads.size() && reads[ri].t == t) readTok = reads[ri++].tokens;
                 const double w = t >= wBegin && t < wEnd ? 1.0 : 0.0;
-                const double* muT = &mu[static_cast<size_t>(t + 1) * M];
+                const double* muT = &mu[static_cast<size_t>(t + 1 - F) * M];
                 uint8_t* pr = &pred[static_cast<size_t>(t - c - 1) * M];
                 for (size_t b = 0; b < M; ++b) {
                     double best = V[b];
@@ -273,11 +275,11 @@ private:
         ri = 0;
         for (int64_t t = c; t < T; ++t) {
             const size_t z = tierAt[static_cast<size_t>(t - c)];
-            const size_t k = static_cast<size_t>(t + 1);
+            const size_t k = static_cast<size_t>(t + 1 - F);
             if (path) (*path)[static_cast<size_t>(u) * checkpoints_ + k] = z == 0 ? 1 : 0;
             if (t == c) {
                 occDiff_[k * M + z].fetch_add(1, std::memory_order_relaxed);
-                if (c >= 0 && p_.writesAt(u, t)) wr_[p_.row(t, l) * M + z].fetch_add(1, std::memory_order_relaxed);
+                if (c >= F && p_.writesAt(u, t)) wr_[p_.row(t, l) * M + z].fetch_add(1, std::memory_order_relaxed);
                 while (ri < reads.size() && reads[ri].t <= c) ++ri;
                 continue;
             }
@@ -391,71 +393,52 @@ std::vector<double> balancedDual(const Selection& sel, const TimingConfig& c, co
 
 using Clock = std::chrono::steady_clock;
 
-} // namespace
+// What the subgradient search found: the best dual value and its multipliers.
+struct Search {
+    double best = -kInf;
+    std::vector<double> bestLambda, bestMu;
+    int64_t iterations = 0;
+    bool budget_hit = false;
+};
 
-double lagrangianValue(const ScheduleProblem& problem, const std::vector<double>& lambda,
-                       const std::vector<double>& mu, const JobControl& job)
+// Projected subgradient ascent on the Lagrangian dual of `p`, from the balanced bound's
+// dual (balancedDual). `upperTime()`: the time of the best achievable schedule known so far,
+// which the Polyak steps aim at and which stops the search once within target_gap of the
+// bound. `repairFrom`, when set, gets the relaxed tier-0 membership at iterations 0, 5, 10,
+// 20, ... and the last (to offer a repaired schedule). Stops after params.iterations, once
+// elapsed() passes params.time_budget_s, or when no ascent direction is left.
+Search ascend(const Selection& selection, const TimingConfig& timing, const ScheduleProblem& p, Relaxation& rel,
+              const MigrationBoundParams& params, double balancedTime, const std::function<double()>& elapsed,
+              const std::function<double()>& upperTime,
+              const std::function<void(const std::vector<uint8_t>&)>& repairFrom, const JobControl& job)
 {
-    Relaxation rel(problem);
-    return rel.evaluate(lambda, mu, nullptr, job);
-}
-
-MigrationBoundResult migrationAwareBound(const Selection& selection, const TimingConfig& timing,
-                                         const PlacementConfig& placement, const MigrationBoundParams& params,
-                                         const BoundResult& balanced, const std::vector<ScheduleCandidate>& candidates,
-                                         const JobControl& job)
-{
-    if (placement.inclusive && placement.capacity_units.size() > 1)
-        throw InputError("bounds.migration_aware",
-                         "covers exclusive placement only; this scenario's placement is inclusive");
-    const auto t0 = Clock::now();
-    auto elapsed = [&] { return std::chrono::duration<double>(Clock::now() - t0).count(); };
-    const ScheduleProblem p = makeScheduleProblem(selection, timing, placement.capacity_units);
-    Relaxation rel(p);
     const size_t K = rel.K(), M = rel.M(), rows = rel.rows(), C = rel.checkpoints();
-
-    MigrationBoundResult out;
-    out.balanced_time = balanced.total_time;
-
-    // The best schedule so far: the callers' placements, then repaired relaxations.
-    auto consider = [&](ScheduleOutcome s, const std::string& source) {
-        if (!out.schedule.timing || s.total_time() < out.schedule.total_time()) {
-            out.schedule = std::move(s);
-            out.schedule_source = source;
-        }
-    };
-    const std::string name = "migration-aware schedule";
-    for (const ScheduleCandidate& c : candidates) {
-        if (!c.placement || c.placement->config.inclusive) continue;
-        auto s = std::make_shared<const TierZeroSchedule>(scheduleFromPlacement(*c.placement));
-        consider(simulateSchedule(selection, s, placement, timing, name, job), "policy " + c.name);
-    }
-
     // Start from the balanced bound's own dual (balancedDual): with those weights a read
     // costs the same on every tier the balanced split keeps busy, so the first value is
     // already close to the balanced bound and the steps start from there.
     std::vector<double> lambda = balancedDual(selection, timing, p, rel.terms()), mu(C * M, 0.0), nu(C * M, 0.0);
     // mu = sigma * nu: sigma (seconds per unit-step) puts the capacity gradient (units) on
     // the scale of the time terms (seconds).
-    const double meanStep = balanced.total_time / static_cast<double>(std::max<int64_t>(1, p.steps()));
+    const double meanStep = balancedTime / static_cast<double>(std::max<int64_t>(1, p.steps()));
     const double sigma = meanStep / static_cast<double>(std::max<int64_t>(1, p.capacity_units[0]));
 
-    double best = -kInf;
-    std::vector<double> bestLambda = lambda, bestMu = mu;
-    std::vector<uint8_t> relaxed(static_cast<size_t>(p.units) * C, 0);
+    Search out;
+    out.bestLambda = lambda;
+    out.bestMu = mu;
+    std::vector<uint8_t> relaxed(repairFrom ? static_cast<size_t>(p.units) * C : 0, 0);
     std::vector<double> gLam(rows * K), gMu(C * M), tmp, dLam, dMu;
     constexpr double kDeflect = 0.5;
     double theta = 1.0;
     int sinceImproved = 0;
     int64_t nextRepair = 0;
     for (int64_t it = 0; it < params.iterations; ++it) {
-        const bool repair = it == nextRepair || it + 1 == params.iterations;
+        const bool repair = repairFrom && (it == nextRepair || it + 1 == params.iterations);
         const double value = rel.evaluate(lambda, mu, repair ? &relaxed : nullptr, job);
         out.iterations = it + 1;
-        if (value > best) {
-            best = value;
-            bestLambda = lambda;
-            bestMu = mu;
+        if (value > out.best) {
+            out.best = value;
+            out.bestLambda = lambda;
+            out.bestMu = mu;
             sinceImproved = 0;
         } else if (++sinceImproved >= 10) {
             theta = std::max(theta / 2, 1e-4);
@@ -463,12 +446,11 @@ MigrationBoundResult migrationAwareBound(const Selection& selection, const Timin
         }
         if (repair) {
             nextRepair = std::max<int64_t>(it + 5, it * 2);
-            auto s = std::make_shared<const TierZeroSchedule>(repairToCapacity(p, relaxed));
-            consider(simulateSchedule(selection, s, placement, timing, name, job), "repaired relaxation");
+            repairFrom(relaxed);
         }
         job.report(static_cast<double>(it + 1) / static_cast<double>(params.iterations));
-        const double upper = out.schedule.total_time();
-        const double lower = std::max(best, balanced.total_time);
+        const double upper = upperTime();
+        const double lower = std::max(out.best, balancedTime);
         if (upper <= lower * (1 + params.target_gap)) break;
         if (elapsed() > params.time_budget_s) {
             out.budget_hit = it + 1 < params.iterations;
@@ -519,18 +501,94 @@ MigrationBoundResult migrationAwareBound(const Selection& selection, const Timin
             mu[i] = sigma * nu[i];
         }
     }
+    return out;
+}
+
+} // namespace
+
+double lagrangianValue(const ScheduleProblem& problem, const std::vector<double>& lambda,
+                       const std::vector<double>& mu, const JobControl& job)
+{
+    Relaxation rel(problem);
+    return rel.evaluate(lambda, mu, nullptr, job);
+}
+
+MigrationBoundResult migrationAwareBound(const Selection& selection, const TimingConfig& timing,
+                                         const PlacementConfig& placement, const MigrationBoundParams& params,
+                                         const BoundResult& balanced, const std::vector<ScheduleCandidate>& candidates,
+                                         const JobControl& job)
+{
+    checkMigrationBound(timing, placement);
+    const auto t0 = Clock::now();
+    auto elapsed = [&] { return std::chrono::duration<double>(Clock::now() - t0).count(); };
+    const ScheduleProblem p = makeScheduleProblem(selection, timing, placement.capacity_units);
+    Relaxation rel(p);
+
+    MigrationBoundResult out;
+    out.balanced_time = balanced.total_time;
+
+    // The best schedule so far: the callers' placements, then repaired relaxations.
+    auto consider = [&](ScheduleOutcome s, const std::string& source) {
+        if (!out.schedule.timing || s.total_time() < out.schedule.total_time()) {
+            out.schedule = std::move(s);
+            out.schedule_source = source;
+        }
+    };
+    const std::string name = "migration-aware schedule";
+    for (const ScheduleCandidate& c : candidates) {
+        if (!c.placement || c.placement->config.inclusive) continue;
+        auto s = std::make_shared<const TierZeroSchedule>(scheduleFromPlacement(*c.placement));
+        consider(simulateSchedule(selection, s, placement, timing, name, job), "policy " + c.name);
+    }
+
+    const Search found = ascend(
+        selection, timing, p, rel, params, balanced.total_time, elapsed, [&] { return out.schedule.total_time(); },
+        [&](const std::vector<uint8_t>& relaxed) {
+            auto s = std::make_shared<const TierZeroSchedule>(repairToCapacity(p, relaxed));
+            consider(simulateSchedule(selection, s, placement, timing, name, job), "repaired relaxation");
+        },
+        job);
+    out.iterations = found.iterations;
+    out.budget_hit = found.budget_hit;
     // The share of every step, from one more evaluation at the best multipliers.
-    const double again = rel.evaluate(bestLambda, bestMu, nullptr, job);
-    out.lagrangian_time = std::min(best, again);
+    const double again = rel.evaluate(found.bestLambda, found.bestMu, nullptr, job);
+    out.lagrangian_time = std::min(found.best, again);
     // Rounding: a few ulps per term; give them back so the bound never exceeds the truth.
     out.lagrangian_time *= 1 - 1e-12;
     if (out.lagrangian_time >= balanced.total_time) {
         out.total_time = out.lagrangian_time;
-        out.step_time = rel.stepShares(bestMu);
+        out.step_time = rel.stepShares(found.bestMu);
     } else {
         out.total_time = balanced.total_time;
         out.step_time = balanced.step_time;
     }
+    out.elapsed_s = elapsed();
+    return out;
+}
+
+void checkMigrationBound(const TimingConfig& timing, const PlacementConfig& placement)
+{
+    if (placement.inclusive && placement.capacity_units.size() > 1)
+        throw InputError("bounds.migration_aware",
+                         "covers exclusive placement only; this scenario's placement is inclusive");
+    checkScheduleProblem(timing, placement.capacity_units);
+}
+
+LagrangianBound lagrangianBound(const Selection& selection, const TimingConfig& timing, const ScheduleProblem& problem,
+                                const MigrationBoundParams& params, double balancedTime, double achievableTime,
+                                const JobControl& job)
+{
+    const auto t0 = Clock::now();
+    auto elapsed = [&] { return std::chrono::duration<double>(Clock::now() - t0).count(); };
+    Relaxation rel(problem);
+    const Search found = ascend(selection, timing, problem, rel, params, balancedTime, elapsed,
+                                [achievableTime] { return achievableTime; }, {}, job);
+    LagrangianBound out;
+    out.iterations = found.iterations;
+    out.budget_hit = found.budget_hit;
+    const double again = rel.evaluate(found.bestLambda, found.bestMu, nullptr, job);
+    out.value = std::min(found.best, again) * (1 - 1e-12);   // as migrationAwareBound's
+    out.step_share = rel.stepShares(found.bestMu);
     out.elapsed_s = elapsed();
     return out;
 }

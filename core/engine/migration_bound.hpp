@@ -31,9 +31,10 @@ struct MigrationBoundResult {
     std::vector<double> step_time;
     ScheduleOutcome schedule;       // the best achievable schedule found (engine-timed)
     std::string schedule_source;    // "repaired relaxation" or "policy <name>"
-    int64_t iterations = 0;
+    int64_t iterations = 0;         // windowed: the most any window ran
     bool budget_hit = false;        // stopped by the time budget (then not deterministic)
     double elapsed_s = 0;
+    int64_t windows = 0;            // a streamed run's windowed bound (docs/BOUNDS.md "Windows"); 0: whole trace
     double schedule_time() const { return schedule.total_time(); }
     double gap() const { return total_time > 0 ? schedule_time() / total_time : 1.0; }
 };
@@ -51,6 +52,28 @@ MigrationBoundResult migrationAwareBound(const Selection& selection, const Timin
                                          const BoundResult& balanced,
                                          const std::vector<ScheduleCandidate>& candidates = {},
                                          const JobControl& job = {});
+
+// The Lagrangian search alone on a built problem (the whole run's or a window's,
+// makeWindowScheduleProblem), without schedules: the best value found (a lower bound on
+// the problem's steps' time of every exclusive placement, rounding given back as
+// migrationAwareBound does) and its share of each of the problem's steps.
+// `achievableTime`: the time an achievable schedule takes over the problem's steps, which
+// the steps aim at and which stops the search once within params.target_gap; `selection`
+// holds the problem's steps. Throws Cancelled.
+struct LagrangianBound {
+    double value = 0;
+    std::vector<double> step_share;   // per step of the problem, from its first
+    int64_t iterations = 0;
+    bool budget_hit = false;
+    double elapsed_s = 0;
+};
+LagrangianBound lagrangianBound(const Selection& selection, const TimingConfig& timing, const ScheduleProblem& problem,
+                                const MigrationBoundParams& params, double balancedTime, double achievableTime,
+                                const JobControl& job = {});
+
+// Throws the InputErrors of a scenario the bound does not cover (inclusive placement, a
+// model with experts, tiers), before anything is computed.
+void checkMigrationBound(const TimingConfig& timing, const PlacementConfig& placement);
 
 // One evaluation of the Lagrangian dual at given multipliers, for tests: lambda per
 // (row, term) as laid out by lagrangianTerms, mu per (checkpoint t + 1, tier).

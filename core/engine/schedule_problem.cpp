@@ -21,13 +21,10 @@ double ScheduleProblem::rowTime(const int64_t* kvRead, const int64_t* migRead, c
     return layer_factor * std::max(tau, floor_s);
 }
 
-ScheduleProblem makeScheduleProblem(const Selection& sel, const TimingConfig& c, const std::vector<int64_t>& cap)
+void checkScheduleProblem(const TimingConfig& c, const std::vector<int64_t>& cap)
 {
-    ScheduleProblem p;
-    p.layout = sel.layout;
-    const UnitLayout& lay = sel.layout;
-    p.tiers = static_cast<int32_t>(c.hardware.tiers.size());
-    if (p.tiers < 1 || p.tiers > 16 || cap.size() != c.hardware.tiers.size())
+    const size_t tiers = c.hardware.tiers.size();
+    if (tiers < 1 || tiers > 16 || cap.size() != tiers)
         throw InputError("hardware.tiers", "needs between 1 and 16 tiers, each with a capacity");
     // The schedule problem has no expert reads or expert capacity (docs/BOUNDS.md): refused
     // rather than a "bound" that is not one.
@@ -36,8 +33,22 @@ ScheduleProblem makeScheduleProblem(const Selection& sel, const TimingConfig& c,
                          "not computed for a model with experts (E = " + std::to_string(c.model.experts) +
                              " per layer): the migration-aware bound and the annealed schedule model KV "
                              "and dense weights only; turn them off or use a dense model");
-    p.units = lay.totalUnits();
-    if (p.units * (lay.steps + 1) > kMaxScheduleCells)
+}
+
+namespace {
+
+ScheduleProblem buildProblem(const Selection& sel, const TimingConfig& c, const std::vector<int64_t>& cap, bool window)
+{
+    ScheduleProblem p;
+    p.layout = sel.layout;
+    const UnitLayout& lay = sel.layout;
+    checkScheduleProblem(c, cap);
+    p.tiers = static_cast<int32_t>(c.hardware.tiers.size());
+    p.first_step = window ? sel.first_step : 0;
+    p.end_step = window ? sel.endStep() : lay.steps;
+    const int64_t F = p.first_step, E = p.end_step;
+    p.units = lay.unitsBefore(E);
+    if (!window && p.units * (lay.steps + 1) > kMaxScheduleCells)
         throw InputError("bounds.migration_aware",
                          "the trace has " + std::to_string(p.units) + " units x " + std::to_string(lay.steps + 1) +
                              " steps; the migration-aware bound handles at most " +
@@ -49,23 +60,35 @@ ScheduleProblem makeScheduleProblem(const Selection& sel, const TimingConfig& c,
     p.layer_factor = lay.slot_count == 1 ? static_cast<double>(c.model.layers) : 1.0;
     p.floor_s = c.compute_floor_s;
 
-    p.created.assign(static_cast<size_t>(p.units), -1);
-    for (int64_t t = 0; t < lay.steps; ++t)
+    p.created.assign(static_cast<size_t>(p.units), static_cast<int32_t>(F - 1));
+    for (int64_t t = F; t < E; ++t)
         for (int64_t u = lay.unitsBefore(t); u < lay.unitsBefore(t + 1); ++u)
             p.created[static_cast<size_t>(u)] = static_cast<int32_t>(t);
 
     // Read events per unit: count, then fill (steps ascend, so every row is sorted).
     std::vector<size_t> count(static_cast<size_t>(p.units) + 1, 0);
-    for (int64_t t = 0; t < lay.steps; ++t)
-        for (uint32_t u : sel.step_units.row(static_cast<size_t>(t))) count[u + 1]++;
+    for (int64_t t = F; t < E; ++t)
+        for (uint32_t u : sel.step_units.row(sel.stepRow(t))) count[u + 1]++;
     for (size_t u = 0; u < static_cast<size_t>(p.units); ++u) count[u + 1] += count[u];
     p.reads.offset = count;
     p.reads.items.resize(count.back());
     std::vector<size_t> fill(count.begin(), count.end() - 1);
-    for (int64_t t = 0; t < lay.steps; ++t)
-        for (uint32_t u : sel.step_units.row(static_cast<size_t>(t)))
+    for (int64_t t = F; t < E; ++t)
+        for (uint32_t u : sel.step_units.row(sel.stepRow(t)))
             p.reads.items[fill[u]++] = {static_cast<int32_t>(t), static_cast<int32_t>(lay.unitTokens(u, t))};
     return p;
+}
+
+} // namespace
+
+ScheduleProblem makeScheduleProblem(const Selection& sel, const TimingConfig& c, const std::vector<int64_t>& cap)
+{
+    return buildProblem(sel, c, cap, false);
+}
+
+ScheduleProblem makeWindowScheduleProblem(const Selection& window, const TimingConfig& c, const std::vector<int64_t>& cap)
+{
+    return buildProblem(window, c, cap, true);
 }
 
 } // namespace kvtier

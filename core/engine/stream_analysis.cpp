@@ -2,6 +2,7 @@
 
 #include "core/engine/expert_placement.hpp"
 #include "core/engine/future_spill.hpp"
+#include "core/engine/migration_bound_windowed.hpp"
 #include "core/engine/selection.hpp"
 #include "core/model/error.hpp"
 #include "core/store/trace_store.hpp"
@@ -15,6 +16,7 @@
 #include <cmath>
 #include <functional>
 #include <future>
+#include <limits>
 #include <memory>
 
 namespace kvtier {
@@ -154,8 +156,9 @@ StreamedAnalysis analyzeStreamed(const Scenario& s, const StreamOptions& options
     r.scenario = s;
 
     // Everything that can be refused is refused before a record is read.
-    if (s.bounds.migration_aware.enabled)
-        throw InputError("bounds.migration_aware", "needs the whole trace at once; a streamed analysis cannot run it");
+    if (s.bounds.annealed.enabled)
+        throw InputError("bounds.annealed", "anneals a schedule of the whole trace at once; a streamed analysis "
+                                            "cannot run it (it runs the windowed migration-aware bound)");
     if (s.model.experts > 0 && s.experts.policy == ExpertPolicy::Joint)
         throw InputError("experts.policy", "joint chooses its budget from the whole selection; a streamed analysis "
                                            "cannot run it (choose another expert policy)");
@@ -191,6 +194,7 @@ StreamedAnalysis analyzeStreamed(const Scenario& s, const StreamOptions& options
     const TimingConfig tc = s.timingConfig();
     r.capacity = planCapacity(s, layout, tc);
     const PlacementConfig pc{s.inclusive, r.capacity.units, s.observe_scores};
+    if (s.bounds.migration_aware.enabled) checkMigrationBound(tc, pc);
 
     // Steps per window, by the model of PERFORMANCE.md.
     const int64_t T = meta.steps;
@@ -275,6 +279,11 @@ StreamedAnalysis analyzeStreamed(const Scenario& s, const StreamOptions& options
     for (size_t k : running)
         timings[k] = std::make_unique<TimingStream>(layout, experts.get(), placements[k]->result(), tc, job);
     BoundStream bounds(layout, tc);
+    // The migration-aware bound, window by window (docs/BOUNDS.md "Windows").
+    std::unique_ptr<MigrationBoundStream> migration;
+    if (s.bounds.migration_aware.enabled)
+        migration = std::make_unique<MigrationBoundStream>(T, T > 0 ? (T + rep.window_steps - 1) / rep.window_steps : 0,
+                                                           tc, pc, s.bounds.migration_aware);
 
     // The next window is read on its own thread while this one is analysed.
     SelectionBuffers selectionBuffers;   // one window's selection after another, in the same arrays
@@ -316,6 +325,17 @@ StreamedAnalysis analyzeStreamed(const Scenario& s, const StreamOptions& options
             job.check();
             rep.place_ms += msSince(t);   // the bounds' time is within it, and reported on its own too
             rep.bound_ms += boundMs;
+            if (migration) {
+                // After the window's placements and timings: its steps aim at the least time
+                // a policy took over the window.
+                t = Clock::now();
+                double achievable = std::numeric_limits<double>::infinity();
+                for (const auto& timing : timings)   // null for a policy run as another
+                    if (timing) achievable = std::min(achievable, timing->time(sel.first_step, sel.endStep()));
+                migration->add(sel, bounds.balancedTime(sel.first_step, sel.endStep()), achievable, job);
+                job.check();
+                rep.migration_bound_ms += msSince(t);
+            }
             selectionBuffers.recycle(std::move(sel));
         },
         [&](int64_t done) {
@@ -348,6 +368,18 @@ StreamedAnalysis analyzeStreamed(const Scenario& s, const StreamOptions& options
         o.placement = kept;
         o.timing = same.timing;
         o.gapToBound = same.gapToBound;
+    }
+    if (migration) {
+        // The certificate: the fastest of the policies the stream ran (each an achievable
+        // exclusive placement, timed by the engine).
+        const PolicyOutcome* best = nullptr;
+        for (const PolicyOutcome& o : r.policies)
+            if (!best || o.timing->total_time < best->timing->total_time) best = &o;
+        ScheduleOutcome schedule{"migration-aware schedule", nullptr, best->placement, best->timing};
+        r.migration_bound = std::make_shared<const MigrationBoundResult>(
+            migration->finish(*r.balanced, std::move(schedule), "policy " + best->info.name));
+        r.stats.migration_bound_ms = rep.migration_bound_ms;
+        r.stats.heavy_bounds_computed = 1;
     }
     if (relevanceGrid) out.relevance_grid = relevanceGrid->finish();
     out.placement_grids.resize(options.placement_grids.size());

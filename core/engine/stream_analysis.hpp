@@ -10,8 +10,11 @@
 // temp dir (future_spill.hpp: 8 B per read entry on disk, per-unit state in memory), which
 // each oracle then reads ahead of its steps in chunks. Every number equals Pipeline::run's
 // on the same scenario bit for bit (tst_stream_analysis); what needs the whole trace is not
-// produced: the relevance statistics, the migration-aware bound and the joint expert
-// policy's budget.
+// produced: the relevance statistics, the annealed schedule and the joint expert policy's
+// budget. The migration-aware bound (bounds.migration_aware) is the windowed one
+// (migration_bound_windowed.hpp, docs/BOUNDS.md "Windows"): each window's bound with the
+// placement at its start free, run after the window's policies, summed; a valid bound,
+// looser than the whole-trace one, with the fastest policy as its certificate.
 #include "core/engine/future_spill.hpp"
 #include "core/engine/pipeline.hpp"
 #include "core/engine/view_heatmap.hpp"
@@ -56,12 +59,15 @@ struct StreamReport {
     int64_t spill_bytes = 0;
     double prepass_ms = 0;
     double read_ms = 0, select_ms = 0, place_ms = 0, bound_ms = 0, total_ms = 0;
+    double migration_bound_ms = 0;   // the windowed migration-aware bound, when enabled
 };
 
 struct StreamedAnalysis {
     // As Pipeline::run fills it, except: `selection` holds the layout and config only (no
     // per-step lists), `trace` the metadata only, `relevance` is null, placements keep their
-    // totals (per-step traffic and moves are not kept).
+    // totals (per-step traffic and moves are not kept), `migration_bound` is the windowed
+    // bound (its `windows` > 0; its schedule the fastest policy's outcome, no tier-0
+    // schedule) and `annealed` is null.
     AnalysisResult result;
     StreamReport report;
     std::optional<RelevanceGrid> relevance_grid;   // when asked for
@@ -73,8 +79,10 @@ struct StreamedAnalysis {
 int64_t streamWindowSteps(double entriesPerStep, int64_t rowsPerStep, size_t policies, int32_t tiers, int64_t bytes);
 
 // Runs the scenario streamed. Throws InputError before reading any record when no policy
-// is chosen, when the bounds need the whole trace (bounds.migration_aware), for the joint
-// expert policy, or for a placement heatmap of a policy the scenario does not run; the
+// is chosen, for the annealed schedule (bounds.annealed: it needs the whole trace), for a
+// migration-aware bound the scenario cannot have (checkMigrationBound: inclusive placement,
+// experts), for the joint expert policy, or for a placement heatmap of a policy the
+// scenario does not run; the
 // usual InputErrors for the trace, the scenario and the heatmaps' windows; InputError
 // naming the spill file when it cannot be created or written (a full disk).
 StreamedAnalysis analyzeStreamed(const Scenario& s, const StreamOptions& options = {}, const JobControl& job = {});

@@ -346,6 +346,13 @@ void TimingStream::add(const Selection& window, const PlacementResult& placement
     addToTotals(d->setup, placement, window.first_step, window.endStep(), d->result);
 }
 
+double TimingStream::time(int64_t first, int64_t end) const
+{
+    double sum = 0;
+    for (int64_t t = first; t < end; ++t) sum += d->result.step_time[static_cast<size_t>(t)];
+    return sum;
+}
+
 TimingResult TimingStream::finish(const PlacementResult& placement)
 {
     finishTiming(d->setup, placement, d->layout, d->config, d->result);

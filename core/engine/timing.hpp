@@ -117,6 +117,8 @@ public:
     TimingStream& operator=(const TimingStream&) = delete;
     // Times the window's steps from its placement (PlacementStream::run's result).
     void add(const Selection& window, const PlacementResult& placement, const JobControl& job = {});
+    // The time of steps [first, end) timed so far, summed in step order.
+    double time(int64_t first, int64_t end) const;
     // After the last window: the totals (placement: the stream's result, whose per-sequence
     // books cover the run).
     TimingResult finish(const PlacementResult& placement);

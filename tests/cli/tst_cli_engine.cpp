@@ -244,6 +244,42 @@ private slots:
         QCOMPARE(inc.err.count('\n'), 1);
     }
 
+    // `analyze --stream --migration-bound`: the windowed bound (docs/BOUNDS.md "Windows") in
+    // the JSON and the table, one window per step here: balanced <= B <= S, S the fastest
+    // policy's time; --anneal needs the whole trace and is refused in one line.
+    void streamedAnalyzeCarriesTheWindowedBound()
+    {
+        const Run r = cli({"analyze", "--scenario", scenario_, "--json", "--stream", "--window-steps", "1",
+                           "--migration-bound"});
+        QVERIFY2(r.code == 0, r.err.constData());
+        const QJsonObject j = QJsonDocument::fromJson(r.out).object();
+        const QJsonObject bounds = j["bounds"].toObject();
+        const QJsonObject ma = bounds["migration_aware"].toObject();
+        QCOMPARE(ma["windows"].toInt(), 2);
+        QCOMPARE(j["stream"].toObject()["windows"].toInt(), 2);
+        const double B = ma["total_time_s"].toDouble(), S = ma["schedule_time_s"].toDouble();
+        QVERIFY(B >= bounds["balanced"].toObject()["total_time_s"].toDouble());
+        QVERIFY(B > 0 && B <= S * (1 + 1e-12));
+        double fastest = 1e300;
+        QString fastestName;
+        for (const QJsonValue& v : j["policies"].toArray()) {
+            const double t = v.toObject()["total_time_s"].toDouble();
+            if (t < fastest) {
+                fastest = t;
+                fastestName = v.toObject()["name"].toString();
+            }
+        }
+        QCOMPARE(S, fastest);
+        QCOMPARE(ma["schedule_source"].toString(), "policy " + fastestName);
+        const Run table = cli({"analyze", "--scenario", scenario_, "--stream", "--migration-bound"});
+        QVERIFY2(table.code == 0, table.err.constData());
+        QVERIFY2(table.out.contains("migration-aware bound") && table.out.contains("windowed"), table.out.constData());
+        const Run anneal = cli({"analyze", "--scenario", scenario_, "--stream", "--anneal"});
+        QCOMPARE(anneal.code, 1);
+        QVERIFY2(anneal.err.contains("bounds.annealed"), anneal.err.constData());
+        QCOMPARE(anneal.err.count('\n'), 1);
+    }
+
     void sweepWritesEveryPoint()
     {
         const QString csv = dir_.filePath("sweep.csv");

@@ -396,7 +396,8 @@ private slots:
     {
         QTest::addColumn<QString>("what");
         QTest::addColumn<QString>("message");
-        QTest::newRow("migration-aware bound") << "bound" << "bounds.migration_aware: needs the whole trace";
+        QTest::newRow("annealed schedule") << "anneal" << "bounds.annealed: anneals a schedule of the whole trace";
+        QTest::newRow("inclusive bound") << "inclusive" << "bounds.migration_aware: covers exclusive placement only";
         QTest::newRow("oracle's parameter") << "oracles" << "policies[1].window_steps: must be between";
         QTest::newRow("no policy") << "none" << "policies: no policy chosen";
         QTest::newRow("joint experts") << "joint" << "experts.policy: joint chooses its budget";
@@ -410,7 +411,8 @@ private slots:
         const std::string db = test::scratchPath("stream-refused.sqlite");
         if (!QFile::exists(QString::fromStdString(db))) saveGenerated(db, shape(5, 40, 10, 3, true), "t", Encoding::SparseF32);
         Scenario s = scenarioFor(db, "t", 3, 20, 64);
-        if (what == "bound") s.bounds.migration_aware.enabled = true;
+        if (what == "anneal") s.bounds.migration_aware.enabled = s.bounds.annealed.enabled = true;
+        if (what == "inclusive") s.bounds.migration_aware.enabled = s.inclusive = true;
         if (what == "oracles") s.policies = {{"belady", {}}, {"windowed-look-ahead", {{"window_steps", 0}}}};
         if (what == "none") s.policies.clear();
         if (what == "joint") {

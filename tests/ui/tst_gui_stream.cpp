@@ -8,6 +8,8 @@
 #include "core/config/presets.hpp"
 #include "core/config/scenario_json.hpp"
 #include "core/engine/stream_rule.hpp"
+#include "core/engine/view_compare.hpp"
+#include "ui/stream_notes.hpp"
 #include "core/store/trace_store.hpp"
 #include "core/synth/generator.hpp"
 #include "ui/bandwidth_view.hpp"
@@ -59,6 +61,7 @@ private slots:
     void initTestCase();
     void cleanup();
     void streamedEqualsWhole();
+    void streamedRunCarriesTheWindowedBound();
     void expertHeatmapStreamedEqualsWhole();
     void autoRuleStreamsAboveBudget();
     void cancelledStreamKeepsNothing();
@@ -247,6 +250,44 @@ void TestGuiStream::streamedEqualsWhole()
     compareCells(*wholeZoom->relevance->selected, *streamedZoom->relevance->selected);
     compareCells(*wholeZoom->placement->categories, *streamedZoom->placement->categories);
     QCOMPARE(streamedZoom->placement->promotions, wholeZoom->placement->promotions);
+}
+
+// The certified bound on while streaming: the worker's streamed answer carries the windowed
+// migration-aware bound (docs/BOUNDS.md "Windows") with its comparison row and the fastest
+// policy as its schedule; the annealed schedule is left out with a note.
+void TestGuiStream::streamedRunCarriesTheWindowedBound()
+{
+    AnalysisWorker worker(std::make_shared<Pipeline>());
+    AnalysisRequest r = request(true, 0);
+    r.scenario.bounds.migration_aware.enabled = true;
+    r.scenario.bounds.migration_aware.iterations = 40;
+    r.scenario.bounds.migration_aware.time_budget_s = 600;
+    const AnalysisOutputPtr out = worker.process(r, {});
+    QVERIFY2(out->result, qPrintable(out->error));
+    QVERIFY(out->streamed());
+    QVERIFY(out->boundsNote.isEmpty());
+    QVERIFY(out->result->migration_bound);
+    const MigrationBoundResult& m = *out->result->migration_bound;
+    QCOMPARE(m.windows, out->stream->report.windows);
+    QVERIFY(m.total_time >= out->result->balanced->total_time);
+    const PolicyOutcome* fastest = nullptr;
+    for (const PolicyOutcome& o : out->result->policies) {
+        QVERIFY(m.total_time <= o.timing->total_time);
+        if (!fastest || o.timing->total_time < fastest->timing->total_time) fastest = &o;
+    }
+    QVERIFY(m.schedule_time() == fastest->timing->total_time);
+    QCOMPARE(m.schedule_source, "policy " + fastest->info.name);
+    const std::vector<ComparisonRow> rows = comparisonRows(*out->result);
+    QVERIFY(std::any_of(rows.begin(), rows.end(), [](const ComparisonRow& x) { return x.name == "migration_aware"; }));
+    QVERIFY(streamedLeftOut(*out, "schedule").contains(QString::fromStdString(fastest->info.name)));
+    QVERIFY(!streamSummary(*out).contains(QStringLiteral("certified")));
+
+    r.scenario.bounds.annealed.enabled = true;
+    const AnalysisOutputPtr annealed = worker.process(r, {});
+    QVERIFY2(annealed->result, qPrintable(annealed->error));
+    QVERIFY(annealed->result->migration_bound && !annealed->result->annealed);
+    QVERIFY(annealed->boundsNote.contains(QStringLiteral("annealed schedule")));
+    QVERIFY(streamSummary(*annealed).contains(QStringLiteral("the annealed schedule")));
 }
 
 // A MoE trace (2 layers x 8 experts, lru over 4 of the 16): the expert heatmap of the shown
