@@ -51,6 +51,21 @@ public:
         migRead_.assign(static_cast<size_t>(lay_.slot_count) * static_cast<size_t>(M_), 0);
         migWrite_.assign(migRead_.size(), 0);
         slotDiv_ = FastDivider(static_cast<uint32_t>(lay_.slot_count));
+        if (S_ == 1) {
+            pagesTotal_ = total / static_cast<size_t>(lay_.slot_count);
+            slotLoc_.assign(total, kNone);
+        }
+    }
+
+    // Unit u now lives in tier m (and slotLoc_ says so too).
+    void setLoc(uint32_t u, uint8_t m)
+    {
+        loc_[u] = m;
+        if (S_ == 1) {
+            const uint32_t page = slotDiv_.div(u);
+            const uint32_t slot = u - page * static_cast<uint32_t>(lay_.slot_count);
+            slotLoc_[slot * pagesTotal_ + page] = m;
+        }
     }
 
     static constexpr uint8_t kNone = 255;
@@ -86,9 +101,9 @@ public:
         if (inFast) {
             fast_[u] = 1;
             cnt(0)++;
-            loc_[u] = 0;
+            setLoc(u, 0);
         } else {
-            loc_[u] = home_[u];
+            setLoc(u, home_[u]);
         }
         r.created_tier[u] = loc_[u];
         r.home_tier[u] = cfg_.inclusive ? home_[u] : loc_[u];
@@ -210,7 +225,7 @@ public:
                     movedTokens += s;
                     sequenceMoved(r, u, t, 2 * static_cast<double>(s));
                 }
-                loc_[u] = to;
+                setLoc(u, to);
                 r.moves.items.push_back({u, 0, to});
             }
             for (uint32_t u : plan.promote) {
@@ -218,7 +233,7 @@ public:
                 const int64_t s = slotAndTokens(u, slot);
                 const uint8_t from = cfg_.inclusive ? home_[u] : loc_[u];
                 fast_[u] = 1;
-                loc_[u] = 0;
+                setLoc(u, 0);
                 const size_t at = static_cast<size_t>(slot) * static_cast<size_t>(M_);
                 migRead_[at + from] += s;
                 migWrite_[at] += s;
@@ -318,7 +333,10 @@ private:
                 else ++kv[k % kBanks][loc_[u]];
             }
         } else {
-            for (size_t k = 0; k < full; ++k) ++kv[k % kBanks][loc_[pages[k] * slots + lu]];
+            // The slot's tiers page by page (slotLoc_): a read walks the slot's row in order,
+            // where loc_ would be visited with a stride of L bytes.
+            const uint8_t* row = &slotLoc_[static_cast<size_t>(l) * pagesTotal_];
+            for (size_t k = 0; k < full; ++k) ++kv[k % kBanks][row[pages[k]]];
         }
         const auto tokens = static_cast<double>(g);
         for (int32_t m = 0; m < M_; ++m) {
@@ -401,6 +419,9 @@ private:
     std::vector<int64_t> count_;
     std::vector<int64_t> migRead_, migWrite_;   // step's migrated tokens per (slot, tier)
     FastDivider slotDiv_;                       // u / slot_count (one sequence: unit = page * L + slot)
+    // One sequence: loc_ again, slot-major (slot * pagesTotal_ + page), for readSlot.
+    std::vector<uint8_t> slotLoc_;
+    size_t pagesTotal_ = 0;
     const ObservedScores* observed_ = nullptr;   // the window's observed scores, when shared
     std::vector<uint32_t> seenUnits_;          // step t's scored units that it read
     std::vector<float> seenSum_, seenMax_;
