@@ -95,10 +95,15 @@ public:
     {
         scale_.advance();
         const double w = scale_.weight();
+        // Misses appended without a branch (a hit or a miss is a coin toss to the predictor).
+        size_t n = misses_.size();
+        misses_.resize(n + obs.read_units.size());
         for (uint32_t u : obs.read_units) {
             f_[u] += w;
-            if (!in_.contains(u)) misses_.push_back(u);
+            misses_[n] = u;
+            n += in_.contains(u) ? 0 : 1;
         }
+        misses_.resize(n);
         if (const double k = scale_.renormalise(); k != 1.0)
             for (double& v : f_) v *= k;
     }

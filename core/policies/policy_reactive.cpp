@@ -89,9 +89,14 @@ public:
 
     void observe(const StepObservation& obs) override
     {
-        missed_.clear();
-        for (uint32_t u : obs.read_units)
-            if (!res_.contains(u)) missed_.push_back(u);
+        // Appended without a branch (a hit or a miss is a coin toss to the predictor).
+        missed_.resize(obs.read_units.size());
+        size_t n = 0;
+        for (uint32_t u : obs.read_units) {
+            missed_[n] = u;
+            n += res_.contains(u) ? 0 : 1;
+        }
+        missed_.resize(n);
     }
 
 private:
