@@ -73,9 +73,8 @@ public:
             }
         }
         // Misses of t-1, most frequent first (sorted only as far as they are taken).
-        mostFrequent_.clear(2 * lastPromotions_);
-        for (uint32_t u : misses_) mostFrequent_.add(f_[u], u);
-        misses_.clear();
+        const auto frequency = [this](uint32_t u) { return f_[u]; };
+        mostFrequent_.fill(misses_, frequency, lastPromotions_);
         while (!mostFrequent_.done()) {
             const uint32_t u = mostFrequent_.take();
             if (room == 0) {
@@ -88,6 +87,7 @@ public:
             arrived_.push_back(u);
         }
         lastPromotions_ = mostFrequent_.taken();
+        misses_.clear();
         if (evictions_ != evictedBefore || !arrived_.empty()) updateResidents();
     }
 
@@ -114,8 +114,7 @@ private:
     bool residentLeft()
     {
         if (!gathered_) {
-            leastFrequent_.clear(2 * lastEvictions_);
-            for (uint32_t u : residents_) leastFrequent_.add(f_[u], u);
+            leastFrequent_.fill(residents_, [this](uint32_t u) { return f_[u]; }, lastEvictions_);
             gathered_ = true;
         }
         return !leastFrequent_.done();

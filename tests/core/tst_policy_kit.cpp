@@ -287,6 +287,42 @@ private slots:
         }
     }
 
+    // fill() with a sampled pivot: the same order as a full sort whether the takes stay
+    // before the pivot or pass it (then the rest is gathered), for both directions.
+    void picksFromAPivotFollowTheFullSort()
+    {
+        std::mt19937 rng(13);
+        for (int round = 0; round < 40; ++round) {
+            const size_t n = 20000 + rng() % 30000;   // above the size where a pivot is used
+            std::vector<uint32_t> ids(n);
+            std::vector<double> key(200000);
+            for (size_t i = 0; i < n; ++i) ids[i] = static_cast<uint32_t>(i * 3 + rng() % 3);
+            for (double& k : key) k = static_cast<double>(rng() % 5000);   // ties
+            const auto keyOf = [&](uint32_t id) { return key[id]; };
+            std::vector<kit::KeyedNode> asc, desc;
+            for (uint32_t id : ids) asc.push_back({key[id], id});
+            desc = asc;
+            std::sort(asc.begin(), asc.end(), kit::LowKeyLowId{});
+            std::sort(desc.begin(), desc.end(), kit::HighKeyHighId{});
+            const size_t expected = 1 + rng() % 600;
+            // Takes: well within the pivot's share, or far past it (round 0 takes them all).
+            const size_t takes = round == 0 ? n : (round % 2 ? expected : std::min(n, 40 * expected));
+            kit::OrderedPicks<kit::LowKeyLowId> low;
+            kit::OrderedPicks<kit::HighKeyHighId> high;
+            low.fill(ids, keyOf, expected);
+            high.fill(ids, keyOf, expected);
+            if (round % 2) QVERIFY2(low.size() < n / 2, "the pivot should leave most nodes out");
+            for (size_t i = 0; i < takes; ++i) {
+                QVERIFY(!low.done());
+                QCOMPARE(low.peek().key, asc[i].key);
+                QCOMPARE(low.take(), asc[i].id);
+                QCOMPARE(high.take(), desc[i].id);
+            }
+            QCOMPARE(low.taken(), takes);
+            QCOMPARE(low.done(), takes == n);
+        }
+    }
+
     void listsMatchStdList()
     {
         listsAgainstStdList<IdLists>(3);
