@@ -18,9 +18,9 @@
 // tier at t-1 gets a score at t-1 and is recalled at t if that score is high enough
 // (migration is charged in the step it happens, MODEL.md §5).
 //
-// Cost per step: O(scored units + moves log units): the candidates are heapified from the
-// last step's scored slow units (O(n), popped at most max_recalls_per_step times); the
-// residents sit in an indexed heap whose keys are lower bounds, raised only when they surface.
+// Cost per step: O(scored units + moves log units): the best max_recalls_per_step candidates
+// are partially sorted out of the last step's scored slow units (one pass); the residents sit
+// in an indexed heap whose keys are lower bounds, raised only when they surface.
 #include "core/policies/policy.hpp"
 #include "core/policies/policy_kit.hpp"
 
@@ -33,6 +33,7 @@ namespace {
 constexpr double kEma = 0.5;
 constexpr double kMargin = 1.2;
 constexpr double kMaxRecalls = 32;
+constexpr size_t kSortChunk = 64;   // candidates sorted at first when recalls are unlimited
 
 struct ArkValeParams {
     double ema, margin;
@@ -74,14 +75,19 @@ public:
             in_.admit(u, out);
             freshNow_.push_back(u);
         }
-        // Candidates: the slow units step t-1 scored (none of them was evicted just now).
-        // std heap order whose top is the highest (score, then lowest id).
-        auto lower = [](const kit::KeyedNode& a, const kit::KeyedNode& b) { return kit::HighKeyLowId{}(b, a); };
-        std::make_heap(rose_.begin(), rose_.end(), lower);
-        for (int64_t n = 0; (maxRecalls_ == 0 || n < maxRecalls_) && !rose_.empty(); ++n) {
-            std::pop_heap(rose_.begin(), rose_.end(), lower);
-            const uint32_t u = rose_.back().id;
-            rose_.pop_back();
+        // Candidates: the slow units step t-1 scored (none of them was evicted just now), by
+        // descending score, then ascending id: only the first max_recalls_per_step can be
+        // recalled, so only those are sorted (a partial sort: one pass over the rest).
+        // With no limit, the sorted part grows in doubling chunks as the recalls go on.
+        const size_t take = maxRecalls_ == 0 ? rose_.size() : std::min(rose_.size(), static_cast<size_t>(maxRecalls_));
+        size_t sorted = 0;
+        for (size_t n = 0; n < take; ++n) {
+            if (n == sorted) {
+                sorted = std::min(take, std::max<size_t>(2 * sorted, kSortChunk));
+                const auto first = rose_.begin() + static_cast<std::ptrdiff_t>(n);
+                std::partial_sort(first, rose_.begin() + static_cast<std::ptrdiff_t>(sorted), rose_.end(), kit::HighKeyLowId{});
+            }
+            const uint32_t u = rose_[n].id;
             if (!(s_[u] > 0)) break;
             if (room == 0) {
                 if (res_.empty() || !(s_[u] > margin_ * s_[lowest()])) break;
