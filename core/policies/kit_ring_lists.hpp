@@ -8,7 +8,8 @@
 // behind the old list's head. pushHead(q, id) appends to the young list; demote(q) moves the
 // young list's tail to the old list's head by moving the boundary between the two by one
 // entry; unlink(id) takes an id out of any list from anywhere (the id's stamp changes, so
-// its entry is dead); tail(l) drops the dead entries it finds at the tail of list l.
+// its entry is dead); popOldTail(q) takes the old list's tail out; tail(l) drops the dead
+// entries it finds at the tail of list l.
 // (Head = most recently inserted or demoted; tail = the oldest.)
 //
 // A ring is a power-of-two buffer of (id, stamp) entries; an entry is live exactly when its
@@ -77,6 +78,18 @@ public:
         --live_[q];
         ++live_[old];
         list_[id] = old;
+        return id;
+    }
+    // Takes the tail of old list q + rings out (kNil if the list is empty): the ring's first
+    // entry goes, so no dead entry is left behind.
+    uint32_t popOldTail(uint8_t q)
+    {
+        const auto old = static_cast<uint8_t>(q + rings_n_);
+        const uint32_t id = tail(old);
+        if (id == kNil) return kNil;
+        ++rings_[q].begin;
+        --live_[old];
+        list_[id] = kNone;
         return id;
     }
     // Takes id out of its list, if any.

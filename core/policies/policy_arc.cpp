@@ -84,7 +84,7 @@ bool ArcLists::access(uint32_t x)
     const auto cap = static_cast<size_t>(c_);
     if (l1 == cap) {
         if (lists_.size(T1) < cap) {
-            lists_.unlink(lists_.tail(B1));
+            lists_.popOldTail(T1);   // the LRU end of B1
             replace(false);
         } else {
             const uint32_t y = lists_.tail(T1);
@@ -94,7 +94,7 @@ bool ArcLists::access(uint32_t x)
     } else {
         const size_t total = l1 + lists_.size(T2) + lists_.size(B2);
         if (total >= cap) {
-            if (total == 2 * cap) lists_.unlink(lists_.tail(B2));
+            if (total == 2 * cap) lists_.popOldTail(T2);   // the LRU end of B2
             replace(false);
         }
     }

@@ -171,14 +171,16 @@ void ringListsAgainstDeques(uint32_t seed)
             }
             break;
         }
-        case 3: {   // drop a tail
+        case 3: {   // drop a tail: by unlink(tail(l)), or popOldTail for an old list
             const auto l = static_cast<uint8_t>(rnd(rng) % 4);
             const uint32_t want = ref[l].empty() ? RingLists::kNil : ref[l].front();
-            QCOMPARE(lists.tail(l), want);
-            if (want != RingLists::kNil) {
-                lists.unlink(want);
-                ref[l].pop_front();
+            if (l >= 2 && rnd(rng) % 2 == 0) {
+                QCOMPARE(lists.popOldTail(static_cast<uint8_t>(l - 2)), want);
+            } else {
+                QCOMPARE(lists.tail(l), want);
+                if (want != RingLists::kNil) lists.unlink(want);
             }
+            if (want != RingLists::kNil) ref[l].pop_front();
             break;
         }
         default:   // out of any list, from anywhere
@@ -326,8 +328,17 @@ private slots:
         lists.unlink(5);                                // from the tail of list 2
         lists.pushHead(1, 5);                           // into the other ring
         QCOMPARE(lists.tail(2), 6u);
+        QCOMPARE(lists.popOldTail(0), 6u);              // list 2 now empty
+        QCOMPARE(lists.popOldTail(0), RingLists::kNil);
+        QCOMPARE(lists.demote(0), 7u);
+        QCOMPARE(ringList(lists, 2), std::vector<uint32_t>{7});
+        lists.unlink(7);
+        lists.pushHead(0, 7);                           // back to list 0
+        lists.pushHead(0, 6);
         QCOMPARE(lists.tail(1), 5u);
-        QCOMPARE(lists.size(2), size_t(1));
+        QCOMPARE(lists.size(2), size_t(0));
+        QCOMPARE(ringList(lists, 0), (std::vector<uint32_t>{7, 6}));
+        lists.unlink(6);
         lists.unlink(7);                                // list 0 now empty
         QCOMPARE(lists.tail(0), RingLists::kNil);
         QCOMPARE(lists.demote(0), RingLists::kNil);
