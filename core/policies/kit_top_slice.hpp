@@ -14,6 +14,12 @@
 //    nodes and moves the edge up to the best node it drops (O(heap size)).
 // The owner refills when the heap runs empty (it took the top members away) or after
 // invalidate() (keys changed other than by raise()).
+//
+// Keys that move away from the top may do so unannounced, as with kit::topLazy: a heap node's
+// key then lags (it is never further from the top than the true key), and topLazy(keyOf)
+// repairs the nodes that surface, dropping those now after the edge. A lagging node stays no
+// further from the top than its true key, so the rules above still hold: every member outside
+// the heap comes after the edge.
 #include "core/policies/policy_kit.hpp"
 
 #include <algorithm>
@@ -43,19 +49,38 @@ public:
     bool holds(uint32_t id) const { return pos_[id] != kNone; }
 
     // An id joins the set with `key`, or a member's key moves towards the top, to `key`.
-    // (A heap node stays before the edge, so a node after it is no heap node: most raises
+    // (A heap node's key is before the edge, so a key after it is no heap node's: most raises
     // end at the comparison.)
     void raise(uint32_t id, double key)
     {
         if (!complete_ || !before_(KeyedNode{key, id}, edge_)) return;
         const uint32_t i = pos_[id];
         if (i != kNone) {
-            heap_[i].key = key;
-            up(i);
+            heap_[i].key = key;   // towards the top, or away from a lagging key
+            fix(i);
         } else {
             heap_.push_back({key, id});
             up(heap_.size() - 1);
         }
+    }
+    // The top by true key, keyOf(id), when keys may have moved away from the top unannounced:
+    // the lagging nodes that surface are repaired, or dropped when now after the edge. Returns
+    // kNone when the heap runs empty (refill() then).
+    template <class KeyOf>
+    uint32_t topLazy(KeyOf&& keyOf)
+    {
+        while (!heap_.empty()) {
+            const uint32_t id = heap_.front().id;
+            const double k = static_cast<double>(keyOf(id));
+            if (heap_.front().key == k) return id;
+            if (before_(KeyedNode{k, id}, edge_)) {
+                heap_.front().key = k;
+                down(0);
+            } else {
+                leave(id);
+            }
+        }
+        return kNone;
     }
     // An id leaves the set.
     void leave(uint32_t id)
@@ -67,8 +92,7 @@ public:
         pos_[id] = kNone;
         if (i < heap_.size()) {
             place(i, last);
-            if (i > 0 && before_(last, heap_[(i - 1) / 4])) up(i);
-            else down(i);
+            fix(i);
         }
     }
     // Forget the slice; refill() before the top is used again.
@@ -127,6 +151,11 @@ private:
     {
         heap_[i] = nd;
         pos_[nd.id] = static_cast<uint32_t>(i);
+    }
+    void fix(size_t i)
+    {
+        if (i > 0 && before_(heap_[i], heap_[(i - 1) / 4])) up(i);
+        else down(i);
     }
     void up(size_t i)
     {

@@ -19,9 +19,12 @@
 // (migration is charged in the step it happens, MODEL.md §5).
 //
 // Cost per step: O(scored units + moves log units): the best max_recalls_per_step candidates
-// are partially sorted out of the last step's scored slow units (one pass); the residents sit
-// in an indexed heap whose keys are lower bounds, raised only when they surface.
+// are partially sorted out of the last step's scored slow units (one pass); the rankable
+// residents are a kit::TopSlice, lowest first: only the lowest few ten thousand sit in a small
+// heap, whose keys are lower bounds, raised (or dropped from the heap) only when they surface;
+// one scan of the units refills it when it runs empty.
 #include "core/policies/policy.hpp"
+#include "core/policies/kit_top_slice.hpp"
 #include "core/policies/policy_kit.hpp"
 
 #include <algorithm>
@@ -34,6 +37,7 @@ constexpr double kEma = 0.5;
 constexpr double kMargin = 1.2;
 constexpr double kMaxRecalls = 32;
 constexpr size_t kSortChunk = 64;   // candidates sorted at first when recalls are unlimited
+constexpr size_t kSlice = 32768;    // rankable residents kept in the slice's heap by a refill
 
 struct ArkValeParams {
     double ema, margin;
@@ -50,6 +54,7 @@ public:
         s_.assign(total, 0.0);
         in_.reset(total);
         res_.reset(total);
+        ranked_.assign(total, 0);
     }
 
     void initial(int64_t prefillUnits, int64_t capacity, std::vector<uint32_t>& fast) override
@@ -57,7 +62,7 @@ public:
         Policy::initial(prefillUnits, std::min(capacity, cap_), fast);
         for (uint32_t u : fast) {
             in_.seed(u);
-            res_.push(u, 0.0);
+            rank(u);
         }
     }
 
@@ -67,7 +72,7 @@ public:
         arrived_.clear();
         for (uint32_t u : tier0.newUnits()) {
             if (room == 0) {
-                if (res_.empty()) continue;
+                if (rankedCount_ == 0) continue;
                 evict(popLowest(), out);
                 ++room;
             }
@@ -90,7 +95,7 @@ public:
             const uint32_t u = rose_[n].id;
             if (!(s_[u] > 0)) break;
             if (room == 0) {
-                if (res_.empty() || !(s_[u] > margin_ * s_[lowest()])) break;
+                if (rankedCount_ == 0 || !(s_[u] > margin_ * s_[lowest()])) break;
                 evict(popLowest(), out);
                 ++room;
             }
@@ -99,7 +104,7 @@ public:
             arrived_.push_back(u);
         }
         rose_.clear();
-        for (uint32_t u : arrived_) res_.push(u, s_[u]);
+        for (uint32_t u : arrived_) rank(u);
     }
 
     void observe(const StepObservation& obs) override
@@ -119,12 +124,12 @@ public:
         }
         if (const double k = scale_.renormalise(); k != 1.0) {
             for (double& v : s_) v *= k;
-            res_.scaleKeys(k);
+            res_.invalidate();   // refilled from the scaled scores when next used
             for (auto& nd : rose_) nd.key = s_[nd.id];
         }
         // Units created at the previous step have now been observed once: rankable.
         for (uint32_t u : freshPrev_)
-            if (in_.contains(u)) res_.push(u, s_[u]);
+            if (in_.contains(u)) rank(u);
         freshPrev_.swap(freshNow_);
         freshNow_.clear();
     }
@@ -136,13 +141,37 @@ private:
     {
         const bool fall = v < s_[u];
         s_[u] = v;
-        if (in_.contains(u) && fall && res_.contains(u)) res_.set(u, v);
+        if (in_.contains(u) && fall && ranked_[u]) res_.raise(u, v);
     }
-    uint32_t lowest() { return kit::topLazy(res_, [this](uint32_t u) { return s_[u]; }); }
+    // A resident becomes rankable, with its score now.
+    void rank(uint32_t u)
+    {
+        ranked_[u] = 1;
+        ++rankedCount_;
+        res_.raise(u, s_[u]);
+    }
+    // The rankable resident with the lowest score (ties: lower id); there must be one.
+    uint32_t lowest()
+    {
+        const auto score = [this](uint32_t u) { return s_[u]; };
+        if (res_.complete() && res_.size() > 2 * kSlice) res_.trim(kSlice);
+        uint32_t u = res_.complete() ? res_.topLazy(score) : kit::TopSlice<kit::LowKeyLowId>::kNone;
+        if (u == kit::TopSlice<kit::LowKeyLowId>::kNone) {
+            res_.refill(kSlice, [this](auto&& add) {
+                for (uint32_t v = 0; v < ranked_.size(); ++v)
+                    if (ranked_[v]) add(v, s_[v]);
+            });
+            u = res_.topLazy(score);
+        }
+        return u;
+    }
     uint32_t popLowest()
     {
-        lowest();
-        return res_.pop();
+        const uint32_t u = lowest();
+        res_.leave(u);
+        ranked_[u] = 0;
+        --rankedCount_;
+        return u;
     }
     void evict(uint32_t u, StepPlan& out) { in_.evict(u, out); }
 
@@ -152,7 +181,9 @@ private:
     kit::DecayScale scale_;        // ema > 0: weight proportional to 1 / ema^t
     std::vector<double> s_;        // e_u * scale_.weight()
     kit::ResidentSet in_;
-    kit::IndexedHeap<kit::LowKeyLowId> res_;    // residents observed since created, lowest first
+    kit::TopSlice<kit::LowKeyLowId> res_;   // rankable residents (observed since created), lowest first
+    std::vector<uint8_t> ranked_;           // the rankable residents
+    size_t rankedCount_ = 0;
     std::vector<uint32_t> freshNow_, freshPrev_;   // admitted at this / the previous step
     std::vector<uint32_t> lastScored_;             // ema = 0 only
     std::vector<kit::KeyedNode> rose_;   // slow units scored at the last observed step
