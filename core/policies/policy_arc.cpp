@@ -13,6 +13,7 @@
 #include "core/policies/policy_arc.hpp"
 
 #include "core/policies/policy.hpp"
+#include "core/policies/policy_kit.hpp"
 
 #include <algorithm>
 
@@ -20,7 +21,7 @@ namespace kvtier {
 
 ArcLists::ArcLists(size_t ids, int64_t capacity) : c_(std::max<int64_t>(0, capacity))
 {
-    lists_.reset(ids, 4);
+    lists_.reset(ids, 2);   // rings T1 + B1 and T2 + B2
 }
 
 void ArcLists::seed(uint32_t x)
@@ -28,16 +29,16 @@ void ArcLists::seed(uint32_t x)
     lists_.pushHead(T1, x);
 }
 
-void ArcLists::moveTo(List l, uint32_t x)
+void ArcLists::toT2(uint32_t x)
 {
     lists_.unlink(x);
-    lists_.pushHead(l, x);
+    lists_.pushHead(T2, x);
 }
 
 std::vector<uint32_t> ArcLists::contents(List l) const
 {
     std::vector<uint32_t> out;
-    for (uint32_t x = lists_.tail(l); x != kit::IdLists::kNil; x = lists_.prev(x)) out.push_back(x);
+    lists_.forEachFromTail(l, [&out](uint32_t x) { out.push_back(x); });
     return out;
 }
 
@@ -50,9 +51,7 @@ void ArcLists::replace(bool xInB2)
     // so T2 is not empty when T1 is not chosen); kept so a bug never pops an empty list.
     if (!fromT1 && lists_.size(T2) == 0) fromT1 = true;
     if (lists_.size(fromT1 ? T1 : T2) == 0) return;
-    const uint32_t y = lists_.tail(fromT1 ? T1 : T2);
-    moveTo(fromT1 ? B1 : B2, y);
-    changed_.push_back(y);
+    changed_.push_back(lists_.demote(fromT1 ? T1 : T2));   // to the head of B1 or B2
 }
 
 bool ArcLists::access(uint32_t x)
@@ -61,7 +60,7 @@ bool ArcLists::access(uint32_t x)
     const auto c = static_cast<double>(c_);
     const uint8_t l = lists_.listOf(x);
     if (l == T1 || l == T2) {   // case I: hit
-        moveTo(T2, x);
+        toT2(x);
         return true;
     }
     const auto b1 = static_cast<double>(lists_.size(B1));
@@ -69,14 +68,14 @@ bool ArcLists::access(uint32_t x)
     if (l == B1) {   // case II: ghost hit in B1, favour recency
         p_ = std::min(c, p_ + (b1 >= b2 ? 1.0 : b2 / b1));
         replace(false);
-        moveTo(T2, x);
+        toT2(x);
         changed_.push_back(x);
         return false;
     }
     if (l == B2) {   // case III: ghost hit in B2, favour frequency
         p_ = std::max(0.0, p_ - (b2 >= b1 ? 1.0 : b1 / b2));
         replace(true);
-        moveTo(T2, x);
+        toT2(x);
         changed_.push_back(x);
         return false;
     }
@@ -85,7 +84,7 @@ bool ArcLists::access(uint32_t x)
     const auto cap = static_cast<size_t>(c_);
     if (l1 == cap) {
         if (lists_.size(T1) < cap) {
-            lists_.unlink(lists_.tail(B1));
+            lists_.popOldTail(T1);   // the LRU end of B1
             replace(false);
         } else {
             const uint32_t y = lists_.tail(T1);
@@ -95,7 +94,7 @@ bool ArcLists::access(uint32_t x)
     } else {
         const size_t total = l1 + lists_.size(T2) + lists_.size(B2);
         if (total >= cap) {
-            if (total == 2 * cap) lists_.unlink(lists_.tail(B2));
+            if (total == 2 * cap) lists_.popOldTail(T2);   // the LRU end of B2
             replace(false);
         }
     }
@@ -113,7 +112,6 @@ public:
     {
         const auto total = static_cast<size_t>(ctx.layout.totalUnits());
         res_.reset(total);
-        seen_.assign(total, -1);
     }
 
     void initial(int64_t prefillUnits, int64_t capacity, std::vector<uint32_t>& fast) override
@@ -125,20 +123,20 @@ public:
         }
     }
 
-    void plan(int64_t t, const FastTierView& tier0, StepPlan& out) override
+    void plan(int64_t, const FastTierView& tier0, StepPlan& out) override
     {
         auto& changed = arc_.changed();
         changed.clear();
         for (uint32_t u : reads_) arc_.access(u);
         for (uint32_t u : tier0.newUnits()) arc_.access(u);
         reads_.clear();
+        // The net change: a unit listed twice is settled at its first listing (the later
+        // ones find tier 0 already as ARC has it).
         const auto before = static_cast<uint32_t>(tier0.unitsBefore());
         for (uint32_t u : changed) {
-            if (seen_[u] == t) continue;
-            seen_[u] = t;
             const bool now = arc_.cached(u);
             if (u >= before) {
-                if (now) res_.admit(u, out);
+                if (now && !res_.contains(u)) res_.admit(u, out);
             } else if (now && !res_.contains(u)) {
                 res_.promote(u, out);
             } else if (!now && res_.contains(u)) {
@@ -153,7 +151,6 @@ public:
 private:
     ArcLists arc_;
     kit::ResidentSet res_;           // tier 0
-    std::vector<int64_t> seen_;      // step at which a unit's net change was last taken
     std::vector<uint32_t> reads_;    // read at the last observed step
 };
 

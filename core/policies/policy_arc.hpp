@@ -2,7 +2,7 @@
 // ARC (Megiddo & Modha, "ARC: A Self-Tuning, Low Overhead Replacement Cache", FAST 2003)
 // over dense ids: the cache directory of the "arc" policy (policy_arc.cpp), exposed so the
 // tests can follow the adaptive target p request by request.
-#include "core/policies/policy_kit.hpp"
+#include "core/policies/kit_ring_lists.hpp"
 
 #include <cstdint>
 #include <vector>
@@ -12,7 +12,7 @@ namespace kvtier {
 class ArcLists {
 public:
     enum List : uint8_t { T1 = 0, T2 = 1, B1 = 2, B2 = 3 };
-    static constexpr uint8_t kNone = kit::IdLists::kNone;
+    static constexpr uint8_t kNone = kit::RingLists::kNone;
 
     ArcLists(size_t ids, int64_t capacity);
 
@@ -33,11 +33,11 @@ public:
 
 private:
     void replace(bool xInB2);
-    void moveTo(List l, uint32_t x);
+    void toT2(uint32_t x);   // from anywhere to the MRU end of T2
 
     int64_t c_;
     double p_ = 0;
-    kit::IdLists lists_;
+    kit::RingLists lists_;   // rings T1 + B1, T2 + B2: taken from at the tail only
     std::vector<uint32_t> changed_;
 };
 

@@ -18,10 +18,13 @@
 // tier at t-1 gets a score at t-1 and is recalled at t if that score is high enough
 // (migration is charged in the step it happens, MODEL.md §5).
 //
-// Cost per step: O(scored units + moves log units): the candidates are heapified from the
-// last step's scored slow units (O(n), popped at most max_recalls_per_step times); the
-// residents sit in an indexed heap whose keys are lower bounds, raised only when they surface.
+// Cost per step: O(scored units + moves log units): the best max_recalls_per_step candidates
+// are partially sorted out of the last step's scored slow units (one pass); the rankable
+// residents are a kit::TopSlice, lowest first: only the lowest few ten thousand sit in a small
+// heap, whose keys are lower bounds, raised (or dropped from the heap) only when they surface;
+// one scan of the units refills it when it runs empty.
 #include "core/policies/policy.hpp"
+#include "core/policies/kit_top_slice.hpp"
 #include "core/policies/policy_kit.hpp"
 
 #include <algorithm>
@@ -33,6 +36,8 @@ namespace {
 constexpr double kEma = 0.5;
 constexpr double kMargin = 1.2;
 constexpr double kMaxRecalls = 32;
+constexpr size_t kSortChunk = 64;   // candidates sorted at first when recalls are unlimited
+constexpr size_t kSlice = 32768;    // rankable residents kept in the slice's heap by a refill
 
 struct ArkValeParams {
     double ema, margin;
@@ -49,6 +54,7 @@ public:
         s_.assign(total, 0.0);
         in_.reset(total);
         res_.reset(total);
+        ranked_.assign(total, 0);
     }
 
     void initial(int64_t prefillUnits, int64_t capacity, std::vector<uint32_t>& fast) override
@@ -56,7 +62,7 @@ public:
         Policy::initial(prefillUnits, std::min(capacity, cap_), fast);
         for (uint32_t u : fast) {
             in_.seed(u);
-            res_.push(u, 0.0);
+            rank(u);
         }
     }
 
@@ -66,7 +72,7 @@ public:
         arrived_.clear();
         for (uint32_t u : tier0.newUnits()) {
             if (room == 0) {
-                if (res_.empty()) continue;
+                if (rankedCount_ == 0) continue;
                 evict(popLowest(), out);
                 ++room;
             }
@@ -74,17 +80,22 @@ public:
             in_.admit(u, out);
             freshNow_.push_back(u);
         }
-        // Candidates: the slow units step t-1 scored (none of them was evicted just now).
-        // std heap order whose top is the highest (score, then lowest id).
-        auto lower = [](const kit::KeyedNode& a, const kit::KeyedNode& b) { return kit::HighKeyLowId{}(b, a); };
-        std::make_heap(rose_.begin(), rose_.end(), lower);
-        for (int64_t n = 0; (maxRecalls_ == 0 || n < maxRecalls_) && !rose_.empty(); ++n) {
-            std::pop_heap(rose_.begin(), rose_.end(), lower);
-            const uint32_t u = rose_.back().id;
-            rose_.pop_back();
+        // Candidates: the slow units step t-1 scored (none of them was evicted just now), by
+        // descending score, then ascending id: only the first max_recalls_per_step can be
+        // recalled, so only those are sorted (a partial sort: one pass over the rest).
+        // With no limit, the sorted part grows in doubling chunks as the recalls go on.
+        const size_t take = maxRecalls_ == 0 ? rose_.size() : std::min(rose_.size(), static_cast<size_t>(maxRecalls_));
+        size_t sorted = 0;
+        for (size_t n = 0; n < take; ++n) {
+            if (n == sorted) {
+                sorted = std::min(take, std::max<size_t>(2 * sorted, kSortChunk));
+                const auto first = rose_.begin() + static_cast<std::ptrdiff_t>(n);
+                std::partial_sort(first, rose_.begin() + static_cast<std::ptrdiff_t>(sorted), rose_.end(), kit::HighKeyLowId{});
+            }
+            const uint32_t u = rose_[n].id;
             if (!(s_[u] > 0)) break;
             if (room == 0) {
-                if (res_.empty() || !(s_[u] > margin_ * s_[lowest()])) break;
+                if (rankedCount_ == 0 || !(s_[u] > margin_ * s_[lowest()])) break;
                 evict(popLowest(), out);
                 ++room;
             }
@@ -93,7 +104,7 @@ public:
             arrived_.push_back(u);
         }
         rose_.clear();
-        for (uint32_t u : arrived_) res_.push(u, s_[u]);
+        for (uint32_t u : arrived_) rank(u);
     }
 
     void observe(const StepObservation& obs) override
@@ -113,12 +124,12 @@ public:
         }
         if (const double k = scale_.renormalise(); k != 1.0) {
             for (double& v : s_) v *= k;
-            res_.scaleKeys(k);
+            res_.invalidate();   // refilled from the scaled scores when next used
             for (auto& nd : rose_) nd.key = s_[nd.id];
         }
         // Units created at the previous step have now been observed once: rankable.
         for (uint32_t u : freshPrev_)
-            if (in_.contains(u)) res_.push(u, s_[u]);
+            if (in_.contains(u)) rank(u);
         freshPrev_.swap(freshNow_);
         freshNow_.clear();
     }
@@ -130,13 +141,37 @@ private:
     {
         const bool fall = v < s_[u];
         s_[u] = v;
-        if (in_.contains(u) && fall && res_.contains(u)) res_.set(u, v);
+        if (in_.contains(u) && fall && ranked_[u]) res_.raise(u, v);
     }
-    uint32_t lowest() { return kit::topLazy(res_, [this](uint32_t u) { return s_[u]; }); }
+    // A resident becomes rankable, with its score now.
+    void rank(uint32_t u)
+    {
+        ranked_[u] = 1;
+        ++rankedCount_;
+        res_.raise(u, s_[u]);
+    }
+    // The rankable resident with the lowest score (ties: lower id); there must be one.
+    uint32_t lowest()
+    {
+        const auto score = [this](uint32_t u) { return s_[u]; };
+        if (res_.complete() && res_.size() > 2 * kSlice) res_.trim(kSlice);
+        uint32_t u = res_.complete() ? res_.topLazy(score) : kit::TopSlice<kit::LowKeyLowId>::kNone;
+        if (u == kit::TopSlice<kit::LowKeyLowId>::kNone) {
+            res_.refill(kSlice, [this](auto&& add) {
+                for (uint32_t v = 0; v < ranked_.size(); ++v)
+                    if (ranked_[v]) add(v, s_[v]);
+            });
+            u = res_.topLazy(score);
+        }
+        return u;
+    }
     uint32_t popLowest()
     {
-        lowest();
-        return res_.pop();
+        const uint32_t u = lowest();
+        res_.leave(u);
+        ranked_[u] = 0;
+        --rankedCount_;
+        return u;
     }
     void evict(uint32_t u, StepPlan& out) { in_.evict(u, out); }
 
@@ -146,7 +181,9 @@ private:
     kit::DecayScale scale_;        // ema > 0: weight proportional to 1 / ema^t
     std::vector<double> s_;        // e_u * scale_.weight()
     kit::ResidentSet in_;
-    kit::IndexedHeap<kit::LowKeyLowId> res_;    // residents observed since created, lowest first
+    kit::TopSlice<kit::LowKeyLowId> res_;   // rankable residents (observed since created), lowest first
+    std::vector<uint8_t> ranked_;           // the rankable residents
+    size_t rankedCount_ = 0;
     std::vector<uint32_t> freshNow_, freshPrev_;   // admitted at this / the previous step
     std::vector<uint32_t> lastScored_;             // ema = 0 only
     std::vector<kit::KeyedNode> rose_;   // slow units scored at the last observed step

@@ -7,16 +7,17 @@
 // lowest-key non-recent resident for the highest-key non-resident while the latter's key is
 // strictly higher, at most max_swaps_per_step times. Ties: lower unit id first.
 //
-// Cost per step: O(scored units + moves * log units) amortised. Two indexed heaps hold the
-// non-recent units (residents, lowest key on top; non-residents, highest on top). Keys
-// only grow, which moves a resident away from its heap's top: its node may lag and is
-// repaired when it surfaces (kit::topLazy), so scoring a resident costs nothing. A
-// non-resident whose new key is still at most the lowest resident key of the last plan (the
-// gate) cannot be promoted unless that lowest key falls (a light unit leaving the recent
-// window): it is only listed as dirty, and the dirty units' keys are brought up to date when
-// that happens; any other non-resident's key is updated at once. Decay is lazy
-// (kit::DecayScale): a unit's stored key is its decayed sum times the scale's weight.
+// Cost per step: O(scored units + moves * log units) amortised. The non-recent residents sit
+// in an indexed heap, lowest key on top. Keys only grow, which moves a resident away from
+// that top: its node may lag and is repaired when it surfaces (kit::topLazy), so scoring a
+// resident costs nothing. The non-recent non-residents are a kit::TopSlice, highest key on
+// top: only the heaviest few thousand sit in a small heap, the rest are their keys alone
+// (most of the units are non-residents and most of them rise every step, but a step promotes
+// at most max_swaps_per_step of them), refilled by one scan of the units when the slice runs
+// empty. Decay is lazy (kit::DecayScale): a unit's stored key is its decayed sum times the
+// scale's weight; a renormalisation refills the slice.
 #include "core/policies/policy.hpp"
+#include "core/policies/kit_top_slice.hpp"
 #include "core/policies/policy_kit.hpp"
 
 #include <algorithm>
@@ -39,7 +40,6 @@ public:
         const auto total = static_cast<size_t>(lay_.totalUnits());
         key_.assign(total, 0.0);
         in_.reset(total);
-        dirty_.assign(total, 0);
         res_.reset(total);
         non_.reset(total);
     }
@@ -87,14 +87,11 @@ public:
             const uint32_t w = room ? kNone : lightest();
             if (!room && w == kNone) break;
             const double bar = room ? 0.0 : key_[w];   // a non-resident must beat this
-            if (dirtyMax_ > bar) flushDirty();
             const uint32_t b = heaviest();
             if (b == kNone || !(key_[b] > bar)) break;
             if (!room) evict(w, out);
             promote(b, out);
         }
-        const uint32_t w = lightest();
-        gate_ = w == kNone ? 0.0 : key_[w];
     }
 
     void observe(const StepObservation& obs) override
@@ -105,28 +102,19 @@ public:
             if (!(s > 0)) continue;
             const double k = (key_[u] += s * scale_.weight());
             if (u >= retired_ || in_.contains(u)) continue;   // recent, or moving away from res_'s top
-            if (k > gate_) {
-                file(u);
-            } else {
-                if (!dirty_[u]) {
-                    dirty_[u] = 1;
-                    dirtyList_.push_back(u);
-                }
-                dirtyMax_ = std::max(dirtyMax_, k);
-            }
+            non_.raise(u, k);
         }
         scale_.advance();
         if (const double k = scale_.renormalise(); k != 1.0) {   // exact: a power of two
             for (double& v : key_) v *= k;
             res_.scaleKeys(k);
-            non_.scaleKeys(k);
-            gate_ *= k;
-            dirtyMax_ = dirtyMax_ < 0 ? dirtyMax_ : dirtyMax_ * k;
+            non_.invalidate();   // refilled from the scaled keys when next used
         }
     }
 
 private:
     static constexpr uint32_t kNone = UINT32_MAX;
+    static constexpr size_t kSlice = 4096;   // non-residents kept in the slice's heap by a refill
 
     // First unit of the recent window at step t: the pages of tokens n_t+1-R .. n_t. The page
     // step t writes is the current page and always stays, so R = 0 keeps it just as R = 1 does.
@@ -140,30 +128,30 @@ private:
     {
         return res_.empty() ? kNone : kit::topLazy(res_, [this](uint32_t u) { return key_[u]; });
     }
-    // The non-recent non-resident with the highest key, or kNone. Exact once no dirty unit's
-    // key exceeds the bar it is compared with (plan() flushes them first).
+    // The non-recent non-resident with the highest key, or kNone.
     uint32_t heaviest()
     {
-        return non_.empty() ? kNone : kit::topLazy(non_, [this](uint32_t u) { return key_[u]; });
+        const size_t outside = retired_ - res_.size();   // non-recent non-residents
+        if (outside == 0) return kNone;
+        if (non_.complete() && non_.size() > 2 * kSlice) non_.trim(kSlice);
+        if (!non_.complete() || non_.empty()) {
+            non_.refill(kSlice, [this](auto&& add) {
+                for (uint32_t u = 0; u < retired_; ++u)
+                    if (!in_.contains(u)) add(u, key_[u]);
+            });
+        }
+        return non_.top();
     }
-    // Puts a non-recent unit into the heap of its side with its exact key.
+    // Puts a non-recent unit on its side with its exact key.
     void file(uint32_t u)
     {
-        dirty_[u] = 0;
         if (in_.contains(u)) {
-            non_.eraseIfPresent(u);
+            non_.leave(u);
             res_.pushOrSet(u, key_[u]);
         } else {
             res_.eraseIfPresent(u);
-            non_.pushOrSet(u, key_[u]);
+            non_.raise(u, key_[u]);
         }
-    }
-    void flushDirty()
-    {
-        for (uint32_t u : dirtyList_)
-            if (dirty_[u]) file(u);
-        dirtyList_.clear();
-        dirtyMax_ = -1;
     }
     void evict(uint32_t u, StepPlan& out)
     {
@@ -182,14 +170,10 @@ private:
     kit::DecayScale scale_;            // a score observed now adds score * weight
     std::vector<double> key_;          // accumulated relevance * scale_.weight()
     kit::ResidentSet in_;              // tier 0
-    std::vector<uint8_t> dirty_;       // non-resident whose heap key lags its key
-    std::vector<uint32_t> dirtyList_;
-    double dirtyMax_ = -1;             // largest key of a dirty unit (-1: none)
-    double gate_ = 0;                  // lowest non-recent resident key after the last plan
     uint32_t retired_ = 0;             // units below this are not recent: they sit in a heap
     uint32_t oldestRecent_ = 0;        // recent units below this are not in tier 0
     kit::IndexedHeap<kit::LowKeyLowId> res_;    // non-recent residents, lowest key first
-    kit::IndexedHeap<kit::HighKeyLowId> non_;   // non-recent non-residents, highest key first
+    kit::TopSlice<kit::HighKeyLowId> non_;      // non-recent non-residents, highest key first
 };
 
 const PolicyInfo& h2oInfo()

@@ -1,6 +1,10 @@
-// The policy kit (core/policies/policy_kit.hpp) against std containers: random operation
-// sequences applied to both, compared after every operation.
+// The policy kit (core/policies/policy_kit.hpp and the headers beside it: id_queue,
+// ordered_picks, recency_lists, kit_ring_lists, kit_top_slice) against std containers:
+// random operation sequences applied to both, compared after every operation; and small
+// cases checked by hand.
 #include "core/policies/id_queue.hpp"
+#include "core/policies/kit_ring_lists.hpp"
+#include "core/policies/kit_top_slice.hpp"
 #include "core/policies/ordered_picks.hpp"
 #include "core/policies/recency_lists.hpp"
 #include "core/policies/policy_kit.hpp"
@@ -122,6 +126,210 @@ void listsAgainstStdList(uint32_t count)
             QCOMPARE(lists.contains(id), anywhere);
         }
     }
+}
+
+
+// RingLists' list l, tail first.
+std::vector<uint32_t> ringList(const RingLists& lists, uint8_t l)
+{
+    std::vector<uint32_t> out;
+    lists.forEachFromTail(l, [&out](uint32_t x) { out.push_back(x); });
+    return out;
+}
+
+// Random operations on RingLists with two rings (lists 0, 1 young; 2, 3 old) and on
+// std::deques (front = tail), compared after every operation.
+void ringListsAgainstDeques(uint32_t seed)
+{
+    std::mt19937 rng(seed);
+    const uint32_t n = 1 + rnd(rng) % 300;
+    RingLists lists;
+    lists.reset(n, 2);
+    std::vector<std::deque<uint32_t>> ref(4);
+    auto where = [&](uint32_t id) -> int {
+        for (int l = 0; l < 4; ++l)
+            if (std::find(ref[l].begin(), ref[l].end(), id) != ref[l].end()) return l;
+        return -1;
+    };
+    auto erase = [&](uint32_t id) {
+        const int l = where(id);
+        if (l >= 0) ref[l].erase(std::find(ref[l].begin(), ref[l].end(), id));
+    };
+    for (int op = 0; op < 4000; ++op) {
+        const uint32_t id = rnd(rng) % n;
+        const auto q = static_cast<uint8_t>(rnd(rng) % 2);
+        switch (rnd(rng) % 6) {
+        case 0:
+        case 1:   // to the head of young list q, from wherever it was
+            erase(id);
+            lists.unlink(id);
+            lists.pushHead(q, id);
+            ref[q].push_back(id);
+            break;
+        case 2: {   // young tail to old head
+            const uint32_t want = ref[q].empty() ? RingLists::kNil : ref[q].front();
+            QCOMPARE(lists.demote(q), want);
+            if (want != RingLists::kNil) {
+                ref[q].pop_front();
+                ref[q + 2].push_back(want);
+            }
+            break;
+        }
+        case 3: {   // drop a tail: by unlink(tail(l)), or popOldTail for an old list
+            const auto l = static_cast<uint8_t>(rnd(rng) % 4);
+            const uint32_t want = ref[l].empty() ? RingLists::kNil : ref[l].front();
+            if (l >= 2 && rnd(rng) % 2 == 0) {
+                QCOMPARE(lists.popOldTail(static_cast<uint8_t>(l - 2)), want);
+            } else {
+                QCOMPARE(lists.tail(l), want);
+                if (want != RingLists::kNil) lists.unlink(want);
+            }
+            if (want != RingLists::kNil) ref[l].pop_front();
+            break;
+        }
+        default:   // out of any list, from anywhere
+            erase(id);
+            lists.unlink(id);
+            break;
+        }
+        for (uint8_t l = 0; l < 4; ++l) {
+            QCOMPARE(lists.size(l), ref[l].size());
+            QCOMPARE(ringList(lists, l), std::vector<uint32_t>(ref[l].begin(), ref[l].end()));
+        }
+        const int l = where(id);
+        QCOMPARE(int(lists.listOf(id)), l < 0 ? int(RingLists::kNone) : l);
+        QCOMPARE(lists.contains(id), l >= 0);
+    }
+}
+
+// Random operations on a TopSlice (highest key first) over a set whose keys only rise, and on
+// a std::set; the slice's top, refilled as its owner would, is the set's top every time.
+void topSliceAgainstSet(uint32_t seed)
+{
+    std::mt19937 rng(seed);
+    const uint32_t n = 1 + rnd(rng) % 400;
+    const size_t size = 1 + rnd(rng) % 20;
+    TopSlice<HighKeyLowId> slice;
+    slice.reset(n);
+    std::set<KeyedNode, SetOrder<HighKeyLowId>> ref;
+    std::vector<double> key(n, 0);
+    std::vector<uint8_t> in(n, 0);
+    int refills = 0, trims = 0;
+    for (int op = 0; op < 3000; ++op) {
+        const uint32_t id = rnd(rng) % n;
+        switch (rnd(rng) % 8) {
+        case 0:
+        case 1:
+        case 2:   // joins, or its key rises (small steps: ties are frequent)
+            if (in[id]) ref.erase({key[id], id});
+            key[id] += static_cast<double>(rnd(rng) % 3);
+            ref.insert({key[id], id});
+            in[id] = 1;
+            slice.raise(id, key[id]);
+            break;
+        case 3:   // leaves
+            if (in[id]) ref.erase({key[id], id});
+            in[id] = 0;
+            slice.leave(id);
+            break;
+        case 4:   // the top is taken away
+            if (!ref.empty()) {
+                if (!slice.complete() || slice.empty()) {
+                    ++refills;
+                    slice.refill(size, [&](auto&& add) {
+                        for (uint32_t u = 0; u < n; ++u)
+                            if (in[u]) add(u, key[u]);
+                    });
+                }
+                QCOMPARE(slice.top(), ref.begin()->id);
+                QCOMPARE(slice.topKey(), ref.begin()->key);
+                in[slice.top()] = 0;
+                slice.leave(slice.top());
+                ref.erase(ref.begin());
+            }
+            break;
+        case 5:
+            if (slice.size() > 2 * size) {
+                ++trims;
+                slice.trim(size);
+                QCOMPARE(slice.size(), size);
+            }
+            break;
+        case 6:
+            if (rnd(rng) % 50 == 0) slice.invalidate();
+            break;
+        default:
+            break;
+        }
+        if (!ref.empty() && slice.complete() && !slice.empty()) QCOMPARE(slice.top(), ref.begin()->id);
+        if (!slice.complete()) QVERIFY(slice.empty());
+    }
+    QVERIFY(refills > 0);
+    if (n > 100 && size < 10) QVERIFY(trims > 0);
+}
+
+
+// A TopSlice (lowest key first) whose members' keys rise unannounced, as arkvale's residents'
+// do, and sometimes fall (announced by raise()): topLazy, with the owner's refills and trims,
+// finds the lowest (true key, id) of the set every time, checked against a scan.
+void lazySliceFindsTheTrueLowest(uint32_t seed)
+{
+    std::mt19937 rng(seed);
+    const uint32_t n = 1 + rnd(rng) % 300;
+    const size_t size = 1 + rnd(rng) % 16;
+    TopSlice<LowKeyLowId> slice;
+    slice.reset(n);
+    std::vector<double> key(n, 0);
+    std::vector<uint8_t> in(n, 0);
+    const auto keyOf = [&](uint32_t id) { return key[id]; };
+    int lagging = 0;   // times the top's key lagged (the case under test)
+    for (int op = 0; op < 3000; ++op) {
+        const uint32_t id = rnd(rng) % n;
+        switch (rnd(rng) % 8) {
+        case 0:   // joins
+            if (!in[id]) {
+                in[id] = 1;
+                key[id] = static_cast<double>(rnd(rng) % 8);
+                slice.raise(id, key[id]);
+            }
+            break;
+        case 1:
+        case 2:
+        case 3:   // rises, unannounced
+            key[id] += static_cast<double>(rnd(rng) % 4);
+            break;
+        case 4:   // falls, announced
+            if (in[id] && key[id] >= 1) slice.raise(id, key[id] -= 1);
+            break;
+        case 5:
+            if (slice.complete() && slice.size() > 2 * size) slice.trim(size);
+            break;
+        default: {   // the lowest, taken away half of the time
+            uint32_t want = TopSlice<LowKeyLowId>::kNone;
+            for (uint32_t u = 0; u < n; ++u)
+                if (in[u] && (want == TopSlice<LowKeyLowId>::kNone || LowKeyLowId{}({key[u], u}, {key[want], want})))
+                    want = u;
+            if (want == TopSlice<LowKeyLowId>::kNone) break;
+            if (slice.complete() && !slice.empty() && slice.topKey() != key[slice.top()]) ++lagging;
+            uint32_t got = slice.complete() ? slice.topLazy(keyOf) : TopSlice<LowKeyLowId>::kNone;
+            if (got == TopSlice<LowKeyLowId>::kNone) {
+                slice.refill(size, [&](auto&& add) {
+                    for (uint32_t u = 0; u < n; ++u)
+                        if (in[u]) add(u, key[u]);
+                });
+                got = slice.topLazy(keyOf);
+            }
+            QCOMPARE(got, want);
+            QCOMPARE(slice.topKey(), key[want]);
+            if (rnd(rng) % 2) {
+                slice.leave(got);
+                in[got] = 0;
+            }
+            break;
+        }
+        }
+    }
+    if (n > 50) QVERIFY(lagging > 0);
 }
 
 } // namespace
@@ -327,6 +535,138 @@ private slots:
     {
         listsAgainstStdList<IdLists>(3);
         listsAgainstStdList<BasicIdLists<uint32_t>>(300);
+    }
+
+    // RingLists by hand: two rings, ids pushed, demoted, unlinked from the middle and taken
+    // from the tails, in a ring of the smallest size (64 entries) that wraps around and grows.
+    void ringListsByHand()
+    {
+        RingLists lists;
+        lists.reset(200, 2);
+        for (uint32_t x : {5u, 6u, 7u}) lists.pushHead(0, x);
+        QCOMPARE(ringList(lists, 0), (std::vector<uint32_t>{5, 6, 7}));
+        QCOMPARE(lists.demote(0), 5u);                  // 5 to the head of list 2
+        QCOMPARE(lists.demote(0), 6u);
+        QCOMPARE(ringList(lists, 2), (std::vector<uint32_t>{5, 6}));   // 6 demoted last: head
+        QCOMPARE(ringList(lists, 0), std::vector<uint32_t>{7});
+        QCOMPARE(int(lists.listOf(6)), 2);
+        lists.unlink(5);                                // from the tail of list 2
+        lists.pushHead(1, 5);                           // into the other ring
+        QCOMPARE(lists.tail(2), 6u);
+        QCOMPARE(lists.popOldTail(0), 6u);              // list 2 now empty
+        QCOMPARE(lists.popOldTail(0), RingLists::kNil);
+        QCOMPARE(lists.demote(0), 7u);
+        QCOMPARE(ringList(lists, 2), std::vector<uint32_t>{7});
+        lists.unlink(7);
+        lists.pushHead(0, 7);                           // back to list 0
+        lists.pushHead(0, 6);
+        QCOMPARE(lists.tail(1), 5u);
+        QCOMPARE(lists.size(2), size_t(0));
+        QCOMPARE(ringList(lists, 0), (std::vector<uint32_t>{7, 6}));
+        lists.unlink(6);
+        lists.unlink(7);                                // list 0 now empty
+        QCOMPARE(lists.tail(0), RingLists::kNil);
+        QCOMPARE(lists.demote(0), RingLists::kNil);
+        QCOMPARE(lists.size(0), size_t(0));
+        // Wrap-around: a FIFO of 40 live ids through the 64-entry ring, 200 times round it.
+        lists.reset(200, 1);
+        for (uint32_t x = 0; x < 40; ++x) lists.pushHead(0, x);
+        for (uint32_t k = 0; k < 200 * 64; ++k) {
+            const uint32_t oldest = lists.tail(0);
+            QCOMPARE(oldest, k % 200);
+            lists.unlink(oldest);
+            lists.pushHead(0, (k + 40) % 200);
+        }
+        QCOMPARE(lists.size(0), size_t(40));
+        std::vector<uint32_t> want;
+        for (uint32_t k = 200 * 64; k < 200 * 64 + 40; ++k) want.push_back(k % 200);
+        QCOMPARE(ringList(lists, 0), want);
+        // Growth: 150 live ids in one ring (past 64 and 128), order kept; then half of them
+        // moved to the head from the middle, which leaves dead entries to compact.
+        lists.reset(200, 1);
+        for (uint32_t x = 0; x < 150; ++x) lists.pushHead(0, x);
+        for (uint32_t x = 0; x < 150; x += 2) {
+            lists.unlink(x);
+            lists.pushHead(0, x);
+        }
+        want.clear();
+        for (uint32_t x = 1; x < 150; x += 2) want.push_back(x);
+        for (uint32_t x = 0; x < 150; x += 2) want.push_back(x);
+        QCOMPARE(ringList(lists, 0), want);
+        QCOMPARE(lists.size(0), size_t(150));
+    }
+
+    void ringListsMatchDeques()
+    {
+        for (uint32_t seed = 1; seed <= 30; ++seed) ringListsAgainstDeques(seed);
+    }
+
+    // TopSlice by hand: members with keys 1..6 (ids 10..15), a refill keeping 2: ids 15 and
+    // 14 in the heap, the edge id 13 (key 4). A key rising to 3.5 stays out; id 11 rising to
+    // 4 comes before the edge (4, id 13) by id and goes in.
+    void topSliceByHand()
+    {
+        TopSlice<HighKeyLowId> slice;
+        slice.reset(20);
+        std::vector<double> key(20, 0);
+        for (uint32_t id = 10; id < 16; ++id) key[id] = id - 9;
+        const auto fill = [&](auto&& add) {
+            for (uint32_t id = 10; id < 16; ++id) add(id, key[id]);
+        };
+        QVERIFY(!slice.complete());
+        slice.raise(12, 100);   // not complete: ignored
+        QVERIFY(slice.empty());
+        slice.refill(2, fill);
+        QCOMPARE(slice.size(), size_t(2));
+        QCOMPARE(slice.top(), 15u);
+        slice.raise(10, key[10] = 3.5);   // after the edge (4, 13): stays out
+        QCOMPARE(slice.size(), size_t(2));
+        slice.raise(11, key[11] = 4);     // key 4, id 11: before the edge (4, 13)
+        QCOMPARE(slice.size(), size_t(3));
+        slice.raise(14, key[14] = 7);     // a member rising to the top
+        QCOMPARE(slice.top(), 14u);
+        QCOMPARE(slice.topKey(), 7.0);
+        slice.leave(14);
+        QCOMPARE(slice.top(), 15u);
+        slice.leave(15);
+        QCOMPARE(slice.top(), 11u);
+        slice.leave(11);
+        QVERIFY(slice.empty());           // 13, 12, 10 are left, all outside: refill
+        key[14] = key[15] = key[11] = -1;
+        slice.refill(2, [&](auto&& add) {
+            for (uint32_t id : {10u, 12u, 13u}) add(id, key[id]);
+        });
+        QCOMPARE(slice.top(), 13u);       // 4 > 3.5 > 3
+        slice.leave(13);
+        QCOMPARE(slice.top(), 10u);
+        slice.leave(10);
+        QVERIFY(slice.empty());
+        // At most `size` members: all kept, and anything joining later goes in.
+        slice.refill(2, [&](auto&& add) { add(12, key[12]); });
+        slice.raise(1, 0.0);
+        QCOMPARE(slice.size(), size_t(2));
+        QCOMPARE(slice.top(), 12u);
+        // trim keeps the best 1 and moves the edge up to the best one dropped (id 1, key 0.5).
+        slice.raise(1, 0.5);
+        slice.raise(2, 0.25);
+        slice.trim(1);
+        QCOMPARE(slice.size(), size_t(1));
+        slice.raise(3, 0.5);   // (0.5, 3) after the edge (0.5, 1): stays out
+        QCOMPARE(slice.size(), size_t(1));
+        slice.raise(0, 0.5);   // (0.5, 0) before it: in
+        QCOMPARE(slice.size(), size_t(2));
+        slice.leave(12);
+        QCOMPARE(slice.top(), 0u);
+    }
+
+    void topSliceMatchesAnOrderedSet()
+    {
+        for (uint32_t seed = 1; seed <= 40; ++seed) topSliceAgainstSet(seed);
+    }
+
+    void lazySliceMatchesAScan()
+    {
+        for (uint32_t seed = 1; seed <= 40; ++seed) lazySliceFindsTheTrueLowest(seed);
     }
 
     void bitsetMatchesVectorBool()
