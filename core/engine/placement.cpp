@@ -141,6 +141,8 @@ public:
     // Runs the steps `sel` holds (all, or a window that follows the last one run). r's
     // per-step arrays (traffic, fast_units, moves, sequence_step) are sized to those steps,
     // rows as sel.row() numbers them; its totals and per-unit arrays carry on.
+    void recordMoves(bool on) { recordMoves_ = on; }
+
     void steps(Policy& policy, const Selection& sel, const ObservedScores* observed, const JobControl& job,
                PlacementResult& r)
     {
@@ -226,7 +228,7 @@ public:
                     sequenceMoved(r, u, t, 2 * static_cast<double>(s));
                 }
                 setLoc(u, to);
-                r.moves.items.push_back({u, 0, to});
+                if (recordMoves_) r.moves.items.push_back({u, 0, to});
             }
             for (uint32_t u : plan.promote) {
                 int32_t slot = 0;
@@ -239,7 +241,7 @@ public:
                 migWrite_[at] += s;
                 movedTokens += s;
                 sequenceMoved(r, u, t, 2 * static_cast<double>(s));
-                r.moves.items.push_back({u, from, 0});
+                if (recordMoves_) r.moves.items.push_back({u, from, 0});
             }
             if (movedTokens != 0) {
                 r.migrated_tokens += static_cast<double>(movedTokens);
@@ -407,6 +409,7 @@ private:
     }
 
     const Selection* sel_ = nullptr;   // the steps being run
+    bool recordMoves_ = true;          // list each step's moves in r.moves
     int64_t next_ = 0;                 // the first step not run yet
     UnitLayout lay_;
     PlacementConfig cfg_;
@@ -537,6 +540,8 @@ const PlacementResult& PlacementStream::run(const Selection& window, const Obser
 }
 
 const PlacementResult& PlacementStream::result() const { return d->result; }
+
+void PlacementStream::recordMoves(bool on) { d->sim.recordMoves(on); }
 
 PlacementResult runPlacementWith(const Selection& selection, Policy& policy, const PolicyInfo& info,
                                  const PolicyParams& params, const PlacementConfig& config, const JobControl& job)

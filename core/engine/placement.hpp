@@ -99,6 +99,9 @@ public:
     const PlacementResult& run(const Selection& window, const ObservedScores* observed = nullptr,
                                const JobControl& job = {});
     const PlacementResult& result() const;
+    // Whether run() lists the window's moves in result().moves (the default; a placement
+    // heatmap replays them). Off, moves' rows stay empty and every other figure is the same.
+    void recordMoves(bool on);
 
 private:
     struct Impl;

@@ -257,6 +257,12 @@ StreamedAnalysis analyzeStreamed(const Scenario& s, const StreamOptions& options
         grids[k].emplace_back(g, std::make_unique<PlacementGridStream>(layout, want.policy, want.window));
     }
 
+    // Only a placement heatmap replays a window's moves: the other placements do not list them.
+    const auto drawn = [&](size_t k) {
+        for (size_t a = 0; a < grids.size(); ++a)
+            if (runAs[a] == k && !grids[a].empty()) return true;
+        return false;
+    };
     // The oracles' future: a pre-pass writes every read's next read to a spill file, which
     // each oracle then reads ahead of its steps (future_spill.hpp). It takes the first half
     // of the progress.
@@ -276,8 +282,10 @@ StreamedAnalysis analyzeStreamed(const Scenario& s, const StreamOptions& options
         }
     }
     std::vector<std::unique_ptr<TimingStream>> timings(placements.size());
-    for (size_t k : running)
+    for (size_t k : running) {
+        placements[k]->recordMoves(drawn(k));
         timings[k] = std::make_unique<TimingStream>(layout, experts.get(), placements[k]->result(), tc, job);
+    }
     BoundStream bounds(layout, tc);
     // The migration-aware bound, window by window (docs/BOUNDS.md "Windows").
     std::unique_ptr<MigrationBoundStream> migration;
