@@ -1,6 +1,7 @@
 #include "core/engine/placement.hpp"
 
 #include "core/model/error.hpp"
+#include "core/model/fast_divider.hpp"
 #include "core/policies/policy_per_sequence.hpp"
 #include "core/support/parallel.hpp"
 
@@ -16,25 +17,6 @@ namespace {
 // Tiers a hardware may have (hardware.tiers).
 constexpr int32_t kMaxTiers = 16;
 
-// Division of 32-bit numbers by a fixed divisor d >= 1 with one multiplication: with
-// m = floor((2^64 - 1) / d) + 1, floor(a / d) = floor(m * a / 2^64) for every a < 2^32
-// (Lemire, Kaser, Kurz, "Faster remainder by direct computation", 2019).
-class FastDivider {
-    __extension__ using Wide = unsigned __int128;
-
-public:
-    FastDivider() = default;
-    explicit FastDivider(uint32_t d) : m_(UINT64_MAX / d + 1), d_(d) {}
-    uint32_t div(uint32_t a) const
-    {
-        if (d_ == 1) return a;   // m would wrap to 0
-        return static_cast<uint32_t>((static_cast<Wide>(m_) * a) >> 64);
-    }
-
-private:
-    uint64_t m_ = 0;
-    uint32_t d_ = 1;
-};
 
 
 class Simulator {

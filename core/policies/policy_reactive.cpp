@@ -5,6 +5,7 @@
 // modelled: a promotion at step t re-reads the unit from its lower tier.
 #include "core/policies/policy_reactive.hpp"
 
+#include "core/model/fast_divider.hpp"
 #include "core/policies/id_queue.hpp"
 #include "core/policies/policy_kit.hpp"
 
@@ -21,7 +22,8 @@ public:
     {
         const auto total = static_cast<size_t>(lay_.totalUnits());
         res_.reset(total);
-        mark_.assign(total, 0);
+        if (block_ > lay_.page_tokens) mark_.assign(total, 0);   // page only
+        byLayer_ = FastDivider(static_cast<uint32_t>(lay_.slot_count));
     }
 
     void initial(int64_t prefillUnits, int64_t capacity, std::vector<uint32_t>& fast) override
@@ -44,26 +46,48 @@ public:
         int64_t limit = cap_;
         if (maxProm_ > 0) limit = std::min(limit, maxProm_);
         const auto full = [&] { return static_cast<int64_t>(cand_.size()) >= limit; };
-        cand_.clear();
-        for (uint32_t u : missed_) {
-            mark_[u] = stamp;
-            cand_.push_back(u);
-        }
-        if (block_ > lay_.page_tokens && !full()) {
+        const bool blocks = block_ > lay_.page_tokens;   // page: the rest of each missed unit's block too
+        cand_.assign(missed_.begin(), missed_.end());
+        if (blocks)   // marked, so that a block's other pages are listed once
+            for (uint32_t u : missed_) mark_[u] = stamp;
+        if (blocks && !full()) {
             const int64_t g = lay_.page_tokens;
-            for (uint32_t u : missed_) {
-                if (full()) break;
-                const int32_t q = lay_.sequenceOf(u);   // a block's pages are its own sequence's
-                const int64_t pagesNow = lay_.pagesAt(lay_.prefillOf(q) + t);
-                const int64_t b = lay_.pageOf(u) * g / block_;
-                const int64_t lo = (b * block_ + g - 1) / g;
-                const int64_t hi = std::min(pagesNow, ((b + 1) * block_ + g - 1) / g);
-                for (int64_t p = lo; p < hi; ++p) {
-                    const uint32_t v = lay_.unit(q, p, lay_.slotOf(u));
-                    if (mark_[v] == stamp || res_.contains(v)) continue;
-                    mark_[v] = stamp;
-                    cand_.push_back(v);
+            if (!lay_.seq && block_ % g == 0) {
+                // One sequence, blocks of whole pages: unit = page * L + slot, block b holds
+                // pages [b * bp, (b + 1) * bp), no division instruction per unit.
+                const auto L = static_cast<uint32_t>(lay_.slot_count);
+                const int64_t pagesNow = lay_.pagesAt(lay_.prefill + t);
+                const auto bp = static_cast<uint32_t>(block_ / g);
+                const FastDivider byBlock(bp);
+                for (uint32_t u : missed_) {
                     if (full()) break;
+                    const uint32_t page = byLayer_.div(u);
+                    const uint32_t slot = u - page * L;
+                    const uint32_t lo = byBlock.div(page) * bp;
+                    const auto hi = static_cast<uint32_t>(std::min<int64_t>(pagesNow, int64_t{lo} + bp));
+                    for (uint32_t p = lo; p < hi; ++p) {
+                        const uint32_t v = p * L + slot;
+                        if (mark_[v] == stamp || res_.contains(v)) continue;
+                        mark_[v] = stamp;
+                        cand_.push_back(v);
+                        if (full()) break;
+                    }
+                }
+            } else {
+                for (uint32_t u : missed_) {
+                    if (full()) break;
+                    const int32_t q = lay_.sequenceOf(u);   // a block's pages are its own sequence's
+                    const int64_t pagesNow = lay_.pagesAt(lay_.prefillOf(q) + t);
+                    const int64_t b = lay_.pageOf(u) * g / block_;
+                    const int64_t lo = (b * block_ + g - 1) / g;
+                    const int64_t hi = std::min(pagesNow, ((b + 1) * block_ + g - 1) / g);
+                    for (int64_t p = lo; p < hi; ++p) {
+                        const uint32_t v = lay_.unit(q, p, lay_.slotOf(u));
+                        if (mark_[v] == stamp || res_.contains(v)) continue;
+                        mark_[v] = stamp;
+                        cand_.push_back(v);
+                        if (full()) break;
+                    }
                 }
             }
         }
@@ -106,7 +130,8 @@ private:
     int64_t maxProm_;
     kit::ResidentSet res_;           // tier 0
     kit::IdQueue fifo_;              // tier 0 by admission, the oldest first
-    std::vector<uint32_t> mark_;     // per unit: step + 1 when listed as a candidate
+    std::vector<uint32_t> mark_;     // page: per unit, step + 1 when listed as a candidate
+    FastDivider byLayer_;            // u / L
     std::vector<uint32_t> missed_;   // units the last step read from a lower tier
     std::vector<uint32_t> cand_;
 };

@@ -2,6 +2,7 @@
 // ordered_picks, recency_lists, kit_ring_lists, kit_top_slice) against std containers:
 // random operation sequences applied to both, compared after every operation; and small
 // cases checked by hand.
+#include "core/model/fast_divider.hpp"
 #include "core/policies/id_queue.hpp"
 #include "core/policies/kit_ring_lists.hpp"
 #include "core/policies/kit_top_slice.hpp"
@@ -528,6 +529,26 @@ private slots:
             }
             QCOMPARE(low.taken(), takes);
             QCOMPARE(low.done(), takes == n);
+        }
+    }
+
+    // FastDivider equals `/` and `%` for every divisor class: 1, small, powers of two, near
+    // 2^32, at the edges around multiples and for random numerators.
+    void fastDividerMatchesDivision()
+    {
+        std::mt19937 rng(17);
+        std::vector<uint32_t> divisors{1, 2, 3, 7, 31, 32, 33, 1000, 65536, 65537, 2147483648u, 4294967294u, 4294967295u};
+        for (int i = 0; i < 40; ++i) divisors.push_back(1 + static_cast<uint32_t>(rng() % 4294967295u));
+        for (uint32_t d : divisors) {
+            const FastDivider f(d);
+            QCOMPARE(f.divisor(), d);
+            std::vector<uint32_t> as{0, 1, d - 1, d, UINT32_MAX, UINT32_MAX - 1, UINT32_MAX / d * d, UINT32_MAX / d * d - 1};
+            if (d < UINT32_MAX / 2) as.push_back(2 * d + 1);
+            for (int i = 0; i < 20000; ++i) as.push_back(static_cast<uint32_t>(rng()));
+            for (uint32_t a : as) {
+                if (f.div(a) != a / d || f.mod(a) != a % d)
+                    QFAIL(qPrintable(QString("%1 / %2").arg(a).arg(d)));
+            }
         }
     }
 
