@@ -15,6 +15,9 @@
 // (migration_bound_windowed.hpp, docs/BOUNDS.md "Windows"): each window's bound with the
 // placement at its start free, run after the window's policies, summed; a valid bound,
 // looser than the whole-trace one, with the fastest policy as its certificate.
+// A policy that places exactly as another the scenario runs (lru-fair and lru-demand on one
+// sequence: PolicyInfo::same_on_one_sequence) is run once and reported under both names;
+// placements list their moves only for a placement heatmap.
 #include "core/engine/future_spill.hpp"
 #include "core/engine/pipeline.hpp"
 #include "core/engine/view_heatmap.hpp"
