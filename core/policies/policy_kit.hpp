@@ -167,6 +167,22 @@ public:
     {
         if (contains(id)) erase(id);
     }
+    // The nodes, in heap order.
+    const std::vector<KeyedNode>& nodes() const { return heap_; }
+    // Empties the heap (O(size), not O(n)).
+    void clear()
+    {
+        for (const KeyedNode& nd : heap_) pos_[nd.id] = kNone;
+        heap_.clear();
+    }
+    // Replaces the members by `nodes` (distinct ids), taking them over; O(nodes.size()).
+    void assign(std::vector<KeyedNode>& nodes)
+    {
+        clear();
+        heap_.swap(nodes);
+        for (size_t i = 0; i < heap_.size(); ++i) pos_[heap_[i].id] = static_cast<uint32_t>(i);
+        for (size_t i = (heap_.size() + 2) / 4; i-- > 0;) down(i);
+    }
     // Multiplies every key by k > 0 (a DecayScale renormalisation) and restores the order. O(n).
     void scaleKeys(double k)
     {
