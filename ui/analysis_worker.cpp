@@ -31,6 +31,17 @@ const PolicyOutcome* AnalysisOutput::outcome(const std::string& policy) const
 
 namespace {
 
+// A new, empty answer to request r: its id and view, and the scenario as the caller asked
+// for it (`asked`; r's may have had the heavy bounds switched off for a first answer).
+std::shared_ptr<AnalysisOutput> answerTo(const AnalysisRequest& r, const Scenario& asked)
+{
+    auto out = std::make_shared<AnalysisOutput>();
+    out->id = r.id;
+    out->scenario = asked;
+    out->view = r.view;
+    return out;
+}
+
 std::atomic<int> boundsSettleMs{250};
 
 bool heavyBoundsEnabled(const Scenario& s)
@@ -160,10 +171,7 @@ AnalysisOutputPtr AnalysisWorker::processStreamed(const AnalysisRequest& r, cons
 {
     QElapsedTimer total;
     total.start();
-    auto out = std::make_shared<AnalysisOutput>();
-    out->id = r.id;
-    out->scenario = request.scenario;
-    out->view = r.view;
+    auto out = answerTo(r, request.scenario);
     // The same request again (a view asking for the window it already has): the last answer.
     if (lastStreamed_ && !r.shownOnly && lastStreamed_->scenario == request.scenario && lastStreamed_->view == r.view) {
         *out = *lastStreamed_;
@@ -260,10 +268,7 @@ AnalysisOutputPtr AnalysisWorker::process(const AnalysisRequest& request, const 
     r.scenario.bounds.annealed.enabled = false;
     QElapsedTimer total;
     total.start();
-    auto out = std::make_shared<AnalysisOutput>();
-    out->id = r.id;
-    out->scenario = request.scenario;
-    out->view = r.view;
+    auto out = answerTo(r, request.scenario);
     if (r.fresh) {
         last_.reset();
         lastHeavy_.reset();
@@ -317,10 +322,7 @@ AnalysisOutputPtr AnalysisWorker::process(const AnalysisRequest& request, const 
                 // First the shown policy alone; its placement is cached for the full run.
                 Scenario one = r.scenario;
                 std::erase_if(one.policies, [&](const PolicySpec& p) { return p.name != r.view.policy; });
-                auto first = std::make_shared<AnalysisOutput>();
-                first->id = r.id;
-                first->scenario = request.scenario;
-                first->view = r.view;
+                auto first = answerTo(r, request.scenario);
                 first->partial = true;
                 first->result = std::make_shared<AnalysisResult>(pipeline_->run(one, job));
                 first->pipeline_ms = static_cast<double>(t.nsecsElapsed()) / 1e6;
