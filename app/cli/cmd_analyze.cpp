@@ -185,8 +185,11 @@ void writePerStep(const AnalysisResult& r, AtomicFile& file)
     file.commit();
 }
 
-nlohmann::json streamJson(const StreamReport& rep)
+nlohmann::json streamJson(const StreamReport& rep, const AnalysisResult& r)
 {
+    nlohmann::json cpu = nlohmann::json::array();
+    for (size_t i = 0; i < rep.policy_cpu_ms.size() && i < r.policies.size(); ++i)
+        cpu.push_back({{"name", r.policies[i].info.name}, {"cpu_ms", rep.policy_cpu_ms[i]}});
     return {{"window_steps", rep.window_steps},
             {"windows", rep.windows},
             {"window_bytes_estimate", rep.window_bytes_estimate},
@@ -194,7 +197,8 @@ nlohmann::json streamJson(const StreamReport& rep)
             {"spill_bytes", rep.spill_bytes},
             {"ms", {{"oracle_prepass", rep.prepass_ms}, {"read", rep.read_ms}, {"select", rep.select_ms},
                     {"place_and_time", rep.place_ms}, {"bounds", rep.bound_ms},
-                    {"migration_bound", rep.migration_bound_ms}, {"total", rep.total_ms}}}};
+                    {"migration_bound", rep.migration_bound_ms}, {"total", rep.total_ms}}},
+            {"policy_cpu_ms", cpu}};
 }
 
 void printStream(const StreamReport& rep)
@@ -256,7 +260,7 @@ int run(const std::vector<std::string>& argv)
         if (perStep) writePerStep(st.result, *perStep);
         if (a.has("json")) {
             nlohmann::json j = toJson(st.result);
-            j["stream"] = streamJson(st.report);
+            j["stream"] = streamJson(st.report, st.result);
             std::cout << j.dump(2) << "\n";
         } else {
             printTable(st.result);

@@ -23,34 +23,40 @@ class Simulator {
 public:
     Simulator(const UnitLayout& layout, const PlacementConfig& cfg, const std::string& policyName)
         : lay_(layout), cfg_(cfg), name_(policyName),
-          M_(static_cast<int32_t>(cfg.capacity_units.size())), S_(layout.sequences())
+          M_(static_cast<int32_t>(cfg.capacity_units.size())), S_(layout.sequences()),
+          lowerStored_(cfg.inclusive || M_ > 2)
     {
         const auto total = static_cast<size_t>(lay_.totalUnits());
-        loc_.assign(total, kNone);
-        home_.assign(total, kNone);
+        if (lowerStored_) lower_.assign(total, kNone);
         fast_.assign(total, 0);
         count_.assign(static_cast<size_t>(M_), 0);
         migRead_.assign(static_cast<size_t>(lay_.slot_count) * static_cast<size_t>(M_), 0);
         migWrite_.assign(migRead_.size(), 0);
+        readKv_.assign(migRead_.size(), 0);
+        readFlex_.assign(migRead_.size(), 0);
         slotDiv_ = FastDivider(static_cast<uint32_t>(lay_.slot_count));
-        if (S_ == 1) {
-            pagesTotal_ = total / static_cast<size_t>(lay_.slot_count);
-            slotLoc_.assign(total, kNone);
-        }
-    }
-
-    // Unit u now lives in tier m (and slotLoc_ says so too).
-    void setLoc(uint32_t u, uint8_t m)
-    {
-        loc_[u] = m;
-        if (S_ == 1) {
-            const uint32_t page = slotDiv_.div(u);
-            const uint32_t slot = u - page * static_cast<uint32_t>(lay_.slot_count);
-            slotLoc_[slot * pagesTotal_ + page] = m;
-        }
     }
 
     static constexpr uint8_t kNone = 255;
+
+    // Where a unit is. fast_[u] is 1 while u is in tier 0 (2 while it leaves, within a
+    // step's migrations). Its lower tier, lowerOf(u): inclusive, its home, which holds it
+    // always; exclusive, the tier it is in whenever it is not in tier 0 (where it was created
+    // or last evicted to). With two exclusive tiers that is tier 1 for every unit, so
+    // nothing per unit is kept beside fast_ and a move touches one byte.
+    uint8_t lowerOf(uint32_t u) const { return lowerStored_ ? lower_[u] : static_cast<uint8_t>(M_ - 1); }
+    // The tier u is read from (exclusive), or whose copy it is (inclusive, not in tier 0).
+    uint8_t tierOf(uint32_t u) const { return fast_[u] ? uint8_t{0} : lowerOf(u); }
+
+    // Asks for unit u's bytes ahead of their use. Inlined early: GCC takes a function that
+    // only prefetches for one without effects and drops its calls.
+    [[gnu::always_inline]] void prefetchUnit(uint32_t u) const
+    {
+        __builtin_prefetch(&fast_[u]);
+        if (lowerStored_) __builtin_prefetch(&lower_[u]);
+    }
+    // How far ahead in a list of moves prefetchUnit looks.
+    static constexpr size_t kAhead = 16;
 
     void bug(int64_t t, const std::string& what) const
     {
@@ -75,28 +81,27 @@ public:
     void create(uint32_t u, bool fast, int64_t t, PlacementResult& r)
     {
         const bool inFast = fast && cnt(0) < cap(0);
+        uint8_t lower = kNone;
         if (cfg_.inclusive || !inFast) {
-            home_[u] = lowerTierWithRoom(t);
-            cnt(home_[u])++;
-            if (cfg_.inclusive && home_[u] != M_ - 1) cnt(M_ - 1)++;   // the last tier holds all
+            lower = lowerTierWithRoom(t);
+            cnt(lower)++;
+            if (cfg_.inclusive && lower != M_ - 1) cnt(M_ - 1)++;   // the last tier holds all
+            if (lowerStored_) lower_[u] = lower;
         }
         if (inFast) {
             fast_[u] = 1;
             cnt(0)++;
-            setLoc(u, 0);
-        } else {
-            setLoc(u, home_[u]);
         }
-        r.created_tier[u] = loc_[u];
-        r.home_tier[u] = cfg_.inclusive ? home_[u] : loc_[u];
+        r.created_tier[u] = inFast ? 0 : lower;
+        r.home_tier[u] = cfg_.inclusive ? lower : r.created_tier[u];
     }
 
     // Places the prefill: before step 0, once per run. Sizes r's per-unit arrays and totals.
     void start(Policy& policy, PlacementResult& r)
     {
         r.tiers = M_;
-        r.created_tier.assign(loc_.size(), kNone);
-        r.home_tier.assign(loc_.size(), kNone);
+        r.created_tier.assign(fast_.size(), kNone);
+        r.home_tier.assign(fast_.size(), kNone);
         r.sequences = S_;
         if (S_ > 1) {
             r.sequence_read.assign(static_cast<size_t>(S_ * M_), 0.0);
@@ -162,17 +167,15 @@ public:
             };
 
             // 1. Migrations. Evicted units leave tier 0 and promoted units leave their lower
-            //    tier before either lands, so a swap works even when every tier is full.
-            for (uint32_t u : plan.evict) {
+            //    tier before either lands, so a swap works even when every tier is full:
+            //    evictions are marked leaving; promotions are checked and land, their lower
+            //    tiers freed; then evictions land in the lower tiers. The lists name units in
+            //    any order, so each pass fetches per-unit bytes a few units ahead of use.
+            for (size_t i = 0; i < plan.evict.size(); ++i) {
+                const uint32_t u = plan.evict[i];
+                if (i + kAhead < plan.evict.size()) prefetchUnit(plan.evict[i + kAhead]);
                 if (u >= before || fast_[u] != 1) bug(t, "evicts unit " + std::to_string(u) + " that is not in tier 0");
                 fast_[u] = 2;   // leaving
-            }
-            for (uint32_t u : plan.promote) {
-                if (u >= before) bug(t, "promotes unit " + std::to_string(u) + " that does not exist yet");
-                if (fast_[u] == 1 || fast_[u] == 3) bug(t, "promotes unit " + std::to_string(u) + " twice or while in tier 0");
-                if (fast_[u] == 2) bug(t, "evicts and promotes unit " + std::to_string(u) + " in one step");
-                fast_[u] = 3;   // arriving
-                if (!cfg_.inclusive) cnt(loc_[u])--;
             }
             const int64_t after = fastCount - static_cast<int64_t>(plan.evict.size()) +
                                   static_cast<int64_t>(plan.promote.size());
@@ -193,38 +196,49 @@ public:
                 return lay_.tokensIn(page, context);
             };
             int64_t movedTokens = 0;
-            for (uint32_t u : plan.evict) {
+            // Promotions land (a unit evicted in this step is 2, one promoted twice 1 by now).
+            // Their moves are listed after the evictions'.
+            promoted_.clear();
+            for (size_t i = 0; i < plan.promote.size(); ++i) {
+                const uint32_t u = plan.promote[i];
+                if (i + kAhead < plan.promote.size()) prefetchUnit(plan.promote[i + kAhead]);
+                if (u >= before) bug(t, "promotes unit " + std::to_string(u) + " that does not exist yet");
+                if (fast_[u] == 1) bug(t, "promotes unit " + std::to_string(u) + " twice or while in tier 0");
+                if (fast_[u] == 2) bug(t, "evicts and promotes unit " + std::to_string(u) + " in one step");
+                const uint8_t from = lowerOf(u);
+                if (!cfg_.inclusive) cnt(from)--;
+                fast_[u] = 1;
                 int32_t slot = 0;
                 const int64_t s = slotAndTokens(u, slot);
+                const size_t row = static_cast<size_t>(slot) * static_cast<size_t>(M_);
+                migRead_[row + from] += s;
+                migWrite_[row] += s;
+                movedTokens += s;
+                sequenceMoved(r, u, t, 2 * static_cast<double>(s));
+                if (recordMoves_) promoted_.push_back({u, from, 0});
+            }
+            for (size_t i = 0; i < plan.evict.size(); ++i) {
+                const uint32_t u = plan.evict[i];
+                if (i + kAhead < plan.evict.size()) prefetchUnit(plan.evict[i + kAhead]);
                 fast_[u] = 0;
                 uint8_t to;
                 if (cfg_.inclusive) {
-                    to = home_[u];   // dropping a copy is free
+                    to = lower_[u];   // its home: dropping a copy is free
                 } else {
                     to = lowerTierWithRoom(t);
                     cnt(to)++;
-                    const size_t at = static_cast<size_t>(slot) * static_cast<size_t>(M_);
-                    migRead_[at] += s;
-                    migWrite_[at + to] += s;
+                    if (lowerStored_) lower_[u] = to;
+                    int32_t slot = 0;
+                    const int64_t s = slotAndTokens(u, slot);
+                    const size_t row = static_cast<size_t>(slot) * static_cast<size_t>(M_);
+                    migRead_[row] += s;
+                    migWrite_[row + to] += s;
                     movedTokens += s;
                     sequenceMoved(r, u, t, 2 * static_cast<double>(s));
                 }
-                setLoc(u, to);
                 if (recordMoves_) r.moves.items.push_back({u, 0, to});
             }
-            for (uint32_t u : plan.promote) {
-                int32_t slot = 0;
-                const int64_t s = slotAndTokens(u, slot);
-                const uint8_t from = cfg_.inclusive ? home_[u] : loc_[u];
-                fast_[u] = 1;
-                setLoc(u, 0);
-                const size_t at = static_cast<size_t>(slot) * static_cast<size_t>(M_);
-                migRead_[at + from] += s;
-                migWrite_[at] += s;
-                movedTokens += s;
-                sequenceMoved(r, u, t, 2 * static_cast<double>(s));
-                if (recordMoves_) r.moves.items.push_back({u, from, 0});
-            }
+            r.moves.items.insert(r.moves.items.end(), promoted_.begin(), promoted_.end());
             if (movedTokens != 0) {
                 r.migrated_tokens += static_cast<double>(movedTokens);
                 for (int32_t l = 0; l < slots; ++l) {
@@ -241,23 +255,17 @@ public:
             r.moves.offset.push_back(r.moves.items.size());
             r.fast_units[ts] = cnt(0);
 
-            // 2. Reads of the selected pages, from where they live now. One sequence: each
-            //    slot's pages (unit = page * L + slot, no division per read); a batch: the
-            //    step's read units over every sequence and slot.
+            // 2. Reads of the selected units, from where they live now.
             if (S_ == 1) {
-                const int64_t n = lay_.prefill + t;
-                for (int32_t l = 0; l < slots; ++l) {
-                    const size_t row = sel.row(t, l);
-                    readSlot(sel.pages.row(row), l, n, &r.traffic[row * static_cast<size_t>(M_)]);
-                }
+                readOneSequence(sel.step_units.row(sel.stepRow(t)), t, r);
             } else {
                 for (uint32_t u : sel.step_units.row(sel.stepRow(t))) {
                     const auto s = static_cast<double>(lay_.unitTokens(u, t));
                     SlotTraffic* base = &r.traffic[sel.row(t, lay_.slotOf(u)) * static_cast<size_t>(M_)];
-                    if (fast_[u] && cfg_.inclusive) base[home_[u]].flex_read += s;
-                    else base[loc_[u]].kv_read += s;
+                    if (fast_[u] && cfg_.inclusive) base[lower_[u]].flex_read += s;
+                    else base[tierOf(u)].kv_read += s;
                     const auto q = static_cast<size_t>(lay_.sequenceOf(u));
-                    r.sequence_read[q * static_cast<size_t>(M_) + (fast_[u] ? 0 : loc_[u])] += s;
+                    r.sequence_read[q * static_cast<size_t>(M_) + tierOf(u)] += s;
                     r.sequence_step[ts * static_cast<size_t>(S_) + q] += s;
                 }
             }
@@ -276,10 +284,10 @@ public:
                 if (S_ > 1) r.sequence_step[ts * static_cast<size_t>(S_) + static_cast<size_t>(q)] += 1;
                 if (cfg_.inclusive) {
                     if (fast_[u]) traffic(u, 0).write += 1;
-                    traffic(u, home_[u]).write += 1;
-                    if (home_[u] != M_ - 1) traffic(u, M_ - 1).write += 1;
+                    traffic(u, lower_[u]).write += 1;
+                    if (lower_[u] != M_ - 1) traffic(u, M_ - 1).write += 1;
                 } else {
-                    traffic(u, loc_[u]).write += 1;
+                    traffic(u, tierOf(u)).write += 1;
                 }
             }
 
@@ -291,50 +299,58 @@ public:
     }
 
 private:
-    // One sequence's reads of slot l's pages (ascending) at context n, into the slot's
-    // traffic row: every page holds page_tokens tokens but the context's last, which may
-    // hold fewer. Reads are counted per tier in integers and the row gets count x tokens:
-    // the same doubles as adding each read's tokens (integers, exact below 2^53), without
-    // a chain of dependent additions to one memory cell per read, which cost more than
-    // everything else in the simulator. Four banks of counters, used in turn, keep
-    // consecutive reads from one tier independent too.
-    void readSlot(std::span<const uint32_t> pages, int32_t l, int64_t n, SlotTraffic* base)
+    // One sequence's reads at step t: `units` ascending (unit = page * L + slot), each page
+    // holding page_tokens tokens but the context's last, which may hold fewer (its units
+    // come last). Reads are counted per (slot, tier) in integers and each row gets count x
+    // tokens: the same doubles as adding each read's tokens (integers, exact below 2^53),
+    // without a chain of dependent additions to one memory cell per read. The walk visits
+    // fast_ in unit order, where a slot at a time would stride L bytes through it.
+    void readOneSequence(std::span<const uint32_t> units, int64_t t, PlacementResult& r)
     {
-        if (pages.empty()) return;
-        const auto slots = static_cast<uint32_t>(lay_.slot_count);
-        const int64_t g = lay_.page_tokens;
-        // The context's last page, and its tokens when it is read.
-        const auto lastPage = static_cast<uint32_t>((n - 1) / g);
-        size_t full = pages.size();
-        if (pages.back() == lastPage) --full;
-        constexpr int kBanks = 4;
-        uint32_t kv[kBanks][kMaxTiers] = {}, flex[kBanks][kMaxTiers] = {};
-        const uint32_t lu = static_cast<uint32_t>(l);
-        if (cfg_.inclusive) {
-            for (size_t k = 0; k < full; ++k) {
-                const uint32_t u = pages[k] * slots + lu;
-                if (fast_[u]) ++flex[k % kBanks][home_[u]];
-                else ++kv[k % kBanks][loc_[u]];
+        const auto L = static_cast<uint32_t>(lay_.slot_count);
+        const auto M = static_cast<size_t>(M_);
+        const int64_t n = lay_.prefill + t;
+        const auto lastPage = static_cast<uint32_t>((n - 1) / lay_.page_tokens);
+        const uint32_t lastFrom = lastPage * L;   // the last page's units
+        const size_t full = static_cast<size_t>(std::lower_bound(units.begin(), units.end(), lastFrom) - units.begin());
+        uint32_t* kv = readKv_.data();
+        uint32_t* flex = readFlex_.data();
+        const auto count = [&](const auto& slotOf) {
+            if (cfg_.inclusive) {
+                for (size_t k = 0; k < full; ++k) {
+                    const uint32_t u = units[k];
+                    ++(fast_[u] ? flex : kv)[slotOf(u) * M + lower_[u]];
+                }
+            } else if (!lowerStored_) {   // two tiers: tier 1 unless in tier 0
+                for (size_t k = 0; k < full; ++k) {
+                    const uint32_t u = units[k];
+                    ++kv[slotOf(u) * M + (fast_[u] ^ 1u)];
+                }
+            } else {
+                for (size_t k = 0; k < full; ++k) {
+                    const uint32_t u = units[k];
+                    ++kv[slotOf(u) * M + tierOf(u)];
+                }
             }
-        } else {
-            // The slot's tiers page by page (slotLoc_): a read walks the slot's row in order,
-            // where loc_ would be visited with a stride of L bytes.
-            const uint8_t* row = &slotLoc_[static_cast<size_t>(l) * pagesTotal_];
-            for (size_t k = 0; k < full; ++k) ++kv[k % kBanks][row[pages[k]]];
+        };
+        if ((L & (L - 1)) == 0) count([&](uint32_t u) -> size_t { return u & (L - 1); });   // the usual layer counts
+        else count([&](uint32_t u) -> size_t { return u - slotDiv_.div(u) * L; });
+        const auto tokens = static_cast<double>(lay_.page_tokens);
+        for (uint32_t l = 0; l < L; ++l) {
+            SlotTraffic* base = &r.traffic[sel_->row(t, static_cast<int32_t>(l)) * M];
+            for (size_t m = 0; m < M; ++m) {
+                const size_t at = l * M + m;
+                if (kv[at]) base[m].kv_read += static_cast<double>(kv[at]) * tokens;
+                if (flex[at]) base[m].flex_read += static_cast<double>(flex[at]) * tokens;
+                kv[at] = flex[at] = 0;
+            }
         }
-        const auto tokens = static_cast<double>(g);
-        for (int32_t m = 0; m < M_; ++m) {
-            const auto mm = static_cast<size_t>(m);
-            const uint64_t reads = uint64_t{kv[0][mm]} + kv[1][mm] + kv[2][mm] + kv[3][mm];
-            const uint64_t copies = uint64_t{flex[0][mm]} + flex[1][mm] + flex[2][mm] + flex[3][mm];
-            if (reads) base[m].kv_read += static_cast<double>(reads) * tokens;
-            if (copies) base[m].flex_read += static_cast<double>(copies) * tokens;
-        }
-        if (full < pages.size()) {
-            const uint32_t u = lastPage * slots + lu;
-            const auto s = static_cast<double>(lay_.tokensIn(lastPage, n));
-            if (fast_[u] && cfg_.inclusive) base[home_[u]].flex_read += s;
-            else base[loc_[u]].kv_read += s;
+        const auto lastTokens = static_cast<double>(lay_.tokensIn(lastPage, n));
+        for (size_t k = full; k < units.size(); ++k) {
+            const uint32_t u = units[k];
+            SlotTraffic* base = &r.traffic[sel_->row(t, static_cast<int32_t>(u - lastFrom)) * M];
+            if (fast_[u] && cfg_.inclusive) base[lower_[u]].flex_read += lastTokens;
+            else base[tierOf(u)].kv_read += lastTokens;
         }
     }
 
@@ -400,13 +416,14 @@ private:
     std::string name_;
     int32_t M_;
     int32_t S_;
-    std::vector<uint8_t> loc_, home_, fast_;
+    bool lowerStored_;                 // inclusive or more than two tiers: lower_ is kept
+    std::vector<uint8_t> fast_;        // per unit: 1 in tier 0 (2 leaving)
+    std::vector<uint8_t> lower_;       // per unit: lowerOf(u), when stored
+    std::vector<Move> promoted_;       // a step's promotions, listed after its evictions
+    std::vector<uint32_t> readKv_, readFlex_;   // a step's reads per (slot, tier)
     std::vector<int64_t> count_;
     std::vector<int64_t> migRead_, migWrite_;   // step's migrated tokens per (slot, tier)
     FastDivider slotDiv_;                       // u / slot_count (one sequence: unit = page * L + slot)
-    // One sequence: loc_ again, slot-major (slot * pagesTotal_ + page), for readSlot.
-    std::vector<uint8_t> slotLoc_;
-    size_t pagesTotal_ = 0;
     const ObservedScores* observed_ = nullptr;   // the window's observed scores, when shared
     std::vector<uint32_t> seenUnits_;          // step t's scored units that it read
     std::vector<float> seenSum_, seenMax_;

@@ -14,6 +14,7 @@
 #endif
 #include <chrono>
 #include <cmath>
+#include <ctime>
 #include <functional>
 #include <future>
 #include <limits>
@@ -25,6 +26,15 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 double msSince(Clock::time_point t) { return std::chrono::duration<double, std::milli>(Clock::now() - t).count(); }
+
+// CPU time of the calling thread, in ms: a policy's share of a parallel window, which its
+// wall time would mix with the other tasks' and programs'.
+double threadCpuMs()
+{
+    timespec ts{};
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return static_cast<double>(ts.tv_sec) * 1e3 + static_cast<double>(ts.tv_nsec) / 1e6;
+}
 
 // Bytes a window takes per stored entry (PERFORMANCE.md "Streamed analysis"). Counted: the
 // record (index and value, 8 B), held twice while the next window is read beside the one
@@ -293,6 +303,7 @@ StreamedAnalysis analyzeStreamed(const Scenario& s, const StreamOptions& options
         migration = std::make_unique<MigrationBoundStream>(T, T > 0 ? (T + rep.window_steps - 1) / rep.window_steps : 0,
                                                            tc, pc, s.bounds.migration_aware);
 
+    rep.policy_cpu_ms.assign(chosen.size(), 0.0);
     // The next window is read on its own thread while this one is analysed.
     SelectionBuffers selectionBuffers;   // one window's selection after another, in the same arrays
     rep.read_ms += forEachWindow(
@@ -324,11 +335,13 @@ StreamedAnalysis analyzeStreamed(const Scenario& s, const StreamOptions& options
                     return;
                 }
                 const size_t k = running[i];
+                const double cpu = threadCpuMs();
                 const PlacementResult& p = placements[k]->run(sel, &observed, job);
                 timings[k]->add(sel, p, job);
                 for (size_t a = k; a < grids.size(); ++a)   // its own heatmaps and those of policies run as it
                     if (runAs[a] == k)
                         for (auto& [g, grid] : grids[a]) grid->add(sel, p, job);
+                rep.policy_cpu_ms[k] += threadCpuMs() - cpu;   // one task per policy and window
             }, job);
             job.check();
             rep.place_ms += msSince(t);   // the bounds' time is within it, and reported on its own too

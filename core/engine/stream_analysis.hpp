@@ -63,6 +63,10 @@ struct StreamReport {
     double prepass_ms = 0;
     double read_ms = 0, select_ms = 0, place_ms = 0, bound_ms = 0, total_ms = 0;
     double migration_bound_ms = 0;   // the windowed migration-aware bound, when enabled
+    // Per scenario policy (as `result.policies`): the CPU time its placement, timing and
+    // heatmaps took on the threads that ran them, summed over the windows. A policy run as
+    // another (PolicyInfo::same_on_one_sequence) has 0: its time is that one's.
+    std::vector<double> policy_cpu_ms;
 };
 
 struct StreamedAnalysis {

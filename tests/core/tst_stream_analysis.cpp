@@ -284,6 +284,14 @@ private slots:
         const bool shared = outcome("lru-fair").timing == outcome("lru").timing;
         QCOMPARE(shared, kind != "batch-experts");
         QCOMPARE(outcome("lru-demand").timing == outcome("lru").timing, kind != "batch-experts");
+        // Each policy's CPU time is its own; a policy run as another has none of its own.
+        QCOMPARE(st.report.policy_cpu_ms.size(), st.result.policies.size());
+        for (size_t i = 0; i < st.result.policies.size(); ++i) {
+            const std::string& name = st.result.policies[i].info.name;
+            const bool runAsLru = kind != "batch-experts" && (name == "lru-fair" || name == "lru-demand");
+            if (runAsLru) QCOMPARE(st.report.policy_cpu_ms[i], 0.0);
+            else QVERIFY2(st.report.policy_cpu_ms[i] > 0, name.c_str());
+        }
         if (kind == "batch-experts") {
             QCOMPARE(st.result.policies[0].timing->sequences.size(), size_t{3});
             QVERIFY(st.result.policies[0].timing->expert_migrated_bytes > 0);
