@@ -34,7 +34,10 @@ public:
         migWrite_.assign(migRead_.size(), 0);
         readKv_.assign(migRead_.size(), 0);
         readFlex_.assign(migRead_.size(), 0);
+        movedIn_.assign(4 * migRead_.size(), 0);
+        movedOut_.assign(4 * migRead_.size(), 0);
         slotDiv_ = FastDivider(static_cast<uint32_t>(lay_.slot_count));
+        slotMask_ = (lay_.slot_count & (lay_.slot_count - 1)) == 0;
     }
 
     static constexpr uint8_t kNone = 255;
@@ -166,92 +169,8 @@ public:
                 return r.traffic[(sel.row(t, lay_.slotOf(u)) * static_cast<size_t>(M_)) + static_cast<size_t>(m)];
             };
 
-            // 1. Migrations. Evicted units leave tier 0 and promoted units leave their lower
-            //    tier before either lands, so a swap works even when every tier is full:
-            //    evictions are marked leaving; promotions are checked and land, their lower
-            //    tiers freed; then evictions land in the lower tiers. The lists name units in
-            //    any order, so each pass fetches per-unit bytes a few units ahead of use.
-            for (size_t i = 0; i < plan.evict.size(); ++i) {
-                const uint32_t u = plan.evict[i];
-                if (i + kAhead < plan.evict.size()) prefetchUnit(plan.evict[i + kAhead]);
-                if (u >= before || fast_[u] != 1) bug(t, "evicts unit " + std::to_string(u) + " that is not in tier 0");
-                fast_[u] = 2;   // leaving
-            }
-            const int64_t after = fastCount - static_cast<int64_t>(plan.evict.size()) +
-                                  static_cast<int64_t>(plan.promote.size());
-            if (after > cap(0))
-                bug(t, "tier 0 would hold " + std::to_string(after) + " units, capacity " + std::to_string(cap(0)));
-            cnt(0) = after;
-            // Migrated tokens are tallied per (slot, tier) in integers and added to the
-            // step's rows once: the same doubles as adding each move's tokens (integers,
-            // exact below 2^53), without a chain of dependent additions per move.
-            const int64_t context = lay_.prefill + t;   // one sequence's context at step t
-            const auto slotAndTokens = [&](uint32_t u, int32_t& slot) -> int64_t {
-                if (S_ > 1) {
-                    slot = lay_.slotOf(u);
-                    return lay_.unitTokens(u, t);
-                }
-                const uint32_t page = slotDiv_.div(u);
-                slot = static_cast<int32_t>(u - page * static_cast<uint32_t>(slots));
-                return lay_.tokensIn(page, context);
-            };
-            int64_t movedTokens = 0;
-            // Promotions land (a unit evicted in this step is 2, one promoted twice 1 by now).
-            // Their moves are listed after the evictions'.
-            promoted_.clear();
-            for (size_t i = 0; i < plan.promote.size(); ++i) {
-                const uint32_t u = plan.promote[i];
-                if (i + kAhead < plan.promote.size()) prefetchUnit(plan.promote[i + kAhead]);
-                if (u >= before) bug(t, "promotes unit " + std::to_string(u) + " that does not exist yet");
-                if (fast_[u] == 1) bug(t, "promotes unit " + std::to_string(u) + " twice or while in tier 0");
-                if (fast_[u] == 2) bug(t, "evicts and promotes unit " + std::to_string(u) + " in one step");
-                const uint8_t from = lowerOf(u);
-                if (!cfg_.inclusive) cnt(from)--;
-                fast_[u] = 1;
-                int32_t slot = 0;
-                const int64_t s = slotAndTokens(u, slot);
-                const size_t row = static_cast<size_t>(slot) * static_cast<size_t>(M_);
-                migRead_[row + from] += s;
-                migWrite_[row] += s;
-                movedTokens += s;
-                sequenceMoved(r, u, t, 2 * static_cast<double>(s));
-                if (recordMoves_) promoted_.push_back({u, from, 0});
-            }
-            for (size_t i = 0; i < plan.evict.size(); ++i) {
-                const uint32_t u = plan.evict[i];
-                if (i + kAhead < plan.evict.size()) prefetchUnit(plan.evict[i + kAhead]);
-                fast_[u] = 0;
-                uint8_t to;
-                if (cfg_.inclusive) {
-                    to = lower_[u];   // its home: dropping a copy is free
-                } else {
-                    to = lowerTierWithRoom(t);
-                    cnt(to)++;
-                    if (lowerStored_) lower_[u] = to;
-                    int32_t slot = 0;
-                    const int64_t s = slotAndTokens(u, slot);
-                    const size_t row = static_cast<size_t>(slot) * static_cast<size_t>(M_);
-                    migRead_[row] += s;
-                    migWrite_[row + to] += s;
-                    movedTokens += s;
-                    sequenceMoved(r, u, t, 2 * static_cast<double>(s));
-                }
-                if (recordMoves_) r.moves.items.push_back({u, 0, to});
-            }
-            r.moves.items.insert(r.moves.items.end(), promoted_.begin(), promoted_.end());
-            if (movedTokens != 0) {
-                r.migrated_tokens += static_cast<double>(movedTokens);
-                for (int32_t l = 0; l < slots; ++l) {
-                    SlotTraffic* base = &r.traffic[sel.row(t, l) * static_cast<size_t>(M_)];
-                    const size_t at = static_cast<size_t>(l) * static_cast<size_t>(M_);
-                    for (size_t m = 0; m < static_cast<size_t>(M_); ++m) {
-                        if (migRead_[at + m]) base[m].mig_read += static_cast<double>(migRead_[at + m]);
-                        if (migWrite_[at + m]) base[m].mig_write += static_cast<double>(migWrite_[at + m]);
-                        migRead_[at + m] = 0;
-                        migWrite_[at + m] = 0;
-                    }
-                }
-            }
+            // 1. Migrations.
+            migrate(plan, t, before, fastCount, r);
             r.moves.offset.push_back(r.moves.items.size());
             r.fast_units[ts] = cnt(0);
 
@@ -299,6 +218,143 @@ public:
     }
 
 private:
+    // Step t's migrations. Evicted units leave tier 0 and promoted units leave their lower
+    // tier before either lands, so a swap works even when every tier is full: evictions are
+    // marked leaving; promotions are checked and land, their lower tiers freed; then
+    // evictions land in the lower tiers (promotions are listed after evictions in r.moves).
+    // The lists name units in any order, so each pass fetches per-unit bytes a few units
+    // ahead of use. Migrated tokens are tallied per (slot, tier) in integers and added to
+    // the step's rows once: the same doubles as adding each move's tokens (integers, exact
+    // below 2^53). One sequence counts its moves of whole pages in four banks used in turn
+    // (pages of one slot often move together, and one counter per slot would chain each
+    // move to the last) and only the context's last page, which may hold fewer tokens,
+    // move by move; with two exclusive tiers the lower tier's count changes once per step.
+    void migrate(const StepPlan& plan, int64_t t, int64_t before, int64_t fastCount, PlacementResult& r)
+    {
+        const std::vector<uint32_t>& evict = plan.evict;
+        const std::vector<uint32_t>& promote = plan.promote;
+        for (size_t i = 0; i < evict.size(); ++i) {
+            const uint32_t u = evict[i];
+            if (i + kAhead < evict.size()) prefetchUnit(evict[i + kAhead]);
+            if (u >= before || fast_[u] != 1) bug(t, "evicts unit " + std::to_string(u) + " that is not in tier 0");
+            fast_[u] = 2;   // leaving
+        }
+        const int64_t after = fastCount - static_cast<int64_t>(evict.size()) + static_cast<int64_t>(promote.size());
+        if (after > cap(0))
+            bug(t, "tier 0 would hold " + std::to_string(after) + " units, capacity " + std::to_string(cap(0)));
+        cnt(0) = after;
+        const bool twoTiers = M_ == 2 && !cfg_.inclusive;   // every move is between tiers 0 and 1
+        if (twoTiers) {
+            cnt(1) -= static_cast<int64_t>(promote.size());
+            if (cnt(1) + static_cast<int64_t>(evict.size()) > cap(1))
+                throw InfeasibleError("step " + std::to_string(t) + ": no tier has room for another unit");
+            cnt(1) += static_cast<int64_t>(evict.size());
+        }
+
+        const int64_t context = lay_.prefill + t;   // one sequence's context at step t
+        const auto L = static_cast<uint32_t>(lay_.slot_count);
+        const auto M = static_cast<size_t>(M_);
+        // One sequence: the last page's units, moved one by one.
+        const uint32_t lastFrom = static_cast<uint32_t>((context - 1) / lay_.page_tokens) * L;
+        const bool banked = S_ == 1;
+        int64_t movedTokens = 0;
+        // A move of `s` tokens of unit u from tier `from` to tier `to`, added as it is.
+        const auto exact = [&](uint32_t u, uint8_t from, uint8_t to) {
+            int32_t slot = 0;
+            int64_t s = 0;
+            if (S_ > 1) {
+                slot = lay_.slotOf(u);
+                s = lay_.unitTokens(u, t);
+            } else {
+                const uint32_t page = slotDiv_.div(u);
+                slot = static_cast<int32_t>(u - page * L);
+                s = lay_.tokensIn(page, context);
+            }
+            const size_t row = static_cast<size_t>(slot) * M;
+            migRead_[row + from] += s;
+            migWrite_[row + to] += s;
+            movedTokens += s;
+            sequenceMoved(r, u, t, 2 * static_cast<double>(s));
+        };
+        const auto slotIndex = [&](uint32_t u) -> size_t {
+            return slotMask_ ? (u & (L - 1)) : (u - slotDiv_.div(u) * L);
+        };
+        uint32_t* inBank = movedIn_.data();     // [bank][slot * M + tier]: promotions from tier
+        uint32_t* outBank = movedOut_.data();   // [bank][slot * M + tier]: evictions to tier
+        const size_t bankSize = static_cast<size_t>(L) * M;
+
+        promoted_.clear();
+        for (size_t i = 0; i < promote.size(); ++i) {
+            const uint32_t u = promote[i];
+            if (i + kAhead < promote.size()) prefetchUnit(promote[i + kAhead]);
+            if (u >= before) bug(t, "promotes unit " + std::to_string(u) + " that does not exist yet");
+            if (fast_[u] == 1) bug(t, "promotes unit " + std::to_string(u) + " twice or while in tier 0");
+            if (fast_[u] == 2) bug(t, "evicts and promotes unit " + std::to_string(u) + " in one step");
+            const uint8_t from = lowerOf(u);
+            if (!cfg_.inclusive && !twoTiers) cnt(from)--;
+            fast_[u] = 1;
+            if (banked && u < lastFrom) ++inBank[(i & 3) * bankSize + slotIndex(u) * M + from];
+            else exact(u, from, 0);
+            if (recordMoves_) promoted_.push_back({u, from, 0});
+        }
+        for (size_t i = 0; i < evict.size(); ++i) {
+            const uint32_t u = evict[i];
+            if (i + kAhead < evict.size()) prefetchUnit(evict[i + kAhead]);
+            fast_[u] = 0;
+            uint8_t to;
+            if (cfg_.inclusive) {
+                to = lower_[u];   // its home: dropping a copy is free
+            } else {
+                if (twoTiers) {
+                    to = 1;
+                } else {
+                    to = lowerTierWithRoom(t);
+                    cnt(to)++;
+                    if (lowerStored_) lower_[u] = to;
+                }
+                if (banked && u < lastFrom) ++outBank[(i & 3) * bankSize + slotIndex(u) * M + to];
+                else exact(u, 0, to);
+            }
+            if (recordMoves_) r.moves.items.push_back({u, 0, to});
+        }
+        r.moves.items.insert(r.moves.items.end(), promoted_.begin(), promoted_.end());
+
+        if (banked && (!promote.empty() || !evict.empty())) {
+            const int64_t g = lay_.page_tokens;
+            for (size_t at = 0; at < bankSize; ++at) {
+                const size_t slotRow = at - at % M;
+                const int64_t in = int64_t{inBank[at]} + inBank[bankSize + at] + inBank[2 * bankSize + at] +
+                                   inBank[3 * bankSize + at];
+                const int64_t out = int64_t{outBank[at]} + outBank[bankSize + at] + outBank[2 * bankSize + at] +
+                                    outBank[3 * bankSize + at];
+                if (in) {   // from tier at % M to tier 0
+                    migRead_[at] += in * g;
+                    migWrite_[slotRow] += in * g;
+                    movedTokens += in * g;
+                }
+                if (out) {   // from tier 0 to tier at % M
+                    migRead_[slotRow] += out * g;
+                    migWrite_[at] += out * g;
+                    movedTokens += out * g;
+                }
+                for (size_t b = 0; b < 4; ++b) inBank[b * bankSize + at] = outBank[b * bankSize + at] = 0;
+            }
+        }
+        if (movedTokens != 0) {
+            r.migrated_tokens += static_cast<double>(movedTokens);
+            for (int32_t l = 0; l < lay_.slot_count; ++l) {
+                SlotTraffic* base = &r.traffic[sel_->row(t, l) * M];
+                const size_t at = static_cast<size_t>(l) * M;
+                for (size_t m = 0; m < M; ++m) {
+                    if (migRead_[at + m]) base[m].mig_read += static_cast<double>(migRead_[at + m]);
+                    if (migWrite_[at + m]) base[m].mig_write += static_cast<double>(migWrite_[at + m]);
+                    migRead_[at + m] = 0;
+                    migWrite_[at + m] = 0;
+                }
+            }
+        }
+    }
+
     // One sequence's reads at step t: `units` ascending (unit = page * L + slot), each page
     // holding page_tokens tokens but the context's last, which may hold fewer (its units
     // come last). Reads are counted per (slot, tier) in integers and each row gets count x
@@ -333,7 +389,7 @@ private:
                 }
             }
         };
-        if ((L & (L - 1)) == 0) count([&](uint32_t u) -> size_t { return u & (L - 1); });   // the usual layer counts
+        if (slotMask_) count([&](uint32_t u) -> size_t { return u & (L - 1); });   // the usual layer counts
         else count([&](uint32_t u) -> size_t { return u - slotDiv_.div(u) * L; });
         const auto tokens = static_cast<double>(lay_.page_tokens);
         for (uint32_t l = 0; l < L; ++l) {
@@ -421,6 +477,8 @@ private:
     std::vector<uint8_t> lower_;       // per unit: lowerOf(u), when stored
     std::vector<Move> promoted_;       // a step's promotions, listed after its evictions
     std::vector<uint32_t> readKv_, readFlex_;   // a step's reads per (slot, tier)
+    std::vector<uint32_t> movedIn_, movedOut_;  // a step's moves per (bank, slot, tier), migrate()
+    bool slotMask_ = false;                     // slot_count is a power of two: slot = u & (L - 1)
     std::vector<int64_t> count_;
     std::vector<int64_t> migRead_, migWrite_;   // step's migrated tokens per (slot, tier)
     FastDivider slotDiv_;                       // u / slot_count (one sequence: unit = page * L + slot)
