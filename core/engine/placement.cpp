@@ -428,6 +428,7 @@ private:
         const size_t row = sel.stepRow(t);
         StepObservation obs;
         obs.t = t;
+        obs.in_tier0 = fast_;
         obs.read_units = sel.step_units.row(row);
         const std::span<const uint32_t> scored = sel.score_units.row(row);
         const size_t off = sel.score_units.offset[row];

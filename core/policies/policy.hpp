@@ -107,6 +107,8 @@ struct StepObservation {
                                             // policy may know (ObserveScores: read ones, or all)
     std::span<const float> score_sum;       // sum of token relevance in the unit at t
     std::span<const float> score_max;       // max token relevance in the unit at t
+    std::span<const uint8_t> in_tier0;      // per unit: non-zero while in tier 0 after step t's
+                                            // moves (the policy's own placement, as it stands)
 };
 
 class Policy {

@@ -113,6 +113,7 @@ public:
             o.score_units = p.scored;
             o.score_sum = p.sum;
             o.score_max = p.max;
+            o.in_tier0 = p.fast;   // its part of tier 0, in its own ids
             p.policy->observe(o);
         }
     }

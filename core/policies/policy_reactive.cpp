@@ -21,7 +21,6 @@ public:
         : lay_(ctx.layout), cap_(ctx.fast_capacity_units), block_(blockTokens), maxProm_(maxPromotions)
     {
         const auto total = static_cast<size_t>(lay_.totalUnits());
-        res_.reset(total);
         if (block_ > lay_.page_tokens) mark_.assign(total, 0);   // page only
         byLayer_ = FastDivider(static_cast<uint32_t>(lay_.slot_count));
     }
@@ -29,16 +28,14 @@ public:
     void initial(int64_t prefillUnits, int64_t capacity, std::vector<uint32_t>& fast) override
     {
         Policy::initial(prefillUnits, capacity, fast);
-        for (uint32_t u : fast) {   // admitted in unit order
-            res_.seed(u);
-            fifo_.push(u);
-        }
+        for (uint32_t u : fast) fifo_.push(u);   // admitted in unit order
     }
 
     void plan(int64_t t, const FastTierView& tier0, StepPlan& out) override
     {
-        res_.check(tier0, "reactive");
-        const int64_t count = res_.count();
+        // Tier 0 as the simulator has it (no mirror of its own): the FIFO holds exactly its
+        // units, since every move the plan lists is applied or the run stops.
+        const int64_t count = tier0.count();
         const auto stamp = static_cast<uint32_t>(t + 1);
 
         // Candidates: the missed units (ascending), then the rest of their blocks, listed
@@ -67,7 +64,7 @@ public:
                     const auto hi = static_cast<uint32_t>(std::min<int64_t>(pagesNow, int64_t{lo} + bp));
                     for (uint32_t p = lo; p < hi; ++p) {
                         const uint32_t v = p * L + slot;
-                        if (mark_[v] == stamp || res_.contains(v)) continue;
+                        if (mark_[v] == stamp || tier0.contains(v)) continue;
                         mark_[v] = stamp;
                         cand_.push_back(v);
                         if (full()) break;
@@ -83,7 +80,7 @@ public:
                     const int64_t hi = std::min(pagesNow, ((b + 1) * block_ + g - 1) / g);
                     for (int64_t p = lo; p < hi; ++p) {
                         const uint32_t v = lay_.unit(q, p, lay_.slotOf(u));
-                        if (mark_[v] == stamp || res_.contains(v)) continue;
+                        if (mark_[v] == stamp || tier0.contains(v)) continue;
                         mark_[v] = stamp;
                         cand_.push_back(v);
                         if (full()) break;
@@ -97,17 +94,17 @@ public:
         const auto nNew = static_cast<int64_t>(tier0.newUnits().size());
         const int64_t evict = std::clamp<int64_t>(count + promote + nNew - cap_, 0, count);
 
-        for (int64_t i = 0; i < evict; ++i) res_.evict(fifo_.pop(), out);
+        for (int64_t i = 0; i < evict; ++i) out.evict.push_back(fifo_.pop());
         for (int64_t i = 0; i < promote; ++i) {
             const uint32_t u = cand_[static_cast<size_t>(i)];
             fifo_.push(u);
-            res_.promote(u, out);
+            out.promote.push_back(u);
         }
-        const int64_t room = cap_ - res_.count();
+        const int64_t room = cap_ - (count - evict + promote);
         for (uint32_t u : tier0.newUnits()) {
             if (static_cast<int64_t>(out.admit_new.size()) >= room) break;
             fifo_.push(u);
-            res_.admit(u, out);
+            out.admit_new.push_back(u);
         }
     }
 
@@ -118,7 +115,7 @@ public:
         size_t n = 0;
         for (uint32_t u : obs.read_units) {
             missed_[n] = u;
-            n += res_.contains(u) ? 0 : 1;
+            n += obs.in_tier0[u] ? 0 : 1;
         }
         missed_.resize(n);
     }
@@ -128,7 +125,6 @@ private:
     int64_t cap_;
     int64_t block_;
     int64_t maxProm_;
-    kit::ResidentSet res_;           // tier 0
     kit::IdQueue fifo_;              // tier 0 by admission, the oldest first
     std::vector<uint32_t> mark_;     // page: per unit, step + 1 when listed as a candidate
     FastDivider byLayer_;            // u / L
