@@ -1,23 +1,19 @@
 #pragma once
 // Ids taken one at a time in a strict total order on (key, id) (the kit's orders:
 // LowKeyLowId, LowKeyHighId, HighKeyLowId, HighKeyHighId), exactly as a heap would pop
-// them, for a set rebuilt every step. The nodes are put in order by a stable LSD radix sort
-// on the key's bits (a double's bits, mapped so that unsigned order is the key's order): no
-// comparison, so no mispredicted branch, and O(n) for n nodes. Ties need no pass of their
-// own when the nodes come in ascending id order (fill() from ascending ids or nodes, or
-// add() in ascending id order): a stable sort keeps them in id order, and the orders with
-// higher ids first are the reverse of an ascending sort. Nodes added out of id order are
-// first sorted by id (its bytes, least significant first). Keys must not be NaN.
+// them, for a set rebuilt every step. The nodes are put in order by kit::radixSortNodes
+// (kit_radix_sort.hpp): no comparison, so no mispredicted branch, and O(n) for n nodes;
+// nodes that come in ascending id order (fill() from ascending ids or nodes, or add() in
+// ascending id order) need no pass for their ids. Keys must not be NaN.
 //
 // fill() sorts only part of a large set when few takes are expected: a sample of the keys
 // gives a pivot with a few times the expected takes before it, and only the nodes up to the
 // pivot are stored and sorted; should the takes pass them, the rest (all after the pivot,
 // so after every node taken) are gathered and sorted then. Exact either way.
+#include "core/policies/kit_radix_sort.hpp"
 #include "core/policies/policy_kit.hpp"
 
 #include <algorithm>
-#include <array>
-#include <bit>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -26,75 +22,6 @@
 #include <vector>
 
 namespace kvtier::kit {
-
-// How a radix sort yields the order `Before`: an ascending sort of the rank (the key's
-// bits mapped to unsigned order, inverted for the high-key orders) with ties by ascending
-// id, read backwards when the order puts higher ids first.
-template <class Before>
-struct RadixOrder;
-template <>
-struct RadixOrder<LowKeyLowId> {
-    static constexpr bool kHighKey = false, kReversed = false;
-};
-template <>
-struct RadixOrder<LowKeyHighId> {   // reverse of (high key, low id)
-    static constexpr bool kHighKey = true, kReversed = true;
-};
-template <>
-struct RadixOrder<HighKeyLowId> {
-    static constexpr bool kHighKey = true, kReversed = false;
-};
-template <>
-struct RadixOrder<HighKeyHighId> {   // reverse of (low key, low id)
-    static constexpr bool kHighKey = false, kReversed = true;
-};
-
-// The radix rank of a key: unsigned order of ranks = order of keys (ascending, or
-// descending when `high`); -0.0 and +0.0 have the same rank, as they compare equal.
-inline uint64_t radixRank(double key, bool high)
-{
-    uint64_t b = std::bit_cast<uint64_t>(key + 0.0);   // -0.0 + 0.0 is +0.0
-    b = (b >> 63) != 0 ? ~b : (b | (uint64_t(1) << 63));
-    return high ? ~b : b;
-}
-
-// Sorts `v` into the order `Before` (every (key, id) distinct), by LSD radix passes of a
-// byte each, skipping the bytes all nodes share: first the id's bytes unless `idsAscending`
-// (v is in ascending id order), then the rank's. `buffer` is scratch space.
-template <class Before>
-void radixSortNodes(std::vector<KeyedNode>& v, std::vector<KeyedNode>& buffer, bool idsAscending)
-{
-    using O = RadixOrder<Before>;
-    const size_t n = v.size();
-    if (n < 2) return;
-    constexpr int kIdBytes = 4, kRankBytes = 8;
-    std::array<std::array<uint32_t, 256>, kIdBytes + kRankBytes> count{};
-    for (const KeyedNode& nd : v) {
-        const uint64_t r = radixRank(nd.key, O::kHighKey);
-        for (int d = 0; d < kRankBytes; ++d) ++count[kIdBytes + d][(r >> (8 * d)) & 0xff];
-        if (!idsAscending)
-            for (int d = 0; d < kIdBytes; ++d) ++count[d][(nd.id >> (8 * d)) & 0xff];
-    }
-    buffer.resize(n);
-    for (int pass = idsAscending ? kIdBytes : 0; pass < kIdBytes + kRankBytes; ++pass) {
-        const bool byId = pass < kIdBytes;
-        const int shift = 8 * (byId ? pass : pass - kIdBytes);
-        const auto digit = [&](const KeyedNode& nd) {
-            return byId ? (nd.id >> shift) & 0xff : static_cast<uint32_t>((radixRank(nd.key, O::kHighKey) >> shift) & 0xff);
-        };
-        std::array<uint32_t, 256>& c = count[static_cast<size_t>(pass)];
-        if (c[digit(v[0])] == n) continue;   // every node has this byte: the pass moves nothing
-        uint32_t at = 0;
-        for (uint32_t& x : c) {
-            const uint32_t k = x;
-            x = at;
-            at += k;
-        }
-        for (const KeyedNode& nd : v) buffer[c[digit(nd)]++] = nd;
-        v.swap(buffer);
-    }
-    if constexpr (O::kReversed) std::reverse(v.begin(), v.end());
-}
 
 template <class Before>
 class OrderedPicks {

@@ -16,6 +16,7 @@
 // misses in descending frequency, sorting each only as far as it takes (kit::OrderedPicks).
 // (A heap of residents kept across steps cost O(log capacity) for every read of a resident,
 // since nearly every resident is read again before it could be evicted.)
+#include "core/policies/kit_radix_sort.hpp"
 #include "core/policies/ordered_picks.hpp"
 #include "core/policies/policy.hpp"
 #include "core/policies/policy_kit.hpp"
@@ -134,7 +135,7 @@ private:
     // pass. The arrivals were not residents at the start of the step, so the two are disjoint.
     void updateResidents()
     {
-        std::sort(arrived_.begin(), arrived_.end());
+        kit::radixSortIds(arrived_, next_);
         next_.resize(residents_.size() + arrived_.size());
         size_t w = 0, a = 0;
         for (uint32_t u : residents_) {

@@ -1,10 +1,11 @@
 // The policy kit (core/policies/policy_kit.hpp and the headers beside it: id_queue,
-// ordered_picks, recency_lists, kit_ring_lists, kit_top_slice) against std containers:
-// random operation sequences applied to both, compared after every operation; and small
-// cases checked by hand.
+// ordered_picks, kit_radix_sort, recency_lists, kit_ring_lists, kit_top_slice) against std
+// containers and sorts: random operation sequences applied to both, compared after every
+// operation; and small cases checked by hand.
 #include "core/model/fast_divider.hpp"
 #include "core/policies/id_queue.hpp"
 #include "core/policies/kit_ring_lists.hpp"
+#include "core/policies/kit_radix_sort.hpp"
 #include "core/policies/kit_top_slice.hpp"
 #include "core/policies/ordered_picks.hpp"
 #include "core/policies/recency_lists.hpp"
@@ -501,6 +502,34 @@ private slots:
             for (kit::KeyedNode& nd : nodes) nd.id ^= static_cast<uint32_t>(round) << 24;   // high id bytes differ too
             QVERIFY(check(kit::LowKeyLowId{}, nodes, false));
             QVERIFY(check(kit::HighKeyHighId{}, nodes, false));
+        }
+    }
+
+    // radixSortIds sorts as std::sort does: by hand on ids whose bytes differ in one, two
+    // or all four places, then on random lists of ids below 2^20 (three bytes, the top
+    // one shared) and of any size.
+    void radixSortIdsMatchesStdSort()
+    {
+        std::vector<uint32_t> buffer;
+        std::vector<uint32_t> v{7, 3, 5, 0, 6};
+        kit::radixSortIds(v, buffer);
+        QCOMPARE(v, (std::vector<uint32_t>{0, 3, 5, 6, 7}));
+        v = {0x200, 0x1ff, 0x100, 0x2};
+        kit::radixSortIds(v, buffer);
+        QCOMPARE(v, (std::vector<uint32_t>{0x2, 0x100, 0x1ff, 0x200}));
+        v = {0xffffffffu, 0x01000000u, 0x00ffffffu, 0x80000001u, 0};
+        kit::radixSortIds(v, buffer);
+        QCOMPARE(v, (std::vector<uint32_t>{0, 0x00ffffffu, 0x01000000u, 0x80000001u, 0xffffffffu}));
+        std::mt19937 rng(31);
+        for (int round = 0; round < 100; ++round) {
+            const size_t n = rng() % 5000;
+            const uint32_t limit = round % 2 ? (1u << 20) : UINT32_MAX;
+            v.clear();
+            for (size_t i = 0; i < n; ++i) v.push_back(static_cast<uint32_t>(rng() % limit));
+            auto ref = v;
+            std::sort(ref.begin(), ref.end());
+            kit::radixSortIds(v, buffer);
+            QCOMPARE(v, ref);
         }
     }
 
