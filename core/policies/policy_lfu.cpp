@@ -11,9 +11,10 @@
 // the least frequent resident's, which is evicted; otherwise the unit stays where it is
 // (bypass) and so do all less frequent misses. Ties: the lower unit id is the less frequent.
 //
-// Cost per step: O(reads + residents + moves log moves). A step that moves anything takes
-// its evictions from the residents in ascending frequency and its promotions from the
-// misses in descending frequency, sorting each only as far as it takes (kit::OrderedPicks).
+// Cost per step: O(reads + residents + moves). A step that moves anything takes its
+// evictions from the residents in ascending frequency and its promotions from the misses in
+// descending frequency, each from the nodes before a sampled pivot put in order by radix
+// passes (kit::OrderedPicks). Each miss is listed with its frequency while observing.
 // (A heap of residents kept across steps cost O(log capacity) for every read of a resident,
 // since nearly every resident is read again before it could be evicted.)
 #include "core/policies/kit_radix_sort.hpp"
