@@ -75,7 +75,7 @@ public:
                 arrived_.push_back(u);
             }
         }
-        // Misses of t-1, most frequent first (sorted only as far as they are taken).
+        // Misses of t-1, most frequent first (only those before a sampled pivot put in order).
         mostFrequent_.fill(std::span<const kit::KeyedNode>(misses_.data(), missCount_), lastPromotions_);
         while (!mostFrequent_.done()) {
             const double f = mostFrequent_.peek().key;
@@ -160,7 +160,7 @@ private:
     kit::OrderedPicks<kit::HighKeyHighId> mostFrequent_;   // this step's misses, (f, id) descending
     bool gathered_ = false;                   // leastFrequent_ holds this step's residents
     size_t evictions_ = 0;                    // in all steps so far
-    size_t lastEvictions_ = 0, lastPromotions_ = 0;   // taken at the last step: the next first chunk
+    size_t lastEvictions_ = 0, lastPromotions_ = 0;   // taken at the last step: the next pivots' guide
     std::vector<kit::KeyedNode> misses_;      // [0, missCount_): read at the last step from a slower
     size_t missCount_ = 0;                    // tier, as (f, id) in ascending ids
     std::vector<uint32_t> arrived_;
