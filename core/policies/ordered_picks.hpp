@@ -7,7 +7,7 @@
 // ascending id order) need no pass for their ids. Keys must not be NaN.
 //
 // fill() sorts only part of a large set when few takes are expected: a sample of the keys
-// gives a pivot with a few times the expected takes before it, and only the nodes up to the
+// gives a pivot with about twice the expected takes before it, and only the nodes up to the
 // pivot are stored and sorted; should the takes pass them, the rest (all after the pivot,
 // so after every node taken) are gathered and sorted then. Exact either way.
 #include "core/policies/kit_radix_sort.hpp"
@@ -37,6 +37,7 @@ public:
         keyOf_ = nullptr;
         pivoted_ = false;
     }
+    // A node, added after clear() and before the first take.
     void add(double key, uint32_t id)
     {
         ascending_ = ascending_ && (nodes_.empty() || nodes_.back().id < id);
