@@ -11,16 +11,19 @@
 // the least frequent resident's, which is evicted; otherwise the unit stays where it is
 // (bypass) and so do all less frequent misses. Ties: the lower unit id is the less frequent.
 //
-// Cost per step: O(reads + residents + moves log moves). A step that moves anything takes
-// its evictions from the residents in ascending frequency and its promotions from the
-// misses in descending frequency, sorting each only as far as it takes (kit::OrderedPicks).
+// Cost per step: O(reads + residents + moves). A step that moves anything takes its
+// evictions from the residents in ascending frequency and its promotions from the misses in
+// descending frequency, each from the nodes before a sampled pivot put in order by radix
+// passes (kit::OrderedPicks). Each miss is listed with its frequency while observing.
 // (A heap of residents kept across steps cost O(log capacity) for every read of a resident,
 // since nearly every resident is read again before it could be evicted.)
+#include "core/policies/kit_radix_sort.hpp"
 #include "core/policies/ordered_picks.hpp"
 #include "core/policies/policy.hpp"
 #include "core/policies/policy_kit.hpp"
 
 #include <algorithm>
+#include <span>
 
 namespace kvtier {
 
@@ -72,13 +75,13 @@ public:
                 arrived_.push_back(u);
             }
         }
-        // Misses of t-1, most frequent first (sorted only as far as they are taken).
-        const auto frequency = [this](uint32_t u) { return f_[u]; };
-        mostFrequent_.fill(misses_, frequency, lastPromotions_);
+        // Misses of t-1, most frequent first (only those before a sampled pivot put in order).
+        mostFrequent_.fill(std::span<const kit::KeyedNode>(misses_.data(), missCount_), lastPromotions_);
         while (!mostFrequent_.done()) {
+            const double f = mostFrequent_.peek().key;
             const uint32_t u = mostFrequent_.take();
             if (room == 0) {
-                if (!residentLeft() || f_[u] < leastFrequent_.peek().key) break;   // bypass
+                if (!residentLeft() || f < leastFrequent_.peek().key) break;   // bypass
                 evictLeast(out);
                 ++room;
             }
@@ -87,7 +90,7 @@ public:
             arrived_.push_back(u);
         }
         lastPromotions_ = mostFrequent_.taken();
-        misses_.clear();
+        missCount_ = 0;
         if (evictions_ != evictedBefore || !arrived_.empty()) updateResidents();
     }
 
@@ -96,16 +99,20 @@ public:
         scale_.advance();
         const double w = scale_.weight();
         // Misses appended without a branch (a hit or a miss is a coin toss to the predictor).
-        size_t n = misses_.size();
-        misses_.resize(n + obs.read_units.size());
+        // Each with its frequency, so that plan() reads no frequency of a miss again. (plan()
+        // and observe() alternate: plan() took the misses of the step before.)
+        size_t n = 0;
+        if (misses_.size() < obs.read_units.size()) misses_.resize(obs.read_units.size());   // never shrinks
         for (uint32_t u : obs.read_units) {
-            f_[u] += w;
-            misses_[n] = u;
+            const double f = (f_[u] += w);
+            misses_[n] = {f, u};
             n += in_.contains(u) ? 0 : 1;
         }
-        misses_.resize(n);
-        if (const double k = scale_.renormalise(); k != 1.0)
+        missCount_ = n;
+        if (const double k = scale_.renormalise(); k != 1.0) {
             for (double& v : f_) v *= k;
+            for (size_t i = 0; i < n; ++i) misses_[i].key *= k;   // the same product as f_'s
+        }
     }
 
 private:
@@ -125,16 +132,21 @@ private:
         ++evictions_;
         lastEvictions_ = leastFrequent_.taken();
     }
-    // residents_ := the residents left, with the arrivals merged in (ascending ids).
+    // residents_ := the residents left, with the arrivals merged in (ascending ids), in one
+    // pass. The arrivals were not residents at the start of the step, so the two are disjoint.
     void updateResidents()
     {
-        size_t w = 0;
-        for (uint32_t u : residents_)
-            if (in_.contains(u)) residents_[w++] = u;
-        residents_.resize(w);
-        std::sort(arrived_.begin(), arrived_.end());
-        residents_.insert(residents_.end(), arrived_.begin(), arrived_.end());
-        std::inplace_merge(residents_.begin(), residents_.begin() + static_cast<std::ptrdiff_t>(w), residents_.end());
+        kit::radixSortIds(arrived_, next_);
+        next_.resize(residents_.size() + arrived_.size());
+        size_t w = 0, a = 0;
+        for (uint32_t u : residents_) {
+            while (a < arrived_.size() && arrived_[a] < u) next_[w++] = arrived_[a++];
+            next_[w] = u;
+            w += in_.contains(u) ? 1 : 0;   // without a branch: an evicted resident is overwritten
+        }
+        while (a < arrived_.size()) next_[w++] = arrived_[a++];
+        next_.resize(w);
+        residents_.swap(next_);
     }
 
     int64_t cap_;
@@ -143,12 +155,14 @@ private:
     std::vector<double> f_;    // frequency * scale_.weight()
     kit::ResidentSet in_;
     std::vector<uint32_t> residents_;         // tier 0, ascending ids
+    std::vector<uint32_t> next_;              // residents_ being rebuilt
     kit::OrderedPicks<kit::LowKeyLowId> leastFrequent_;    // this step's residents, (f, id) ascending
     kit::OrderedPicks<kit::HighKeyHighId> mostFrequent_;   // this step's misses, (f, id) descending
     bool gathered_ = false;                   // leastFrequent_ holds this step's residents
     size_t evictions_ = 0;                    // in all steps so far
-    size_t lastEvictions_ = 0, lastPromotions_ = 0;   // taken at the last step: the next first chunk
-    std::vector<uint32_t> misses_;            // read at the last step from a slower tier
+    size_t lastEvictions_ = 0, lastPromotions_ = 0;   // taken at the last step: the next pivots' guide
+    std::vector<kit::KeyedNode> misses_;      // [0, missCount_): read at the last step from a slower
+    size_t missCount_ = 0;                    // tier, as (f, id) in ascending ids
     std::vector<uint32_t> arrived_;
 };
 

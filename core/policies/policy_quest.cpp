@@ -20,8 +20,10 @@
 //
 // Cost per step: O(scored units + moved units) plus a log factor for the blocks actually
 // ranked: resident blocks with score 0 sit in a bitmap set (the lowest id in O(1)-ish), the
-// scored ones in a heap built when needed, candidates in a heap popped at most
-// max_swaps_per_step times.
+// scored ones in a heap built when needed; the candidates are taken in order from a
+// kit::OrderedPicks (only those before a pivot sampled at twice the last step's takes are
+// put in order, by radix passes).
+#include "core/policies/ordered_picks.hpp"
 #include "core/policies/policy.hpp"
 #include "core/policies/policy_kit.hpp"
 
@@ -105,19 +107,14 @@ public:
             in_.admit(u, out);
         }
 
-        // 2. Swaps, highest score first.
+        // 2. Swaps, highest score first (ties: lower id), taken from the candidates in order.
         cand_.clear();
         for (uint32_t b : scored_)
-            if (evictedAt_[b] != t && missing(b) > 0) cand_.push_back(b);
-        auto lowerFirst = [this](uint32_t a, uint32_t b) {   // heap order: the top is the highest
-            return score_[a] < score_[b] || (score_[a] == score_[b] && a > b);
-        };
-        std::make_heap(cand_.begin(), cand_.end(), lowerFirst);
+            if (evictedAt_[b] != t && missing(b) > 0) cand_.push_back({score_[b], b});
+        best_.fill(cand_, lastPicks_);
         int64_t swaps = 0;
-        while (!cand_.empty() && (maxSwaps_ == 0 || swaps < maxSwaps_)) {
-            std::pop_heap(cand_.begin(), cand_.end(), lowerFirst);
-            const uint32_t b = cand_.back();
-            cand_.pop_back();
+        while (!best_.done() && (maxSwaps_ == 0 || swaps < maxSwaps_)) {
+            const uint32_t b = best_.take();
             if (evictedAt_[b] == t) continue;   // a victim of a higher block at this step
             const int64_t need = missing(b);
             int64_t freed = room;
@@ -137,6 +134,7 @@ public:
             promoteBlock(b, out);
             ++swaps;
         }
+        lastPicks_ = best_.taken();
         for (uint32_t v : skipped_) sync(v);   // back into the zero-score set if they belong
         skipped_.clear();
 
@@ -279,7 +277,10 @@ private:
     std::vector<uint32_t> pos_;       // heap of resident blocks with a positive score
     std::vector<uint32_t> scored_;    // blocks with a score at the last observed step
     std::vector<uint32_t> last_;      // ... at the one before
-    std::vector<uint32_t> cand_, victims_, skipped_;
+    std::vector<kit::KeyedNode> cand_;   // this step's candidate blocks (score, id)
+    kit::OrderedPicks<kit::HighKeyLowId> best_;   // ... highest score first
+    size_t lastPicks_ = 0;               // candidates taken at the last step
+    std::vector<uint32_t> victims_, skipped_;
 };
 
 } // namespace

@@ -16,6 +16,7 @@
 #include "core/policies/policy_kit.hpp"
 
 #include <algorithm>
+#include <span>
 
 namespace kvtier {
 
@@ -27,6 +28,8 @@ public:
     {
         const auto total = static_cast<size_t>(ctx.layout.totalUnits());
         u_.assign(total, UnitState{});
+        active_.assign(total, 0);
+        movedAt_.assign(total, 0);
         in_.reset(total);
         res_.reset(total);
     }
@@ -46,12 +49,11 @@ public:
         const int64_t need = std::max<int64_t>(0, in_.count() + nNew - cap_);
         // The best `budget` scored non-residents, best first: one pass keeping them in a
         // small heap of (key, unit) with the worst of them on top, then a sort of those.
-        const size_t budget = maxSwaps_ == 0 ? nonResScored_.size()
-                                             : std::min(static_cast<size_t>(maxSwaps_), nonResScored_.size());
+        const std::span<const Cand> cands(nonResScored_.data(), nNonResScored_);
+        const size_t budget = maxSwaps_ == 0 ? cands.size() : std::min(static_cast<size_t>(maxSwaps_), cands.size());
         const auto better = [](const Cand& a, const Cand& b) { return a.key != b.key ? a.key > b.key : a.unit < b.unit; };
         best_.clear();
-        for (uint32_t u : nonResScored_) {
-            const Cand c{u_[u].key, u};
+        for (const Cand& c : cands) {
             if (best_.size() < budget) {
                 best_.push_back(c);
                 std::push_heap(best_.begin(), best_.end(), better);
@@ -97,22 +99,23 @@ public:
     {
         lastTag_ = static_cast<uint32_t>(obs.t + 1);
         const size_t k = obs.score_units.size();
-        scored_.resize(k);
-        nonResScored_.resize(k);
+        if (scored_.size() < k) {   // the lists never shrink: no step fills them afresh
+            scored_.resize(k);
+            nonResScored_.resize(k);
+        }
         size_t n = 0, m = 0;
         for (size_t i = 0; i < k; ++i) {   // branch-free: the side is a coin toss
             const uint32_t u = obs.score_units[i];
-            UnitState& x = u_[u];
-            x.scoredAt = lastTag_;
-            x.key = obs.score_sum[i];
-            const unsigned positive = x.key > 0;
+            const float key = obs.score_sum[i];
+            u_[u] = {key, lastTag_};
+            const unsigned positive = key > 0;
             scored_[n] = u;
-            nonResScored_[m] = u;
+            nonResScored_[m] = {key, u};   // with its key: plan() reads no unit's state for it
             n += positive;
-            m += positive & x.active & (in_.contains(u) ? 0u : 1u);
+            m += positive & active_[u] & (in_.contains(u) ? 0u : 1u);
         }
-        scored_.resize(n);
-        nonResScored_.resize(m);
+        nScored_ = n;
+        nNonResScored_ = m;
         // Units created at the step before this one have their first score now.
         for (uint32_t u : admittedPrev_) activate(u);
         admittedPrev_.swap(admittedNow_);
@@ -126,11 +129,9 @@ private:
         float key;
         uint32_t unit;
     };
-    struct UnitState {
+    struct UnitState {   // what observe() writes, 8 bytes a unit
         float key = 0;          // score_sum when last scored
         uint32_t scoredAt = 0;  // t + 1 of that step
-        uint32_t movedAt = 0;   // plan tag of the last move
-        uint8_t active = 0;     // not active: created at the last step, unscored, protected
     };
 
     float key(uint32_t u) const { return u_[u].scoredAt == lastTag_ ? u_[u].key : 0.0f; }
@@ -141,13 +142,13 @@ private:
     {
         for (uint32_t u; (u = res_.next(cursor_)) != kit::IdBitset::kNone;) {
             cursor_ = size_t{u} + 1;
-            if (u_[u].scoredAt != lastTag_ && u_[u].movedAt != planTag_) return u;
+            if (u_[u].scoredAt != lastTag_ && movedAt_[u] != planTag_) return u;
         }
         cursor_ = SIZE_MAX;   // scanned to the end
         if (!lowReady_) {
             low_.clear();
-            for (uint32_t u : scored_)
-                if (u_[u].active && in_.contains(u) && u_[u].movedAt != planTag_) low_.push_back(u);
+            for (uint32_t u : std::span<const uint32_t>(scored_.data(), nScored_))
+                if (active_[u] && in_.contains(u) && movedAt_[u] != planTag_) low_.push_back(u);
             std::sort(low_.begin(), low_.end(), [this](uint32_t a, uint32_t b) {
                 return u_[a].key != u_[b].key ? u_[a].key < u_[b].key : a < b;
             });
@@ -155,34 +156,37 @@ private:
         }
         while (lowNext_ < low_.size()) {
             const uint32_t u = low_[lowNext_++];
-            if (in_.contains(u) && u_[u].movedAt != planTag_) return u;
+            if (in_.contains(u) && movedAt_[u] != planTag_) return u;
         }
         return kNone;
     }
     void activate(uint32_t u)
     {
-        u_[u].active = 1;
+        active_[u] = 1;
         res_.set(u, in_.contains(u));
     }
     void evict(uint32_t u, StepPlan& out)
     {
-        u_[u].movedAt = planTag_;
+        movedAt_[u] = planTag_;
         in_.evict(u, out);
         res_.remove(u);
     }
     void promote(uint32_t u, StepPlan& out)
     {
-        u_[u].movedAt = planTag_;
+        movedAt_[u] = planTag_;
         in_.promote(u, out);
         res_.insert(u);
     }
 
     int64_t cap_, maxSwaps_;
     std::vector<UnitState> u_;
+    std::vector<uint8_t> active_;          // 0: created at the last step, unscored, protected
+    std::vector<uint32_t> movedAt_;        // plan tag of the unit's last move
     kit::ResidentSet in_;                  // tier 0
     kit::IdBitset res_;                    // the active residents
-    std::vector<uint32_t> scored_;         // units with a score above 0 at the last step
-    std::vector<uint32_t> nonResScored_;   // those of them that were active non-residents
+    std::vector<uint32_t> scored_;         // [0, nScored_): units with a score above 0 at the last step
+    std::vector<Cand> nonResScored_;       // [0, nNonResScored_): those of them that were active
+    size_t nScored_ = 0, nNonResScored_ = 0;   // non-residents, with their keys
     std::vector<uint32_t> low_;            // scored residents by key, built when needed
     std::vector<Cand> best_;               // this step's candidates, best first
     std::vector<uint32_t> admittedPrev_, admittedNow_;

@@ -1,10 +1,11 @@
 // The policy kit (core/policies/policy_kit.hpp and the headers beside it: id_queue,
-// ordered_picks, recency_lists, kit_ring_lists, kit_top_slice) against std containers:
-// random operation sequences applied to both, compared after every operation; and small
-// cases checked by hand.
+// ordered_picks, kit_radix_sort, recency_lists, kit_ring_lists, kit_top_slice) against std
+// containers and sorts: random operation sequences applied to both, compared after every
+// operation; and small cases checked by hand.
 #include "core/model/fast_divider.hpp"
 #include "core/policies/id_queue.hpp"
 #include "core/policies/kit_ring_lists.hpp"
+#include "core/policies/kit_radix_sort.hpp"
 #include "core/policies/kit_top_slice.hpp"
 #include "core/policies/ordered_picks.hpp"
 #include "core/policies/recency_lists.hpp"
@@ -12,7 +13,10 @@
 
 #include <QtTest>
 
+#include <algorithm>
 #include <cmath>
+#include <limits>
+#include <span>
 #include <deque>
 #include <list>
 #include <random>
@@ -410,7 +414,7 @@ private slots:
     }
 
     // OrderedPicks yields exactly a full sort's order (ties by id), however far the takes
-    // go and whatever the first chunk; peek never moves the order on.
+    // go, with the nodes added out of id order; peek never moves the order on.
     void picksFollowTheFullSort()
     {
         std::mt19937 rng(11);
@@ -419,9 +423,8 @@ private slots:
             std::vector<kit::KeyedNode> all;
             kit::OrderedPicks<kit::LowKeyLowId> low;
             kit::OrderedPicks<kit::HighKeyHighId> high;
-            const size_t chunk = rng() % 500;
-            low.clear(chunk);
-            high.clear(chunk);
+            low.clear();
+            high.clear();
             for (size_t i = 0; i < n; ++i) {
                 const double key = static_cast<double>(rng() % 50);   // many ties
                 const auto id = static_cast<uint32_t>(i * 7919 % 100003);
@@ -445,6 +448,119 @@ private slots:
         none.clear();
         QVERIFY(none.done());
         QVERIFY_THROWS_EXCEPTION(std::logic_error, none.take());
+    }
+
+    // The radix sort behind OrderedPicks puts nodes in each of the four orders exactly as a
+    // comparison sort does: by hand on five nodes (-0.0 and +0.0 are equal keys, so ids
+    // decide), then against std::sort on random nodes with negative, zero, subnormal,
+    // infinite and tied keys, given in ascending id order or not.
+    void radixSortMatchesTheComparisonSort()
+    {
+        const std::vector<kit::KeyedNode> five{{1.0, 5}, {-0.0, 3}, {0.0, 1}, {-2.0, 4}, {1.0, 2}};
+        const auto order = [&five]<class Before>(Before) {
+            std::vector<kit::KeyedNode> v = five, buffer;
+            kit::radixSortNodes<Before>(v, buffer, false);
+            std::vector<uint32_t> ids;
+            for (const kit::KeyedNode& nd : v) ids.push_back(nd.id);
+            return ids;
+        };
+        QCOMPARE(order(kit::LowKeyLowId{}), (std::vector<uint32_t>{4, 1, 3, 2, 5}));
+        QCOMPARE(order(kit::HighKeyHighId{}), (std::vector<uint32_t>{5, 2, 3, 1, 4}));
+        QCOMPARE(order(kit::HighKeyLowId{}), (std::vector<uint32_t>{2, 5, 1, 3, 4}));
+        QCOMPARE(order(kit::LowKeyHighId{}), (std::vector<uint32_t>{4, 3, 1, 5, 2}));
+
+        std::mt19937 rng(23);
+        const std::vector<double> special{0.0, -0.0, 1e-310, -1e-310, 0x1p-1074, std::numeric_limits<double>::infinity(),
+                                          -std::numeric_limits<double>::infinity(), 1e300, -1e300, 0.5, 0.75};
+        const auto check = []<class Before>(Before, const std::vector<kit::KeyedNode>& nodes, bool ascending) {
+            std::vector<kit::KeyedNode> v = nodes, ref = nodes, buffer;
+            kit::radixSortNodes<Before>(v, buffer, ascending);
+            std::sort(ref.begin(), ref.end(), Before{});
+            if (v.size() != ref.size()) return false;
+            for (size_t i = 0; i < v.size(); ++i)
+                if (v[i].id != ref[i].id || !(v[i].key == ref[i].key)) return false;
+            return true;
+        };
+        for (int round = 0; round < 200; ++round) {
+            const size_t n = rng() % 2000;
+            std::vector<kit::KeyedNode> nodes;
+            for (size_t i = 0; i < n; ++i) {
+                double key = 0;
+                switch (rng() % 4) {
+                case 0: key = special[rng() % special.size()]; break;
+                case 1: key = static_cast<double>(rng() % 20) - 10.0; break;   // ties
+                case 2: key = std::ldexp(static_cast<double>(rng()), static_cast<int>(rng() % 200) - 100); break;
+                default: key = -std::ldexp(static_cast<double>(rng()), -static_cast<int>(rng() % 1100)); break;
+                }
+                nodes.push_back({key, static_cast<uint32_t>(i * 5 + rng() % 5)});   // ascending ids
+            }
+            QVERIFY(check(kit::LowKeyLowId{}, nodes, true));
+            QVERIFY(check(kit::LowKeyHighId{}, nodes, true));
+            QVERIFY(check(kit::HighKeyLowId{}, nodes, true));
+            QVERIFY(check(kit::HighKeyHighId{}, nodes, true));
+            std::shuffle(nodes.begin(), nodes.end(), rng);
+            for (kit::KeyedNode& nd : nodes) nd.id ^= static_cast<uint32_t>(round) << 24;   // high id bytes differ too
+            QVERIFY(check(kit::LowKeyLowId{}, nodes, false));
+            QVERIFY(check(kit::HighKeyHighId{}, nodes, false));
+        }
+    }
+
+    // radixSortIds sorts as std::sort does: by hand on ids whose bytes differ in one, two
+    // or all four places, then on random lists of ids below 2^20 (three bytes, the top
+    // one shared) and of any size.
+    void radixSortIdsMatchesStdSort()
+    {
+        std::vector<uint32_t> buffer;
+        std::vector<uint32_t> v{7, 3, 5, 0, 6};
+        kit::radixSortIds(v, buffer);
+        QCOMPARE(v, (std::vector<uint32_t>{0, 3, 5, 6, 7}));
+        v = {0x200, 0x1ff, 0x100, 0x2};
+        kit::radixSortIds(v, buffer);
+        QCOMPARE(v, (std::vector<uint32_t>{0x2, 0x100, 0x1ff, 0x200}));
+        v = {0xffffffffu, 0x01000000u, 0x00ffffffu, 0x80000001u, 0};
+        kit::radixSortIds(v, buffer);
+        QCOMPARE(v, (std::vector<uint32_t>{0, 0x00ffffffu, 0x01000000u, 0x80000001u, 0xffffffffu}));
+        std::mt19937 rng(31);
+        for (int round = 0; round < 100; ++round) {
+            const size_t n = rng() % 5000;
+            const uint32_t limit = round % 2 ? (1u << 20) : UINT32_MAX;
+            v.clear();
+            for (size_t i = 0; i < n; ++i) v.push_back(static_cast<uint32_t>(rng() % limit));
+            auto ref = v;
+            std::sort(ref.begin(), ref.end());
+            kit::radixSortIds(v, buffer);
+            QCOMPARE(v, ref);
+        }
+    }
+
+    // fill() from nodes with their keys (lfu's misses), with a pivot or without, expecting
+    // no takes or some: the order of a full sort, before the pivot and past it.
+    void picksFromNodesFollowTheFullSort()
+    {
+        std::mt19937 rng(29);
+        for (int round = 0; round < 30; ++round) {
+            const size_t n = round < 3 ? rng() % 100 : 20000 + rng() % 30000;
+            std::vector<kit::KeyedNode> nodes(n);
+            for (size_t i = 0; i < n; ++i) nodes[i] = {static_cast<double>(rng() % 3000) * 0.25, static_cast<uint32_t>(2 * i + rng() % 2)};
+            auto asc = nodes, desc = nodes;
+            std::sort(asc.begin(), asc.end(), kit::LowKeyLowId{});
+            std::sort(desc.begin(), desc.end(), kit::HighKeyHighId{});
+            const size_t expected = round % 3 == 0 ? 0 : 1 + rng() % 500;
+            const size_t takes = std::min(n, round % 2 ? expected : 30 * expected + 100);
+            kit::OrderedPicks<kit::LowKeyLowId> low;
+            kit::OrderedPicks<kit::HighKeyHighId> high;
+            low.fill(std::span<const kit::KeyedNode>(nodes), expected);
+            high.fill(std::span<const kit::KeyedNode>(nodes), expected);
+            if (n > 16384 && round % 2) QVERIFY2(low.size() < n / 2, "the pivot should leave most nodes out");
+            for (size_t i = 0; i < takes; ++i) {
+                QVERIFY(!high.done());
+                QCOMPARE(high.peek().key, desc[i].key);
+                QCOMPARE(low.take(), asc[i].id);
+                QCOMPARE(high.take(), desc[i].id);
+            }
+            QCOMPARE(high.taken(), takes);
+            QCOMPARE(low.done(), takes == n);
+        }
     }
 
     // RecencyLists against the doubly linked lists it replaced in lruStep: random groups of
