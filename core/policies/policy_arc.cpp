@@ -115,13 +115,19 @@ bool ArcLists::steady() const
     return t1 >= 1 && t1 < cap && t1 + lists_.size(B1) == cap && static_cast<double>(t1) > p_;
 }
 
+// In that state a request is one RingLists::rotate. Its two flips are listed in changed_ as
+// access(x) lists them, except a listing that cannot be the id's first since the last settle
+// (settle() acts on first listings only): T1's LRU page leaving with its mark clear (it was
+// not cached then, so it came in since, and was listed then), x coming in with its mark set
+// (it was cached then, so it left since, and was listed then).
 void ArcLists::access(std::span<const uint32_t> xs)
 {
     bool fast = steady();
     for (uint32_t x : xs) {
-        if (fast && lists_.listOf(x) == kNone) {   // case IV in that state: as access(x) does it
-            changed_.push_back(lists_.rotate(T1, x));
-            changed_.push_back(x);
+        if (fast && lists_.listOf(x) == kNone) {
+            const uint32_t y = lists_.rotate(T1, x);
+            if (lists_.mark(y)) changed_.push_back(y);
+            if (!lists_.mark(x)) changed_.push_back(x);
         } else {
             access(x);
             fast = steady();
