@@ -8,8 +8,9 @@
 // behind the old list's head. pushHead(q, id) appends to the young list; demote(q) moves the
 // young list's tail to the old list's head by moving the boundary between the two by one
 // entry; popOldTail(q) takes the old list's tail out by moving the ring's front by one;
-// unlink(id) takes an id out of any list from anywhere, leaving a hole (kNil) in its ring
-// slot; tail(l) moves list l's tail end past the holes it finds there.
+// rotate(q, id) does popOldTail(q), demote(q) and pushHead(q, id) at once (arc's usual case
+// IV); unlink(id) takes an id out of any list from anywhere, leaving a hole (kNil) in its
+// ring slot; tail(l) moves list l's tail end past the holes it finds there.
 // (Head = most recently inserted or demoted; tail = the oldest.)
 //
 // A ring is a power-of-two buffer of ids. Each id has one byte (its list, and in the top bit
