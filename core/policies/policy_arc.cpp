@@ -9,11 +9,11 @@
 // admitted and replaced within the same step's requests never moves. Prefill residents
 // start in T1 (ascending id, the highest most recent), p = 0.
 //
-// Cost per step: O(reads of t-1 + new units) list operations.
+// Cost per step: O(reads of t-1 + new units) list operations. The reads are requested as
+// they are observed, the new units in plan(), which then settles the step's net change.
 #include "core/policies/policy_arc.hpp"
 
 #include "core/policies/policy.hpp"
-#include "core/policies/policy_kit.hpp"
 
 #include <algorithm>
 
@@ -27,6 +27,7 @@ ArcLists::ArcLists(size_t ids, int64_t capacity) : c_(std::max<int64_t>(0, capac
 void ArcLists::seed(uint32_t x)
 {
     lists_.pushHead(T1, x);
+    lists_.setMark(x, true);
 }
 
 void ArcLists::toT2(uint32_t x)
@@ -103,6 +104,37 @@ bool ArcLists::access(uint32_t x)
     return false;
 }
 
+// Case IV as it runs on most requests of a long trace (units read once, then forgotten): x
+// in no list, T1 ∪ B1 full (|T1| + |B1| = c) with neither empty, and REPLACE taking T1's LRU
+// page (|T1| > p). Then B1's LRU page leaves, T1's LRU page goes to B1 and x to T1, which
+// changes no list's size and not p: the state holds until a request of another case.
+bool ArcLists::steady() const
+{
+    const size_t t1 = lists_.size(T1);
+    const auto cap = static_cast<size_t>(c_);
+    return t1 >= 1 && t1 < cap && t1 + lists_.size(B1) == cap && static_cast<double>(t1) > p_;
+}
+
+// In that state a request is one RingLists::rotate. Its two flips are listed in changed_ as
+// access(x) lists them, except a listing that cannot be the id's first since the last settle
+// (settle() acts on first listings only): T1's LRU page leaving with its mark clear (it was
+// not cached then, so it came in since, and was listed then), x coming in with its mark set
+// (it was cached then, so it left since, and was listed then).
+void ArcLists::access(std::span<const uint32_t> xs)
+{
+    bool fast = steady();
+    for (uint32_t x : xs) {
+        if (fast && lists_.listOf(x) == kNone) {
+            const uint32_t y = lists_.rotate(T1, x);
+            if (lists_.mark(y)) changed_.push_back(y);
+            if (!lists_.mark(x)) changed_.push_back(x);
+        } else {
+            access(x);
+            fast = steady();
+        }
+    }
+}
+
 namespace {
 
 class Arc final : public Policy {
@@ -110,48 +142,38 @@ public:
     explicit Arc(const PolicyContext& ctx)
         : arc_(static_cast<size_t>(ctx.layout.totalUnits()), ctx.fast_capacity_units)
     {
-        const auto total = static_cast<size_t>(ctx.layout.totalUnits());
-        res_.reset(total);
     }
 
     void initial(int64_t prefillUnits, int64_t capacity, std::vector<uint32_t>& fast) override
     {
         Policy::initial(prefillUnits, std::min(capacity, arc_.capacity()), fast);
-        for (uint32_t u : fast) {
-            res_.seed(u);
-            arc_.seed(u);
-        }
+        for (uint32_t u : fast) arc_.seed(u);
     }
 
     void plan(int64_t, const FastTierView& tier0, StepPlan& out) override
     {
-        auto& changed = arc_.changed();
-        changed.clear();
-        for (uint32_t u : reads_) arc_.access(u);
-        for (uint32_t u : tier0.newUnits()) arc_.access(u);
-        reads_.clear();
-        // The net change: a unit listed twice is settled at its first listing (the later
-        // ones find tier 0 already as ARC has it).
+        // The reads of step t-1 were requested in observe(t-1).
+        arc_.access(tier0.newUnits());
+        // The net change (tier 0 is ARC's cache as last settled): a unit created this step
+        // can only be admitted, as it was in no tier before.
         const auto before = static_cast<uint32_t>(tier0.unitsBefore());
-        for (uint32_t u : changed) {
-            const bool now = arc_.cached(u);
-            if (u >= before) {
-                if (now && !res_.contains(u)) res_.admit(u, out);
-            } else if (now && !res_.contains(u)) {
-                res_.promote(u, out);
-            } else if (!now && res_.contains(u)) {
-                res_.evict(u, out);
-            }
-        }
+        arc_.settle([&](uint32_t u, bool now) {
+            if (u >= before)
+                out.admit_new.push_back(u);
+            else
+                (now ? out.promote : out.evict).push_back(u);
+        });
         std::sort(out.admit_new.begin(), out.admit_new.end());
     }
 
-    void observe(const StepObservation& obs) override { reads_.assign(obs.read_units.begin(), obs.read_units.end()); }
+    // Requests the units read at step t in order (ascending id), before step t+1's new units.
+    void observe(const StepObservation& obs) override
+    {
+        arc_.access(obs.read_units);
+    }
 
 private:
-    ArcLists arc_;
-    kit::ResidentSet res_;           // tier 0
-    std::vector<uint32_t> reads_;    // read at the last observed step
+    ArcLists arc_;   // tier 0 is its cache as last settled
 };
 
 } // namespace

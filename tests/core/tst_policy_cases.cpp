@@ -1342,6 +1342,114 @@ private slots:
         QVERIFY(bigSteps > 0);
     }
 
+    // settle() by hand, c = 2, residents 0 and 1 (T1 = [0 1], settled as cached).
+    void arcListsSettleByHand()
+    {
+        ArcLists a(16, 2);
+        a.seed(0);
+        a.seed(1);
+        std::vector<std::pair<uint32_t, bool>> got;
+        auto settle = [&] {
+            got.clear();
+            a.settle([&](uint32_t x, bool now) { got.emplace_back(x, now); });
+        };
+        // 2 and 3 are new with |T1| = c: 0, then 1, leave without a ghost; 2 and 3 come in.
+        a.access(std::vector<uint32_t>{2, 3});
+        settle();
+        QCOMPARE(got, (std::vector<std::pair<uint32_t, bool>>{{0, false}, {2, true}, {1, false}, {3, true}}));
+        // 4 pushes 2 out, then 2 (forgotten) pushes 3 out: 2 left and came back, so only 4
+        // comes in and 3 goes.
+        a.access(std::vector<uint32_t>{4, 2});
+        settle();
+        QCOMPARE(got, (std::vector<std::pair<uint32_t, bool>>{{4, true}, {3, false}}));
+        QCOMPARE(a.contents(ArcLists::T1), (std::vector<uint32_t>{4, 2}));
+        // Nothing requested: nothing to settle.
+        settle();
+        QVERIFY(got.empty());
+    }
+
+    // ArcLists fed in batches (access(span), whose steady case IV takes a shortcut) against
+    // the paper on deques fed one request at a time, and settle() against the net change of
+    // the deques' T1 ∪ T2 over each batch, listed in the order of each id's first flip. The
+    // streams mostly request ids not in the directory, as a long trace does, and in every
+    // third batch few ids, so that T2 and the ghost lists are used; they must reach the
+    // shortcut's state often.
+    void arcListsBatchesMatchThePaper()
+    {
+        int shortcut = 0, ghosts = 0, reported = 0;
+        for (uint32_t seed = 1; seed <= 30; ++seed) {
+            std::mt19937 rng(seed);
+            const int64_t c = 2 + seed % 7;
+            const auto ids = static_cast<uint32_t>(40 * c);
+            ArcLists a(ids, c);
+            RefArc r;
+            r.c = c;
+            std::vector<bool> settled(ids, false);
+            for (uint32_t x = 0; x < uint32_t(c) / 2; ++x) {
+                a.seed(x);
+                r.T1.push_back(x);
+                settled[x] = true;
+            }
+            auto cached = [&](uint32_t x) {
+                return std::find(r.T1.begin(), r.T1.end(), x) != r.T1.end() ||
+                       std::find(r.T2.begin(), r.T2.end(), x) != r.T2.end();
+            };
+            auto listed = [&](uint32_t x) {
+                return cached(x) || std::find(r.B1.begin(), r.B1.end(), x) != r.B1.end() ||
+                       std::find(r.B2.begin(), r.B2.end(), x) != r.B2.end();
+            };
+            uint32_t fresh = uint32_t(c);
+            for (int batch = 0; batch < 60; ++batch) {
+                // A batch: distinct ids, ascending, as a step's reads are.
+                // Every third batch draws from few ids (ghost hits), the others from all.
+                std::vector<uint32_t> xs;
+                const bool narrow = batch % 3 == 0;
+                for (uint32_t x = 0; x < (narrow ? 2 * uint32_t(c) + 3 : ids); ++x)
+                    if (narrow ? rng() % 2 == 0 : rng() % 6 == 0) xs.push_back(x);
+                for (int k = 0; k < 3 && fresh < ids; ++k) xs.push_back(fresh++);
+                std::sort(xs.begin(), xs.end());
+                xs.erase(std::unique(xs.begin(), xs.end()), xs.end());
+                std::vector<uint32_t> firstFlips;
+                std::vector<bool> flipped(ids, false);
+                for (uint32_t x : xs) {
+                    const auto t1 = static_cast<int64_t>(r.T1.size());
+                    shortcut += !listed(x) && t1 >= 1 && t1 < c && t1 + int64_t(r.B1.size()) == c &&
+                                double(t1) > r.p;
+                    ghosts += listed(x) && !cached(x);
+                    std::vector<bool> before(ids);
+                    for (uint32_t y = 0; y < ids; ++y) before[y] = cached(y);
+                    r.access(x);
+                    // A request flips at most one id out (REPLACE's or case IV's victim)
+                    // and then x in: the id going out flips first.
+                    for (const bool out : {true, false})
+                        for (uint32_t y = 0; y < ids; ++y)
+                            if (before[y] == out && cached(y) != out && !flipped[y]) {
+                                flipped[y] = true;
+                                firstFlips.push_back(y);
+                            }
+                }
+                std::vector<std::pair<uint32_t, bool>> want, got;
+                for (uint32_t y : firstFlips)
+                    if (cached(y) != settled[y]) {
+                        settled[y] = cached(y);
+                        want.emplace_back(y, settled[y]);
+                    }
+                a.access(xs);
+                a.settle([&](uint32_t x, bool now) { got.emplace_back(x, now); });
+                QCOMPARE(got, want);
+                reported += int(got.size());
+                QCOMPARE(a.p(), r.p);
+                QCOMPARE(a.contents(ArcLists::T1), asVector(r.T1));
+                QCOMPARE(a.contents(ArcLists::T2), asVector(r.T2));
+                QCOMPARE(a.contents(ArcLists::B1), asVector(r.B1));
+                QCOMPARE(a.contents(ArcLists::B2), asVector(r.B2));
+            }
+        }
+        QVERIFY(shortcut > 2000);
+        QVERIFY(ghosts > 100);
+        QVERIFY(reported > 1000);
+    }
+
     // P = 4, capacity 2; requests at step t: step t-1's reads, then step t's new unit.
     void arcByHand()
     {

@@ -207,6 +207,76 @@ void ringListsAgainstDeques(uint32_t seed)
     }
 }
 
+// Random operations on RingLists with one ring (list 0 young, 1 old) including rotate() and
+// the owner's marks, and on std::deques (front = tail) with a std::vector<bool>, compared
+// after every operation. Ids are few, so the ring wraps, fills with holes and is compacted.
+void ringListsRotateAgainstDeques(uint32_t seed)
+{
+    std::mt19937 rng(seed);
+    const uint32_t n = 4 + rnd(rng) % 120;
+    RingLists lists;
+    lists.reset(n, 1);
+    std::vector<std::deque<uint32_t>> ref(2);
+    std::vector<bool> marks(n, false);
+    auto where = [&](uint32_t id) -> int {
+        for (int l = 0; l < 2; ++l)
+            if (std::find(ref[l].begin(), ref[l].end(), id) != ref[l].end()) return l;
+        return -1;
+    };
+    int rotations = 0;
+    for (int op = 0; op < 4000; ++op) {
+        const uint32_t id = rnd(rng) % n;
+        switch (rnd(rng) % 5) {
+        case 0:   // to the head of the young list, from wherever it was
+            if (where(id) >= 0) ref[where(id)].erase(std::find(ref[where(id)].begin(), ref[where(id)].end(), id));
+            lists.unlink(id);
+            lists.pushHead(0, id);
+            ref[0].push_back(id);
+            break;
+        case 1: {   // young tail to old head
+            const uint32_t want = ref[0].empty() ? RingLists::kNil : ref[0].front();
+            QCOMPARE(lists.demote(0), want);
+            if (want != RingLists::kNil) {
+                ref[0].pop_front();
+                ref[1].push_back(want);
+            }
+            break;
+        }
+        case 2: {   // rotate: old tail out, young tail to old head, id to young head
+            if (ref[0].empty() || ref[1].empty() || where(id) >= 0) break;
+            const uint32_t demoted = ref[0].front();
+            ref[1].pop_front();
+            ref[0].pop_front();
+            ref[1].push_back(demoted);
+            ref[0].push_back(id);
+            QCOMPARE(lists.rotate(0, id), demoted);
+            ++rotations;
+            break;
+        }
+        case 3: {   // a mark set or cleared, in or out of a list
+            const bool m = rnd(rng) % 2 == 0;
+            lists.setMark(id, m);
+            marks[id] = m;
+            break;
+        }
+        default:   // out of any list, from anywhere
+            if (where(id) >= 0) ref[where(id)].erase(std::find(ref[where(id)].begin(), ref[where(id)].end(), id));
+            lists.unlink(id);
+            break;
+        }
+        for (uint8_t l = 0; l < 2; ++l) {
+            QCOMPARE(lists.size(l), ref[l].size());
+            QCOMPARE(ringList(lists, l), std::vector<uint32_t>(ref[l].begin(), ref[l].end()));
+        }
+        const int l = where(id);
+        QCOMPARE(int(lists.listOf(id)), l < 0 ? int(RingLists::kNone) : l);
+        QCOMPARE(lists.mark(id), bool(marks[id]));
+        QCOMPARE(int(RingLists::listOfCode(lists.code(id))), int(lists.listOf(id)));
+        QCOMPARE(RingLists::markOfCode(lists.code(id)), bool(marks[id]));
+    }
+    QVERIFY(rotations > 100);
+}
+
 // Random operations on a TopSlice (highest key first) over a set whose keys only rise, and on
 // a std::set; the slice's top, refilled as its owner would, is the set's top every time.
 void topSliceAgainstSet(uint32_t seed)
@@ -736,6 +806,48 @@ private slots:
     void ringListsMatchDeques()
     {
         for (uint32_t seed = 1; seed <= 30; ++seed) ringListsAgainstDeques(seed);
+    }
+
+    // rotate() by hand: young list 0 = [3 4 5] (tail first), old list 1 = [1 2], a hole in
+    // each; then rotations until the ring has wrapped round its 64 entries twice.
+    void ringListsRotateByHand()
+    {
+        RingLists lists;
+        lists.reset(300, 1);
+        for (uint32_t x : {1u, 9u, 2u, 3u, 8u, 4u, 5u}) lists.pushHead(0, x);
+        QCOMPARE(lists.demote(0), 1u);
+        QCOMPARE(lists.demote(0), 9u);
+        QCOMPARE(lists.demote(0), 2u);
+        lists.unlink(9);                                   // a hole in the old list
+        lists.unlink(8);                                   // a hole in the young list
+        lists.setMark(4, true);
+        QCOMPARE(ringList(lists, 0), (std::vector<uint32_t>{3, 4, 5}));
+        QCOMPARE(ringList(lists, 1), (std::vector<uint32_t>{1, 2}));
+        QCOMPARE(lists.rotate(0, 6), 3u);                  // 1 leaves, 3 to the old head
+        QCOMPARE(ringList(lists, 0), (std::vector<uint32_t>{4, 5, 6}));
+        QCOMPARE(ringList(lists, 1), (std::vector<uint32_t>{2, 3}));
+        QCOMPARE(int(lists.listOf(1)), int(RingLists::kNone));
+        QCOMPARE(int(lists.listOf(3)), 1);
+        QCOMPARE(lists.rotate(0, 1), 4u);                  // past the hole 8; 2 leaves
+        QCOMPARE(ringList(lists, 0), (std::vector<uint32_t>{5, 6, 1}));
+        QCOMPARE(ringList(lists, 1), (std::vector<uint32_t>{3, 4}));
+        QVERIFY(lists.mark(4));                            // the mark stays with its id
+        QCOMPARE(int(lists.listOf(4)), 1);
+        QCOMPARE(lists.size(0), size_t(3));
+        QCOMPARE(lists.size(1), size_t(2));
+        // 130 rotations with ids 10..139: the young list is the last three pushed, the old
+        // list the two before them, and nothing else is in a list.
+        for (uint32_t x = 10; x < 140; ++x) lists.rotate(0, x);
+        QCOMPARE(ringList(lists, 0), (std::vector<uint32_t>{137, 138, 139}));
+        QCOMPARE(ringList(lists, 1), (std::vector<uint32_t>{135, 136}));
+        QCOMPARE(int(lists.listOf(134)), int(RingLists::kNone));
+        QCOMPARE(int(lists.listOf(5)), int(RingLists::kNone));
+        QCOMPARE(lists.size(0) + lists.size(1), size_t(5));
+    }
+
+    void ringListsRotateMatchesDeques()
+    {
+        for (uint32_t seed = 1; seed <= 30; ++seed) ringListsRotateAgainstDeques(seed);
     }
 
     // TopSlice by hand: members with keys 1..6 (ids 10..15), a refill keeping 2: ids 15 and
