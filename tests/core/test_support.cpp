@@ -32,6 +32,19 @@ std::string writeScratch(const std::string& fileName, const std::string& text)
     return p;
 }
 
+Trace selectionTrace(int64_t prefill, const std::vector<std::vector<uint32_t>>& reads, const std::string& name)
+{
+    TraceMeta m;
+    m.name = name;
+    m.prefill = prefill;
+    m.steps = static_cast<int64_t>(reads.size());
+    m.kind = RecordKind::Selection;
+    Trace tr(m);
+    for (size_t t = 0; t < reads.size(); ++t)
+        tr.append(static_cast<int64_t>(t), -1, reads[t], std::vector<float>(reads[t].size(), 1.0f));
+    return tr;
+}
+
 Trace denseTrace(int64_t prefill, const std::vector<std::vector<float>>& rows, int32_t layers,
                  const std::string& name)
 {

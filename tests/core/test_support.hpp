@@ -22,6 +22,9 @@ std::string writeScratch(const std::string& fileName, const std::string& text);
 Trace denseTrace(int64_t prefill, const std::vector<std::vector<float>>& rows, int32_t layers = 1,
                  const std::string& name = "t");
 
+// An aggregated selection trace: reads[t] lists the tokens step t reads (score 1 each).
+Trace selectionTrace(int64_t prefill, const std::vector<std::vector<uint32_t>>& reads, const std::string& name = "sel");
+
 // The message of the InputError `f` throws, or "<no error>".
 QString errorOf(const std::function<void()>& f);
 // SHA-256 of a file's bytes (empty when unreadable): "the file did not change".

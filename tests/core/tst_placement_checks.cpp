@@ -46,15 +46,7 @@ private:
 // token per page (unit = token).
 Selection selectionOf(int64_t prefill, const std::vector<std::vector<uint32_t>>& reads)
 {
-    TraceMeta m;
-    m.name = "script";
-    m.prefill = prefill;
-    m.steps = static_cast<int64_t>(reads.size());
-    m.kind = RecordKind::Selection;
-    Trace tr(m);
-    for (size_t t = 0; t < reads.size(); ++t)
-        tr.append(static_cast<int64_t>(t), -1, reads[t], std::vector<float>(reads[t].size(), 1.0f));
-    return computeSelection(tr, SelectionConfig{SelectionMode::Dense, 0, 0, 0, 1});
+    return computeSelection(test::selectionTrace(prefill, reads), SelectionConfig{SelectionMode::Dense, 0, 0, 0, 1});
 }
 
 PlacementResult run(const Selection& sel, std::vector<uint32_t> initial, std::vector<ScriptStep> steps,

@@ -35,18 +35,7 @@ namespace {
 // ---- Building traces ------------------------------------------------------------------
 
 // An aggregated selection trace: reads[t] lists the tokens step t reads.
-Trace selTrace(int64_t prefill, const std::vector<std::vector<uint32_t>>& reads)
-{
-    TraceMeta m;
-    m.name = "sel";
-    m.prefill = prefill;
-    m.steps = static_cast<int64_t>(reads.size());
-    m.kind = RecordKind::Selection;
-    Trace tr(m);
-    for (size_t t = 0; t < reads.size(); ++t)
-        tr.append(static_cast<int64_t>(t), -1, reads[t], std::vector<float>(reads[t].size(), 1.0f));
-    return tr;
-}
+using test::selectionTrace;
 
 // A per-layer selection trace: reads[t][l] lists the tokens layer l reads at step t.
 Trace perLayerSelTrace(int64_t prefill, int32_t layers, const std::vector<std::vector<std::vector<uint32_t>>>& reads)
@@ -432,7 +421,7 @@ private slots:
     //   t3: promote 0,4 (evicting 3 and 6); 6 is then read from tier 1: reactive cannot know
     void reactiveByHand()
     {
-        const Selection s = select(selTrace(4, {{2, 3}, {2, 3}, {0, 4}, {0, 6}}), 1);
+        const Selection s = select(selectionTrace(4, {{2, 3}, {2, 3}, {0, 4}, {0, 6}}), 1);
         const PlacementResult p = place(s, "reactive", {}, 2);
         QCOMPARE(moves(p), QString("0:-0 1:-1-4+2+3 2:-2 3:-3-6+0+4"));
         QCOMPARE(traffic(p, 0), QString("0/0/1/1/0 | 2/0/0/0/1"));
@@ -454,7 +443,7 @@ private slots:
     // and the new token is written to tier 0 (if it has a copy) and to its home.
     void reactiveInclusiveByHand()
     {
-        const Selection s = select(selTrace(4, {{2, 3}, {2, 3}, {0, 4}, {0, 6}}), 1);
+        const Selection s = select(selectionTrace(4, {{2, 3}, {2, 3}, {0, 4}, {0, 6}}), 1);
         const PlacementResult p = place(s, "reactive", {}, 2, true);
         QCOMPARE(moves(p), QString("0:-0 1:-1-4+2+3 2:-2 3:-3-6+0+4"));
         QCOMPARE(traffic(p, 0), QString("0/0/1/0/0 | 2/0/1/0/0"));
@@ -489,7 +478,7 @@ private slots:
     // and misses page 5 at t1.
     void pageByHand()
     {
-        const Selection s = select(selTrace(12, {{9}, {10}, {0}}), 2);
+        const Selection s = select(selectionTrace(12, {{9}, {10}, {0}}), 2);
         const PlacementResult p = place(s, "page", {{"block_tokens", 4}}, 3);
         QCOMPARE(moves(p), QString("0:-0 1:-1-2+4+5 2:-6"));
         QCOMPARE(traffic(p, 0), QString("0/0/1/2/0 | 2/0/0/0/2"));
@@ -506,7 +495,7 @@ private slots:
         QCOMPARE(historyUpTo(b, 2), historyUpTo(r, 2));
         // Read units first, then their blocks' other existing units by id: t0 misses token 4;
         // at t1 its block (tokens 0..7) adds 0, 3, 5 (unit 7 is only being created): 4, 0, 3 fit.
-        const Selection s1 = select(selTrace(6, {{4}, {0}}), 1);
+        const Selection s1 = select(selectionTrace(6, {{4}, {0}}), 1);
         const PlacementResult e = place(s1, "page", {{"block_tokens", 8}}, 3);
         QCOMPARE(moves(e), QString("0:-0 1:-1-2-6+4+0+3"));
         QCOMPARE(moves(place(s1, "page", {{"block_tokens", 8}, {"max_promotions_per_step", 1}}, 3)),
@@ -519,7 +508,7 @@ private slots:
     //   t2: reads {2,4,5}: room for two: promote 2,4 (lowest ids), evict 3 then 0
     void lookAheadByHand()
     {
-        const Selection s = select(selTrace(4, {{1, 3}, {0, 3}, {2, 4, 5}}), 1);
+        const Selection s = select(selectionTrace(4, {{1, 3}, {0, 3}, {2, 4, 5}}), 1);
         const PlacementResult p = place(s, "look-ahead", {}, 2);
         QVERIFY(!p.online);
         QCOMPARE(moves(p), QString("0: 1:-1+0 2:-3-0+2+4"));
@@ -537,7 +526,7 @@ private slots:
     //       2 and 3 tie (never read again): the higher id ranks lower and goes first.
     void windowedLookAheadByHand()
     {
-        const Selection s = select(selTrace(4, {{0, 2}, {2, 3}, {2, 3}, {1, 4}}), 1);
+        const Selection s = select(selectionTrace(4, {{0, 2}, {2, 3}, {2, 3}, {1, 4}}), 1);
         const PlacementResult p = place(s, "windowed-look-ahead", {{"window_steps", 2}}, 2);
         QCOMPARE(moves(p), QString("0: 1:-0+3 2: 3:-3+1"));
         QCOMPARE(created(p), QString("01011111"));
@@ -556,7 +545,7 @@ private slots:
     // With 2 units the window keeps only the newest unit.
     void sinksWindowByHand()
     {
-        const Selection s = select(selTrace(6, {{0, 3, 5}, {4, 6}, {0, 7}}), 1);
+        const Selection s = select(selectionTrace(6, {{0, 3, 5}, {4, 6}, {0, 7}}), 1);
         const PolicyParams prm{{"sinks_tokens", 1}, {"window_tokens", 2}};
         const PlacementResult p = place(s, "sinks-window", prm, 3);
         QCOMPARE(moves(p), QString("0: 1:-5 2:-6"));
@@ -574,7 +563,7 @@ private slots:
     //   t1 writes token 9 into page 4; t2: the window is tokens 8..10 = pages 4,5: page 3 leaves.
     void sinksWindowPagesByHand()
     {
-        const Selection s = select(selTrace(8, {{1, 7}, {8}, {2, 9}}), 2);
+        const Selection s = select(selectionTrace(8, {{1, 7}, {8}, {2, 9}}), 2);
         const PlacementResult p = place(s, "sinks-window", {{"sinks_tokens", 1}, {"window_tokens", 3}}, 3);
         QCOMPARE(moves(p), QString("0: 1: 2:-3"));
         QCOMPARE(created(p), QString("011000"));
@@ -664,7 +653,7 @@ private slots:
     //       tiers 0 and 1 full and is created in tier 2; t1 reads 0 from tier 2
     void threeTiersEvictionsLandInTheFastestLowerTierWithRoom()
     {
-        const Selection s = select(selTrace(3, {{1}, {0}}), 1);
+        const Selection s = select(selectionTrace(3, {{1}, {0}}), 1);
         const PlacementResult p = runPlacement(s, findPolicy("reactive"), {}, PlacementConfig{false, {1, 1, 100}});
         QCOMPARE(historyUpTo(p, 1).section('\n', 0, 0), QString("0:0>0>2,[0/0/1/1/0 | 1/0/0/0/0 | 0/0/0/0/1]"));
         QCOMPARE(historyUpTo(p, 1).section('\n', 1, 1),
@@ -681,7 +670,7 @@ private slots:
     //       tier-0 copy and to the last tier.
     void inclusiveMiddleCopiesGoToTheFirstUnitsCreated()
     {
-        const Selection s = select(selTrace(3, {{0}}), 1);
+        const Selection s = select(selectionTrace(3, {{0}}), 1);
         const PlacementResult p = runPlacement(s, findPolicy("reactive"), {}, PlacementConfig{true, {2, 1, 100}});
         QCOMPARE(moves(p), QString("0:-0"));
         QCOMPARE(created(p), QString("0020"));
@@ -694,7 +683,7 @@ private slots:
     // hit); at t2 new unit 8 needs room and the oldest admission, 4, goes (not 0).
     void pageFifoKeepsCandidateOrder()
     {
-        const Selection s = select(selTrace(6, {{4}, {0}, {0}}), 1);
+        const Selection s = select(selectionTrace(6, {{4}, {0}, {0}}), 1);
         const PlacementResult p = place(s, "page", {{"block_tokens", 8}}, 3);
         QCOMPARE(moves(p), QString("0:-0 1:-1-2-6+4+0+3 2:-4"));
     }
@@ -707,7 +696,7 @@ private slots:
     //   t3: 1 and 2 go for 0 and 3: FIFO 0, 3                 t4: 0 goes for 1
     void lookAheadFifoOrder()
     {
-        const Selection s = select(selTrace(4, {{3}, {1}, {2}, {0, 3}, {1}}), 1);
+        const Selection s = select(selectionTrace(4, {{3}, {1}, {2}, {0, 3}, {1}}), 1);
         const PlacementResult p = place(s, "look-ahead", {}, 2);
         QCOMPARE(moves(p), QString("0: 1:-0+1 2:-3+2 3:-1-2+0+3 4:-0+1"));
     }
