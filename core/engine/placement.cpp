@@ -128,11 +128,12 @@ public:
             if (!wantFast[u]) create(u, false, -1, r);
     }
 
+    // Whether each step's moves are listed in r.moves (a placement heatmap replays them).
+    void recordMoves(bool on) { recordMoves_ = on; }
+
     // Runs the steps `sel` holds (all, or a window that follows the last one run). r's
     // per-step arrays (traffic, fast_units, moves, sequence_step) are sized to those steps,
     // rows as sel.row() numbers them; its totals and per-unit arrays carry on.
-    void recordMoves(bool on) { recordMoves_ = on; }
-
     void steps(Policy& policy, const Selection& sel, const ObservedScores* observed, const JobControl& job,
                PlacementResult& r)
     {
