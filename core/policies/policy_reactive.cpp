@@ -7,7 +7,6 @@
 
 #include "core/model/fast_divider.hpp"
 #include "core/policies/id_queue.hpp"
-#include "core/policies/policy_kit.hpp"
 
 #include <algorithm>
 
